@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Freestanding string functions. GCC recognises byte loops as memset/memcpy
+ * idioms and would turn them back into calls to themselves, so that
+ * optimisation is disabled for this file's functions.
+ */
+#include <hyp/string.h>
+
+#define NO_LIBCALL_IDIOMS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+/* Word accesses to memory of any type: tell the compiler they may alias. */
+typedef u64 __attribute__((may_alias)) u64_alias;
+
+NO_LIBCALL_IDIOMS void *memset(void *s, int c, size_t n)
+{
+	u8 *p = s;
+	u64 pattern = 0x0101010101010101UL * (u8)c;
+
+	/* Word stores for the aligned middle: pages are zeroed often. */
+	while (n && ((uintptr_t)p & 7)) {
+		*p++ = (u8)c;
+		n--;
+	}
+	for (; n >= 8; n -= 8, p += 8)
+		*(u64_alias *)p = pattern;
+	while (n--)
+		*p++ = (u8)c;
+	return s;
+}
+
+NO_LIBCALL_IDIOMS void *memcpy(void *dst, const void *src, size_t n)
+{
+	u8 *d = dst;
+	const u8 *s = src;
+
+	if (!(((uintptr_t)d | (uintptr_t)s) & 7)) {
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(u64_alias *)d = *(const u64_alias *)s;
+	}
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+NO_LIBCALL_IDIOMS int memcmp(const void *a, const void *b, size_t n)
+{
+	const u8 *x = a, *y = b;
+
+	for (; n; n--, x++, y++) {
+		if (*x != *y)
+			return *x < *y ? -1 : 1;
+	}
+	return 0;
+}
+
+NO_LIBCALL_IDIOMS size_t strlen(const char *s)
+{
+	const char *p = s;
+
+	while (*p)
+		p++;
+	return (size_t)(p - s);
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host unit tests of hyp/lib/string.c. Under HS_HOST_TEST hyp/string.h
+ * renames the functions (hyp_memset, ...) so they coexist with the C library.
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include <hyp/string.h>
+
+START_TEST(test_memset_unaligned_edges)
+{
+	u8 buf[64];
+	unsigned start, len, i;
+
+	for (start = 0; start < 9; start++) {
+		for (len = 0; len < 40; len++) {
+			for (i = 0; i < sizeof(buf); i++)
+				buf[i] = 0x11;
+			ck_assert_ptr_eq(memset(buf + start, 0xab, len), buf + start);
+			for (i = 0; i < sizeof(buf); i++)
+				ck_assert_uint_eq(buf[i],
+						  i >= start && i < start + len ? 0xab : 0x11);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_memcpy_and_memcmp)
+{
+	u8 src[48], dst[48];
+	unsigned off, i;
+
+	for (i = 0; i < sizeof(src); i++)
+		src[i] = (u8)(i * 7 + 1);
+	for (off = 0; off < 9; off++) {
+		for (i = 0; i < sizeof(dst); i++)
+			dst[i] = 0;
+		ck_assert_ptr_eq(memcpy(dst + off, src + (off & 1), 30), dst + off);
+		ck_assert_int_eq(memcmp(dst + off, src + (off & 1), 30), 0);
+		ck_assert_uint_eq(dst[off + 30], 0);
+	}
+	ck_assert_int_lt(memcmp("abc", "abd", 3), 0);
+	ck_assert_int_gt(memcmp("abd", "abc", 3), 0);
+	ck_assert_int_eq(memcmp("abd", "abc", 2), 0);
+}
+END_TEST
+
+START_TEST(test_strlen)
+{
+	ck_assert_uint_eq(strlen(""), 0);
+	ck_assert_uint_eq(strlen("hypscope"), 8);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("hyp_string");
+	TCase *tc = tcase_create("string");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_memset_unaligned_edges);
+	tcase_add_test(tc, test_memcpy_and_memcmp);
+	tcase_add_test(tc, test_strlen);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
