@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One CPU: a Unicorn engine over the machine's memory, with the hooks that
+ * turn QEMU's raw exception reports into architectural exception entry, count
+ * instructions deterministically, virtualise the counters and report system
+ * register writes and TLB maintenance as events.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "machine_priv.h"
+#include "pt_translate.h"
+#include "pt_walk.h"
+
+/* QEMU's EXCP_* numbers as seen by UC_HOOK_INTR. */
+enum {
+	EXCP_UDEF = 1,
+	EXCP_SWI = 2,
+	EXCP_PREFETCH_ABORT = 3,
+	EXCP_DATA_ABORT = 4,
+	EXCP_BKPT = 7,
+	EXCP_HVC = 11,
+	EXCP_HYP_TRAP = 12,
+	EXCP_SMC = 13,
+};
+
+#define ESR_EC_SHIFT 26
+#define NO_UNTIL 1ULL /* an address no instruction can have */
+
+uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, uc_reg, &v);
+	return v;
+}
+
+void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v)
+{
+	uc_reg_write(c->uc, uc_reg, &v);
+}
+
+uint64_t hs_cpu_sr(struct hs_cpu *c, enum hs_sysreg r)
+{
+	const struct hs_sysreg_desc *d = hs_sysreg_desc(r);
+	return hs_quirk_cp_read(c->uc, d->op0, d->op1, d->crn, d->crm, d->op2);
+}
+
+void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v)
+{
+	const struct hs_sysreg_desc *d = hs_sysreg_desc(r);
+	hs_quirk_cp_write(c->uc, d->op0, d->op1, d->crn, d->crm, d->op2, v);
+}
+
+unsigned hs_cpu_el(struct hs_cpu *c)
+{
+	uint32_t pstate = 0;
+	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
+	return (pstate >> 2) & 3;
+}
+
+static void stop_cpu(struct hs_cpu *c, enum hs_stop_reason r)
+{
+	if (c->stop == HS_STOP_NONE)
+		c->stop = r;
+	uc_emu_stop(c->uc);
+}
+
+static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+/* Can the stale EL1&0 regime fetch the eret stub through the live stage 2? */
+static bool stub_reachable_through_s2(struct hs_cpu *c)
+{
+	struct hs_pt_regime r;
+	char msg[128];
+	if (hs_pt_regime_s2(hs_cpu_sr(c, HS_SR_VTCR_EL2), hs_cpu_sr(c, HS_SR_VTTBR_EL2), &r, msg,
+			    sizeof(msg)))
+		return false;
+	struct hs_phys phys = {.read = phys_read_cb, .ud = c->m};
+	struct hs_pt_trace t;
+	return hs_pt_translate_access(&phys, &r, c->el1_eret_stub, HS_PT_ACC_X, &t) == 0;
+}
+
+void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr)
+{
+	uint32_t pstate = 0;
+	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
+	/* The raw PSTATE write below does not bank SP: do it by hand. */
+	if ((pstate & 0xd) == 0x5)
+		hs_cpu_set_reg(c, UC_ARM64_REG_SP_EL1, hs_cpu_reg(c, UC_ARM64_REG_SP));
+	else if ((pstate & 0xd) == 0x4 || (pstate & 0xf) == 0)
+		hs_cpu_set_reg(c, UC_ARM64_REG_SP_EL0, hs_cpu_reg(c, UC_ARM64_REG_SP));
+	uint64_t hcr = hs_cpu_sr(c, HS_SR_HCR_EL2);
+	if (c->translated_el < 2 && (hcr & 1) && !stub_reachable_through_s2(c)) {
+		/*
+		 * The stub is fetched in the stale EL1&0 regime, whose stage 2 does
+		 * not map it yet (e.g. the host's very first fault): fetch it with
+		 * stage 2 off; the vector hook turns it back on.
+		 */
+		hs_cpu_set_sr(c, HS_SR_HCR_EL2, hcr & ~1ULL);
+		c->hcr_restore_pending = true;
+		c->hcr_saved = hcr;
+	}
+	if (c->translated_el == 1) {
+		/* The recipe clobbers ELR_EL1; the vector hook puts it back. */
+		c->elr_el1_saved = hs_cpu_reg(c, UC_ARM64_REG_ELR_EL1);
+		c->elr_restore_pending = true;
+	}
+	hs_quirk_eret_to(c->uc, c->translated_el, target, spsr, c->el1_eret_stub);
+	c->translated_el = 2;
+}
+
+static void emit_exception(struct hs_cpu *c, enum hs_event_type type,
+			   const struct hs_event_exception *x)
+{
+	struct hs_event ev = {.type = type, .cpu = c->idx, .icount = hs_machine_icount(c->m)};
+	ev.exc = *x;
+	hs_emit(c->m, &ev);
+}
+
+/* Architectural entry to EL2 from a lower EL, at the lower-EL AArch64 vector. */
+static void take_to_el2(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t return_pc,
+			uint64_t fault_pc, unsigned vec_off)
+{
+	uint32_t pstate = 0;
+	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
+	hs_cpu_set_sr(c, HS_SR_ESR_EL2, esr);
+	hs_cpu_set_sr(c, HS_SR_FAR_EL2, far);
+	hs_cpu_set_sr(c, HS_SR_ELR_EL2, return_pc);
+	hs_cpu_set_sr(c, HS_SR_SPSR_EL2, pstate);
+	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL2) + vec_off;
+	struct hs_event_exception x = {
+		.from_el = (pstate >> 2) & 3,
+		.to_el = 2,
+		.ec = esr >> ESR_EC_SHIFT,
+		.ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
+		.esr = esr,
+		.far = far,
+		.hpfar = hs_cpu_sr(c, HS_SR_HPFAR_EL2),
+		.pc = fault_pc,
+		.vector = target,
+	};
+	hs_cpu_enter_el2(c, target, 0x3c9);
+	emit_exception(c, HS_EV_EXCEPTION, &x);
+}
+
+/* The hypervisor faulted at EL2: report it and stop; only inspection remains. */
+static void hyp_fault(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t pc)
+{
+	struct hs_event_exception x = {
+		.from_el = 2,
+		.to_el = 2,
+		.ec = esr >> ESR_EC_SHIFT,
+		.ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
+		.esr = esr,
+		.far = far,
+		.hpfar = 0,
+		.pc = pc,
+		.vector = 0,
+	};
+	c->fault = x;
+	emit_exception(c, HS_EV_HYP_FAULT, &x);
+	stop_cpu(c, HS_STOP_HYP_FAULT);
+}
+
+static bool in_host_vectors(struct hs_cpu *c, uint64_t pc)
+{
+	uint64_t v = c->m->host.code_pa + HS_HOST_OFF_VECTORS;
+	return pc >= v && pc < v + 0x800;
+}
+
+static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
+{
+	struct hs_cpu *c = ud;
+	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	unsigned el = hs_cpu_el(c);
+	struct hs_qemu_exception qe;
+	hs_quirk_read_exception(&c->m->quirks, uc, c->ctx, &qe);
+
+	/* Instructions after the one that trapped in this block did not run. */
+	if (pc >= c->block_start && pc < c->block_end) {
+		c->icount -= (c->block_end - pc) / 4;
+		c->block_end = pc;
+	}
+	/* The code that trapped ran with hflags built for its own EL. */
+	c->translated_el = (int)el;
+
+	switch (intno) {
+	case EXCP_HVC:
+	case EXCP_SWI:
+		if (el == 2 || (intno == EXCP_SWI))
+			break;
+		/* PC is already the preferred return address (next instruction). */
+		take_to_el2(c, qe.syndrome, 0, pc, pc - 4, 0x400);
+		return;
+	case EXCP_HYP_TRAP:
+		if (el == 2)
+			break;
+		/* Trapped instruction (e.g. SMC with HCR_EL2.TSC): return to it. */
+		take_to_el2(c, qe.syndrome, 0, pc, pc, 0x400);
+		return;
+	case EXCP_SMC:
+		if (el == 1) {
+			/* The emulated EL3 firmware implements no service yet. */
+			int64_t unknown = -1;
+			hs_cpu_set_reg(c, UC_ARM64_REG_X0, (uint64_t)unknown);
+			return;
+		}
+		break;
+	case EXCP_PREFETCH_ABORT:
+	case EXCP_DATA_ABORT:
+		if (el < 2 && qe.target_el == 2) {
+			take_to_el2(c, qe.syndrome, qe.vaddress, pc, pc, 0x400);
+			return;
+		}
+		break;
+	case EXCP_BKPT:
+		if (el == 1 && in_host_vectors(c, pc)) {
+			/* The hypervisor injected an exception into the host. */
+			c->m->host.op.refused = true;
+			c->m->host.op.esr_el1 = hs_cpu_sr(c, HS_SR_ESR_EL1);
+			c->m->host.op.far_el1 = hs_cpu_sr(c, HS_SR_FAR_EL1);
+			stop_cpu(c, HS_STOP_DONE);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (el == 2) {
+		hyp_fault(c, qe.syndrome, qe.vaddress, pc);
+		return;
+	}
+	/* Something the host model never does: report it as an error stop. */
+	struct hs_event_exception x = {.from_el = el,
+				       .to_el = qe.target_el,
+				       .ec = qe.syndrome >> ESR_EC_SHIFT,
+				       .ec_name = hs_ec_name(qe.syndrome >> ESR_EC_SHIFT),
+				       .esr = qe.syndrome,
+				       .far = qe.vaddress,
+				       .pc = pc};
+	c->fault = x;
+	emit_exception(c, HS_EV_EXCEPTION, &x);
+	stop_cpu(c, HS_STOP_ERROR);
+}
+
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
+{
+	struct hs_cpu *c = ud;
+	c->icount += size / 4;
+	c->block_start = address;
+	c->block_end = address + size;
+	if (c->icount >= c->run_icount_limit)
+		stop_cpu(c, HS_STOP_LIMIT);
+	(void)uc;
+}
+
+static void on_vector(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
+{
+	struct hs_cpu *c = ud;
+	(void)address;
+	(void)size;
+	if (c->elr_restore_pending) {
+		c->elr_restore_pending = false;
+		uc_reg_write(uc, UC_ARM64_REG_ELR_EL1, &c->elr_el1_saved);
+	}
+	if (c->hcr_restore_pending) {
+		c->hcr_restore_pending = false;
+		hs_cpu_set_sr(c, HS_SR_HCR_EL2, c->hcr_saved);
+	}
+}
+
+/* Keep a code hook over the current EL2 vectors (it restores ELR_EL1, see above). */
+static void update_vector_hook(struct hs_cpu *c)
+{
+	uint64_t vbar = hs_cpu_sr(c, HS_SR_VBAR_EL2) & ~0x7ffULL;
+	if (vbar == c->vec_hook_base && c->h_vec)
+		return;
+	if (c->h_vec)
+		uc_hook_del(c->uc, c->h_vec);
+	c->h_vec = 0;
+	c->vec_hook_base = vbar;
+	if (uc_hook_add(c->uc, &c->h_vec, UC_HOOK_CODE, (void *)on_vector, c, vbar, vbar + 0x7ff))
+		c->h_vec = 0;
+	uc_ctl_remove_cache(c->uc, vbar, vbar + 0x800);
+}
+
+static uint32_t on_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
+{
+	struct hs_cpu *c = ud;
+	(void)reg;
+	int r = hs_sysreg_by_encoding(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
+	if (r < 0)
+		return 0;
+	const struct hs_sysreg_desc *d = hs_sysreg_desc(r);
+	if (d->flags & HS_SYSREG_WATCHED) {
+		struct hs_event ev = {.type = HS_EV_SYSREG_WRITE,
+				      .cpu = c->idx,
+				      .icount = hs_machine_icount(c->m)};
+		ev.sysreg = (struct hs_event_sysreg){.reg = r,
+						     .name = d->name,
+						     .value = cp->val,
+						     .old = hs_cpu_sr(c, r),
+						     .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
+		hs_emit(c->m, &ev);
+	}
+	if (r == HS_SR_VBAR_EL2) {
+		/* Stop at the end of this block so the vector hook follows VBAR_EL2. */
+		c->vbar_changed = true;
+		uc_emu_stop(uc);
+	}
+	return 0;
+}
+
+static uint32_t on_mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
+{
+	struct hs_cpu *c = ud;
+	uint64_t v;
+	if (cp->op0 == 3 && cp->op1 == 3 && cp->crn == 14 && cp->crm == 0) {
+		/* Counters run on instructions, so every run is deterministic. */
+		switch (cp->op2) {
+		case 0:
+			v = HS_COUNTER_HZ;
+			break;
+		case 1:
+			v = c->icount;
+			break;
+		case 2:
+			v = c->icount - hs_cpu_sr(c, HS_SR_CNTVOFF_EL2);
+			break;
+		default:
+			return 0;
+		}
+		uc_reg_write(uc, reg, &v);
+		return 1;
+	}
+	if (cp->op0 == 3 && cp->op1 == 0 && cp->crn == 0 && cp->crm == 0 && cp->op2 == 5) {
+		/* Every engine believes it is CPU 0: give each its own affinity. */
+		v = hs_cpu_el(c) == 2 ? (0x80000000ULL | c->idx) : hs_cpu_sr(c, HS_SR_VMPIDR_EL2);
+		uc_reg_write(uc, reg, &v);
+		return 1;
+	}
+	return 0;
+}
+
+static const char *tlbi_name(const uc_arm64_cp_reg *cp)
+{
+	static const struct {
+		uint8_t op1, crm, op2;
+		const char *name;
+	} ops[] = {
+		{4, 7, 0, "ALLE2"},       {4, 3, 0, "ALLE2IS"},       {4, 7, 1, "VAE2"},
+		{4, 3, 1, "VAE2IS"},      {4, 7, 5, "VALE2"},         {4, 3, 5, "VALE2IS"},
+		{4, 7, 4, "ALLE1"},       {4, 3, 4, "ALLE1IS"},       {4, 7, 6, "VMALLS12E1"},
+		{4, 3, 6, "VMALLS12E1IS"}, {4, 4, 1, "IPAS2E1"},      {4, 0, 1, "IPAS2E1IS"},
+		{4, 4, 5, "IPAS2LE1"},    {4, 0, 5, "IPAS2LE1IS"},    {0, 7, 0, "VMALLE1"},
+		{0, 3, 0, "VMALLE1IS"},   {0, 7, 1, "VAE1"},          {0, 3, 1, "VAE1IS"},
+		{0, 7, 3, "VAAE1"},       {0, 3, 3, "VAAE1IS"},
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (ops[i].op1 == cp->op1 && ops[i].crm == cp->crm && ops[i].op2 == cp->op2)
+			return ops[i].name;
+	return "TLBI?";
+}
+
+static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
+{
+	struct hs_cpu *c = ud;
+	(void)uc;
+	(void)reg;
+	if (cp->op0 == 1 && cp->crn == 8) {
+		struct hs_event ev = {.type = HS_EV_TLBI, .cpu = c->idx,
+				      .icount = hs_machine_icount(c->m)};
+		ev.tlbi = (struct hs_event_tlbi){.op = tlbi_name(cp),
+						 .operand = cp->val,
+						 .pc = hs_cpu_reg(c, UC_ARM64_REG_PC),
+						 .el = hs_cpu_el(c)};
+		hs_emit(c->m, &ev);
+	}
+	return 0;
+}
+
+int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->m = m;
+	c->idx = idx;
+	c->translated_el = 1; /* Unicorn resets the CPU to EL1h */
+	uc_err e = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &c->uc);
+	if (e)
+		return hs_err(err, -EIO, "cpu%u: unicorn: %s", idx, uc_strerror(e));
+	int model = UC_CPU_ARM64_A72;
+	if ((e = uc_ctl_set_cpu_model(c->uc, model)))
+		return hs_err(err, -EIO, "cpu%u: cannot select Cortex-A72: %s", idx, uc_strerror(e));
+	int rc = hs_machine_map_engine(m, c->uc, err);
+	if (rc)
+		return rc;
+	if ((e = uc_context_alloc(c->uc, &c->ctx)) ||
+	    (e = uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, (void *)on_intr, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, (void *)on_block, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &c->h_msr, UC_HOOK_INSN, (void *)on_msr, c, 1, 0,
+			     UC_ARM64_INS_MSR)) ||
+	    (e = uc_hook_add(c->uc, &c->h_mrs, UC_HOOK_INSN, (void *)on_mrs, c, 1, 0,
+			     UC_ARM64_INS_MRS)) ||
+	    (e = uc_hook_add(c->uc, &c->h_sys, UC_HOOK_INSN, (void *)on_sys, c, 1, 0,
+			     UC_ARM64_INS_SYS)))
+		return hs_err(err, -EIO, "cpu%u: installing hooks: %s", idx, uc_strerror(e));
+	/* Non-secure, EL2 enabled (HCE), lower ELs AArch64 (RW). */
+	hs_cpu_set_sr(c, HS_SR_SCR_EL3, 0x531);
+	hs_cpu_set_sr(c, HS_SR_HCR_EL2, 1ULL << 31);
+	return 0;
+}
+
+void hs_cpu_fini(struct hs_cpu *c)
+{
+	if (c->ctx)
+		uc_context_free(c->ctx);
+	if (c->uc)
+		uc_close(c->uc);
+	c->ctx = NULL;
+	c->uc = NULL;
+}
+
+enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
+			       struct hs_error *err)
+{
+	c->stop = HS_STOP_NONE;
+	uint64_t limit = c->m->opts.insn_limit ? c->m->opts.insn_limit : HS_DEFAULT_INSN_LIMIT;
+	c->run_icount_limit = c->icount + limit;
+	uint64_t start_icount = c->icount, last_icount = c->icount;
+	unsigned idle_returns = 0;
+	for (;;) {
+		uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+		c->block_start = c->block_end = 0;
+		uc_err e = uc_emu_start(c->uc, pc, until ? until : NO_UNTIL, 0, count);
+		if (e) {
+			hs_err(err, -EIO, "cpu%u: emulation failed at %#" PRIx64 " (EL%u): %s",
+			       c->idx, hs_cpu_reg(c, UC_ARM64_REG_PC), hs_cpu_el(c),
+			       uc_strerror(e));
+			return HS_STOP_ERROR;
+		}
+		if (count) {
+			/* Unicorn counts the steps; our block hook counted whole blocks. */
+			c->icount = start_icount + count;
+		}
+		if (c->vbar_changed) {
+			c->vbar_changed = false;
+			update_vector_hook(c);
+		}
+		if (c->stop != HS_STOP_NONE)
+			return c->stop;
+		if (count)
+			return HS_STOP_STEP;
+		if (until && hs_cpu_reg(c, UC_ARM64_REG_PC) == until)
+			return HS_STOP_DONE;
+		/* A WFI returns like reaching `until`: keep going, but never spin idle. */
+		if (c->icount == last_icount && ++idle_returns > 1000) {
+			hs_err(err, -EIO, "cpu%u: makes no progress at %#" PRIx64 " (EL%u)",
+			       c->idx, hs_cpu_reg(c, UC_ARM64_REG_PC), hs_cpu_el(c));
+			return HS_STOP_ERROR;
+		}
+		last_icount = c->icount;
+	}
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor image: loadable segments, symbols, DWARF line tables and the
+ * absolute relocations the host must patch to HYP VAs (like Linux's
+ * kvm_apply_hyp_relocations). All addresses are link addresses; the machine
+ * adds the load bias.
+ */
+#ifndef HS_ELF_IMAGE_H
+#define HS_ELF_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_error.h"
+
+struct hs_segment {
+	uint64_t paddr, memsz, filesz;
+	uint64_t offset; /* in the file */
+	uint32_t flags;  /* PF_R/W/X */
+};
+
+struct hs_symbol {
+	const char *name;
+	uint64_t addr;
+	uint64_t size;
+	int is_func;
+};
+
+struct hs_line {
+	uint64_t addr;
+	const char *file; /* interned in the image */
+	int line;
+	int is_stmt;
+};
+
+struct hs_image {
+	char *path;
+	uint8_t *file;
+	size_t file_size;
+	uint64_t entry;
+	uint64_t link_base, link_end; /* lowest and end of loadable memory */
+	struct hs_segment *segs;
+	size_t nsegs;
+	struct hs_symbol *syms; /* sorted by address */
+	size_t nsyms;
+	struct hs_symbol **syms_by_name; /* sorted by name */
+	struct hs_line *lines; /* sorted by address */
+	size_t nlines;
+	char **files; /* interned source file names */
+	size_t nfiles;
+	uint64_t *abs_relocs; /* link addresses of 64-bit absolute pointers */
+	size_t nabs_relocs;
+};
+
+/*
+ * Load an AArch64 ELF executable. A malformed, truncated or foreign file gives
+ * an error naming what is wrong; nothing is half-loaded.
+ */
+int hs_image_load(const char *path, struct hs_image **out, struct hs_error *err);
+/* Same, from memory (the buffer is copied). `name` is used in messages. */
+int hs_image_load_mem(const void *buf, size_t len, const char *name, struct hs_image **out,
+		      struct hs_error *err);
+void hs_image_free(struct hs_image *img);
+
+/* The symbol containing (or the last one before) addr, with the offset; NULL if none. */
+const struct hs_symbol *hs_image_symbolize(const struct hs_image *img, uint64_t addr,
+					   uint64_t *offset);
+/* A symbol by exact name; NULL if none. */
+const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *name);
+/* The line-table row covering addr; NULL if none. */
+const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr);
+/* The first is_stmt address of file:line (file matched by suffix); 0 when none. */
+uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int line);
+
+#endif

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host model's mechanics: the host code page, starting operations as real
+ * EL1 instructions and collecting their results. The boot flow built on top
+ * of these lives in host_boot.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <strings.h>
+
+#include "machine_priv.h"
+
+#define A64_HVC0 0xd4000002u
+#define A64_NOP 0xd503201fu
+#define A64_ERET 0xd69f03e0u
+#define A64_BRK(imm) (0xd4200000u | ((uint32_t)(imm) << 5))
+static const uint32_t a64_ldr_x1_x0[] = {0x39400001u, 0x79400001u, 0xb9400001u, 0xf9400001u};
+static const uint32_t a64_str_x1_x0[] = {0x39000001u, 0x79000001u, 0xb9000001u, 0xf9000001u};
+
+#define HS_HC_NAME_ENTRY(num, name, nargs, phase) [num] = #name,
+static const char *const hc_names[HS_HC_COUNT] = {HS_HYPERCALLS(HS_HC_NAME_ENTRY)};
+#define HS_HC_NARGS_ENTRY(num, name, nargs, phase) [num] = nargs,
+static const int hc_nargs[HS_HC_COUNT] = {HS_HYPERCALLS(HS_HC_NARGS_ENTRY)};
+
+const char *hs_hypercall_name(uint64_t fn)
+{
+	if (fn >= HS_HC_FN_BASE && fn < HS_HC_FN_BASE + HS_HC_COUNT)
+		return hc_names[fn - HS_HC_FN_BASE];
+	return NULL;
+}
+
+int64_t hs_hypercall_by_name(const char *name)
+{
+	for (int i = 0; i < HS_HC_COUNT; i++)
+		if (hc_names[i] && !strcasecmp(hc_names[i], name))
+			return (int64_t)HS_HC_FN(i);
+	return -1;
+}
+
+int hs_hypercall_nargs(int nr)
+{
+	return nr >= 0 && nr < HS_HC_COUNT ? hc_nargs[nr] : -1;
+}
+
+static int size_slot(unsigned size)
+{
+	switch (size) {
+	case 1:
+		return 0;
+	case 2:
+		return 1;
+	case 4:
+		return 2;
+	case 8:
+		return 3;
+	default:
+		return -1;
+	}
+}
+
+int hs_host_init(struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_host *h = &m->host;
+	memset(h, 0, sizeof(*h));
+	h->code_pa = m->opts.ram_base;
+	uint32_t page[HS_PAGE_SIZE / 4];
+	for (size_t i = 0; i < HS_PAGE_SIZE / 4; i++)
+		page[i] = A64_BRK(0xe1);
+	page[HS_HOST_OFF_HVC / 4] = A64_HVC0;
+	page[HS_HOST_OFF_HVC / 4 + 1] = A64_NOP;
+	for (int i = 0; i < 4; i++) {
+		page[(HS_HOST_OFF_LDR + i * 8) / 4] = a64_ldr_x1_x0[i];
+		page[(HS_HOST_OFF_LDR + i * 8) / 4 + 1] = A64_NOP;
+		page[(HS_HOST_OFF_STR + i * 8) / 4] = a64_str_x1_x0[i];
+		page[(HS_HOST_OFF_STR + i * 8) / 4 + 1] = A64_NOP;
+	}
+	page[HS_HOST_OFF_IDLE / 4] = A64_NOP;
+	page[HS_HOST_OFF_ERET / 4] = A64_ERET;
+	int rc = hs_phys_write(m, h->code_pa, page, sizeof(page), err);
+	if (rc)
+		return rc;
+	/* memblock: everything above the hypervisor image, allocated top-down. */
+	h->alloc_top = m->opts.ram_base + m->opts.ram_size;
+	h->alloc_floor = hs_link_to_pa(m, m->img->link_end) + (2ULL << 20);
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		m->cpus[i].el1_eret_stub = h->code_pa + HS_HOST_OFF_ERET;
+	return 0;
+}
+
+int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err)
+{
+	struct hs_host *h = &m->host;
+	if (h->pending)
+		return hs_err(err, -EBUSY, "the machine is stopped inside another host operation "
+			      "(continue it first)");
+	if (m->dead)
+		return hs_err(err, -EIO, "the hypervisor faulted at EL2 earlier: the machine can "
+			      "only be inspected now");
+	if (op->cpu >= m->nr_cpus)
+		return hs_err(err, -EINVAL, "no CPU %u", op->cpu);
+	struct hs_cpu *c = &m->cpus[op->cpu];
+	if (op->kind != HS_HOP_RESET && hs_cpu_el(c) != 1)
+		return hs_err(err, -EINVAL, "CPU %u is not in the host (EL%u)", op->cpu, hs_cpu_el(c));
+	op->refused = false;
+	op->start_icount = hs_machine_icount(m);
+	uint64_t base = h->code_pa;
+	switch (op->kind) {
+	case HS_HOP_RESET: {
+		uint64_t entry;
+		int rc = hs_sym_pa(m, "_start", &entry, err);
+		if (rc)
+			return rc;
+		/* Firmware: enter the hypervisor's stub at EL2 with the MMU off, x0 = host entry. */
+		op->ret_pc = base + HS_HOST_OFF_IDLE;
+		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->ret_pc);
+		hs_cpu_set_reg(c, UC_ARM64_REG_X1, op->cpu);
+		hs_cpu_enter_el2(c, entry, 0x3c9);
+		c->elr_restore_pending = false;
+		break;
+	}
+	case HS_HOP_HVC: {
+		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->fn);
+		for (int i = 0; i < 6; i++)
+			hs_cpu_set_reg(c, UC_ARM64_REG_X1 + i, op->args[i]);
+		hs_cpu_set_reg(c, UC_ARM64_REG_PC, base + HS_HOST_OFF_HVC);
+		op->ret_pc = base + HS_HOST_OFF_HVC + 4;
+		struct hs_event ev = {.type = HS_EV_HVC_ENTER, .cpu = op->cpu,
+				      .icount = op->start_icount};
+		const char *name = hs_hypercall_name(op->fn);
+		ev.hvc = (struct hs_event_hvc){
+			.fn = op->fn,
+			.nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
+			.name = name ? name : (op->fn < 0x100 ? "stub" : "unknown")};
+		memcpy(ev.hvc.args, op->args, sizeof(ev.hvc.args));
+		hs_emit(m, &ev);
+		break;
+	}
+	case HS_HOP_READ:
+	case HS_HOP_WRITE: {
+		int slot = size_slot(op->size);
+		if (slot < 0)
+			return hs_err(err, -EINVAL, "access size %u: give 1, 2, 4 or 8", op->size);
+		if (op->pa & (op->size - 1))
+			return hs_err(err, -EINVAL, "address %#" PRIx64 " is not aligned to %u bytes",
+				      op->pa, op->size);
+		uint64_t at = base + (op->kind == HS_HOP_READ ? HS_HOST_OFF_LDR : HS_HOST_OFF_STR) +
+			      (uint64_t)slot * 8;
+		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->pa);
+		hs_cpu_set_reg(c, UC_ARM64_REG_X1, op->value);
+		hs_cpu_set_reg(c, UC_ARM64_REG_PC, at);
+		op->ret_pc = at + 4;
+		break;
+	}
+	default:
+		return hs_err(err, -EINVAL, "unknown host operation");
+	}
+	h->op = *op;
+	h->pending = true;
+	return 0;
+}
+
+int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_host *h = &m->host;
+	struct hs_host_op *op = &h->op;
+	struct hs_cpu *c = &m->cpus[op->cpu];
+	h->pending = false;
+	uint64_t insns = hs_machine_icount(m) - op->start_icount;
+	if (op->refused) {
+		/* The host took an abort: its handler "returns" to idle. */
+		uint32_t el1h = 0x3c5;
+		uc_reg_write(c->uc, UC_ARM64_REG_PSTATE, &el1h);
+		hs_cpu_set_reg(c, UC_ARM64_REG_PC, h->code_pa + HS_HOST_OFF_IDLE);
+	}
+	switch (op->kind) {
+	case HS_HOP_RESET:
+		/* The host kernel's early setup at EL1: MMU off, its own vectors. */
+		c->online = true;
+		hs_cpu_set_sr(c, HS_SR_SCTLR_EL1, 0x30d00800);
+		hs_cpu_set_sr(c, HS_SR_VBAR_EL1, h->code_pa + HS_HOST_OFF_VECTORS);
+		hs_cpu_set_reg(c, UC_ARM64_REG_SP, h->code_pa + HS_PAGE_SIZE);
+		break;
+	case HS_HOP_HVC: {
+		op->x0 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X0);
+		op->x1 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X1);
+		struct hs_event ev = {.type = HS_EV_HVC_EXIT, .cpu = op->cpu,
+				      .icount = hs_machine_icount(m)};
+		const char *name = hs_hypercall_name(op->fn);
+		ev.hvc = (struct hs_event_hvc){
+			.fn = op->fn,
+			.nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
+			.name = name ? name : (op->fn < 0x100 ? "stub" : "unknown"),
+			.x0 = op->x0,
+			.x1 = op->x1,
+			.insns = insns};
+		memcpy(ev.hvc.args, op->args, sizeof(ev.hvc.args));
+		hs_emit(m, &ev);
+		break;
+	}
+	case HS_HOP_READ:
+	case HS_HOP_WRITE: {
+		if (op->kind == HS_HOP_READ && !op->refused)
+			op->value = hs_cpu_reg(c, UC_ARM64_REG_X1);
+		struct hs_event ev = {.type = HS_EV_HOST_ACCESS, .cpu = op->cpu,
+				      .icount = hs_machine_icount(m)};
+		ev.access = (struct hs_event_access){.pa = op->pa,
+						     .is_write = op->kind == HS_HOP_WRITE,
+						     .value = op->value,
+						     .refused = op->refused,
+						     .esr = op->esr_el1};
+		hs_emit(m, &ev);
+		break;
+	}
+	default:
+		break;
+	}
+	if (op->done) {
+		struct hs_host_op copy = *op;
+		return op->done(m, &copy, err);
+	}
+	return 0;
+}
+
+static int run_op(struct hs_machine *m, struct hs_host_op *op, struct hs_host_op *result,
+		  struct hs_stop *stop, struct hs_error *err)
+{
+	int rc = hs_host_start_op(m, op, err);
+	if (rc)
+		return rc;
+	struct hs_stop s;
+	rc = hs_continue(m, &s, err);
+	if (stop)
+		*stop = s;
+	if (result)
+		*result = m->host.op;
+	return rc;
+}
+
+int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
+		unsigned nargs, struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err)
+{
+	if (nargs > 6)
+		return hs_err(err, -EINVAL, "at most 6 hypercall arguments (got %u)", nargs);
+	struct hs_host_op op = {.kind = HS_HOP_HVC, .cpu = cpu, .fn = fn};
+	for (unsigned i = 0; i < nargs; i++)
+		op.args[i] = args[i];
+	return run_op(m, &op, result, stop, err);
+}
+
+int hs_host_access(struct hs_machine *m, unsigned cpu, bool write, uint64_t pa, unsigned size,
+		   uint64_t value, struct hs_host_op *result, struct hs_stop *stop,
+		   struct hs_error *err)
+{
+	struct hs_host_op op = {.kind = write ? HS_HOP_WRITE : HS_HOP_READ,
+				.cpu = cpu,
+				.pa = pa,
+				.size = size,
+				.value = value};
+	return run_op(m, &op, result, stop, err);
+}

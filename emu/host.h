@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host model: a C program playing Linux's part. Its hypercalls and memory
+ * accesses are real EL1 instructions (`hvc`, `ldr`, `str`) executed from a
+ * host code page, so they go through the real stage 2 and faults are
+ * architectural. Operations are resumable: a breakpoint inside the hypervisor
+ * stops the machine in the middle of one, and `continue` finishes it.
+ */
+#ifndef HS_HOST_H
+#define HS_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hs_error.h"
+
+struct hs_machine;
+struct hs_host_op;
+
+enum hs_host_op_kind { HS_HOP_NONE, HS_HOP_RESET, HS_HOP_HVC, HS_HOP_READ, HS_HOP_WRITE };
+
+typedef int (*hs_host_done_fn)(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err);
+
+struct hs_host_op {
+	enum hs_host_op_kind kind;
+	unsigned cpu;
+	uint64_t fn;      /* HVC: x0 */
+	uint64_t args[6]; /* HVC: x1.. */
+	uint64_t pa;      /* READ/WRITE */
+	uint64_t value;   /* WRITE: value; READ: result */
+	unsigned size;    /* READ/WRITE: 1, 2, 4 or 8 */
+	uint64_t ret_pc;  /* where the host code stops */
+	uint64_t start_icount;
+	/* results */
+	int64_t x0, x1;
+	bool refused;
+	uint64_t esr_el1, far_el1;
+	hs_host_done_fn done; /* continuation, e.g. the next boot step */
+};
+
+/* Host code page layout (offsets from the page). */
+#define HS_HOST_OFF_HVC 0x000   /* hvc #0 ; (ret) */
+#define HS_HOST_OFF_LDR 0x010   /* ldr{b,h,w,x} x1, [x0] at +0x10.. ; ret at +0x30 */
+#define HS_HOST_OFF_STR 0x040   /* str{b,h,w,x} x1, [x0] at +0x40.. ; ret at +0x60 */
+#define HS_HOST_OFF_IDLE 0x080  /* where an idle host CPU sits */
+#define HS_HOST_OFF_ERET 0x0c0  /* eret stub for the ERET recipe */
+#define HS_HOST_OFF_VECTORS 0x800 /* VBAR_EL1: brk in every slot */
+
+struct hs_host {
+	uint64_t code_pa;
+	struct hs_host_op op;
+	bool pending;
+	/* memblock: the host's early allocator, top-down below alloc_top. */
+	uint64_t alloc_top, alloc_floor;
+	/* Boot flow state (host_boot.c). */
+	int boot_step;
+	int boot_until;
+	bool booted;
+	bool finalized;
+	bool boot_tables_freed;
+	uint64_t pool_pa, pool_size;
+	uint64_t params_pa[8];
+	uint64_t boot_pgd_pa;
+	uint64_t boot_table_pages[4096];
+	unsigned nr_boot_table_pages;
+	uint64_t stack_pa[8];
+	uint64_t percpu_pa, percpu_size;
+	unsigned boot_cpu_done;
+};
+
+/* Lay out the host code page and the host's reset state on every CPU. */
+int hs_host_init(struct hs_machine *m, struct hs_error *err);
+
+/*
+ * Queue one hypercall on `cpu` and run it; returns 0 and fills op results when
+ * it completed, or 0 with *stop set to a non-DONE reason when the machine
+ * stopped inside it.
+ */
+struct hs_stop;
+int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
+		unsigned nargs, struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err);
+int hs_host_access(struct hs_machine *m, unsigned cpu, bool write, uint64_t pa, unsigned size,
+		   uint64_t value, struct hs_host_op *result, struct hs_stop *stop,
+		   struct hs_error *err);
+
+/* Internal: start an operation (sets registers and PC); the run loop finishes it. */
+int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err);
+/* Internal: called by the run loop when the host code reached op->ret_pc (or was refused). */
+int hs_host_complete_op(struct hs_machine *m, struct hs_error *err);
+
+/* The hypercall name for a function id, or NULL. */
+const char *hs_hypercall_name(uint64_t fn);
+/* The function id (HS_HC_FN(n)) for a name; -1 when unknown. */
+int64_t hs_hypercall_by_name(const char *name);
+int hs_hypercall_nargs(int nr);
+
+#endif

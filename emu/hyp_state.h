@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading the hypervisor's own data structures (buddy pools, vmemmap) from
+ * emulated memory, decoded with the shared ABI header.
+ */
+#ifndef HS_HYP_STATE_H
+#define HS_HYP_STATE_H
+
+#include <hypscope/abi.h>
+#include <stdint.h>
+
+#include "machine.h"
+
+struct hs_pool_stats {
+	uint64_t range_start, range_end; /* PA */
+	unsigned max_order;
+	uint64_t free_blocks[HS_MAX_ORDER];
+	uint64_t free_pages;
+	int malformed; /* a list did not close, or pointed outside the pool */
+	char why[160];
+};
+
+/* Read struct hyp_pool at symbol `name` ("hpool", "host_s2_pool"). */
+int hs_read_pool(struct hs_machine *m, const char *name, struct hs_pool_stats *st,
+		 struct hs_error *err);
+
+/* The raw vmemmap entry (struct hs_hyp_page) of a physical page; 0 if not backed. */
+int hs_read_vmemmap(struct hs_machine *m, uint64_t pa, uint64_t *raw, struct hs_error *err);
+
+/* Translate an EL2 VA through the live TTBR0_EL2 of `cpu`. */
+int hs_el2_va_to_pa(struct hs_machine *m, unsigned cpu, uint64_t va, uint64_t *pa,
+		    struct hs_error *err);
+
+#endif

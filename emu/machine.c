@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "machine_priv.h"
+
+#define GiB (1ULL << 30)
+
+void hs_machine_opts_default(struct hs_machine_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ram_base = HS_RAM_BASE_DEFAULT;
+	o->ram_size = HS_RAM_SIZE_DEFAULT;
+	o->nr_cpus = 1;
+	o->hyp_va_bits = 48;
+}
+
+int hs_machine_opts_check(const struct hs_machine_opts *o, struct hs_error *err)
+{
+	const uint64_t min_ram = 64ULL << 20, max_ram = 64 * GiB;
+	if (o->ram_size < min_ram || o->ram_size > max_ram || (o->ram_size & (2 * 1024 * 1024 - 1)))
+		return hs_err(err, -EINVAL,
+			      "memory size %#" PRIx64
+			      " is not supported: give a multiple of 2 MiB between 64 MiB and 64 GiB",
+			      o->ram_size);
+	if (o->ram_base & (GiB - 1) || !o->ram_base)
+		return hs_err(err, -EINVAL, "RAM base %#" PRIx64 " must be a non-zero multiple of 1 GiB",
+			      o->ram_base);
+	if (o->ram_base + o->ram_size > (1ULL << HS_PA_BITS) || o->ram_base + o->ram_size < o->ram_base)
+		return hs_err(err, -EINVAL, "RAM [%#" PRIx64 ", +%#" PRIx64 ") is beyond the %d-bit "
+			      "physical address space", o->ram_base, o->ram_size, HS_PA_BITS);
+	if (o->ram_base < HS_UART_BASE + HS_UART_SIZE)
+		return hs_err(err, -EINVAL, "RAM would overlap the UART at %#lx", HS_UART_BASE);
+	if (o->nr_cpus < 1 || o->nr_cpus > HS_MAX_CPUS)
+		return hs_err(err, -EINVAL, "%u CPUs: give between 1 and %d", o->nr_cpus, HS_MAX_CPUS);
+	if (o->hyp_va_bits < 39 || o->hyp_va_bits > 48)
+		return hs_err(err, -EINVAL, "hyp_va_bits %u: give between 39 and 48", o->hyp_va_bits);
+	if (!o->hyp_elf || !*o->hyp_elf)
+		return hs_err(err, -EINVAL, "no hypervisor image given");
+	return 0;
+}
+
+void hs_emit(struct hs_machine *m, struct hs_event *ev)
+{
+	for (unsigned i = 0; i < m->nsubs; i++)
+		m->subs[i].fn(ev, m->subs[i].ud);
+}
+
+int hs_machine_subscribe(struct hs_machine *m, hs_event_fn fn, void *ud)
+{
+	if (m->nsubs == HS_MAX_SUBSCRIBERS)
+		return -ENOSPC;
+	m->subs[m->nsubs++] = (struct hs_subscriber){fn, ud};
+	return 0;
+}
+
+void hs_machine_unsubscribe(struct hs_machine *m, hs_event_fn fn, void *ud)
+{
+	for (unsigned i = 0; i < m->nsubs; i++) {
+		if (m->subs[i].fn == fn && m->subs[i].ud == ud) {
+			memmove(&m->subs[i], &m->subs[i + 1], (m->nsubs - i - 1) * sizeof(m->subs[0]));
+			m->nsubs--;
+			return;
+		}
+	}
+}
+
+static uint64_t uart_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+	(void)uc;
+	(void)size;
+	(void)ud;
+	(void)off;
+	return 0; /* FR: never busy; DR: no input */
+}
+
+static void uart_flush(struct hs_machine *m, unsigned cpu)
+{
+	m->uart_line[m->uart_len] = '\0';
+	struct hs_event ev = {.type = HS_EV_CONSOLE, .cpu = cpu, .icount = hs_machine_icount(m)};
+	ev.console = m->uart_line;
+	hs_emit(m, &ev);
+	m->uart_len = 0;
+}
+
+static void uart_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *ud)
+{
+	struct hs_machine *m = ud;
+	(void)size;
+	if (off != HS_UART_DR)
+		return;
+	unsigned cpu = m->cur;
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		if (m->cpus[i].uc == uc)
+			cpu = i;
+	char ch = (char)(value & 0xff);
+	if (ch == '\r')
+		return;
+	if (ch == '\n') {
+		uart_flush(m, cpu);
+		return;
+	}
+	m->uart_line[m->uart_len++] = ch;
+	if (m->uart_len == sizeof(m->uart_line) - 1)
+		uart_flush(m, cpu);
+}
+
+/*
+ * Unicorn checks that a virtual address lies in a mapped region before it
+ * translates it. EL2 runs at HYP VAs that are not physical memory, so cover
+ * those ranges with "shadow" regions whose contents are never used: they all
+ * point at one MAP_NORESERVE reservation. Only gaps are filled, so RAM and the
+ * UART keep their own regions.
+ */
+struct range {
+	uint64_t start, end;
+};
+
+static int map_shadow(struct hs_machine *m, uc_engine *uc, uint64_t start, uint64_t end,
+		      struct hs_error *err)
+{
+	struct range taken[] = {
+		{m->opts.ram_base, m->opts.ram_base + m->opts.ram_size},
+		{HS_UART_BASE, HS_UART_BASE + HS_UART_SIZE},
+	};
+	start &= ~(HS_PAGE_SIZE - 1);
+	end = (end + HS_PAGE_SIZE - 1) & ~(HS_PAGE_SIZE - 1);
+	while (start < end) {
+		uint64_t stop = end;
+		bool skip = false;
+		for (size_t i = 0; i < 2; i++) {
+			if (start >= taken[i].start && start < taken[i].end) {
+				start = taken[i].end;
+				skip = true;
+			} else if (taken[i].start > start && taken[i].start < stop) {
+				stop = taken[i].start;
+			}
+		}
+		if (skip)
+			continue;
+		while (start < stop) {
+			uint64_t chunk = stop - start;
+			if (chunk > m->shadow_size)
+				chunk = m->shadow_size;
+			uc_err e = uc_mem_map_ptr(uc, start, chunk, UC_PROT_ALL, m->shadow);
+			if (e && e != UC_ERR_MAP)
+				return hs_err(err, -EIO, "shadow region [%#" PRIx64 ", +%#" PRIx64
+					      "): %s", start, chunk, uc_strerror(e));
+			start += chunk;
+		}
+	}
+	return 0;
+}
+
+int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *err)
+{
+	uc_err e = uc_mem_map_ptr(uc, m->opts.ram_base, m->opts.ram_size, UC_PROT_ALL, m->ram);
+	if (e)
+		return hs_err(err, -EIO, "mapping RAM: %s", uc_strerror(e));
+	e = uc_mmio_map(uc, HS_UART_BASE, HS_UART_SIZE, uart_read, m, uart_write, m);
+	if (e)
+		return hs_err(err, -EIO, "mapping the UART: %s", uc_strerror(e));
+	const struct hs_layout *l = &m->layout;
+	uint64_t pfn0 = m->opts.ram_base >> HS_PAGE_SHIFT;
+	uint64_t pfn1 = (m->opts.ram_base + m->opts.ram_size) >> HS_PAGE_SHIFT;
+	struct range want[] = {
+		/* the linear map of RAM */
+		{hs_layout_hyp_va(l, m->opts.ram_base),
+		 hs_layout_hyp_va(l, m->opts.ram_base + m->opts.ram_size)},
+		/* private mappings: stacks, vectors, I/O (bump-allocated upwards) */
+		{l->io_map_base, l->io_map_base + GiB},
+		/* the vmemmap windows that cover memory */
+		{l->vmemmap_base + pfn0 * HS_HYP_PAGE_SIZE, l->vmemmap_base + pfn1 * HS_HYP_PAGE_SIZE},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int rc = map_shadow(m, uc, want[i].start, want[i].end, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Copy the image's segments to their load addresses and patch absolute pointers to HYP VAs. */
+static int load_image(struct hs_machine *m, struct hs_error *err)
+{
+	const struct hs_image *img = m->img;
+	for (size_t i = 0; i < img->nsegs; i++) {
+		const struct hs_segment *s = &img->segs[i];
+		uint64_t pa = (uint64_t)((int64_t)s->paddr + m->load_bias);
+		uint8_t *dst = hs_phys_ptr(m, pa, s->memsz);
+		if (!dst)
+			return hs_err(err, -EINVAL,
+				      "segment at %#" PRIx64 " (+%#" PRIx64 ") does not fit in RAM",
+				      pa, s->memsz);
+		memcpy(dst, img->file + s->offset, s->filesz);
+		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+	/* Like Linux's kvm_apply_hyp_relocations: pointers in the image become HYP VAs. */
+	for (size_t i = 0; i < img->nabs_relocs; i++) {
+		uint64_t pa = hs_link_to_pa(m, img->abs_relocs[i]);
+		uint64_t *p = hs_phys_ptr(m, pa, 8);
+		if (!p)
+			return hs_err(err, -EINVAL, "relocation at %#" PRIx64 " outside the image",
+				      img->abs_relocs[i]);
+		uint64_t v;
+		memcpy(&v, p, 8);
+		if (v >= img->link_base && v < img->link_end + HS_PAGE_SIZE) {
+			v = hs_link_to_hyp_va(m, v);
+			memcpy(p, &v, 8);
+		}
+	}
+	return 0;
+}
+
+int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
+		      struct hs_error *err)
+{
+	*out = NULL;
+	int rc = hs_machine_opts_check(o, err);
+	if (rc)
+		return rc;
+	struct hs_machine *m = calloc(1, sizeof(*m));
+	if (!m)
+		return hs_err(err, -ENOMEM, "out of memory");
+	m->opts = *o;
+	m->hyp_elf_path = strdup(o->hyp_elf);
+	m->opts.hyp_elf = m->hyp_elf_path;
+	m->nr_cpus = o->nr_cpus;
+	if (!m->hyp_elf_path) {
+		rc = hs_err(err, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = hs_quirks_calibrate(&m->quirks, err)))
+		goto fail;
+	if ((rc = hs_image_load(o->hyp_elf, &m->img, err)))
+		goto fail;
+	/* The image is linked at any address; it is loaded at ram_base + HS_HYP_LOAD_OFFSET. */
+	uint64_t load_pa = o->ram_base + HS_HYP_LOAD_OFFSET;
+	m->load_bias = (int64_t)load_pa - (int64_t)(m->img->link_base & ~(HS_PAGE_SIZE - 1));
+	if (m->img->link_end - m->img->link_base > o->ram_size / 4) {
+		rc = hs_err(err, -EINVAL, "hypervisor image too large for %#" PRIx64 " bytes of RAM",
+			    o->ram_size);
+		goto fail;
+	}
+	const struct hs_symbol *idmap = hs_image_symbol(m->img, "__hyp_idmap_text_start");
+	if (!idmap) {
+		rc = hs_err(err, -EINVAL, "%s: no __hyp_idmap_text_start symbol: not a hypscope "
+			    "hypervisor image", o->hyp_elf);
+		goto fail;
+	}
+	if ((rc = hs_layout_compute(o->ram_base, o->ram_size, hs_link_to_pa(m, idmap->addr),
+				    o->hyp_va_bits, &m->layout, err)))
+		goto fail;
+
+	m->ram = mmap(NULL, o->ram_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	m->shadow_size = GiB;
+	m->shadow = mmap(NULL, m->shadow_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->ram == MAP_FAILED || m->shadow == MAP_FAILED) {
+		m->ram = m->ram == MAP_FAILED ? NULL : m->ram;
+		m->shadow = m->shadow == MAP_FAILED ? NULL : m->shadow;
+		rc = hs_err(err, -ENOMEM, "cannot reserve %#" PRIx64 " bytes of RAM", o->ram_size);
+		goto fail;
+	}
+	if ((rc = load_image(m, err)))
+		goto fail;
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		if ((rc = hs_cpu_init(m, &m->cpus[i], i, err)))
+			goto fail;
+	if ((rc = hs_host_init(m, err)))
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	hs_machine_destroy(m);
+	return rc;
+}
+
+void hs_machine_destroy(struct hs_machine *m)
+{
+	if (!m)
+		return;
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+		hs_cpu_fini(&m->cpus[i]);
+	if (m->ram)
+		munmap(m->ram, m->opts.ram_size);
+	if (m->shadow)
+		munmap(m->shadow, m->shadow_size);
+	hs_image_free(m->img);
+	free(m->hyp_elf_path);
+	free(m);
+}
+
+const struct hs_machine_opts *hs_machine_opts(const struct hs_machine *m)
+{
+	return &m->opts;
+}
+
+const struct hs_image *hs_machine_image(const struct hs_machine *m)
+{
+	return m->img;
+}
+
+const struct hs_layout *hs_machine_layout(const struct hs_machine *m)
+{
+	return &m->layout;
+}
+
+bool hs_phys_is_ram(const struct hs_machine *m, uint64_t pa, uint64_t len)
+{
+	return pa >= m->opts.ram_base && len <= m->opts.ram_size &&
+	       pa - m->opts.ram_base <= m->opts.ram_size - len;
+}
+
+void *hs_phys_ptr(struct hs_machine *m, uint64_t pa, size_t len)
+{
+	if (!hs_phys_is_ram(m, pa, len))
+		return NULL;
+	return m->ram + (pa - m->opts.ram_base);
+}
+
+int hs_phys_read(struct hs_machine *m, uint64_t pa, void *buf, size_t len, struct hs_error *err)
+{
+	void *p = hs_phys_ptr(m, pa, len);
+	if (!p)
+		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
+	memcpy(buf, p, len);
+	return 0;
+}
+
+int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len,
+		  struct hs_error *err)
+{
+	void *p = hs_phys_ptr(m, pa, len);
+	if (!p)
+		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
+	memcpy(p, buf, len);
+	/* Stores behind the CPUs' backs must not leave stale translated code. */
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		uc_ctl_remove_cache(m->cpus[i].uc, pa, pa + len);
+	return 0;
+}
+
+uint64_t hs_link_to_pa(const struct hs_machine *m, uint64_t link)
+{
+	return (uint64_t)((int64_t)link + m->load_bias);
+}
+
+uint64_t hs_link_to_hyp_va(const struct hs_machine *m, uint64_t link)
+{
+	return hs_layout_hyp_va(&m->layout, hs_link_to_pa(m, link));
+}
+
+int hs_sym_pa(const struct hs_machine *m, const char *name, uint64_t *pa, struct hs_error *err)
+{
+	const struct hs_symbol *s = hs_image_symbol(m->img, name);
+	if (!s)
+		return hs_err(err, -ENOENT, "no symbol '%s' in the hypervisor image", name);
+	*pa = hs_link_to_pa(m, s->addr);
+	return 0;
+}
+
+bool hs_addr_to_link(const struct hs_machine *m, uint64_t addr, uint64_t *link)
+{
+	uint64_t pa = addr;
+	uint64_t img_pa0 = hs_link_to_pa(m, m->img->link_base);
+	uint64_t img_pa1 = hs_link_to_pa(m, m->img->link_end);
+	if (!(addr >= img_pa0 && addr < img_pa1))
+		pa = hs_layout_pa(&m->layout, addr);
+	if (!(pa >= img_pa0 && pa < img_pa1))
+		return false;
+	*link = (uint64_t)((int64_t)pa - m->load_bias);
+	return true;
+}
+
+bool hs_symbolize(const struct hs_machine *m, uint64_t addr, char *buf, size_t len)
+{
+	uint64_t link, off;
+	if (!hs_addr_to_link(m, addr, &link))
+		return false;
+	const struct hs_symbol *s = hs_image_symbolize(m->img, link, &off);
+	if (!s)
+		return false;
+	if (off)
+		snprintf(buf, len, "%s+%#" PRIx64, s->name, off);
+	else
+		snprintf(buf, len, "%s", s->name);
+	return true;
+}
+
+unsigned hs_nr_cpus(const struct hs_machine *m)
+{
+	return m->nr_cpus;
+}
+
+unsigned hs_current_cpu(const struct hs_machine *m)
+{
+	return m->cur;
+}
+
+int hs_select_cpu(struct hs_machine *m, unsigned cpu, struct hs_error *err)
+{
+	if (cpu >= m->nr_cpus)
+		return hs_err(err, -EINVAL, "no CPU %u (the machine has %u)", cpu, m->nr_cpus);
+	m->cur = cpu;
+	return 0;
+}
+
+int hs_cpu_state(struct hs_machine *m, unsigned cpu, struct hs_cpu_state *st)
+{
+	if (cpu >= m->nr_cpus)
+		return -EINVAL;
+	struct hs_cpu *c = &m->cpus[cpu];
+	memset(st, 0, sizeof(*st));
+	st->online = c->online;
+	uint32_t pstate = 0;
+	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
+	st->pstate = pstate;
+	st->el = (pstate >> 2) & 3;
+	st->sp_el_x = pstate & 1;
+	st->pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	st->sp = hs_cpu_reg(c, UC_ARM64_REG_SP);
+	for (int i = 0; i < 29; i++)
+		st->x[i] = hs_cpu_reg(c, UC_ARM64_REG_X0 + i);
+	st->x[29] = hs_cpu_reg(c, UC_ARM64_REG_X29);
+	st->x[30] = hs_cpu_reg(c, UC_ARM64_REG_X30);
+	st->icount = c->icount;
+	return 0;
+}
+
+int hs_cpu_sysreg(struct hs_machine *m, unsigned cpu, enum hs_sysreg r, uint64_t *val)
+{
+	if (cpu >= m->nr_cpus || !hs_sysreg_desc(r))
+		return -EINVAL;
+	*val = hs_cpu_sr(&m->cpus[cpu], r);
+	return 0;
+}
+
+int hs_cpu_set_xreg(struct hs_machine *m, unsigned cpu, unsigned n, uint64_t val)
+{
+	if (cpu >= m->nr_cpus || n > 30)
+		return -EINVAL;
+	int id = n < 29 ? UC_ARM64_REG_X0 + (int)n : n == 29 ? UC_ARM64_REG_X29 : UC_ARM64_REG_X30;
+	hs_cpu_set_reg(&m->cpus[cpu], id, val);
+	return 0;
+}
+
+int hs_cpu_set_pc(struct hs_machine *m, unsigned cpu, uint64_t pc)
+{
+	if (cpu >= m->nr_cpus)
+		return -EINVAL;
+	hs_cpu_set_reg(&m->cpus[cpu], UC_ARM64_REG_PC, pc);
+	return 0;
+}
+
+uc_engine *hs_cpu_engine(struct hs_machine *m, unsigned cpu)
+{
+	return cpu < m->nr_cpus ? m->cpus[cpu].uc : NULL;
+}
+
+uint64_t hs_machine_icount(const struct hs_machine *m)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		n += m->cpus[i].icount;
+	return n;
+}
+
+const char *hs_stop_reason_name(enum hs_stop_reason r)
+{
+	static const char *const names[] = {
+		[HS_STOP_NONE] = "running",        [HS_STOP_DONE] = "done",
+		[HS_STOP_IDLE] = "idle",           [HS_STOP_BREAKPOINT] = "breakpoint",
+		[HS_STOP_STEP] = "step",           [HS_STOP_WATCH] = "watchpoint",
+		[HS_STOP_HYP_FAULT] = "hypervisor fault", [HS_STOP_LIMIT] = "instruction limit",
+		[HS_STOP_ERROR] = "error",
+	};
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+const struct hs_stop *hs_last_stop(const struct hs_machine *m)
+{
+	return &m->last_stop;
+}
+
+bool hs_op_pending(const struct hs_machine *m)
+{
+	return m->host.pending;
+}
+
+bool hs_machine_dead(const struct hs_machine *m)
+{
+	return m->dead;
+}
+
+static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reason r,
+		       struct hs_stop *stop)
+{
+	struct hs_stop s = {.reason = r, .cpu = c->idx, .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
+	if (r == HS_STOP_HYP_FAULT) {
+		s.fault = c->fault;
+		m->dead = true;
+	}
+	m->last_stop = s;
+	if (stop)
+		*stop = s;
+	return 0;
+}
+
+/*
+ * The run loop: run the pending host operation's CPU until the host code
+ * reaches its return address, then let the operation's continuation queue
+ * the next one (the boot flow is a chain of them).
+ */
+static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, struct hs_error *err)
+{
+	if (m->dead)
+		return hs_err(err, -EIO, "the hypervisor faulted at EL2 earlier: the machine can "
+			      "only be inspected now");
+	if (!m->host.pending) {
+		struct hs_cpu *c = &m->cpus[m->cur];
+		return finish_stop(m, c, HS_STOP_IDLE, stop);
+	}
+	for (;;) {
+		struct hs_host_op *op = &m->host.op;
+		struct hs_cpu *c = &m->cpus[op->cpu];
+		m->cur = op->cpu;
+		enum hs_stop_reason r = hs_cpu_run(c, op->ret_pc, count, err);
+		if (r == HS_STOP_ERROR) {
+			finish_stop(m, c, r, stop);
+			return err ? err->code : -EIO;
+		}
+		if (r == HS_STOP_STEP && hs_cpu_reg(c, UC_ARM64_REG_PC) == op->ret_pc &&
+		    hs_cpu_el(c) == 1)
+			r = HS_STOP_DONE;
+		if (r != HS_STOP_DONE)
+			return finish_stop(m, c, r, stop);
+		int rc = hs_host_complete_op(m, err);
+		if (rc) {
+			finish_stop(m, c, HS_STOP_ERROR, stop);
+			return rc;
+		}
+		if (!m->host.pending || count)
+			return finish_stop(m, c, HS_STOP_DONE, stop);
+	}
+}
+
+int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err)
+{
+	return run_ops(m, 0, stop, err);
+}
+
+int hs_stepi(struct hs_machine *m, uint64_t n, struct hs_stop *stop, struct hs_error *err)
+{
+	if (!n)
+		n = 1;
+	return run_ops(m, n, stop, err);
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine: RAM, a UART, N CPUs (one Unicorn engine each), the hypervisor
+ * image and the host model. Everything hangs off one handle; there is no
+ * global mutable state. Every call that can fail returns 0 or a negative code
+ * and fills a struct hs_error.
+ */
+#ifndef HS_MACHINE_H
+#define HS_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "elf_image.h"
+#include "events.h"
+#include "hs_error.h"
+#include "layout.h"
+#include "sysregs.h"
+
+struct hs_machine;
+
+struct hs_machine_opts {
+	uint64_t ram_base;    /* physical base of RAM (default 0x40000000) */
+	uint64_t ram_size;    /* bytes of RAM (default 1 GiB) */
+	unsigned nr_cpus;     /* CPUs (default 1, at most HS_MAX_CPUS) */
+	unsigned hyp_va_bits; /* EL2 VA size (default 48) */
+	const char *hyp_elf;  /* path of the hypervisor image */
+	uint64_t insn_limit;  /* per run: instructions before giving up (0: default) */
+};
+
+void hs_machine_opts_default(struct hs_machine_opts *o);
+/* Check options before building anything; a message names the bad one. */
+int hs_machine_opts_check(const struct hs_machine_opts *o, struct hs_error *err);
+
+int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
+		      struct hs_error *err);
+void hs_machine_destroy(struct hs_machine *m);
+
+const struct hs_machine_opts *hs_machine_opts(const struct hs_machine *m);
+const struct hs_image *hs_machine_image(const struct hs_machine *m);
+const struct hs_layout *hs_machine_layout(const struct hs_machine *m);
+
+/* Events: up to 16 subscribers, called synchronously in subscription order. */
+int hs_machine_subscribe(struct hs_machine *m, hs_event_fn fn, void *ud);
+void hs_machine_unsubscribe(struct hs_machine *m, hs_event_fn fn, void *ud);
+
+/* ---- physical memory ---------------------------------------------------- */
+bool hs_phys_is_ram(const struct hs_machine *m, uint64_t pa, uint64_t len);
+int hs_phys_read(struct hs_machine *m, uint64_t pa, void *buf, size_t len, struct hs_error *err);
+int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len,
+		  struct hs_error *err);
+/* Direct pointer into RAM (NULL when [pa, pa+len) is not RAM). */
+void *hs_phys_ptr(struct hs_machine *m, uint64_t pa, size_t len);
+
+/* ---- symbols (hypervisor image, relocated) ---------------------------- */
+/* PA of a hypervisor symbol as loaded; 0 and an error when unknown. */
+int hs_sym_pa(const struct hs_machine *m, const char *name, uint64_t *pa, struct hs_error *err);
+/*
+ * Describe an address the CPU sees (EL2 VA, idmap PA or PA) as "sym+off";
+ * returns false when it is not in the image.
+ */
+bool hs_symbolize(const struct hs_machine *m, uint64_t addr, char *buf, size_t len);
+/* Convert an EL2 address (HYP VA or idmap/PA) to the image's link address. */
+bool hs_addr_to_link(const struct hs_machine *m, uint64_t addr, uint64_t *link);
+/* Link address to PA and to HYP VA. */
+uint64_t hs_link_to_pa(const struct hs_machine *m, uint64_t link);
+uint64_t hs_link_to_hyp_va(const struct hs_machine *m, uint64_t link);
+
+/* ---- CPUs ---------------------------------------------------------------- */
+unsigned hs_nr_cpus(const struct hs_machine *m);
+unsigned hs_current_cpu(const struct hs_machine *m);
+int hs_select_cpu(struct hs_machine *m, unsigned cpu, struct hs_error *err);
+
+struct hs_cpu_state {
+	bool online;
+	unsigned el;
+	bool sp_el_x; /* SPx (h) rather than SP0 (t) */
+	uint64_t pc, sp;
+	uint64_t x[31];
+	uint64_t pstate;
+	uint64_t icount;
+};
+int hs_cpu_state(struct hs_machine *m, unsigned cpu, struct hs_cpu_state *st);
+int hs_cpu_sysreg(struct hs_machine *m, unsigned cpu, enum hs_sysreg r, uint64_t *val);
+int hs_cpu_set_xreg(struct hs_machine *m, unsigned cpu, unsigned n, uint64_t val);
+int hs_cpu_set_pc(struct hs_machine *m, unsigned cpu, uint64_t pc);
+uc_engine *hs_cpu_engine(struct hs_machine *m, unsigned cpu);
+
+/* Total instructions executed by all CPUs (deterministic). */
+uint64_t hs_machine_icount(const struct hs_machine *m);
+
+/* ---- run control --------------------------------------------------------- */
+enum hs_stop_reason {
+	HS_STOP_NONE,       /* still running */
+	HS_STOP_DONE,       /* the requested host operation completed */
+	HS_STOP_IDLE,       /* nothing left to run */
+	HS_STOP_BREAKPOINT, /* a breakpoint was hit (PC is at it) */
+	HS_STOP_STEP,       /* single-step count reached */
+	HS_STOP_WATCH,      /* a watchpoint fired */
+	HS_STOP_HYP_FAULT,  /* the hypervisor took an exception at EL2 */
+	HS_STOP_LIMIT,      /* instruction limit reached: the hypervisor is looping? */
+	HS_STOP_ERROR,      /* the emulator failed; see the error */
+};
+const char *hs_stop_reason_name(enum hs_stop_reason r);
+
+struct hs_stop {
+	enum hs_stop_reason reason;
+	unsigned cpu;
+	uint64_t pc;
+	int bp_id;                       /* breakpoint or watchpoint id */
+	struct hs_event_exception fault; /* for HS_STOP_HYP_FAULT */
+};
+
+/* The last stop of the machine (what `info program` shows). */
+const struct hs_stop *hs_last_stop(const struct hs_machine *m);
+/* True when the machine is stopped in the middle of a host operation. */
+bool hs_op_pending(const struct hs_machine *m);
+/* True after a hypervisor fault: only inspection is possible. */
+bool hs_machine_dead(const struct hs_machine *m);
+
+/* Run the pending host operation (and any that follow, e.g. the boot flow) to completion or stop. */
+int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err);
+/* Execute n instructions on the current CPU (within the pending operation). */
+int hs_stepi(struct hs_machine *m, uint64_t n, struct hs_stop *stop, struct hs_error *err);
+
+#endif

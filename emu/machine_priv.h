@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal state of the machine, shared by emu/ files only. */
+#ifndef HS_MACHINE_PRIV_H
+#define HS_MACHINE_PRIV_H
+
+#include <hypscope/abi.h>
+
+#include "host.h"
+#include "machine.h"
+#include "uc_quirks.h"
+
+#define HS_MAX_SUBSCRIBERS 16
+#define HS_DEFAULT_INSN_LIMIT 2000000000ULL
+#define HS_COUNTER_HZ 100000000ULL /* counters tick once per instruction */
+
+struct hs_cpu {
+	struct hs_machine *m;
+	unsigned idx;
+	uc_engine *uc;
+	uc_context *ctx; /* scratch context to read QEMU's syndrome */
+	int translated_el; /* the EL the (possibly stale) hflags describe */
+	uint64_t icount;
+	uint64_t block_start, block_end; /* last translated block entered */
+	uint64_t run_icount_limit;
+	uc_hook h_intr, h_block, h_msr, h_mrs, h_sys, h_vec;
+	uint64_t vec_hook_base; /* VBAR_EL2 the vector hook covers */
+	bool vbar_changed;
+	bool elr_restore_pending;
+	bool hcr_restore_pending;
+	uint64_t hcr_saved;
+	uint64_t elr_el1_saved;
+	uint64_t el1_eret_stub; /* an `eret` executable in the current EL1 regime */
+	bool online;
+	enum hs_stop_reason stop;
+	struct hs_event_exception fault;
+};
+
+struct hs_subscriber {
+	hs_event_fn fn;
+	void *ud;
+};
+
+struct hs_machine {
+	struct hs_machine_opts opts;
+	char *hyp_elf_path;
+	uint8_t *ram;
+	void *shadow; /* one reservation all shadow regions point at */
+	size_t shadow_size;
+	struct hs_image *img;
+	int64_t load_bias; /* PA = link address + load_bias */
+	struct hs_layout layout;
+	struct hs_quirks quirks;
+	struct hs_cpu cpus[HS_MAX_CPUS];
+	unsigned nr_cpus, cur;
+	struct hs_subscriber subs[HS_MAX_SUBSCRIBERS];
+	unsigned nsubs;
+	char uart_line[512];
+	size_t uart_len;
+	struct hs_host host;
+	struct hs_stop last_stop;
+	bool dead;
+};
+
+/* Emit an event to every subscriber. */
+void hs_emit(struct hs_machine *m, struct hs_event *ev);
+
+/* cpu.c */
+int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_error *err);
+void hs_cpu_fini(struct hs_cpu *c);
+/* Run from the current PC until `until` (0: none) or a stop. */
+enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
+			       struct hs_error *err);
+uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg);
+void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v);
+uint64_t hs_cpu_sr(struct hs_cpu *c, enum hs_sysreg r);
+void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v);
+unsigned hs_cpu_el(struct hs_cpu *c);
+/* Enter EL2h (DAIF masked) at `target` from wherever the CPU is, through the ERET recipe. */
+void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr);
+
+/* machine.c: map the memory of one engine (RAM, UART, shadows). */
+int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *err);
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runtime vectors: the host traps (HVC, stage-2 aborts, trapped SMC) land in
+ * __host_trap, which saves the host's x0..x30 in this CPU's host context and
+ * calls handle_host_trap(ctxt). __host_enter(ctxt) restores them and returns.
+ */
+#include <hypscope/abi.h>
+#include <hyp/asm.h>
+
+	.section .hyp.vectors, "ax"
+	.align 11
+	.global __kvm_hyp_host_vector
+__kvm_hyp_host_vector:
+	ventry	hyp_bad_vector		/* current EL, SP0 */
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector		/* current EL, SPx: a hypervisor bug */
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+	ventry	__host_trap		/* lower EL, AArch64 sync */
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector		/* lower EL, AArch32 */
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+	ventry	hyp_bad_vector
+
+	.text
+	.align 3
+__host_trap:
+	stp	x0, x1, [sp, #-16]!
+	adr_this_cpu x0, host_ctxt, x1
+	stp	x2, x3, [x0, #16]
+	stp	x4, x5, [x0, #32]
+	stp	x6, x7, [x0, #48]
+	stp	x8, x9, [x0, #64]
+	stp	x10, x11, [x0, #80]
+	stp	x12, x13, [x0, #96]
+	stp	x14, x15, [x0, #112]
+	stp	x16, x17, [x0, #128]
+	stp	x18, x19, [x0, #144]
+	stp	x20, x21, [x0, #160]
+	stp	x22, x23, [x0, #176]
+	stp	x24, x25, [x0, #192]
+	stp	x26, x27, [x0, #208]
+	stp	x28, x29, [x0, #224]
+	str	x30, [x0, #240]
+	ldp	x2, x3, [sp], #16
+	stp	x2, x3, [x0, #0]
+	mov	x29, #0			/* end of the EL2 frame-record chain */
+	mov	x19, x0
+	bl	handle_host_trap
+	mov	x0, x19
+	b	__host_enter
+
+	.global __host_enter
+	.type __host_enter, %function
+__host_enter:
+	ldp	x2, x3, [x0, #16]
+	ldp	x4, x5, [x0, #32]
+	ldp	x6, x7, [x0, #48]
+	ldp	x8, x9, [x0, #64]
+	ldp	x10, x11, [x0, #80]
+	ldp	x12, x13, [x0, #96]
+	ldp	x14, x15, [x0, #112]
+	ldp	x16, x17, [x0, #128]
+	ldp	x18, x19, [x0, #144]
+	ldp	x20, x21, [x0, #160]
+	ldp	x22, x23, [x0, #176]
+	ldp	x24, x25, [x0, #192]
+	ldp	x26, x27, [x0, #208]
+	ldp	x28, x29, [x0, #224]
+	ldr	x30, [x0, #240]
+	ldp	x0, x1, [x0, #0]
+	eret
+	.size __host_enter, . - __host_enter
+
+hyp_bad_vector:
+	brk	#0x800

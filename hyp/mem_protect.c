@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host's stage 2: an identity map populated lazily on faults, in which
+ * invalid entries record who owns a page (seed 004), plus the page-state
+ * transitions between the host and the hypervisor.
+ */
+#include <hyp/hyp.h>
+
+#define ESR_EC(esr) (((esr) >> 26) & 0x3f)
+#define ESR_EC_IABT_LOW 0x20
+#define ESR_EC_IABT_CUR 0x21
+#define ESR_EC_DABT_CUR 0x25
+
+struct hyp_pgtable host_s2_pgt;
+u64 host_vtcr, host_vttbr;
+static struct hyp_pool host_s2_pool;
+static struct hyp_mm_ops host_s2_mm_ops;
+static u32 host_s2_lock;
+
+static void *host_s2_zalloc_page(void *arg)
+{
+	(void)arg;
+	return hyp_alloc_pages(&host_s2_pool, 0);
+}
+
+static void *host_s2_zalloc_pages_exact(size_t size, void *arg)
+{
+	(void)arg;
+	u8 order = 0;
+	while ((HS_PAGE_SIZE << order) < size)
+		order++;
+	void *p = hyp_alloc_pages(&host_s2_pool, order);
+	if (p && order)
+		hyp_split_page(hyp_virt_to_page(p));
+	return p;
+}
+
+static void host_s2_get_page(void *addr)
+{
+	hyp_get_page(&host_s2_pool, addr);
+}
+
+static void host_s2_put_page(void *addr)
+{
+	hyp_put_page(&host_s2_pool, addr);
+}
+
+static void *host_s2_phys_to_virt(u64 phys)
+{
+	return hyp_phys_to_virt(phys);
+}
+
+static u64 host_s2_virt_to_phys(void *addr)
+{
+	return hyp_virt_to_phys(addr);
+}
+
+int kvm_host_prepare_stage2(void *pgt_pool_base, u64 nr_pages)
+{
+	int ret = hyp_pool_init(&host_s2_pool, hyp_virt_to_phys(pgt_pool_base) >> HS_PAGE_SHIFT,
+				(u32)nr_pages, 0);
+	if (ret)
+		return ret;
+	host_s2_mm_ops = (struct hyp_mm_ops){
+		.zalloc_page = host_s2_zalloc_page,
+		.zalloc_pages_exact = host_s2_zalloc_pages_exact,
+		.get_page = host_s2_get_page,
+		.put_page = host_s2_put_page,
+		.page_count = hyp_page_count,
+		.phys_to_virt = host_s2_phys_to_virt,
+		.virt_to_phys = host_s2_virt_to_phys,
+	};
+	s8 sl = pgt_s2_default_start_level(HS_PA_BITS);
+	ret = pgt_init_s2(&host_s2_pgt, HS_PA_BITS, sl, &host_s2_mm_ops);
+	if (ret)
+		return ret;
+	host_vtcr = pgt_vtcr(HS_PA_BITS, sl);
+	host_vttbr = host_s2_pgt.pgd_pa; /* VMID 0 */
+	return 0;
+}
+
+bool addr_is_memory(u64 phys)
+{
+	for (u32 i = 0; i < hyp_memblock_nr; i++)
+		if (phys >= hyp_memory[i].base && phys - hyp_memory[i].base < hyp_memory[i].size)
+			return true;
+	return false;
+}
+
+/* The memory region or the MMIO gap between regions that holds addr. */
+static bool find_range(u64 addr, u64 *start, u64 *end)
+{
+	u64 lo = 0, hi = BIT(HS_PA_BITS);
+	for (u32 i = 0; i < hyp_memblock_nr; i++) {
+		const struct hs_memblock_region *r = &hyp_memory[i];
+		if (addr >= r->base && addr - r->base < r->size) {
+			*start = r->base;
+			*end = r->base + r->size;
+			return true;
+		}
+		if (r->base + r->size <= addr && r->base + r->size > lo)
+			lo = r->base + r->size;
+		if (r->base > addr && r->base < hi)
+			hi = r->base;
+	}
+	*start = lo;
+	*end = hi;
+	return false;
+}
+
+static void host_stage2_unmap_dev_all(void)
+{
+	u64 addr = 0;
+	while (addr < BIT(HS_PA_BITS)) {
+		u64 start, end;
+		bool mem = find_range(addr, &start, &end);
+		if (!mem)
+			pgt_unmap(&host_s2_pgt, start, end - start);
+		addr = end;
+	}
+}
+
+static int host_stage2_idmap(u64 addr)
+{
+	u64 start, end, bstart, bsize;
+	bool mem = find_range(addr, &start, &end);
+	unsigned prot = mem ? HS_PROT_RWX : (HS_PROT_RW | HS_PROT_DEVICE);
+	int ret = pgt_find_largest_block(&host_s2_pgt, addr, start, end, &bstart, &bsize);
+	if (ret == -HS_EAGAIN)
+		return 0; /* another CPU mapped it first */
+	if (ret)
+		return ret;
+	ret = pgt_map(&host_s2_pgt, bstart, bsize, bstart, prot);
+	if (ret == -HS_ENOMEM) {
+		/* Out of table pages: MMIO mappings are cheap to recreate. */
+		host_stage2_unmap_dev_all();
+		ret = pgt_map(&host_s2_pgt, bstart, bsize, bstart, prot);
+	}
+	return ret;
+}
+
+/* Refuse the access: deliver a synchronous abort to the host's own vectors. */
+static void inject_host_exception(u64 esr)
+{
+	u64 spsr = read_sysreg(spsr_el2);
+	unsigned ec = ESR_EC(esr) == ESR_EC_IABT_LOW ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
+	u64 offset = (spsr & 0xf) == 0x5 ? 0x200 : (spsr & 0xf) == 0x4 ? 0x0 : 0x400;
+	write_sysreg((esr & ~(0x3fUL << 26)) | ((u64)ec << 26), esr_el1);
+	write_sysreg(read_sysreg(far_el2), far_el1);
+	write_sysreg(read_sysreg(elr_el2), elr_el1);
+	write_sysreg(spsr, spsr_el1);
+	write_sysreg(read_sysreg(vbar_el1) + offset, elr_el2);
+	write_sysreg(0x3c5, spsr_el2); /* EL1h, DAIF masked */
+}
+
+void handle_host_mem_abort(struct hyp_cpu_ctxt *ctxt)
+{
+	(void)ctxt;
+	u64 esr = read_sysreg(esr_el2);
+	u64 far = read_sysreg(far_el2);
+	u64 hpfar = read_sysreg(hpfar_el2);
+	u64 addr = ((hpfar & GENMASK(43, 4)) << 8) | (far & (HS_PAGE_SIZE - 1));
+	hyp_spin_lock(&host_s2_lock);
+	int ret = host_stage2_idmap(addr);
+	hyp_spin_unlock(&host_s2_lock);
+	if (ret) {
+		hyp_printf("hyp: host access to %#lx refused (%d): abort injected\n", addr, ret);
+		inject_host_exception(esr);
+	}
+}
+
+int host_stage2_set_owner(u64 addr, u64 size, unsigned owner, u64 meta)
+{
+	return pgt_set_owner(&host_s2_pgt, addr, size, hs_annotation(owner, meta));
+}
+
+static int fix_host_ownership_walker(const struct pgt_visit_ctx *ctx)
+{
+	if (!pte_valid(ctx->old))
+		return 0;
+	u64 size = pgt_granule(ctx->level);
+	u64 phys = pte_to_phys(ctx->old);
+	if (!addr_is_memory(phys))
+		return 0; /* MMIO the hypervisor mapped privately */
+	unsigned state = pte_state(ctx->old);
+	for (u64 off = 0; off < size; off += HS_PAGE_SIZE) {
+		struct hyp_page *p = hyp_phys_to_page(phys + off);
+		if (state == HS_PAGE_OWNED) {
+			hyp_page_set_host_state(p, HS_PAGE_NOPAGE);
+			hyp_page_set_hyp_state(p, HS_PAGE_OWNED);
+		} else if (state == HS_PAGE_SHARED_BORROWED) {
+			hyp_page_set_host_state(p, HS_PAGE_SHARED_OWNED);
+			hyp_page_set_hyp_state(p, HS_PAGE_SHARED_BORROWED);
+		}
+	}
+	if (state == HS_PAGE_OWNED)
+		return host_stage2_set_owner(phys, size, HS_OWNER_HYP, 0);
+	return 0;
+}
+
+/* Every page the hypervisor maps as its own becomes hyp-owned in the host stage 2. */
+int fix_host_ownership(void)
+{
+	struct pgt_walker w = {.cb = fix_host_ownership_walker, .flags = PGT_WALK_LEAF};
+	return pgt_walk(&pkvm_pgtable, 0, BIT(pkvm_pgtable.ia_bits), &w);
+}
+
+static int check_pfn(u64 pfn, u64 *phys)
+{
+	if (pfn >= BIT(HS_PA_BITS - HS_PAGE_SHIFT))
+		return -HS_EINVAL;
+	*phys = pfn << HS_PAGE_SHIFT;
+	return addr_is_memory(*phys) ? 0 : -HS_EINVAL;
+}
+
+/* Record a host page state in its host stage-2 entry (page-granular). */
+static int host_stage2_set_page_state(u64 phys, unsigned state)
+{
+	u64 pte;
+	s8 level;
+	if (!pgt_get_leaf(&host_s2_pgt, phys, &pte, &level) && pte_valid(pte))
+		return pgt_set_state(&host_s2_pgt, phys, HS_PAGE_SIZE, state);
+	if (pte)
+		return -HS_EPERM; /* annotated: not the host's */
+	return pgt_map(&host_s2_pgt, phys, HS_PAGE_SIZE, phys,
+		       HS_PROT_RWX | PGT_PROT_STATE(state));
+}
+
+int __pkvm_host_share_hyp(u64 pfn)
+{
+	u64 phys;
+	int ret = check_pfn(pfn, &phys);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	struct hyp_page *p = hyp_phys_to_page(phys);
+	if (hyp_page_host_state(p) != HS_PAGE_OWNED || hyp_page_hyp_state(p) != HS_PAGE_NOPAGE) {
+		ret = -HS_EPERM;
+		goto out;
+	}
+	ret = host_stage2_set_page_state(phys, HS_PAGE_SHARED_OWNED);
+	if (ret)
+		goto out;
+	hyp_page_set_host_state(p, HS_PAGE_SHARED_OWNED);
+	hyp_page_set_hyp_state(p, HS_PAGE_SHARED_BORROWED);
+out:
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+int __pkvm_host_unshare_hyp(u64 pfn)
+{
+	u64 phys;
+	int ret = check_pfn(pfn, &phys);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	struct hyp_page *p = hyp_phys_to_page(phys);
+	if (hyp_page_host_state(p) != HS_PAGE_SHARED_OWNED ||
+	    hyp_page_hyp_state(p) != HS_PAGE_SHARED_BORROWED) {
+		ret = -HS_EPERM;
+		goto out;
+	}
+	if (p->refcount) {
+		ret = -HS_EBUSY; /* the hypervisor still has it pinned */
+		goto out;
+	}
+	ret = host_stage2_set_page_state(phys, HS_PAGE_OWNED);
+	if (ret)
+		goto out;
+	hyp_page_set_host_state(p, HS_PAGE_OWNED);
+	hyp_page_set_hyp_state(p, HS_PAGE_NOPAGE);
+out:
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+int __pkvm_hyp_pin_shared(u64 pfn)
+{
+	u64 phys;
+	int ret = check_pfn(pfn, &phys);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	struct hyp_page *p = hyp_phys_to_page(phys);
+	if (hyp_page_hyp_state(p) != HS_PAGE_SHARED_BORROWED) {
+		ret = -HS_EPERM;
+	} else if (p->refcount == 0xffff) {
+		ret = -HS_EBUSY;
+	} else {
+		/* First pin maps the page at EL2, in the linear map. */
+		if (!p->refcount)
+			ret = pgt_map(&pkvm_pgtable, (u64)(uintptr_t)hyp_phys_to_virt(phys),
+				      HS_PAGE_SIZE, phys,
+				      HS_PROT_RW | PGT_PROT_STATE(HS_PAGE_SHARED_BORROWED));
+		if (!ret)
+			hyp_page_ref_inc(p);
+	}
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+int __pkvm_hyp_unpin_shared(u64 pfn)
+{
+	u64 phys;
+	int ret = check_pfn(pfn, &phys);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	struct hyp_page *p = hyp_phys_to_page(phys);
+	if (hyp_page_hyp_state(p) != HS_PAGE_SHARED_BORROWED || !p->refcount) {
+		ret = -HS_EPERM;
+	} else if (hyp_page_ref_dec_and_test(p)) {
+		ret = pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)hyp_phys_to_virt(phys), HS_PAGE_SIZE);
+	}
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
