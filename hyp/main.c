@@ -20,13 +20,9 @@ static int hcall_phase(unsigned nr)
 	return nr < HS_HC_COUNT ? phases[nr] : 0;
 }
 
-static int handle_prot_finalize(void)
+static int do_prot_finalize(void)
 {
 	struct hs_init_params *params = this_cpu_ptr(&kvm_init_params);
-	if (params->hcr_el2 & 1)
-		return -HS_EPERM; /* already done on this CPU */
-	if (!host_vttbr)
-		return -HS_EPERM; /* __pkvm_init has not prepared the host stage 2 */
 	params->vttbr = host_vttbr;
 	params->vtcr = host_vtcr;
 	params->hcr_el2 |= 1; /* HCR_EL2.VM: stage 2 on for the host */
@@ -42,6 +38,38 @@ static int handle_prot_finalize(void)
 	hyp_printf("hyp: cpu%lu: protection finalised: host stage 2 on, VTTBR %#lx\n",
 		   read_sysreg(mpidr_el1) & 0xff, params->vttbr);
 	return 0;
+}
+
+/* Continuation after a CPU moved onto the hypervisor's table: fresh stack. */
+static void prot_finalize_switched(void)
+{
+	struct hyp_cpu_ctxt *ctxt = this_cpu_ptr(&host_ctxt);
+	int ret = do_prot_finalize();
+	ctxt->regs[0] = HS_SMCCC_SUCCESS;
+	ctxt->regs[1] = (u64)(s64)ret;
+	__host_enter(ctxt);
+}
+
+static int handle_prot_finalize(void)
+{
+	struct hs_init_params *params = this_cpu_ptr(&kvm_init_params);
+	if (params->hcr_el2 & 1)
+		return -HS_EPERM; /* already done on this CPU */
+	if (!host_vttbr)
+		return -HS_EPERM; /* __pkvm_init has not prepared the host stage 2 */
+	if ((read_sysreg(ttbr0_el2) & PTE_OA_MASK) != params->pgd_pa) {
+		/*
+		 * A CPU other than the one that ran __pkvm_init is still on the
+		 * host's throw-away table: move it through the trampoline before
+		 * the host frees that table.
+		 */
+		void (*fn)(u64, u64, void (*)(void)) =
+			(void *)(uintptr_t)hyp_virt_to_phys((void *)__pkvm_init_switch_pgd);
+		hyp_printf("hyp: cpu%lu: switching to the hypervisor's own stage 1\n",
+			   read_sysreg(mpidr_el1) & 0xff);
+		fn(params->pgd_pa, params->stack_hyp_va, prot_finalize_switched);
+	}
+	return do_prot_finalize();
 }
 
 static s64 dispatch(unsigned nr, const u64 *a)
