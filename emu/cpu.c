@@ -248,6 +248,42 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	stop_cpu(c, HS_STOP_ERROR);
 }
 
+/*
+ * Unicorn refuses a virtual address outside every region before translating
+ * it. At EL2 that is exactly an address nothing maps: report the translation
+ * fault the hardware would raise (level 0) as a hypervisor fault.
+ */
+static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
+			int64_t value, void *ud)
+{
+	struct hs_cpu *c = ud;
+	(void)uc;
+	(void)size;
+	(void)value;
+	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	unsigned el = hs_cpu_el(c);
+	bool fetch = type == UC_MEM_FETCH_UNMAPPED;
+	unsigned ec = (fetch ? 0x20 : 0x24) + (el == 2);
+	uint32_t esr = (ec << ESR_EC_SHIFT) | (1u << 25) | 0x04; /* IL, translation fault L0 */
+	if (type == UC_MEM_WRITE_UNMAPPED)
+		esr |= 1u << 6; /* WnR */
+	if (el == 2) {
+		hyp_fault(c, esr, address, fetch ? address : pc);
+		return false;
+	}
+	struct hs_event_exception x = {.from_el = el,
+				       .to_el = el,
+				       .ec = ec,
+				       .ec_name = hs_ec_name(ec),
+				       .esr = esr,
+				       .far = address,
+				       .pc = pc};
+	c->fault = x;
+	emit_exception(c, HS_EV_EXCEPTION, &x);
+	stop_cpu(c, HS_STOP_ERROR);
+	return false;
+}
+
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 {
 	struct hs_cpu *c = ud;
@@ -402,6 +438,8 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	if ((e = uc_context_alloc(c->uc, &c->ctx)) ||
 	    (e = uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, (void *)on_intr, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, (void *)on_block, c, 1, 0)) ||
+	    (e = uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, c, 1,
+			     0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_msr, UC_HOOK_INSN, (void *)on_msr, c, 1, 0,
 			     UC_ARM64_INS_MSR)) ||
 	    (e = uc_hook_add(c->uc, &c->h_mrs, UC_HOOK_INSN, (void *)on_mrs, c, 1, 0,
@@ -437,6 +475,15 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 		c->block_start = c->block_end = 0;
 		uc_err e = uc_emu_start(c->uc, pc, until ? until : NO_UNTIL, 0, count);
+		if (e && c->stop == HS_STOP_HYP_FAULT)
+			return c->stop;
+		if (e && c->stop == HS_STOP_ERROR) {
+			hs_err(err, -EIO,
+			       "cpu%u: EL%u access to %#" PRIx64 " at %#" PRIx64
+			       ": no memory or device there",
+			       c->idx, c->fault.from_el, c->fault.far, c->fault.pc);
+			return HS_STOP_ERROR;
+		}
 		if (e) {
 			hs_err(err, -EIO, "cpu%u: emulation failed at %#" PRIx64 " (EL%u): %s",
 			       c->idx, hs_cpu_reg(c, UC_ARM64_REG_PC), hs_cpu_el(c),

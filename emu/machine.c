@@ -340,9 +340,21 @@ int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len
 	if (!p)
 		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
 	memcpy(p, buf, len);
-	/* Stores behind the CPUs' backs must not leave stale translated code. */
-	for (unsigned i = 0; i < m->nr_cpus; i++)
-		uc_ctl_remove_cache(m->cpus[i].uc, pa, pa + len);
+	/*
+	 * Stores behind the CPUs' backs must not leave stale translated code.
+	 * Translated blocks are indexed by virtual address, so a patch of the
+	 * hypervisor image (which runs at HYP VAs) drops all translated code.
+	 */
+	uint64_t img0 = hs_link_to_pa(m, m->img->link_base), img1 = hs_link_to_pa(m, m->img->link_end);
+	bool code = pa < img1 && pa + len > img0;
+	for (unsigned i = 0; i < m->nr_cpus; i++) {
+		if (!m->cpus[i].uc)
+			continue;
+		if (code)
+			uc_ctl_flush_tlb(m->cpus[i].uc);
+		else
+			uc_ctl_remove_cache(m->cpus[i].uc, pa, pa + len);
+	}
 	return 0;
 }
 

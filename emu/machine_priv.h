@@ -22,7 +22,7 @@ struct hs_cpu {
 	uint64_t icount;
 	uint64_t block_start, block_end; /* last translated block entered */
 	uint64_t run_icount_limit;
-	uc_hook h_intr, h_block, h_msr, h_mrs, h_sys, h_vec;
+	uc_hook h_intr, h_block, h_unmapped, h_msr, h_mrs, h_sys, h_vec;
 	uint64_t vec_hook_base; /* VBAR_EL2 the vector hook covers */
 	bool vbar_changed;
 	bool elr_restore_pending;

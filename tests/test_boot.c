@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/* The protected-mode boot flow, observed from outside (issues 2 and 3). */
+#include <check.h>
+#include <errno.h>
+#include <hypscope/abi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "host_boot.h"
+#include "hyp_state.h"
+#include "pt_translate.h"
+#include "pt_walk.h"
+#include "testutil.h"
+
+static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+/* Translate an EL2 VA through the table rooted at `ttbr` with cpu0's TCR/MAIR. */
+static int el2_translate(struct hs_machine *m, uint64_t ttbr, uint64_t va, uint64_t *pa)
+{
+	uint64_t tcr, mair;
+	hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &tcr);
+	hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &mair);
+	struct hs_pt_regime r;
+	char msg[128];
+	ck_assert_int_eq(hs_pt_regime_el2(tcr, ttbr, mair, &r, msg, sizeof(msg)), 0);
+	struct hs_phys phys = {.read = phys_read, .ud = m};
+	struct hs_pt_trace t;
+	int rc = hs_pt_translate(&phys, &r, va, &t);
+	*pa = t.out_pa;
+	return rc;
+}
+
+static struct hs_host_op hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t *a,
+			     unsigned n)
+{
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	int rc = hs_host_hvc(m, cpu, HS_HC_FN(nr), a, n, &res, &stop, &err);
+	ck_assert_msg(rc == 0, "hvc: %s", err.msg);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	return res;
+}
+
+START_TEST(boot_reaches_protected_host_on_every_cpu)
+{
+	struct hs_machine *m = hs_test_booted(2, 0);
+	struct hs_boot_info bi;
+	hs_boot_info(m, &bi);
+	ck_assert(bi.booted && bi.finalized && bi.boot_tables_freed);
+	for (unsigned cpu = 0; cpu < 2; cpu++) {
+		struct hs_cpu_state st;
+		uint64_t sctlr, ttbr, hcr, vttbr;
+		hs_cpu_state(m, cpu, &st);
+		hs_cpu_sysreg(m, cpu, HS_SR_SCTLR_EL2, &sctlr);
+		hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL2, &ttbr);
+		hs_cpu_sysreg(m, cpu, HS_SR_HCR_EL2, &hcr);
+		hs_cpu_sysreg(m, cpu, HS_SR_VTTBR_EL2, &vttbr);
+		ck_assert_uint_eq(st.el, 1);   /* back in the host */
+		ck_assert(sctlr & 1);          /* EL2 MMU on */
+		ck_assert(hcr & 1);            /* host stage 2 on */
+		ck_assert_uint_ne(vttbr, 0);
+		/* TTBR0_EL2 points into the pool: the hypervisor's own table. */
+		ck_assert_uint_eq(ttbr, bi.hyp_pgd_pa);
+		ck_assert(ttbr >= bi.pool_pa && ttbr < bi.pool_pa + bi.pool_size);
+	}
+	hs_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(trampoline_page_same_va_same_pa_in_both_tables)
+{
+	struct hs_machine *m = hs_test_machine(1, 0);
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_boot(m, "pkvm-init", &stop, &err), 0);
+	uint64_t trampoline, boot_ttbr, pa_boot, pa_run;
+	ck_assert_int_eq(hs_sym_pa(m, "__pkvm_init_switch_pgd", &trampoline, &err), 0);
+	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &boot_ttbr);
+	ck_assert_int_eq(el2_translate(m, boot_ttbr, trampoline, &pa_boot), 0);
+	ck_assert_int_eq(hs_boot(m, NULL, &stop, &err), 0);
+	struct hs_boot_info bi;
+	hs_boot_info(m, &bi);
+	ck_assert_uint_ne(bi.hyp_pgd_pa, boot_ttbr);
+	ck_assert_int_eq(el2_translate(m, bi.hyp_pgd_pa, trampoline, &pa_run), 0);
+	ck_assert_uint_eq(pa_boot, trampoline); /* identity in the boot table */
+	ck_assert_uint_eq(pa_run, pa_boot);     /* same VA, same page in the runtime table */
+	hs_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(host_cannot_reach_hyp_pages_and_keeps_running)
+{
+	struct hs_machine *m = hs_test_booted(1, 0);
+	uint64_t text;
+	struct hs_error err = {0};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	ck_assert_int_eq(hs_sym_pa(m, "__hyp_text_start", &text, &err), 0);
+	ck_assert_int_eq(hs_host_access(m, 0, false, text, 8, 0, &res, &stop, &err), 0);
+	ck_assert(res.refused);
+	ck_assert_uint_eq(res.esr_el1 >> 26, 0x25); /* a data abort taken at EL1 */
+	struct hs_boot_info bi;
+	hs_boot_info(m, &bi);
+	ck_assert_int_eq(hs_host_access(m, 0, true, bi.pool_pa, 8, 1, &res, &stop, &err), 0);
+	ck_assert(res.refused);
+	/* The host is fine: its own memory still works. */
+	uint64_t own = hs_machine_opts(m)->ram_base + 0x10000;
+	ck_assert_int_eq(hs_host_access(m, 0, true, own, 8, 0x1234, &res, &stop, &err), 0);
+	ck_assert(!res.refused);
+	ck_assert_int_eq(hs_host_access(m, 0, false, own, 8, 0, &res, &stop, &err), 0);
+	ck_assert(!res.refused);
+	ck_assert_uint_eq(res.value, 0x1234);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(pkvm_init_bad_arguments_einval_nothing_changed)
+{
+	struct hs_machine *m = hs_test_machine(1, 0);
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_boot(m, "pkvm-init", &stop, &err), 0);
+	struct hs_boot_info bi;
+	hs_boot_info(m, &bi);
+	const struct hs_machine_opts *o = hs_machine_opts(m);
+	uint64_t ram_end = o->ram_base + o->ram_size;
+	uint64_t cases[][5] = {
+		{bi.pool_pa + 1, bi.pool_size, 1, bi.percpu_pa, 48},     /* misaligned */
+		{bi.pool_pa, bi.pool_size - 1, 1, bi.percpu_pa, 48},     /* misaligned size */
+		{bi.pool_pa, 0, 1, bi.percpu_pa, 48},                    /* empty */
+		{ram_end, bi.pool_size, 1, bi.percpu_pa, 48},            /* not memory */
+		{bi.pool_pa, ~0ULL & ~0xfffULL, 1, bi.percpu_pa, 48},    /* overflows */
+		{bi.pool_pa, bi.pool_size, 0, bi.percpu_pa, 48},         /* no CPUs */
+		{bi.pool_pa, bi.pool_size, 1000, bi.percpu_pa, 48},      /* absurd CPUs */
+		{bi.pool_pa, bi.pool_size, 1, bi.percpu_pa + 8, 48},     /* per-CPU misaligned */
+		{bi.pool_pa, bi.pool_size, 1, bi.percpu_pa, 52},         /* VA bits */
+		{bi.pool_pa, 0x1000, 1, bi.percpu_pa, 48},               /* pool too small */
+	};
+	uint8_t *before = malloc(bi.pool_size);
+	ck_assert_int_eq(hs_phys_read(m, bi.pool_pa, before, bi.pool_size, &err), 0);
+	uint64_t ttbr0;
+	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hs_host_op r = hvc(m, 0, HS_HC___pkvm_init, cases[i], 5);
+		ck_assert_int_eq(r.x0, HS_SMCCC_SUCCESS);
+		ck_assert_msg(r.x1 == -HS_EINVAL || r.x1 == -HS_ENOMEM, "case %zu: %lld", i,
+			      (long long)r.x1);
+	}
+	uint8_t *after = malloc(bi.pool_size);
+	ck_assert_int_eq(hs_phys_read(m, bi.pool_pa, after, bi.pool_size, &err), 0);
+	ck_assert(memcmp(before, after, bi.pool_size) == 0);
+	uint64_t ttbr1;
+	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr1);
+	ck_assert_uint_eq(ttbr0, ttbr1);
+	/* And the real boot still works afterwards. */
+	ck_assert_int_eq(hs_boot(m, NULL, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	free(before);
+	free(after);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(early_hypercalls_refused_after_finalisation)
+{
+	struct hs_machine *m = hs_test_booted(1, 0);
+	uint64_t a[5] = {0};
+	struct hs_host_op r = hvc(m, 0, HS_HC___pkvm_init, a, 5);
+	ck_assert_int_eq(r.x0, HS_SMCCC_NOT_SUPPORTED);
+	r = hvc(m, 0, HS_HC___pkvm_create_private_mapping, a, 3);
+	ck_assert_int_eq(r.x0, HS_SMCCC_NOT_SUPPORTED);
+	r = hvc(m, 0, HS_HC___pkvm_prot_finalize, NULL, 0);
+	ck_assert_int_eq(r.x0, HS_SMCCC_SUCCESS);
+	ck_assert_int_eq(r.x1, -HS_EPERM); /* second call on this CPU */
+	r = hvc(m, 0, HS_HC_nop, NULL, 0);
+	ck_assert_int_eq(r.x0, HS_SMCCC_SUCCESS);
+	ck_assert_int_eq(r.x1, 0);
+	/* An unknown function id. */
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_host_hvc(m, 0, 0xC60000FFULL, NULL, 0, &res, &stop, &err), 0);
+	ck_assert_int_eq(res.x0, HS_SMCCC_NOT_SUPPORTED);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(idmap_in_upper_half_uses_lower_half_linear_map)
+{
+	struct hs_machine_opts o;
+	hs_machine_opts_default(&o);
+	o.hyp_elf = hs_test_hyp_elf();
+	o.ram_base = 0x8000000000ULL; /* 512 GiB: bit 39 set */
+	o.hyp_va_bits = 40;
+	struct hs_machine *m = NULL;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_machine_create(&o, &m, &err) == 0, "%s", err.msg);
+	const struct hs_layout *l = hs_machine_layout(m);
+	ck_assert(l->idmap_upper_half);
+	ck_assert_uint_eq(l->linear_base, 0);
+	struct hs_stop stop;
+	ck_assert_msg(hs_boot(m, NULL, &stop, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	uint64_t text, va_pa;
+	ck_assert_int_eq(hs_sym_pa(m, "__hyp_text_start", &text, &err), 0);
+	struct hs_boot_info bi;
+	hs_boot_info(m, &bi);
+	ck_assert_int_eq(el2_translate(m, bi.hyp_pgd_pa, hs_layout_hyp_va(l, text), &va_pa), 0);
+	ck_assert_uint_eq(va_pa, text);
+	ck_assert_uint_lt(hs_layout_hyp_va(l, text), 1ULL << 39); /* lower half */
+	struct hs_host_op res;
+	ck_assert_int_eq(hs_host_access(m, 0, false, text, 8, 0, &res, &stop, &err), 0);
+	ck_assert(res.refused);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+static int fault_events;
+static void count_faults(const struct hs_event *ev, void *ud)
+{
+	(void)ud;
+	if (ev->type == HS_EV_HYP_FAULT)
+		fault_events++;
+}
+
+START_TEST(data_abort_inside_el2_is_a_decoded_event)
+{
+	struct hs_machine *m = hs_test_machine(1, 0);
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_boot(m, "pkvm-init", &stop, &err), 0);
+	/* Make the trap handler load from EL2 VA 0x10, which nothing maps. */
+	uint64_t handler;
+	ck_assert_int_eq(hs_sym_pa(m, "handle_host_trap", &handler, &err), 0);
+	uint32_t code[2] = {0xd2800201u /* mov x1, #0x10 */, 0xf9400020u /* ldr x0, [x1] */};
+	ck_assert_int_eq(hs_phys_write(m, handler, code, sizeof(code), &err), 0);
+	fault_events = 0;
+	hs_machine_subscribe(m, count_faults, NULL);
+	int rc = hs_boot(m, NULL, &stop, &err);
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_int_eq(stop.reason, HS_STOP_HYP_FAULT);
+	ck_assert_int_eq(fault_events, 1);
+	ck_assert_uint_eq(stop.fault.ec, 0x25); /* DABT_CUR */
+	ck_assert_str_eq(stop.fault.ec_name, "DABT_CUR");
+	ck_assert_uint_eq(stop.fault.far, 0x10);
+	char sym[64];
+	ck_assert(hs_symbolize(m, stop.fault.pc, sym, sizeof(sym)));
+	/* Unicorn reports unmapped VAs with the PC of the block, not the instruction. */
+	ck_assert(!strncmp(sym, "handle_host_trap", 16));
+	ck_assert(hs_machine_dead(m));
+	/* Only inspection remains; running is refused with a message. */
+	struct hs_host_op res;
+	ck_assert_int_ne(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err), 0);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+static int create_with(const char *path, struct hs_error *err)
+{
+	struct hs_machine_opts o;
+	hs_machine_opts_default(&o);
+	o.hyp_elf = path;
+	struct hs_machine *m = NULL;
+	int rc = hs_machine_create(&o, &m, err);
+	hs_machine_destroy(m);
+	return rc;
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	fwrite(buf, 1, len, f);
+	fclose(f);
+}
+
+START_TEST(bad_elf_inputs_give_clear_errors)
+{
+	struct hs_error err = {0};
+	ck_assert_int_ne(create_with("/nonexistent/hyp.elf", &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "No such file"));
+	/* Read the real image and damage it in several ways. */
+	FILE *f = fopen(hs_test_hyp_elf(), "rb");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	unsigned char *img = malloc((size_t)n);
+	ck_assert_int_eq(fread(img, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	char path[] = "/tmp/hs-bad-elf-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	static const struct {
+		size_t len;
+		const char *expect;
+	} truncations[] = {{0, "bad magic"}, {10, "bad magic"}, {40, "truncated"}, {200, "beyond"},
+			   {0x11000, "beyond"}};
+	for (size_t i = 0; i < sizeof(truncations) / sizeof(truncations[0]); i++) {
+		write_file(path, img, truncations[i].len);
+		ck_assert_int_ne(create_with(path, &err), 0);
+		ck_assert_msg(strstr(err.msg, truncations[i].expect), "len %zu: %s",
+			      truncations[i].len, err.msg);
+	}
+	unsigned char *bad = malloc((size_t)n);
+	memcpy(bad, img, (size_t)n);
+	bad[18] = 62; /* e_machine = x86-64 */
+	write_file(path, bad, (size_t)n);
+	ck_assert_int_ne(create_with(path, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not an AArch64"));
+	memcpy(bad, img, (size_t)n);
+	bad[4] = 1; /* 32-bit class */
+	write_file(path, bad, (size_t)n);
+	ck_assert_int_ne(create_with(path, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "64-bit"));
+	/* Random garbage after a valid header. */
+	memcpy(bad, img, (size_t)n);
+	srand(7);
+	for (long i = 64; i < n; i++)
+		bad[i] = (unsigned char)rand();
+	write_file(path, bad, (size_t)n);
+	ck_assert_int_ne(create_with(path, &err), 0);
+	unlink(path);
+	free(bad);
+	free(img);
+}
+END_TEST
+
+START_TEST(absurd_machine_options_are_refused)
+{
+	struct hs_machine_opts o;
+	hs_machine_opts_default(&o);
+	o.hyp_elf = hs_test_hyp_elf();
+	struct hs_error err = {0};
+	struct hs_machine *m = NULL;
+	o.ram_size = 12345;
+	ck_assert_int_ne(hs_machine_create(&o, &m, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "memory size"));
+	hs_machine_opts_default(&o);
+	o.hyp_elf = hs_test_hyp_elf();
+	o.nr_cpus = 99;
+	ck_assert_int_ne(hs_machine_create(&o, &m, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "CPUs"));
+	hs_machine_opts_default(&o);
+	o.hyp_elf = hs_test_hyp_elf();
+	o.ram_base = 0xfff00000000000ULL;
+	ck_assert_int_ne(hs_machine_create(&o, &m, &err), 0);
+	ck_assert_ptr_null(m);
+}
+END_TEST
+
+START_TEST(same_boot_twice_gives_identical_instruction_counts)
+{
+	uint64_t counts[2];
+	for (int i = 0; i < 2; i++) {
+		struct hs_machine *m = hs_test_booted(2, 0);
+		counts[i] = hs_machine_icount(m);
+		hs_machine_destroy(m);
+	}
+	ck_assert_uint_eq(counts[0], counts[1]);
+	ck_assert_uint_gt(counts[0], 1000);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("boot");
+	TCase *tc = tcase_create("boot");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, boot_reaches_protected_host_on_every_cpu);
+	tcase_add_test(tc, trampoline_page_same_va_same_pa_in_both_tables);
+	tcase_add_test(tc, host_cannot_reach_hyp_pages_and_keeps_running);
+	tcase_add_test(tc, pkvm_init_bad_arguments_einval_nothing_changed);
+	tcase_add_test(tc, early_hypercalls_refused_after_finalisation);
+	tcase_add_test(tc, idmap_in_upper_half_uses_lower_half_linear_map);
+	tcase_add_test(tc, data_abort_inside_el2_is_a_decoded_event);
+	tcase_add_test(tc, bad_elf_inputs_give_clear_errors);
+	tcase_add_test(tc, absurd_machine_options_are_refused);
+	tcase_add_test(tc, same_boot_twice_gives_identical_instruction_counts);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
