@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hypscope's debugger: one session (struct cli) around one machine, a
+ * Redis-style command table that drives dispatch, arity checks, help and
+ * completion, and the helpers every command shares (argument parsing,
+ * address spaces, output in colour / plain / JSON).
+ */
+#ifndef HS_CLI_H
+#define HS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "breakpoints.h"
+#include "host.h"
+#include "machine.h"
+#include "pt_translate.h"
+#include "strbuf.h"
+
+#include "host_boot.h"
+
+/* One recorded hypercall (from HS_EV_HVC_ENTER / HS_EV_HVC_EXIT). */
+struct cli_hvc_rec {
+	unsigned cpu;
+	uint64_t fn;
+	int nr;
+	const char *name; /* static (ABI table) */
+	uint64_t args[6];
+	bool done;
+	int64_t x0, x1;
+	uint64_t icount_enter, insns;
+};
+
+struct cli {
+	struct hs_machine_opts mopts;
+	struct hs_machine *m; /* NULL when it could not be created */
+	char machine_err[512];
+	bool color; /* colours on stdout */
+	bool json;  /* the current command was given --json */
+	bool live;  /* print console lines and boot steps as they happen */
+	bool interactive;
+	bool quit; /* `quit` was given */
+	/* Where the current command comes from (for messages). */
+	const char *src_file;
+	int src_line;
+	int err_col;	     /* > 0: the next error is a syntax error at this column */
+	const int *arg_cols; /* columns of the current command's words (NULL if unknown) */
+	/* Recorded from events. */
+	char **console;
+	size_t nconsole, capconsole;
+	struct cli_hvc_rec *trace;
+	size_t ntrace, captrace;
+	bool have_hvc;
+	int64_t last_x0, last_x1;
+	bool have_access;
+	bool last_refused;
+	uint64_t last_value, last_esr;
+	/* CPUs that have been single-stepped (their stale translated code was flushed). */
+	bool stepped[HS_MAX_CPUS];
+	/* Breakpoints. */
+	struct cli_bps bps;
+};
+
+/* ---- session ------------------------------------------------------------- */
+/* Create the machine from c->mopts (on failure c->m stays NULL and the message is kept). */
+int cli_machine_create(struct cli *c);
+void cli_machine_destroy(struct cli *c);
+void cli_init(struct cli *c);
+void cli_fini(struct cli *c);
+
+/* ---- command table ------------------------------------------------------- */
+#define CMD_MACHINE (1u << 0) /* needs a machine */
+#define CMD_JSON (1u << 1)    /* accepts --json (stripped before the arity check) */
+
+enum cli_complete {
+	CC_NONE,
+	CC_COMMAND, /* command names */
+	CC_SYMBOL,  /* hypervisor symbols */
+	CC_HVC,	    /* hypercall names, then symbols */
+	CC_SYSREG,  /* system register names */
+	CC_WORDS,   /* the command's own words (see words), then their arguments */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	int min_args, max_args; /* after the name; max -1 = no limit */
+	unsigned flags;
+	const char *usage;
+	const char *summary;
+	const char *help; /* longer text with examples */
+	enum cli_complete complete;
+	const char *const *words; /* CC_WORDS */
+};
+
+extern const struct cli_cmd cli_cmds[];
+extern const size_t cli_ncmds;
+
+/* Check the table (no duplicate names, sane arity); 0 or -1 with a message. */
+int cli_check_table(void);
+/* Find a command by exact name, then unique prefix; prints "ambiguous"/"unknown" errors. */
+const struct cli_cmd *cli_find_cmd(struct cli *c, const char *name, bool quiet);
+
+/* Split a line into words ("..." quoting, x/FMT split into "x" "/FMT"); cols are 1-based. */
+#define CLI_MAX_ARGS 64
+int cli_split(const char *line, char **argv, int *cols, int max, int *errcol, const char **emsg);
+void cli_free_args(char **argv, int argc);
+/* Run one line; returns 0 on success, non-zero on failure (message already printed). */
+int cli_exec_line(struct cli *c, const char *line);
+/* Source a script file (scenario language): 0 when every line succeeded; counts failures. */
+int cli_source_file(struct cli *c, const char *path, int *nfail, struct hs_strbuf *failures);
+
+/* ---- output -------------------------------------------------------------- */
+enum cli_color { COL_RESET, COL_BOLD, COL_RED, COL_GREEN, COL_YELLOW, COL_BLUE, COL_CYAN, COL_DIM };
+const char *cli_col(const struct cli *c, enum cli_color col);
+/* Report an error ("FILE:LINE: msg" in scripts); always returns -1. */
+int cli_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Collect failure messages while a scenario runs (NULL outside). */
+extern struct hs_strbuf *cli_failure_log;
+void cli_print_sb(struct cli *c, struct hs_strbuf *sb);
+
+/* ---- values -------------------------------------------------------------- */
+enum cli_space { SP_DEFAULT, SP_PA, SP_VA, SP_IPA };
+/* Parse a number (C syntax, optional sign) or errno name (-EINVAL); true on success. */
+bool cli_parse_num(const char *s, int64_t *out);
+/* Sizes like 4096, 0x1000, 64M, 1G. */
+bool cli_parse_size(const char *s, uint64_t *out);
+/*
+ * Evaluate an address / value expression: numbers, errno names, symbols
+ * (PA, or HYP VA when space is SP_VA), "pa:"/"va:"/"ipa:" prefix, "a+b"/"a-b".
+ * *space gets the prefix given (SP_DEFAULT when none). Errors name the word.
+ */
+int cli_eval(struct cli *c, const char *s, enum cli_space *space, uint64_t *out);
+const char *cli_errno_name(int64_t v); /* "EINVAL" for -22 ... or NULL */
+
+/* ---- memory -------------------------------------------------------------- */
+/* The EL2 stage 1 or host stage 2 regime of the current CPU. */
+int cli_regime(struct cli *c, const char *table, struct hs_pt_regime *r, char *err, size_t len);
+struct hs_phys cli_phys(struct cli *c);
+/* Translate addr in a space to a PA (SP_VA goes through TTBR0_EL2 if SCTLR_EL2.M). */
+int cli_to_pa(struct cli *c, enum cli_space sp, uint64_t addr, uint64_t *pa, char *err, size_t len);
+/* Read len bytes in a space (page by page). */
+int cli_read(struct cli *c, enum cli_space sp, uint64_t addr, void *buf, size_t len, char *err,
+	     size_t elen);
+void cli_symbolize(struct cli *c, uint64_t addr, char *buf, size_t len); /* "" when none */
+
+/* ---- sysreg fields ------------------------------------------------------- */
+struct cli_field {
+	const char *name;
+	uint8_t hi, lo;
+	const char *meaning;
+	const char *const *values; /* names by value, NULL-terminated list (may be short) */
+};
+const struct cli_field *cli_sysreg_fields(int reg, size_t *n);
+const struct cli_field *cli_sysreg_field(int reg, const char *name);
+static inline uint64_t cli_field_get(const struct cli_field *f, uint64_t v)
+{
+	unsigned w = f->hi - f->lo + 1;
+	return (v >> f->lo) & (w >= 64 ? ~0ULL : ((1ULL << w) - 1));
+}
+/* Print the decoded fields of a register value (text or JSON object into sb). */
+void cli_sysreg_decode(struct cli *c, int reg, uint64_t v, struct hs_strbuf *sb, bool json);
+
+/* ---- commands (handlers in cmd_*.c) --------------------------------------- */
+int cmd_help(struct cli *c, int argc, char **argv);
+int cmd_boot(struct cli *c, int argc, char **argv);
+int cmd_continue(struct cli *c, int argc, char **argv);
+int cmd_stepi(struct cli *c, int argc, char **argv);
+int cmd_info(struct cli *c, int argc, char **argv);
+int cmd_x(struct cli *c, int argc, char **argv);
+int cmd_disas(struct cli *c, int argc, char **argv);
+int cmd_bt(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_break(struct cli *c, int argc, char **argv);
+int cmd_tbreak(struct cli *c, int argc, char **argv);
+int cmd_delete(struct cli *c, int argc, char **argv);
+int cmd_enable(struct cli *c, int argc, char **argv);
+int cmd_disable(struct cli *c, int argc, char **argv);
+int cmd_cpu(struct cli *c, int argc, char **argv);
+int cmd_sysreg(struct cli *c, int argc, char **argv);
+int cmd_hvc(struct cli *c, int argc, char **argv);
+int cmd_host(struct cli *c, int argc, char **argv);
+int cmd_pt(struct cli *c, int argc, char **argv);
+int cmd_console(struct cli *c, int argc, char **argv);
+int cmd_trace(struct cli *c, int argc, char **argv);
+int cmd_echo(struct cli *c, int argc, char **argv);
+int cmd_expect(struct cli *c, int argc, char **argv);
+int cmd_quit(struct cli *c, int argc, char **argv);
+
+/* Shared by run-control commands: print where the machine stopped. */
+void cli_report_stop(struct cli *c, const struct hs_stop *s);
+/* Per-CPU summary (EL, PC, SCTLR_EL2.M, VBAR_EL2, TTBR0_EL2, VTTBR_EL2, HCR_EL2.VM). */
+void cli_cpu_summary(struct cli *c);
+/* Disassemble n instructions at addr (space sp) into stdout. */
+int cli_disas(struct cli *c, enum cli_space sp, uint64_t addr, unsigned n, bool mark_pc);
+
+/* REPL (repl.c). */
+int cli_repl(struct cli *c);
+/* Scenario runner (scenario.c): run files, optional JUnit; returns the exit status. */
+int cli_run_scenarios(struct cli *proto, char **files, int nfiles, const char *junit);
+
+#endif

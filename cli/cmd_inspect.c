@@ -1,0 +1,767 @@
+/* SPDX-License-Identifier: MIT */
+/* Inspection: info, x, disas, bt, list, sysreg, console, trace, breakpoints. */
+#include <capstone/capstone.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- disassembly ----------------------------------------------------------- */
+
+int cli_disas(struct cli *c, enum cli_space sp, uint64_t addr, unsigned n, bool mark_pc)
+{
+	csh cs;
+	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &cs) != CS_ERR_OK)
+		return cli_error(c, "capstone: cannot open an AArch64 disassembler");
+	size_t len = (size_t)n * 4;
+	uint8_t *buf = malloc(len ? len : 4);
+	char err[256];
+	if (!buf) {
+		cs_close(&cs);
+		return cli_error(c, "out of memory");
+	}
+	int rc = cli_read(c, sp, addr, buf, len, err, sizeof(err));
+	if (rc) {
+		free(buf);
+		cs_close(&cs);
+		return cli_error(c, "cannot read %#" PRIx64 ": %s", addr, err);
+	}
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	cs_insn *insn = cs_malloc(cs);
+	const uint8_t *code = buf;
+	size_t size = len;
+	uint64_t a = addr;
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json)
+		hs_sb_puts(&sb, "[");
+	unsigned i = 0;
+	char last_sym[128] = "";
+	while (size >= 4) {
+		uint64_t at = a;
+		bool ok = cs_disasm_iter(cs, &code, &size, &a, insn);
+		char sym[128];
+		cli_symbolize(c, at, sym, sizeof(sym));
+		char text[256];
+		uint32_t word;
+		memcpy(&word, buf + (at - addr), 4);
+		if (ok)
+			snprintf(text, sizeof(text), "%s %s", insn->mnemonic, insn->op_str);
+		else {
+			snprintf(text, sizeof(text), ".inst %#010x", word);
+			code += 4;
+			size -= 4;
+			a += 4;
+		}
+		if (c->json) {
+			hs_sb_printf(&sb, "%s{\"addr\":%" PRIu64 ",\"word\":%u,\"symbol\":",
+				     i ? "," : "", at, word);
+			hs_sb_json_str(&sb, sym);
+			hs_sb_puts(&sb, ",\"text\":");
+			hs_sb_json_str(&sb, text);
+			hs_sb_puts(&sb, "}");
+		} else {
+			/* A function label when entering a new symbol. */
+			char *plus = strchr(sym, '+');
+			if (!plus && *sym && strcmp(sym, last_sym))
+				hs_sb_printf(&sb, "%s<%s>:%s\n", cli_col(c, COL_BLUE), sym,
+					     cli_col(c, COL_RESET));
+			snprintf(last_sym, sizeof(last_sym), "%.*s",
+				 plus ? (int)(plus - sym) : (int)strlen(sym), sym);
+			bool here = mark_pc && at == st.pc;
+			hs_sb_printf(&sb, "%s%s %#" PRIx64 " %s%-26s%s %08x  %s%s\n",
+				     here ? cli_col(c, COL_GREEN) : "", here ? "=>" : "  ", at,
+				     cli_col(c, COL_DIM), *sym ? sym : "", cli_col(c, COL_RESET),
+				     word, text, here ? cli_col(c, COL_RESET) : "");
+		}
+		i++;
+	}
+	if (c->json)
+		hs_sb_puts(&sb, "]");
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	cs_free(insn, 1);
+	cs_close(&cs);
+	free(buf);
+	return 0;
+}
+
+int cmd_disas(struct cli *c, int argc, char **argv)
+{
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	uint64_t addr = st.pc;
+	enum cli_space sp = SP_VA;
+	unsigned n = 10;
+	if (argc > 1 && cli_eval(c, argv[1], &sp, &addr))
+		return -1;
+	if (argc > 2) {
+		int64_t v;
+		if (!cli_parse_num(argv[2], &v) || v <= 0 || v > 100000)
+			return cli_error(c, "disas: '%s' is not an instruction count", argv[2]);
+		n = (unsigned)v;
+	}
+	return cli_disas(c, sp == SP_DEFAULT ? SP_VA : sp, addr, n, true);
+}
+
+/* ---- x/FMT ------------------------------------------------------------------ */
+
+int cmd_x(struct cli *c, int argc, char **argv)
+{
+	unsigned count = 1, size = 4;
+	char fmt = 'x';
+	const char *addr_s = argv[1];
+	if (argv[1][0] == '/') {
+		const char *p = argv[1] + 1;
+		if (isdigit((unsigned char)*p)) {
+			char *end;
+			unsigned long v = strtoul(p, &end, 10);
+			if (v == 0 || v > 65536)
+				return cli_error(c, "x: count '%.*s' must be between 1 and 65536",
+						 (int)(end - p), p);
+			count = (unsigned)v;
+			p = end;
+		}
+		for (; *p; p++) {
+			switch (*p) {
+			case 'x':
+			case 'd':
+			case 'u':
+			case 'i':
+				fmt = *p;
+				break;
+			case 'b':
+				size = 1;
+				break;
+			case 'h':
+				size = 2;
+				break;
+			case 'w':
+				size = 4;
+				break;
+			case 'g':
+				size = 8;
+				break;
+			default:
+				return cli_error(
+				    c,
+				    "x: format letter '%c' in '%s': give a count, x/d/u/i "
+				    "and b/h/w/g",
+				    *p, argv[1]);
+			}
+		}
+		if (argc < 3)
+			return cli_error(c, "x: missing address; usage: x/FMT ADDR");
+		addr_s = argv[2];
+	}
+	enum cli_space sp = SP_VA;
+	uint64_t addr;
+	if (cli_eval(c, addr_s, &sp, &addr))
+		return -1;
+	if (sp == SP_DEFAULT)
+		sp = SP_VA;
+	if (fmt == 'i')
+		return cli_disas(c, sp, addr, count, true);
+	size_t len = (size_t)count * size;
+	uint8_t *buf = malloc(len);
+	char err[256];
+	if (!buf)
+		return cli_error(c, "out of memory");
+	if (cli_read(c, sp, addr, buf, len, err, sizeof(err))) {
+		free(buf);
+		return cli_error(c, "x: cannot read %s: %s", addr_s, err);
+	}
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json)
+		hs_sb_printf(&sb, "{\"addr\":%" PRIu64 ",\"size\":%u,\"values\":[", addr, size);
+	unsigned per_line = size == 8 ? 2 : size == 4 ? 4 : 8;
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t v = 0;
+		memcpy(&v, buf + (size_t)i * size, size);
+		int64_t sv = size == 8	 ? (int64_t)v
+			     : size == 4 ? (int32_t)v
+			     : size == 2 ? (int16_t)v
+					 : (int8_t)v;
+		if (c->json) {
+			if (fmt == 'd')
+				hs_sb_printf(&sb, "%s%" PRId64, i ? "," : "", sv);
+			else
+				hs_sb_printf(&sb, "%s%" PRIu64, i ? "," : "", v);
+			continue;
+		}
+		if (i % per_line == 0) {
+			char sym[128];
+			uint64_t a = addr + (uint64_t)i * size;
+			cli_symbolize(c, a, sym, sizeof(sym));
+			hs_sb_printf(&sb, "%s%#" PRIx64 "%s%s%s%s:", i ? "\n" : "", a,
+				     cli_col(c, COL_DIM), *sym ? " <" : "", sym, *sym ? ">" : "");
+			hs_sb_puts(&sb, cli_col(c, COL_RESET));
+		}
+		if (fmt == 'x')
+			hs_sb_printf(&sb, "\t0x%0*" PRIx64, (int)size * 2, v);
+		else if (fmt == 'd')
+			hs_sb_printf(&sb, "\t%" PRId64, sv);
+		else
+			hs_sb_printf(&sb, "\t%" PRIu64, v);
+	}
+	hs_sb_puts(&sb, c->json ? "]}" : "");
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	free(buf);
+	return 0;
+}
+
+/* ---- bt --------------------------------------------------------------------- */
+
+int cmd_bt(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	uint64_t frames[64];
+	unsigned n = 0;
+	frames[n++] = st.pc;
+	uint64_t fp = st.x[29];
+	char err[256] = "";
+	/* A leaf that has not pushed its frame yet: LR is the caller. */
+	while (fp && n < 64) {
+		uint64_t rec[2];
+		if (cli_read(c, SP_VA, fp, rec, sizeof(rec), err, sizeof(err)))
+			break;
+		if (!rec[1])
+			break;
+		frames[n++] = rec[1];
+		if (rec[0] <= fp)
+			break;
+		fp = rec[0];
+	}
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json)
+		hs_sb_puts(&sb, "[");
+	for (unsigned i = 0; i < n; i++) {
+		char sym[128];
+		cli_symbolize(c, frames[i], sym, sizeof(sym));
+		if (c->json) {
+			hs_sb_printf(&sb,
+				     "%s{\"frame\":%u,\"pc\":%" PRIu64 ",\"symbol\":", i ? "," : "",
+				     i, frames[i]);
+			hs_sb_json_str(&sb, sym);
+			hs_sb_puts(&sb, "}");
+		} else {
+			hs_sb_printf(&sb, "#%-2u %#018" PRIx64 " in %s%s%s\n", i, frames[i],
+				     cli_col(c, COL_BLUE), *sym ? sym : "??",
+				     cli_col(c, COL_RESET));
+		}
+	}
+	if (c->json)
+		hs_sb_puts(&sb, "]");
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	return 0;
+}
+
+/* ---- list --------------------------------------------------------------------- */
+
+static FILE *open_source(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	if (f)
+		return f;
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	const char *roots[] = {getenv("HS_SOURCE_DIR"), HS_SOURCE_DIR};
+	const char *subs[] = {"hyp", "hyp/lib", "emu", ""};
+	char path[1024];
+	for (size_t r = 0; r < 2; r++) {
+		if (!roots[r])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", roots[r], file);
+		if ((f = fopen(path, "r")))
+			return f;
+		for (size_t s = 0; s < 4; s++) {
+			snprintf(path, sizeof(path), "%s/%s/%s", roots[r], subs[s], base);
+			if ((f = fopen(path, "r")))
+				return f;
+		}
+	}
+	return NULL;
+}
+
+int cmd_list(struct cli *c, int argc, char **argv)
+{
+	const struct hs_image *img = hs_machine_image(c->m);
+	const char *file = NULL;
+	int line = 0;
+	char fbuf[512];
+	if (argc > 1 && strchr(argv[1], ':') && strncmp(argv[1], "pa:", 3) &&
+	    strncmp(argv[1], "va:", 3) && strncmp(argv[1], "ipa:", 4)) {
+		const char *colon = strrchr(argv[1], ':');
+		snprintf(fbuf, sizeof(fbuf), "%.*s", (int)(colon - argv[1]), argv[1]);
+		int64_t v;
+		if (!cli_parse_num(colon + 1, &v) || v <= 0)
+			return cli_error(c, "list: '%s' is not a line number", colon + 1);
+		line = (int)v;
+		uint64_t a = hs_image_line_addr(img, fbuf, line);
+		const struct hs_line *ln = a ? hs_image_line(img, a) : NULL;
+		file = ln ? ln->file : fbuf;
+	} else {
+		uint64_t addr;
+		struct hs_cpu_state st;
+		hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+		addr = st.pc;
+		enum cli_space sp = SP_VA;
+		if (argc > 1 && cli_eval(c, argv[1], &sp, &addr))
+			return -1;
+		uint64_t link;
+		if (!hs_addr_to_link(c->m, addr, &link))
+			return cli_error(c, "list: %#" PRIx64 " is not in the hypervisor image",
+					 addr);
+		const struct hs_line *ln = hs_image_line(img, link);
+		if (!ln)
+			return cli_error(c, "list: no line information for %#" PRIx64, addr);
+		file = ln->file;
+		line = ln->line;
+	}
+	FILE *f = open_source(file);
+	if (!f)
+		return cli_error(c, "list: cannot open source file '%s' (set HS_SOURCE_DIR)", file);
+	int from = line > 5 ? line - 5 : 1, to = line + 5, n = 0;
+	char buf[1024];
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json) {
+		hs_sb_puts(&sb, "{\"file\":");
+		hs_sb_json_str(&sb, file);
+		hs_sb_printf(&sb, ",\"line\":%d,\"lines\":[", line);
+	}
+	bool first = true;
+	while (fgets(buf, sizeof(buf), f)) {
+		n++;
+		if (n < from)
+			continue;
+		if (n > to)
+			break;
+		buf[strcspn(buf, "\n")] = '\0';
+		if (c->json) {
+			hs_sb_printf(&sb, "%s{\"n\":%d,\"text\":", first ? "" : ",", n);
+			hs_sb_json_str(&sb, buf);
+			hs_sb_puts(&sb, "}");
+		} else {
+			hs_sb_printf(&sb, "%s%s%5d  %s%s\n", n == line ? cli_col(c, COL_GREEN) : "",
+				     n == line ? "=>" : "  ", n, buf,
+				     n == line ? cli_col(c, COL_RESET) : "");
+		}
+		first = false;
+	}
+	fclose(f);
+	if (c->json)
+		hs_sb_puts(&sb, "]}");
+	else
+		printf("%s%s:%d%s\n", cli_col(c, COL_DIM), file, line, cli_col(c, COL_RESET));
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	return 0;
+}
+
+/* ---- breakpoints ---------------------------------------------------------------- */
+
+static int add_break(struct cli *c, const char *spec, bool temp)
+{
+	const struct hs_image *img = hs_machine_image(c->m);
+	uint64_t addrs[2];
+	unsigned n = 0;
+	const struct hs_symbol *sym = hs_image_symbol(img, spec);
+	const char *colon = strrchr(spec, ':');
+	if (sym) {
+		addrs[n++] = hs_link_to_pa(c->m, sym->addr);
+		addrs[n++] = hs_link_to_hyp_va(c->m, sym->addr);
+	} else if (colon && strncmp(spec, "pa:", 3) && strncmp(spec, "va:", 3)) {
+		char file[512];
+		snprintf(file, sizeof(file), "%.*s", (int)(colon - spec), spec);
+		int64_t line;
+		if (!cli_parse_num(colon + 1, &line) || line <= 0)
+			return cli_error(c, "break: '%s' is not a line number", colon + 1);
+		uint64_t link = hs_image_line_addr(img, file, (int)line);
+		if (!link)
+			return cli_error(c, "break: no code for %s:%d", file, (int)line);
+		addrs[n++] = hs_link_to_pa(c->m, link);
+		addrs[n++] = hs_link_to_hyp_va(c->m, link);
+	} else {
+		enum cli_space sp = SP_DEFAULT;
+		uint64_t a;
+		if (cli_eval(c, spec, &sp, &a))
+			return -1;
+		addrs[n++] = a;
+	}
+	if (addrs[0] & 3)
+		return cli_error(c, "break: %#" PRIx64 " is not 4-byte aligned", addrs[0]);
+	char msg[256];
+	int id = cli_bp_add(&c->bps, spec, addrs, n, temp, msg, sizeof(msg));
+	if (id < 0)
+		return cli_error(c, "break: %s", msg);
+	char sym2[128];
+	cli_symbolize(c, addrs[0], sym2, sizeof(sym2));
+	printf("%sreakpoint %d at %#" PRIx64, temp ? "Temporary b" : "B", id, addrs[0]);
+	if (n > 1 && addrs[1] != addrs[0])
+		printf(" (HYP VA %#" PRIx64 ")", addrs[1]);
+	if (*sym2)
+		printf(" <%s>", sym2);
+	printf("\n");
+	return 0;
+}
+
+int cmd_break(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	return add_break(c, argv[1], false);
+}
+
+int cmd_tbreak(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	return add_break(c, argv[1], true);
+}
+
+static int each_bp(struct cli *c, int argc, char **argv, int op)
+{
+	static const char *const names[] = {"delete", "disable", "enable"};
+	if (argc == 1) {
+		while (op == 0 && c->bps.n)
+			cli_bp_delete(&c->bps, c->bps.v[0].id);
+		for (size_t i = 0; op && i < c->bps.n; i++)
+			cli_bp_enable(&c->bps, c->bps.v[i].id, op == 2);
+		return 0;
+	}
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		int64_t id;
+		if (!cli_parse_num(argv[i], &id) || id <= 0) {
+			rc =
+			    cli_error(c, "%s: '%s' is not a breakpoint number", names[op], argv[i]);
+			continue;
+		}
+		int r = op == 0 ? cli_bp_delete(&c->bps, (int)id)
+				: cli_bp_enable(&c->bps, (int)id, op == 2);
+		if (r)
+			rc = cli_error(c, "%s: no breakpoint %s", names[op], argv[i]);
+	}
+	return rc;
+}
+
+int cmd_delete(struct cli *c, int argc, char **argv)
+{
+	return each_bp(c, argc, argv, 0);
+}
+
+int cmd_disable(struct cli *c, int argc, char **argv)
+{
+	return each_bp(c, argc, argv, 1);
+}
+
+int cmd_enable(struct cli *c, int argc, char **argv)
+{
+	return each_bp(c, argc, argv, 2);
+}
+
+/* ---- info --------------------------------------------------------------------------- */
+
+static int info_registers(struct cli *c, struct hs_strbuf *sb)
+{
+	unsigned cpu = hs_current_cpu(c->m);
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, cpu, &st);
+	if (c->json) {
+		hs_sb_printf(sb,
+			     "{\"cpu\":%u,\"el\":%u,\"pc\":%" PRIu64 ",\"sp\":%" PRIu64
+			     ",\"pstate\":%" PRIu64 ",\"x\":[",
+			     cpu, st.el, st.pc, st.sp, st.pstate);
+		for (int i = 0; i < 31; i++)
+			hs_sb_printf(sb, "%s%" PRIu64, i ? "," : "", st.x[i]);
+		hs_sb_puts(sb, "]}");
+		return 0;
+	}
+	for (int i = 0; i < 31; i++)
+		hs_sb_printf(sb, "%sx%-2d%s %#018" PRIx64 "%s", cli_col(c, COL_BOLD), i,
+			     cli_col(c, COL_RESET), st.x[i], i % 4 == 3 ? "\n" : "   ");
+	char sym[128];
+	cli_symbolize(c, st.pc, sym, sizeof(sym));
+	hs_sb_printf(sb, "\n%ssp %s %#018" PRIx64 "   %spc %s %#018" PRIx64 " %s\n",
+		     cli_col(c, COL_BOLD), cli_col(c, COL_RESET), st.sp, cli_col(c, COL_BOLD),
+		     cli_col(c, COL_RESET), st.pc, sym);
+	hs_sb_printf(sb, "pstate %#" PRIx64 " (EL%u%c, DAIF=%" PRIx64 ")  cpu%u\n", st.pstate,
+		     st.el, st.sp_el_x ? 'h' : 't', (st.pstate >> 6) & 0xf, cpu);
+	return 0;
+}
+
+static int info_sysregs(struct cli *c, struct hs_strbuf *sb)
+{
+	unsigned cpu = hs_current_cpu(c->m);
+	if (c->json)
+		hs_sb_puts(sb, "{");
+	for (int r = 0; r < HS_SR_COUNT; r++) {
+		uint64_t v = 0;
+		hs_cpu_sysreg(c->m, cpu, r, &v);
+		const char *name = hs_sysreg_desc(r)->name;
+		if (c->json)
+			hs_sb_printf(sb, "%s\"%s\":%" PRIu64, r ? "," : "", name, v);
+		else
+			hs_sb_printf(sb, "%-17s %#018" PRIx64 "%s", name, v, r % 2 ? "\n" : "   ");
+	}
+	hs_sb_puts(sb, c->json ? "}" : "\n");
+	return 0;
+}
+
+static int info_breakpoints(struct cli *c, struct hs_strbuf *sb)
+{
+	if (c->json)
+		hs_sb_puts(sb, "[");
+	else if (!c->bps.n)
+		hs_sb_puts(sb, "No breakpoints.\n");
+	else
+		hs_sb_puts(sb, "Num  Type   Enb  Address             Hits  What\n");
+	for (size_t i = 0; i < c->bps.n; i++) {
+		struct cli_bp *bp = &c->bps.v[i];
+		if (c->json) {
+			hs_sb_printf(sb,
+				     "%s{\"id\":%d,\"temporary\":%s,\"enabled\":%s,\"hits\":%u,"
+				     "\"addrs\":[",
+				     i ? "," : "", bp->id, bp->temp ? "true" : "false",
+				     bp->enabled ? "true" : "false", bp->hits);
+			for (unsigned k = 0; k < bp->naddrs; k++)
+				hs_sb_printf(sb, "%s%" PRIu64, k ? "," : "", bp->addrs[k]);
+			hs_sb_puts(sb, "],\"what\":");
+			hs_sb_json_str(sb, bp->spec);
+			hs_sb_puts(sb, "}");
+		} else {
+			hs_sb_printf(sb, "%-4d %-6s %-4s %#-18" PRIx64 "  %-4u  %s", bp->id,
+				     bp->temp ? "tbreak" : "break", bp->enabled ? "y" : "n",
+				     bp->addrs[0], bp->hits, bp->spec);
+			if (bp->naddrs > 1)
+				hs_sb_printf(sb, " (also %#" PRIx64 ")", bp->addrs[1]);
+			hs_sb_puts(sb, "\n");
+		}
+	}
+	if (c->json)
+		hs_sb_puts(sb, "]");
+	return 0;
+}
+
+static int info_cpus(struct cli *c, struct hs_strbuf *sb)
+{
+	if (c->json)
+		hs_sb_puts(sb, "[");
+	for (unsigned i = 0; i < hs_nr_cpus(c->m); i++) {
+		struct hs_cpu_state st;
+		hs_cpu_state(c->m, i, &st);
+		char sym[128];
+		cli_symbolize(c, st.pc, sym, sizeof(sym));
+		if (c->json) {
+			hs_sb_printf(
+			    sb,
+			    "%s{\"cpu\":%u,\"current\":%s,\"online\":%s,\"el\":%u,\"pc\":%" PRIu64
+			    ",\"symbol\":",
+			    i ? "," : "", i, i == hs_current_cpu(c->m) ? "true" : "false",
+			    st.online ? "true" : "false", st.el, st.pc);
+			hs_sb_json_str(sb, sym);
+			hs_sb_printf(sb, ",\"icount\":%" PRIu64 "}", st.icount);
+		} else {
+			hs_sb_printf(
+			    sb, "%c cpu%u  %-7s EL%u  pc %#018" PRIx64 " %-32s %" PRIu64 " insns\n",
+			    i == hs_current_cpu(c->m) ? '*' : ' ', i,
+			    st.online ? "online" : "offline", st.el, st.pc, sym, st.icount);
+		}
+	}
+	if (c->json)
+		hs_sb_puts(sb, "]");
+	return 0;
+}
+
+static int info_program(struct cli *c, struct hs_strbuf *sb)
+{
+	const struct hs_stop *s = hs_last_stop(c->m);
+	char sym[128];
+	cli_symbolize(c, s->pc, sym, sizeof(sym));
+	if (c->json) {
+		hs_sb_printf(sb, "{\"reason\":\"%s\",\"cpu\":%u,\"pc\":%" PRIu64 ",\"symbol\":",
+			     hs_stop_reason_name(s->reason), s->cpu, s->pc);
+		hs_sb_json_str(sb, sym);
+		hs_sb_printf(sb, ",\"pending\":%s,\"dead\":%s,\"icount\":%" PRIu64 "}",
+			     hs_op_pending(c->m) ? "true" : "false",
+			     hs_machine_dead(c->m) ? "true" : "false", hs_machine_icount(c->m));
+		return 0;
+	}
+	hs_sb_printf(sb, "last stop: %s on cpu%u at %#" PRIx64 " %s\n",
+		     hs_stop_reason_name(s->reason), s->cpu, s->pc, sym);
+	hs_sb_printf(sb, "operation pending: %s\n",
+		     hs_op_pending(c->m) ? "yes (continue / stepi)" : "no");
+	if (hs_machine_dead(c->m))
+		hs_sb_printf(sb,
+			     "the hypervisor faulted (%s ESR=%#" PRIx64 " FAR=%#" PRIx64
+			     "): inspection only\n",
+			     s->fault.ec_name ? s->fault.ec_name : "?", s->fault.esr, s->fault.far);
+	hs_sb_printf(sb, "instructions executed: %" PRIu64 "\n", hs_machine_icount(c->m));
+	hs_sb_printf(sb, "hypercalls: %zu, console lines: %zu\n", c->ntrace, c->nconsole);
+	return 0;
+}
+
+int cmd_info(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, struct hs_strbuf *);
+	} subs[] = {{"registers", info_registers},
+		    {"sysregs", info_sysregs},
+		    {"cpus", info_cpus},
+		    {"breakpoints", info_breakpoints},
+		    {"program", info_program}};
+	size_t n = strlen(argv[1]), hit = 0, hits = 0;
+	for (size_t i = 0; i < 5; i++) {
+		if (!strcmp(subs[i].name, argv[1])) {
+			hit = i;
+			hits = 1;
+			break;
+		}
+		if (!strncmp(subs[i].name, argv[1], n)) {
+			hit = i;
+			hits++;
+		}
+	}
+	if (hits != 1)
+		return cli_error(c,
+				 "info: %s '%s': give registers, sysregs, cpus, breakpoints or "
+				 "program",
+				 hits ? "ambiguous" : "unknown", argv[1]);
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	int rc = subs[hit].fn(c, &sb);
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	return rc;
+}
+
+/* ---- sysreg ------------------------------------------------------------------------- */
+
+int cmd_sysreg(struct cli *c, int argc, char **argv)
+{
+	int r = hs_sysreg_by_name(argv[1]);
+	if (r < 0)
+		return cli_error(c, "sysreg: unknown register '%s' (see info sysregs)", argv[1]);
+	uint64_t v = 0;
+	if (argc > 2) {
+		if (cli_eval(c, argv[2], NULL, &v))
+			return -1;
+	} else {
+		hs_cpu_sysreg(c->m, hs_current_cpu(c->m), r, &v);
+	}
+	const char *name = hs_sysreg_desc(r)->name;
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	size_t nf;
+	cli_sysreg_fields(r, &nf);
+	if (c->json) {
+		hs_sb_printf(&sb,
+			     "{\"name\":\"%s\",\"cpu\":%u,\"value\":%" PRIu64 ",\"fields\":", name,
+			     hs_current_cpu(c->m), v);
+		if (nf)
+			cli_sysreg_decode(c, r, v, &sb, true);
+		else
+			hs_sb_puts(&sb, "{}");
+		hs_sb_puts(&sb, "}");
+	} else {
+		hs_sb_printf(&sb, "%s%s%s = %#018" PRIx64 " (cpu%u)\n", cli_col(c, COL_BOLD), name,
+			     cli_col(c, COL_RESET), v, hs_current_cpu(c->m));
+		if (nf)
+			cli_sysreg_decode(c, r, v, &sb, false);
+	}
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	return 0;
+}
+
+/* ---- console / trace ------------------------------------------------------------------ */
+
+int cmd_console(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json)
+		hs_sb_puts(&sb, "[");
+	for (size_t i = 0; i < c->nconsole; i++) {
+		if (c->json) {
+			if (i)
+				hs_sb_puts(&sb, ",");
+			hs_sb_json_str(&sb, c->console[i]);
+		} else {
+			hs_sb_printf(&sb, "%s\n", c->console[i]);
+		}
+	}
+	if (c->json)
+		hs_sb_puts(&sb, "]");
+	else if (!c->nconsole)
+		hs_sb_puts(&sb, "(the hypervisor has printed nothing yet)\n");
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	return 0;
+}
+
+int cmd_trace(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json)
+		hs_sb_puts(&sb, "[");
+	else if (!c->ntrace)
+		hs_sb_puts(&sb, "(no hypercalls yet)\n");
+	for (size_t i = 0; i < c->ntrace; i++) {
+		const struct cli_hvc_rec *r = &c->trace[i];
+		int nargs = r->nr >= 0 ? hs_hypercall_nargs(r->nr) : 1;
+		if (nargs < 0 || nargs > 6)
+			nargs = 6;
+		if (c->json) {
+			hs_sb_printf(&sb,
+				     "%s{\"cpu\":%u,\"fn\":%" PRIu64 ",\"name\":", i ? "," : "",
+				     r->cpu, r->fn);
+			hs_sb_json_str(&sb, r->name ? r->name : "?");
+			hs_sb_puts(&sb, ",\"args\":[");
+			for (int k = 0; k < 6; k++)
+				hs_sb_printf(&sb, "%s%" PRIu64, k ? "," : "", r->args[k]);
+			hs_sb_printf(&sb,
+				     "],\"done\":%s,\"x0\":%" PRId64 ",\"x1\":%" PRId64
+				     ",\"icount\":%" PRIu64 ",\"insns\":%" PRIu64 "}",
+				     r->done ? "true" : "false", r->x0, r->x1, r->icount_enter,
+				     r->insns);
+			continue;
+		}
+		hs_sb_printf(&sb, "%3zu  cpu%u  @%-10" PRIu64 " %s%s%s(", i + 1, r->cpu,
+			     r->icount_enter, cli_col(c, COL_BOLD), r->name ? r->name : "?",
+			     cli_col(c, COL_RESET));
+		for (int k = 0; k < nargs; k++)
+			hs_sb_printf(&sb, "%s%#" PRIx64, k ? ", " : "", r->args[k]);
+		if (!r->done) {
+			hs_sb_puts(&sb, ")  ... (in progress)\n");
+			continue;
+		}
+		const char *e = cli_errno_name(r->x1);
+		hs_sb_printf(&sb,
+			     ") = x0 %" PRId64 "%s, x1 %" PRId64 "%s%s%s  [%" PRIu64 " insns]\n",
+			     r->x0, r->x0 == HS_SMCCC_NOT_SUPPORTED ? " (NOT_SUPPORTED)" : "",
+			     r->x1, e ? " (-" : "", e ? e : "", e ? ")" : "", r->insns);
+	}
+	if (c->json)
+		hs_sb_puts(&sb, "]");
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+	return 0;
+}

@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/* Run control: boot, continue, stepi, hvc, host read/write, cpu. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_cpu_summary(struct cli *c)
+{
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json)
+		hs_sb_puts(&sb, "[");
+	for (unsigned i = 0; i < hs_nr_cpus(c->m); i++) {
+		struct hs_cpu_state st;
+		uint64_t sctlr = 0, vbar = 0, ttbr = 0, vttbr = 0, hcr = 0;
+		hs_cpu_state(c->m, i, &st);
+		hs_cpu_sysreg(c->m, i, HS_SR_SCTLR_EL2, &sctlr);
+		hs_cpu_sysreg(c->m, i, HS_SR_VBAR_EL2, &vbar);
+		hs_cpu_sysreg(c->m, i, HS_SR_TTBR0_EL2, &ttbr);
+		hs_cpu_sysreg(c->m, i, HS_SR_VTTBR_EL2, &vttbr);
+		hs_cpu_sysreg(c->m, i, HS_SR_HCR_EL2, &hcr);
+		char sym[128];
+		cli_symbolize(c, st.pc, sym, sizeof(sym));
+		if (!*sym && st.el == 1)
+			snprintf(sym, sizeof(sym), "host");
+		if (c->json) {
+			hs_sb_printf(&sb,
+				     "%s{\"cpu\":%u,\"online\":%s,\"el\":%u,\"pc\":%" PRIu64
+				     ",\"symbol\":",
+				     i ? "," : "", i, st.online ? "true" : "false", st.el, st.pc);
+			hs_sb_json_str(&sb, sym);
+			hs_sb_printf(&sb,
+				     ",\"sctlr_el2_m\":%u,\"vbar_el2\":%" PRIu64
+				     ",\"ttbr0_el2\":%" PRIu64 ",\"vttbr_el2\":%" PRIu64
+				     ",\"hcr_el2_vm\":%u,\"icount\":%" PRIu64 "}",
+				     (unsigned)(sctlr & 1), vbar, ttbr, vttbr, (unsigned)(hcr & 1),
+				     st.icount);
+		} else {
+			hs_sb_printf(&sb,
+				     "%scpu%u%s%s EL%u pc=%#" PRIx64
+				     "%s%s%s SCTLR_EL2.M=%u VBAR_EL2=%#" PRIx64
+				     " TTBR0_EL2=%#" PRIx64 " VTTBR_EL2=%#" PRIx64
+				     " HCR_EL2.VM=%u\n",
+				     cli_col(c, COL_BOLD), i, cli_col(c, COL_RESET),
+				     i == hs_current_cpu(c->m) ? "*" : " ", st.el, st.pc,
+				     *sym ? " <" : "", sym, *sym ? ">" : "", (unsigned)(sctlr & 1),
+				     vbar, ttbr, vttbr, (unsigned)(hcr & 1));
+		}
+	}
+	if (c->json)
+		hs_sb_puts(&sb, "]");
+	cli_print_sb(c, &sb);
+	hs_sb_free(&sb);
+}
+
+static void where(struct cli *c, uint64_t pc, char *buf, size_t len)
+{
+	char sym[128];
+	cli_symbolize(c, pc, sym, sizeof(sym));
+	const struct hs_image *img = hs_machine_image(c->m);
+	uint64_t link;
+	const struct hs_line *ln = NULL;
+	if (hs_addr_to_link(c->m, pc, &link))
+		ln = hs_image_line(img, link);
+	const char *file = ln ? strrchr(ln->file, '/') : NULL;
+	file = file ? file + 1 : ln ? ln->file : NULL;
+	if (*sym && ln)
+		snprintf(buf, len, "%#" PRIx64 " in %s at %s:%d", pc, sym, file, ln->line);
+	else if (*sym)
+		snprintf(buf, len, "%#" PRIx64 " in %s", pc, sym);
+	else
+		snprintf(buf, len, "%#" PRIx64, pc);
+}
+
+void cli_report_stop(struct cli *c, const struct hs_stop *s)
+{
+	char w[320];
+	where(c, s->pc, w, sizeof(w));
+	if (c->json) {
+		printf("{\"reason\":\"%s\",\"cpu\":%u,\"pc\":%" PRIu64 ",\"breakpoint\":%d}\n",
+		       hs_stop_reason_name(s->reason), s->cpu, s->pc,
+		       s->reason == HS_STOP_BREAKPOINT ? c->bps.hit_id : 0);
+		return;
+	}
+	switch (s->reason) {
+	case HS_STOP_BREAKPOINT: {
+		struct cli_bp *bp = cli_bps_hit(&c->bps);
+		printf("%s%sBreakpoint %d%s, cpu%u, %s\n", cli_col(c, COL_YELLOW),
+		       bp && bp->temp ? "Temporary " : "", c->bps.hit_id, cli_col(c, COL_RESET),
+		       s->cpu, w);
+		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
+		break;
+	}
+	case HS_STOP_STEP:
+		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
+		break;
+	case HS_STOP_DONE:
+		printf("done (cpu%u, %" PRIu64 " instructions so far)\n", s->cpu,
+		       hs_machine_icount(c->m));
+		break;
+	case HS_STOP_IDLE:
+		printf("the machine is idle (no operation pending)\n");
+		break;
+	case HS_STOP_HYP_FAULT:
+		printf("%sthe hypervisor faulted at EL2%s on cpu%u: %s ESR_EL2=%#" PRIx64
+		       " FAR_EL2=%#" PRIx64 " at %s\n",
+		       cli_col(c, COL_RED), cli_col(c, COL_RESET), s->cpu, s->fault.ec_name,
+		       s->fault.esr, s->fault.far, w);
+		printf("only inspection is possible now\n");
+		break;
+	case HS_STOP_LIMIT:
+		printf("%sinstruction limit reached%s on cpu%u at %s: is the hypervisor looping?\n",
+		       cli_col(c, COL_RED), cli_col(c, COL_RESET), s->cpu, w);
+		break;
+	default:
+		printf("stopped (%s) on cpu%u at %s\n", hs_stop_reason_name(s->reason), s->cpu, w);
+		break;
+	}
+}
+
+/* After any run: drop a temporary breakpoint that was hit; non-zero for bad stops. */
+static int after_run(struct cli *c, const struct hs_stop *s)
+{
+	if (s->reason == HS_STOP_BREAKPOINT) {
+		struct cli_bp *bp = cli_bps_hit(&c->bps);
+		if (bp) {
+			bp->hits++;
+			if (bp->temp)
+				cli_bp_delete(&c->bps, bp->id);
+		}
+	}
+	return s->reason == HS_STOP_HYP_FAULT || s->reason == HS_STOP_LIMIT ||
+	       s->reason == HS_STOP_ERROR;
+}
+
+static void before_run(struct cli *c)
+{
+	unsigned cpu = hs_current_cpu(c->m);
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, cpu, &st);
+	cli_bps_resume(&c->bps, cpu, st.pc);
+}
+
+int cmd_boot(struct cli *c, int argc, char **argv)
+{
+	const char *until = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--until") && i + 1 < argc)
+			until = argv[++i];
+		else if (!strcmp(argv[i], "--until"))
+			return cli_error(c,
+					 "boot: --until needs a step name (reserve, boot-tables, "
+					 "hyp-init, pkvm-init, finalize, free)");
+		else
+			return cli_error(
+			    c, "boot: unexpected argument '%s'; usage: boot [--until STEP]",
+			    argv[i]);
+	}
+	struct hs_stop s = {0};
+	struct hs_error err = {0};
+	before_run(c);
+	bool live = c->live;
+	c->live = !c->json;
+	int rc = hs_boot(c->m, until, &s, &err);
+	c->live = live;
+	if (rc)
+		return cli_error(c, "boot: %s", err.msg);
+	int bad = after_run(c, &s);
+	int next = hs_boot_next_step(c->m);
+	if ((s.reason == HS_STOP_DONE || s.reason == HS_STOP_IDLE) && next != HS_BOOT_DONE) {
+		if (!c->json)
+			printf("%sboot stopped before step %s%s (`boot` or `continue` resumes)\n",
+			       cli_col(c, COL_YELLOW), hs_boot_step_name(next),
+			       cli_col(c, COL_RESET));
+		cli_cpu_summary(c);
+	} else if (s.reason == HS_STOP_DONE || s.reason == HS_STOP_IDLE) {
+		if (!c->json)
+			printf("%sboot complete%s: %zu console lines, %" PRIu64 " instructions\n",
+			       cli_col(c, COL_GREEN), cli_col(c, COL_RESET), c->nconsole,
+			       hs_machine_icount(c->m));
+		cli_cpu_summary(c);
+	} else {
+		cli_report_stop(c, &s);
+	}
+	return bad ? -1 : 0;
+}
+
+int cmd_continue(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (!hs_op_pending(c->m))
+		return cli_error(c, "continue: the machine is idle: nothing to continue (start "
+				    "something with boot, hvc or host)");
+	struct hs_stop s = {0};
+	struct hs_error err = {0};
+	before_run(c);
+	bool live = c->live;
+	c->live = true;
+	int rc = hs_continue(c->m, &s, &err);
+	c->live = live;
+	if (rc)
+		return cli_error(c, "continue: %s", err.msg);
+	int bad = after_run(c, &s);
+	cli_report_stop(c, &s);
+	if (!hs_op_pending(c->m) && c->have_hvc && c->ntrace && c->trace[c->ntrace - 1].done &&
+	    s.reason == HS_STOP_DONE && !c->json)
+		printf("last hypercall: %s x0=%" PRId64 " x1=%" PRId64 "\n",
+		       c->trace[c->ntrace - 1].name, c->last_x0, c->last_x1);
+	return bad ? -1 : 0;
+}
+
+int cmd_stepi(struct cli *c, int argc, char **argv)
+{
+	uint64_t n = 1;
+	if (argc > 1) {
+		int64_t v;
+		if (!cli_parse_num(argv[1], &v) || v <= 0)
+			return cli_error(c, "stepi: '%s' is not a positive count", argv[1]);
+		n = (uint64_t)v;
+	}
+	if (!hs_op_pending(c->m))
+		return cli_error(c, "stepi: the machine is idle: nothing to step (start something "
+				    "with boot --until STEP, or stop at a breakpoint)");
+	struct hs_stop s = {0};
+	struct hs_error err = {0};
+	before_run(c);
+	/*
+	 * Unicorn counts steps with a code hook it adds on the first counted run;
+	 * code translated before that never calls it and would run whole blocks.
+	 * Flush translated code once per CPU (later counted runs are exact).
+	 */
+	unsigned cpu = hs_current_cpu(c->m);
+	if (!c->stepped[cpu]) {
+		for (unsigned i = 0; i < hs_nr_cpus(c->m); i++)
+			uc_ctl_flush_tlb(hs_cpu_engine(c->m, i));
+		memset(c->stepped, 1, sizeof(c->stepped));
+	}
+	bool live = c->live;
+	c->live = true;
+	int rc = hs_stepi(c->m, n, &s, &err);
+	c->live = live;
+	if (rc)
+		return cli_error(c, "stepi: %s", err.msg);
+	int bad = after_run(c, &s);
+	cli_report_stop(c, &s);
+	return bad ? -1 : 0;
+}
+
+static void print_ret(struct cli *c, const char *label, int64_t v)
+{
+	const char *e = v < -1 ? cli_errno_name(v) : NULL;
+	printf("%s=%" PRId64, label, v);
+	if (e)
+		printf(" (-%s)", e);
+	else if (v < 0 || v > 9)
+		printf(" (%#" PRIx64 ")", (uint64_t)v);
+	(void)c;
+}
+
+int cmd_hvc(struct cli *c, int argc, char **argv)
+{
+	int64_t fn = hs_hypercall_by_name(argv[1]);
+	if (fn < 0) {
+		int64_t v;
+		if (!cli_parse_num(argv[1], &v))
+			return cli_error(c,
+					 "hvc: unknown hypercall '%s' (tab completes the names; "
+					 "a function id works too)",
+					 argv[1]);
+		fn = v;
+	}
+	const char *name = hs_hypercall_name((uint64_t)fn);
+	int nargs = argc - 2;
+	if (name) {
+		int want = hs_hypercall_nargs((int)((uint64_t)fn - HS_HC_FN_BASE));
+		if (want >= 0 && nargs > want)
+			return cli_error(c, "hvc: %s takes %d argument%s, %d given", name, want,
+					 want == 1 ? "" : "s", nargs);
+	}
+	uint64_t args[6] = {0};
+	for (int i = 0; i < nargs; i++) {
+		enum cli_space sp = SP_PA;
+		if (cli_eval(c, argv[2 + i], &sp, &args[i]))
+			return cli_error(c, "hvc: argument %d ('%s') is not a value", i + 1,
+					 argv[2 + i]);
+	}
+	struct hs_host_op res;
+	struct hs_stop s = {0};
+	struct hs_error err = {0};
+	c->have_hvc = false;
+	before_run(c);
+	bool live = c->live;
+	c->live = true;
+	int rc = hs_host_hvc(c->m, hs_current_cpu(c->m), (uint64_t)fn, args, (unsigned)nargs, &res,
+			     &s, &err);
+	c->live = live;
+	if (rc)
+		return cli_error(c, "hvc %s: %s", argv[1], err.msg);
+	int bad = after_run(c, &s);
+	if (s.reason != HS_STOP_DONE) {
+		cli_report_stop(c, &s);
+		return bad ? -1 : 0;
+	}
+	uint64_t insns = c->ntrace ? c->trace[c->ntrace - 1].insns : 0;
+	if (c->json) {
+		printf("{\"hvc\":\"%s\",\"fn\":%" PRIu64 ",\"x0\":%" PRId64 ",\"x1\":%" PRId64
+		       ",\"insns\":%" PRIu64 "}\n",
+		       name ? name : "unknown", (uint64_t)fn, res.x0, res.x1, insns);
+		return 0;
+	}
+	printf("%s%s%s: ", cli_col(c, COL_BOLD), name ? name : argv[1], cli_col(c, COL_RESET));
+	print_ret(c, "x0", res.x0);
+	if (res.x0 == HS_SMCCC_NOT_SUPPORTED)
+		printf(" NOT_SUPPORTED");
+	printf(" ");
+	print_ret(c, "x1", res.x1);
+	printf(" [%" PRIu64 " insns]\n", insns);
+	return 0;
+}
+
+int cmd_host(struct cli *c, int argc, char **argv)
+{
+	bool write;
+	if (!strcmp(argv[1], "read"))
+		write = false;
+	else if (!strcmp(argv[1], "write"))
+		write = true;
+	else
+		return cli_error(c, "host: '%s': give read or write", argv[1]);
+	unsigned size = 8;
+	const char *pos[3];
+	int npos = 0;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--size")) {
+			int64_t v;
+			if (i + 1 >= argc || !cli_parse_num(argv[i + 1], &v) ||
+			    (v != 1 && v != 2 && v != 4 && v != 8))
+				return cli_error(c, "host: --size %s: give 1, 2, 4 or 8",
+						 i + 1 < argc ? argv[i + 1] : "(missing)");
+			size = (unsigned)v;
+			i++;
+		} else if (npos < 3) {
+			pos[npos++] = argv[i];
+		} else {
+			return cli_error(c, "host: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (npos != (write ? 2 : 1))
+		return cli_error(c,
+				 "host %s: usage: host read PA [--size N] | host write PA VALUE "
+				 "[--size N]",
+				 argv[1]);
+	uint64_t pa, value = 0;
+	enum cli_space sp = SP_PA;
+	if (cli_eval(c, pos[0], &sp, &pa))
+		return -1;
+	if (write && cli_eval(c, pos[1], NULL, &value))
+		return -1;
+	struct hs_host_op res;
+	struct hs_stop s = {0};
+	struct hs_error err = {0};
+	before_run(c);
+	c->have_access = false;
+	int rc = hs_host_access(c->m, hs_current_cpu(c->m), write, pa, size, value, &res, &s, &err);
+	if (rc)
+		return cli_error(c, "host %s %#" PRIx64 ": %s", argv[1], pa, err.msg);
+	int bad = after_run(c, &s);
+	if (s.reason != HS_STOP_DONE) {
+		cli_report_stop(c, &s);
+		return bad ? -1 : 0;
+	}
+	if (c->json) {
+		printf("{\"op\":\"%s\",\"pa\":%" PRIu64
+		       ",\"size\":%u,\"refused\":%s,\"value\":%" PRIu64 ",\"esr_el1\":%" PRIu64
+		       "}\n",
+		       argv[1], pa, size, res.refused ? "true" : "false", res.value, res.esr_el1);
+		return 0;
+	}
+	if (res.refused)
+		printf("%shost %s %#" PRIx64
+		       ": refused%s (the host took an abort, ESR_EL1=%#" PRIx64 " %s)\n",
+		       cli_col(c, COL_RED), argv[1], pa, cli_col(c, COL_RESET), res.esr_el1,
+		       hs_ec_name((unsigned)(res.esr_el1 >> 26) & 0x3f));
+	else if (write)
+		printf("host write %#" PRIx64 " <- %#" PRIx64 " (%u bytes): ok\n", pa, value, size);
+	else
+		printf("host read %#" PRIx64 " (%u bytes): %#" PRIx64 "\n", pa, size, res.value);
+	return 0;
+}
+
+int cmd_cpu(struct cli *c, int argc, char **argv)
+{
+	if (argc == 1) {
+		printf("current CPU: %u of %u\n", hs_current_cpu(c->m), hs_nr_cpus(c->m));
+		return 0;
+	}
+	int64_t v;
+	if (!cli_parse_num(argv[1], &v) || v < 0)
+		return cli_error(c, "cpu: '%s' is not a CPU number", argv[1]);
+	if (hs_op_pending(c->m))
+		printf("note: an operation is pending on cpu%u; continue/stepi will switch back\n",
+		       hs_current_cpu(c->m));
+	struct hs_error err = {0};
+	if (hs_select_cpu(c->m, (unsigned)v, &err))
+		return cli_error(c, "cpu: %s", err.msg);
+	printf("current CPU: %u\n", (unsigned)v);
+	return 0;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command table (Redis style): one row per command drives dispatch,
+ * arity checks, `help` and tab completion. Lookup is by exact name, then by
+ * unique prefix ("ambiguous command 'b': break, boot, bt").
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *const info_words[] = {"registers",	"sysregs", "cpus",
+					 "breakpoints", "program", NULL};
+static const char *const host_words[] = {"read", "write", "--size", NULL};
+static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
+				       "guest", "--range", "--json",  "--dot", NULL};
+static const char *const boot_words[] = {"--until",   "reserve",  "boot-tables", "hyp-init",
+					 "pkvm-init", "finalize", "free",	 NULL};
+static const char *const expect_words[] = {
+    "result", "x0",  "reg",  "sysreg", "translates", "faults", "host-read", "console", "contains",
+    "el",     "hyp", "host", "ok",     "refused",    "==",     "!=",	    NULL};
+
+const struct cli_cmd cli_cmds[] = {
+    {"help", cmd_help, 0, 1, 0, "help [COMMAND]", "list commands, or explain one",
+     "With no argument, lists every command with a one-line summary.\n"
+     "Examples:\n  help\n  help x\n  help pt",
+     CC_COMMAND, NULL},
+    {"boot", cmd_boot, 0, 2, CMD_MACHINE, "boot [--until STEP]",
+     "run the host's boot flow (pKVM initialisation)",
+     "Runs the host model's boot flow: reserve, boot-tables, hyp-init, pkvm-init,\n"
+     "finalize, free. With --until STEP the machine stops when that step starts;\n"
+     "`continue` finishes the flow. Prints the hypervisor's console and, at the end,\n"
+     "a summary of every CPU.\n"
+     "Examples:\n  boot\n  boot --until pkvm-init",
+     CC_WORDS, boot_words},
+    {"continue", cmd_continue, 0, 0, CMD_MACHINE, "continue",
+     "resume the stopped operation until it completes or stops",
+     "Resumes the pending host operation (boot flow, hypercall, access) until it\n"
+     "completes, hits a breakpoint or the hypervisor faults.\nExample:\n  continue",
+     CC_NONE, NULL},
+    {"stepi", cmd_stepi, 0, 1, CMD_MACHINE, "stepi [N]", "execute N instructions (default 1)",
+     "Executes N instructions on the CPU running the pending operation and shows the\n"
+     "next instruction.\nExamples:\n  stepi\n  stepi 10",
+     CC_NONE, NULL},
+    {"info", cmd_info, 1, 1, CMD_MACHINE | CMD_JSON,
+     "info registers|sysregs|cpus|breakpoints|program [--json]", "show machine state",
+     "registers    general registers of the current CPU\n"
+     "sysregs      every named system register of the current CPU\n"
+     "cpus         one line per CPU\n"
+     "breakpoints  the breakpoint list\n"
+     "program      why and where the machine stopped\n"
+     "Examples:\n  info registers\n  info cpus --json",
+     CC_WORDS, info_words},
+    {"x", cmd_x, 1, 1, CMD_MACHINE | CMD_JSON, "x[/FMT] ADDR [--json]", "examine memory",
+     "FMT is [COUNT][FORMAT][SIZE] like gdb: FORMAT x (hex), d (signed), u (unsigned),\n"
+     "i (instructions); SIZE b, h, w, g (1, 2, 4, 8 bytes). ADDR is a number, a\n"
+     "symbol or SYM+OFF, optionally in an address space: pa:ADDR (physical),\n"
+     "va:ADDR (EL2 virtual, through TTBR0_EL2 when the MMU is on) or ipa:ADDR (host\n"
+     "IPA, through stage 2). Without a prefix the address is an EL2 VA.\n"
+     "Examples:\n  x/4xg pa:0x40200000\n  x/8i __pkvm_init_switch_pgd\n  x/2dw va:0x8000",
+     CC_SYMBOL, NULL},
+    {"disas", cmd_disas, 0, 2, CMD_MACHINE | CMD_JSON, "disas [ADDR [N]]",
+     "disassemble (default: around the PC)",
+     "Disassembles N instructions (default 10) at ADDR (default: the PC), with\n"
+     "symbols.\nExamples:\n  disas\n  disas __pkvm_init_switch_pgd 12",
+     CC_SYMBOL, NULL},
+    {"bt", cmd_bt, 0, 0, CMD_MACHINE | CMD_JSON, "bt [--json]",
+     "backtrace from AArch64 frame records",
+     "Follows the x29 frame-record chain through EL2 VA translation.\nExample:\n  bt", CC_NONE,
+     NULL},
+    {"list", cmd_list, 0, 1, CMD_MACHINE | CMD_JSON, "list [SYM|ADDR|FILE:LINE]",
+     "show source lines (DWARF line table)",
+     "Shows the source around the PC, a symbol, an address or FILE:LINE.\n"
+     "Examples:\n  list\n  list __pkvm_init_switch_pgd\n  list hyp-init.S:86",
+     CC_SYMBOL, NULL},
+    {"break", cmd_break, 1, 1, CMD_MACHINE, "break SYM|ADDR|FILE:LINE", "set a breakpoint",
+     "A symbol breakpoint stops at the symbol's PA (MMU off / idmap) and HYP VA.\n"
+     "Examples:\n  break __pkvm_init_switch_pgd\n  break 0x40201000\n  break pgtable.c:120",
+     CC_SYMBOL, NULL},
+    {"tbreak", cmd_tbreak, 1, 1, CMD_MACHINE, "tbreak SYM|ADDR|FILE:LINE",
+     "set a temporary breakpoint (deleted when hit)",
+     "Like break, but the breakpoint is deleted when it is hit.\nExample:\n  tbreak __pkvm_init",
+     CC_SYMBOL, NULL},
+    {"delete", cmd_delete, 0, -1, CMD_MACHINE, "delete [ID...]",
+     "delete breakpoints (all with no argument)", "Examples:\n  delete 1\n  delete", CC_NONE, NULL},
+    {"disable", cmd_disable, 0, -1, CMD_MACHINE, "disable [ID...]", "disable breakpoints",
+     "Example:\n  disable 2", CC_NONE, NULL},
+    {"enable", cmd_enable, 0, -1, CMD_MACHINE, "enable [ID...]", "enable breakpoints",
+     "Example:\n  enable 2", CC_NONE, NULL},
+    {"cpu", cmd_cpu, 0, 1, CMD_MACHINE, "cpu [N]", "select the current CPU",
+     "Inspecting commands use the current CPU.\nExamples:\n  cpu\n  cpu 1", CC_NONE, NULL},
+    {"sysreg", cmd_sysreg, 1, 2, CMD_MACHINE | CMD_JSON, "sysreg NAME [VALUE] [--json]",
+     "show a system register with decoded fields",
+     "Decodes TCR_EL2, HCR_EL2, SCTLR_EL2, VTCR_EL2, ESR_EL2, VTTBR_EL2 and MAIR_EL2\n"
+     "field by field. With VALUE, decodes that value instead of the CPU's.\n"
+     "Examples:\n  sysreg TCR_EL2\n  sysreg ESR_EL2 0x96000045",
+     CC_SYSREG, NULL},
+    {"hvc", cmd_hvc, 1, 7, CMD_MACHINE | CMD_JSON, "hvc NAME|FN [ARG...]",
+     "issue a hypercall from the host",
+     "NAME is a hypercall from the ABI table (or a function id). Arguments are C\n"
+     "numbers or symbols (their PA). Prints x0 (SMCCC status) and x1 (result).\n"
+     "Examples:\n  hvc nop\n  hvc __pkvm_init 0 0 0 0 0\n  hvc host_share_hyp 0x41000",
+     CC_HVC, NULL},
+    {"host", cmd_host, 2, 5, CMD_MACHINE | CMD_JSON, "host read|write PA [VALUE] [--size N]",
+     "a host load or store (through the real stage 2)",
+     "Runs an EL1 ldr/str of N bytes (1, 2, 4, 8; default 8) at PA. A refused access\n"
+     "(stage 2 fault injected back into the host) is reported.\n"
+     "Examples:\n  host read 0x40000000\n  host write 0x48000000 0x1234 --size 4\n"
+     "  host read __hyp_text_start",
+     CC_WORDS, host_words},
+    {"pt", cmd_pt, 1, 8, CMD_MACHINE | CMD_JSON,
+     "pt walk [--table hyp|host] ADDR | pt dump [--table hyp|host] [--range A-B] [--json|--dot]",
+     "walk or dump page tables",
+     "walk: translate one address level by level (hyp: EL2 stage 1 from TCR_EL2 /\n"
+     "TTBR0_EL2; host: stage 2 from VTCR_EL2 / VTTBR_EL2).\n"
+     "dump: every mapping as merged ranges, as text, JSON or Graphviz DOT.\n"
+     "Examples:\n  pt walk __hyp_text_start\n  pt walk --table host 0x40000000\n"
+     "  pt dump --table host --range 0x40000000-0x40400000\n  pt dump --dot > hyp.dot",
+     CC_WORDS, pt_words},
+    {"console", cmd_console, 0, 0, CMD_JSON, "console [--json]",
+     "what the hypervisor printed so far", "Example:\n  console", CC_NONE, NULL},
+    {"trace", cmd_trace, 0, 0, CMD_JSON, "trace [--json]",
+     "hypercalls so far, with arguments, results and instruction counts", "Example:\n  trace",
+     CC_NONE, NULL},
+    {"echo", cmd_echo, 0, -1, 0, "echo TEXT...", "print text", "Example:\n  echo booting now",
+     CC_NONE, NULL},
+    {"expect", cmd_expect, 1, -1, 0, "expect WHAT ...", "check a condition (scenario language)",
+     "  expect result == -EINVAL          x1 of the last hypercall\n"
+     "  expect x0 == 0                    x0 of the last hypercall\n"
+     "  expect reg X1 == 5                a register of the current CPU\n"
+     "  expect sysreg TCR_EL2.T0SZ == 16  a register or a decoded field\n"
+     "  expect translates hyp VA [to PA]  EL2 stage 1 maps VA (to PA)\n"
+     "  expect faults hyp VA              EL2 stage 1 does not map VA\n"
+     "  expect host-read PA ok|refused    a host load from PA succeeds / is refused\n"
+     "  expect console contains \"TEXT\"\n"
+     "  expect el == 2\n"
+     "Operators: == != < <= > >=. See docs/scenario-language.md.",
+     CC_WORDS, expect_words},
+    {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},
+};
+const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
+
+int cli_check_table(void)
+{
+	for (size_t i = 0; i < cli_ncmds; i++) {
+		const struct cli_cmd *a = &cli_cmds[i];
+		if (!a->name || !*a->name || !a->fn || !a->usage || !a->summary || !a->help) {
+			fprintf(stderr, "internal error: command table row %zu is incomplete\n", i);
+			return -1;
+		}
+		if (a->max_args >= 0 && a->max_args < a->min_args) {
+			fprintf(stderr, "internal error: command '%s': max arity < min arity\n",
+				a->name);
+			return -1;
+		}
+		for (size_t j = i + 1; j < cli_ncmds; j++) {
+			if (!strcmp(a->name, cli_cmds[j].name)) {
+				fprintf(stderr, "internal error: command '%s' is defined twice\n",
+					a->name);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+const struct cli_cmd *cli_find_cmd(struct cli *c, const char *name, bool quiet)
+{
+	for (size_t i = 0; i < cli_ncmds; i++)
+		if (!strcmp(cli_cmds[i].name, name))
+			return &cli_cmds[i];
+	size_t n = strlen(name), hits = 0;
+	const struct cli_cmd *found = NULL;
+	const char *names[64];
+	for (size_t i = 0; i < cli_ncmds; i++) {
+		if (!strncmp(cli_cmds[i].name, name, n)) {
+			if (hits < 64)
+				names[hits] = cli_cmds[i].name;
+			hits++;
+			found = &cli_cmds[i];
+		}
+	}
+	/* "ambiguous command 'b': break, boot, bt" (sorted) */
+	char list[512] = "";
+	size_t shown = hits < 64 ? hits : 64;
+	for (size_t i = 1; i < shown; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	for (size_t i = 0; i < shown; i++) {
+		if (strlen(list) + strlen(names[i]) + 3 >= sizeof(list))
+			break;
+		if (*list)
+			strcat(list, ", ");
+		strcat(list, names[i]);
+	}
+	if (hits == 1 && n > 0)
+		return found;
+	if (!quiet) {
+		if (hits > 1)
+			cli_error(c, "ambiguous command '%s': %s", name, list);
+		else
+			cli_error(c, "unknown command '%s' (try 'help')", name);
+	}
+	return NULL;
+}
+
+int cli_split(const char *line, char **argv, int *cols, int max, int *errcol, const char **emsg)
+{
+	int argc = 0;
+	const char *p = line;
+	*errcol = 0;
+	*emsg = NULL;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p || *p == '#')
+			break;
+		if (argc == max) {
+			*errcol = (int)(p - line) + 1;
+			*emsg = "at most 64 words on a line";
+			goto fail;
+		}
+		int col = (int)(p - line) + 1;
+		size_t cap = strlen(p) + 1, len = 0;
+		char *w = malloc(cap);
+		if (!w) {
+			*emsg = "out of memory";
+			goto fail;
+		}
+		bool quoted = false;
+		while (*p && !((*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') && !quoted)) {
+			if (*p == '"') {
+				quoted = !quoted;
+				p++;
+				continue;
+			}
+			if (*p == '\\' && quoted && p[1]) {
+				p++;
+				char ch = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+				w[len++] = ch;
+				p++;
+				continue;
+			}
+			/* x/4xg: the format is its own word */
+			if (*p == '/' && argc == 0 && !quoted && len > 0)
+				break;
+			w[len++] = *p++;
+		}
+		w[len] = '\0';
+		if (quoted) {
+			free(w);
+			*errcol = (int)(p - line) + 1;
+			*emsg = "expected a closing '\"'";
+			goto fail;
+		}
+		cols[argc] = col;
+		argv[argc++] = w;
+	}
+	return argc;
+fail:
+	cli_free_args(argv, argc);
+	return -1;
+}
+
+void cli_free_args(char **argv, int argc)
+{
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+}
+
+static int dispatch(struct cli *c, int argc, char **argv)
+{
+	const struct cli_cmd *cmd = cli_find_cmd(c, argv[0], false);
+	if (!cmd)
+		return -1;
+	/* Canonical name for the handler. */
+	bool json = false;
+	int n = 1;
+	for (int i = 1; i < argc; i++) {
+		if ((cmd->flags & CMD_JSON) && !strcmp(argv[i], "--json")) {
+			json = true;
+			free(argv[i]);
+			continue;
+		}
+		argv[n++] = argv[i];
+	}
+	argc = n;
+	int nargs = argc - 1;
+	/* x/FMT: the format word does not count. */
+	if (!strcmp(cmd->name, "x") && nargs > 0 && argv[1][0] == '/')
+		nargs--;
+	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+		cli_error(c, "%s: wrong number of arguments (%d given); usage: %s", cmd->name,
+			  nargs, cmd->usage);
+		cli_free_args(argv + 1, argc - 1);
+		return -1;
+	}
+	if ((cmd->flags & CMD_MACHINE) && !c->m) {
+		cli_error(c, "%s: no machine: %s", cmd->name,
+			  *c->machine_err ? c->machine_err : "not created");
+		cli_free_args(argv + 1, argc - 1);
+		return -1;
+	}
+	c->json = json;
+	int rc = cmd->fn(c, argc, argv);
+	c->json = false;
+	cli_free_args(argv + 1, argc - 1);
+	fflush(stdout);
+	return rc ? -1 : 0;
+}
+
+int cli_exec_line(struct cli *c, const char *line)
+{
+	char *argv[CLI_MAX_ARGS];
+	int cols[CLI_MAX_ARGS];
+	int errcol;
+	const char *emsg;
+	int argc = cli_split(line, argv, cols, CLI_MAX_ARGS, &errcol, &emsg);
+	if (argc < 0) {
+		c->err_col = errcol;
+		return cli_error(c, "%s", emsg);
+	}
+	if (argc == 0)
+		return 0;
+	char *name = argv[0];
+	c->arg_cols = cols;
+	int rc = dispatch(c, argc, argv);
+	c->arg_cols = NULL;
+	free(name);
+	return rc;
+}
+
+int cmd_help(struct cli *c, int argc, char **argv)
+{
+	if (argc == 2) {
+		const struct cli_cmd *cmd = cli_find_cmd(c, argv[1], false);
+		if (!cmd)
+			return -1;
+		printf("%susage: %s%s\n%s.\n\n%s\n", cli_col(c, COL_BOLD), cmd->usage,
+		       cli_col(c, COL_RESET), cmd->summary, cmd->help);
+		return 0;
+	}
+	printf("Commands (any unique prefix works; `help COMMAND` for details):\n");
+	for (size_t i = 0; i < cli_ncmds; i++)
+		printf("  %s%-9s%s %s\n", cli_col(c, COL_BOLD), cli_cmds[i].name,
+		       cli_col(c, COL_RESET), cli_cmds[i].summary);
+	printf("Inspecting commands accept --json.\n");
+	return 0;
+}
+
+int cmd_echo(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	for (int i = 1; i < argc; i++)
+		printf("%s%s", i > 1 ? " " : "", argv[i]);
+	printf("\n");
+	return 0;
+}
+
+int cmd_quit(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	c->quit = true;
+	return 0;
+}

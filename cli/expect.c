@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `expect`: the scenario language's assertions. A failed expectation prints
+ * "FILE:LINE: expected ..., got ..."; a malformed one "FILE:LINE:COL: expected ...".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+static const char *const op_names[] = {"==", "!=", "<", "<=", ">", ">="};
+
+struct ex {
+	struct cli *c;
+	int argc;
+	char **argv;
+};
+
+static int syntax(struct ex *e, int i, const char *fmt, const char *what)
+{
+	struct cli *c = e->c;
+	int col = 1;
+	if (c->arg_cols && i < e->argc)
+		col = c->arg_cols[i];
+	else if (c->arg_cols && e->argc > 0)
+		col = c->arg_cols[e->argc - 1] + (int)strlen(e->argv[e->argc - 1]);
+	c->err_col = col;
+	char msg[512];
+	snprintf(msg, sizeof(msg), fmt, what ? what : "");
+	return cli_error(c, "%s", msg);
+}
+
+static const char *word(struct ex *e, int i)
+{
+	return i < e->argc ? e->argv[i] : "end of line";
+}
+
+static int parse_op(struct ex *e, int i, enum op *op)
+{
+	for (int k = 0; k < 6; k++) {
+		if (i < e->argc && !strcmp(e->argv[i], op_names[k])) {
+			*op = (enum op)k;
+			return 0;
+		}
+	}
+	return syntax(e, i, "expected an operator (==, !=, <, <=, >, >=), got '%s'", word(e, i));
+}
+
+static int parse_value(struct ex *e, int i, int64_t *v)
+{
+	if (i >= e->argc)
+		return syntax(e, i, "expected a value%s", "");
+	enum cli_space sp = SP_PA;
+	if (cli_parse_num(e->argv[i], v))
+		return 0;
+	uint64_t u;
+	if (e->c->m && hs_image_symbol(hs_machine_image(e->c->m), e->argv[i]) &&
+	    !cli_eval(e->c, e->argv[i], &sp, &u)) {
+		*v = (int64_t)u;
+		return 0;
+	}
+	return syntax(e, i, "expected a number, an errno name (-EINVAL) or a symbol, got '%s'",
+		      e->argv[i]);
+}
+
+static int end_of(struct ex *e, int i)
+{
+	if (i < e->argc)
+		return syntax(e, i, "expected end of line, got '%s'", e->argv[i]);
+	return 0;
+}
+
+static bool cmp(int64_t a, enum op op, int64_t b)
+{
+	switch (op) {
+	case OP_EQ:
+		return a == b;
+	case OP_NE:
+		return a != b;
+	case OP_LT:
+		return a < b;
+	case OP_LE:
+		return a <= b;
+	case OP_GT:
+		return a > b;
+	case OP_GE:
+		return a >= b;
+	}
+	return false;
+}
+
+static void fmt_val(int64_t v, char *buf, size_t len)
+{
+	const char *e = v < -1 ? cli_errno_name(v) : NULL;
+	if (e)
+		snprintf(buf, len, "-%s (%" PRId64 ")", e, v);
+	else if (v >= -1 && v <= 9)
+		snprintf(buf, len, "%" PRId64, v);
+	else
+		snprintf(buf, len, "%#" PRIx64, (uint64_t)v);
+}
+
+static int check(struct ex *e, const char *what, int64_t got, enum op op, int64_t want)
+{
+	if (cmp(got, op, want)) {
+		if (e->c->interactive && !e->c->src_file)
+			printf("ok: %s %s\n", what, op_names[op]);
+		return 0;
+	}
+	char g[64], w[64];
+	fmt_val(got, g, sizeof(g));
+	fmt_val(want, w, sizeof(w));
+	return cli_error(e->c, "expected %s %s %s, got %s", what, op_names[op], w, g);
+}
+
+static bool need_machine(struct ex *e)
+{
+	if (e->c->m)
+		return true;
+	cli_error(e->c, "expect: no machine: %s", e->c->machine_err);
+	return false;
+}
+
+static int reg_value(struct ex *e, int i, int64_t *v)
+{
+	const char *n = e->argv[i];
+	struct hs_cpu_state st;
+	hs_cpu_state(e->c->m, hs_current_cpu(e->c->m), &st);
+	if (!strcasecmp(n, "pc"))
+		*v = (int64_t)st.pc;
+	else if (!strcasecmp(n, "sp"))
+		*v = (int64_t)st.sp;
+	else if (!strcasecmp(n, "lr"))
+		*v = (int64_t)st.x[30];
+	else if (!strcasecmp(n, "fp"))
+		*v = (int64_t)st.x[29];
+	else if (!strcasecmp(n, "pstate"))
+		*v = (int64_t)st.pstate;
+	else if ((n[0] == 'x' || n[0] == 'X') && isdigit((unsigned char)n[1])) {
+		char *end;
+		long r = strtol(n + 1, &end, 10);
+		if (*end || r < 0 || r > 30)
+			return syntax(e, i,
+				      "expected a register x0..x30, pc, sp, lr, fp or pstate, "
+				      "got '%s'",
+				      n);
+		*v = (int64_t)st.x[r];
+	} else {
+		return syntax(e, i,
+			      "expected a register x0..x30, pc, sp, lr, fp or pstate, got '%s'", n);
+	}
+	return 0;
+}
+
+static int ex_translate(struct ex *e, bool want_ok)
+{
+	/* translates|faults TABLE ADDR [to PA] */
+	const char *kw = want_ok ? "translates" : "faults";
+	if (e->argc < 3 || (strcmp(e->argv[2], "hyp") && strcmp(e->argv[2], "host")))
+		return syntax(e, 2, "expected a table (hyp or host), got '%s'", word(e, 2));
+	if (e->argc < 4)
+		return syntax(e, 3, "expected an address%s", "");
+	bool hyp = !strcmp(e->argv[2], "hyp");
+	int64_t to = 0;
+	bool have_to = false;
+	if (want_ok && e->argc > 4) {
+		if (strcmp(e->argv[4], "to"))
+			return syntax(e, 4, "expected 'to' or end of line, got '%s'", e->argv[4]);
+		if (parse_value(e, 5, &to))
+			return -1;
+		have_to = true;
+		if (end_of(e, 6))
+			return -1;
+	} else if (end_of(e, 4)) {
+		return -1;
+	}
+	if (!need_machine(e))
+		return -1;
+	enum cli_space sp = hyp ? SP_VA : SP_PA;
+	uint64_t addr;
+	if (cli_eval(e->c, e->argv[3], &sp, &addr))
+		return -1;
+	struct hs_pt_regime r;
+	char err[256];
+	if (cli_regime(e->c, e->argv[2], &r, err, sizeof(err)))
+		return cli_error(e->c, "expected %s %s %s, but %s", kw, e->argv[2], e->argv[3],
+				 err);
+	struct hs_phys ph = cli_phys(e->c);
+	struct hs_pt_trace t;
+	int rc = hs_pt_translate(&ph, &r, addr, &t);
+	if (rc < 0)
+		return cli_error(e->c, "expect %s: cannot walk %#" PRIx64, kw, addr);
+	if (want_ok && rc == 1) {
+		struct hs_strbuf sb;
+		hs_sb_init(&sb);
+		hs_pt_fault_text(&sb, &t.fault);
+		cli_error(e->c, "expected %s %#" PRIx64 " to translate, got a fault: %s",
+			  e->argv[2], addr, hs_sb_str(&sb));
+		hs_sb_free(&sb);
+		return -1;
+	}
+	if (!want_ok && rc == 0)
+		return cli_error(e->c, "expected %s %#" PRIx64 " to fault, got PA %#" PRIx64,
+				 e->argv[2], addr, t.out_pa);
+	if (have_to && t.out_pa != (uint64_t)to)
+		return cli_error(
+		    e->c, "expected %s %#" PRIx64 " to translate to %#" PRIx64 ", got PA %#" PRIx64,
+		    e->argv[2], addr, (uint64_t)to, t.out_pa);
+	return 0;
+}
+
+static int ex_host_read(struct ex *e)
+{
+	if (e->argc < 3)
+		return syntax(e, 2, "expected a physical address%s", "");
+	if (e->argc < 4 || (strcmp(e->argv[3], "ok") && strcmp(e->argv[3], "refused")))
+		return syntax(e, 3, "expected ok or refused, got '%s'", word(e, 3));
+	if (end_of(e, 4) || !need_machine(e))
+		return -1;
+	bool want_ok = !strcmp(e->argv[3], "ok");
+	enum cli_space sp = SP_PA;
+	uint64_t pa;
+	if (cli_eval(e->c, e->argv[2], &sp, &pa))
+		return -1;
+	struct hs_host_op res;
+	struct hs_stop s = {0};
+	struct hs_error err = {0};
+	int rc = hs_host_access(e->c->m, hs_current_cpu(e->c->m), false, pa, 8, 0, &res, &s, &err);
+	if (rc)
+		return cli_error(e->c,
+				 "expected host-read %#" PRIx64 " %s, but the access could not "
+				 "run: %s",
+				 pa, e->argv[3], err.msg);
+	if (s.reason != HS_STOP_DONE)
+		return cli_error(e->c, "expected host-read %#" PRIx64 " %s, got a stop (%s)", pa,
+				 e->argv[3], hs_stop_reason_name(s.reason));
+	if (want_ok == !res.refused)
+		return 0;
+	if (want_ok)
+		return cli_error(
+		    e->c, "expected host-read %#" PRIx64 " ok, got refused (ESR_EL1=%#" PRIx64 ")",
+		    pa, res.esr_el1);
+	return cli_error(e->c,
+			 "expected host-read %#" PRIx64 " refused, got ok (value %#" PRIx64 ")", pa,
+			 res.value);
+}
+
+int cmd_expect(struct cli *c, int argc, char **argv)
+{
+	struct ex e = {c, argc, argv};
+	const char *what = argv[1];
+	enum op op;
+	int64_t want = 0, got = 0;
+	if (!strcmp(what, "result") || !strcmp(what, "x0") || !strcmp(what, "x1")) {
+		if (parse_op(&e, 2, &op) || parse_value(&e, 3, &want) || end_of(&e, 4))
+			return -1;
+		if (!c->have_hvc)
+			return cli_error(c, "expected %s %s %s, but no hypercall has completed",
+					 what, op_names[op], argv[3]);
+		got = !strcmp(what, "x0") ? c->last_x0 : c->last_x1;
+		return check(&e, what, got, op, want);
+	}
+	if (!strcmp(what, "reg")) {
+		if (argc < 3)
+			return syntax(&e, 2, "expected a register name%s", "");
+		if (parse_op(&e, 3, &op) || parse_value(&e, 4, &want) || end_of(&e, 5))
+			return -1;
+		if (!need_machine(&e) || reg_value(&e, 2, &got))
+			return -1;
+		char w[64];
+		snprintf(w, sizeof(w), "reg %s", argv[2]);
+		return check(&e, w, got, op, want);
+	}
+	if (!strcmp(what, "el")) {
+		if (parse_op(&e, 2, &op) || parse_value(&e, 3, &want) || end_of(&e, 4))
+			return -1;
+		if (!need_machine(&e))
+			return -1;
+		struct hs_cpu_state st;
+		hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+		return check(&e, "el", st.el, op, want);
+	}
+	if (!strcmp(what, "sysreg")) {
+		if (argc < 3)
+			return syntax(&e, 2, "expected a register (TCR_EL2 or TCR_EL2.T0SZ)%s", "");
+		char name[96];
+		snprintf(name, sizeof(name), "%s", argv[2]);
+		char *dot = strchr(name, '.');
+		if (dot)
+			*dot++ = '\0';
+		int r = hs_sysreg_by_name(name);
+		if (r < 0)
+			return syntax(&e, 2, "expected a system register name, got '%s'", name);
+		const struct cli_field *f = NULL;
+		if (dot && !(f = cli_sysreg_field(r, dot))) {
+			c->err_col = c->arg_cols ? c->arg_cols[2] + (int)(dot - name) : 0;
+			return cli_error(c, "expected a field of %s, got '%s'", name, dot);
+		}
+		if (parse_op(&e, 3, &op) || parse_value(&e, 4, &want) || end_of(&e, 5))
+			return -1;
+		if (!need_machine(&e))
+			return -1;
+		uint64_t v = 0;
+		hs_cpu_sysreg(c->m, hs_current_cpu(c->m), r, &v);
+		got = (int64_t)(f ? cli_field_get(f, v) : v);
+		return check(&e, argv[2], got, op, want);
+	}
+	if (!strcmp(what, "translates"))
+		return ex_translate(&e, true);
+	if (!strcmp(what, "faults"))
+		return ex_translate(&e, false);
+	if (!strcmp(what, "host-read"))
+		return ex_host_read(&e);
+	if (!strcmp(what, "console")) {
+		if (argc < 3 || strcmp(argv[2], "contains"))
+			return syntax(&e, 2, "expected 'contains', got '%s'", word(&e, 2));
+		if (argc < 4)
+			return syntax(&e, 3, "expected a quoted text%s", "");
+		if (end_of(&e, 4))
+			return -1;
+		for (size_t i = 0; i < c->nconsole; i++)
+			if (strstr(c->console[i], argv[3]))
+				return 0;
+		return cli_error(
+		    c, "expected console contains \"%s\", got %zu line%s without it%s%s", argv[3],
+		    c->nconsole, c->nconsole == 1 ? "" : "s", c->nconsole ? "; last: " : "",
+		    c->nconsole ? c->console[c->nconsole - 1] : "");
+	}
+	return syntax(
+	    &e, 1,
+	    "expected result, x0, reg, sysreg, translates, faults, host-read, console or el, "
+	    "got '%s'",
+	    what);
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interactive loop: GNU readline with tab completion from the command
+ * table (command names, each command's own words) plus hypervisor symbols,
+ * hypercall names, table names and system register names. History lives in
+ * $HYPSCOPE_HISTORY or ~/.hypscope_history.
+ */
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Readline's callbacks take no user data: the session being completed. */
+static struct cli *repl_session;
+
+struct cands {
+	const char **v;
+	size_t n, cap;
+};
+static struct cands cands;
+static char *cand_owned[256]; /* strings built for this completion (sysreg fields) */
+static size_t ncand_owned;
+
+static void cand_add(const char *s)
+{
+	if (cands.n == cands.cap) {
+		size_t cap = cands.cap ? 2 * cands.cap : 256;
+		const char **v = realloc(cands.v, cap * sizeof(*v));
+		if (!v)
+			return;
+		cands.v = v;
+		cands.cap = cap;
+	}
+	cands.v[cands.n++] = s;
+}
+
+static void cand_reset(void)
+{
+	cands.n = 0;
+	for (size_t i = 0; i < ncand_owned; i++)
+		free(cand_owned[i]);
+	ncand_owned = 0;
+}
+
+static void add_symbols(void)
+{
+	if (!repl_session || !repl_session->m)
+		return;
+	const struct hs_image *img = hs_machine_image(repl_session->m);
+	for (size_t i = 0; i < img->nsyms; i++)
+		if (img->syms[i].name && *img->syms[i].name)
+			cand_add(img->syms[i].name);
+}
+
+static void add_hypercalls(void)
+{
+	for (unsigned n = 0; n < HS_HC_COUNT; n++) {
+		const char *name = hs_hypercall_name(HS_HC_FN(n));
+		if (name)
+			cand_add(name);
+	}
+}
+
+static void add_sysregs(bool fields)
+{
+	for (int r = 0; r < HS_SR_COUNT; r++) {
+		const char *name = hs_sysreg_desc(r)->name;
+		cand_add(name);
+		size_t nf;
+		const struct cli_field *f = cli_sysreg_fields(r, &nf);
+		for (size_t i = 0; fields && i < nf && ncand_owned < 256; i++) {
+			char buf[96];
+			snprintf(buf, sizeof(buf), "%s.%s", name, f[i].name);
+			char *s = strdup(buf);
+			if (!s)
+				continue;
+			cand_owned[ncand_owned++] = s;
+			cand_add(s);
+		}
+	}
+}
+
+static void add_words(const char *const *w)
+{
+	for (; w && *w; w++)
+		cand_add(*w);
+}
+
+static char *generator(const char *text, int state)
+{
+	static size_t idx, len;
+	if (!state) {
+		idx = 0;
+		len = strlen(text);
+	}
+	while (idx < cands.n) {
+		const char *s = cands.v[idx++];
+		if (!strncmp(s, text, len))
+			return strdup(s);
+	}
+	return NULL;
+}
+
+/* Split the line before `start` into words (no quoting: good enough for completion). */
+static int words_before(int start, char words[8][128])
+{
+	int n = 0;
+	const char *p = rl_line_buffer, *end = rl_line_buffer + start;
+	while (p < end && n < 8) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p >= end)
+			break;
+		const char *w = p;
+		while (p < end && *p != ' ' && *p != '\t' && !(n == 0 && *p == '/'))
+			p++;
+		snprintf(words[n], 128, "%.*s", (int)(p - w), w);
+		n++;
+		if (n == 1)
+			while (p < end && *p != ' ' && *p != '\t')
+				p++; /* skip x/FMT */
+	}
+	return n;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+	(void)end;
+	rl_attempted_completion_over = 1; /* never fall back to file names */
+	cand_reset();
+	char words[8][128];
+	int n = words_before(start, words);
+	if (n == 0) {
+		for (size_t i = 0; i < cli_ncmds; i++)
+			cand_add(cli_cmds[i].name);
+		return rl_completion_matches(text, generator);
+	}
+	const struct cli_cmd *cmd = cli_find_cmd(repl_session, words[0], true);
+	if (!cmd)
+		return NULL;
+	const char *prev = words[n - 1];
+	switch (cmd->complete) {
+	case CC_COMMAND:
+		for (size_t i = 0; i < cli_ncmds; i++)
+			cand_add(cli_cmds[i].name);
+		break;
+	case CC_SYMBOL:
+		add_symbols();
+		break;
+	case CC_HVC:
+		if (n == 1)
+			add_hypercalls();
+		else
+			add_symbols();
+		break;
+	case CC_SYSREG:
+		if (n == 1)
+			add_sysregs(false);
+		break;
+	case CC_WORDS:
+		if (!strcmp(prev, "--table")) {
+			cand_add("hyp");
+			cand_add("host");
+			cand_add("guest");
+		} else if (!strcmp(cmd->name, "expect") && !strcmp(prev, "sysreg")) {
+			add_sysregs(true);
+		} else if (!strcmp(cmd->name, "info") || !strcmp(cmd->name, "boot")) {
+			if (n == 1 || !strcmp(prev, "--until"))
+				add_words(cmd->words);
+		} else {
+			add_words(cmd->words);
+			add_symbols();
+		}
+		break;
+	case CC_NONE:
+		break;
+	}
+	if (cmd->flags & CMD_JSON)
+		cand_add("--json");
+	return rl_completion_matches(text, generator);
+}
+
+static char *history_path(void)
+{
+	const char *env = getenv("HYPSCOPE_HISTORY");
+	if (env && *env)
+		return strdup(env);
+	const char *home = getenv("HOME");
+	if (!home)
+		return NULL;
+	size_t len = strlen(home) + 32;
+	char *p = malloc(len);
+	if (p)
+		snprintf(p, len, "%s/.hypscope_history", home);
+	return p;
+}
+
+int cli_repl(struct cli *c)
+{
+	repl_session = c;
+	c->interactive = true;
+	c->live = true;
+	rl_readline_name = "hypscope";
+	rl_attempted_completion_function = complete;
+	rl_completer_word_break_characters = " \t";
+	char *hist = history_path();
+	using_history();
+	stifle_history(2000);
+	if (hist)
+		read_history(hist);
+	int failures = 0;
+	while (!c->quit) {
+		char *line = readline("(hypscope) ");
+		if (!line) {
+			printf("\n");
+			break;
+		}
+		const char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p) {
+			add_history(line);
+			if (cli_exec_line(c, line))
+				failures++;
+		}
+		free(line);
+	}
+	if (hist) {
+		write_history(hist);
+		free(hist);
+	}
+	cand_reset();
+	free(cands.v);
+	cands.v = NULL;
+	cands.cap = 0;
+	repl_session = NULL;
+	(void)failures;
+	return 0;
+}
