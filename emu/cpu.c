@@ -75,6 +75,10 @@ static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
 /* Can the stale EL1&0 regime fetch the eret stub through the live stage 2? */
 static bool stub_reachable_through_s2(struct hs_cpu *c)
 {
+	/* Once fetched through a stage 2, it stays mapped until a stage-2 TLBI. */
+	uint64_t vttbr = hs_cpu_sr(c, HS_SR_VTTBR_EL2);
+	if (c->stub_ok_vttbr == vttbr && vttbr)
+		return true;
 	struct hs_pt_regime r;
 	char msg[128];
 	if (hs_pt_regime_s2(hs_cpu_sr(c, HS_SR_VTCR_EL2), hs_cpu_sr(c, HS_SR_VTTBR_EL2), &r, msg,
@@ -82,7 +86,10 @@ static bool stub_reachable_through_s2(struct hs_cpu *c)
 		return false;
 	struct hs_phys phys = {.read = phys_read_cb, .ud = c->m};
 	struct hs_pt_trace t;
-	return hs_pt_translate_access(&phys, &r, c->el1_eret_stub, HS_PT_ACC_X, &t) == 0;
+	if (hs_pt_translate_access(&phys, &r, c->el1_eret_stub, HS_PT_ACC_X, &t))
+		return false;
+	c->stub_ok_vttbr = vttbr;
+	return true;
 }
 
 void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr)
@@ -409,6 +416,8 @@ static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 	(void)uc;
 	(void)reg;
 	if (cp->op0 == 1 && cp->crn == 8) {
+		if (cp->op1 == 4 && (cp->crm == 0 || cp->crm == 4 || cp->op2 >= 4))
+			c->stub_ok_vttbr = 0; /* stage-2 maintenance: re-check the stub */
 		struct hs_event ev = {.type = HS_EV_TLBI, .cpu = c->idx,
 				      .icount = hs_machine_icount(c->m)};
 		ev.tlbi = (struct hs_event_tlbi){.op = tlbi_name(cp),

@@ -28,6 +28,7 @@ struct hs_cpu {
 	bool elr_restore_pending;
 	bool hcr_restore_pending;
 	uint64_t hcr_saved;
+	uint64_t stub_ok_vttbr; /* the eret stub is known reachable through this stage 2 */
 	uint64_t elr_el1_saved;
 	uint64_t el1_eret_stub; /* an `eret` executable in the current EL1 regime */
 	bool online;
