@@ -255,7 +255,7 @@ int cmd_bt(struct cli *c, int argc, char **argv)
 			hs_sb_json_str(&sb, sym);
 			hs_sb_puts(&sb, "}");
 		} else {
-			hs_sb_printf(&sb, "#%-2u %#018" PRIx64 " in %s%s%s\n", i, frames[i],
+			hs_sb_printf(&sb, "#%-2u 0x%016" PRIx64 " in %s%s%s\n", i, frames[i],
 				     cli_col(c, COL_BLUE), *sym ? sym : "??",
 				     cli_col(c, COL_RESET));
 		}
@@ -488,11 +488,11 @@ static int info_registers(struct cli *c, struct hs_strbuf *sb)
 		return 0;
 	}
 	for (int i = 0; i < 31; i++)
-		hs_sb_printf(sb, "%sx%-2d%s %#018" PRIx64 "%s", cli_col(c, COL_BOLD), i,
+		hs_sb_printf(sb, "%sx%-2d%s 0x%016" PRIx64 "%s", cli_col(c, COL_BOLD), i,
 			     cli_col(c, COL_RESET), st.x[i], i % 4 == 3 ? "\n" : "   ");
 	char sym[128];
 	cli_symbolize(c, st.pc, sym, sizeof(sym));
-	hs_sb_printf(sb, "\n%ssp %s %#018" PRIx64 "   %spc %s %#018" PRIx64 " %s\n",
+	hs_sb_printf(sb, "\n%ssp %s 0x%016" PRIx64 "   %spc %s 0x%016" PRIx64 " %s\n",
 		     cli_col(c, COL_BOLD), cli_col(c, COL_RESET), st.sp, cli_col(c, COL_BOLD),
 		     cli_col(c, COL_RESET), st.pc, sym);
 	hs_sb_printf(sb, "pstate %#" PRIx64 " (EL%u%c, DAIF=%" PRIx64 ")  cpu%u\n", st.pstate,
@@ -512,7 +512,7 @@ static int info_sysregs(struct cli *c, struct hs_strbuf *sb)
 		if (c->json)
 			hs_sb_printf(sb, "%s\"%s\":%" PRIu64, r ? "," : "", name, v);
 		else
-			hs_sb_printf(sb, "%-17s %#018" PRIx64 "%s", name, v, r % 2 ? "\n" : "   ");
+			hs_sb_printf(sb, "%-17s 0x%016" PRIx64 "%s", name, v, r % 2 ? "\n" : "   ");
 	}
 	hs_sb_puts(sb, c->json ? "}" : "\n");
 	return 0;
@@ -573,7 +573,8 @@ static int info_cpus(struct cli *c, struct hs_strbuf *sb)
 			hs_sb_printf(sb, ",\"icount\":%" PRIu64 "}", st.icount);
 		} else {
 			hs_sb_printf(
-			    sb, "%c cpu%u  %-7s EL%u  pc %#018" PRIx64 " %-32s %" PRIu64 " insns\n",
+			    sb,
+			    "%c cpu%u  %-7s EL%u  pc 0x%016" PRIx64 " %-32s %" PRIu64 " insns\n",
 			    i == hs_current_cpu(c->m) ? '*' : ' ', i,
 			    st.online ? "online" : "offline", st.el, st.pc, sym, st.icount);
 		}
@@ -676,7 +677,7 @@ int cmd_sysreg(struct cli *c, int argc, char **argv)
 			hs_sb_puts(&sb, "{}");
 		hs_sb_puts(&sb, "}");
 	} else {
-		hs_sb_printf(&sb, "%s%s%s = %#018" PRIx64 " (cpu%u)\n", cli_col(c, COL_BOLD), name,
+		hs_sb_printf(&sb, "%s%s%s = 0x%016" PRIx64 " (cpu%u)\n", cli_col(c, COL_BOLD), name,
 			     cli_col(c, COL_RESET), v, hs_current_cpu(c->m));
 		if (nf)
 			cli_sysreg_decode(c, r, v, &sb, false);

@@ -80,13 +80,10 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 			hs_sb_free(&sb);
 			return cli_error(c, "pt walk: cannot walk %#" PRIx64 " (%d)", addr, rc);
 		}
-		if (c->json) {
+		if (c->json)
 			hs_pt_trace_json(&sb, &t);
-		} else {
-			hs_pt_regime_describe(&sb, &r);
-			hs_sb_puts(&sb, "\n");
+		else
 			hs_pt_trace_text(&sb, &t);
-		}
 		rc = 0;
 	} else {
 		struct hs_pt_filter f;
@@ -97,11 +94,8 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 			rc = hs_pt_dump_dot(&ph, &r, &f, &sb);
 		else if (c->json)
 			rc = hs_pt_dump_json(&ph, &r, &f, &sb);
-		else {
-			hs_pt_regime_describe(&sb, &r);
-			hs_sb_puts(&sb, "\n");
+		else
 			rc = hs_pt_dump_text(&ph, &r, &f, &sb);
-		}
 		if (rc < 0) {
 			hs_sb_free(&sb);
 			return cli_error(c, "pt dump: the walk failed (%d)", rc);

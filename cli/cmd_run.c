@@ -192,6 +192,13 @@ int cmd_continue(struct cli *c, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
+	int next = hs_boot_next_step(c->m);
+	if (!hs_op_pending(c->m) && next != HS_BOOT_DONE && next != HS_BOOT_FIRMWARE) {
+		/* Stopped between boot steps (boot --until): resume the boot flow. */
+		char name[] = "boot";
+		char *bargv[] = {name, NULL};
+		return cmd_boot(c, 1, bargv);
+	}
 	if (!hs_op_pending(c->m))
 		return cli_error(c, "continue: the machine is idle: nothing to continue (start "
 				    "something with boot, hvc or host)");

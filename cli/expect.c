@@ -55,17 +55,22 @@ static int parse_value(struct ex *e, int i, int64_t *v)
 {
 	if (i >= e->argc)
 		return syntax(e, i, "expected a value%s", "");
-	enum cli_space sp = SP_PA;
-	if (cli_parse_num(e->argv[i], v))
+	const char *w = e->argv[i];
+	if (cli_parse_num(w, v))
 		return 0;
-	uint64_t u;
-	if (e->c->m && hs_image_symbol(hs_machine_image(e->c->m), e->argv[i]) &&
-	    !cli_eval(e->c, e->argv[i], &sp, &u)) {
+	/* Symbols and address expressions: pa:SYM, SYM+0x10 ... (errors name the word). */
+	if (isalpha((unsigned char)w[0]) || w[0] == '_' || w[0] == '.') {
+		enum cli_space sp = SP_PA;
+		uint64_t u;
+		if (!e->c->m)
+			return cli_error(e->c, "'%s': symbols need a machine (%s)", w,
+					 e->c->machine_err);
+		if (cli_eval(e->c, w, &sp, &u))
+			return -1;
 		*v = (int64_t)u;
 		return 0;
 	}
-	return syntax(e, i, "expected a number, an errno name (-EINVAL) or a symbol, got '%s'",
-		      e->argv[i]);
+	return syntax(e, i, "expected a number, an errno name (-EINVAL) or a symbol, got '%s'", w);
 }
 
 static int end_of(struct ex *e, int i)
@@ -99,7 +104,7 @@ static void fmt_val(int64_t v, char *buf, size_t len)
 	const char *e = v < -1 ? cli_errno_name(v) : NULL;
 	if (e)
 		snprintf(buf, len, "-%s (%" PRId64 ")", e, v);
-	else if (v >= -1 && v <= 9)
+	else if (v > -4096 && v < 4096)
 		snprintf(buf, len, "%" PRId64, v);
 	else
 		snprintf(buf, len, "%#" PRIx64, (uint64_t)v);

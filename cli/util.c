@@ -152,6 +152,10 @@ int cli_error(struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Garbage input must not reach the terminal raw. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
+			*p = '?';
 	fflush(stdout);
 	bool tty = c->color && isatty(2);
 	char where[512] = "";

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Drive the hypscope REPL through a pseudo-terminal, like a person would.
+
+Types commands, checks tab completion (commands, symbols, hypercall names,
+sysreg names), help and prefix errors, then sets a breakpoint on
+__pkvm_init_switch_pgd, boots, and single-steps across the TTBR0_EL2 write,
+checking that the register changes. Usage: cli_pty_test.py PATH/TO/hypscope
+"""
+import os
+import pty
+import re
+import select
+import sys
+import tempfile
+import time
+
+PROMPT = b"(hypscope) "
+
+
+class Repl:
+    def __init__(self, argv, env):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execvpe(argv[0], argv, env)
+        self.buf = b""
+        self.log = b""
+
+    def read_until(self, pattern, timeout=120):
+        """Read until the regex (bytes) matches; return the text before and incl. it."""
+        rx = re.compile(pattern, re.S)
+        deadline = time.time() + timeout
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                out = self.buf[: m.end()]
+                self.buf = self.buf[m.end():]
+                return out
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError(
+                    "timeout waiting for %r; got:\n%s" % (pattern, self.buf.decode(errors="replace"))
+                )
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    data = os.read(self.fd, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    raise AssertionError(
+                        "EOF waiting for %r; got:\n%s" % (pattern, self.buf.decode(errors="replace"))
+                    )
+                self.buf += data
+                self.log += data
+
+    def send(self, s):
+        os.write(self.fd, s.encode())
+
+    def cmd(self, line, timeout=120):
+        """Type a line, return its output (up to the next prompt)."""
+        self.send(line + "\n")
+        out = self.read_until(re.escape(PROMPT), timeout)
+        return out[: -len(PROMPT)].decode(errors="replace")
+
+
+def check(cond, what, out=""):
+    if not cond:
+        print("FAIL: %s\n--- output ---\n%s" % (what, out))
+        sys.exit(1)
+    print("ok: %s" % what)
+
+
+def main():
+    exe = sys.argv[1]
+    hist = tempfile.NamedTemporaryFile(prefix="hypscope_hist_", delete=False)
+    hist.close()
+    os.unlink(hist.name)
+    env = dict(os.environ)
+    env.update({"TERM": "dumb", "NO_COLOR": "1", "HYPSCOPE_HISTORY": hist.name,
+                "INPUTRC": "/dev/null"})
+    r = Repl([exe], env)
+    r.read_until(re.escape(PROMPT))
+
+    # Completion of a command name from the table, then help.
+    r.send("hel\t")
+    r.read_until(b"help ")
+    out = r.cmd("")
+    check("Commands" in out and "stepi" in out and "break" in out, "tab completes 'hel' and help lists commands", out)
+    out = r.cmd("help x")
+    check("usage: x[/FMT] ADDR" in out and "x/4xg" in out, "help x shows usage and examples", out)
+
+    # Prefix dispatch.
+    out = r.cmd("b")
+    check(re.search(r"ambiguous command 'b': .*boot.*break.*bt", out) is not None, "ambiguous prefix names the candidates", out)
+    out = r.cmd("he sysreg")
+    check("usage: sysreg NAME" in out, "unique prefix 'he' runs help", out)
+    out = r.cmd("frobnicate 1 2")
+    check("unknown command 'frobnicate'" in out, "unknown command is named", out)
+    out = r.cmd("stepi banana")
+    check("'banana'" in out, "a bad argument is named", out)
+
+    # Symbol completion for break.
+    r.send("break __pkvm_init_swi\t")
+    r.read_until(b"__pkvm_init_switch_pgd ")
+    out = r.cmd("")
+    check("Breakpoint 1 at" in out, "symbol completion and break", out)
+
+    # Hypercall-name completion (then erase the line with C-u).
+    r.send("hvc __pkvm_prot_fi\t")
+    r.read_until(b"__pkvm_prot_finalize ")
+    r.send("\x15")
+    # Sysreg-name completion.
+    r.send("sysreg VTTB\t")
+    r.read_until(b"VTTBR_EL2 ")
+    out = r.cmd("")
+    check("VTTBR_EL2 = 0x0000000000000000" in out, "sysreg completion (before boot VTTBR_EL2 is 0)", out)
+
+    # Boot to the breakpoint.
+    out = r.cmd("boot", timeout=300)
+    check("Breakpoint 1, cpu0" in out and "__pkvm_init_switch_pgd" in out, "boot stops at the breakpoint", out)
+    out = r.cmd("sysreg TTBR0_EL2")
+    before = re.search(r"TTBR0_EL2 = (0x[0-9a-f]+)", out).group(1)
+
+    # mrs, bic, msr sctlr, isb, tlbi, dsb: the next instruction writes TTBR0_EL2.
+    out = r.cmd("stepi 6")
+    check("msr ttbr0_el2, x0" in out, "stepi 6 reaches the TTBR0_EL2 write", out)
+    out = r.cmd("sysreg TTBR0_EL2")
+    check(before in out, "TTBR0_EL2 unchanged before the write", out)
+    out = r.cmd("stepi")
+    check("+0x1c" in out, "stepi executes exactly one instruction", out)
+    out = r.cmd("sysreg TTBR0_EL2")
+    after = re.search(r"TTBR0_EL2 = (0x[0-9a-f]+)", out).group(1)
+    check(after != before and int(after, 16) != 0, "TTBR0_EL2 changed %s -> %s" % (before, after), out)
+    out = r.cmd("info breakpoints")
+    check(re.search(r"1\s+break\s+y\s+0x[0-9a-f]+\s+1\s+__pkvm_init_switch_pgd", out) is not None,
+          "info breakpoints counts the hit", out)
+
+    out = r.cmd("continue", timeout=300)
+    check("protection finalised" in out, "continue finishes the boot", out)
+    out = r.cmd("expect host-read __hyp_text_start refused")
+    check("expected" not in out, "host cannot read the hypervisor's text", out)
+
+    r.send("quit\n")
+    _, status = os.waitpid(r.pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "quit exits 0")
+    with open(hist.name) as f:
+        h = f.read()
+    os.unlink(hist.name)
+    check("stepi 6" in h and "boot" in h, "history saved to $HYPSCOPE_HISTORY", h)
+    print("all REPL checks passed")
+
+
+if __name__ == "__main__":
+    main()

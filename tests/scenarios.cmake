@@ -1,0 +1,64 @@
+# Scenario tests: one ctest test per scenarios/*.hss, each replayed on a fresh
+# machine by `hypscope run`. scenarios/negative/ holds files that must fail:
+# they check that failures are reported (FILE:LINE, FILE:LINE:COL) and that
+# junk never crashes the runner.
+set(HS_SCENARIO_DIR ${CMAKE_CURRENT_LIST_DIR}/../scenarios)
+get_filename_component(HS_SCENARIO_DIR ${HS_SCENARIO_DIR} ABSOLUTE)
+set(HS_SCENARIO_ENV "NO_COLOR=1;HYPSCOPE_HYP=${HS_HYP_ELF}")
+
+file(GLOB HS_SCENARIOS CONFIGURE_DEPENDS ${HS_SCENARIO_DIR}/*.hss)
+foreach(hss ${HS_SCENARIOS})
+  get_filename_component(name ${hss} NAME_WE)
+  add_test(NAME scenario_${name} COMMAND hypscope run ${hss}
+    WORKING_DIRECTORY ${HS_SCENARIO_DIR}/..)
+  set_tests_properties(scenario_${name} PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 300 LABELS scenario)
+endforeach()
+
+# All of them at once, with a JUnit report.
+add_test(NAME scenario_all_junit
+  COMMAND sh -c "\"$0\" run \"$@\" --junit scenarios.xml && grep -q '<testcase' scenarios.xml && ! grep -q '<failure' scenarios.xml"
+    $<TARGET_FILE:hypscope> ${HS_SCENARIOS}
+  WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(scenario_all_junit PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 600 LABELS scenario)
+
+# A deliberately wrong expectation: the run must fail ...
+set(neg ${HS_SCENARIO_DIR}/negative)
+add_test(NAME scenario_wrong_expectation_fails COMMAND hypscope run ${neg}/wrong_expectation.hss)
+set_tests_properties(scenario_wrong_expectation_fails PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" WILL_FAIL TRUE TIMEOUT 300 LABELS scenario)
+# ... and say where and why, for every failing line.
+add_test(NAME scenario_wrong_expectation_message
+  COMMAND hypscope run ${neg}/wrong_expectation.hss)
+set_tests_properties(scenario_wrong_expectation_message PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
+  PASS_REGULAR_EXPRESSION "wrong_expectation.hss:9: expected TCR_EL2.T0SZ == 25, got 16.*wrong_expectation.hss:10: expected host-read 0x[0-9a-f]+ ok, got refused.*1 failed")
+# Syntax errors carry a column.
+add_test(NAME scenario_syntax_error_message COMMAND hypscope run ${neg}/syntax_error.hss)
+set_tests_properties(scenario_syntax_error_message PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
+  PASS_REGULAR_EXPRESSION "syntax_error.hss:3:15: expected an operator.*syntax_error.hss:4:23: expected a field of TCR_EL2.*syntax_error.hss:5:20: expected a closing")
+# Garbage never crashes: the runner reaches its summary.
+add_test(NAME scenario_garbage_no_crash COMMAND hypscope run ${neg}/garbage.hss)
+set_tests_properties(scenario_garbage_no_crash PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
+  PASS_REGULAR_EXPRESSION "1 scenario, 0 passed, 1 failed")
+
+# Batch mode: `hypscope --batch -ex boot` prints the console and a CPU summary.
+add_test(NAME cli_batch_boot COMMAND hypscope --batch -ex boot)
+set_tests_properties(cli_batch_boot PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "protection finalised.*boot complete.*cpu0. EL1 pc=.*SCTLR_EL2.M=1 VBAR_EL2=0x[0-9a-f]+ TTBR0_EL2=0x[0-9a-f]+ VTTBR_EL2=0x[0-9a-f]+ HCR_EL2.VM=1")
+add_test(NAME cli_batch_failure_exit COMMAND hypscope --batch -ex "frobnicate")
+set_tests_properties(cli_batch_failure_exit PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  WILL_FAIL TRUE LABELS cli)
+
+# The interactive REPL driven through a pseudo-terminal.
+find_program(HS_PYTHON3 python3)
+if(HS_PYTHON3)
+  add_test(NAME cli_pty_repl COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/cli_pty_test.py
+    $<TARGET_FILE:hypscope>)
+  set_tests_properties(cli_pty_repl PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 300 LABELS cli)
+endif()
