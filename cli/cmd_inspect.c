@@ -754,11 +754,17 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 			hs_sb_puts(&sb, ")  ... (in progress)\n");
 			continue;
 		}
-		const char *e = cli_errno_name(r->x1);
-		hs_sb_printf(&sb,
-			     ") = x0 %" PRId64 "%s, x1 %" PRId64 "%s%s%s  [%" PRIu64 " insns]\n",
-			     r->x0, r->x0 == HS_SMCCC_NOT_SUPPORTED ? " (NOT_SUPPORTED)" : "",
-			     r->x1, e ? " (-" : "", e ? e : "", e ? ")" : "", r->insns);
+		const char *e = r->x1 < -1 ? cli_errno_name(r->x1) : NULL;
+		char x1[64];
+		if (e)
+			snprintf(x1, sizeof(x1), "%" PRId64 " (-%s)", r->x1, e);
+		else if (r->x1 > 4096)
+			snprintf(x1, sizeof(x1), "%#" PRIx64, (uint64_t)r->x1);
+		else
+			snprintf(x1, sizeof(x1), "%" PRId64, r->x1);
+		hs_sb_printf(&sb, ") = x0 %" PRId64 "%s, x1 %s  [%" PRIu64 " insns]\n", r->x0,
+			     r->x0 == HS_SMCCC_NOT_SUPPORTED ? " (NOT_SUPPORTED)" : "", x1,
+			     r->insns);
 	}
 	if (c->json)
 		hs_sb_puts(&sb, "]");

@@ -213,6 +213,11 @@ int cmd_continue(struct cli *c, int argc, char **argv)
 		return cli_error(c, "continue: %s", err.msg);
 	int bad = after_run(c, &s);
 	cli_report_stop(c, &s);
+	if (next != HS_BOOT_DONE && hs_boot_next_step(c->m) == HS_BOOT_DONE && !c->json) {
+		printf("%sboot complete%s: %zu console lines\n", cli_col(c, COL_GREEN),
+		       cli_col(c, COL_RESET), c->nconsole);
+		cli_cpu_summary(c);
+	}
 	if (!hs_op_pending(c->m) && c->have_hvc && c->ntrace && c->trace[c->ntrace - 1].done &&
 	    s.reason == HS_STOP_DONE && !c->json)
 		printf("last hypercall: %s x0=%" PRId64 " x1=%" PRId64 "\n",
@@ -263,7 +268,9 @@ static void print_ret(struct cli *c, const char *label, int64_t v)
 	printf("%s=%" PRId64, label, v);
 	if (e)
 		printf(" (-%s)", e);
-	else if (v < 0 || v > 9)
+	else if (v == -1 && !strcmp(label, "x0"))
+		printf(" (NOT_SUPPORTED)");
+	else if (v > 9)
 		printf(" (%#" PRIx64 ")", (uint64_t)v);
 	(void)c;
 }
@@ -321,8 +328,6 @@ int cmd_hvc(struct cli *c, int argc, char **argv)
 	}
 	printf("%s%s%s: ", cli_col(c, COL_BOLD), name ? name : argv[1], cli_col(c, COL_RESET));
 	print_ret(c, "x0", res.x0);
-	if (res.x0 == HS_SMCCC_NOT_SUPPORTED)
-		printf(" NOT_SUPPORTED");
 	printf(" ");
 	print_ret(c, "x1", res.x1);
 	printf(" [%" PRIu64 " insns]\n", insns);
