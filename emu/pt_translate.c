@@ -256,10 +256,12 @@ static int fetch_via_s2(void *arg, const struct hs_phys *phys, int level, uint64
 		o->fault = t->fault;
 		o->fault.s1ptw = true;
 		o->fault.s1_level = level;
-		char tmp[sizeof(o->fault.reason)];
+		/* Room for the prefix and the whole inner reason; truncated on copy. */
+		char tmp[sizeof(o->fault.reason) + 96];
 		snprintf(tmp, sizeof(tmp), "stage 1 level %d table fetch at IPA 0x%llx: %s", level,
 			 (unsigned long long)ipa, t->fault.reason);
-		memcpy(o->fault.reason, tmp, sizeof(tmp));
+		memcpy(o->fault.reason, tmp, sizeof(o->fault.reason) - 1);
+		o->fault.reason[sizeof(o->fault.reason) - 1] = '\0';
 		*pa = 0;
 		return 1;
 	}
