@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Invariant checker. Written from docs/pkvm-reference.md, independently of
+ * hyp/. Page rules run over segments (maximal runs where the host stage-2
+ * range and the vmemmap run are both constant), so a 1 GiB machine costs
+ * a few hundred segment evaluations, not 262,144 page evaluations.
+ */
+#include "inspect_check.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "layout.h"
+#include "pt_decode.h"
+
+const struct hs_check_rule hs_check_rules[] = {
+    {"check-error", "the state could not be read (no tables, unreadable pool)"},
+    {"vmemmap-backed", "every page of memory has a vmemmap entry mapped at EL2"},
+    {"vmemmap-state", "host and hyp states are valid HS_PAGE_* values"},
+    {"owner-unique", "every page of memory has exactly one owner"},
+    {"host-nopage-annot", "host state NOPAGE <=> the host stage-2 entry is an annotation"},
+    {"annot-owner", "an annotation names a known owner consistent with the vmemmap "
+		    "(HYP: hyp OWNED; GUEST: hyp NOPAGE)"},
+    {"annot-level", "annotations are written on last-level (page) entries"},
+    {"s2-malformed", "the host stage 2 holds no malformed or unknown non-zero invalid entry"},
+    {"s2-maps-nopage",
+     "the host stage 2 never maps (valid leaf) a page whose host state is NOPAGE"},
+    {"s2-identity", "host stage-2 leaves are identity (output address == IPA)"},
+    {"s2-state", "the SW state of a host stage-2 leaf equals the vmemmap host state"},
+    {"share-pair", "a shared page has exactly one SHARED_OWNED side and matching "
+		   "SHARED_BORROWED borrowers"},
+    {"el2-wx", "no EL2 stage-1 mapping is writable and executable"},
+    {"el2-maps-unowned", "the EL2 stage 1 maps only memory hyp owns or borrows (plus MMIO)"},
+    {"el2-state", "the SW state of an EL2 stage-1 leaf equals the vmemmap hyp state"},
+    {"el2-malformed", "the EL2 stage 1 holds no malformed entry"},
+    {"table-refcount", "a table page's refcount is 1 + its valid (stage 2: non-zero) entries"},
+    {"table-owner", "table pages are owned by hyp"},
+    {"pool-list", "free lists are well-formed doubly linked lists of pool pages"},
+    {"pool-range", "free blocks lie inside the pool range, orders <= max_order"},
+    {"pool-align", "free blocks are aligned to their order"},
+    {"pool-order", "a free block's head has its list's order, its tail pages have none"},
+    {"pool-refcount", "free pages have refcount 0"},
+    {"pool-zero", "free pages are zero except the list node (first 16 bytes of the head)"},
+    {"pool-overlap", "no page is in two free blocks"},
+    {"pool-unlisted", "a pool page with refcount 0 is on a free list"},
+    {NULL, NULL},
+};
+
+void hs_check_report_init(struct hs_check_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+}
+
+void hs_check_report_free(struct hs_check_report *rep)
+{
+	free(rep->v);
+	hs_check_report_init(rep);
+}
+
+static void report(struct hs_check_report *rep, const char *rule, uint64_t pa, uint64_t pages,
+		   unsigned tables, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void report(struct hs_check_report *rep, const char *rule, uint64_t pa, uint64_t pages,
+		   unsigned tables, const char *fmt, ...)
+{
+	rep->total++;
+	if (rep->nr >= HS_CHECK_MAX_STORED)
+		return;
+	if (rep->nr == rep->cap) {
+		size_t n = rep->cap ? rep->cap * 2 : 32;
+		void *p = realloc(rep->v, n * sizeof(*rep->v));
+		if (!p)
+			return;
+		rep->v = p;
+		rep->cap = n;
+	}
+	struct hs_violation *v = &rep->v[rep->nr++];
+	v->rule = rule;
+	v->pa = pa;
+	v->pages = pages;
+	v->tables = tables;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
+	va_end(ap);
+}
+
+static const char *st(unsigned s)
+{
+	return hs_pt_state_name(s);
+}
+
+static bool owns(unsigned s)
+{
+	return s == HS_PAGE_OWNED || s == HS_PAGE_SHARED_OWNED;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Page rules: host stage 2 x vmemmap                                        */
+/* ------------------------------------------------------------------------ */
+
+#define S2 HS_CHK_T_HOST_S2
+#define S1 HS_CHK_T_HYP_S1
+#define VM HS_CHK_T_VMEMMAP
+
+static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end,
+			  const struct hs_snap_pt_range *s2, const struct hs_snap_vm_range *vm)
+{
+	uint64_t n = (end - pa) >> HS_PAGE_SHIFT;
+	unsigned kind = s2 ? s2->kind : HS_SNAP_EMPTY;
+	if (kind == HS_SNAP_BAD) {
+		report(rep, "s2-malformed", pa, n, S2,
+		       "host stage-2 entry %#" PRIx64 " is malformed", s2->attr);
+		return;
+	}
+	if (kind == HS_SNAP_ANNOT && s2->block)
+		report(rep, "annot-level", pa, n, S2, "owner annotation on a block-level entry");
+	if (!vm || !vm->backed) {
+		report(rep, "vmemmap-backed", pa, n, VM | S1,
+		       "no vmemmap entry is mapped at EL2 for this memory");
+		return;
+	}
+	unsigned host = HS_VM_HOST(vm->val), hyp = HS_VM_HYP(vm->val);
+	uint32_t shares = HS_VM_SHARES(vm->val);
+	if (host > HS_PAGE_NOPAGE) {
+		report(rep, "vmemmap-state", pa, n, VM, "host state %u is not a page state", host);
+		return;
+	}
+	bool annot = kind == HS_SNAP_ANNOT;
+	unsigned owners = owns(host) + owns(hyp) + (annot && s2->owner == HS_OWNER_GUEST);
+	if (owners != 1)
+		report(rep, "owner-unique", pa, n, S2 | VM, "%u owners (host %s, hyp %s%s)", owners,
+		       st(host), st(hyp),
+		       annot && s2->owner == HS_OWNER_GUEST ? ", guest annotation" : "");
+	if ((host == HS_PAGE_NOPAGE) != annot)
+		report(rep, "host-nopage-annot", pa, n, S2 | VM,
+		       annot ? "host stage 2 annotates the page (owner %s) but the host state is %s"
+			     : "host state is NOPAGE but the host stage-2 entry is %s",
+		       annot ? hs_pt_owner_name(s2->owner) : st(host),
+		       kind == HS_SNAP_LEAF ? "a valid mapping" : "empty");
+	if (annot) {
+		if (s2->owner == HS_OWNER_HYP && hyp != HS_PAGE_OWNED)
+			report(rep, "annot-owner", pa, n, S2 | VM,
+			       "annotated as owned by hyp but the hyp state is %s", st(hyp));
+		else if (s2->owner == HS_OWNER_GUEST && hyp != HS_PAGE_NOPAGE)
+			report(rep, "annot-owner", pa, n, S2 | VM,
+			       "annotated as owned by a guest but the hyp state is %s", st(hyp));
+		else if (s2->owner != HS_OWNER_HYP && s2->owner != HS_OWNER_GUEST)
+			report(
+			    rep, "annot-owner", pa, n, S2,
+			    "annotation names owner %u, which cannot own a page away from the host",
+			    s2->owner);
+	}
+	if (kind == HS_SNAP_LEAF) {
+		uint64_t oa = s2->oa + (pa - s2->start);
+		if (host == HS_PAGE_NOPAGE)
+			report(rep, "s2-maps-nopage", pa, n, S2 | VM,
+			       "host stage 2 maps the page but its host state is NOPAGE");
+		else if (s2->state != host)
+			report(rep, "s2-state", pa, n, S2 | VM,
+			       "host stage-2 leaf says %s, vmemmap host state is %s", st(s2->state),
+			       st(host));
+		if (oa != pa)
+			report(rep, "s2-identity", pa, n, S2,
+			       "IPA %#" PRIx64 " maps to PA %#" PRIx64, pa, oa);
+	}
+	/* sharing */
+	if (host == HS_PAGE_SHARED_OWNED && hyp != HS_PAGE_SHARED_BORROWED && !shares)
+		report(rep, "share-pair", pa, n, VM,
+		       "host SHARED_OWNED but no borrower (hyp %s, guest shares 0)", st(hyp));
+	if (hyp == HS_PAGE_SHARED_BORROWED && host != HS_PAGE_SHARED_OWNED)
+		report(rep, "share-pair", pa, n, VM, "hyp SHARED_BORROWED but host is %s",
+		       st(host));
+	if (hyp == HS_PAGE_SHARED_OWNED && host != HS_PAGE_SHARED_BORROWED)
+		report(rep, "share-pair", pa, n, VM, "hyp SHARED_OWNED but host is %s", st(host));
+	if (host == HS_PAGE_SHARED_BORROWED && hyp != HS_PAGE_SHARED_OWNED)
+		report(rep, "share-pair", pa, n, VM, "host SHARED_BORROWED but hyp is %s", st(hyp));
+	if (shares && host != HS_PAGE_SHARED_OWNED)
+		report(rep, "share-pair", pa, n, VM, "%u guest shares but host is %s", shares,
+		       st(host));
+}
+
+static void check_pages(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
+	size_t na = s->nr_pt[HS_SNAP_HOST_S2];
+	for (unsigned g = 0; g < s->nr_mem; g++) {
+		uint64_t pos = s->mem[g].base, end = s->mem[g].base + s->mem[g].size;
+		rep->pages_checked += s->mem[g].size >> HS_PAGE_SHIFT;
+		const struct hs_snap_pt_range *f = hs_snap_pt_find(s, HS_SNAP_HOST_S2, pos);
+		size_t i = 0;
+		while (!f && i < na && a[i].end <= pos)
+			i++;
+		if (f)
+			i = (size_t)(f - a);
+		const struct hs_snap_vm_range *v = hs_snap_vm_find(s, pos);
+		size_t j = v ? (size_t)(v - s->vm) : s->nr_vm;
+		while (pos < end) {
+			while (i < na && a[i].end <= pos)
+				i++;
+			while (j < s->nr_vm && s->vm[j].end <= pos)
+				j++;
+			uint64_t seg = end;
+			const struct hs_snap_pt_range *r2 = NULL;
+			const struct hs_snap_vm_range *rv = NULL;
+			if (i < na && a[i].start <= pos) {
+				r2 = &a[i];
+				if (a[i].end < seg)
+					seg = a[i].end;
+			} else if (i < na && a[i].start < seg) {
+				seg = a[i].start;
+			}
+			if (j < s->nr_vm && s->vm[j].start <= pos) {
+				rv = &s->vm[j];
+				if (rv->end < seg)
+					seg = rv->end;
+			} else if (j < s->nr_vm && s->vm[j].start < seg) {
+				seg = s->vm[j].start;
+			}
+			check_segment(rep, pos, seg, r2, rv);
+			pos = seg;
+		}
+	}
+	/* host stage-2 leaves outside memory: MMIO, must not be annotated-inconsistent */
+}
+
+/* ------------------------------------------------------------------------ */
+/* EL2 stage 1                                                               */
+/* ------------------------------------------------------------------------ */
+
+static void check_el2(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	const struct hs_snap_pt_range *v = s->pt[HS_SNAP_HYP_S1];
+	for (size_t i = 0; i < s->nr_pt[HS_SNAP_HYP_S1]; i++) {
+		const struct hs_snap_pt_range *r = &v[i];
+		if (r->kind == HS_SNAP_BAD) {
+			report(rep, "el2-malformed", r->start, (r->end - r->start) >> HS_PAGE_SHIFT,
+			       S1, "EL2 VA %#" PRIx64 ": malformed entry %#" PRIx64, r->start,
+			       r->attr);
+			continue;
+		}
+		if (r->kind != HS_SNAP_LEAF)
+			continue;
+		uint64_t len = r->end - r->start;
+		if ((r->perm & HS_PT_PERM_W) && (r->perm & HS_PT_PERM_X))
+			report(rep, "el2-wx", r->oa, len >> HS_PAGE_SHIFT, S1,
+			       "EL2 VA %#" PRIx64 "-%#" PRIx64 " is writable and executable",
+			       r->start, r->end - 1);
+		/* the memory pages under the leaf range, run by run of the vmemmap */
+		uint64_t pa = r->oa, end = r->oa + len;
+		while (pa < end) {
+			if (hs_snap_mem_region(s, pa) < 0) {
+				pa += HS_PAGE_SIZE; /* MMIO or a hole: allowed */
+				continue;
+			}
+			const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, pa);
+			uint64_t seg = vm && vm->end < end ? vm->end : end;
+			if (!vm) {
+				pa += HS_PAGE_SIZE;
+				continue;
+			}
+			uint64_t va = r->start + (pa - r->oa), n = (seg - pa) >> HS_PAGE_SHIFT;
+			if (vm->backed) {
+				unsigned hyp = HS_VM_HYP(vm->val);
+				if (hyp == HS_PAGE_NOPAGE)
+					report(rep, "el2-maps-unowned", pa, n, S1 | VM,
+					       "EL2 VA %#" PRIx64
+					       " maps memory hyp neither owns nor "
+					       "borrows (host %s)",
+					       va, st(HS_VM_HOST(vm->val)));
+				else if (r->state != hyp)
+					report(rep, "el2-state", pa, n, S1 | VM,
+					       "EL2 VA %#" PRIx64
+					       " leaf says %s, vmemmap hyp state is %s",
+					       va, st(r->state), st(hyp));
+			}
+			pa = seg;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Table pages                                                               */
+/* ------------------------------------------------------------------------ */
+
+static void check_tables(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	for (size_t i = 0; i < s->nr_tables; i++) {
+		const struct hs_snap_table_page *t = &s->tables[i];
+		unsigned tt = t->table == HS_SNAP_HOST_S2 ? S2 : S1;
+		rep->tables_checked++;
+		const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, t->pa);
+		if (!vm || !vm->backed)
+			continue; /* outside memory: the walker reports unreadable tables */
+		unsigned rc = HS_VM_RC(vm->val);
+		if (rc != 1 + t->live)
+			report(rep, "table-refcount", t->pa, 1, tt | VM,
+			       "%s level %d table has %u %s entries but refcount %u (want %u)",
+			       hs_snap_table_name((enum hs_snap_table)t->table), t->level, t->live,
+			       t->table == HS_SNAP_HOST_S2 ? "non-zero" : "valid", rc, 1 + t->live);
+		if (HS_VM_HYP(vm->val) != HS_PAGE_OWNED)
+			report(rep, "table-owner", t->pa, 1, tt | VM,
+			       "%s table page: hyp state %s, host state %s",
+			       hs_snap_table_name((enum hs_snap_table)t->table),
+			       st(HS_VM_HYP(vm->val)), st(HS_VM_HOST(vm->val)));
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Buddy pools                                                               */
+/* ------------------------------------------------------------------------ */
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	const uint64_t *q = (const uint64_t *)p;
+	for (size_t i = 0; i < n / 8; i++)
+		if (q[i])
+			return false;
+	return true;
+}
+
+static void check_pool(struct hs_machine *m, const struct hs_snapshot *s, const char *name,
+		       unsigned tt, struct hs_check_report *rep)
+{
+	uint64_t pool_pa;
+	struct hs_hyp_pool_layout pool;
+	if (hs_sym_pa(m, name, &pool_pa, NULL) ||
+	    hs_phys_read(m, pool_pa, &pool, sizeof(pool), NULL)) {
+		report(rep, "check-error", 0, 0, tt, "cannot read the pool `%s`", name);
+		return;
+	}
+	if (!pool.range_end)
+		return; /* not initialised yet */
+	const struct hs_layout *l = hs_machine_layout(m);
+	uint64_t rs = pool.range_start, re = pool.range_end;
+	if (rs >= re || (rs | re) & (HS_PAGE_SIZE - 1) ||
+	    ((re - rs) >> HS_PAGE_SHIFT) > (1u << 24)) {
+		report(rep, "pool-range", rs, 0, tt, "%s: bad range %#" PRIx64 "-%#" PRIx64, name,
+		       rs, re);
+		return;
+	}
+	uint64_t npages = (re - rs) >> HS_PAGE_SHIFT;
+	uint8_t *listed = calloc(npages, 1);
+	if (!listed) {
+		report(rep, "check-error", rs, 0, tt, "%s: out of memory", name);
+		return;
+	}
+	uint64_t pool_va = hs_layout_hyp_va(l, pool_pa);
+	for (unsigned o = 0; o < HS_MAX_ORDER; o++) {
+		uint64_t head = pool_va + o * sizeof(struct hs_list_node);
+		uint64_t prev = head, node = pool.free_area[o].next, steps = 0;
+		if (!node) {
+			report(rep, "pool-list", pool_pa, 0, tt,
+			       "%s: free_area[%u] head has a NULL next pointer", name, o);
+			continue;
+		}
+		while (node != head) {
+			uint64_t npa = hs_layout_pa(l, node);
+			if (++steps > npages) {
+				report(rep, "pool-list", npa, 1, tt,
+				       "%s: free list of order %u does not close (loop)", name, o);
+				break;
+			}
+			if ((node & (HS_PAGE_SIZE - 1)) || npa < rs || npa >= re) {
+				report(rep, "pool-list",
+				       hs_layout_pa(l, prev) & ~(HS_PAGE_SIZE - 1), 1, tt,
+				       "%s: order-%u list node after VA %#" PRIx64
+				       " points to %#" PRIx64 ", not a page of the pool",
+				       name, o, prev, node);
+				break;
+			}
+			struct hs_list_node ln;
+			const uint8_t *page = hs_phys_ptr(m, npa, HS_PAGE_SIZE);
+			if (!page) {
+				report(rep, "pool-list", npa, 1, tt,
+				       "%s: node %#" PRIx64 " unreadable", name, npa);
+				break;
+			}
+			memcpy(&ln, page, sizeof(ln));
+			if (ln.prev != prev)
+				report(rep, "pool-list", npa, 1, tt,
+				       "%s: order-%u node's prev is %#" PRIx64
+				       ", expected %#" PRIx64,
+				       name, o, ln.prev, prev);
+			rep->free_blocks_checked++;
+			uint64_t bsz = HS_PAGE_SIZE << o, bend = npa + bsz;
+			if (o > pool.max_order)
+				report(rep, "pool-range", npa, 1ULL << o, tt,
+				       "%s: block of order %u above max_order %u", name, o,
+				       pool.max_order);
+			if (npa & (bsz - 1))
+				report(rep, "pool-align", npa, 1ULL << o, tt,
+				       "%s: order-%u block at %#" PRIx64
+				       " is not aligned to %#" PRIx64,
+				       name, o, npa, bsz);
+			if (bend > re) {
+				report(rep, "pool-range", npa, 1ULL << o, tt,
+				       "%s: order-%u block %#" PRIx64 "-%#" PRIx64
+				       " ends past the pool (%#" PRIx64 ")",
+				       name, o, npa, bend - 1, re);
+				bend = re;
+			}
+			for (uint64_t p = npa; p < bend; p += HS_PAGE_SIZE) {
+				uint64_t k = (p - rs) >> HS_PAGE_SHIFT;
+				if (listed[k]) {
+					report(rep, "pool-overlap", p, 1, tt,
+					       "%s: page is in two free blocks", name);
+					continue;
+				}
+				listed[k] = 1;
+				const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, p);
+				if (vm && vm->backed) {
+					unsigned rc = HS_VM_RC(vm->val), ord = HS_VM_ORDER(vm->val);
+					if (rc)
+						report(rep, "pool-refcount", p, 1, tt | VM,
+						       "%s: free page has refcount %u", name, rc);
+					if (p == npa && ord != o)
+						report(rep, "pool-order", p, 1, tt | VM,
+						       "%s: head of an order-%u free block has "
+						       "order %u",
+						       name, o, ord);
+					if (p != npa && ord != HS_NO_ORDER)
+						report(rep, "pool-order", p, 1, tt | VM,
+						       "%s: tail page of an order-%u block has "
+						       "order %u",
+						       name, o, ord);
+				}
+				const uint8_t *pg = hs_phys_ptr(m, p, HS_PAGE_SIZE);
+				if (pg && !zero(p == npa ? pg + 16 : pg,
+						p == npa ? HS_PAGE_SIZE - 16 : HS_PAGE_SIZE))
+					report(rep, "pool-zero", p, 1, tt,
+					       "%s: free page is not zeroed", name);
+			}
+			prev = node;
+			node = ln.next;
+		}
+	}
+	/* pages with refcount 0 that no list holds */
+	uint64_t run = 0, run_start = 0;
+	for (uint64_t k = 0; k <= npages; k++) {
+		bool leak = false;
+		if (k < npages && !listed[k]) {
+			const struct hs_snap_vm_range *vm =
+			    hs_snap_vm_find(s, rs + (k << HS_PAGE_SHIFT));
+			leak = vm && vm->backed && HS_VM_RC(vm->val) == 0;
+		}
+		if (leak) {
+			if (!run++)
+				run_start = rs + (k << HS_PAGE_SHIFT);
+		} else if (run) {
+			report(rep, "pool-unlisted", run_start, run, tt | VM,
+			       "%s: %" PRIu64 " page(s) with refcount 0 on no free list", name,
+			       run);
+			run = 0;
+		}
+	}
+	free(listed);
+}
+
+/* ------------------------------------------------------------------------ */
+
+int hs_check_snapshot(struct hs_machine *m, const struct hs_snapshot *s,
+		      struct hs_check_report *rep)
+{
+	rep->nr = rep->total = 0;
+	rep->pages_checked = rep->tables_checked = rep->free_blocks_checked = 0;
+	if (!s->have_s1 || !s->have_s2 || !s->have_vm) {
+		report(rep, "check-error", 0, 0, 0,
+		       "the machine is not booted to a protected host (no %s)",
+		       !s->have_s1   ? "EL2 stage 1"
+		       : !s->have_s2 ? "host stage 2"
+				     : "vmemmap");
+		return -EAGAIN;
+	}
+	check_pages(s, rep);
+	check_el2(s, rep);
+	check_tables(s, rep);
+	check_pool(m, s, "hpool", HS_CHK_T_HPOOL, rep);
+	check_pool(m, s, "host_s2_pool", HS_CHK_T_HOST_S2_POOL, rep);
+	return (int)rep->total;
+}
+
+int hs_check(struct hs_machine *m, struct hs_check_report *rep)
+{
+	struct hs_snapshot s;
+	struct hs_error err = {0};
+	hs_snapshot_init(&s);
+	int rc = hs_snapshot_take(m, HS_SNAP_F_TABLES, &s, &err);
+	if (rc) {
+		rep->nr = rep->total = 0;
+		report(rep, "check-error", 0, 0, 0, "%s", err.msg);
+		hs_snapshot_free(&s);
+		return rc;
+	}
+	rc = hs_check_snapshot(m, &s, rep);
+	hs_snapshot_free(&s);
+	return rc;
+}
+
+size_t hs_check_count(const struct hs_check_report *rep, const char *rule)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rep->nr; i++)
+		if (!strcmp(rep->v[i].rule, rule))
+			n++;
+	return n;
+}
+
+void hs_check_tables_str(unsigned tables, struct hs_strbuf *sb)
+{
+	static const char *const names[] = {"host-s2", "hyp-s1", "vmemmap", "hpool",
+					    "host_s2_pool"};
+	bool first = true;
+	for (unsigned i = 0; i < 5; i++)
+		if (tables & (1u << i)) {
+			hs_sb_printf(sb, "%s%s", first ? "" : ",", names[i]);
+			first = false;
+		}
+	if (first)
+		hs_sb_puts(sb, "-");
+}
+
+void hs_check_text(const struct hs_check_report *rep, struct hs_strbuf *sb)
+{
+	for (size_t i = 0; i < rep->nr; i++) {
+		const struct hs_violation *v = &rep->v[i];
+		hs_sb_printf(sb, "%-18s PA %#012" PRIx64, v->rule, v->pa);
+		if (v->pages > 1)
+			hs_sb_printf(sb, " (+%" PRIu64 " pages)", v->pages - 1);
+		hs_sb_puts(sb, " [");
+		hs_check_tables_str(v->tables, sb);
+		hs_sb_printf(sb, "] %s\n", v->msg);
+	}
+	if (rep->total > rep->nr)
+		hs_sb_printf(sb, "... %zu more not stored\n", rep->total - rep->nr);
+	hs_sb_printf(sb,
+		     "%zu violation%s (%" PRIu64 " pages, %" PRIu64 " table pages, %" PRIu64
+		     " free blocks checked)\n",
+		     rep->total, rep->total == 1 ? "" : "s", rep->pages_checked,
+		     rep->tables_checked, rep->free_blocks_checked);
+}
+
+void hs_check_json(const struct hs_check_report *rep, struct hs_strbuf *sb)
+{
+	hs_sb_printf(sb,
+		     "{\"violations\":%zu,\"pages_checked\":%" PRIu64 ",\"tables_checked\":%" PRIu64
+		     ",\"free_blocks_checked\":%" PRIu64 ",\"list\":[",
+		     rep->total, rep->pages_checked, rep->tables_checked, rep->free_blocks_checked);
+	for (size_t i = 0; i < rep->nr; i++) {
+		const struct hs_violation *v = &rep->v[i];
+		hs_sb_printf(sb,
+			     "%s{\"rule\":\"%s\",\"pa\":\"%#" PRIx64 "\",\"pages\":%" PRIu64
+			     ",\"tables\":\"",
+			     i ? "," : "", v->rule, v->pa, v->pages);
+		hs_check_tables_str(v->tables, sb);
+		hs_sb_puts(sb, "\",\"message\":");
+		hs_sb_json_str(sb, v->msg);
+		hs_sb_putc(sb, '}');
+	}
+	hs_sb_puts(sb, "]}");
+}

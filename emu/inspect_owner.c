@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: MIT */
+#include "inspect_owner.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pt_decode.h"
+
+/* ------------------------------------------------------------------------ */
+/* Reverse PA -> VA index of the EL2 stage 1                                 */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_oa(const void *a, const void *b)
+{
+	uint64_t x = ((const struct hs_owner_rev *)a)->oa, y = ((const struct hs_owner_rev *)b)->oa;
+	return x < y ? -1 : x > y;
+}
+
+int hs_owner_ctx_from_snapshot(struct hs_owner_ctx *ctx, struct hs_snapshot *snap,
+			       struct hs_error *err)
+{
+	ctx->snap = *snap;
+	hs_snapshot_init(snap);
+	const struct hs_snap_pt_range *v = ctx->snap.pt[HS_SNAP_HYP_S1];
+	size_t n = ctx->snap.nr_pt[HS_SNAP_HYP_S1], k = 0;
+	ctx->rev = malloc((n ? n : 1) * sizeof(*ctx->rev));
+	ctx->rev_max = malloc((n ? n : 1) * sizeof(*ctx->rev_max));
+	if (!ctx->rev || !ctx->rev_max) {
+		hs_owner_ctx_free(ctx);
+		return hs_err(err, -ENOMEM, "ownership: out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].kind == HS_SNAP_LEAF)
+			ctx->rev[k++] = (struct hs_owner_rev){.oa = v[i].oa, .idx = i};
+	qsort(ctx->rev, k, sizeof(*ctx->rev), cmp_oa);
+	uint64_t mx = 0;
+	for (size_t i = 0; i < k; i++) {
+		const struct hs_snap_pt_range *r = &v[ctx->rev[i].idx];
+		uint64_t e = r->oa + (r->end - r->start);
+		if (e > mx)
+			mx = e;
+		ctx->rev_max[i] = mx;
+	}
+	ctx->nr_rev = k;
+	return 0;
+}
+
+int hs_owner_ctx_build(struct hs_machine *m, struct hs_owner_ctx *ctx, struct hs_error *err)
+{
+	struct hs_snapshot s;
+	hs_snapshot_init(&s);
+	memset(ctx, 0, sizeof(*ctx));
+	int rc = hs_snapshot_take(m, 0, &s, err);
+	if (rc) {
+		hs_snapshot_free(&s);
+		return rc;
+	}
+	return hs_owner_ctx_from_snapshot(ctx, &s, err);
+}
+
+void hs_owner_ctx_free(struct hs_owner_ctx *ctx)
+{
+	hs_snapshot_free(&ctx->snap);
+	free(ctx->rev);
+	free(ctx->rev_max);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+unsigned hs_owner_el2_vas(const struct hs_owner_ctx *ctx, uint64_t pa,
+			  void (*cb)(uint64_t va, const struct hs_snap_pt_range *leaf, void *arg),
+			  void *arg)
+{
+	const struct hs_snap_pt_range *v = ctx->snap.pt[HS_SNAP_HYP_S1];
+	/* last index whose oa <= pa */
+	size_t lo = 0, hi = ctx->nr_rev;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ctx->rev[mid].oa <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	unsigned n = 0;
+	for (size_t j = lo; j-- > 0;) {
+		if (ctx->rev_max[j] <= pa)
+			break;
+		const struct hs_snap_pt_range *r = &v[ctx->rev[j].idx];
+		if (pa < r->oa + (r->end - r->start)) {
+			if (cb)
+				cb(r->start + (pa - r->oa), r, arg);
+			n++;
+		}
+	}
+	return n;
+}
+
+struct va_collect {
+	struct hs_owner_page *p;
+};
+
+static void collect_va(uint64_t va, const struct hs_snap_pt_range *leaf, void *arg)
+{
+	struct hs_owner_page *p = arg;
+	if (p->nr_el2 < HS_OWNER_MAX_VAS) {
+		p->el2[p->nr_el2].va = va;
+		p->el2[p->nr_el2].leaf = *leaf;
+	}
+	p->nr_el2++;
+}
+
+static int cmp_va(const void *a, const void *b)
+{
+	uint64_t x = ((const struct hs_owner_el2_map *)a)->va,
+		 y = ((const struct hs_owner_el2_map *)b)->va;
+	return x < y ? -1 : x > y;
+}
+
+void hs_owner_lookup(const struct hs_owner_ctx *ctx, uint64_t pa, struct hs_owner_page *out)
+{
+	const struct hs_snapshot *s = &ctx->snap;
+	memset(out, 0, sizeof(*out));
+	pa &= ~(HS_PAGE_SIZE - 1);
+	out->pa = pa;
+	out->region = hs_snap_mem_region(s, pa);
+	out->owner = HS_OWNER_HOST;
+	const struct hs_snap_pt_range *r = hs_snap_pt_find(s, HS_SNAP_HOST_S2, pa);
+	if (r) {
+		out->s2_present = true;
+		out->s2 = *r;
+		if (r->kind == HS_SNAP_ANNOT) {
+			out->owner = r->owner;
+			out->owner_meta = r->meta;
+			if (r->owner == HS_OWNER_GUEST)
+				out->owner_meta += ((pa - r->start) >> HS_PAGE_SHIFT)
+						   << HS_ANNOT_META_GFN_SHIFT;
+		}
+	}
+	hs_owner_el2_vas(ctx, pa, collect_va, out);
+	unsigned k = out->nr_el2 < HS_OWNER_MAX_VAS ? out->nr_el2 : HS_OWNER_MAX_VAS;
+	qsort(out->el2, k, sizeof(out->el2[0]), cmp_va);
+	const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, pa);
+	if (vm && vm->backed) {
+		out->vm_backed = true;
+		out->vm = vm->val;
+	}
+}
+
+/* Two consecutive pages the tables describe alike (addresses advancing by a page)? */
+static bool page_continues(const struct hs_owner_page *a, const struct hs_owner_page *b)
+{
+	if (a->region != b->region || a->owner != b->owner || a->s2_present != b->s2_present ||
+	    a->nr_el2 != b->nr_el2 || a->vm_backed != b->vm_backed || a->vm != b->vm)
+		return false;
+	if (a->owner == HS_OWNER_GUEST &&
+	    a->owner_meta + (1ULL << HS_ANNOT_META_GFN_SHIFT) != b->owner_meta)
+		return false;
+	if (a->owner != HS_OWNER_GUEST && a->owner_meta != b->owner_meta)
+		return false;
+	if (a->s2_present && memcmp(&a->s2, &b->s2, sizeof(a->s2)))
+		return false;
+	unsigned k = a->nr_el2 < HS_OWNER_MAX_VAS ? a->nr_el2 : HS_OWNER_MAX_VAS;
+	for (unsigned i = 0; i < k; i++)
+		if (a->el2[i].va + HS_PAGE_SIZE != b->el2[i].va ||
+		    a->el2[i].leaf.start != b->el2[i].leaf.start)
+			return false;
+	return true;
+}
+
+static void s2_text(struct hs_strbuf *sb, const struct hs_owner_page *p)
+{
+	if (!p->s2_present) {
+		hs_sb_puts(sb, "empty (host-owned, not faulted in yet)");
+		return;
+	}
+	const struct hs_snap_pt_range *r = &p->s2;
+	if (r->kind == HS_SNAP_LEAF) {
+		struct hs_snap_pt_range c = *r;
+		c.oa += p->pa - r->start;
+		hs_sb_printf(sb, "valid, IPA %#" PRIx64 " -> ", p->pa);
+		hs_snap_pt_range_text(sb, HS_SNAP_HOST_S2, &c);
+		hs_sb_printf(sb, " [range %#" PRIx64 "-%#" PRIx64 "]%s", r->start, r->end - 1,
+			     c.oa != p->pa ? " NOT IDENTITY" : "");
+	} else if (r->kind == HS_SNAP_ANNOT) {
+		hs_sb_puts(sb, "annotation ");
+		hs_sb_printf(sb, "OWNER %s", hs_pt_owner_name(p->owner));
+		if (p->owner == HS_OWNER_GUEST)
+			hs_sb_printf(sb, " handle=%#" PRIx64 " gfn=%#" PRIx64,
+				     p->owner_meta & HS_ANNOT_META_HANDLE_MASK,
+				     p->owner_meta >> HS_ANNOT_META_GFN_SHIFT);
+		else if (p->owner_meta)
+			hs_sb_printf(sb, " meta=%#" PRIx64, p->owner_meta);
+		hs_sb_printf(sb, " [range %#" PRIx64 "-%#" PRIx64 "]", r->start, r->end - 1);
+	} else {
+		hs_snap_pt_range_text(sb, HS_SNAP_HOST_S2, r);
+	}
+}
+
+static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint64_t end)
+{
+	uint64_t n = (end - p->pa) >> HS_PAGE_SHIFT;
+	hs_sb_printf(sb, "PA %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " page%s)", p->pa, end - 1, n,
+		     n == 1 ? "" : "s");
+	if (p->region >= 0)
+		hs_sb_printf(sb, ", memory region %d\n", p->region);
+	else
+		hs_sb_puts(sb, ", not memory\n");
+	hs_sb_printf(sb, "  owner:    %s\n", hs_pt_owner_name(p->owner));
+	hs_sb_puts(sb, "  host s2:  ");
+	s2_text(sb, p);
+	hs_sb_putc(sb, '\n');
+	if (!p->nr_el2)
+		hs_sb_puts(sb, "  hyp s1:   not mapped\n");
+	unsigned k = p->nr_el2 < HS_OWNER_MAX_VAS ? p->nr_el2 : HS_OWNER_MAX_VAS;
+	for (unsigned i = 0; i < k; i++) {
+		const struct hs_snap_pt_range *l = &p->el2[i].leaf;
+		char pb[4];
+		hs_sb_printf(sb, "  hyp s1:   VA %#" PRIx64 " %s%s state=%s (%s)\n", p->el2[i].va,
+			     hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
+			     hs_pt_state_name(l->state), l->block ? "block" : "page");
+	}
+	if (p->nr_el2 > k)
+		hs_sb_printf(sb, "  hyp s1:   ... %u more\n", p->nr_el2 - k);
+	hs_sb_puts(sb, "  vmemmap:  ");
+	if (p->region < 0)
+		hs_sb_puts(sb, "none (not memory)");
+	else
+		hs_snap_vm_text(sb, p->vm, p->vm_backed);
+	hs_sb_putc(sb, '\n');
+}
+
+static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint64_t end)
+{
+	hs_sb_printf(
+	    sb, "{\"pa\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64 "\",\"region\":%d,\"owner\":", p->pa,
+	    end, p->region);
+	hs_sb_json_str(sb, hs_pt_owner_name(p->owner));
+	if (p->owner == HS_OWNER_GUEST)
+		hs_sb_printf(sb, ",\"handle\":\"%#" PRIx64 "\",\"gfn\":\"%#" PRIx64 "\"",
+			     p->owner_meta & HS_ANNOT_META_HANDLE_MASK,
+			     p->owner_meta >> HS_ANNOT_META_GFN_SHIFT);
+	hs_sb_puts(sb, ",\"host_s2\":");
+	if (!p->s2_present) {
+		hs_sb_puts(sb, "{\"kind\":\"empty\"}");
+	} else {
+		struct hs_snap_pt_range c = p->s2;
+		if (c.kind == HS_SNAP_LEAF)
+			c.oa += p->pa - c.start;
+		hs_snap_pt_range_json(sb, HS_SNAP_HOST_S2, &c);
+	}
+	hs_sb_puts(sb, ",\"hyp_s1\":[");
+	unsigned k = p->nr_el2 < HS_OWNER_MAX_VAS ? p->nr_el2 : HS_OWNER_MAX_VAS;
+	for (unsigned i = 0; i < k; i++) {
+		struct hs_snap_pt_range c = p->el2[i].leaf;
+		c.oa = p->pa;
+		hs_sb_printf(sb, "%s{\"va\":\"%#" PRIx64 "\",\"leaf\":", i ? "," : "",
+			     p->el2[i].va);
+		hs_snap_pt_range_json(sb, HS_SNAP_HYP_S1, &c);
+		hs_sb_putc(sb, '}');
+	}
+	hs_sb_printf(sb, "],\"hyp_s1_count\":%u,\"vmemmap\":", p->nr_el2);
+	if (p->region < 0)
+		hs_sb_puts(sb, "null");
+	else
+		hs_snap_vm_json(sb, p->vm, p->vm_backed);
+	hs_sb_putc(sb, '}');
+}
+
+static void describe(const struct hs_owner_ctx *ctx, uint64_t pa, uint64_t size,
+		     struct hs_strbuf *sb, bool json)
+{
+	uint64_t start = pa & ~(HS_PAGE_SIZE - 1);
+	uint64_t end = size ? pa + size : pa + 1;
+	end = (end + HS_PAGE_SIZE - 1) & ~(HS_PAGE_SIZE - 1);
+	if (end <= start)
+		end = UINT64_MAX & ~(HS_PAGE_SIZE - 1);
+	struct hs_owner_page cur, nxt;
+	hs_owner_lookup(ctx, start, &cur);
+	uint64_t run_end = start + HS_PAGE_SIZE;
+	unsigned nr = 0;
+	if (json)
+		hs_sb_putc(sb, '[');
+	for (uint64_t a = start + HS_PAGE_SIZE;; a += HS_PAGE_SIZE) {
+		bool last = a >= end;
+		struct hs_owner_page prev_page;
+		if (!last) {
+			hs_owner_lookup(ctx, a, &nxt);
+			/* compare against the previous page of the run */
+			prev_page = cur;
+			if (run_end - HS_PAGE_SIZE != cur.pa)
+				hs_owner_lookup(ctx, run_end - HS_PAGE_SIZE, &prev_page);
+			if (page_continues(&prev_page, &nxt)) {
+				run_end = a + HS_PAGE_SIZE;
+				continue;
+			}
+		}
+		if (json) {
+			if (nr++)
+				hs_sb_putc(sb, ',');
+			entry_json(sb, &cur, run_end);
+		} else {
+			entry_text(sb, &cur, run_end);
+		}
+		if (last)
+			break;
+		cur = nxt;
+		run_end = a + HS_PAGE_SIZE;
+	}
+	if (json)
+		hs_sb_putc(sb, ']');
+}
+
+void hs_owner_text(const struct hs_owner_ctx *ctx, uint64_t pa, uint64_t size, struct hs_strbuf *sb)
+{
+	describe(ctx, pa, size, sb, false);
+}
+
+void hs_owner_json(const struct hs_owner_ctx *ctx, uint64_t pa, uint64_t size, struct hs_strbuf *sb)
+{
+	describe(ctx, pa, size, sb, true);
+}
+
+int hs_owner_describe(struct hs_machine *m, uint64_t pa, uint64_t size, bool json,
+		      struct hs_strbuf *sb, struct hs_error *err)
+{
+	struct hs_owner_ctx ctx;
+	int rc = hs_owner_ctx_build(m, &ctx, err);
+	if (rc)
+		return rc;
+	describe(&ctx, pa, size, sb, json);
+	hs_owner_ctx_free(&ctx);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Ownership map                                                             */
+/* ------------------------------------------------------------------------ */
+
+static int push_own(struct hs_owner_map *map, const struct hs_owner_range *r)
+{
+	if (map->nr) {
+		struct hs_owner_range *l = &map->r[map->nr - 1];
+		if (l->end == r->start && l->owner == r->owner && l->host_state == r->host_state &&
+		    l->hyp_state == r->hyp_state && l->handle == r->handle &&
+		    l->region == r->region) {
+			l->end = r->end;
+			return 0;
+		}
+	}
+	if (map->nr == map->cap) {
+		size_t n = map->cap ? map->cap * 2 : 64;
+		void *p = realloc(map->r, n * sizeof(*map->r));
+		if (!p)
+			return -ENOMEM;
+		map->r = p;
+		map->cap = n;
+	}
+	map->r[map->nr++] = *r;
+	return 0;
+}
+
+int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map *map)
+{
+	map->nr = 0;
+	map->pages = 0;
+	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
+	size_t na = s->nr_pt[HS_SNAP_HOST_S2];
+	for (unsigned g = 0; g < s->nr_mem; g++) {
+		uint64_t pos = s->mem[g].base, end = s->mem[g].base + s->mem[g].size;
+		map->pages += s->mem[g].size >> HS_PAGE_SHIFT;
+		/* first s2 range ending after pos, first vm range ending after pos */
+		size_t i = 0, lo = 0, hi = na;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (a[mid].end <= pos)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		i = lo;
+		const struct hs_snap_vm_range *v = hs_snap_vm_find(s, pos);
+		size_t j = v ? (size_t)(v - s->vm) : s->nr_vm;
+		while (pos < end) {
+			while (i < na && a[i].end <= pos)
+				i++;
+			while (j < s->nr_vm && s->vm[j].end <= pos)
+				j++;
+			uint64_t seg = end;
+			struct hs_owner_range r = {.start = pos,
+						   .owner = HS_OWNER_HOST,
+						   .region = (uint8_t)g,
+						   .host_state = HS_STATE_UNKNOWN,
+						   .hyp_state = HS_STATE_UNKNOWN};
+			if (i < na && a[i].start <= pos) {
+				if (a[i].end < seg)
+					seg = a[i].end;
+				if (a[i].kind == HS_SNAP_ANNOT) {
+					r.owner = a[i].owner;
+					if (r.owner == HS_OWNER_GUEST)
+						r.handle = (uint16_t)(a[i].meta &
+								      HS_ANNOT_META_HANDLE_MASK);
+				}
+			} else if (i < na && a[i].start < seg) {
+				seg = a[i].start;
+			}
+			if (j < s->nr_vm && s->vm[j].start <= pos) {
+				if (s->vm[j].end < seg)
+					seg = s->vm[j].end;
+				if (s->vm[j].backed) {
+					r.host_state = (uint8_t)HS_VM_HOST(s->vm[j].val);
+					r.hyp_state = (uint8_t)HS_VM_HYP(s->vm[j].val);
+				}
+			} else if (j < s->nr_vm && s->vm[j].start < seg) {
+				seg = s->vm[j].start;
+			}
+			r.end = seg;
+			if (push_own(map, &r))
+				return -ENOMEM;
+			pos = seg;
+		}
+	}
+	return 0;
+}
+
+int hs_owner_map_build(struct hs_machine *m, struct hs_owner_map *map, struct hs_error *err)
+{
+	struct hs_snapshot s;
+	hs_snapshot_init(&s);
+	memset(map, 0, sizeof(*map));
+	int rc = hs_snapshot_take(m, 0, &s, err);
+	if (!rc && hs_owner_map_from_snapshot(&s, map))
+		rc = hs_err(err, -ENOMEM, "ownership map: out of memory");
+	hs_snapshot_free(&s);
+	return rc;
+}
+
+void hs_owner_map_free(struct hs_owner_map *map)
+{
+	free(map->r);
+	memset(map, 0, sizeof(*map));
+}
+
+const struct hs_owner_range *hs_owner_map_find(const struct hs_owner_map *map, uint64_t pa)
+{
+	size_t lo = 0, hi = map->nr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (map->r[mid].end <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < map->nr && map->r[lo].start <= pa)
+		return &map->r[lo];
+	return NULL;
+}
+
+static const char *st_name(unsigned s)
+{
+	return s == HS_STATE_UNKNOWN ? "?" : hs_pt_state_name(s);
+}
+
+void hs_owner_map_text(const struct hs_owner_map *map, struct hs_strbuf *sb)
+{
+	for (size_t i = 0; i < map->nr; i++) {
+		const struct hs_owner_range *r = &map->r[i];
+		hs_sb_printf(sb, "%#012" PRIx64 "-%#012" PRIx64 " %8" PRIu64 " pages  %-5s",
+			     r->start, r->end - 1, (r->end - r->start) >> HS_PAGE_SHIFT,
+			     hs_pt_owner_name(r->owner));
+		if (r->owner == HS_OWNER_GUEST)
+			hs_sb_printf(sb, " h=%#x", r->handle);
+		hs_sb_printf(sb, "  host %-15s hyp %s\n", st_name(r->host_state),
+			     st_name(r->hyp_state));
+	}
+	hs_sb_printf(sb, "%zu ranges, %" PRIu64 " pages of memory\n", map->nr, map->pages);
+}
+
+void hs_owner_map_json(const struct hs_owner_map *map, struct hs_strbuf *sb)
+{
+	hs_sb_printf(sb, "{\"pages\":%" PRIu64 ",\"ranges\":[", map->pages);
+	for (size_t i = 0; i < map->nr; i++) {
+		const struct hs_owner_range *r = &map->r[i];
+		hs_sb_printf(sb,
+			     "%s{\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64
+			     "\",\"pages\":%" PRIu64 ",\"region\":%u,\"owner\":\"%s\"",
+			     i ? "," : "", r->start, r->end, (r->end - r->start) >> HS_PAGE_SHIFT,
+			     r->region, hs_pt_owner_name(r->owner));
+		if (r->owner == HS_OWNER_GUEST)
+			hs_sb_printf(sb, ",\"handle\":\"%#x\"", r->handle);
+		hs_sb_printf(sb, ",\"host_state\":\"%s\",\"hyp_state\":\"%s\"}",
+			     st_name(r->host_state), st_name(r->hyp_state));
+	}
+	hs_sb_puts(sb, "]}");
+}

@@ -1,0 +1,831 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshots of host stage 2, EL2 stage 1 and vmemmap as merged ranges, and
+ * a range-array diff. Descriptors are decoded here with a few bit tests
+ * (not hs_pt_decode(), which formats strings) so a walk of a million leaves
+ * stays cheap.
+ */
+#include "inspect_snapshot.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pt_decode.h"
+#include "sysregs.h"
+
+#define OA_BITS 0x0000fffffffff000ULL
+
+const char *hs_snap_table_name(enum hs_snap_table t)
+{
+	switch (t) {
+	case HS_SNAP_HOST_S2:
+		return "host-s2";
+	case HS_SNAP_HYP_S1:
+		return "hyp-s1";
+	case HS_SNAP_VMEMMAP:
+		return "vmemmap";
+	default:
+		return "?";
+	}
+}
+
+uint64_t hs_vm_normalise(uint64_t raw)
+{
+	return (uint64_t)hs_hyp_page_refcount(raw) | (uint64_t)hs_hyp_page_order(raw) << 16 |
+	       (uint64_t)hs_hyp_page_host_state(raw) << 24 |
+	       (uint64_t)hs_hyp_page_hyp_state(raw) << 28 |
+	       (uint64_t)hs_hyp_page_guest_shares(raw) << 32;
+}
+
+void hs_snapshot_init(struct hs_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void hs_snapshot_free(struct hs_snapshot *s)
+{
+	free(s->pt[0]);
+	free(s->pt[1]);
+	free(s->vm);
+	free(s->tables);
+	hs_snapshot_init(s);
+}
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	void *p = realloc(*v, n * elem);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Walk                                                                      */
+/* ------------------------------------------------------------------------ */
+
+struct snap_walk {
+	struct hs_snapshot *s;
+	enum hs_snap_table table;
+	const struct hs_pt_regime *r;
+	long cur[HS_PT_MAX_LEVELS + 1]; /* table record being visited at each level */
+	long root_first;		/* record index of the first root page */
+	int oom;
+};
+
+static unsigned leaf_perm(const struct hs_pt_regime *r, uint64_t desc, unsigned hier)
+{
+	unsigned p = 0;
+	if (r->stage == HS_PT_S2) {
+		if (desc & (1ULL << 6))
+			p |= HS_PT_PERM_R;
+		if (desc & (1ULL << 7))
+			p |= HS_PT_PERM_W;
+		if (!((desc >> 53) & 3))
+			p |= HS_PT_PERM_X;
+		return p;
+	}
+	p = HS_PT_PERM_R;
+	if (!(desc & (1ULL << 7)) && !(hier & HS_PT_HIER_NO_WRITE))
+		p |= HS_PT_PERM_W;
+	if (!(desc & (1ULL << 54)) && !(hier & HS_PT_HIER_XN))
+		p |= HS_PT_PERM_X;
+	return p;
+}
+
+static bool leaf_device(const struct hs_pt_regime *r, uint64_t desc)
+{
+	if (r->stage == HS_PT_S2)
+		return ((desc >> 4) & 3) == 0; /* MemAttr[3:2] == 0: Device */
+	unsigned idx = (desc >> 2) & 7;
+	uint8_t attr = (uint8_t)(r->mair >> (8 * idx));
+	return (attr & 0xf0) == 0;
+}
+
+static int push_range(struct snap_walk *w, const struct hs_snap_pt_range *nr)
+{
+	struct hs_snapshot *s = w->s;
+	size_t *n = &s->nr_pt[w->table];
+	struct hs_snap_pt_range *v = s->pt[w->table];
+	if (*n) {
+		struct hs_snap_pt_range *l = &v[*n - 1];
+		if (l->end == nr->start && l->kind == nr->kind) {
+			bool same = false;
+			uint64_t off = nr->start - l->start;
+			if (nr->kind == HS_SNAP_LEAF)
+				same = l->oa + off == nr->oa && l->attr == nr->attr &&
+				       l->state == nr->state && l->perm == nr->perm;
+			else if (nr->kind == HS_SNAP_ANNOT && l->owner == nr->owner) {
+				uint64_t want = l->meta;
+				if (l->owner == HS_OWNER_GUEST)
+					want += (off >> HS_PAGE_SHIFT) << HS_ANNOT_META_GFN_SHIFT;
+				same = want == nr->meta;
+			}
+			if (same) {
+				l->end = nr->end;
+				l->block |= nr->block;
+				return 0;
+			}
+		}
+	}
+	if (grow((void **)&s->pt[w->table], &s->cap_pt[w->table], *n + 1, sizeof(*v))) {
+		w->oom = 1;
+		return -ENOMEM;
+	}
+	s->pt[w->table][(*n)++] = *nr;
+	return 0;
+}
+
+static long table_rec(struct snap_walk *w, const struct hs_pt_visit_ctx *c)
+{
+	if (!(w->s->flags & HS_SNAP_F_TABLES))
+		return -1;
+	if (c->level == w->r->start_level) {
+		uint64_t gs = 1ULL << w->r->granule_shift;
+		uint64_t idx = (c->desc_pa - w->r->root_pa) / gs;
+		return w->root_first + (long)idx;
+	}
+	return w->cur[c->level];
+}
+
+static int add_table(struct snap_walk *w, uint64_t pa, int level)
+{
+	struct hs_snapshot *s = w->s;
+	if (grow((void **)&s->tables, &s->cap_tables, s->nr_tables + 1, sizeof(*s->tables))) {
+		w->oom = 1;
+		return -ENOMEM;
+	}
+	s->tables[s->nr_tables++] = (struct hs_snap_table_page){
+	    .pa = pa, .live = 0, .level = (int8_t)level, .table = (uint8_t)w->table};
+	return 0;
+}
+
+static int snap_walker(const struct hs_pt_visit_ctx *c)
+{
+	struct snap_walk *w = c->arg;
+	const struct hs_pt_regime *r = w->r;
+	long t = table_rec(w, c);
+	if (t >= 0 && c->desc) {
+		bool live = r->stage == HS_PT_S2 ? true : (c->desc & 1);
+		if (live)
+			w->s->tables[t].live += 1;
+	}
+	struct hs_snap_pt_range nr = {
+	    .start = c->addr, .end = c->addr + c->size, .level = (int8_t)c->level};
+	switch (c->visit) {
+	case HS_PT_VISIT_TABLE_PRE:
+		if (w->s->flags & HS_SNAP_F_TABLES) {
+			if (add_table(w, c->table_pa, c->level + 1))
+				return -ENOMEM;
+			w->cur[c->level + 1] = (long)w->s->nr_tables - 1;
+		}
+		return 0;
+	case HS_PT_VISIT_LEAF:
+		nr.kind = HS_SNAP_LEAF;
+		nr.oa = hs_pt_desc_oa(r, c->desc);
+		nr.attr = c->desc & ~(OA_BITS | HS_PTE_STATE_MASK | 3ULL);
+		nr.state = (uint8_t)((c->desc & HS_PTE_STATE_MASK) >> HS_PTE_STATE_SHIFT);
+		nr.perm = (uint8_t)leaf_perm(r, c->desc, c->hier);
+		nr.device = leaf_device(r, c->desc);
+		nr.block = c->level < 3;
+		return push_range(w, &nr);
+	case HS_PT_VISIT_INVALID:
+		if (!c->desc || r->stage != HS_PT_S2)
+			return 0; /* stage 1 ignores invalid entries whatever they hold */
+		if (c->kind == HS_PT_K_ANNOTATION) {
+			nr.kind = HS_SNAP_ANNOT;
+			nr.owner = (uint8_t)hs_annotation_owner(c->desc);
+			nr.meta = hs_annotation_meta(c->desc);
+			nr.block = c->level < 3;
+		} else {
+			nr.kind = HS_SNAP_BAD;
+			nr.attr = c->desc;
+		}
+		return push_range(w, &nr);
+	case HS_PT_VISIT_MALFORMED:
+		w->s->nr_malformed++;
+		nr.kind = HS_SNAP_BAD;
+		nr.attr = c->desc;
+		return push_range(w, &nr);
+	}
+	return 0;
+}
+
+int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const struct hs_phys *phys,
+		     const struct hs_pt_regime *r, struct hs_error *err)
+{
+	struct snap_walk w = {.s = s, .table = table, .r = r};
+	for (int i = 0; i <= HS_PT_MAX_LEVELS; i++)
+		w.cur[i] = -1;
+	s->nr_pt[table] = 0;
+	if (s->flags & HS_SNAP_F_TABLES) {
+		w.root_first = (long)s->nr_tables;
+		for (unsigned i = 0; i < r->nr_concat; i++)
+			if (add_table(&w, r->root_pa + ((uint64_t)i << r->granule_shift),
+				      r->start_level))
+				return hs_err(err, -ENOMEM, "snapshot: out of memory");
+	}
+	struct hs_pt_visitor v = {.cb = snap_walker,
+				  .arg = &w,
+				  .flags = HS_PT_VISIT_LEAF | HS_PT_VISIT_INVALID |
+					   HS_PT_VISIT_MALFORMED | HS_PT_VISIT_TABLE_PRE};
+	int rc = hs_pt_walk(phys, r, 0, hs_pt_ia_end(r), &v);
+	if (rc || w.oom)
+		return hs_err(err, w.oom ? -ENOMEM : rc, "snapshot: walking the %s failed (%d)",
+			      hs_snap_table_name(table), rc);
+	if (table == HS_SNAP_HOST_S2) {
+		s->have_s2 = true;
+		s->s2 = *r;
+	} else {
+		s->have_s1 = true;
+		s->s1 = *r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Lookups                                                                   */
+/* ------------------------------------------------------------------------ */
+
+const struct hs_snap_pt_range *hs_snap_pt_find(const struct hs_snapshot *s,
+					       enum hs_snap_table table, uint64_t addr)
+{
+	const struct hs_snap_pt_range *v = s->pt[table];
+	size_t lo = 0, hi = s->nr_pt[table];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nr_pt[table] && v[lo].start <= addr)
+		return &v[lo];
+	return NULL;
+}
+
+const struct hs_snap_vm_range *hs_snap_vm_find(const struct hs_snapshot *s, uint64_t pa)
+{
+	size_t lo = 0, hi = s->nr_vm;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->vm[mid].end <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nr_vm && s->vm[lo].start <= pa)
+		return &s->vm[lo];
+	return NULL;
+}
+
+int hs_snap_mem_region(const struct hs_snapshot *s, uint64_t pa)
+{
+	for (unsigned i = 0; i < s->nr_mem; i++)
+		if (pa >= s->mem[i].base && pa - s->mem[i].base < s->mem[i].size)
+			return (int)i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Capture                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	void *p = hs_phys_ptr(ud, pa, len);
+	if (!p)
+		return -1;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static int push_vm(struct hs_snapshot *s, uint64_t pa, uint64_t val, bool backed)
+{
+	if (s->nr_vm) {
+		struct hs_snap_vm_range *l = &s->vm[s->nr_vm - 1];
+		if (l->end == pa && l->val == val && l->backed == backed) {
+			l->end = pa + HS_PAGE_SIZE;
+			return 0;
+		}
+	}
+	if (grow((void **)&s->vm, &s->cap_vm, s->nr_vm + 1, sizeof(*s->vm)))
+		return -ENOMEM;
+	s->vm[s->nr_vm++] = (struct hs_snap_vm_range){
+	    .start = pa, .end = pa + HS_PAGE_SIZE, .val = val, .backed = backed};
+	return 0;
+}
+
+/* Append a run of unbacked pages [pa, end). */
+static int push_vm_unbacked(struct hs_snapshot *s, uint64_t pa, uint64_t end)
+{
+	if (pa >= end)
+		return 0;
+	if (push_vm(s, pa, 0, false))
+		return -ENOMEM;
+	s->vm[s->nr_vm - 1].end = end;
+	return 0;
+}
+
+/*
+ * Read the vmemmap entries of [base, base + size) through the EL2 stage 1
+ * ranges already in s: translate the window chunk by chunk (one leaf range
+ * at a time) and decode the backing memory in place.
+ */
+static int read_vmemmap_region(struct hs_machine *m, struct hs_snapshot *s, uint64_t base,
+			       uint64_t size)
+{
+	uint64_t pfn = base >> HS_PAGE_SHIFT, pfn_end = (base + size) >> HS_PAGE_SHIFT;
+	while (pfn < pfn_end) {
+		uint64_t va = s->vmemmap_base + pfn * HS_HYP_PAGE_SIZE;
+		const struct hs_snap_pt_range *r = hs_snap_pt_find(s, HS_SNAP_HYP_S1, va);
+		if (!r || r->kind != HS_SNAP_LEAF) {
+			/* unbacked up to the next page of the window */
+			uint64_t next_va = (va | (HS_PAGE_SIZE - 1)) + 1;
+			uint64_t n = (next_va - va) / HS_HYP_PAGE_SIZE;
+			if (n > pfn_end - pfn)
+				n = pfn_end - pfn;
+			if (push_vm_unbacked(s, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
+				return -ENOMEM;
+			pfn += n;
+			continue;
+		}
+		uint64_t n = (r->end - va) / HS_HYP_PAGE_SIZE;
+		if (n > pfn_end - pfn)
+			n = pfn_end - pfn;
+		uint64_t pa = r->oa + (va - r->start);
+		const uint64_t *e = hs_phys_ptr(m, pa, n * HS_HYP_PAGE_SIZE);
+		if (!e) {
+			if (push_vm_unbacked(s, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
+				return -ENOMEM;
+		} else {
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t v = hs_vm_normalise(e[i]);
+				uint64_t p = (pfn + i) << HS_PAGE_SHIFT;
+				struct hs_snap_vm_range *l = s->nr_vm ? &s->vm[s->nr_vm - 1] : NULL;
+				if (l && l->end == p && l->val == v && l->backed) {
+					l->end = p + HS_PAGE_SIZE;
+					continue;
+				}
+				if (push_vm(s, p, v, true))
+					return -ENOMEM;
+			}
+		}
+		pfn += n;
+	}
+	return 0;
+}
+
+static void read_regions(struct hs_machine *m, struct hs_snapshot *s)
+{
+	uint64_t pa_mem, pa_nr;
+	uint32_t nr = 0;
+	s->nr_mem = 0;
+	if (!hs_sym_pa(m, "hyp_memory", &pa_mem, NULL) &&
+	    !hs_sym_pa(m, "hyp_memblock_nr", &pa_nr, NULL) &&
+	    !hs_phys_read(m, pa_nr, &nr, sizeof(nr), NULL) && nr > 0 &&
+	    nr <= HS_MAX_MEMBLOCK_REGIONS &&
+	    !hs_phys_read(m, pa_mem, s->mem, nr * sizeof(s->mem[0]), NULL)) {
+		s->nr_mem = nr;
+		return;
+	}
+	const struct hs_machine_opts *o = hs_machine_opts(m);
+	s->mem[0].base = o->ram_base;
+	s->mem[0].size = o->ram_size;
+	s->nr_mem = 1;
+}
+
+int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s,
+		     struct hs_error *err)
+{
+	s->flags = flags;
+	s->icount = hs_machine_icount(m);
+	s->have_s1 = s->have_s2 = s->have_vm = false;
+	s->nr_pt[0] = s->nr_pt[1] = s->nr_vm = s->nr_tables = 0;
+	s->nr_malformed = 0;
+	s->vmemmap_base = hs_machine_layout(m)->vmemmap_base;
+	read_regions(m, s);
+
+	struct hs_phys phys = {.read = phys_read_cb, .ud = m};
+	char msg[200];
+	uint64_t sctlr = 0, tcr = 0, ttbr = 0, mair = 0, vtcr = 0, vttbr = 0;
+	hs_cpu_sysreg(m, 0, HS_SR_SCTLR_EL2, &sctlr);
+	hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &tcr);
+	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr);
+	hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &mair);
+	hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &vtcr);
+	hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &vttbr);
+	int rc;
+	if (sctlr & 1) {
+		struct hs_pt_regime r;
+		if (hs_pt_regime_el2(tcr, ttbr, mair, &r, msg, sizeof(msg)))
+			return hs_err(err, -EINVAL, "snapshot: EL2 stage 1: %s", msg);
+		if ((rc = hs_snapshot_walk(s, HS_SNAP_HYP_S1, &phys, &r, err)))
+			return rc;
+	}
+	if (vttbr & OA_BITS) {
+		struct hs_pt_regime r;
+		if (hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)))
+			return hs_err(err, -EINVAL, "snapshot: host stage 2: %s", msg);
+		if ((rc = hs_snapshot_walk(s, HS_SNAP_HOST_S2, &phys, &r, err)))
+			return rc;
+	}
+	if (s->have_s1) {
+		for (unsigned i = 0; i < s->nr_mem; i++)
+			if (read_vmemmap_region(m, s, s->mem[i].base, s->mem[i].size))
+				return hs_err(err, -ENOMEM, "snapshot: out of memory");
+		s->have_vm = true;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Diff                                                                      */
+/* ------------------------------------------------------------------------ */
+
+void hs_diff_init(struct hs_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void hs_diff_free(struct hs_diff *d)
+{
+	free(d->recs);
+	hs_diff_init(d);
+}
+
+/* The range r seen from `at` on (clipped; oa and guest gfn advanced). */
+static struct hs_snap_pt_range clip(const struct hs_snap_pt_range *r, uint64_t at, uint64_t end)
+{
+	struct hs_snap_pt_range c = *r;
+	uint64_t off = at - r->start;
+	c.start = at;
+	c.end = end;
+	if (c.kind == HS_SNAP_LEAF)
+		c.oa += off;
+	if (c.kind == HS_SNAP_ANNOT && c.owner == HS_OWNER_GUEST)
+		c.meta += (off >> HS_PAGE_SHIFT) << HS_ANNOT_META_GFN_SHIFT;
+	return c;
+}
+
+static unsigned pt_changes(const struct hs_snap_pt_range *a, const struct hs_snap_pt_range *b)
+{
+	if (a->kind == HS_SNAP_EMPTY && b->kind == HS_SNAP_EMPTY)
+		return 0;
+	if (a->kind == HS_SNAP_BAD || b->kind == HS_SNAP_BAD)
+		return (a->kind == b->kind && a->attr == b->attr) ? 0 : HS_CHG_BAD;
+	if (a->kind == HS_SNAP_ANNOT || b->kind == HS_SNAP_ANNOT) {
+		if (a->kind == b->kind && a->owner == b->owner && a->meta == b->meta)
+			return 0;
+		unsigned c = HS_CHG_OWNER;
+		if (a->kind == HS_SNAP_LEAF)
+			c |= HS_CHG_UNMAPPED;
+		if (b->kind == HS_SNAP_LEAF)
+			c |= HS_CHG_MAPPED;
+		return c;
+	}
+	if (a->kind == HS_SNAP_EMPTY)
+		return HS_CHG_MAPPED;
+	if (b->kind == HS_SNAP_EMPTY)
+		return HS_CHG_UNMAPPED;
+	unsigned c = 0;
+	if (a->oa != b->oa)
+		c |= HS_CHG_REMAP;
+	if (a->perm != b->perm)
+		c |= HS_CHG_PERM;
+	if (a->state != b->state)
+		c |= HS_CHG_STATE;
+	if (a->attr != b->attr || a->device != b->device)
+		c |= HS_CHG_ATTR;
+	if ((c & HS_CHG_PERM) && !(c & ~HS_CHG_PERM & ~HS_CHG_ATTR))
+		c &= ~HS_CHG_ATTR; /* the permission bits live in attr: report them once */
+	return c;
+}
+
+/* Attributes equal, ignoring position (for merging adjacent records). */
+static bool pt_same(const struct hs_snap_pt_range *a, const struct hs_snap_pt_range *b)
+{
+	return a->kind == b->kind && a->attr == b->attr && a->state == b->state &&
+	       a->owner == b->owner && a->perm == b->perm && a->device == b->device;
+}
+
+static int push_rec(struct hs_diff *d, const struct hs_diff_rec *r)
+{
+	if (d->nr) {
+		struct hs_diff_rec *l = &d->recs[d->nr - 1];
+		if (l->table == r->table && l->changes == r->changes && l->end == r->start) {
+			bool same;
+			if (r->table == HS_SNAP_VMEMMAP)
+				same = l->old_vm.val == r->old_vm.val &&
+				       l->new_vm.val == r->new_vm.val &&
+				       l->old_vm.backed == r->old_vm.backed &&
+				       l->new_vm.backed == r->new_vm.backed;
+			else
+				same = pt_same(&l->old_pt, &r->old_pt) &&
+				       pt_same(&l->new_pt, &r->new_pt);
+			if (same) {
+				l->end = r->end;
+				l->old_pt.end = l->new_pt.end = r->end;
+				l->old_vm.end = l->new_vm.end = r->end;
+				return 0;
+			}
+		}
+	}
+	if (grow((void **)&d->recs, &d->cap, d->nr + 1, sizeof(*d->recs)))
+		return -ENOMEM;
+	d->recs[d->nr++] = *r;
+	d->changes |= r->changes;
+	return 0;
+}
+
+static int diff_pt(const struct hs_snapshot *sa, const struct hs_snapshot *sb, enum hs_snap_table t,
+		   struct hs_diff *d)
+{
+	const struct hs_snap_pt_range *a = sa->pt[t], *b = sb->pt[t];
+	size_t na = sa->nr_pt[t], nb = sb->nr_pt[t], i = 0, j = 0;
+	uint64_t pos = 0;
+	static const struct hs_snap_pt_range empty;
+	while (i < na || j < nb) {
+		/* skip ranges wholly behind pos */
+		while (i < na && a[i].end <= pos)
+			i++;
+		while (j < nb && b[j].end <= pos)
+			j++;
+		if (i >= na && j >= nb)
+			break;
+		uint64_t as = i < na ? a[i].start : UINT64_MAX,
+			 bs = j < nb ? b[j].start : UINT64_MAX;
+		if (pos < as && pos < bs)
+			pos = as < bs ? as : bs; /* both empty here */
+		bool ina = i < na && a[i].start <= pos, inb = j < nb && b[j].start <= pos;
+		uint64_t end = UINT64_MAX;
+		end = ina ? a[i].end : (i < na ? a[i].start : end);
+		uint64_t e2 = inb ? b[j].end : (j < nb ? b[j].start : UINT64_MAX);
+		if (e2 < end)
+			end = e2;
+		struct hs_snap_pt_range ca = ina ? clip(&a[i], pos, end) : empty;
+		struct hs_snap_pt_range cb = inb ? clip(&b[j], pos, end) : empty;
+		if (!ina)
+			ca.start = pos, ca.end = end;
+		if (!inb)
+			cb.start = pos, cb.end = end;
+		unsigned c = pt_changes(&ca, &cb);
+		if (c) {
+			struct hs_diff_rec r = {.table = t,
+						.changes = c,
+						.start = pos,
+						.end = end,
+						.old_pt = ca,
+						.new_pt = cb};
+			if (push_rec(d, &r))
+				return -ENOMEM;
+		}
+		pos = end;
+	}
+	return 0;
+}
+
+static int diff_vm(const struct hs_snapshot *sa, const struct hs_snapshot *sb, struct hs_diff *d)
+{
+	const struct hs_snap_vm_range *a = sa->vm, *b = sb->vm;
+	size_t na = sa->nr_vm, nb = sb->nr_vm, i = 0, j = 0;
+	uint64_t pos = 0;
+	static const struct hs_snap_vm_range none;
+	while (i < na || j < nb) {
+		while (i < na && a[i].end <= pos)
+			i++;
+		while (j < nb && b[j].end <= pos)
+			j++;
+		if (i >= na && j >= nb)
+			break;
+		uint64_t as = i < na ? a[i].start : UINT64_MAX,
+			 bs = j < nb ? b[j].start : UINT64_MAX;
+		if (pos < as && pos < bs)
+			pos = as < bs ? as : bs;
+		bool ina = i < na && a[i].start <= pos, inb = j < nb && b[j].start <= pos;
+		uint64_t end = ina ? a[i].end : (i < na ? a[i].start : UINT64_MAX);
+		uint64_t e2 = inb ? b[j].end : (j < nb ? b[j].start : UINT64_MAX);
+		if (e2 < end)
+			end = e2;
+		struct hs_snap_vm_range ca = ina ? a[i] : none, cb = inb ? b[j] : none;
+		ca.start = cb.start = pos;
+		ca.end = cb.end = end;
+		unsigned c = 0;
+		if (ca.backed != cb.backed)
+			c |= HS_CHG_BACKING;
+		if (HS_VM_HOST(ca.val) != HS_VM_HOST(cb.val) ||
+		    HS_VM_HYP(ca.val) != HS_VM_HYP(cb.val))
+			c |= HS_CHG_STATE;
+		if (HS_VM_RC(ca.val) != HS_VM_RC(cb.val) ||
+		    HS_VM_ORDER(ca.val) != HS_VM_ORDER(cb.val) ||
+		    HS_VM_SHARES(ca.val) != HS_VM_SHARES(cb.val))
+			c |= HS_CHG_REFCOUNT;
+		if (c) {
+			struct hs_diff_rec r = {.table = HS_SNAP_VMEMMAP,
+						.changes = c,
+						.start = pos,
+						.end = end,
+						.old_vm = ca,
+						.new_vm = cb};
+			if (push_rec(d, &r))
+				return -ENOMEM;
+		}
+		pos = end;
+	}
+	return 0;
+}
+
+int hs_snapshot_diff(const struct hs_snapshot *a, const struct hs_snapshot *b, struct hs_diff *d)
+{
+	d->nr = 0;
+	d->changes = 0;
+	if (diff_pt(a, b, HS_SNAP_HOST_S2, d) || diff_pt(a, b, HS_SNAP_HYP_S1, d) ||
+	    diff_vm(a, b, d))
+		return -ENOMEM;
+	return 0;
+}
+
+uint64_t hs_diff_pages(const struct hs_diff *d, enum hs_snap_table table, unsigned changes)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < d->nr; i++)
+		if (d->recs[i].table == table && (d->recs[i].changes & changes))
+			n += (d->recs[i].end - d->recs[i].start) >> HS_PAGE_SHIFT;
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Formatting                                                                */
+/* ------------------------------------------------------------------------ */
+
+static const char *const chg_names[] = {"mapped", "unmapped", "perm",	  "owner",   "state",
+					"remap",  "attr",     "refcount", "backing", "bad"};
+
+void hs_chg_str(struct hs_strbuf *sb, unsigned changes)
+{
+	bool first = true;
+	for (unsigned i = 0; i < sizeof(chg_names) / sizeof(chg_names[0]); i++)
+		if (changes & (1u << i)) {
+			hs_sb_printf(sb, "%s%s", first ? "" : ",", chg_names[i]);
+			first = false;
+		}
+	if (first)
+		hs_sb_puts(sb, "none");
+}
+
+static const char *perm_s(unsigned p, char buf[4])
+{
+	return hs_pt_perm_str(p, buf);
+}
+
+void hs_snap_pt_range_text(struct hs_strbuf *sb, enum hs_snap_table table,
+			   const struct hs_snap_pt_range *r)
+{
+	char pb[4];
+	switch (r->kind) {
+	case HS_SNAP_EMPTY:
+		hs_sb_puts(sb,
+			   table == HS_SNAP_HOST_S2 ? "empty (host, not faulted in)" : "unmapped");
+		break;
+	case HS_SNAP_LEAF:
+		hs_sb_printf(sb, "%s PA %#" PRIx64 " %s%s state=%s%s", r->block ? "block" : "page",
+			     r->oa, perm_s(r->perm, pb), r->device ? " DEV" : " MEM",
+			     hs_pt_state_name(r->state), r->level >= 0 ? "" : "");
+		break;
+	case HS_SNAP_ANNOT:
+		hs_sb_printf(sb, "OWNER %s", hs_pt_owner_name(r->owner));
+		if (r->owner == HS_OWNER_GUEST)
+			hs_sb_printf(sb, " handle=%#" PRIx64 " gfn=%#" PRIx64,
+				     r->meta & HS_ANNOT_META_HANDLE_MASK,
+				     r->meta >> HS_ANNOT_META_GFN_SHIFT);
+		else if (r->meta)
+			hs_sb_printf(sb, " meta=%#" PRIx64, r->meta);
+		if (r->block)
+			hs_sb_puts(sb, " (block-level!)");
+		break;
+	case HS_SNAP_BAD:
+		hs_sb_printf(sb, "MALFORMED desc=%#" PRIx64, r->attr);
+		break;
+	}
+}
+
+static const char *kind_name(unsigned k)
+{
+	static const char *const n[] = {"empty", "leaf", "annotation", "malformed"};
+	return k < 4 ? n[k] : "?";
+}
+
+void hs_snap_pt_range_json(struct hs_strbuf *sb, enum hs_snap_table table,
+			   const struct hs_snap_pt_range *r)
+{
+	char pb[4];
+	(void)table;
+	hs_sb_printf(sb, "{\"kind\":\"%s\"", kind_name(r->kind));
+	if (r->kind == HS_SNAP_LEAF)
+		hs_sb_printf(sb,
+			     ",\"pa\":\"%#" PRIx64
+			     "\",\"perm\":\"%s\",\"device\":%s,\"state\":\"%s\","
+			     "\"block\":%s,\"attr\":\"%#" PRIx64 "\"",
+			     r->oa, perm_s(r->perm, pb), r->device ? "true" : "false",
+			     hs_pt_state_name(r->state), r->block ? "true" : "false", r->attr);
+	else if (r->kind == HS_SNAP_ANNOT) {
+		hs_sb_printf(sb, ",\"owner\":\"%s\",\"meta\":\"%#" PRIx64 "\"",
+			     hs_pt_owner_name(r->owner), r->meta);
+		if (r->owner == HS_OWNER_GUEST)
+			hs_sb_printf(sb, ",\"handle\":\"%#" PRIx64 "\",\"gfn\":\"%#" PRIx64 "\"",
+				     r->meta & HS_ANNOT_META_HANDLE_MASK,
+				     r->meta >> HS_ANNOT_META_GFN_SHIFT);
+	} else if (r->kind == HS_SNAP_BAD)
+		hs_sb_printf(sb, ",\"desc\":\"%#" PRIx64 "\"", r->attr);
+	hs_sb_putc(sb, '}');
+}
+
+void hs_snap_vm_text(struct hs_strbuf *sb, uint64_t v, bool backed)
+{
+	if (!backed) {
+		hs_sb_puts(sb, "not backed");
+		return;
+	}
+	hs_sb_printf(sb, "rc=%u order=", HS_VM_RC(v));
+	if (HS_VM_ORDER(v) == HS_NO_ORDER)
+		hs_sb_puts(sb, "-");
+	else
+		hs_sb_printf(sb, "%u", HS_VM_ORDER(v));
+	hs_sb_printf(sb, " host=%s hyp=%s", hs_pt_state_name(HS_VM_HOST(v)),
+		     hs_pt_state_name(HS_VM_HYP(v)));
+	if (HS_VM_SHARES(v))
+		hs_sb_printf(sb, " guest-shares=%u", HS_VM_SHARES(v));
+}
+
+void hs_snap_vm_json(struct hs_strbuf *sb, uint64_t v, bool backed)
+{
+	if (!backed) {
+		hs_sb_puts(sb, "{\"backed\":false}");
+		return;
+	}
+	hs_sb_printf(sb,
+		     "{\"backed\":true,\"refcount\":%u,\"order\":%d,\"host_state\":\"%s\","
+		     "\"hyp_state\":\"%s\",\"guest_shares\":%u}",
+		     HS_VM_RC(v), HS_VM_ORDER(v) == HS_NO_ORDER ? -1 : (int)HS_VM_ORDER(v),
+		     hs_pt_state_name(HS_VM_HOST(v)), hs_pt_state_name(HS_VM_HYP(v)),
+		     HS_VM_SHARES(v));
+}
+
+void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d)
+{
+	if (!d->nr) {
+		hs_sb_puts(sb, "no change\n");
+		return;
+	}
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct hs_diff_rec *r = &d->recs[i];
+		hs_sb_printf(sb, "%-8s %#014" PRIx64 "-%#014" PRIx64 " (%" PRIu64 " pages) ",
+			     hs_snap_table_name(r->table), r->start, r->end - 1,
+			     (r->end - r->start) >> HS_PAGE_SHIFT);
+		hs_chg_str(sb, r->changes);
+		hs_sb_puts(sb, ": ");
+		if (r->table == HS_SNAP_VMEMMAP) {
+			hs_snap_vm_text(sb, r->old_vm.val, r->old_vm.backed);
+			hs_sb_puts(sb, " -> ");
+			hs_snap_vm_text(sb, r->new_vm.val, r->new_vm.backed);
+		} else {
+			hs_snap_pt_range_text(sb, r->table, &r->old_pt);
+			hs_sb_puts(sb, " -> ");
+			hs_snap_pt_range_text(sb, r->table, &r->new_pt);
+		}
+		hs_sb_putc(sb, '\n');
+	}
+}
+
+void hs_diff_json(struct hs_strbuf *sb, const struct hs_diff *d)
+{
+	hs_sb_putc(sb, '[');
+	for (size_t i = 0; i < d->nr; i++) {
+		const struct hs_diff_rec *r = &d->recs[i];
+		hs_sb_printf(sb,
+			     "%s{\"table\":\"%s\",\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64
+			     "\",\"changes\":\"",
+			     i ? "," : "", hs_snap_table_name(r->table), r->start, r->end);
+		hs_chg_str(sb, r->changes);
+		hs_sb_puts(sb, "\",\"old\":");
+		if (r->table == HS_SNAP_VMEMMAP)
+			hs_snap_vm_json(sb, r->old_vm.val, r->old_vm.backed);
+		else
+			hs_snap_pt_range_json(sb, r->table, &r->old_pt);
+		hs_sb_puts(sb, ",\"new\":");
+		if (r->table == HS_SNAP_VMEMMAP)
+			hs_snap_vm_json(sb, r->new_vm.val, r->new_vm.backed);
+		else
+			hs_snap_pt_range_json(sb, r->table, &r->new_pt);
+		hs_sb_putc(sb, '}');
+	}
+	hs_sb_putc(sb, ']');
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshots of the decoded memory-management state and their diff.
+ *
+ * A snapshot holds, as sorted arrays of merged ranges:
+ *   - the host stage 2 (valid leaves with permissions and SW page state,
+ *     owner annotations, malformed entries; empty entries are gaps),
+ *   - the EL2 stage 1 (valid leaves),
+ *   - the vmemmap (decoded struct hs_hyp_page, run-length encoded over the
+ *     memory regions),
+ * plus, optionally, every table page with its number of live entries (for
+ * the checker). Taking one costs one walk of each table and one linear read
+ * of the vmemmap window; the diff compares range arrays, never pages.
+ */
+#ifndef HS_INSPECT_SNAPSHOT_H
+#define HS_INSPECT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hypscope/abi.h>
+
+#include "machine.h"
+#include "pt_walk.h"
+#include "strbuf.h"
+
+enum hs_snap_table { HS_SNAP_HOST_S2, HS_SNAP_HYP_S1, HS_SNAP_VMEMMAP, HS_SNAP_NR_TABLES };
+const char *hs_snap_table_name(enum hs_snap_table t); /* "host-s2", "hyp-s1", "vmemmap" */
+
+enum hs_snap_kind {
+	HS_SNAP_EMPTY, /* zero entry (gaps; never stored) */
+	HS_SNAP_LEAF,  /* valid block or page */
+	HS_SNAP_ANNOT, /* stage 2 owner annotation */
+	HS_SNAP_BAD,   /* malformed entry, or a non-zero invalid stage 2 entry that is no annotation
+			*/
+};
+
+/* One merged range of a page table. */
+struct hs_snap_pt_range {
+	uint64_t start, end; /* input addresses (IPA or VA), end exclusive */
+	uint64_t oa;	     /* LEAF: output address of start (contiguous to end) */
+	uint64_t attr;	     /* LEAF: descriptor without OA, SW state, bits [1:0]; BAD: raw */
+	uint64_t meta;	     /* ANNOT: metadata of the first page (guest gfn advances per page) */
+	uint8_t kind;	     /* enum hs_snap_kind */
+	uint8_t state;	     /* LEAF: HS_PAGE_* from SW bits [56:55] */
+	uint8_t owner;	     /* ANNOT: HS_OWNER_* */
+	uint8_t perm;	     /* LEAF: effective HS_PT_PERM_* */
+	int8_t level;	     /* level of the first entry (not compared by the diff) */
+	uint8_t device;	     /* LEAF: Device memory type */
+	uint8_t block;	     /* some entry of the range is above the last level */
+};
+
+/* Decoded struct hs_hyp_page: normalised so equal pages compare equal as integers. */
+#define HS_VM_RC(v) ((unsigned)((v)&0xffff))
+#define HS_VM_ORDER(v) ((unsigned)(((v) >> 16) & 0xff))
+#define HS_VM_HOST(v) ((unsigned)(((v) >> 24) & 0xf))
+#define HS_VM_HYP(v) ((unsigned)(((v) >> 28) & 0xf))
+#define HS_VM_SHARES(v) ((uint32_t)((v) >> 32))
+uint64_t hs_vm_normalise(uint64_t raw);
+
+/* A run of pages whose vmemmap entries decode identically. */
+struct hs_snap_vm_range {
+	uint64_t start, end; /* PA */
+	uint64_t val;	     /* normalised entry (HS_VM_* accessors) */
+	bool backed;	     /* the vmemmap page holding these entries is mapped at EL2 */
+};
+
+/* A table page met during a walk. */
+struct hs_snap_table_page {
+	uint64_t pa;
+	uint32_t live; /* stage 1: valid entries; stage 2: non-zero entries */
+	int8_t level;  /* level of its entries */
+	uint8_t table; /* enum hs_snap_table (HOST_S2 or HYP_S1) */
+};
+
+#define HS_SNAP_F_TABLES (1u << 0) /* also record table pages */
+
+struct hs_snap_array {
+	void *v;
+	size_t nr, cap;
+};
+
+struct hs_snapshot {
+	unsigned flags;
+	uint64_t icount; /* machine instruction count when taken */
+	bool have_s1, have_s2, have_vm;
+	struct hs_pt_regime s1, s2;
+	uint64_t vmemmap_base; /* HYP VA of pfn 0's entry */
+	struct hs_memblock_region mem[HS_MAX_MEMBLOCK_REGIONS];
+	unsigned nr_mem;
+	/* sorted by start, non-overlapping */
+	struct hs_snap_pt_range *pt[2]; /* [HS_SNAP_HOST_S2], [HS_SNAP_HYP_S1] */
+	size_t nr_pt[2], cap_pt[2];
+	struct hs_snap_vm_range *vm;
+	size_t nr_vm, cap_vm;
+	struct hs_snap_table_page *tables;
+	size_t nr_tables, cap_tables;
+	unsigned nr_malformed; /* walker MALFORMED visits */
+};
+
+/* Zero a snapshot before first use (hs_snapshot_take() reuses its buffers). */
+void hs_snapshot_init(struct hs_snapshot *s);
+void hs_snapshot_free(struct hs_snapshot *s);
+
+/*
+ * hs_snapshot_take() - capture the machine's tables through CPU 0's
+ * TTBR0_EL2/TCR_EL2/MAIR_EL2 (when SCTLR_EL2.M is set) and VTTBR_EL2/VTCR_EL2
+ * (when VTTBR is set), the vmemmap through that EL2 stage 1, and the memory
+ * regions from `hyp_memory` (the machine's RAM before __pkvm_init).
+ * Reuses s's buffers; only reads memory, so it may run in an event callback.
+ * Return: 0, or a negative code with err filled.
+ */
+int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s,
+		     struct hs_error *err);
+
+/*
+ * Lower-level builders for synthetic tables (benchmarks, tests): walk one
+ * regime through phys into s (table = HS_SNAP_HOST_S2 or HS_SNAP_HYP_S1).
+ */
+int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const struct hs_phys *phys,
+		     const struct hs_pt_regime *r, struct hs_error *err);
+
+/* Binary searches: the range holding addr, or NULL (a gap). */
+const struct hs_snap_pt_range *hs_snap_pt_find(const struct hs_snapshot *s,
+					       enum hs_snap_table table, uint64_t addr);
+const struct hs_snap_vm_range *hs_snap_vm_find(const struct hs_snapshot *s, uint64_t pa);
+/* The region index holding pa, or -1. */
+int hs_snap_mem_region(const struct hs_snapshot *s, uint64_t pa);
+
+/* ---- diff ---------------------------------------------------------------- */
+#define HS_CHG_MAPPED (1u << 0)	  /* empty -> valid leaf */
+#define HS_CHG_UNMAPPED (1u << 1) /* valid leaf -> empty */
+#define HS_CHG_PERM (1u << 2)	  /* effective permissions */
+#define HS_CHG_OWNER (1u << 3)	  /* annotation appeared/vanished/changed owner or metadata */
+#define HS_CHG_STATE (1u << 4)	  /* SW page state (tables) or host/hyp state (vmemmap) */
+#define HS_CHG_REMAP (1u << 5)	  /* output address changed */
+#define HS_CHG_ATTR (1u << 6)	  /* other descriptor attributes (memory type, AF, ...) */
+#define HS_CHG_REFCOUNT (1u << 7) /* vmemmap refcount, order or guest-share count */
+#define HS_CHG_BACKING (1u << 8)  /* vmemmap page became (un)backed */
+#define HS_CHG_BAD (1u << 9)	  /* a malformed entry appeared, vanished or changed */
+
+struct hs_diff_rec {
+	enum hs_snap_table table;
+	unsigned changes; /* HS_CHG_* */
+	uint64_t start, end;
+	/* tables: the ranges before/after, clipped to [start, end) (kind EMPTY for gaps) */
+	struct hs_snap_pt_range old_pt, new_pt;
+	/* vmemmap: entries before/after */
+	struct hs_snap_vm_range old_vm, new_vm;
+};
+
+struct hs_diff {
+	struct hs_diff_rec *recs;
+	size_t nr, cap;
+	unsigned changes; /* union of all records' changes */
+};
+
+/*
+ * hs_snapshot_diff() - what changed from a to b, per table, as records over
+ * maximal address ranges (adjacent pieces with the same changes and the same
+ * before/after attributes merge). Cost is linear in the number of ranges.
+ * d is reset first (its buffer is reused). Return: 0 or -ENOMEM.
+ */
+int hs_snapshot_diff(const struct hs_snapshot *a, const struct hs_snapshot *b, struct hs_diff *d);
+void hs_diff_init(struct hs_diff *d);
+void hs_diff_free(struct hs_diff *d);
+/* Number of pages (4 KiB) covered by records of `table` having any of `changes`. */
+uint64_t hs_diff_pages(const struct hs_diff *d, enum hs_snap_table table, unsigned changes);
+
+/* "mapped,state" style list of HS_CHG_* names. */
+void hs_chg_str(struct hs_strbuf *sb, unsigned changes);
+/* Text: one line per record; JSON: an array of objects. */
+void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d);
+void hs_diff_json(struct hs_strbuf *sb, const struct hs_diff *d);
+/* One range of a table as text / a JSON object (no newline). */
+void hs_snap_pt_range_text(struct hs_strbuf *sb, enum hs_snap_table table,
+			   const struct hs_snap_pt_range *r);
+void hs_snap_pt_range_json(struct hs_strbuf *sb, enum hs_snap_table table,
+			   const struct hs_snap_pt_range *r);
+void hs_snap_vm_text(struct hs_strbuf *sb, uint64_t val, bool backed);
+void hs_snap_vm_json(struct hs_strbuf *sb, uint64_t val, bool backed);
+
+#endif
