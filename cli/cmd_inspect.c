@@ -562,6 +562,8 @@ static int info_cpus(struct cli *c, struct hs_strbuf *sb)
 		hs_cpu_state(c->m, i, &st);
 		char sym[128];
 		cli_symbolize(c, st.pc, sym, sizeof(sym));
+		if (!*sym && st.el == 1)
+			snprintf(sym, sizeof(sym), "<host>");
 		if (c->json) {
 			hs_sb_printf(
 			    sb,
