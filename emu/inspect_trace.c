@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+#include "inspect_trace.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+struct hs_trace {
+	struct hs_machine *m;
+	unsigned flags;
+	struct hs_trace_entry *e;
+	size_t nr, cap;
+	long open[HS_MAX_CPUS]; /* entry index of the call in flight per CPU, -1 none */
+	struct hs_snapshot before[HS_MAX_CPUS], after;
+	struct hs_check_report rep;
+	int err;
+	struct hs_error errmsg;
+};
+
+static void on_event(const struct hs_event *ev, void *ud)
+{
+	struct hs_trace *t = ud;
+	if (ev->type != HS_EV_HVC_ENTER && ev->type != HS_EV_HVC_EXIT)
+		return;
+	unsigned cpu = ev->cpu < HS_MAX_CPUS ? ev->cpu : 0;
+	if (ev->type == HS_EV_HVC_ENTER) {
+		if (t->nr == t->cap) {
+			size_t n = t->cap ? t->cap * 2 : 64;
+			void *p = realloc(t->e, n * sizeof(*t->e));
+			if (!p) {
+				t->err = -ENOMEM;
+				return;
+			}
+			t->e = p;
+			t->cap = n;
+		}
+		struct hs_trace_entry *e = &t->e[t->nr];
+		memset(e, 0, sizeof(*e));
+		e->seq = (unsigned)t->nr;
+		e->cpu = ev->cpu;
+		e->fn = ev->hvc.fn;
+		e->nr = ev->hvc.nr;
+		e->name = ev->hvc.name ? ev->hvc.name : "unknown";
+		memcpy(e->args, ev->hvc.args, sizeof(e->args));
+		e->nargs = e->nr >= 0 ? (unsigned)hs_hypercall_nargs(e->nr) : 6;
+		if (e->nargs > 6)
+			e->nargs = 6;
+		e->icount_enter = ev->icount;
+		hs_diff_init(&e->diff);
+		t->open[cpu] = (long)t->nr++;
+		if (t->flags & HS_TRACE_F_DIFF) {
+			struct hs_error err = {0};
+			int rc = hs_snapshot_take(t->m, 0, &t->before[cpu], &err);
+			e->has_diff = rc == 0;
+			if (rc) {
+				t->err = rc;
+				t->errmsg = err;
+			}
+		}
+		return;
+	}
+	/* exit */
+	long idx = t->open[cpu];
+	struct hs_trace_entry *e;
+	if (idx < 0) {
+		return; /* started recording in the middle of this call */
+	}
+	t->open[cpu] = -1;
+	e = &t->e[idx];
+	e->completed = true;
+	e->x0 = ev->hvc.x0;
+	e->x1 = ev->hvc.x1;
+	e->insns = ev->hvc.insns;
+	bool need_tables = t->flags & HS_TRACE_F_CHECK;
+	if (e->has_diff || need_tables) {
+		struct hs_error err = {0};
+		int rc =
+		    hs_snapshot_take(t->m, need_tables ? HS_SNAP_F_TABLES : 0, &t->after, &err);
+		if (rc) {
+			t->err = rc;
+			t->errmsg = err;
+			e->has_diff = false;
+			return;
+		}
+		if (e->has_diff && hs_snapshot_diff(&t->before[cpu], &t->after, &e->diff))
+			t->err = -ENOMEM;
+		if (need_tables) {
+			int n = hs_check_snapshot(t->m, &t->after, &t->rep);
+			e->checked = true;
+			e->nr_violations = n > 0 ? (size_t)n : 0;
+			if (n < 0) /* not booted yet: nothing to check */
+				e->checked = false;
+			size_t k = t->rep.nr < HS_TRACE_MAX_VIOLATIONS ? t->rep.nr
+								       : HS_TRACE_MAX_VIOLATIONS;
+			if (e->checked && k) {
+				e->violations = malloc(k * sizeof(*e->violations));
+				if (e->violations) {
+					memcpy(e->violations, t->rep.v, k * sizeof(*e->violations));
+					e->nr_stored = k;
+				}
+			}
+		}
+	}
+}
+
+int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
+		   struct hs_error *err)
+{
+	struct hs_trace *t = calloc(1, sizeof(*t));
+	if (!t)
+		return hs_err(err, -ENOMEM, "trace: out of memory");
+	t->m = m;
+	t->flags = flags;
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++) {
+		t->open[i] = -1;
+		hs_snapshot_init(&t->before[i]);
+	}
+	hs_snapshot_init(&t->after);
+	hs_check_report_init(&t->rep);
+	int rc = hs_machine_subscribe(m, on_event, t);
+	if (rc) {
+		free(t);
+		return hs_err(err, rc, "trace: cannot subscribe to machine events");
+	}
+	*out = t;
+	return 0;
+}
+
+void hs_trace_clear(struct hs_trace *t)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		hs_diff_free(&t->e[i].diff);
+		free(t->e[i].violations);
+	}
+	t->nr = 0;
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+		t->open[i] = -1;
+}
+
+void hs_trace_stop(struct hs_trace *t)
+{
+	if (!t)
+		return;
+	hs_machine_unsubscribe(t->m, on_event, t);
+	hs_trace_clear(t);
+	free(t->e);
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+		hs_snapshot_free(&t->before[i]);
+	hs_snapshot_free(&t->after);
+	hs_check_report_free(&t->rep);
+	free(t);
+}
+
+size_t hs_trace_count(const struct hs_trace *t)
+{
+	return t->nr;
+}
+
+const struct hs_trace_entry *hs_trace_get(const struct hs_trace *t, size_t i)
+{
+	return i < t->nr ? &t->e[i] : NULL;
+}
+
+int hs_trace_last_error(const struct hs_trace *t, const char **msg)
+{
+	if (msg)
+		*msg = t->errmsg.msg;
+	return t->err;
+}
+
+void hs_trace_entry_text(const struct hs_trace_entry *e, struct hs_strbuf *sb)
+{
+	hs_sb_printf(sb, "#%u cpu%u %s(", e->seq, e->cpu, e->name);
+	for (unsigned i = 0; i < e->nargs; i++)
+		hs_sb_printf(sb, "%s%#" PRIx64, i ? ", " : "", e->args[i]);
+	if (e->completed)
+		hs_sb_printf(sb, ") = x0 %" PRId64 " x1 %" PRId64 " [%" PRIu64 " insns]\n", e->x0,
+			     e->x1, e->insns);
+	else
+		hs_sb_puts(sb, ") ... (in flight)\n");
+	if (e->has_diff && e->completed) {
+		if (!e->diff.nr) {
+			hs_sb_puts(sb, "    no table change\n");
+		} else {
+			struct hs_strbuf d;
+			hs_sb_init(&d);
+			hs_diff_text(&d, &e->diff);
+			const char *p = hs_sb_str(&d);
+			while (*p) {
+				const char *nl = strchr(p, '\n');
+				size_t len = nl ? (size_t)(nl - p) : strlen(p);
+				hs_sb_printf(sb, "    %.*s\n", (int)len, p);
+				p += len + (nl ? 1 : 0);
+			}
+			hs_sb_free(&d);
+		}
+	}
+	if (e->checked) {
+		if (!e->nr_violations)
+			hs_sb_puts(sb, "    check: clean\n");
+		else
+			hs_sb_printf(sb, "    check: %zu violation(s)\n", e->nr_violations);
+		for (size_t i = 0; i < e->nr_stored; i++)
+			hs_sb_printf(sb, "      %s PA %#" PRIx64 ": %s\n", e->violations[i].rule,
+				     e->violations[i].pa, e->violations[i].msg);
+	}
+}
+
+void hs_trace_entry_json(const struct hs_trace_entry *e, struct hs_strbuf *sb)
+{
+	hs_sb_printf(sb, "{\"seq\":%u,\"cpu\":%u,\"name\":", e->seq, e->cpu);
+	hs_sb_json_str(sb, e->name);
+	hs_sb_printf(sb, ",\"nr\":%d,\"fn\":\"%#" PRIx64 "\",\"args\":[", e->nr, e->fn);
+	for (unsigned i = 0; i < e->nargs; i++)
+		hs_sb_printf(sb, "%s\"%#" PRIx64 "\"", i ? "," : "", e->args[i]);
+	hs_sb_printf(sb,
+		     "],\"completed\":%s,\"x0\":%" PRId64 ",\"x1\":%" PRId64 ",\"insns\":%" PRIu64
+		     ",\"icount\":%" PRIu64,
+		     e->completed ? "true" : "false", e->x0, e->x1, e->insns, e->icount_enter);
+	if (e->has_diff && e->completed) {
+		hs_sb_puts(sb, ",\"diff\":");
+		hs_diff_json(sb, &e->diff);
+	}
+	if (e->checked) {
+		hs_sb_printf(sb, ",\"violations\":%zu,\"violation_list\":[", e->nr_violations);
+		for (size_t i = 0; i < e->nr_stored; i++) {
+			hs_sb_printf(sb, "%s{\"rule\":\"%s\",\"pa\":\"%#" PRIx64 "\",\"message\":",
+				     i ? "," : "", e->violations[i].rule, e->violations[i].pa);
+			hs_sb_json_str(sb, e->violations[i].msg);
+			hs_sb_putc(sb, '}');
+		}
+		hs_sb_putc(sb, ']');
+	}
+	hs_sb_putc(sb, '}');
+}
+
+void hs_trace_text(const struct hs_trace *t, struct hs_strbuf *sb)
+{
+	for (size_t i = 0; i < t->nr; i++)
+		hs_trace_entry_text(&t->e[i], sb);
+	hs_sb_printf(sb, "%zu hypercall%s\n", t->nr, t->nr == 1 ? "" : "s");
+}
+
+void hs_trace_json(const struct hs_trace *t, struct hs_strbuf *sb)
+{
+	hs_sb_putc(sb, '[');
+	for (size_t i = 0; i < t->nr; i++) {
+		if (i)
+			hs_sb_putc(sb, ',');
+		hs_trace_entry_json(&t->e[i], sb);
+	}
+	hs_sb_putc(sb, ']');
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hypercall trace: subscribes to the machine's events and records, for each
+ * hypercall (HS_EV_HVC_ENTER -> HS_EV_HVC_EXIT), its name, arguments, x0/x1,
+ * instruction count and the table diff it caused (snapshot at enter, diff at
+ * exit), optionally with the checker's violations after it. The callbacks
+ * only read memory; they never run the machine.
+ */
+#ifndef HS_INSPECT_TRACE_H
+#define HS_INSPECT_TRACE_H
+
+#include "inspect_check.h"
+#include "inspect_snapshot.h"
+
+#define HS_TRACE_F_DIFF (1u << 0)  /* snapshot + diff around every hypercall */
+#define HS_TRACE_F_CHECK (1u << 1) /* run the checker after every hypercall */
+
+struct hs_trace_entry {
+	unsigned seq; /* 0, 1, ... */
+	unsigned cpu;
+	uint64_t fn;
+	int nr;		  /* hypercall number, -1 when not ours */
+	const char *name; /* static string from the ABI table */
+	uint64_t args[6];
+	unsigned nargs;
+	int64_t x0, x1;
+	uint64_t insns;	       /* instructions the call executed */
+	uint64_t icount_enter; /* machine instruction count at entry */
+	bool completed;	       /* an exit was seen */
+	bool has_diff;	       /* the snapshot at entry succeeded */
+	struct hs_diff diff;
+	bool checked;
+	size_t nr_violations;		 /* total found after the call */
+	struct hs_violation *violations; /* stored ones (up to HS_TRACE_MAX_VIOLATIONS) */
+	size_t nr_stored;
+};
+#define HS_TRACE_MAX_VIOLATIONS 64
+
+struct hs_trace;
+
+/* Start recording on m (flags: HS_TRACE_F_*). */
+int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
+		   struct hs_error *err);
+/* Stop recording (unsubscribe) and free everything. */
+void hs_trace_stop(struct hs_trace *t);
+/* Drop the recorded entries, keep recording. */
+void hs_trace_clear(struct hs_trace *t);
+
+size_t hs_trace_count(const struct hs_trace *t);
+const struct hs_trace_entry *hs_trace_get(const struct hs_trace *t, size_t i);
+/* Errors met while recording (snapshot failures), 0 if none; message in *msg. */
+int hs_trace_last_error(const struct hs_trace *t, const char **msg);
+
+/* One entry / all entries as text (diff indented under each call) or JSON. */
+void hs_trace_entry_text(const struct hs_trace_entry *e, struct hs_strbuf *sb);
+void hs_trace_entry_json(const struct hs_trace_entry *e, struct hs_strbuf *sb);
+void hs_trace_text(const struct hs_trace *t, struct hs_strbuf *sb);
+void hs_trace_json(const struct hs_trace *t, struct hs_strbuf *sb);
+
+#endif
