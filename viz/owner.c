@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page ownership as the views need it, computed from the host stage 2 (owner
+ * annotations in invalid entries, page states in valid ones) and refined with
+ * the vmemmap. hs_viz_owner_scan() is the single entry point so that it can be
+ * swapped for emu/inspect_owner once that lands.
+ */
+#include "viz_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "host_boot.h"
+#include "hyp_state.h"
+#include "pt_translate.h"
+
+static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+struct hs_phys viz_machine_phys(struct hs_machine *m)
+{
+	struct hs_phys p = {.read = phys_read_cb, .ud = m};
+	return p;
+}
+
+static uint64_t read_sym_u64(struct hs_machine *m, const char *name)
+{
+	uint64_t pa, v = 0;
+	if (hs_sym_pa(m, name, &pa, NULL) || hs_phys_read(m, pa, &v, sizeof(v), NULL))
+		return 0;
+	return v;
+}
+
+int viz_regime(struct hs_machine *m, enum hs_viz_table t, unsigned cpu, uint64_t vttbr,
+	       uint64_t vtcr, struct hs_pt_regime *r, struct hs_error *err)
+{
+	char msg[200];
+	if (!m)
+		return hs_err(err, -EINVAL, "no machine");
+	if (cpu >= hs_nr_cpus(m))
+		return hs_err(err, -EINVAL, "no CPU %u (the machine has %u)", cpu, hs_nr_cpus(m));
+	switch (t) {
+	case HS_VIZ_TABLE_HYP_S1: {
+		uint64_t tcr = 0, ttbr = 0, mair = 0;
+		hs_cpu_sysreg(m, cpu, HS_SR_TCR_EL2, &tcr);
+		hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL2, &ttbr);
+		hs_cpu_sysreg(m, cpu, HS_SR_MAIR_EL2, &mair);
+		if (!ttbr)
+			return hs_err(err, -ENOENT,
+				      "CPU %u has no EL2 stage 1 yet (TTBR0_EL2 = 0): boot further",
+				      cpu);
+		if (hs_pt_regime_el2(tcr, ttbr, mair, r, msg, sizeof(msg)))
+			return hs_err(err, -EINVAL, "EL2 stage 1 of CPU %u: %s", cpu, msg);
+		return 0;
+	}
+	case HS_VIZ_TABLE_HOST_S2:
+		/*
+		 * The hypervisor's own record of the host's stage 2 stays right
+		 * while a guest's VTTBR is loaded; the live register is the
+		 * fallback for images without the symbols.
+		 */
+		vttbr = read_sym_u64(m, "host_vttbr");
+		vtcr = read_sym_u64(m, "host_vtcr");
+		if (!vttbr || !vtcr) {
+			hs_cpu_sysreg(m, cpu, HS_SR_VTTBR_EL2, &vttbr);
+			hs_cpu_sysreg(m, cpu, HS_SR_VTCR_EL2, &vtcr);
+		}
+		if (!vttbr || !vtcr)
+			return hs_err(err, -ENOENT,
+				      "the host stage 2 does not exist yet (host_vttbr = 0): boot "
+				      "through __pkvm_init");
+		break;
+	case HS_VIZ_TABLE_GUEST_S2:
+		break;
+	}
+	if (hs_pt_regime_s2(vtcr, vttbr, r, msg, sizeof(msg)))
+		return hs_err(err, -EINVAL, "stage 2 VTTBR %#" PRIx64 " VTCR %#" PRIx64 ": %s",
+			      vttbr, vtcr, msg);
+	return 0;
+}
+
+struct scan {
+	uint64_t base_pfn, nr;
+	uint8_t *cls;
+};
+
+static uint8_t class_of_entry(const struct hs_pt_visit_ctx *c)
+{
+	if (c->visit == HS_PT_VISIT_MALFORMED)
+		return HS_VIZ_C_ANNOT_UNKNOWN;
+	if (c->visit == HS_PT_VISIT_LEAF) {
+		switch ((c->desc & HS_PTE_STATE_MASK) >> HS_PTE_STATE_SHIFT) {
+		case HS_PAGE_OWNED:
+			return HS_VIZ_C_HOST_OWNED;
+		case HS_PAGE_SHARED_OWNED:
+			return HS_VIZ_C_HOST_SHARED;
+		case HS_PAGE_SHARED_BORROWED:
+			return HS_VIZ_C_HOST_BORROWED;
+		default:
+			return HS_VIZ_C_ANNOT_UNKNOWN;
+		}
+	}
+	/* Invalid: zero means "host, not mapped yet"; otherwise an annotation. */
+	if (c->desc == 0)
+		return HS_VIZ_C_HOST_OWNED;
+	if (c->kind != HS_PT_K_ANNOTATION ||
+	    ((c->desc & HS_ANNOT_TYPE_MASK) >> HS_ANNOT_TYPE_SHIFT) != HS_ANNOT_TYPE_OWNER)
+		return HS_VIZ_C_ANNOT_UNKNOWN;
+	switch (hs_annotation_owner(c->desc)) {
+	case HS_OWNER_HYP:
+		return HS_VIZ_C_HYP_OWNED;
+	case HS_OWNER_GUEST:
+		return HS_VIZ_C_GUEST;
+	default:
+		return HS_VIZ_C_ANNOT_UNKNOWN;
+	}
+}
+
+static int scan_visit(const struct hs_pt_visit_ctx *c)
+{
+	struct scan *s = c->arg;
+	uint64_t first = c->addr >> HS_PAGE_SHIFT, n = c->size >> HS_PAGE_SHIFT;
+	if (first < s->base_pfn) {
+		uint64_t skip = s->base_pfn - first;
+		if (skip >= n)
+			return 0;
+		first += skip;
+		n -= skip;
+	}
+	if (first >= s->base_pfn + s->nr)
+		return 0;
+	if (first + n > s->base_pfn + s->nr)
+		n = s->base_pfn + s->nr - first;
+	memset(s->cls + (first - s->base_pfn), class_of_entry(c), n);
+	return 0;
+}
+
+int hs_viz_owner_scan(struct hs_machine *m, uint64_t pa, uint64_t nr_pages, uint8_t *cls,
+		      struct hs_error *err)
+{
+	memset(cls, HS_VIZ_C_NONE, nr_pages);
+	struct hs_pt_regime r;
+	int rc = viz_regime(m, HS_VIZ_TABLE_HOST_S2, 0, 0, 0, &r, err);
+	if (rc)
+		return rc;
+	struct hs_phys phys = viz_machine_phys(m);
+	struct scan s = {.base_pfn = pa >> HS_PAGE_SHIFT, .nr = nr_pages, .cls = cls};
+	struct hs_pt_visitor vis = {
+	    .cb = scan_visit,
+	    .arg = &s,
+	    .flags = HS_PT_VISIT_LEAF | HS_PT_VISIT_INVALID | HS_PT_VISIT_MALFORMED,
+	};
+	rc = hs_pt_walk(&phys, &r, pa, pa + (nr_pages << HS_PAGE_SHIFT), &vis);
+	if (rc)
+		return hs_err(err, rc < 0 ? rc : -EIO, "walking the host stage 2 failed (%d)", rc);
+	/* Pages outside RAM are nobody's, whatever the table says. */
+	for (uint64_t i = 0; i < nr_pages; i++)
+		if (!hs_phys_is_ram(m, pa + (i << HS_PAGE_SHIFT), HS_PAGE_SIZE))
+			cls[i] = HS_VIZ_C_NONE;
+	/*
+	 * Shared pages: the host stage 2 only says "shared"; the vmemmap says
+	 * with whom. One vmemmap page covers 512 pages, so translate once per
+	 * vmemmap page rather than once per entry.
+	 */
+	const struct hs_layout *l = hs_machine_layout(m);
+	uint64_t cached_va = UINT64_MAX;
+	const uint64_t *vm = NULL;
+	for (uint64_t i = 0; i < nr_pages; i++) {
+		if (cls[i] != HS_VIZ_C_HOST_SHARED)
+			continue;
+		uint64_t va = l->vmemmap_base + (s.base_pfn + i) * HS_HYP_PAGE_SIZE;
+		uint64_t pva = va & ~(HS_PAGE_SIZE - 1);
+		if (pva != cached_va) {
+			uint64_t vpa;
+			cached_va = pva;
+			vm = NULL;
+			if (!hs_el2_va_to_pa(m, 0, pva, &vpa, NULL))
+				vm = hs_phys_ptr(m, vpa, HS_PAGE_SIZE);
+		}
+		if (!vm)
+			continue;
+		uint64_t raw = vm[(va - pva) / HS_HYP_PAGE_SIZE];
+		if (hs_hyp_page_hyp_state(raw) == HS_PAGE_SHARED_BORROWED)
+			cls[i] = HS_VIZ_C_HYP_BORROWED;
+	}
+	return 0;
+}
+
+void hs_viz_page_describe(struct hs_machine *m, uint64_t pa, struct hs_strbuf *sb)
+{
+	pa &= ~(HS_PAGE_SIZE - 1);
+	uint8_t c = HS_VIZ_C_NONE;
+	hs_viz_owner_scan(m, pa, 1, &c, NULL);
+	hs_sb_printf(sb, "page %#" PRIx64 " (pfn %#" PRIx64 "): %s\n", pa, pa >> HS_PAGE_SHIFT,
+		     hs_viz_class_name(c));
+	char sym[96];
+	if (hs_symbolize(m, pa, sym, sizeof(sym)))
+		hs_sb_printf(sb, "  image: %s\n", sym);
+
+	struct hs_phys phys = viz_machine_phys(m);
+	struct hs_pt_regime r;
+	struct hs_pt_trace t;
+	struct hs_strbuf tok;
+	hs_sb_init(&tok);
+	if (!viz_regime(m, HS_VIZ_TABLE_HOST_S2, 0, 0, 0, &r, NULL) &&
+	    hs_pt_translate(&phys, &r, pa, &t) >= 0 && t.nr_steps) {
+		const struct hs_pt_trace_step *st = &t.steps[t.nr_steps - 1];
+		hs_pt_attrs_token(&tok, &st->attrs);
+		hs_sb_printf(sb, "  host S2: L%d[%" PRIu64 "] %#018" PRIx64 "\n    %s\n", st->level,
+			     st->index, st->desc, hs_sb_str(&tok));
+		if (st->attrs.valid)
+			hs_sb_printf(sb, "    state %s\n", hs_pt_state_name(st->attrs.state));
+	} else {
+		hs_sb_puts(sb, "  host S2: none\n");
+	}
+	uint64_t raw;
+	if (!hs_read_vmemmap(m, pa, &raw, NULL)) {
+		hs_sb_printf(sb, "  vmemmap: %#018" PRIx64 "\n    ref %u host %s hyp %s\n", raw,
+			     hs_hyp_page_refcount(raw),
+			     hs_pt_state_name(hs_hyp_page_host_state(raw)),
+			     hs_pt_state_name(hs_hyp_page_hyp_state(raw)));
+		if (hs_hyp_page_order(raw) != HS_NO_ORDER || hs_hyp_page_guest_shares(raw))
+			hs_sb_printf(sb, "    order %u guest shares %u\n", hs_hyp_page_order(raw),
+				     hs_hyp_page_guest_shares(raw));
+	} else {
+		hs_sb_puts(sb, "  vmemmap: not mapped\n");
+	}
+	hs_sb_reset(&tok);
+	uint64_t va = hs_layout_hyp_va(hs_machine_layout(m), pa);
+	if (!viz_regime(m, HS_VIZ_TABLE_HYP_S1, 0, 0, 0, &r, NULL) &&
+	    hs_pt_translate(&phys, &r, va, &t) == 0) {
+		hs_pt_attrs_token(&tok, &t.attrs);
+		hs_sb_printf(sb, "  EL2 VA %#" PRIx64 "\n    L%d %s\n", va, t.attrs.level,
+			     hs_sb_str(&tok));
+	} else {
+		hs_sb_printf(sb, "  EL2 VA %#" PRIx64 ": not mapped\n", va);
+	}
+	hs_sb_free(&tok);
+}
