@@ -276,8 +276,10 @@ void cli_free_args(char **argv, int argc)
 static int dispatch(struct cli *c, int argc, char **argv)
 {
 	const struct cli_cmd *cmd = cli_find_cmd(c, argv[0], false);
-	if (!cmd)
+	if (!cmd) {
+		cli_free_args(argv + 1, argc - 1);
 		return -1;
+	}
 	/* Canonical name for the handler. */
 	bool json = false;
 	int n = 1;
