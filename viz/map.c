@@ -125,7 +125,8 @@ void viz_map_layout(struct hs_viz *v)
 		}
 	} else if (!cell) {
 		uint64_t n = (left + ppc - 1) / ppc;
-		for (cell = 16; cell > 3; cell--) {
+		/* The user chose the density: cells stay legible and the grid scrolls. */
+		for (cell = 16; cell > 8; cell--) {
 			uint64_t cols = pow2_floor((uint64_t)area_w / (uint64_t)cell);
 			if ((n + cols - 1) / cols * (uint64_t)cell <= (uint64_t)area_h)
 				break;
@@ -369,4 +370,17 @@ enum hs_viz_class hs_viz_map_cell_class(struct hs_viz *v, uint64_t pa)
 		return HS_VIZ_C_NONE;
 	uint64_t c = (pfn - mp->start_pfn) / mp->ppc;
 	return c < mp->ncells ? mp->cell_cls[c] : HS_VIZ_C_NONE;
+}
+
+void hs_viz_map_grid_rect(struct hs_viz *v, struct hs_viz_rect *r)
+{
+	r->x = v->map.x0;
+	r->y = v->map.y0;
+	r->w = v->map.cols * v->map.cell_px;
+	r->h = v->map.rows * v->map.cell_px;
+}
+
+uint64_t hs_viz_map_pages_per_cell(const struct hs_viz *v)
+{
+	return v->map.ppc;
 }

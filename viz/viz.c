@@ -353,11 +353,21 @@ void hs_viz_click(struct hs_viz *v, int x, int y)
 		int i = viz_tree_row_at(v, x, y);
 		if (i < 0)
 			return;
-		viz_tree_toggle_expand(&v->tree, &v->tree.rows[i]);
+		struct tree_row *r = &v->tree.rows[i];
+		/* Keep the run's first entry under the pointer across the relayout. */
+		int line = r->y - v->tree.scroll, level = r->level;
+		uint64_t head = r->run_head;
+		viz_tree_toggle_expand(&v->tree, r);
 		/* Rebuild from the same memory without flagging the split as a change. */
 		v->tree.have_prev = false;
-		if (!viz_tree_build(&v->tree, NULL))
+		if (!viz_tree_build(&v->tree, NULL)) {
 			viz_tree_update_walk(v);
+			int j = viz_tree_find_row(&v->tree, level, head);
+			if (j >= 0) {
+				v->tree.scroll = 0;
+				hs_viz_scroll(v, 0, v->tree.rows[j].y - line);
+			}
+		}
 		v->layer_dirty = true;
 	} else if (v->o.view == HS_VIZ_VIEW_TIMELINE) {
 		int i = viz_timeline_call_at(v, x, y);
@@ -472,83 +482,89 @@ int hs_viz_live_poll(struct hs_viz_live *lv)
 	bool dirty = false;
 	int cmd = 0;
 	struct hs_viz *v = lv->v;
-	while (!cmd && SDL_PollEvent(&e)) {
-		switch (e.type) {
-		case SDL_QUIT:
-			cmd = 'q';
-			break;
-		case SDL_WINDOWEVENT:
-			if (e.window.event == SDL_WINDOWEVENT_CLOSE)
+	/*
+	 * SDL ends a round of polling at a sentinel it queues when pumping;
+	 * returning early on a command leaves that sentinel behind, so a
+	 * second round picks up what arrived after it.
+	 */
+	for (int round = 0; round < 2 && !cmd; round++)
+		while (!cmd && SDL_PollEvent(&e)) {
+			switch (e.type) {
+			case SDL_QUIT:
 				cmd = 'q';
-			else if (e.window.event == SDL_WINDOWEVENT_EXPOSED)
+				break;
+			case SDL_WINDOWEVENT:
+				if (e.window.event == SDL_WINDOWEVENT_CLOSE)
+					cmd = 'q';
+				else if (e.window.event == SDL_WINDOWEVENT_EXPOSED)
+					dirty = true;
+				break;
+			case SDL_KEYDOWN:
+				switch (e.key.keysym.sym) {
+				case SDLK_s:
+					cmd = 's';
+					break;
+				case SDLK_c:
+					cmd = 'c';
+					break;
+				case SDLK_q:
+				case SDLK_ESCAPE:
+					cmd = 'q';
+					break;
+				case SDLK_1:
+				case SDLK_2:
+				case SDLK_3:
+					v->o.view = (enum hs_viz_view)(e.key.keysym.sym - SDLK_1);
+					v->layer_dirty = true;
+					break;
+				case SDLK_PLUS:
+				case SDLK_EQUALS:
+				case SDLK_KP_PLUS:
+					hs_viz_zoom(v, +1);
+					break;
+				case SDLK_MINUS:
+				case SDLK_KP_MINUS:
+					hs_viz_zoom(v, -1);
+					break;
+				case SDLK_UP:
+					hs_viz_scroll(v, 0, -1);
+					break;
+				case SDLK_DOWN:
+					hs_viz_scroll(v, 0, 1);
+					break;
+				case SDLK_PAGEUP:
+					hs_viz_scroll(v, 0, -20);
+					break;
+				case SDLK_PAGEDOWN:
+					hs_viz_scroll(v, 0, 20);
+					break;
+				case SDLK_LEFT:
+					hs_viz_scroll(v, -1, 0);
+					break;
+				case SDLK_RIGHT:
+					hs_viz_scroll(v, 1, 0);
+					break;
+				default:
+					break;
+				}
 				dirty = true;
-			break;
-		case SDL_KEYDOWN:
-			switch (e.key.keysym.sym) {
-			case SDLK_s:
-				cmd = 's';
 				break;
-			case SDLK_c:
-				cmd = 'c';
+			case SDL_MOUSEMOTION:
+				hs_viz_hover(v, e.motion.x, e.motion.y);
+				dirty = true;
 				break;
-			case SDLK_q:
-			case SDLK_ESCAPE:
-				cmd = 'q';
+			case SDL_MOUSEBUTTONDOWN:
+				hs_viz_click(v, e.button.x, e.button.y);
+				dirty = true;
 				break;
-			case SDLK_1:
-			case SDLK_2:
-			case SDLK_3:
-				v->o.view = (enum hs_viz_view)(e.key.keysym.sym - SDLK_1);
-				v->layer_dirty = true;
-				break;
-			case SDLK_PLUS:
-			case SDLK_EQUALS:
-			case SDLK_KP_PLUS:
-				hs_viz_zoom(v, +1);
-				break;
-			case SDLK_MINUS:
-			case SDLK_KP_MINUS:
-				hs_viz_zoom(v, -1);
-				break;
-			case SDLK_UP:
-				hs_viz_scroll(v, 0, -1);
-				break;
-			case SDLK_DOWN:
-				hs_viz_scroll(v, 0, 1);
-				break;
-			case SDLK_PAGEUP:
-				hs_viz_scroll(v, 0, -20);
-				break;
-			case SDLK_PAGEDOWN:
-				hs_viz_scroll(v, 0, 20);
-				break;
-			case SDLK_LEFT:
-				hs_viz_scroll(v, -1, 0);
-				break;
-			case SDLK_RIGHT:
-				hs_viz_scroll(v, 1, 0);
+			case SDL_MOUSEWHEEL:
+				hs_viz_scroll(v, 0, -3 * e.wheel.y);
+				dirty = true;
 				break;
 			default:
 				break;
 			}
-			dirty = true;
-			break;
-		case SDL_MOUSEMOTION:
-			hs_viz_hover(v, e.motion.x, e.motion.y);
-			dirty = true;
-			break;
-		case SDL_MOUSEBUTTONDOWN:
-			hs_viz_click(v, e.button.x, e.button.y);
-			dirty = true;
-			break;
-		case SDL_MOUSEWHEEL:
-			hs_viz_scroll(v, 0, -3 * e.wheel.y);
-			dirty = true;
-			break;
-		default:
-			break;
 		}
-	}
 	if (dirty && cmd != 'q')
 		live_present(lv);
 	return cmd;
@@ -564,4 +580,9 @@ void hs_viz_live_close(struct hs_viz_live *lv)
 	hs_viz_recorder_detach(lv->rec);
 	free(lv);
 	SDL_QuitSubSystem(SDL_INIT_VIDEO);
+}
+
+struct hs_viz *hs_viz_live_viz(struct hs_viz_live *lv)
+{
+	return lv ? lv->v : NULL;
 }

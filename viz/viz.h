@@ -102,6 +102,8 @@ void hs_viz_live_redraw(struct hs_viz_live *lv, const struct hs_viz_opts *opts);
  */
 int hs_viz_live_poll(struct hs_viz_live *lv);
 void hs_viz_live_close(struct hs_viz_live *lv);
+/* The window's view engine (options, hit rectangles), e.g. for tests. */
+struct hs_viz *hs_viz_live_viz(struct hs_viz_live *lv);
 
 /* ---- hypercall recorder -------------------------------------------------- */
 struct hs_viz_call {
@@ -168,6 +170,10 @@ struct hs_viz_rect {
 };
 /* Map view: the cell holding page pa. Returns 0, or -1 when not on screen. */
 int hs_viz_map_cell_rect(struct hs_viz *v, uint64_t pa, struct hs_viz_rect *r);
+/* Map view: pages aggregated in one cell at the current zoom. */
+uint64_t hs_viz_map_pages_per_cell(const struct hs_viz *v);
+/* Map view: the rectangle the grid of cells occupies. */
+void hs_viz_map_grid_rect(struct hs_viz *v, struct hs_viz_rect *r);
 /* Map view: the class a page was given (HS_VIZ_C_NONE outside the scan). */
 enum hs_viz_class hs_viz_map_page_class(struct hs_viz *v, uint64_t pa);
 /* Map view: the class painted in the cell holding pa (majority or mixed). */
