@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A minimal PNG writer: 8-bit RGBA, one IDAT made of stored (uncompressed)
- * deflate blocks. SDL2 cannot write PNG and SDL2_image is not a project
- * dependency; images of a few MB are fine for docs and CI artifacts, and a
- * byte-exact, dependency-free encoder keeps the rendered output deterministic.
+ * A minimal PNG writer: 8-bit RGBA, one IDAT holding one fixed-Huffman
+ * deflate block. SDL2 cannot write PNG and SDL2_image is not a project
+ * dependency; a small dependency-free encoder keeps the rendered output
+ * byte-for-byte deterministic.
  */
 #include "viz_internal.h"
 
@@ -61,6 +61,115 @@ static int write_chunk(FILE *f, const char type[4], const uint8_t *data, size_t 
 	return 0;
 }
 
+/* LSB-first bit writer for deflate. */
+struct bits {
+	uint8_t *p;
+	uint64_t acc;
+	unsigned n;
+};
+
+static void put_bits(struct bits *b, uint32_t v, unsigned n)
+{
+	b->acc |= (uint64_t)v << b->n;
+	b->n += n;
+	while (b->n >= 8) {
+		*b->p++ = (uint8_t)b->acc;
+		b->acc >>= 8;
+		b->n -= 8;
+	}
+}
+
+/* Huffman codes go out most significant bit first. */
+static void put_code(struct bits *b, uint32_t code, unsigned len)
+{
+	uint32_t r = 0;
+	for (unsigned i = 0; i < len; i++)
+		r |= ((code >> i) & 1) << (len - 1 - i);
+	put_bits(b, r, len);
+}
+
+static void put_lit(struct bits *b, unsigned sym)
+{
+	/* The fixed literal/length code of RFC 1951, 3.2.6. */
+	if (sym < 144)
+		put_code(b, 0x30 + sym, 8);
+	else if (sym < 256)
+		put_code(b, 0x190 + sym - 144, 9);
+	else if (sym < 280)
+		put_code(b, sym - 256, 7);
+	else
+		put_code(b, 0xc0 + sym - 280, 8);
+}
+
+static const uint16_t len_base[29] = {3,  4,  5,  6,   7,   8,	 9,   10,  11, 13,
+				      15, 17, 19, 23,  27,  31,	 35,  43,  51, 59,
+				      67, 83, 99, 115, 131, 163, 195, 227, 258};
+static const uint8_t len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+				      2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+static const uint16_t dist_base[30] = {
+    1,	 2,   3,   4,	5,   7,	   9,	 13,   17,   25,   33,	 49,   65,    97,    129,
+    193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+static const uint8_t dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2,	3,  3,	4,  4,	5,  5,	6,
+				       6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+
+static void put_match(struct bits *b, unsigned len, unsigned dist)
+{
+	unsigned i = 28;
+	while (len_base[i] > len)
+		i--;
+	put_lit(b, 257 + i);
+	put_bits(b, len - len_base[i], len_extra[i]);
+	unsigned d = 29;
+	while (dist_base[d] > dist)
+		d--;
+	put_code(b, d, 5);
+	put_bits(b, dist - dist_base[d], dist_extra[d]);
+}
+
+static size_t match_len(const uint8_t *raw, size_t pos, size_t dist, size_t end)
+{
+	size_t n = 0;
+	while (n < 258 && pos + n < end && raw[pos + n] == raw[pos + n - dist])
+		n++;
+	return n;
+}
+
+/*
+ * One fixed-Huffman deflate block. Matches are only looked for at two
+ * distances, the previous pixel and the pixel above: the views are flat
+ * colour and text, so that alone shrinks them 20-50x without a hash chain.
+ */
+static size_t deflate_fixed(const uint8_t *raw, size_t len, size_t line, uint8_t *out)
+{
+	struct bits b = {.p = out};
+	put_bits(&b, 1, 1); /* BFINAL */
+	put_bits(&b, 1, 2); /* BTYPE = fixed Huffman */
+	for (size_t i = 0; i < len;) {
+		size_t best = 0, dist = 0;
+		if (i >= 4) {
+			best = match_len(raw, i, 4, len);
+			dist = 4;
+		}
+		if (i >= line && line <= 32768) {
+			size_t n = match_len(raw, i, line, len);
+			if (n > best) {
+				best = n;
+				dist = line;
+			}
+		}
+		if (best >= 3) {
+			put_match(&b, (unsigned)best, (unsigned)dist);
+			i += best;
+		} else {
+			put_lit(&b, raw[i++]);
+		}
+	}
+	put_lit(&b, 256);
+	if (b.n)
+		put_bits(&b, 0, 8 - b.n);
+	return (size_t)(b.p - out);
+}
+
 int hs_viz_png_encode(const uint32_t *argb, int w, int h, size_t pitch_px, uint8_t **out,
 		      size_t *out_len)
 {
@@ -83,10 +192,9 @@ int hs_viz_png_encode(const uint32_t *argb, int w, int h, size_t pitch_px, uint8
 			*d++ = (uint8_t)(p >> 24);
 		}
 	}
-	/* zlib stream: header, stored blocks of at most 65535 bytes, Adler-32. */
-	size_t nblocks = (raw_len + 65534) / 65535;
-	size_t z_len = 2 + raw_len + nblocks * 5 + 4;
-	uint8_t *z = malloc(z_len);
+	/* Worst case: every byte a 9-bit literal. */
+	size_t z_cap = 2 + raw_len + raw_len / 8 + 16 + 4;
+	uint8_t *z = malloc(z_cap);
 	if (!z) {
 		free(raw);
 		return -ENOMEM;
@@ -94,25 +202,15 @@ int hs_viz_png_encode(const uint32_t *argb, int w, int h, size_t pitch_px, uint8
 	uint8_t *p = z;
 	*p++ = 0x78; /* CM=8, CINFO=7 (32K window) */
 	*p++ = 0x01; /* FCHECK so that the header is a multiple of 31, no dict, fastest */
+	p += deflate_fixed(raw, raw_len, line, p);
 	uint32_t a = 1, b = 0;
-	for (size_t off = 0; off < raw_len;) {
-		size_t n = raw_len - off > 65535 ? 65535 : raw_len - off;
-		*p++ = off + n == raw_len ? 1 : 0; /* BFINAL, BTYPE=00 */
-		*p++ = (uint8_t)n;
-		*p++ = (uint8_t)(n >> 8);
-		*p++ = (uint8_t)~n;
-		*p++ = (uint8_t)(~n >> 8);
-		memcpy(p, raw + off, n);
-		for (size_t i = 0; i < n; i++) {
-			a += raw[off + i];
-			if (a >= 65521)
-				a -= 65521;
-			b += a;
-			if (b >= 65521)
-				b -= 65521;
-		}
-		p += n;
-		off += n;
+	for (size_t i = 0; i < raw_len; i++) {
+		a += raw[i];
+		if (a >= 65521)
+			a -= 65521;
+		b += a;
+		if (b >= 65521)
+			b -= 65521;
 	}
 	put32(p, (b << 16) | a);
 	p += 4;
