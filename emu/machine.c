@@ -345,8 +345,13 @@ int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len
 	 * Translated blocks are indexed by virtual address, so a patch of the
 	 * hypervisor image (which runs at HYP VAs) drops all translated code.
 	 */
-	uint64_t img0 = hs_link_to_pa(m, m->img->link_base), img1 = hs_link_to_pa(m, m->img->link_end);
-	bool code = pa < img1 && pa + len > img0;
+	bool code = false;
+	for (size_t i = 0; i < m->img->nsegs; i++) {
+		const struct hs_segment *seg = &m->img->segs[i];
+		uint64_t s0 = hs_link_to_pa(m, seg->paddr), s1 = s0 + seg->memsz;
+		if ((seg->flags & 1 /* PF_X */) && pa < s1 && pa + len > s0)
+			code = true;
+	}
 	for (unsigned i = 0; i < m->nr_cpus; i++) {
 		if (!m->cpus[i].uc)
 			continue;
