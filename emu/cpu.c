@@ -211,13 +211,9 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 		take_to_el2(c, qe.syndrome, 0, pc, pc, 0x400);
 		return;
 	case EXCP_SMC:
-		if (el == 1) {
-			/* The emulated EL3 firmware implements no service yet. */
-			int64_t unknown = -1;
-			hs_cpu_set_reg(c, UC_ARM64_REG_X0, (uint64_t)unknown);
-			return;
-		}
-		break;
+		/* Not trapped to EL2: the call reaches the emulated EL3 firmware. */
+		hs_firmware_smc(c);
+		return;
 	case EXCP_PREFETCH_ABORT:
 	case EXCP_DATA_ABORT:
 		if (el < 2 && qe.target_el == 2) {
@@ -425,6 +421,20 @@ static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 						 .pc = hs_cpu_reg(c, UC_ARM64_REG_PC),
 						 .el = hs_cpu_el(c)};
 		hs_emit(c->m, &ev);
+		/*
+		 * Engines share no TLB: replay the inner-shareable (broadcast)
+		 * forms on every other CPU, which is stopped while this one runs.
+		 */
+		const char *op = ev.tlbi.op;
+		size_t n = strlen(op);
+		if (n > 2 && !strcmp(op + n - 2, "IS")) {
+			for (unsigned i = 0; i < c->m->nr_cpus; i++) {
+				struct hs_cpu *o = &c->m->cpus[i];
+				if (o != c && o->uc)
+					hs_quirk_cp_write(o->uc, cp->op0, cp->op1, cp->crn, cp->crm,
+							  cp->op2, cp->val);
+			}
+		}
 	}
 	return 0;
 }

@@ -77,6 +77,8 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 	}
 	page[HS_HOST_OFF_IDLE / 4] = A64_NOP;
 	page[HS_HOST_OFF_ERET / 4] = A64_ERET;
+	page[HS_HOST_OFF_SMC / 4] = 0xd4000003u; /* smc #0 */
+	page[HS_HOST_OFF_SMC / 4 + 1] = A64_NOP;
 	int rc = hs_phys_write(m, h->code_pa, page, sizeof(page), err);
 	if (rc)
 		return rc;
@@ -100,7 +102,11 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 	if (op->cpu >= m->nr_cpus)
 		return hs_err(err, -EINVAL, "no CPU %u", op->cpu);
 	struct hs_cpu *c = &m->cpus[op->cpu];
-	if (op->kind != HS_HOP_RESET && hs_cpu_el(c) != 1)
+	bool powering = op->kind == HS_HOP_RESET || op->kind == HS_HOP_POWER_ON;
+	if (!powering && !c->online && h->booted)
+		return hs_err(err, -EINVAL, "CPU %u is offline (bring it up with PSCI CPU_ON)",
+			      op->cpu);
+	if (!powering && hs_cpu_el(c) != 1)
 		return hs_err(err, -EINVAL, "CPU %u is not in the host (EL%u)", op->cpu, hs_cpu_el(c));
 	op->refused = false;
 	op->start_icount = hs_machine_icount(m);
@@ -119,6 +125,19 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		c->elr_restore_pending = false;
 		break;
 	}
+	case HS_HOP_POWER_ON:
+		op->ret_pc = h->cpu_entry[op->cpu] ? h->cpu_entry[op->cpu] : base + HS_HOST_OFF_IDLE;
+		hs_firmware_power_on(c);
+		break;
+	case HS_HOP_SMC:
+		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->fn);
+		for (int i = 0; i < 3; i++)
+			hs_cpu_set_reg(c, UC_ARM64_REG_X1 + i, op->args[i]);
+		hs_cpu_set_reg(c, UC_ARM64_REG_PC, base + HS_HOST_OFF_SMC);
+		op->ret_pc = base + HS_HOST_OFF_SMC + 4;
+		if (op->fn == HS_PSCI_CPU_ON && (op->args[0] & 0xff) < m->nr_cpus)
+			h->cpu_entry[op->args[0] & 0xff] = op->args[1];
+		break;
 	case HS_HOP_HVC: {
 		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->fn);
 		for (int i = 0; i < 6; i++)
@@ -174,6 +193,12 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 		hs_cpu_set_reg(c, UC_ARM64_REG_PC, h->code_pa + HS_HOST_OFF_IDLE);
 	}
 	switch (op->kind) {
+	case HS_HOP_SMC:
+		op->cpu_off = c->powered_off;
+		op->x0 = op->cpu_off ? 0 : (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X0);
+		h->smc_result = *op;
+		break;
+	case HS_HOP_POWER_ON:
 	case HS_HOP_RESET:
 		/* The host kernel's early setup at EL1: MMU off, its own vectors. */
 		c->online = true;
@@ -217,7 +242,18 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 	}
 	if (op->done) {
 		struct hs_host_op copy = *op;
-		return op->done(m, &copy, err);
+		int rc = op->done(m, &copy, err);
+		if (rc)
+			return rc;
+	}
+	/* A CPU that PSCI CPU_ON accepted starts once the caller's operation is done. */
+	if (!h->pending) {
+		for (unsigned i = 0; i < m->nr_cpus; i++) {
+			if (m->cpus[i].power_on_pending) {
+				struct hs_host_op on = {.kind = HS_HOP_POWER_ON, .cpu = i};
+				return hs_host_start_op(m, &on, err);
+			}
+		}
 	}
 	return 0;
 }
@@ -235,6 +271,31 @@ static int run_op(struct hs_machine *m, struct hs_host_op *op, struct hs_host_op
 	if (result)
 		*result = m->host.op;
 	return rc;
+}
+
+int hs_host_smc(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2,
+		uint64_t a3, struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err)
+{
+	struct hs_host_op op = {.kind = HS_HOP_SMC, .cpu = cpu, .fn = fn, .args = {a1, a2, a3}};
+	int rc = hs_host_start_op(m, &op, err);
+	if (rc)
+		return rc;
+	struct hs_host_op first;
+	struct hs_stop s;
+	/* Run the SMC, and any CPU it powers on, to completion. */
+	rc = hs_continue(m, &s, err);
+	first = m->host.op;
+	if (stop)
+		*stop = s;
+	if (result)
+		*result = m->host.smc_result;
+	(void)first;
+	return rc;
+}
+
+uint64_t hs_host_entry(const struct hs_machine *m)
+{
+	return m->host.code_pa + HS_HOST_OFF_IDLE;
 }
 
 int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,

@@ -17,7 +17,15 @@
 struct hs_machine;
 struct hs_host_op;
 
-enum hs_host_op_kind { HS_HOP_NONE, HS_HOP_RESET, HS_HOP_HVC, HS_HOP_READ, HS_HOP_WRITE };
+enum hs_host_op_kind {
+	HS_HOP_NONE,
+	HS_HOP_RESET,    /* firmware entry into the hypervisor's stub, at boot */
+	HS_HOP_HVC,      /* hvc #0 with fn and arguments */
+	HS_HOP_READ,     /* ldr from a PA (IPA = PA for the host) */
+	HS_HOP_WRITE,    /* str to a PA */
+	HS_HOP_SMC,      /* smc #0: PSCI, relayed by the hypervisor */
+	HS_HOP_POWER_ON, /* a CPU the firmware powers on after PSCI CPU_ON */
+};
 
 typedef int (*hs_host_done_fn)(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err);
 
@@ -34,6 +42,7 @@ struct hs_host_op {
 	/* results */
 	int64_t x0, x1;
 	bool refused;
+	bool cpu_off; /* SMC: the CPU went offline (PSCI CPU_OFF / SYSTEM_OFF) */
 	uint64_t esr_el1, far_el1;
 	hs_host_done_fn done; /* continuation, e.g. the next boot step */
 };
@@ -44,6 +53,7 @@ struct hs_host_op {
 #define HS_HOST_OFF_STR 0x040   /* str{b,h,w,x} x1, [x0] at +0x40.. ; ret at +0x60 */
 #define HS_HOST_OFF_IDLE 0x080  /* where an idle host CPU sits */
 #define HS_HOST_OFF_ERET 0x0c0  /* eret stub for the ERET recipe */
+#define HS_HOST_OFF_SMC 0x0e0   /* smc #0 ; (ret) */
 #define HS_HOST_OFF_VECTORS 0x800 /* VBAR_EL1: brk in every slot */
 
 struct hs_host {
@@ -66,6 +76,8 @@ struct hs_host {
 	uint64_t stack_pa[8];
 	uint64_t percpu_pa, percpu_size;
 	unsigned boot_cpu_done;
+	uint64_t cpu_entry[8];
+	struct hs_host_op smc_result; /* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host after PSCI CPU_ON */
 };
 
 /* Lay out the host code page and the host's reset state on every CPU. */
@@ -82,6 +94,15 @@ int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t 
 int hs_host_access(struct hs_machine *m, unsigned cpu, bool write, uint64_t pa, unsigned size,
 		   uint64_t value, struct hs_host_op *result, struct hs_stop *stop,
 		   struct hs_error *err);
+
+/*
+ * Issue an SMC from the host on `cpu` (PSCI: x0 = function, x1..x3). A CPU a
+ * CPU_ON starts runs through the hypervisor into the host right after.
+ */
+int hs_host_smc(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2,
+		uint64_t a3, struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err);
+/* The host's usual entry point for a secondary CPU (its idle loop). */
+uint64_t hs_host_entry(const struct hs_machine *m);
 
 /* Internal: start an operation (sets registers and PC); the run loop finishes it. */
 int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err);

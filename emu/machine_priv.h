@@ -32,6 +32,9 @@ struct hs_cpu {
 	uint64_t elr_el1_saved;
 	uint64_t el1_eret_stub; /* an `eret` executable in the current EL1 regime */
 	bool online;
+	bool powered_off;      /* PSCI CPU_OFF / SYSTEM_OFF stopped it */
+	bool power_on_pending; /* PSCI CPU_ON accepted, not started yet */
+	uint64_t power_on_entry, power_on_ctx;
 	enum hs_stop_reason stop;
 	struct hs_event_exception fault;
 };
@@ -78,6 +81,10 @@ void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v);
 unsigned hs_cpu_el(struct hs_cpu *c);
 /* Enter EL2h (DAIF masked) at `target` from wherever the CPU is, through the ERET recipe. */
 void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr);
+
+/* firmware.c: the emulated EL3 (PSCI) */
+void hs_firmware_smc(struct hs_cpu *c);
+void hs_firmware_power_on(struct hs_cpu *c);
 
 /* machine.c: map the memory of one engine (RAM, UART, shadows). */
 int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *err);

@@ -31,11 +31,12 @@ __kvm_hyp_init:
 	ventry	init_bad
 
 	.align 7
-/* x0 = HS_HC_FN(__kvm_hyp_init), x1 = PA of this CPU's struct hs_init_params */
-__do_hyp_init:
-	mov_q	x2, HS_HC_FN(1)
-	cmp	x0, x2
-	b.ne	init_not_supported
+/*
+ * Program EL2 from the init params at x1 (a PA: the MMU is off) and turn the
+ * MMU on; leaves the stack top (HYP VA) in x3. Shared by the init HVC and by
+ * CPUs that PSCI powers on later.
+ */
+.macro init_el2_from_params
 	ldr	x2, [x1, #HS_PARAMS_MAIR]
 	msr	mair_el2, x2
 	ldr	x2, [x1, #HS_PARAMS_HCR]
@@ -66,9 +67,32 @@ __do_hyp_init:
 	ldr	x2, =__kvm_hyp_host_vector	/* a HYP VA: patched by the host */
 	msr	vbar_el2, x2
 	isb
+.endm
+
+/* x0 = HS_HC_FN(__kvm_hyp_init), x1 = PA of this CPU's struct hs_init_params */
+__do_hyp_init:
+	mov_q	x2, HS_HC_FN(1)
+	cmp	x0, x2
+	b.ne	init_not_supported
+	init_el2_from_params
 	mov	x0, #HS_SMCCC_SUCCESS
 	mov	x1, #0
 	eret
+
+/*
+ * Entry of a CPU powered on through PSCI CPU_ON (relayed by the hypervisor):
+ * EL2, MMU off, x0 = PA of its init params, which already point at the
+ * hypervisor's own table (seed 001: the boot mapping is kept for this).
+ */
+	.global kvm_hyp_cpu_entry
+	.type kvm_hyp_cpu_entry, %function
+kvm_hyp_cpu_entry:
+	mov	x1, x0
+	init_el2_from_params
+	mov	x29, #0
+	ldr	x2, =kvm_host_psci_cpu_entry
+	br	x2
+	.size kvm_hyp_cpu_entry, . - kvm_hyp_cpu_entry
 
 init_not_supported:
 	mov	x0, #HS_SMCCC_NOT_SUPPORTED

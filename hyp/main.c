@@ -121,8 +121,10 @@ static void handle_host_hcall(struct hyp_cpu_ctxt *ctxt)
 
 static void handle_host_smc(struct hyp_cpu_ctxt *ctxt)
 {
-	/* No firmware services are relayed yet: report "not supported" and skip the SMC. */
-	ctxt->regs[0] = (u64)(s64)HS_SMCCC_NOT_SUPPORTED;
+	/* PSCI is relayed; anything else is not a service this machine offers. */
+	if (!handle_host_psci(ctxt))
+		ctxt->regs[0] = (u64)(s64)HS_SMCCC_NOT_SUPPORTED;
+	/* A trapped SMC returns to itself: skip it. */
 	write_sysreg(read_sysreg(elr_el2) + 4, elr_el2);
 }
 

@@ -112,6 +112,28 @@
 #define HS_EFAULT 14
 #define HS_EBUSY 16
 #define HS_EEXIST 17
+/*
+ * PSCI (SMC Calling Convention, standard service): the host's calls are
+ * trapped by the hypervisor (HCR_EL2.TSC) and relayed to the emulated EL3
+ * firmware; CPU_ON is redirected to the hypervisor's own entry point.
+ */
+#define HS_PSCI_VERSION 0x84000000UL
+#define HS_PSCI_CPU_OFF 0x84000002UL
+#define HS_PSCI_CPU_ON 0xC4000003UL
+#define HS_PSCI_AFFINITY_INFO 0xC4000004UL
+#define HS_PSCI_SYSTEM_OFF 0x84000008UL
+#define HS_PSCI_RET_SUCCESS 0
+#define HS_PSCI_RET_NOT_SUPPORTED (-1)
+#define HS_PSCI_RET_INVALID_PARAMS (-2)
+#define HS_PSCI_RET_DENIED (-3)
+#define HS_PSCI_RET_ALREADY_ON (-4)
+#define HS_PSCI_RET_ON_PENDING (-5)
+#define HS_PSCI_RET_INTERNAL_FAILURE (-6)
+#define HS_PSCI_RET_INVALID_ADDRESS (-9)
+#define HS_PSCI_AFFINITY_ON 0
+#define HS_PSCI_AFFINITY_OFF 1
+#define HS_PSCI_AFFINITY_ON_PENDING 2
+
 #define HS_EINVAL 22
 #define HS_ERANGE 34
 #define HS_E2BIG 7

@@ -41,6 +41,9 @@ void hyp_puts(const char *s);
 int hyp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hyp_panic(const char *msg) __attribute__((noreturn));
 
+/* psci.c */
+bool handle_host_psci(struct hyp_cpu_ctxt *ctxt);
+
 /* setup.c */
 extern u32 hyp_nr_cpus;
 extern bool hyp_protected;
