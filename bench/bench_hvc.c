@@ -52,8 +52,21 @@ int main(int argc, char **argv)
 		}
 	}
 	double dt = now() - t0;
-	printf("null hypercalls: %" PRIu64 " in %.3f s = %.0f per second (%.3f us each), "
-	       "%" PRIu64 " events, %" PRIu64 " guest instructions per call\n",
+	printf("null hypercalls, one host operation each: %" PRIu64 " in %.3f s = %.0f per second "
+	       "(%.3f us each), %" PRIu64 " events, %" PRIu64 " guest instructions per call\n",
+	       n, dt, n / dt, dt / n * 1e6, events, (hs_machine_icount(m) - insns0) / n);
+
+	/* The same calls issued by a loop in the host's own EL1 code. */
+	events = 0;
+	insns0 = hs_machine_icount(m);
+	t0 = now();
+	if (hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), n, &res, &stop, &err) || res.x0 != 0) {
+		fprintf(stderr, "bench_hvc: loop failed: %s\n", err.msg);
+		return 1;
+	}
+	dt = now() - t0;
+	printf("null hypercalls, host EL1 loop:         %" PRIu64 " in %.3f s = %.0f per second "
+	       "(%.3f us each), %" PRIu64 " events, %" PRIu64 " guest instructions per call\n",
 	       n, dt, n / dt, dt / n * 1e6, events, (hs_machine_icount(m) - insns0) / n);
 	hs_machine_destroy(m);
 	return 0;

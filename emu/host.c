@@ -79,6 +79,11 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 	page[HS_HOST_OFF_ERET / 4] = A64_ERET;
 	page[HS_HOST_OFF_SMC / 4] = 0xd4000003u; /* smc #0 */
 	page[HS_HOST_OFF_SMC / 4 + 1] = A64_NOP;
+	page[HS_HOST_OFF_LOOP / 4] = 0xaa1403e0u;     /* mov x0, x20 */
+	page[HS_HOST_OFF_LOOP / 4 + 1] = A64_HVC0;     /* hvc #0 */
+	page[HS_HOST_OFF_LOOP / 4 + 2] = 0xf1000673u; /* subs x19, x19, #1 */
+	page[HS_HOST_OFF_LOOP / 4 + 3] = 0x54000001u | ((0x7ffffu & (uint32_t)-3) << 5); /* b.ne -12 */
+	page[HS_HOST_OFF_LOOP / 4 + 4] = A64_NOP;
 	int rc = hs_phys_write(m, h->code_pa, page, sizeof(page), err);
 	if (rc)
 		return rc;
@@ -128,6 +133,14 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 	case HS_HOP_POWER_ON:
 		op->ret_pc = h->cpu_entry[op->cpu] ? h->cpu_entry[op->cpu] : base + HS_HOST_OFF_IDLE;
 		hs_firmware_power_on(c);
+		break;
+	case HS_HOP_HVC_LOOP:
+		if (!op->args[0])
+			return hs_err(err, -EINVAL, "a hypercall loop needs a count of at least 1");
+		hs_cpu_set_reg(c, UC_ARM64_REG_X19, op->args[0]);
+		hs_cpu_set_reg(c, UC_ARM64_REG_X20, op->fn);
+		hs_cpu_set_reg(c, UC_ARM64_REG_PC, base + HS_HOST_OFF_LOOP);
+		op->ret_pc = base + HS_HOST_OFF_LOOP + 16;
 		break;
 	case HS_HOP_SMC:
 		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->fn);
@@ -197,6 +210,10 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 		op->cpu_off = c->powered_off;
 		op->x0 = op->cpu_off ? 0 : (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X0);
 		h->smc_result = *op;
+		break;
+	case HS_HOP_HVC_LOOP:
+		op->x0 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X0);
+		op->x1 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X1);
 		break;
 	case HS_HOP_POWER_ON:
 	case HS_HOP_RESET:
@@ -291,6 +308,13 @@ int hs_host_smc(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t a1, ui
 		*result = m->host.smc_result;
 	(void)first;
 	return rc;
+}
+
+int hs_host_hvc_loop(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t count,
+		     struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err)
+{
+	struct hs_host_op op = {.kind = HS_HOP_HVC_LOOP, .cpu = cpu, .fn = fn, .args = {count}};
+	return run_op(m, &op, result, stop, err);
 }
 
 uint64_t hs_host_entry(const struct hs_machine *m)

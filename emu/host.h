@@ -25,6 +25,7 @@ enum hs_host_op_kind {
 	HS_HOP_WRITE,    /* str to a PA */
 	HS_HOP_SMC,      /* smc #0: PSCI, relayed by the hypervisor */
 	HS_HOP_POWER_ON, /* a CPU the firmware powers on after PSCI CPU_ON */
+	HS_HOP_HVC_LOOP, /* the host loops: x19 times `hvc #0` with x0 = fn (benchmarks) */
 };
 
 typedef int (*hs_host_done_fn)(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err);
@@ -54,6 +55,7 @@ struct hs_host_op {
 #define HS_HOST_OFF_IDLE 0x080  /* where an idle host CPU sits */
 #define HS_HOST_OFF_ERET 0x0c0  /* eret stub for the ERET recipe */
 #define HS_HOST_OFF_SMC 0x0e0   /* smc #0 ; (ret) */
+#define HS_HOST_OFF_LOOP 0x100  /* mov x0,x20; hvc #0; subs x19,x19,#1; b.ne; (ret) */
 #define HS_HOST_OFF_VECTORS 0x800 /* VBAR_EL1: brk in every slot */
 
 struct hs_host {
@@ -101,6 +103,13 @@ int hs_host_access(struct hs_machine *m, unsigned cpu, bool write, uint64_t pa, 
  */
 int hs_host_smc(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t a1, uint64_t a2,
 		uint64_t a3, struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err);
+/*
+ * The host issues `count` hypercalls `fn` (no arguments) from an EL1 loop in
+ * one run: what a guest kernel hammering the hypervisor looks like, without
+ * the emulator's per-operation overhead.
+ */
+int hs_host_hvc_loop(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t count,
+		     struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err);
 /* The host's usual entry point for a secondary CPU (its idle loop). */
 uint64_t hs_host_entry(const struct hs_machine *m);
 
