@@ -16,7 +16,7 @@ static void *early_alloc_at(struct hyp_early_alloc *ea, u64 start, u64 nr_pages)
 	if (!nr_pages || start > ea->end || size > ea->end - start)
 		return NULL;
 	ea->cur = start + size;
-	memset((void *)(uintptr_t)start, 0, size);
+	memzero_pages((void *)(uintptr_t)start, size);
 	return (void *)(uintptr_t)start;
 }
 

@@ -125,7 +125,7 @@ static void attach_block(struct hyp_pool *pool, struct hyp_page *p)
 		return;
 
 	/* Zero first: free memory is zero apart from the list nodes. */
-	memset(hyp_page_to_virt(p), 0, HS_PAGE_SIZE << order);
+	memzero_pages(hyp_page_to_virt(p), HS_PAGE_SIZE << order);
 
 	for (; order < pool->max_order; order++) {
 		buddy = find_free_buddy(pool, p, order);

@@ -78,3 +78,14 @@ NO_LIBCALL_IDIOMS size_t strlen(const char *s)
 		p++;
 	return (size_t)(p - s);
 }
+
+NO_LIBCALL_IDIOMS void memzero_pages(void *s, size_t n)
+{
+	u64_alias *w = s;
+	for (; n >= 64; n -= 64, w += 8) {
+		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
+			memset((void *)w, 0, 64);
+	}
+	if (n)
+		memset((void *)w, 0, n);
+}

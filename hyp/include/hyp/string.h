@@ -20,6 +20,13 @@
 #define strlen hyp_strlen
 #endif
 
+/**
+ * memzero_pages() - make @n bytes at @s (8-byte aligned) zero, writing only
+ * the 64-byte blocks that are not zero already. Under emulation a load costs
+ * a fraction of a store, and most memory the allocators clear is still zero.
+ */
+void memzero_pages(void *s, size_t n);
+
 /** memset() - fill @n bytes at @s with the byte @c; returns @s. */
 void *memset(void *s, int c, size_t n);
 /** memcpy() - copy @n bytes from @src to @dst (no overlap); returns @dst. */
