@@ -98,6 +98,10 @@ static s64 dispatch(unsigned nr, const u64 *a)
 		return __pkvm_hyp_pin_shared(a[0]);
 	case HS_HC_hyp_unpin_shared:
 		return __pkvm_hyp_unpin_shared(a[0]);
+	case HS_HC_host_donate_hyp:
+		return __pkvm_debug_host_donate_hyp(a[0], a[1]);
+	case HS_HC_hyp_donate_host:
+		return __pkvm_debug_hyp_donate_host(a[0], a[1]);
 	default:
 		return -HS_ENOTSUPP;
 	}

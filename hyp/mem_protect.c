@@ -10,6 +10,8 @@
 #define ESR_EC_IABT_LOW 0x20
 #define ESR_EC_IABT_CUR 0x21
 #define ESR_EC_DABT_CUR 0x25
+#define ESR_FSC_TYPE 0x3c
+#define ESR_FSC_PERM 0x0c
 
 struct hyp_pgtable host_s2_pgt;
 u64 host_vtcr, host_vttbr;
@@ -120,6 +122,45 @@ static void host_stage2_unmap_dev_all(void)
 	}
 }
 
+/*
+ * Run one change of the host stage 2. Running out of table pages is not an
+ * error the host can do anything about: MMIO mappings are cheap to recreate
+ * (the next access faults them back in), so drop them all and retry once.
+ */
+typedef int (*host_s2_op_fn)(u64 addr, u64 size, u64 arg);
+
+static int host_stage2_try(host_s2_op_fn fn, u64 addr, u64 size, u64 arg)
+{
+	int ret = fn(addr, size, arg);
+	if (ret == -HS_ENOMEM) {
+		host_stage2_unmap_dev_all();
+		ret = fn(addr, size, arg);
+	}
+	return ret;
+}
+
+static int host_s2_op_map(u64 addr, u64 size, u64 prot)
+{
+	return pgt_map(&host_s2_pgt, addr, size, addr, (unsigned)prot);
+}
+
+static int host_s2_op_set_owner(u64 addr, u64 size, u64 annotation)
+{
+	return pgt_set_owner(&host_s2_pgt, addr, size, annotation);
+}
+
+static int host_s2_op_set_state(u64 addr, u64 size, u64 state)
+{
+	return pgt_set_state(&host_s2_pgt, addr, size, (unsigned)state);
+}
+
+/*
+ * Map the largest block around addr that stays inside its memory region or
+ * MMIO gap and holds no mapping or annotation: RWX normal memory, or RW
+ * non-executable device memory for MMIO. Identity, page state OWNED.
+ * Return: 0 (mapped, or already mapped by another CPU), -EPERM when the page
+ * is annotated (owned by hyp or a guest), -ENOMEM, -EINVAL.
+ */
 static int host_stage2_idmap(u64 addr)
 {
 	u64 start, end, bstart, bsize;
@@ -130,21 +171,22 @@ static int host_stage2_idmap(u64 addr)
 		return 0; /* another CPU mapped it first */
 	if (ret)
 		return ret;
-	ret = pgt_map(&host_s2_pgt, bstart, bsize, bstart, prot);
-	if (ret == -HS_ENOMEM) {
-		/* Out of table pages: MMIO mappings are cheap to recreate. */
-		host_stage2_unmap_dev_all();
-		ret = pgt_map(&host_s2_pgt, bstart, bsize, bstart, prot);
-	}
-	return ret;
+	return host_stage2_try(host_s2_op_map, bstart, bsize, prot);
 }
 
-/* Refuse the access: deliver a synchronous abort to the host's own vectors. */
+/*
+ * Refuse the access: deliver a synchronous abort to the host's own vectors,
+ * as if its own MMU had faulted (same-level EC when taken from EL1, the
+ * lower-EL one from EL0), with the fault address in FAR_EL1.
+ */
 static void inject_host_exception(u64 esr)
 {
 	u64 spsr = read_sysreg(spsr_el2);
-	unsigned ec = ESR_EC(esr) == ESR_EC_IABT_LOW ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
-	u64 offset = (spsr & 0xf) == 0x5 ? 0x200 : (spsr & 0xf) == 0x4 ? 0x0 : 0x400;
+	unsigned mode = spsr & 0xf;
+	unsigned ec = ESR_EC(esr);
+	if (mode != 0) /* from EL1: report a same-level abort */
+		ec = ec == ESR_EC_IABT_LOW ? ESR_EC_IABT_CUR : ESR_EC_DABT_CUR;
+	u64 offset = mode == 0x5 ? 0x200 : mode == 0x4 ? 0x0 : 0x400;
 	write_sysreg((esr & ~(0x3fUL << 26)) | ((u64)ec << 26), esr_el1);
 	write_sysreg(read_sysreg(far_el2), far_el1);
 	write_sysreg(read_sysreg(elr_el2), elr_el1);
@@ -160,11 +202,21 @@ void handle_host_mem_abort(struct hyp_cpu_ctxt *ctxt)
 	u64 far = read_sysreg(far_el2);
 	u64 hpfar = read_sysreg(hpfar_el2);
 	u64 addr = ((hpfar & GENMASK(43, 4)) << 8) | (far & (HS_PAGE_SIZE - 1));
-	hyp_spin_lock(&host_s2_lock);
-	int ret = host_stage2_idmap(addr);
-	hyp_spin_unlock(&host_s2_lock);
+	int ret;
+	/*
+	 * A permission fault hits a valid mapping the host may not use that way
+	 * (e.g. an instruction fetch from MMIO, mapped XN): mapping it again
+	 * would loop forever. Only translation faults are resolved.
+	 */
+	if ((esr & ESR_FSC_TYPE) == ESR_FSC_PERM) {
+		ret = -HS_EPERM;
+	} else {
+		hyp_spin_lock(&host_s2_lock);
+		ret = host_stage2_idmap(addr);
+		hyp_spin_unlock(&host_s2_lock);
+	}
 	if (ret) {
-		hyp_printf("hyp: host access to %#lx refused (%d): abort injected\n", addr, ret);
+		hyp_printf("hyp: host access to %#lx refused (%d)\n", addr, ret);
 		inject_host_exception(esr);
 	}
 }
@@ -205,27 +257,50 @@ int fix_host_ownership(void)
 	return pgt_walk(&pkvm_pgtable, 0, BIT(pkvm_pgtable.ia_bits), &w);
 }
 
-static int check_pfn(u64 pfn, u64 *phys)
+/*
+ * [pfn, pfn + nr_pages) must lie inside one memory region: a range that is
+ * empty, overflows the PA range, is (partly) MMIO or straddles a region end
+ * is -EINVAL. Sets the physical range.
+ */
+static int check_range(u64 pfn, u64 nr_pages, u64 *phys, u64 *size)
 {
-	if (pfn >= BIT(HS_PA_BITS - HS_PAGE_SHIFT))
+	const u64 max_pfn = BIT(HS_PA_BITS - HS_PAGE_SHIFT);
+	u64 start, end;
+	if (!nr_pages || pfn >= max_pfn || nr_pages > max_pfn - pfn)
 		return -HS_EINVAL;
 	*phys = pfn << HS_PAGE_SHIFT;
-	return addr_is_memory(*phys) ? 0 : -HS_EINVAL;
+	*size = nr_pages << HS_PAGE_SHIFT;
+	if (!find_range(*phys, &start, &end) || *size > end - *phys)
+		return -HS_EINVAL;
+	return 0;
 }
 
-/* Record a host page state in its host stage-2 entry (page-granular). */
+static int check_pfn(u64 pfn, u64 *phys)
+{
+	u64 size;
+	return check_range(pfn, 1, phys, &size);
+}
+
+/*
+ * Record a host page state in its host stage-2 entry (page-granular: a block
+ * around it is split). The page must be the host's (not annotated).
+ */
 static int host_stage2_set_page_state(u64 phys, unsigned state)
 {
 	u64 pte;
 	s8 level;
-	if (!pgt_get_leaf(&host_s2_pgt, phys, &pte, &level) && pte_valid(pte))
-		return pgt_set_state(&host_s2_pgt, phys, HS_PAGE_SIZE, state);
+	int ret = pgt_get_leaf(&host_s2_pgt, phys, &pte, &level);
+	if (ret)
+		return ret;
+	if (pte_valid(pte))
+		return host_stage2_try(host_s2_op_set_state, phys, HS_PAGE_SIZE, state);
 	if (pte)
 		return -HS_EPERM; /* annotated: not the host's */
-	return pgt_map(&host_s2_pgt, phys, HS_PAGE_SIZE, phys,
-		       HS_PROT_RWX | PGT_PROT_STATE(state));
+	return host_stage2_try(host_s2_op_map, phys, HS_PAGE_SIZE,
+			       HS_PROT_RWX | PGT_PROT_STATE(state));
 }
 
+/* host OWNED / hyp NOPAGE -> host SHARED_OWNED / hyp SHARED_BORROWED */
 int __pkvm_host_share_hyp(u64 pfn)
 {
 	u64 phys;
@@ -248,6 +323,7 @@ out:
 	return ret;
 }
 
+/* host SHARED_OWNED / hyp SHARED_BORROWED, not pinned -> host OWNED / hyp NOPAGE */
 int __pkvm_host_unshare_hyp(u64 pfn)
 {
 	u64 phys;
@@ -275,6 +351,11 @@ out:
 	return ret;
 }
 
+/*
+ * The hypervisor takes a reference on a page the host shares with it; the
+ * first one maps it at EL2 (linear map, RW, SHARED_BORROWED), the last unpin
+ * unmaps it. The refcount of a shared page is its pin count.
+ */
 int __pkvm_hyp_pin_shared(u64 pfn)
 {
 	u64 phys;
@@ -283,12 +364,12 @@ int __pkvm_hyp_pin_shared(u64 pfn)
 		return ret;
 	hyp_spin_lock(&host_s2_lock);
 	struct hyp_page *p = hyp_phys_to_page(phys);
-	if (hyp_page_hyp_state(p) != HS_PAGE_SHARED_BORROWED) {
+	if (hyp_page_hyp_state(p) != HS_PAGE_SHARED_BORROWED ||
+	    hyp_page_host_state(p) != HS_PAGE_SHARED_OWNED) {
 		ret = -HS_EPERM;
 	} else if (p->refcount == 0xffff) {
 		ret = -HS_EBUSY;
 	} else {
-		/* First pin maps the page at EL2, in the linear map. */
 		if (!p->refcount)
 			ret = pgt_map(&pkvm_pgtable, (u64)(uintptr_t)hyp_phys_to_virt(phys),
 				      HS_PAGE_SIZE, phys,
@@ -310,9 +391,186 @@ int __pkvm_hyp_unpin_shared(u64 pfn)
 	struct hyp_page *p = hyp_phys_to_page(phys);
 	if (hyp_page_hyp_state(p) != HS_PAGE_SHARED_BORROWED || !p->refcount) {
 		ret = -HS_EPERM;
-	} else if (hyp_page_ref_dec_and_test(p)) {
+	} else if (p->refcount == 1) {
+		/* A page-level leaf: unmapping it needs no table page, so it cannot fail. */
 		ret = pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)hyp_phys_to_virt(phys), HS_PAGE_SIZE);
+		if (!ret)
+			hyp_page_ref_dec_and_test(p);
+	} else {
+		hyp_page_ref_dec_and_test(p);
 	}
 	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+/*
+ * Donations between the host and the hypervisor (internal: used by the VM
+ * code for its metadata pages). Everything is checked before anything
+ * changes; a failure half-way (out of table pages) is rolled back, so a
+ * multi-page donation happens for all pages or none.
+ */
+static int host_donate_hyp_locked(u64 phys, u64 size)
+{
+	u64 va = (u64)(uintptr_t)hyp_phys_to_virt(phys);
+	for (u64 off = 0; off < size; off += HS_PAGE_SIZE) {
+		const struct hyp_page *p = hyp_phys_to_page(phys + off);
+		if (hyp_page_host_state(p) != HS_PAGE_OWNED ||
+		    hyp_page_hyp_state(p) != HS_PAGE_NOPAGE || p->guest_shares)
+			return -HS_EPERM;
+	}
+	int ret = host_stage2_try(host_s2_op_set_owner, phys, size, hs_annotation(HS_OWNER_HYP, 0));
+	if (ret)
+		goto undo_host;
+	ret = pgt_map(&pkvm_pgtable, va, size, phys, HS_PROT_RW | PGT_PROT_STATE(HS_PAGE_OWNED));
+	if (ret)
+		goto undo_hyp;
+	for (u64 off = 0; off < size; off += HS_PAGE_SIZE) {
+		struct hyp_page *p = hyp_phys_to_page(phys + off);
+		hyp_page_set_host_state(p, HS_PAGE_NOPAGE);
+		hyp_page_set_hyp_state(p, HS_PAGE_OWNED);
+	}
+	return 0;
+undo_hyp:
+	/* hyp NOPAGE pages are not mapped at EL2: the range was empty before. */
+	pgt_unmap(&pkvm_pgtable, va, size);
+undo_host:
+	/* Host-owned again: empty entries, the host faults its mappings back in. */
+	host_stage2_try(host_s2_op_set_owner, phys, size, 0);
+	return ret;
+}
+
+static int hyp_donate_host_locked(u64 phys, u64 size)
+{
+	u64 va = (u64)(uintptr_t)hyp_phys_to_virt(phys);
+	for (u64 off = 0; off < size; off += HS_PAGE_SIZE) {
+		const struct hyp_page *p = hyp_phys_to_page(phys + off);
+		u64 pte;
+		if (hyp_page_hyp_state(p) != HS_PAGE_OWNED ||
+		    hyp_page_host_state(p) != HS_PAGE_NOPAGE || p->refcount)
+			return -HS_EPERM;
+		if (pgt_get_leaf(&host_s2_pgt, phys + off, &pte, NULL) ||
+		    pte != hs_annotation(HS_OWNER_HYP, 0))
+			return -HS_EPERM;
+	}
+	int ret = pgt_unmap(&pkvm_pgtable, va, size);
+	if (ret) {
+		pgt_map(&pkvm_pgtable, va, size, phys, HS_PROT_RW | PGT_PROT_STATE(HS_PAGE_OWNED));
+		return ret;
+	}
+	/* Annotations are page entries: clearing them needs no table page. */
+	ret = host_stage2_try(host_s2_op_set_owner, phys, size, 0);
+	if (ret) {
+		host_stage2_try(host_s2_op_set_owner, phys, size, hs_annotation(HS_OWNER_HYP, 0));
+		pgt_map(&pkvm_pgtable, va, size, phys, HS_PROT_RW | PGT_PROT_STATE(HS_PAGE_OWNED));
+		return ret;
+	}
+	for (u64 off = 0; off < size; off += HS_PAGE_SIZE) {
+		struct hyp_page *p = hyp_phys_to_page(phys + off);
+		hyp_page_set_host_state(p, HS_PAGE_OWNED);
+		hyp_page_set_hyp_state(p, HS_PAGE_NOPAGE);
+	}
+	return 0;
+}
+
+/* host OWNED / hyp NOPAGE -> host NOPAGE (annotated HYP) / hyp OWNED, mapped at EL2 */
+int __pkvm_host_donate_hyp(u64 pfn, u64 nr_pages)
+{
+	u64 phys, size;
+	int ret = check_range(pfn, nr_pages, &phys, &size);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	ret = host_donate_hyp_locked(phys, size);
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+/* hyp OWNED / host NOPAGE (annotated HYP), not referenced -> host OWNED / hyp NOPAGE */
+int __pkvm_hyp_donate_host(u64 pfn, u64 nr_pages)
+{
+	u64 phys, size;
+	int ret = check_range(pfn, nr_pages, &phys, &size);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	ret = hyp_donate_host_locked(phys, size);
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+/*
+ * Test/debug entry points (hypercalls host_donate_hyp / hyp_donate_host).
+ * The internal donation trusts its caller; the host does not deserve that
+ * trust, since hyp_donate_host on the hypervisor's own text or pool would
+ * hand it over. So the debug hypercall only gives back pages that came in
+ * through the debug host_donate_hyp, recorded here (-EPERM otherwise).
+ */
+#define DEBUG_DONATIONS 32
+static struct {
+	u64 pfn, nr;
+} debug_donations[DEBUG_DONATIONS];
+static u32 debug_donations_lock;
+
+static int debug_free_slot(void)
+{
+	for (int i = 0; i < DEBUG_DONATIONS; i++)
+		if (!debug_donations[i].nr)
+			return i;
+	return -1;
+}
+
+int __pkvm_debug_host_donate_hyp(u64 pfn, u64 nr_pages)
+{
+	hyp_spin_lock(&debug_donations_lock);
+	int slot = debug_free_slot();
+	int ret = slot < 0 ? -HS_ENOMEM : __pkvm_host_donate_hyp(pfn, nr_pages);
+	if (!ret) {
+		debug_donations[slot].pfn = pfn;
+		debug_donations[slot].nr = nr_pages;
+	}
+	hyp_spin_unlock(&debug_donations_lock);
+	return ret;
+}
+
+int __pkvm_debug_hyp_donate_host(u64 pfn, u64 nr_pages)
+{
+	u64 phys, size;
+	int ret = check_range(pfn, nr_pages, &phys, &size);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&debug_donations_lock);
+	int i, slot = -1;
+	for (i = 0; i < DEBUG_DONATIONS; i++) {
+		u64 rpfn = debug_donations[i].pfn, rnr = debug_donations[i].nr;
+		if (rnr && pfn >= rpfn && nr_pages <= rnr && pfn - rpfn <= rnr - nr_pages)
+			break;
+	}
+	if (i == DEBUG_DONATIONS) {
+		ret = -HS_EPERM; /* not something the host donated */
+		goto out;
+	}
+	u64 rpfn = debug_donations[i].pfn, rend = rpfn + debug_donations[i].nr;
+	u64 end = pfn + nr_pages;
+	if (pfn > rpfn && end < rend && (slot = debug_free_slot()) < 0) {
+		ret = -HS_ENOMEM; /* cannot record the remaining two pieces */
+		goto out;
+	}
+	ret = __pkvm_hyp_donate_host(pfn, nr_pages);
+	if (ret)
+		goto out;
+	if (pfn > rpfn) {
+		debug_donations[i].nr = pfn - rpfn;
+		if (end < rend) {
+			debug_donations[slot].pfn = end;
+			debug_donations[slot].nr = rend - end;
+		}
+	} else if (end < rend) {
+		debug_donations[i].pfn = end;
+		debug_donations[i].nr = rend - end;
+	} else {
+		debug_donations[i].nr = 0;
+	}
+out:
+	hyp_spin_unlock(&debug_donations_lock);
 	return ret;
 }

@@ -91,10 +91,18 @@
 	X(22, reclaim_page, 1, HS_HC_LATE)                                     \
 	X(23, vcpu_run, 0, HS_HC_LATE)                                         \
 	X(24, hyp_pin_shared, 1, HS_HC_LATE)                                   \
-	X(25, hyp_unpin_shared, 1, HS_HC_LATE)
+	X(25, hyp_unpin_shared, 1, HS_HC_LATE)                                 \
+	X(26, host_donate_hyp, 2, HS_HC_LATE)                                  \
+	X(27, hyp_donate_host, 2, HS_HC_LATE)
 
 #define HS_HC_ENUM_ENTRY(num, name, nargs, phase) HS_HC_##name = (num),
-#define HS_HC_COUNT 26
+#define HS_HC_COUNT 28
+/*
+ * host_donate_hyp(pfn, nr_pages) / hyp_donate_host(pfn, nr_pages) are test and
+ * debug entry points to the hypervisor's internal donations (which the VM code
+ * calls directly); hyp_donate_host only returns pages donated through
+ * host_donate_hyp. See docs/ownership.md.
+ */
 
 /*
  * Hyp-stub calls (before KVM's vectors are installed), Linux-style:

@@ -72,6 +72,11 @@ int __pkvm_host_share_hyp(u64 pfn);
 int __pkvm_host_unshare_hyp(u64 pfn);
 int __pkvm_hyp_pin_shared(u64 pfn);
 int __pkvm_hyp_unpin_shared(u64 pfn);
+int __pkvm_host_donate_hyp(u64 pfn, u64 nr_pages);
+int __pkvm_hyp_donate_host(u64 pfn, u64 nr_pages);
+/* Test/debug hypercalls: only give back what the debug donation took. */
+int __pkvm_debug_host_donate_hyp(u64 pfn, u64 nr_pages);
+int __pkvm_debug_hyp_donate_host(u64 pfn, u64 nr_pages);
 int fix_host_ownership(void);
 
 #endif
