@@ -19,6 +19,11 @@
 #include "strbuf.h"
 
 #include "host_boot.h"
+#include "inspect_snapshot.h"
+
+struct hs_trace;
+struct hs_viz_recorder;
+struct hs_viz_live;
 
 /* One recorded hypercall (from HS_EV_HVC_ENTER / HS_EV_HVC_EXIT). */
 struct cli_hvc_rec {
@@ -60,6 +65,15 @@ struct cli {
 	bool stepped[HS_MAX_CPUS];
 	/* Breakpoints. */
 	struct cli_bps bps;
+	/* Inspection engine and visualizer (cmd_mm.c; attached at machine creation). */
+	struct hs_trace *itrace;	  /* hypercall trace with per-call diffs */
+	struct hs_viz_recorder *recorder; /* hypercalls for `render --view timeline` */
+	struct hs_viz_live *viz;	  /* the live window (`viz`), or NULL */
+	struct hs_snapshot mark;	  /* `diff mark` */
+	bool have_mark;
+	/* `set` */
+	bool diff_on_stop;    /* show the diff after stepi/continue/hvc/host/boot */
+	bool check_after_hvc; /* run the checker after every completed hypercall */
 };
 
 /* ---- session ------------------------------------------------------------- */
@@ -69,9 +83,17 @@ void cli_machine_destroy(struct cli *c);
 void cli_init(struct cli *c);
 void cli_fini(struct cli *c);
 
+/*
+ * Called after a machine is created (create = true: attach recorders) and
+ * before it is destroyed (false). NULL by default; main() installs
+ * cli_mm_machine_hook. A pointer so that util.c links without the visualizer.
+ */
+extern void (*cli_machine_hook)(struct cli *c, bool create);
+
 /* ---- command table ------------------------------------------------------- */
 #define CMD_MACHINE (1u << 0) /* needs a machine */
 #define CMD_JSON (1u << 1)    /* accepts --json (stripped before the arity check) */
+#define CMD_RUNS (1u << 2)    /* runs the machine (diff-on-stop, check-after-hvc) */
 
 enum cli_complete {
 	CC_NONE,
@@ -187,6 +209,37 @@ int cmd_trace(struct cli *c, int argc, char **argv);
 int cmd_echo(struct cli *c, int argc, char **argv);
 int cmd_expect(struct cli *c, int argc, char **argv);
 int cmd_quit(struct cli *c, int argc, char **argv);
+/* Inspection engine and visualizer (cmd_mm.c). */
+int cmd_owner(struct cli *c, int argc, char **argv);
+int cmd_map(struct cli *c, int argc, char **argv);
+int cmd_diff(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_set(struct cli *c, int argc, char **argv);
+int cmd_render(struct cli *c, int argc, char **argv);
+int cmd_viz(struct cli *c, int argc, char **argv);
+
+/* cmd_mm.c: the machine hook, and what dispatch runs around every command. */
+void cli_mm_machine_hook(struct cli *c, bool create);
+struct cli_mm_pre {
+	bool have_snap;
+	struct hs_snapshot snap; /* before a run command (diff-on-stop) */
+	uint64_t icount;
+	size_t ntrace;	   /* hs_trace entries before */
+	bool last_pending; /* the last entry was still in flight */
+};
+void cli_mm_before(struct cli *c, const struct cli_cmd *cmd, struct cli_mm_pre *pre);
+/* Returns non-zero when check-after-hvc found violations. */
+int cli_mm_after(struct cli *c, const struct cli_cmd *cmd, struct cli_mm_pre *pre);
+/* The live window: poll keys ('s' steps, 'c' continues, 'q' closes); true if it did something. */
+bool cli_mm_poll_viz(struct cli *c);
+/*
+ * Pages changed since `diff mark`: in one table (0..HS_SNAP_NR_TABLES-1), or
+ * (table -1) distinct physical pages over all tables, allocator bookkeeping
+ * (vmemmap refcount/order only) left out. 0, or -1 with the reason in err.
+ */
+int cli_mm_diff_pages(struct cli *c, int table, uint64_t *pages, char *err, size_t len);
+/* `hypscope render ...`: boot or run a scenario, then render; returns the exit status. */
+int cli_render_main(struct cli *c, int argc, char **argv);
 
 /* Shared by run-control commands: print where the machine stopped. */
 void cli_report_stop(struct cli *c, const struct hs_stop *s);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Inspection: info, x, disas, bt, list, sysreg, console, trace, breakpoints. */
+/* Inspection: info, x, disas, bt, list, sysreg, console, breakpoints. */
 #include <capstone/capstone.h>
 #include <ctype.h>
 #include <errno.h>
@@ -689,7 +689,7 @@ int cmd_sysreg(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* ---- console / trace ------------------------------------------------------------------ */
+/* ---- console ------------------------------------------------------------------ */
 
 int cmd_console(struct cli *c, int argc, char **argv)
 {
@@ -712,64 +712,6 @@ int cmd_console(struct cli *c, int argc, char **argv)
 		hs_sb_puts(&sb, "]");
 	else if (!c->nconsole)
 		hs_sb_puts(&sb, "(the hypervisor has printed nothing yet)\n");
-	cli_print_sb(c, &sb);
-	hs_sb_free(&sb);
-	return 0;
-}
-
-int cmd_trace(struct cli *c, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	struct hs_strbuf sb;
-	hs_sb_init(&sb);
-	if (c->json)
-		hs_sb_puts(&sb, "[");
-	else if (!c->ntrace)
-		hs_sb_puts(&sb, "(no hypercalls yet)\n");
-	for (size_t i = 0; i < c->ntrace; i++) {
-		const struct cli_hvc_rec *r = &c->trace[i];
-		int nargs = r->nr >= 0 ? hs_hypercall_nargs(r->nr) : 1;
-		if (nargs < 0 || nargs > 6)
-			nargs = 6;
-		if (c->json) {
-			hs_sb_printf(&sb,
-				     "%s{\"cpu\":%u,\"fn\":%" PRIu64 ",\"name\":", i ? "," : "",
-				     r->cpu, r->fn);
-			hs_sb_json_str(&sb, r->name ? r->name : "?");
-			hs_sb_puts(&sb, ",\"args\":[");
-			for (int k = 0; k < 6; k++)
-				hs_sb_printf(&sb, "%s%" PRIu64, k ? "," : "", r->args[k]);
-			hs_sb_printf(&sb,
-				     "],\"done\":%s,\"x0\":%" PRId64 ",\"x1\":%" PRId64
-				     ",\"icount\":%" PRIu64 ",\"insns\":%" PRIu64 "}",
-				     r->done ? "true" : "false", r->x0, r->x1, r->icount_enter,
-				     r->insns);
-			continue;
-		}
-		hs_sb_printf(&sb, "%3zu  cpu%u  @%-10" PRIu64 " %s%s%s(", i + 1, r->cpu,
-			     r->icount_enter, cli_col(c, COL_BOLD), r->name ? r->name : "?",
-			     cli_col(c, COL_RESET));
-		for (int k = 0; k < nargs; k++)
-			hs_sb_printf(&sb, "%s%#" PRIx64, k ? ", " : "", r->args[k]);
-		if (!r->done) {
-			hs_sb_puts(&sb, ")  ... (in progress)\n");
-			continue;
-		}
-		const char *e = r->x1 < -1 ? cli_errno_name(r->x1) : NULL;
-		char x1[64];
-		if (e)
-			snprintf(x1, sizeof(x1), "%" PRId64 " (-%s)", r->x1, e);
-		else if (r->x1 > 4096)
-			snprintf(x1, sizeof(x1), "%#" PRIx64, (uint64_t)r->x1);
-		else
-			snprintf(x1, sizeof(x1), "%" PRId64, r->x1);
-		hs_sb_printf(&sb, ") = x0 %" PRId64 "%s, x1 %s  [%" PRIu64 " insns]\n", r->x0,
-			     r->x0 == HS_SMCCC_NOT_SUPPORTED ? " (NOT_SUPPORTED)" : "", x1,
-			     r->insns);
-	}
-	if (c->json)
-		hs_sb_puts(&sb, "]");
 	cli_print_sb(c, &sb);
 	hs_sb_free(&sb);
 	return 0;

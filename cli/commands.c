@@ -19,15 +19,26 @@ static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "h
 static const char *const boot_words[] = {"--until",   "reserve",  "boot-tables", "hyp-init",
 					 "pkvm-init", "finalize", "free",	 NULL};
 static const char *const expect_words[] = {
-    "result", "x0",  "reg",  "sysreg", "translates", "faults", "host-read", "console", "contains",
-    "el",     "hyp", "host", "ok",     "refused",    "==",     "!=",	    NULL};
+    "result",	 "x0",	    "reg",	"sysreg",  "translates",   "faults",
+    "host-read", "console", "contains", "el",	   "hyp",	   "host",
+    "ok",	 "refused", "owner",	"state",   "check",	   "clean",
+    "diff",	 "pages",   "guest",	"OWNED",   "SHARED_OWNED", "SHARED_BORROWED",
+    "NOPAGE",	 "host-s2", "hyp-s1",	"vmemmap", "==",	   "!=",
+    NULL};
+static const char *const diff_words[] = {"mark", NULL};
+static const char *const trace_words[] = {"clear", NULL};
+static const char *const set_words[] = {"diff-on-stop", "check-after-hvc", "on", "off", NULL};
+static const char *const render_words[] = {"--view", "tree", "map",    "timeline", "--table",
+					   "hyp",    "host", "--addr", "--cpu",	   "--call",
+					   "--size", "-o",   NULL};
+static const char *const viz_words[] = {"--view", "tree", "map", "timeline", "close", NULL};
 
 const struct cli_cmd cli_cmds[] = {
     {"help", cmd_help, 0, 1, 0, "help [COMMAND]", "list commands, or explain one",
      "With no argument, lists every command with a one-line summary.\n"
      "Examples:\n  help\n  help x\n  help pt",
      CC_COMMAND, NULL},
-    {"boot", cmd_boot, 0, 2, CMD_MACHINE, "boot [--until STEP]",
+    {"boot", cmd_boot, 0, 2, CMD_MACHINE | CMD_RUNS, "boot [--until STEP]",
      "run the host's boot flow (pKVM initialisation)",
      "Runs the host model's boot flow: reserve, boot-tables, hyp-init, pkvm-init,\n"
      "finalize, free. With --until STEP the machine stops when that step starts;\n"
@@ -35,12 +46,13 @@ const struct cli_cmd cli_cmds[] = {
      "a summary of every CPU.\n"
      "Examples:\n  boot\n  boot --until pkvm-init",
      CC_WORDS, boot_words},
-    {"continue", cmd_continue, 0, 0, CMD_MACHINE, "continue",
+    {"continue", cmd_continue, 0, 0, CMD_MACHINE | CMD_RUNS, "continue",
      "resume the stopped operation until it completes or stops",
      "Resumes the pending host operation (boot flow, hypercall, access) until it\n"
      "completes, hits a breakpoint or the hypervisor faults.\nExample:\n  continue",
      CC_NONE, NULL},
-    {"stepi", cmd_stepi, 0, 1, CMD_MACHINE, "stepi [N]", "execute N instructions (default 1)",
+    {"stepi", cmd_stepi, 0, 1, CMD_MACHINE | CMD_RUNS, "stepi [N]",
+     "execute N instructions (default 1)",
      "Executes N instructions on the CPU running the pending operation and shows the\n"
      "next instruction.\nExamples:\n  stepi\n  stepi 10",
      CC_NONE, NULL},
@@ -97,14 +109,14 @@ const struct cli_cmd cli_cmds[] = {
      "field by field. With VALUE, decodes that value instead of the CPU's.\n"
      "Examples:\n  sysreg TCR_EL2\n  sysreg ESR_EL2 0x96000045",
      CC_SYSREG, NULL},
-    {"hvc", cmd_hvc, 1, 7, CMD_MACHINE | CMD_JSON, "hvc NAME|FN [ARG...]",
+    {"hvc", cmd_hvc, 1, 7, CMD_MACHINE | CMD_JSON | CMD_RUNS, "hvc NAME|FN [ARG...]",
      "issue a hypercall from the host",
      "NAME is a hypercall from the ABI table (or a function id). Arguments are C\n"
      "numbers or symbols (their PA). Prints x0 (SMCCC status) and x1 (result).\n"
      "Examples:\n  hvc nop\n  hvc __pkvm_init 0 0 0 0 0\n  hvc host_share_hyp 0x41000",
      CC_HVC, NULL},
-    {"host", cmd_host, 2, 5, CMD_MACHINE | CMD_JSON, "host read|write PA [VALUE] [--size N]",
-     "a host load or store (through the real stage 2)",
+    {"host", cmd_host, 2, 5, CMD_MACHINE | CMD_JSON | CMD_RUNS,
+     "host read|write PA [VALUE] [--size N]", "a host load or store (through the real stage 2)",
      "Runs an EL1 ldr/str of N bytes (1, 2, 4, 8; default 8) at PA. A refused access\n"
      "(stage 2 fault injected back into the host) is reported.\n"
      "Examples:\n  host read 0x40000000\n  host write 0x48000000 0x1234 --size 4\n"
@@ -121,9 +133,78 @@ const struct cli_cmd cli_cmds[] = {
      CC_WORDS, pt_words},
     {"console", cmd_console, 0, 0, CMD_JSON, "console [--json]",
      "what the hypervisor printed so far", "Example:\n  console", CC_NONE, NULL},
-    {"trace", cmd_trace, 0, 0, CMD_JSON, "trace [--json]",
-     "hypercalls so far, with arguments, results and instruction counts", "Example:\n  trace",
+    {"trace", cmd_trace, 0, 1, CMD_JSON, "trace [clear] [--json]",
+     "hypercalls so far: arguments, results, instruction counts and table diffs",
+     "One line per hypercall since the machine was created: #number, CPU,\n"
+     "instruction count at entry, name(arguments) = x0 (SMCCC status), x1 (result),\n"
+     "instructions it ran; under it, the table diff the call caused (host-s2,\n"
+     "hyp-s1, vmemmap). `trace clear` forgets the calls recorded so far (the\n"
+     "timeline of `render` too).\n"
+     "Examples:\n  trace\n  trace --json\n  trace clear",
+     CC_WORDS, trace_words},
+    {"owner", cmd_owner, 1, 2, CMD_MACHINE | CMD_JSON, "owner PA|SYM [SIZE] [--json]",
+     "who owns a physical page, and what every table says about it",
+     "For each page of [PA, PA+SIZE) (SIZE default: one page; consecutive pages the\n"
+     "tables describe alike are merged): the owner (host, hyp, guest), the host\n"
+     "stage-2 entry and its state, every EL2 VA mapping it with permissions and\n"
+     "state, and the vmemmap entry (refcount, host/hyp state). A symbol means its\n"
+     "PA; va:ADDR and ipa:ADDR are translated first.\n"
+     "Examples:\n  owner __hyp_text_start\n  owner 0x48000000 16K\n"
+     "  owner va:0x800000203000 --json",
+     CC_SYMBOL, NULL},
+    {"map", cmd_map, 0, 0, CMD_MACHINE | CMD_JSON, "map [--json]",
+     "the ownership of all memory, as compact ranges",
+     "One line per run of pages with the same owner, host state and hyp state (from\n"
+     "the host stage 2 and the vmemmap).\nExamples:\n  map\n  map --json",
      CC_NONE, NULL},
+    {"diff", cmd_diff, 0, 1, CMD_MACHINE | CMD_JSON, "diff [mark] [--json]",
+     "table changes since the last `diff mark`",
+     "`diff mark` takes a snapshot of the host stage 2, the EL2 stage 1 and the\n"
+     "vmemmap; `diff` shows what changed since, per table and address range\n"
+     "(mapped, unmapped, perm, owner, state, remap, attr, refcount, backing), and\n"
+     "how many physical pages. `set diff-on-stop on` shows the diff of every\n"
+     "stepi/continue/hvc/host/boot.\n"
+     "Examples:\n  diff mark\n  hvc host_share_hyp 0x48000\n  diff\n  diff --json",
+     CC_WORDS, diff_words},
+    {"check", cmd_check, 0, 0, CMD_MACHINE | CMD_JSON, "check [--json]",
+     "run the ownership invariant checker",
+     "Checks every invariant of the ownership rules (owner-unique, share-pair,\n"
+     "s2-state, el2-wx, table-refcount, buddy pools, ...) on the machine as it is.\n"
+     "Each violation prints its rule, the first page, the tables involved and a\n"
+     "message; the command fails when there is any. `set check-after-hvc on`\n"
+     "runs it after every hypercall.\nExamples:\n  check\n  check --json",
+     CC_NONE, NULL},
+    {"set", cmd_set, 0, 2, CMD_JSON, "set [NAME on|off]", "debugger settings",
+     "With no argument, lists the settings.\n"
+     "  diff-on-stop     show the table diff after stepi, continue, hvc, host, boot\n"
+     "  check-after-hvc  run the checker after every hypercall (once booted) and\n"
+     "                   fail the command on violations\n"
+     "Examples:\n  set\n  set diff-on-stop on\n  set check-after-hvc off",
+     CC_WORDS, set_words},
+    {"render", cmd_render, 2, 14, CMD_MACHINE | CMD_JSON,
+     "render --view tree|map|timeline [--table hyp|host] [--addr A] [--cpu N] [--call N] "
+     "[--size WxH] -o FILE.png",
+     "draw a view of the machine into a PNG",
+     "tree      the page-table tree of --table (hyp: EL2 stage 1, host: host stage 2),\n"
+     "          with the walk of --addr highlighted (hyp: an EL2 VA; host: an IPA)\n"
+     "map       every page of RAM coloured by owner and state (default view);\n"
+     "          --addr PA shows that page's details\n"
+     "timeline  every hypercall so far; --call N selects one and shows its diff\n"
+     "--cpu N picks the CPU whose registers are used; --size WxH the canvas\n"
+     "(default 1280x800). Works without a display. From the shell:\n"
+     "`hypscope render --view map -o map.png [SCENARIO.hss]`.\n"
+     "Examples:\n  render --view map -o map.png\n"
+     "  render --view tree --table host --addr 0x48000000 -o s2.png\n"
+     "  render --view timeline --call 4 -o calls.png   (#4 of `trace`)",
+     CC_WORDS, render_words},
+    {"viz", cmd_viz, 0, 2, CMD_MACHINE, "viz [--view tree|map|timeline] | viz close",
+     "open the live visualizer window next to the prompt",
+     "Opens an SDL window on the machine; it is redrawn after every command that\n"
+     "ran the machine, with what changed outlined. In the window: s steps, c\n"
+     "continues, 1/2/3 switch views, +/- zoom the map, q closes. Needs a display\n"
+     "(otherwise the error is printed and the debugger carries on).\n"
+     "Examples:\n  viz\n  viz --view tree\n  viz close",
+     CC_WORDS, viz_words},
     {"echo", cmd_echo, 0, -1, 0, "echo TEXT...", "print text", "Example:\n  echo booting now",
      CC_NONE, NULL},
     {"expect", cmd_expect, 1, -1, 0, "expect WHAT ...", "check a condition (scenario language)",
@@ -132,10 +213,17 @@ const struct cli_cmd cli_cmds[] = {
      "  expect reg X1 == 5                a register of the current CPU\n"
      "  expect sysreg TCR_EL2.T0SZ == 16  a register or a decoded field\n"
      "  expect translates hyp VA [to PA]  EL2 stage 1 maps VA (to PA)\n"
+     "  expect translates host PA perm rw-   ... with these permissions (rwx)\n"
      "  expect faults hyp VA              EL2 stage 1 does not map VA\n"
      "  expect host-read PA ok|refused    a host load from PA succeeds / is refused\n"
      "  expect console contains \"TEXT\"\n"
      "  expect el == 2\n"
+     "  expect owner PA == hyp            owner of a page: host, hyp or guest\n"
+     "  expect state PA host == SHARED_OWNED   vmemmap state (host or hyp side):\n"
+     "                                    OWNED SHARED_OWNED SHARED_BORROWED NOPAGE\n"
+     "  expect check clean                the invariant checker finds nothing\n"
+     "  expect diff pages == 1            pages changed since `diff mark`\n"
+     "  expect diff pages host-s2 == 1    ... in one table (host-s2 hyp-s1 vmemmap)\n"
      "Operators: == != < <= > >=. See docs/scenario-language.md.",
      CC_WORDS, expect_words},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},
@@ -309,7 +397,11 @@ static int dispatch(struct cli *c, int argc, char **argv)
 		return -1;
 	}
 	c->json = json;
+	struct cli_mm_pre pre;
+	cli_mm_before(c, cmd, &pre);
 	int rc = cmd->fn(c, argc, argv);
+	if (cli_mm_after(c, cmd, &pre))
+		rc = -1;
 	c->json = false;
 	cli_free_args(argv + 1, argc - 1);
 	fflush(stdout);

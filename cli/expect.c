@@ -11,6 +11,9 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "inspect_check.h"
+#include "inspect_owner.h"
+#include "pt_decode.h"
 
 enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 static const char *const op_names[] = {"==", "!=", "<", "<=", ">", ">="};
@@ -173,17 +176,28 @@ static int ex_translate(struct ex *e, bool want_ok)
 	bool hyp = !strcmp(e->argv[2], "hyp");
 	int64_t to = 0;
 	bool have_to = false;
-	if (want_ok && e->argc > 4) {
-		if (strcmp(e->argv[4], "to"))
-			return syntax(e, 4, "expected 'to' or end of line, got '%s'", e->argv[4]);
-		if (parse_value(e, 5, &to))
-			return -1;
-		have_to = true;
-		if (end_of(e, 6))
-			return -1;
-	} else if (end_of(e, 4)) {
-		return -1;
+	int perm = -1; /* HS_PT_PERM_* wanted, -1: not checked */
+	for (int i = 4; want_ok && i < e->argc; i += 2) {
+		if (!strcmp(e->argv[i], "to") && !have_to) {
+			if (parse_value(e, i + 1, &to))
+				return -1;
+			have_to = true;
+		} else if (!strcmp(e->argv[i], "perm") && perm < 0) {
+			const char *w = i + 1 < e->argc ? e->argv[i + 1] : "";
+			if (strlen(w) != 3 || (w[0] != 'r' && w[0] != '-') ||
+			    (w[1] != 'w' && w[1] != '-') || (w[2] != 'x' && w[2] != '-'))
+				return syntax(e, i + 1,
+					      "expected permissions like rw- or r-x, got '%s'",
+					      word(e, i + 1));
+			perm = (w[0] == 'r' ? HS_PT_PERM_R : 0) | (w[1] == 'w' ? HS_PT_PERM_W : 0) |
+			       (w[2] == 'x' ? HS_PT_PERM_X : 0);
+		} else {
+			return syntax(e, i, "expected 'to', 'perm' or end of line, got '%s'",
+				      e->argv[i]);
+		}
 	}
+	if (!want_ok && end_of(e, 4))
+		return -1;
 	if (!need_machine(e))
 		return -1;
 	enum cli_space sp = hyp ? SP_VA : SP_PA;
@@ -216,6 +230,13 @@ static int ex_translate(struct ex *e, bool want_ok)
 		return cli_error(
 		    e->c, "expected %s %#" PRIx64 " to translate to %#" PRIx64 ", got PA %#" PRIx64,
 		    e->argv[2], addr, (uint64_t)to, t.out_pa);
+	if (perm >= 0 && t.attrs.perm != (unsigned)perm) {
+		char w[4], g[4];
+		hs_pt_perm_str((unsigned)perm, w);
+		hs_pt_perm_str(t.attrs.perm, g);
+		return cli_error(e->c, "expected %s %#" PRIx64 " to translate with perm %s, got %s",
+				 e->argv[2], addr, w, g);
+	}
 	return 0;
 }
 
@@ -253,6 +274,163 @@ static int ex_host_read(struct ex *e)
 	return cli_error(e->c,
 			 "expected host-read %#" PRIx64 " refused, got ok (value %#" PRIx64 ")", pa,
 			 res.value);
+}
+
+/* A physical address for owner/state: symbols mean their PA; va:/ipa: are translated. */
+static int ex_pa(struct ex *e, int i, uint64_t *pa)
+{
+	if (i >= e->argc)
+		return syntax(e, i, "expected a physical address%s", "");
+	enum cli_space sp = SP_PA;
+	uint64_t a;
+	if (cli_eval(e->c, e->argv[i], &sp, &a))
+		return -1;
+	if (sp == SP_VA || sp == SP_IPA) {
+		char err[256];
+		if (cli_to_pa(e->c, sp, a, pa, err, sizeof(err)))
+			return cli_error(e->c, "expect: '%s': %s", e->argv[i], err);
+		return 0;
+	}
+	*pa = a;
+	return 0;
+}
+
+static int ex_lookup(struct ex *e, uint64_t pa, struct hs_owner_page *pg)
+{
+	struct hs_owner_ctx ctx;
+	struct hs_error err = {0};
+	memset(&ctx, 0, sizeof(ctx));
+	if (hs_owner_ctx_build(e->c->m, &ctx, &err))
+		return cli_error(e->c, "expect: cannot read the tables: %s", err.msg);
+	hs_owner_lookup(&ctx, pa, pg);
+	hs_owner_ctx_free(&ctx);
+	return 0;
+}
+
+/* expect owner PA ==|!= host|hyp|guest */
+static int ex_owner(struct ex *e)
+{
+	static const char *const owners[] = {"host", "hyp", "guest"};
+	enum op op;
+	if (!need_machine(e))
+		return -1;
+	uint64_t pa;
+	if (ex_pa(e, 2, &pa) || parse_op(e, 3, &op))
+		return -1;
+	if (op != OP_EQ && op != OP_NE)
+		return syntax(e, 3, "expected == or != (owners are not ordered), got '%s'",
+			      e->argv[3]);
+	int want = -1;
+	for (int k = 0; k < 3 && e->argc > 4; k++)
+		if (!strcmp(e->argv[4], owners[k]))
+			want = k;
+	if (want < 0)
+		return syntax(e, 4, "expected an owner (host, hyp or guest), got '%s'", word(e, 4));
+	if (end_of(e, 5))
+		return -1;
+	struct hs_owner_page pg;
+	if (ex_lookup(e, pa, &pg))
+		return -1;
+	bool eq = pg.owner == (unsigned)want;
+	if (eq == (op == OP_EQ))
+		return 0;
+	return cli_error(e->c, "expected owner %#" PRIx64 " %s %s, got %s", pa, op_names[op],
+			 owners[want], hs_pt_owner_name(pg.owner));
+}
+
+/* expect state PA host|hyp ==|!= OWNED|SHARED_OWNED|SHARED_BORROWED|NOPAGE */
+static int ex_state(struct ex *e)
+{
+	static const char *const states[] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "NOPAGE"};
+	enum op op;
+	if (!need_machine(e))
+		return -1;
+	uint64_t pa;
+	if (ex_pa(e, 2, &pa))
+		return -1;
+	if (e->argc < 4 || (strcmp(e->argv[3], "host") && strcmp(e->argv[3], "hyp")))
+		return syntax(e, 3, "expected host or hyp, got '%s'", word(e, 3));
+	bool host = !strcmp(e->argv[3], "host");
+	if (parse_op(e, 4, &op))
+		return -1;
+	if (op != OP_EQ && op != OP_NE)
+		return syntax(e, 4, "expected == or != (states are not ordered), got '%s'",
+			      e->argv[4]);
+	int want = -1;
+	for (int k = 0; k < 4 && e->argc > 5; k++)
+		if (!strcasecmp(e->argv[5], states[k]))
+			want = k;
+	if (want < 0)
+		return syntax(e, 5,
+			      "expected a state (OWNED, SHARED_OWNED, SHARED_BORROWED or NOPAGE), "
+			      "got '%s'",
+			      word(e, 5));
+	if (end_of(e, 6))
+		return -1;
+	struct hs_owner_page pg;
+	if (ex_lookup(e, pa, &pg))
+		return -1;
+	if (!pg.vm_backed)
+		return cli_error(e->c,
+				 "expected state %#" PRIx64 " %s %s %s, but the page has no "
+				 "vmemmap entry (not memory, or not backed)",
+				 pa, e->argv[3], op_names[op], states[want]);
+	unsigned got = host ? HS_VM_HOST(pg.vm) : HS_VM_HYP(pg.vm);
+	if ((got == (unsigned)want) == (op == OP_EQ))
+		return 0;
+	return cli_error(e->c, "expected state %#" PRIx64 " %s %s %s, got %s", pa, e->argv[3],
+			 op_names[op], states[want], hs_pt_state_name(got));
+}
+
+/* expect check clean */
+static int ex_check(struct ex *e)
+{
+	if (e->argc < 3 || strcmp(e->argv[2], "clean"))
+		return syntax(e, 2, "expected 'clean', got '%s'", word(e, 2));
+	if (end_of(e, 3) || !need_machine(e))
+		return -1;
+	struct hs_check_report rep;
+	hs_check_report_init(&rep);
+	int n = hs_check(e->c->m, &rep);
+	int rc = 0;
+	if (n != 0) {
+		char first[400] = "";
+		if (rep.nr)
+			snprintf(first, sizeof(first), "; first: %s at PA %#" PRIx64 ": %s",
+				 rep.v[0].rule, rep.v[0].pa, rep.v[0].msg);
+		rc = cli_error(e->c, "expected check clean, got %zu violation%s%s", rep.total,
+			       rep.total == 1 ? "" : "s", first);
+	}
+	hs_check_report_free(&rep);
+	return rc;
+}
+
+/* expect diff pages [host-s2|hyp-s1|vmemmap] OP N */
+static int ex_diff(struct ex *e)
+{
+	if (e->argc < 3 || strcmp(e->argv[2], "pages"))
+		return syntax(e, 2, "expected 'pages', got '%s'", word(e, 2));
+	int table = -1, i = 3;
+	for (int t = 0; t < HS_SNAP_NR_TABLES && e->argc > 3; t++)
+		if (!strcmp(e->argv[3], hs_snap_table_name((enum hs_snap_table)t)))
+			table = t;
+	if (table >= 0)
+		i++;
+	enum op op;
+	int64_t want;
+	if (parse_op(e, i, &op) || parse_value(e, i + 1, &want) || end_of(e, i + 2))
+		return -1;
+	if (!need_machine(e))
+		return -1;
+	uint64_t pages;
+	char err[256];
+	char what[64];
+	snprintf(what, sizeof(what), "diff pages%s%s", table >= 0 ? " " : "",
+		 table >= 0 ? hs_snap_table_name((enum hs_snap_table)table) : "");
+	if (cli_mm_diff_pages(e->c, table, &pages, err, sizeof(err)))
+		return cli_error(e->c, "expected %s %s %s, but %s", what, op_names[op],
+				 e->argv[i + 1], err);
+	return check(e, what, (int64_t)pages, op, want);
 }
 
 int cmd_expect(struct cli *c, int argc, char **argv)
@@ -321,6 +499,14 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 		return ex_translate(&e, false);
 	if (!strcmp(what, "host-read"))
 		return ex_host_read(&e);
+	if (!strcmp(what, "owner"))
+		return ex_owner(&e);
+	if (!strcmp(what, "state"))
+		return ex_state(&e);
+	if (!strcmp(what, "check"))
+		return ex_check(&e);
+	if (!strcmp(what, "diff"))
+		return ex_diff(&e);
 	if (!strcmp(what, "console")) {
 		if (argc < 3 || strcmp(argv[2], "contains"))
 			return syntax(&e, 2, "expected 'contains', got '%s'", word(&e, 2));
@@ -338,7 +524,7 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 	}
 	return syntax(
 	    &e, 1,
-	    "expected result, x0, reg, sysreg, translates, faults, host-read, console or el, "
-	    "got '%s'",
+	    "expected result, x0, reg, sysreg, translates, faults, host-read, console, el, "
+	    "owner, state, check or diff, got '%s'",
 	    what);
 }

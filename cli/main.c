@@ -5,6 +5,7 @@
  *   hypscope [OPTIONS] --batch -ex CMD ...     run commands, exit non-zero on a failure
  *   hypscope [OPTIONS] -x FILE                 source FILE, then stay interactive
  *   hypscope [OPTIONS] run FILE... [--junit OUT.xml]   replay scenarios
+ *   hypscope [OPTIONS] render --view V -o OUT.png [FILE.hss]   boot (or run FILE), draw
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@ static void usage(FILE *o)
 		"       hypscope [OPTIONS] --batch -ex CMD ...  run commands and exit\n"
 		"       hypscope [OPTIONS] -x FILE              source FILE, then interactive\n"
 		"       hypscope [OPTIONS] run FILE.hss... [--junit OUT.xml]\n"
+		"       hypscope [OPTIONS] render --view tree|map|timeline [--table hyp|host]\n"
+		"                [--addr A] [--cpu N] -o FILE.png [SCENARIO.hss]\n"
+		"                boot the machine (or run SCENARIO), then draw a view\n"
 		"\n"
 		"options:\n"
 		"  --hyp FILE        hypervisor image (default $HYPSCOPE_HYP, else the built one:\n"
@@ -56,12 +60,13 @@ int main(int argc, char **argv)
 {
 	if (cli_check_table())
 		return 70;
+	cli_machine_hook = cli_mm_machine_hook;
 	struct cli c;
 	cli_init(&c);
 	const char *hyp = getenv("HYPSCOPE_HYP");
 	if (!hyp || !*hyp)
 		hyp = HS_DEFAULT_HYP_ELF;
-	bool batch = false, no_color = false, run = false;
+	bool batch = false, no_color = false, run = false, render = false;
 	const char *junit = NULL;
 	struct action *acts = calloc((size_t)argc + 1, sizeof(*acts));
 	char **files = calloc((size_t)argc + 1, sizeof(*files));
@@ -125,10 +130,17 @@ int main(int argc, char **argv)
 			if (!cli_parse_size(next, &v) || v > 64)
 				return bad("--hyp-va-bits '%s': give 39 to 48", next);
 			c.mopts.hyp_va_bits = (unsigned)v;
+		} else if (render && strcmp(a, "--hyp") && strcmp(a, "--ram") &&
+			   strcmp(a, "--ram-base") && strcmp(a, "--cpus") &&
+			   strcmp(a, "--hyp-va-bits")) {
+			/* Everything else after `render` is render's (values included). */
+			files[nfiles++] = argv[i];
 		} else if (!strcmp(a, "--junit")) {
 			TAKE();
 			junit = next;
-		} else if (!strcmp(a, "run") && !run && nfiles == 0) {
+		} else if (!strcmp(a, "render") && !run && !render && nacts == 0) {
+			render = true;
+		} else if (!strcmp(a, "run") && !run && !render && nfiles == 0) {
 			run = true;
 		} else if (run && a[0] != '-') {
 			files[nfiles++] = argv[i];
@@ -154,6 +166,17 @@ int main(int argc, char **argv)
 	}
 	if (junit)
 		return bad("--junit only goes with run%s", "");
+	if (render) {
+		if (cli_machine_create(&c)) {
+			fprintf(stderr, "hypscope: render: no machine: %s\n", c.machine_err);
+			return 1;
+		}
+		int st = cli_render_main(&c, nfiles, files);
+		cli_fini(&c);
+		free(acts);
+		free(files);
+		return st;
+	}
 	if (cli_machine_create(&c))
 		fprintf(stderr, "hypscope: warning: no machine: %s\n", c.machine_err);
 	c.live = true;

@@ -166,7 +166,19 @@ static char **complete(const char *text, int start, int end)
 			cand_add("guest");
 		} else if (!strcmp(cmd->name, "expect") && !strcmp(prev, "sysreg")) {
 			add_sysregs(true);
-		} else if (!strcmp(cmd->name, "info") || !strcmp(cmd->name, "boot")) {
+		} else if (!strcmp(prev, "--view")) {
+			cand_add("tree");
+			cand_add("map");
+			cand_add("timeline");
+		} else if (!strcmp(cmd->name, "set")) {
+			if (n == 1)
+				cand_add("diff-on-stop"), cand_add("check-after-hvc");
+			else if (n == 2)
+				cand_add("on"), cand_add("off");
+		} else if (!strcmp(cmd->name, "viz")) {
+			add_words(cmd->words);
+		} else if (!strcmp(cmd->name, "info") || !strcmp(cmd->name, "boot") ||
+			   !strcmp(cmd->name, "diff") || !strcmp(cmd->name, "trace")) {
 			if (n == 1 || !strcmp(prev, "--until"))
 				add_words(cmd->words);
 		} else {
@@ -197,6 +209,21 @@ static char *history_path(void)
 	return p;
 }
 
+/*
+ * While readline waits for a key: poll the live visualizer window, so 's'
+ * and 'c' pressed there step and continue; then redraw the prompt.
+ */
+static int repl_event(void)
+{
+	if (!repl_session || !repl_session->viz)
+		return 0;
+	if (cli_mm_poll_viz(repl_session)) {
+		rl_on_new_line();
+		rl_redisplay();
+	}
+	return 0;
+}
+
 int cli_repl(struct cli *c)
 {
 	repl_session = c;
@@ -205,6 +232,8 @@ int cli_repl(struct cli *c)
 	rl_readline_name = "hypscope";
 	rl_attempted_completion_function = complete;
 	rl_completer_word_break_characters = " \t";
+	rl_event_hook = repl_event;
+	rl_set_keyboard_input_timeout(50000); /* poll the window every 50 ms */
 	char *hist = history_path();
 	using_history();
 	stifle_history(2000);
@@ -235,6 +264,7 @@ int cli_repl(struct cli *c)
 	free(cands.v);
 	cands.v = NULL;
 	cands.cap = 0;
+	rl_event_hook = NULL;
 	repl_session = NULL;
 	(void)failures;
 	return 0;

@@ -11,6 +11,7 @@
 #include "cli.h"
 
 struct hs_strbuf *cli_failure_log;
+void (*cli_machine_hook)(struct cli *c, bool create);
 
 /* ---- events --------------------------------------------------------------- */
 
@@ -107,12 +108,16 @@ int cli_machine_create(struct cli *c)
 	}
 	hs_machine_subscribe(c->m, on_event, c);
 	cli_bps_init(&c->bps, c->m);
+	if (cli_machine_hook)
+		cli_machine_hook(c, true);
 	return 0;
 }
 
 void cli_machine_destroy(struct cli *c)
 {
 	cli_bps_fini(&c->bps);
+	if (c->m && cli_machine_hook)
+		cli_machine_hook(c, false);
 	if (c->m)
 		hs_machine_destroy(c->m);
 	c->m = NULL;
