@@ -478,7 +478,7 @@ static void trace_entry_text(struct cli *c, const struct hs_trace_entry *e, stru
 		hs_sb_puts(sb, ")  ... (in progress)\n");
 		return;
 	}
-	const char *en = e->x1 < -1 ? cli_errno_name(e->x1) : NULL;
+	const char *en = e->x1 < 0 ? cli_errno_name(e->x1) : NULL;
 	char x1[64];
 	if (en)
 		snprintf(x1, sizeof(x1), "%" PRId64 " (-%s)", e->x1, en);

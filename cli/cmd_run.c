@@ -264,7 +264,8 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 
 static void print_ret(struct cli *c, const char *label, int64_t v)
 {
-	const char *e = v < -1 ? cli_errno_name(v) : NULL;
+	/* x0 -1 is SMCCC NOT_SUPPORTED; x1 -1 is the handler's -EPERM. */
+	const char *e = (v < -1 || (v == -1 && strcmp(label, "x0"))) ? cli_errno_name(v) : NULL;
 	printf("%s=%" PRId64, label, v);
 	if (e)
 		printf(" (-%s)", e);

@@ -62,3 +62,43 @@ if(HS_PYTHON3)
   set_tests_properties(cli_pty_repl PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
     TIMEOUT 300 LABELS cli)
 endif()
+
+# Inspection expectations that are wrong: each line says what was expected and found.
+add_test(NAME scenario_wrong_inspection_message
+  COMMAND hypscope run ${neg}/wrong_inspection.hss)
+set_tests_properties(scenario_wrong_inspection_message PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
+  PASS_REGULAR_EXPRESSION "wrong_inspection.hss:9: expected owner 0x48000000 == hyp, got host.*wrong_inspection.hss:12: expected state 0x48000000 host == OWNED, got SHARED_OWNED.*wrong_inspection.hss:13: expected diff pages == 2, got 1.*wrong_inspection.hss:14:25: expected host or hyp.*wrong_inspection.hss:15:14: expected 'clean'.*wrong_inspection.hss:16: expected owner 0x40203000 == host, got hyp.*1 failed")
+
+# The inspection commands in batch mode (text and JSON).
+add_test(NAME cli_batch_inspect COMMAND hypscope --batch -ex boot -ex "diff mark"
+  -ex "hvc host_share_hyp 0x48000" -ex "owner 0x48000000 --json" -ex map -ex diff
+  -ex check -ex trace)
+set_tests_properties(cli_batch_inspect PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "\"owner\":\"host\".*0x0048000000-0x0048000fff +1 pages +host +host SHARED_OWNED +hyp SHARED_BORROWED.*1 page changed.*0 violations.*host_share_hyp\\(0x48000\\) = x0 0, x1 0")
+
+# `hypscope render`: boots the default machine and writes a PNG, headless
+# (no DISPLAY: SDL's dummy driver); the file starts with the PNG signature.
+set(HS_RENDER_CHECK "head -c 8 \"$1\" | od -An -tx1 | tr -d ' \\n' | grep -qx 89504e470d0a1a0a")
+add_test(NAME cli_render_map
+  COMMAND sh -c "env -u DISPLAY -u WAYLAND_DISPLAY \"$0\" render --view map -o \"$1\" && ${HS_RENDER_CHECK}"
+    $<TARGET_FILE:hypscope> ${CMAKE_CURRENT_BINARY_DIR}/render_map.png
+  WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(cli_render_map PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli)
+# ... after a scenario: the timeline of its hypercalls, one selected.
+add_test(NAME cli_render_scenario_timeline
+  COMMAND sh -c "\"$0\" render --view timeline --call 4 -o \"$1\" \"$2\" && ${HS_RENDER_CHECK}"
+    $<TARGET_FILE:hypscope> ${CMAKE_CURRENT_BINARY_DIR}/render_timeline.png
+    ${HS_SCENARIO_DIR}/share_hyp.hss
+  WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(cli_render_scenario_timeline PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli)
+# ... and the tree view as a REPL command, with a walk highlighted; bad views are refused.
+add_test(NAME cli_render_tree_command
+  COMMAND sh -c "\"$0\" --batch -ex boot -ex \"render --view tree --table host --addr 0x48000000 -o $1\" && ${HS_RENDER_CHECK} && ! \"$0\" --batch -ex boot -ex \"render --view nope -o x.png\""
+    $<TARGET_FILE:hypscope> ${CMAKE_CURRENT_BINARY_DIR}/render_tree.png
+  WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(cli_render_tree_command PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli)
