@@ -78,7 +78,7 @@ def main():
     os.unlink(hist.name)
     env = dict(os.environ)
     env.update({"TERM": "dumb", "NO_COLOR": "1", "HYPSCOPE_HISTORY": hist.name,
-                "INPUTRC": "/dev/null"})
+                "INPUTRC": "/dev/null", "SDL_VIDEODRIVER": "dummy"})
     r = Repl([exe], env)
     r.read_until(re.escape(PROMPT))
 
@@ -140,6 +140,40 @@ def main():
     check("protection finalised" in out, "continue finishes the boot", out)
     out = r.cmd("expect host-read __hyp_text_start refused")
     check("expected" not in out, "host cannot read the hypervisor's text", out)
+
+    # The inspection engine: completion of the new commands and their words.
+    r.send("ren\t")
+    r.read_until(b"render ")
+    r.send("\x15")
+    r.send("set diff-on\t")
+    r.read_until(b"diff-on-stop ")
+    out = r.cmd("on")
+    check("diff-on-stop is on" in out, "set completes its settings; diff-on-stop on", out)
+    out = r.cmd("hvc host_share_hyp 0x48000")
+    check("x1=0" in out and "diff:" in out and "SHARED_OWNED" in out,
+          "hvc shows its table diff with diff-on-stop", out)
+    out = r.cmd("owner 0x48000000")
+    check("host=SHARED_OWNED hyp=SHARED_BORROWED" in out, "owner decodes the vmemmap entry", out)
+    out = r.cmd("expect state 0x48000000 hyp == SHARED_BORROWED")
+    check("expected" not in out and "error" not in out, "expect state", out)
+    out = r.cmd("trace")
+    check(re.search(r"host_share_hyp\(0x48000\) = x0 0, x1 0", out) is not None and "host-s2" in out,
+          "trace lists the call and its diff", out)
+    out = r.cmd("check")
+    check("0 violations" in out, "check is clean", out)
+    out = r.cmd("help render")
+    check("usage: render --view" in out and "-o map.png" in out, "help render", out)
+
+    # The live window (SDL's dummy driver here): opens, redraws after a hypercall,
+    # closes; without a display it must only print an error.
+    out = r.cmd("viz")
+    opened = "window open" in out
+    check(opened or "cannot open a window" in out, "viz opens a window or says why not", out)
+    out = r.cmd("hvc nop")
+    check("nop: x0=0" in out, "the REPL carries on with the window open", out)
+    if opened:
+        out = r.cmd("viz close")
+        check("window closed" in out, "viz close", out)
 
     r.send("quit\n")
     _, status = os.waitpid(r.pid, 0)
