@@ -114,6 +114,29 @@ START_TEST(psci_errors_come_back_as_psci_codes)
 }
 END_TEST
 
+START_TEST(tlbi_broadcast_by_one_cpu_is_seen_by_another)
+{
+	struct hs_machine *m = hs_test_booted(2, 0);
+	struct hs_error err = {0};
+	struct hs_stop stop;
+	struct hs_host_op res;
+	uint64_t pa = hs_machine_opts(m)->ram_base + 0x300000;
+	/* CPU 1 uses the page: its TLB now caches the host stage-2 translation. */
+	ck_assert_int_eq(hs_host_access(m, 1, false, pa, 8, 0, &res, &stop, &err), 0);
+	ck_assert(!res.refused);
+	/* CPU 0 gives the page to the hypervisor: unmapped, annotated, TLBI ...IS. */
+	uint64_t a[2] = {pa >> 12, 1};
+	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_donate_hyp), a, 2, &res, &stop, &err),
+			 0);
+	ck_assert_int_eq(res.x0, HS_SMCCC_SUCCESS);
+	ck_assert_int_eq(res.x1, 0);
+	/* CPU 1 must not keep using its stale translation. */
+	ck_assert_int_eq(hs_host_access(m, 1, false, pa, 8, 0, &res, &stop, &err), 0);
+	ck_assert(res.refused);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 /* Everything a run emits, reduced to a string: two runs must match exactly. */
 struct recorder {
 	char *buf;
@@ -178,6 +201,7 @@ int main(void)
 	tcase_add_test(tc, cpu3_off_then_on_after_finalisation_runs_hyp_init_again);
 	tcase_add_test(tc, psci_errors_come_back_as_psci_codes);
 	tcase_add_test(tc, same_scenario_twice_gives_identical_traces);
+	tcase_add_test(tc, tlbi_broadcast_by_one_cpu_is_seen_by_another);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -112,14 +112,6 @@
 #define HS_STUB_RESET_VECTORS 0x1UL
 #define HS_STUB_ERROR 0xbadca11UL
 
-/* Errors (negative values in x1), the Linux errno numbers. */
-#define HS_EPERM 1
-#define HS_ENOENT 2
-#define HS_EAGAIN 11
-#define HS_ENOMEM 12
-#define HS_EFAULT 14
-#define HS_EBUSY 16
-#define HS_EEXIST 17
 /*
  * PSCI (SMC Calling Convention, standard service): the host's calls are
  * trapped by the hypervisor (HCR_EL2.TSC) and relayed to the emulated EL3
@@ -142,6 +134,14 @@
 #define HS_PSCI_AFFINITY_OFF 1
 #define HS_PSCI_AFFINITY_ON_PENDING 2
 
+/* Errors (negative values in x1), the Linux errno numbers. */
+#define HS_EPERM 1
+#define HS_ENOENT 2
+#define HS_EAGAIN 11
+#define HS_ENOMEM 12
+#define HS_EFAULT 14
+#define HS_EBUSY 16
+#define HS_EEXIST 17
 #define HS_EINVAL 22
 #define HS_ERANGE 34
 #define HS_E2BIG 7
