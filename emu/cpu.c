@@ -86,7 +86,9 @@ static bool stub_reachable_through_s2(struct hs_cpu *c)
 		return false;
 	struct hs_phys phys = {.read = phys_read_cb, .ud = c->m};
 	struct hs_pt_trace t;
-	if (hs_pt_translate_access(&phys, &r, c->el1_eret_stub, HS_PT_ACC_X, &t))
+	/* Identity only: a guest may map that IPA to some other page. */
+	if (hs_pt_translate_access(&phys, &r, c->el1_eret_stub, HS_PT_ACC_X, &t) ||
+	    t.out_pa != c->el1_eret_stub)
 		return false;
 	c->stub_ok_vttbr = vttbr;
 	return true;

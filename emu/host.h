@@ -16,6 +16,7 @@
 
 struct hs_machine;
 struct hs_host_op;
+struct hs_vm_records;
 
 enum hs_host_op_kind {
 	HS_HOP_NONE,
@@ -79,7 +80,8 @@ struct hs_host {
 	uint64_t percpu_pa, percpu_size;
 	unsigned boot_cpu_done;
 	uint64_t cpu_entry[8];
-	struct hs_host_op smc_result; /* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host after PSCI CPU_ON */
+	struct hs_host_op smc_result;
+	struct hs_vm_records *vms; /* host_vm.c: the host's records of its VMs */ /* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host after PSCI CPU_ON */
 };
 
 /* Lay out the host code page and the host's reset state on every CPU. */

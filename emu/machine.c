@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "host_vm.h"
 #include "machine_priv.h"
 
 #define GiB (1ULL << 30)
@@ -285,6 +286,7 @@ void hs_machine_destroy(struct hs_machine *m)
 {
 	if (!m)
 		return;
+	hs_vm_records_free(m);
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);
 	if (m->ram)

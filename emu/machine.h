@@ -27,6 +27,7 @@ struct hs_machine_opts {
 	unsigned nr_cpus;     /* CPUs (default 1, at most HS_MAX_CPUS) */
 	unsigned hyp_va_bits; /* EL2 VA size (default 48) */
 	const char *hyp_elf;  /* path of the hypervisor image */
+	const char *guest_elf; /* path of the bundled guest program (NULL: $HS_GUEST_ELF) */
 	uint64_t insn_limit;  /* per run: instructions before giving up (0: default) */
 };
 

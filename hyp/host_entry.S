@@ -32,6 +32,10 @@ __kvm_hyp_host_vector:
 	.align 3
 __host_trap:
 	stp	x0, x1, [sp, #-16]!
+	/* A trap while a guest runs is a guest exit, not a host call. */
+	adr_this_cpu x0, guest_running, x1
+	ldr	x0, [x0]
+	cbnz	x0, __guest_exit
 	adr_this_cpu x0, host_ctxt, x1
 	stp	x2, x3, [x0, #16]
 	stp	x4, x5, [x0, #32]

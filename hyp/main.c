@@ -90,6 +90,30 @@ static s64 dispatch(unsigned nr, const u64 *a)
 		asm volatile("tlbi alle1is" ::: "memory");
 		dsb(ish);
 		return 0;
+	case HS_HC_init_vm:
+		return __pkvm_init_vm(a[0], a[1], a[2]);
+	case HS_HC_init_vcpu:
+		return __pkvm_init_vcpu(a[0], a[1], a[2]);
+	case HS_HC_vcpu_load:
+		return __pkvm_vcpu_load(a[0], a[1]);
+	case HS_HC_vcpu_put:
+		return __pkvm_vcpu_put();
+	case HS_HC_teardown_vm:
+		return __pkvm_teardown_vm(a[0]);
+	case HS_HC_host_share_guest:
+		return __pkvm_host_share_guest(a[0], a[1], a[2], a[3]);
+	case HS_HC_host_unshare_guest:
+		return __pkvm_host_unshare_guest(a[0], a[1], a[2]);
+	case HS_HC_host_relax_perms_guest:
+		return __pkvm_host_relax_perms_guest(a[0], a[1]);
+	case HS_HC_host_wrprotect_guest:
+		return __pkvm_host_wrprotect_guest(a[0], a[1], a[2]);
+	case HS_HC_host_test_clear_young_guest:
+		return __pkvm_host_test_clear_young_guest(a[0], a[1], a[2], a[3]);
+	case HS_HC_host_mkyoung_guest:
+		return __pkvm_host_mkyoung_guest(a[0]);
+	case HS_HC_host_donate_guest:
+		return __pkvm_host_donate_guest(a[0], a[1]);
 	case HS_HC_host_share_hyp:
 		return __pkvm_host_share_hyp(a[0]);
 	case HS_HC_host_unshare_hyp:
@@ -118,8 +142,13 @@ static void handle_host_hcall(struct hyp_cpu_ctxt *ctxt)
 		ctxt->regs[0] = (u64)(s64)HS_SMCCC_NOT_SUPPORTED;
 		return;
 	}
-	s64 ret = dispatch(nr, &ctxt->regs[1]);
 	ctxt->regs[0] = HS_SMCCC_SUCCESS;
+	if (nr == HS_HC_vcpu_run) {
+		/* Results in x1 (exit reason), x2 and x3. */
+		__pkvm_vcpu_run(ctxt);
+		return;
+	}
+	s64 ret = dispatch(nr, &ctxt->regs[1]);
 	ctxt->regs[1] = (u64)ret;
 }
 

@@ -5,6 +5,7 @@
  * transitions between the host and the hypervisor.
  */
 #include <hyp/hyp.h>
+#include <hyp/string.h>
 
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 #define ESR_EC_IABT_LOW 0x20
@@ -604,4 +605,201 @@ int __pkvm_debug_hyp_donate_host(u64 pfn, u64 nr_pages)
 out:
 	hyp_spin_unlock(&debug_donations_lock);
 	return ret;
+}
+
+/* ---- guests ---------------------------------------------------------------- */
+/*
+ * Guest stage-2 maintenance by IPA acts on the VMID in VTTBR_EL2, and host
+ * stage-2 maintenance on VMID 0: the guest's VTTBR is live only around
+ * changes to its own table.
+ */
+static void guest_vttbr(u64 vttbr)
+{
+	write_sysreg(vttbr, vttbr_el2);
+	isb();
+}
+
+/* The PA a valid guest leaf maps for ipa. */
+static u64 guest_leaf_pa(u64 pte, s8 level, u64 ipa)
+{
+	return pte_to_phys(pte) + (ipa & (pgt_granule(level) - 1) & ~(HS_PAGE_SIZE - 1));
+}
+
+/* host OWNED or SHARED_OWNED (guests) / guest NOPAGE -> SHARED_OWNED, count+1 / SHARED_BORROWED */
+int host_share_guest_pages(u64 pfn, u64 nr, struct hyp_pgtable *g, u64 gvttbr, u64 gfn,
+			   unsigned prot)
+{
+	u64 phys, size;
+	int ret = check_range(pfn, nr, &phys, &size);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	for (u64 i = 0; i < nr; i++) {
+		const struct hyp_page *p = hyp_phys_to_page(phys + (i << HS_PAGE_SHIFT));
+		unsigned hs = hyp_page_host_state(p);
+		u64 pte;
+		s8 level;
+		bool shared_with_guests = hs == HS_PAGE_SHARED_OWNED && p->guest_shares;
+		if ((hs != HS_PAGE_OWNED && !shared_with_guests) ||
+		    hyp_page_hyp_state(p) != HS_PAGE_NOPAGE || p->guest_shares == 0xffffffffu) {
+			ret = -HS_EPERM;
+			goto out;
+		}
+		if (!pgt_get_leaf(g, (gfn + i) << HS_PAGE_SHIFT, &pte, &level) && pte_valid(pte)) {
+			ret = -HS_EAGAIN; /* a racing vCPU mapped it already */
+			goto out;
+		}
+	}
+	guest_vttbr(gvttbr);
+	ret = pgt_map(g, gfn << HS_PAGE_SHIFT, size, phys,
+		      prot | PGT_PROT_STATE(HS_PAGE_SHARED_BORROWED));
+	if (ret)
+		pgt_unmap(g, gfn << HS_PAGE_SHIFT, size);
+	guest_vttbr(host_vttbr);
+	if (ret)
+		goto out;
+	for (u64 i = 0; i < nr; i++) {
+		u64 pa = phys + (i << HS_PAGE_SHIFT);
+		struct hyp_page *p = hyp_phys_to_page(pa);
+		if (hyp_page_host_state(p) == HS_PAGE_OWNED) {
+			/* page-granular entry; cannot fail short of table pages */
+			host_stage2_set_page_state(pa, HS_PAGE_SHARED_OWNED);
+			hyp_page_set_host_state(p, HS_PAGE_SHARED_OWNED);
+		}
+		p->guest_shares++;
+	}
+out:
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+/* SHARED_OWNED / SHARED_BORROWED -> count-1 (OWNED at 0) / NOPAGE */
+int host_unshare_guest_pages(struct hyp_pgtable *g, u64 gvttbr, u64 gfn, u64 nr)
+{
+	int ret = 0;
+	hyp_spin_lock(&host_s2_lock);
+	for (u64 i = 0; i < nr; i++) {
+		u64 ipa = (gfn + i) << HS_PAGE_SHIFT, pte;
+		s8 level;
+		if (pgt_get_leaf(g, ipa, &pte, &level) || !pte_valid(pte)) {
+			ret = -HS_ENOENT;
+			goto out;
+		}
+		const struct hyp_page *p = hyp_phys_to_page(guest_leaf_pa(pte, level, ipa));
+		if (pte_state(pte) != HS_PAGE_SHARED_BORROWED ||
+		    hyp_page_host_state(p) != HS_PAGE_SHARED_OWNED || !p->guest_shares) {
+			ret = -HS_EPERM;
+			goto out;
+		}
+	}
+	/* Checked: now page by page (a block splits; only table pages can run out). */
+	for (u64 i = 0; i < nr; i++) {
+		u64 ipa = (gfn + i) << HS_PAGE_SHIFT, pte;
+		s8 level;
+		pgt_get_leaf(g, ipa, &pte, &level);
+		u64 pa = guest_leaf_pa(pte, level, ipa);
+		guest_vttbr(gvttbr);
+		ret = pgt_unmap(g, ipa, HS_PAGE_SIZE);
+		guest_vttbr(host_vttbr);
+		if (ret)
+			goto out;
+		struct hyp_page *p = hyp_phys_to_page(pa);
+		if (--p->guest_shares == 0) {
+			host_stage2_set_page_state(pa, HS_PAGE_OWNED);
+			hyp_page_set_host_state(p, HS_PAGE_OWNED);
+		}
+	}
+out:
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+/* host OWNED / guest NOPAGE -> host NOPAGE, annotated GUEST(handle, gfn) / guest OWNED */
+int host_donate_guest_page(u64 pfn, struct hyp_pgtable *g, u64 gvttbr, u64 gfn, u64 handle)
+{
+	u64 phys, pte;
+	s8 level;
+	int ret = check_pfn(pfn, &phys);
+	if (ret)
+		return ret;
+	hyp_spin_lock(&host_s2_lock);
+	const struct hyp_page *p = hyp_phys_to_page(phys);
+	if (hyp_page_host_state(p) != HS_PAGE_OWNED || hyp_page_hyp_state(p) != HS_PAGE_NOPAGE ||
+	    p->guest_shares) {
+		ret = -HS_EPERM;
+		goto out;
+	}
+	if (!pgt_get_leaf(g, gfn << HS_PAGE_SHIFT, &pte, &level) && pte_valid(pte)) {
+		ret = -HS_EAGAIN;
+		goto out;
+	}
+	guest_vttbr(gvttbr);
+	ret = pgt_map(g, gfn << HS_PAGE_SHIFT, HS_PAGE_SIZE, phys,
+		      HS_PROT_RWX | PGT_PROT_STATE(HS_PAGE_OWNED));
+	guest_vttbr(host_vttbr);
+	if (ret)
+		goto out;
+	u64 meta = (handle & HS_ANNOT_META_HANDLE_MASK) | (gfn << HS_ANNOT_META_GFN_SHIFT);
+	ret = host_stage2_try(host_s2_op_set_owner, phys, HS_PAGE_SIZE,
+			      hs_annotation(HS_OWNER_GUEST, meta));
+	if (ret) {
+		guest_vttbr(gvttbr);
+		pgt_unmap(g, gfn << HS_PAGE_SHIFT, HS_PAGE_SIZE);
+		guest_vttbr(host_vttbr);
+		goto out;
+	}
+	hyp_page_set_host_state(hyp_phys_to_page(phys), HS_PAGE_NOPAGE);
+out:
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
+}
+
+struct reclaim_data {
+	int ret;
+};
+
+static int guest_reclaim_walker(const struct pgt_visit_ctx *ctx)
+{
+	struct reclaim_data *d = ctx->arg;
+	if (!pte_valid(ctx->old))
+		return 0;
+	u64 size = pgt_granule(ctx->level), base = pte_to_phys(ctx->old);
+	unsigned state = pte_state(ctx->old);
+	for (u64 off = 0; off < size; off += HS_PAGE_SIZE) {
+		u64 pa = base + off;
+		struct hyp_page *p = hyp_phys_to_page(pa);
+		if (state == HS_PAGE_SHARED_BORROWED) {
+			if (p->guest_shares && --p->guest_shares == 0) {
+				host_stage2_set_page_state(pa, HS_PAGE_OWNED);
+				hyp_page_set_host_state(p, HS_PAGE_OWNED);
+			}
+		} else if (state == HS_PAGE_OWNED) {
+			/* The guest's own page: scrub it before the host sees it again. */
+			void *va = hyp_phys_to_virt(pa);
+			int ret = pgt_map(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE, pa,
+					  HS_PROT_RW);
+			if (!ret) {
+				memzero_pages(va, HS_PAGE_SIZE);
+				pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE);
+				ret = host_stage2_try(host_s2_op_set_owner, pa, HS_PAGE_SIZE, 0);
+			}
+			if (ret) {
+				d->ret = ret;
+				continue;
+			}
+			hyp_page_set_host_state(p, HS_PAGE_OWNED);
+		}
+	}
+	return 0;
+}
+
+/* Teardown: every page a guest had goes back to the host (before its table goes). */
+int guest_reclaim_all(struct hyp_pgtable *g)
+{
+	struct reclaim_data d = {0};
+	struct pgt_walker w = {.cb = guest_reclaim_walker, .arg = &d, .flags = PGT_WALK_LEAF};
+	hyp_spin_lock(&host_s2_lock);
+	int ret = pgt_walk(g, 0, BIT(g->ia_bits), &w);
+	hyp_spin_unlock(&host_s2_lock);
+	return ret ? ret : d.ret;
 }

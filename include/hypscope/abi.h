@@ -89,7 +89,7 @@
 	X(20, vcpu_put, 0, HS_HC_LATE)                                         \
 	X(21, teardown_vm, 1, HS_HC_LATE)                                      \
 	X(22, reclaim_page, 1, HS_HC_LATE)                                     \
-	X(23, vcpu_run, 0, HS_HC_LATE)                                         \
+	X(23, vcpu_run, 3, HS_HC_LATE)                                         \
 	X(24, hyp_pin_shared, 1, HS_HC_LATE)                                   \
 	X(25, hyp_unpin_shared, 1, HS_HC_LATE)                                 \
 	X(26, host_donate_hyp, 2, HS_HC_LATE)                                  \
@@ -246,8 +246,67 @@
 #define HS_MAX_VMS 128
 #define HS_VM_HANDLE_OFFSET 0x1000
 
+/* ------------------------------------------------------------------------ */
+/* Guests                                                                    */
+/* ------------------------------------------------------------------------ */
+/*
+ * init_vm(pa, nr_pages, flags): the host donates nr_pages contiguous pages
+ * at pa (16 KiB aligned): page 0 holds the VM, page 1 its vCPUs, pages 2-3
+ * the concatenated stage-2 root, the rest the VM's own table pool. Returns the
+ * handle (HS_VM_HANDLE_OFFSET + index; VMID = index + 1).
+ */
+#define HS_VM_F_PROTECTED 0x1UL
+#define HS_VM_MIN_PAGES 8
+#define HS_VM_MAX_PAGES 512
+#define HS_VM_ALIGN (4 * HS_PAGE_SIZE)
+#define HS_MAX_VCPUS 4
+#define HS_GUEST_IPA_BITS 40
+#define HS_GUEST_S2_START_LEVEL 1
+
+/*
+ * vcpu_run(op, ipa, value): what the bundled guest program does next. Any op
+ * but RESUME restarts the program (abandoning an access that faulted);
+ * RESUME continues where the guest stopped (retrying a faulted access).
+ */
+#define HS_VCPU_OP_RESUME 0
+#define HS_VCPU_OP_READ 1   /* ldr x2, [ipa]  */
+#define HS_VCPU_OP_WRITE 2  /* str value, [ipa] */
+#define HS_VCPU_OP_EXEC 3   /* blr ipa (returns with x0 = HS_GUEST_DONE_EXEC) */
+
+/* vcpu_run's result in x1, with details in x2 and x3. */
+#define HS_EXIT_GUEST_HVC 1 /* the guest called the hypervisor: x2 = guest x0, x3 = guest x2 */
+#define HS_EXIT_S2_FAULT 2  /* stage-2 abort: x2 = IPA, x3 = ESR_EL2 */
+#define HS_EXIT_OTHER 3     /* anything else: x3 = ESR_EL2 */
+
+/* Guest x0 at its hypercall: what it did. */
+#define HS_GUEST_DONE_IDLE 0x10
+#define HS_GUEST_DONE_READ 0x11
+#define HS_GUEST_DONE_WRITE 0x12
+#define HS_GUEST_DONE_EXEC 0x13
+
+/*
+ * The start of a VM's page (read by the emulator): the VM table is an array
+ * of HS_MAX_VMS HYP VAs (0 = free) at the address held by the hypervisor's
+ * symbol hyp_vm_table.
+ */
+#define HS_VM_LAYOUT_HANDLE 0x00
+#define HS_VM_LAYOUT_VTTBR 0x08
+#define HS_VM_LAYOUT_VTCR 0x10
+#define HS_VM_LAYOUT_FLAGS 0x18
+#define HS_VM_LAYOUT_PA 0x20
+#define HS_VM_LAYOUT_NR_PAGES 0x28
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+
+struct hs_vm_layout {
+	uint64_t handle;
+	uint64_t vttbr;
+	uint64_t vtcr;
+	uint64_t flags;
+	uint64_t pa;       /* the donated block */
+	uint64_t nr_pages;
+};
 
 enum hs_hypercall { HS_HYPERCALLS(HS_HC_ENUM_ENTRY) };
 

@@ -41,6 +41,28 @@ void hyp_puts(const char *s);
 int hyp_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hyp_panic(const char *msg) __attribute__((noreturn));
 
+/* mem_protect.c: guests */
+int host_share_guest_pages(u64 pfn, u64 nr, struct hyp_pgtable *g, u64 gvttbr, u64 gfn,
+			   unsigned prot);
+int host_unshare_guest_pages(struct hyp_pgtable *g, u64 gvttbr, u64 gfn, u64 nr);
+int host_donate_guest_page(u64 pfn, struct hyp_pgtable *g, u64 gvttbr, u64 gfn, u64 handle);
+int guest_reclaim_all(struct hyp_pgtable *g);
+
+/* pkvm.c: VMs */
+s64 __pkvm_init_vm(u64 pa, u64 nr_pages, u64 flags);
+s64 __pkvm_init_vcpu(u64 handle, u64 idx, u64 entry_ipa);
+s64 __pkvm_vcpu_load(u64 handle, u64 idx);
+s64 __pkvm_vcpu_put(void);
+void __pkvm_vcpu_run(struct hyp_cpu_ctxt *host);
+s64 __pkvm_host_share_guest(u64 pfn, u64 gfn, u64 nr, u64 prot);
+s64 __pkvm_host_unshare_guest(u64 handle, u64 gfn, u64 nr);
+s64 __pkvm_host_donate_guest(u64 pfn, u64 gfn);
+s64 __pkvm_host_relax_perms_guest(u64 gfn, u64 prot);
+s64 __pkvm_host_wrprotect_guest(u64 handle, u64 gfn, u64 nr);
+s64 __pkvm_host_test_clear_young_guest(u64 handle, u64 gfn, u64 nr, u64 mkold);
+s64 __pkvm_host_mkyoung_guest(u64 gfn);
+s64 __pkvm_teardown_vm(u64 handle);
+
 /* psci.c */
 bool handle_host_psci(struct hyp_cpu_ctxt *ctxt);
 

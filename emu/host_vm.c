@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+#include "host_vm.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+#include "machine_priv.h"
+#include "pt_translate.h"
+#include "pt_walk.h"
+
+#define VM_PAGES 16
+
+struct hs_vm_rec {
+	struct hs_vm_info info;
+	struct hs_vm_map *maps;
+	size_t cap;
+};
+
+struct hs_vm_records {
+	struct hs_vm_rec vms[HS_MAX_VMS];
+	uint8_t *guest_code;
+	size_t guest_code_len;
+};
+
+static struct hs_vm_records *records(struct hs_machine *m)
+{
+	if (!m->host.vms)
+		m->host.vms = calloc(1, sizeof(struct hs_vm_records));
+	return m->host.vms;
+}
+
+void hs_vm_records_free(struct hs_machine *m)
+{
+	struct hs_vm_records *r = m->host.vms;
+	if (!r)
+		return;
+	for (int i = 0; i < HS_MAX_VMS; i++)
+		free(r->vms[i].maps);
+	free(r->guest_code);
+	free(r);
+	m->host.vms = NULL;
+}
+
+static struct hs_vm_rec *find(struct hs_machine *m, uint64_t handle)
+{
+	struct hs_vm_records *r = records(m);
+	if (!r || handle < HS_VM_HANDLE_OFFSET || handle >= HS_VM_HANDLE_OFFSET + HS_MAX_VMS)
+		return NULL;
+	struct hs_vm_rec *v = &r->vms[handle - HS_VM_HANDLE_OFFSET];
+	return v->info.handle == handle ? v : NULL;
+}
+
+int hs_vm_hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t *args, unsigned nargs,
+	      int64_t *ret, struct hs_error *err)
+{
+	struct hs_host_op res;
+	struct hs_stop stop;
+	int rc = hs_host_hvc(m, cpu, HS_HC_FN(nr), args, nargs, &res, &stop, err);
+	if (rc)
+		return rc;
+	if (stop.reason != HS_STOP_DONE)
+		return hs_err(err, -EINTR, "the machine stopped inside %s (%s)",
+			      hs_hypercall_name(HS_HC_FN(nr)), hs_stop_reason_name(stop.reason));
+	if (res.x0 != HS_SMCCC_SUCCESS)
+		return hs_err(err, -ENOSYS, "%s is not available now (SMCCC %" PRId64 ")",
+			      hs_hypercall_name(HS_HC_FN(nr)), res.x0);
+	*ret = res.x1;
+	return 0;
+}
+
+static int load_guest_code(struct hs_machine *m, struct hs_vm_records *r, struct hs_error *err)
+{
+	if (r->guest_code)
+		return 0;
+	const char *path = m->opts.guest_elf ? m->opts.guest_elf : getenv("HS_GUEST_ELF");
+	if (!path)
+		return hs_err(err, -ENOENT, "no guest program (set HS_GUEST_ELF or --guest)");
+	struct hs_image *img;
+	int rc = hs_image_load(path, &img, err);
+	if (rc)
+		return rc;
+	const struct hs_segment *s = &img->segs[0];
+	if (s->filesz > HS_PAGE_SIZE) {
+		hs_image_free(img);
+		return hs_err(err, -E2BIG, "%s: the guest program must fit one page", path);
+	}
+	r->guest_code = calloc(1, HS_PAGE_SIZE);
+	if (!r->guest_code) {
+		hs_image_free(img);
+		return hs_err(err, -ENOMEM, "out of memory");
+	}
+	memcpy(r->guest_code, img->file + s->offset, s->filesz);
+	r->guest_code_len = s->filesz;
+	hs_image_free(img);
+	return 0;
+}
+
+/* A page of host memory (memblock is the host's allocator after boot too). */
+static int host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
+		      struct hs_error *err)
+{
+	struct hs_host *h = &m->host;
+	uint64_t top = (h->alloc_top - size) & ~(align - 1);
+	if (size > h->alloc_top || top < h->alloc_floor)
+		return hs_err(err, -ENOMEM, "the host is out of memory for guests");
+	h->alloc_top = top;
+	*pa = top;
+	return 0;
+}
+
+static void record_add(struct hs_vm_rec *v, uint64_t gfn, uint64_t pfn, unsigned prot,
+		       bool donated)
+{
+	if (v->info.nr_maps == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		struct hs_vm_map *n = realloc(v->maps, cap * sizeof(*n));
+		if (!n)
+			return;
+		v->maps = n;
+		v->cap = cap;
+	}
+	v->maps[v->info.nr_maps++] = (struct hs_vm_map){gfn, pfn, prot, donated};
+	v->info.maps = v->maps;
+}
+
+static void record_del(struct hs_vm_rec *v, uint64_t gfn)
+{
+	for (size_t i = 0; i < v->info.nr_maps; i++) {
+		if (v->maps[i].gfn == gfn) {
+			v->maps[i] = v->maps[--v->info.nr_maps];
+			return;
+		}
+	}
+}
+
+int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t *handle,
+		 struct hs_error *err)
+{
+	struct hs_vm_records *r = records(m);
+	if (!r)
+		return hs_err(err, -ENOMEM, "out of memory");
+	int rc = load_guest_code(m, r, err);
+	if (rc)
+		return rc;
+	uint64_t pa = 0, code = 0;
+	if ((rc = host_alloc(m, VM_PAGES * HS_PAGE_SIZE, HS_VM_ALIGN, &pa, err)) ||
+	    (rc = host_alloc(m, HS_PAGE_SIZE, HS_PAGE_SIZE, &code, err)))
+		return rc;
+	/* The host fills the page with the guest program before giving it away. */
+	if ((rc = hs_phys_write(m, code, r->guest_code, HS_PAGE_SIZE, err)))
+		return rc;
+	int64_t ret;
+	uint64_t a[3] = {pa, VM_PAGES, protected_vm ? HS_VM_F_PROTECTED : 0};
+	if ((rc = hs_vm_hvc(m, cpu, HS_HC_init_vm, a, 3, &ret, err)))
+		return rc;
+	if (ret < 0)
+		return hs_err(err, (int)ret, "init_vm refused: %" PRId64, ret);
+	struct hs_vm_rec *v = &r->vms[ret - HS_VM_HANDLE_OFFSET];
+	free(v->maps);
+	memset(v, 0, sizeof(*v));
+	v->info = (struct hs_vm_info){.handle = (uint64_t)ret,
+				      .protected_vm = protected_vm,
+				      .pa = pa,
+				      .nr_pages = VM_PAGES,
+				      .code_pfn = code >> HS_PAGE_SHIFT,
+				      .loaded_on = -1};
+	*handle = (uint64_t)ret;
+	uint64_t b[3] = {*handle, 0, HS_GUEST_CODE_GFN << HS_PAGE_SHIFT};
+	if ((rc = hs_vm_hvc(m, cpu, HS_HC_init_vcpu, b, 3, &ret, err)))
+		return rc;
+	if (ret)
+		return hs_err(err, (int)ret, "init_vcpu refused: %" PRId64, ret);
+	if ((rc = hs_vm_load(m, cpu, *handle, &ret, err)))
+		return rc;
+	if (protected_vm)
+		rc = hs_vm_donate(m, cpu, *handle, code >> HS_PAGE_SHIFT, HS_GUEST_CODE_GFN, &ret,
+				  err);
+	else
+		rc = hs_vm_share(m, cpu, *handle, code >> HS_PAGE_SHIFT, HS_GUEST_CODE_GFN, 1,
+				 HS_PROT_RX, &ret, err);
+	if (!rc && ret)
+		rc = hs_err(err, (int)ret, "mapping the guest program refused: %" PRId64, ret);
+	return rc;
+}
+
+int hs_vm_load(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
+	       struct hs_error *err)
+{
+	uint64_t a[2] = {handle, 0};
+	int rc = hs_vm_hvc(m, cpu, HS_HC_vcpu_load, a, 2, ret, err);
+	struct hs_vm_rec *v = find(m, handle);
+	if (!rc && !*ret && v)
+		v->info.loaded_on = (int)cpu;
+	return rc;
+}
+
+int hs_vm_put(struct hs_machine *m, unsigned cpu, int64_t *ret, struct hs_error *err)
+{
+	int rc = hs_vm_hvc(m, cpu, HS_HC_vcpu_put, NULL, 0, ret, err);
+	struct hs_vm_records *r = records(m);
+	if (!rc && !*ret && r)
+		for (int i = 0; i < HS_MAX_VMS; i++)
+			if (r->vms[i].info.loaded_on == (int)cpu)
+				r->vms[i].info.loaded_on = -1;
+	return rc;
+}
+
+/* Calls acting on "the loaded vCPU's VM": load this VM on `cpu` first if needed. */
+static int ensure_loaded(struct hs_machine *m, unsigned cpu, uint64_t handle, struct hs_error *err)
+{
+	struct hs_vm_rec *v = find(m, handle);
+	int64_t ret;
+	if (!v)
+		return hs_err(err, -ENOENT, "no VM %#" PRIx64 " in the host's records", handle);
+	if (v->info.loaded_on == (int)cpu)
+		return 0;
+	struct hs_vm_records *r = records(m);
+	for (int i = 0; i < HS_MAX_VMS; i++) {
+		if (r->vms[i].info.handle && r->vms[i].info.loaded_on == (int)cpu) {
+			int rc = hs_vm_put(m, cpu, &ret, err);
+			if (rc)
+				return rc;
+		}
+	}
+	int rc = hs_vm_load(m, cpu, handle, &ret, err);
+	if (!rc && ret)
+		rc = hs_err(err, (int)ret, "vcpu_load refused: %" PRId64, ret);
+	return rc;
+}
+
+int hs_vm_share(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t pfn, uint64_t gfn,
+		uint64_t nr, unsigned prot, int64_t *ret, struct hs_error *err)
+{
+	int rc = ensure_loaded(m, cpu, handle, err);
+	if (rc)
+		return rc;
+	uint64_t a[4] = {pfn, gfn, nr, prot};
+	rc = hs_vm_hvc(m, cpu, HS_HC_host_share_guest, a, 4, ret, err);
+	struct hs_vm_rec *v = find(m, handle);
+	if (!rc && !*ret)
+		for (uint64_t i = 0; i < nr; i++)
+			record_add(v, gfn + i, pfn + i, prot, false);
+	return rc;
+}
+
+int hs_vm_unshare(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t gfn, uint64_t nr,
+		  int64_t *ret, struct hs_error *err)
+{
+	uint64_t a[3] = {handle, gfn, nr};
+	int rc = hs_vm_hvc(m, cpu, HS_HC_host_unshare_guest, a, 3, ret, err);
+	struct hs_vm_rec *v = find(m, handle);
+	if (!rc && !*ret && v)
+		for (uint64_t i = 0; i < nr; i++)
+			record_del(v, gfn + i);
+	return rc;
+}
+
+int hs_vm_donate(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t pfn, uint64_t gfn,
+		 int64_t *ret, struct hs_error *err)
+{
+	int rc = ensure_loaded(m, cpu, handle, err);
+	if (rc)
+		return rc;
+	uint64_t a[2] = {pfn, gfn};
+	rc = hs_vm_hvc(m, cpu, HS_HC_host_donate_guest, a, 2, ret, err);
+	if (!rc && !*ret)
+		record_add(find(m, handle), gfn, pfn, HS_PROT_RWX, true);
+	return rc;
+}
+
+int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uint64_t value,
+	      struct hs_vm_exit *exit, struct hs_error *err)
+{
+	struct hs_host_op res;
+	struct hs_stop stop;
+	uint64_t a[3] = {op, ipa, value};
+	int rc = hs_host_hvc(m, cpu, HS_HC_FN(HS_HC_vcpu_run), a, 3, &res, &stop, err);
+	if (rc)
+		return rc;
+	if (stop.reason != HS_STOP_DONE)
+		return hs_err(err, -EINTR, "the machine stopped inside vcpu_run (%s)",
+			      hs_stop_reason_name(stop.reason));
+	struct hs_cpu *c = &m->cpus[cpu];
+	exit->status = res.x0 == HS_SMCCC_SUCCESS ? 0 : res.x0;
+	exit->reason = (uint64_t)res.x1;
+	exit->x2 = hs_cpu_reg(c, UC_ARM64_REG_X2);
+	exit->x3 = hs_cpu_reg(c, UC_ARM64_REG_X3);
+	if ((int64_t)exit->reason < 0)
+		exit->status = (int64_t)exit->reason;
+	return 0;
+}
+
+int hs_vm_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
+		   struct hs_error *err)
+{
+	struct hs_vm_rec *v = find(m, handle);
+	if (v && v->info.loaded_on >= 0) {
+		int64_t r;
+		int rc = hs_vm_put(m, (unsigned)v->info.loaded_on, &r, err);
+		if (rc)
+			return rc;
+	}
+	uint64_t a[1] = {handle};
+	int rc = hs_vm_hvc(m, cpu, HS_HC_teardown_vm, a, 1, ret, err);
+	if (!rc && !*ret && v) {
+		free(v->maps);
+		memset(v, 0, sizeof(*v));
+	}
+	return rc;
+}
+
+bool hs_vm_info(const struct hs_machine *m, uint64_t handle, struct hs_vm_info *info)
+{
+	struct hs_vm_rec *v = find((struct hs_machine *)m, handle);
+	if (!v)
+		return false;
+	*info = v->info;
+	return true;
+}
+
+size_t hs_vm_list(const struct hs_machine *m, uint64_t *handles, size_t max)
+{
+	const struct hs_vm_records *r = m->host.vms;
+	size_t n = 0;
+	for (int i = 0; r && i < HS_MAX_VMS && n < max; i++)
+		if (r->vms[i].info.handle)
+			handles[n++] = r->vms[i].info.handle;
+	return n;
+}
+
+int hs_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t *vtcr,
+	       struct hs_error *err)
+{
+	uint64_t sym, table_va;
+	int rc = hs_sym_pa(m, "hyp_vm_table", &sym, err);
+	if (rc || (rc = hs_phys_read(m, sym, &table_va, 8, err)))
+		return rc;
+	if (!table_va || handle < HS_VM_HANDLE_OFFSET ||
+	    handle >= HS_VM_HANDLE_OFFSET + HS_MAX_VMS)
+		return hs_err(err, -ENOENT, "no VM %#" PRIx64, handle);
+	uint64_t vm_va;
+	uint64_t slot = hs_layout_pa(&m->layout, table_va) + (handle - HS_VM_HANDLE_OFFSET) * 8;
+	if ((rc = hs_phys_read(m, slot, &vm_va, 8, err)))
+		return rc;
+	if (!vm_va)
+		return hs_err(err, -ENOENT, "no VM %#" PRIx64 " in the hypervisor's VM table",
+			      handle);
+	struct hs_vm_layout vm;
+	if ((rc = hs_phys_read(m, hs_layout_pa(&m->layout, vm_va), &vm, sizeof(vm), err)))
+		return rc;
+	*vttbr = vm.vttbr;
+	*vtcr = vm.vtcr;
+	return 0;
+}
+
+static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+struct check_walk {
+	struct hs_vm_rec *v;
+	struct hs_strbuf *sb;
+	int mismatches;
+};
+
+static int check_leaf(const struct hs_pt_visit_ctx *ctx)
+{
+	struct check_walk *w = ctx->arg;
+	uint64_t oa = hs_pt_desc_oa(ctx->regime, ctx->desc);
+	for (uint64_t off = 0; off < ctx->size; off += HS_PAGE_SIZE) {
+		uint64_t gfn = (ctx->addr + off) >> HS_PAGE_SHIFT, pfn = (oa + off) >> HS_PAGE_SHIFT;
+		bool found = false;
+		for (size_t i = 0; i < w->v->info.nr_maps; i++) {
+			if (w->v->maps[i].gfn != gfn)
+				continue;
+			found = true;
+			if (w->v->maps[i].pfn != pfn) {
+				w->mismatches++;
+				hs_sb_printf(w->sb, "gfn %#" PRIx64 ": host records pfn %#" PRIx64
+					     ", stage 2 maps pfn %#" PRIx64 "\n",
+					     gfn, w->v->maps[i].pfn, pfn);
+			}
+		}
+		if (!found) {
+			w->mismatches++;
+			hs_sb_printf(w->sb, "gfn %#" PRIx64 " -> pfn %#" PRIx64
+				     ": mapped in the guest stage 2, not in the host's record\n",
+				     gfn, pfn);
+		}
+	}
+	return 0;
+}
+
+int hs_vm_check(struct hs_machine *m, uint64_t handle, struct hs_strbuf *sb, struct hs_error *err)
+{
+	struct hs_vm_rec *v = find(m, handle);
+	if (!v)
+		return hs_err(err, -ENOENT, "no VM %#" PRIx64 " in the host's records", handle);
+	uint64_t vttbr, vtcr;
+	int rc = hs_vm_regs(m, handle, &vttbr, &vtcr, err);
+	if (rc)
+		return rc;
+	struct hs_pt_regime r;
+	char msg[160];
+	if (hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)))
+		return hs_err(err, -EINVAL, "VM %#" PRIx64 ": %s", handle, msg);
+	struct hs_phys phys = {.read = phys_read, .ud = m};
+	struct check_walk w = {.v = v, .sb = sb};
+	struct hs_pt_visitor vis = {.cb = check_leaf, .arg = &w, .flags = HS_PT_VISIT_LEAF};
+	if ((rc = hs_pt_walk(&phys, &r, 0, 1ULL << r.ia_bits, &vis)) < 0)
+		return hs_err(err, rc, "walking VM %#" PRIx64 "'s stage 2 failed", handle);
+	/* And every recorded gfn must translate to its pfn. */
+	for (size_t i = 0; i < v->info.nr_maps; i++) {
+		struct hs_pt_trace t;
+		uint64_t ipa = v->maps[i].gfn << HS_PAGE_SHIFT;
+		if (hs_pt_translate(&phys, &r, ipa, &t) || (t.out_pa >> HS_PAGE_SHIFT) != v->maps[i].pfn) {
+			w.mismatches++;
+			hs_sb_printf(sb, "gfn %#" PRIx64 ": recorded -> pfn %#" PRIx64
+				     ", but the stage 2 does not map it there\n",
+				     v->maps[i].gfn, v->maps[i].pfn);
+		}
+	}
+	return w.mismatches;
+}
