@@ -189,14 +189,17 @@ static int load_symbols_and_relocs(struct hs_image *img, Elf *elf, struct hs_err
 		}
 	}
 	(void)shstrndx;
-	qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym_addr);
+	if (img->nsyms)
+		qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym_addr);
 	img->syms_by_name = calloc(img->nsyms ? img->nsyms : 1, sizeof(*img->syms_by_name));
 	if (!img->syms_by_name)
 		return hs_err(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < img->nsyms; i++)
 		img->syms_by_name[i] = &img->syms[i];
-	qsort(img->syms_by_name, img->nsyms, sizeof(*img->syms_by_name), cmp_sym_name);
-	qsort(img->abs_relocs, img->nabs_relocs, sizeof(uint64_t), cmp_u64);
+	if (img->nsyms)
+		qsort(img->syms_by_name, img->nsyms, sizeof(*img->syms_by_name), cmp_sym_name);
+	if (img->nabs_relocs)
+		qsort(img->abs_relocs, img->nabs_relocs, sizeof(uint64_t), cmp_u64);
 	return 0;
 }
 
@@ -251,7 +254,8 @@ static int load_lines(struct hs_image *img, Elf *elf, struct hs_error *err)
 				.addr = a, .file = f, .line = end ? 0 : ln, .is_stmt = stmt && !end};
 		}
 	}
-	qsort(img->lines, img->nlines, sizeof(*img->lines), cmp_line);
+	if (img->nlines)
+		qsort(img->lines, img->nlines, sizeof(*img->lines), cmp_line);
 out:
 	dwarf_end(dw);
 	return rc;
