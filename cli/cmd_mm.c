@@ -232,6 +232,9 @@ bool cli_mm_poll_viz(struct cli *c)
 
 /* ---- owner / map ---------------------------------------------------------------- */
 
+#define PA_LIMIT (1ULL << HS_PA_BITS)
+#define OWNER_MAX_SIZE (64ULL << 30)
+
 /* A physical address: PA by default (symbols: their PA); va:/ipa: translated. */
 static int eval_pa(struct cli *c, const char *cmd, const char *s, uint64_t *pa)
 {
@@ -259,9 +262,13 @@ int cmd_owner(struct cli *c, int argc, char **argv)
 			return cli_error(
 			    c, "owner: size '%s': give a byte count like 4096, 0x2000 or 2M",
 			    argv[2]);
-		if (size > (1ULL << 40) || pa + size < pa)
-			return cli_error(c, "owner: size '%s' is too large", argv[2]);
+		if (size > OWNER_MAX_SIZE)
+			return cli_error(c, "owner: size '%s' is too large (at most 64G)", argv[2]);
 	}
+	if (pa >= PA_LIMIT || size > PA_LIMIT - pa)
+		return cli_error(c, "owner: '%s'%s%s is beyond the %d-bit physical address space",
+				 argv[1], argc > 2 ? " + " : "", argc > 2 ? argv[2] : "",
+				 HS_PA_BITS);
 	struct hs_strbuf sb;
 	struct hs_error err = {0};
 	hs_sb_init(&sb);
@@ -709,6 +716,9 @@ int cmd_render(struct cli *c, int argc, char **argv)
 	o.recorder = c->recorder;
 	if (call >= 0) {
 		size_t n = c->recorder ? hs_viz_recorder_count(c->recorder) : 0;
+		if (!n)
+			return cli_error(c, "render: --call %" PRId64 ": no hypercall recorded yet",
+					 call);
 		if ((uint64_t)call >= n)
 			return cli_error(
 			    c, "render: --call %" PRId64 ": %zu call%s recorded (#0 to #%zu)", call,
@@ -740,6 +750,8 @@ int cmd_viz(struct cli *c, int argc, char **argv)
 	bool have_view = false;
 	if (argc > 1) {
 		const char *v = NULL;
+		if (!strcmp(argv[1], "--view") && argc == 2)
+			return cli_error(c, "viz: --view needs a view (tree, map or timeline)");
 		if (!strcmp(argv[1], "--view") && argc == 3)
 			v = argv[2];
 		else if (!strncmp(argv[1], "--view=", 7) && argc == 2)

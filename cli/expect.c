@@ -292,6 +292,8 @@ static int ex_pa(struct ex *e, int i, uint64_t *pa)
 		return 0;
 	}
 	*pa = a;
+	if (a >= (1ULL << HS_PA_BITS))
+		return syntax(e, i, "expected a physical address below 2^44, got '%s'", e->argv[i]);
 	return 0;
 }
 
@@ -416,6 +418,10 @@ static int ex_diff(struct ex *e)
 			table = t;
 	if (table >= 0)
 		i++;
+	else if (e->argc > 3 && strchr("=!<>", e->argv[3][0]) == NULL)
+		return syntax(
+		    e, 3, "expected a table (host-s2, hyp-s1, vmemmap) or an operator, got '%s'",
+		    e->argv[3]);
 	enum op op;
 	int64_t want;
 	if (parse_op(e, i, &op) || parse_value(e, i + 1, &want) || end_of(e, i + 2))
