@@ -2,7 +2,8 @@
 /*
  * Runtime vectors: the host traps (HVC, stage-2 aborts, trapped SMC) land in
  * __host_trap, which saves the host's x0..x30 in this CPU's host context and
- * calls handle_host_trap(ctxt). __host_enter(ctxt) restores them and returns.
+ * calls handle_host_trap(ctxt). __host_enter(ctxt) loads x0..x30 from a
+ * context and returns to the lower EL (the host's, or a guest's).
  */
 #include <hypscope/abi.h>
 #include <hyp/asm.h>
@@ -37,23 +38,7 @@ __host_trap:
 	ldr	x0, [x0]
 	cbnz	x0, __guest_exit
 	adr_this_cpu x0, host_ctxt, x1
-	stp	x2, x3, [x0, #16]
-	stp	x4, x5, [x0, #32]
-	stp	x6, x7, [x0, #48]
-	stp	x8, x9, [x0, #64]
-	stp	x10, x11, [x0, #80]
-	stp	x12, x13, [x0, #96]
-	stp	x14, x15, [x0, #112]
-	stp	x16, x17, [x0, #128]
-	stp	x18, x19, [x0, #144]
-	stp	x20, x21, [x0, #160]
-	stp	x22, x23, [x0, #176]
-	stp	x24, x25, [x0, #192]
-	stp	x26, x27, [x0, #208]
-	stp	x28, x29, [x0, #224]
-	str	x30, [x0, #240]
-	ldp	x2, x3, [sp], #16
-	stp	x2, x3, [x0, #0]
+	save_lower_el_regs
 	mov	x29, #0			/* end of the EL2 frame-record chain */
 	mov	x19, x0
 	bl	handle_host_trap

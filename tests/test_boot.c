@@ -386,9 +386,5 @@ int main(void)
 	tcase_add_test(tc, absurd_machine_options_are_refused);
 	tcase_add_test(tc, same_boot_twice_gives_identical_instruction_counts);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hs_test_run(s);
 }

@@ -203,9 +203,5 @@ int main(void)
 	tcase_add_test(tc, same_scenario_twice_gives_identical_traces);
 	tcase_add_test(tc, tlbi_broadcast_by_one_cpu_is_seen_by_another);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hs_test_run(s);
 }

@@ -355,9 +355,5 @@ int main(void)
 	tcase_add_test(tc, two_vms_have_different_vmids_and_share_no_pages);
 	tcase_add_test(tc, hundred_vms_leave_the_allocators_as_they_were);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return hs_test_run(s);
 }

@@ -38,3 +38,12 @@ struct hs_machine *hs_test_booted(unsigned cpus, uint64_t ram)
 	ck_assert_msg(stop.reason == HS_STOP_DONE, "boot stopped: %s", hs_stop_reason_name(stop.reason));
 	return m;
 }
+
+int hs_test_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

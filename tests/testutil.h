@@ -12,4 +12,8 @@ struct hs_machine *hs_test_machine(unsigned cpus, uint64_t ram);
 /* A machine booted to a protected host; aborts the test on error. */
 struct hs_machine *hs_test_booted(unsigned cpus, uint64_t ram);
 
+/* Run a suite with the usual runner; returns the process exit status. */
+struct Suite;
+int hs_test_run(struct Suite *s);
+
 #endif

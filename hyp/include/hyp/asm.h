@@ -35,6 +35,30 @@
 	b	\label
 .endm
 
+/*
+ * After a trap from a lower EL whose vector pushed x0/x1 on the stack and
+ * pointed x0 at a struct hyp_cpu_ctxt: store x0..x30 there. Clobbers x2, x3.
+ */
+.macro save_lower_el_regs
+	stp	x2, x3, [x0, #16]
+	stp	x4, x5, [x0, #32]
+	stp	x6, x7, [x0, #48]
+	stp	x8, x9, [x0, #64]
+	stp	x10, x11, [x0, #80]
+	stp	x12, x13, [x0, #96]
+	stp	x14, x15, [x0, #112]
+	stp	x16, x17, [x0, #128]
+	stp	x18, x19, [x0, #144]
+	stp	x20, x21, [x0, #160]
+	stp	x22, x23, [x0, #176]
+	stp	x24, x25, [x0, #192]
+	stp	x26, x27, [x0, #208]
+	stp	x28, x29, [x0, #224]
+	str	x30, [x0, #240]
+	ldp	x2, x3, [sp], #16
+	stp	x2, x3, [x0, #0]
+.endm
+
 /* dst = this CPU's copy of per-CPU symbol \sym. */
 .macro adr_this_cpu dst, sym, tmp
 	adrp	\dst, \sym
