@@ -19,6 +19,7 @@
 #include "strbuf.h"
 
 #include "host_boot.h"
+#include "host_vm.h"
 #include "inspect_snapshot.h"
 
 struct hs_trace;
@@ -61,6 +62,10 @@ struct cli {
 	bool have_access;
 	bool last_refused;
 	uint64_t last_value, last_esr;
+	/* The last `vm run` (expect vm ...). */
+	bool have_vm_exit;
+	struct hs_vm_exit vm_exit;
+	uint64_t vm_exit_op, vm_exit_ipa;
 	/* CPUs that have been single-stepped (their stale translated code was flushed). */
 	bool stepped[HS_MAX_CPUS];
 	/* Breakpoints. */
@@ -217,6 +222,17 @@ int cmd_check(struct cli *c, int argc, char **argv);
 int cmd_set(struct cli *c, int argc, char **argv);
 int cmd_render(struct cli *c, int argc, char **argv);
 int cmd_viz(struct cli *c, int argc, char **argv);
+/* Guests (cmd_vm.c). */
+int cmd_vm(struct cli *c, int argc, char **argv);
+/* The guest stage 2 of a VM (VTTBR/VTCR as the hypervisor recorded them). */
+int cli_vm_regime(struct cli *c, uint64_t handle, struct hs_pt_regime *r, char *err, size_t len);
+/* "hvc", "s2-fault", "other" for HS_EXIT_*. */
+const char *cli_vm_exit_name(uint64_t reason);
+/* Decode a stage-2 abort's ESR_EL2: "data abort, write, permission fault at level 3". */
+void cli_vm_esr_text(uint64_t esr, char *buf, size_t len);
+/* Compare the host's records with the guest stage 2 (one VM, or all): mismatches or -1. */
+int cli_vm_check(struct cli *c, bool have_handle, uint64_t handle, struct hs_strbuf *sb,
+		 size_t *nvms);
 
 /* cmd_mm.c: the machine hook, and what dispatch runs around every command. */
 void cli_mm_machine_hook(struct cli *c, bool create);

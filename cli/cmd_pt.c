@@ -33,7 +33,7 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 		walk = false;
 	else
 		return cli_error(c, "pt: '%s': give walk or dump", argv[1]);
-	const char *table = "hyp", *addr_s = NULL;
+	const char *table = "hyp", *addr_s = NULL, *guest_s = NULL;
 	bool dot = false;
 	uint64_t start = 0, end = 0;
 	for (int i = 2; i < argc; i++) {
@@ -42,7 +42,7 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 				return cli_error(c, "pt: --table needs hyp, host or guest N");
 			table = argv[++i];
 			if (!strcmp(table, "guest") && i + 1 < argc && argv[i + 1][0] != '-')
-				i++;
+				guest_s = argv[++i];
 		} else if (!strcmp(argv[i], "--range") && !walk) {
 			if (i + 1 >= argc)
 				return cli_error(c, "pt dump: --range needs START-END");
@@ -56,13 +56,35 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 			return cli_error(c, "pt %s: unexpected argument '%s'", argv[1], argv[i]);
 		}
 	}
+	if (walk && !addr_s && guest_s) {
+		/* pt walk --table guest IPA: the one VM's stage 2 */
+		addr_s = guest_s;
+		guest_s = NULL;
+	}
 	if (walk && !addr_s)
 		return cli_error(
-		    c, "pt walk: missing address; usage: pt walk [--table hyp|host] ADDR");
+		    c, "pt walk: missing address; usage: pt walk [--table hyp|host|guest HANDLE] ADDR");
 	struct hs_pt_regime r;
 	char err[256];
-	if (cli_regime(c, table, &r, err, sizeof(err)))
+	if (!strcmp(table, "guest")) {
+		/* --table guest HANDLE; the handle may be left out when there is one VM. */
+		uint64_t h, hs[HS_MAX_VMS];
+		size_t n = hs_vm_list(c->m, hs, HS_MAX_VMS);
+		if (guest_s) {
+			enum cli_space sp = SP_PA;
+			if (cli_eval(c, guest_s, &sp, &h))
+				return -1;
+		} else if (n == 1) {
+			h = hs[0];
+		} else {
+			return cli_error(c, "pt %s: --table guest needs a VM handle (%zu VMs; "
+					    "`vm list`)", argv[1], n);
+		}
+		if (cli_vm_regime(c, h, &r, err, sizeof(err)))
+			return cli_error(c, "pt %s: %s", argv[1], err);
+	} else if (cli_regime(c, table, &r, err, sizeof(err))) {
 		return cli_error(c, "pt %s: %s", argv[1], err);
+	}
 	struct hs_phys ph = cli_phys(c);
 	struct hs_strbuf sb;
 	hs_sb_init(&sb);

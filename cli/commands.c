@@ -24,7 +24,13 @@ static const char *const expect_words[] = {
     "ok",	 "refused", "owner",	"state",   "check",	   "clean",
     "diff",	 "pages",   "guest",	"OWNED",   "SHARED_OWNED", "SHARED_BORROWED",
     "NOPAGE",	 "host-s2", "hyp-s1",	"vmemmap", "==",	   "!=",
+    "vm",	 "exit",    "value",	"fault-ipa", "s2-fault",   "hvc",
     NULL};
+static const char *const vm_words[] = {
+    "create",  "list",	  "show",     "load",	  "put",	 "share",    "unshare",
+    "donate",  "wrprotect", "young",  "mkyoung", "relax",	 "run",	     "teardown",
+    "check",   "read",	  "write",    "exec",	  "resume",	 "--protected", "--cpu",
+    "--prot",  "--clear", NULL};
 static const char *const diff_words[] = {"mark", NULL};
 static const char *const trace_words[] = {"clear", NULL};
 static const char *const set_words[] = {"diff-on-stop", "check-after-hvc", "on", "off", NULL};
@@ -123,13 +129,16 @@ const struct cli_cmd cli_cmds[] = {
      "  host read __hyp_text_start",
      CC_WORDS, host_words},
     {"pt", cmd_pt, 1, 8, CMD_MACHINE | CMD_JSON,
-     "pt walk [--table hyp|host] ADDR | pt dump [--table hyp|host] [--range A-B] [--json|--dot]",
+     "pt walk [--table hyp|host|guest HANDLE] ADDR | pt dump [--table hyp|host|guest HANDLE] "
+     "[--range A-B] [--json|--dot]",
      "walk or dump page tables",
      "walk: translate one address level by level (hyp: EL2 stage 1 from TCR_EL2 /\n"
-     "TTBR0_EL2; host: stage 2 from VTCR_EL2 / VTTBR_EL2).\n"
+     "TTBR0_EL2; host: stage 2 from VTCR_EL2 / VTTBR_EL2; guest HANDLE: that VM's\n"
+     "stage 2, 40-bit IPA from level 1, from the VTTBR/VTCR the hypervisor recorded).\n"
      "dump: every mapping as merged ranges, as text, JSON or Graphviz DOT.\n"
      "Examples:\n  pt walk __hyp_text_start\n  pt walk --table host 0x40000000\n"
-     "  pt dump --table host --range 0x40000000-0x40400000\n  pt dump --dot > hyp.dot",
+     "  pt dump --table host --range 0x40000000-0x40400000\n  pt dump --dot > hyp.dot\n"
+     "  pt walk --table guest 0x1000 0x48100000\n  pt dump --table guest 0x1000",
      CC_WORDS, pt_words},
     {"console", cmd_console, 0, 0, CMD_JSON, "console [--json]",
      "what the hypervisor printed so far", "Example:\n  console", CC_NONE, NULL},
@@ -205,6 +214,41 @@ const struct cli_cmd cli_cmds[] = {
      "(otherwise the error is printed and the debugger carries on).\n"
      "Examples:\n  viz\n  viz --view tree\n  viz close",
      CC_WORDS, viz_words},
+    {"vm", cmd_vm, 1, 12, CMD_MACHINE | CMD_JSON | CMD_RUNS,
+     "vm create|list|show|load|put|share|unshare|donate|wrprotect|young|mkyoung|relax|run|"
+     "teardown|check ... [--json]",
+     "guests: create VMs, map host pages into their stage 2, run the guest program",
+     "  vm create [--protected]          a VM with vCPU 0 running the guest program\n"
+     "                                   (loaded on the current CPU); prints handle,\n"
+     "                                   VMID and stage-2 root\n"
+     "  vm list                          the host's VMs: handle, protected, loaded on,\n"
+     "                                   number of mappings\n"
+     "  vm show HANDLE                   the host's record: gfn -> pfn, and what the\n"
+     "                                   guest stage 2 says (perm, state, young/old)\n"
+     "  vm load HANDLE [--cpu N]         vcpu_load (vCPU 0) on the current CPU / N\n"
+     "  vm put [--cpu N]                 vcpu_put\n"
+     "  vm share HANDLE PFN|PA|SYM GFN [NR] [--prot r|rw|rx|rwx]   host_share_guest\n"
+     "                                   (default rw; loads the VM first if needed)\n"
+     "  vm unshare HANDLE GFN [NR]       host_unshare_guest\n"
+     "  vm donate HANDLE PFN|PA|SYM GFN  host_donate_guest (protected VMs)\n"
+     "  vm wrprotect HANDLE GFN [NR]     host_wrprotect_guest\n"
+     "  vm young HANDLE GFN [NR] [--clear]   host_test_clear_young_guest: 1 = young\n"
+     "  vm mkyoung GFN                   host_mkyoung_guest (the loaded VM)\n"
+     "  vm relax GFN --prot P            host_relax_perms_guest (the loaded VM)\n"
+     "  vm run read|exec IPA | write IPA VALUE | resume   vcpu_run: prints the exit\n"
+     "                                   (guest hypercall and the value read, or the\n"
+     "                                   stage-2 fault: IPA and decoded ESR_EL2)\n"
+     "  vm teardown HANDLE               vcpu_put if loaded, then teardown_vm\n"
+     "  vm check [HANDLE]                host records vs guest stage 2 (fails on mismatch)\n"
+     "A plain PFN inside RAM is taken as a PA (0x40400000 = pfn 0x40400); symbols\n"
+     "and pa:ADDR are addresses. GFNs are page numbers (ipa:ADDR works too).\n"
+     "Hypercall results print with errno names; `expect result` checks them.\n"
+     "See docs/guests.md.\n"
+     "Examples:\n  vm create\n  vm share 0x1000 0x40400 0x48100 3\n"
+     "  vm run write 0x48100000 0x1234\n  vm run read 0x48100000\n"
+     "  vm wrprotect 0x1000 0x48101\n  vm young 0x1000 0x48100 --clear\n"
+     "  vm show 0x1000\n  vm teardown 0x1000",
+     CC_WORDS, vm_words},
     {"echo", cmd_echo, 0, -1, 0, "echo TEXT...", "print text", "Example:\n  echo booting now",
      CC_NONE, NULL},
     {"expect", cmd_expect, 1, -1, 0, "expect WHAT ...", "check a condition (scenario language)",
@@ -224,6 +268,10 @@ const struct cli_cmd cli_cmds[] = {
      "  expect check clean                the invariant checker finds nothing\n"
      "  expect diff pages == 1            pages changed since `diff mark`\n"
      "  expect diff pages host-s2 == 1    ... in one table (host-s2 hyp-s1 vmemmap)\n"
+     "  expect vm exit == s2-fault        how the last `vm run` exited: hvc, s2-fault, other\n"
+     "  expect vm value == 0x1234         the value the guest read (last `vm run read`)\n"
+     "  expect vm fault-ipa == 0x48101000 the IPA of the last stage-2 fault\n"
+     "  expect vm check [HANDLE] clean    host records match the guest stage 2\n"
      "Operators: == != < <= > >=. See docs/scenario-language.md.",
      CC_WORDS, expect_words},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},

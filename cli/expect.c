@@ -439,6 +439,110 @@ static int ex_diff(struct ex *e)
 	return check(e, what, (int64_t)pages, op, want);
 }
 
+/*
+ * expect vm exit ==|!= hvc|s2-fault|other
+ * expect vm value OP N          (the guest read N: last `vm run read`)
+ * expect vm fault-ipa OP IPA    (the last stage-2 fault)
+ * expect vm check [HANDLE] clean
+ */
+static int ex_vm(struct ex *e)
+{
+	struct cli *c = e->c;
+	const char *what = word(e, 2);
+	enum op op;
+	int64_t want;
+	if (!strcmp(what, "check")) {
+		int i = 3;
+		bool have_h = false;
+		int64_t h = 0;
+		if (e->argc > 3 && strcmp(e->argv[3], "clean")) {
+			if (parse_value(e, 3, &h))
+				return -1;
+			have_h = true;
+			i = 4;
+		}
+		if (i >= e->argc || strcmp(e->argv[i], "clean"))
+			return syntax(e, i, "expected 'clean', got '%s'", word(e, i));
+		if (end_of(e, i + 1) || !need_machine(e))
+			return -1;
+		struct hs_strbuf sb;
+		hs_sb_init(&sb);
+		int k = cli_vm_check(c, have_h, (uint64_t)h, &sb, NULL);
+		int rc = 0;
+		if (k > 0) {
+			char first[240];
+			const char *s = hs_sb_str(&sb), *nl = strchr(s, '\n');
+			const char *l2 = nl ? nl + 1 : "";
+			const char *nl2 = strchr(l2, '\n');
+			snprintf(first, sizeof(first), "%.*s", nl2 ? (int)(nl2 - l2) : (int)strlen(l2),
+				 l2);
+			rc = cli_error(c, "expected vm check clean, got %d mismatch%s; first: %s", k,
+				       k == 1 ? "" : "es", first);
+		} else if (k < 0) {
+			rc = -1;
+		}
+		hs_sb_free(&sb);
+		return rc;
+	}
+	if (strcmp(what, "exit") && strcmp(what, "value") && strcmp(what, "fault-ipa"))
+		return syntax(e, 2, "expected exit, value, fault-ipa or check, got '%s'", what);
+	if (parse_op(e, 3, &op))
+		return -1;
+	if (!strcmp(what, "exit")) {
+		static const char *const exits[] = {"hvc", "s2-fault", "other"};
+		static const uint64_t reasons[] = {HS_EXIT_GUEST_HVC, HS_EXIT_S2_FAULT, HS_EXIT_OTHER};
+		if (op != OP_EQ && op != OP_NE)
+			return syntax(e, 3, "expected == or != (exits are not ordered), got '%s'",
+				      e->argv[3]);
+		int k = -1;
+		for (int j = 0; j < 3 && e->argc > 4; j++)
+			if (!strcmp(e->argv[4], exits[j]))
+				k = j;
+		if (k < 0)
+			return syntax(e, 4, "expected an exit (hvc, s2-fault or other), got '%s'",
+				      word(e, 4));
+		if (end_of(e, 5))
+			return -1;
+		if (!c->have_vm_exit)
+			return cli_error(c, "expected vm exit %s %s, but no `vm run` has completed",
+					 op_names[op], exits[k]);
+		const char *got = c->vm_exit.status ? "error" : cli_vm_exit_name(c->vm_exit.reason);
+		bool eq = !c->vm_exit.status && c->vm_exit.reason == reasons[k];
+		if (eq == (op == OP_EQ))
+			return 0;
+		char detail[200] = "";
+		if (c->vm_exit.status)
+			snprintf(detail, sizeof(detail), " (vcpu_run returned %" PRId64 ")",
+				 c->vm_exit.status);
+		else if (c->vm_exit.reason == HS_EXIT_S2_FAULT)
+			snprintf(detail, sizeof(detail), " at IPA %#" PRIx64, c->vm_exit.x2);
+		return cli_error(c, "expected vm exit %s %s, got %s%s", op_names[op], exits[k], got,
+				 detail);
+	}
+	if (parse_value(e, 4, &want) || end_of(e, 5))
+		return -1;
+	if (!c->have_vm_exit || c->vm_exit.status)
+		return cli_error(c, "expected vm %s %s %s, but no `vm run` has completed", what,
+				 op_names[op], e->argv[4]);
+	char w[40];
+	snprintf(w, sizeof(w), "vm %s", what);
+	if (!strcmp(what, "value")) {
+		if (c->vm_exit.reason != HS_EXIT_GUEST_HVC || c->vm_exit.x2 != HS_GUEST_DONE_READ)
+			return cli_error(c,
+					 "expected vm value %s %s, but the last `vm run` read "
+					 "nothing (exit %s%s)",
+					 op_names[op], e->argv[4],
+					 cli_vm_exit_name(c->vm_exit.reason),
+					 c->vm_exit.reason == HS_EXIT_S2_FAULT ? ": stage-2 fault" : "");
+		return check(e, w, (int64_t)c->vm_exit.x3, op, want);
+	}
+	if (c->vm_exit.reason != HS_EXIT_S2_FAULT)
+		return cli_error(c, "expected vm fault-ipa %s %s, but the last `vm run` exited "
+				    "with %s, not a stage-2 fault",
+				 op_names[op], e->argv[4], cli_vm_exit_name(c->vm_exit.reason));
+	return check(e, w, (int64_t)c->vm_exit.x2, op, want);
+}
+
 int cmd_expect(struct cli *c, int argc, char **argv)
 {
 	struct ex e = {c, argc, argv};
@@ -513,6 +617,8 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 		return ex_check(&e);
 	if (!strcmp(what, "diff"))
 		return ex_diff(&e);
+	if (!strcmp(what, "vm"))
+		return ex_vm(&e);
 	if (!strcmp(what, "console")) {
 		if (argc < 3 || strcmp(argv[2], "contains"))
 			return syntax(&e, 2, "expected 'contains', got '%s'", word(&e, 2));
@@ -531,6 +637,6 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 	return syntax(
 	    &e, 1,
 	    "expected result, x0, reg, sysreg, translates, faults, host-read, console, el, "
-	    "owner, state, check or diff, got '%s'",
+	    "owner, state, check, diff or vm, got '%s'",
 	    what);
 }

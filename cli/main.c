@@ -16,6 +16,9 @@
 #ifndef HS_DEFAULT_HYP_ELF
 #define HS_DEFAULT_HYP_ELF "hyp.elf"
 #endif
+#ifndef HS_DEFAULT_GUEST_ELF
+#define HS_DEFAULT_GUEST_ELF "guest.elf"
+#endif
 
 static void usage(FILE *o)
 {
@@ -31,6 +34,8 @@ static void usage(FILE *o)
 		"options:\n"
 		"  --hyp FILE        hypervisor image (default $HYPSCOPE_HYP, else the built one:\n"
 		"                    %s)\n"
+		"  --guest FILE      guest program for `vm create` (default $HYPSCOPE_GUEST, else\n"
+		"                    the built one: %s)\n"
 		"  --ram SIZE        RAM size, e.g. 1G, 512M, 16G (default 1G)\n"
 		"  --ram-base ADDR   physical base of RAM (default 0x40000000)\n"
 		"  --cpus N          number of CPUs (default 1)\n"
@@ -40,7 +45,7 @@ static void usage(FILE *o)
 		"  --batch           exit after -ex / -x instead of starting the REPL\n"
 		"  --no-color        no colours even on a terminal (NO_COLOR works too)\n"
 		"  -h, --help        this text\n",
-		HS_DEFAULT_HYP_ELF);
+		HS_DEFAULT_HYP_ELF, HS_DEFAULT_GUEST_ELF);
 }
 
 struct action {
@@ -66,6 +71,9 @@ int main(int argc, char **argv)
 	const char *hyp = getenv("HYPSCOPE_HYP");
 	if (!hyp || !*hyp)
 		hyp = HS_DEFAULT_HYP_ELF;
+	const char *guest = getenv("HYPSCOPE_GUEST");
+	if (!guest || !*guest)
+		guest = HS_DEFAULT_GUEST_ELF;
 	bool batch = false, no_color = false, run = false, render = false;
 	const char *junit = NULL;
 	struct action *acts = calloc((size_t)argc + 1, sizeof(*acts));
@@ -108,6 +116,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--hyp")) {
 			TAKE();
 			hyp = next;
+		} else if (!strcmp(a, "--guest")) {
+			TAKE();
+			guest = next;
 		} else if (!strcmp(a, "--ram")) {
 			TAKE();
 			if (!cli_parse_size(next, &c.mopts.ram_size))
@@ -130,7 +141,7 @@ int main(int argc, char **argv)
 			if (!cli_parse_size(next, &v) || v > 64)
 				return bad("--hyp-va-bits '%s': give 39 to 48", next);
 			c.mopts.hyp_va_bits = (unsigned)v;
-		} else if (render && strcmp(a, "--hyp") && strcmp(a, "--ram") &&
+		} else if (render && strcmp(a, "--hyp") && strcmp(a, "--guest") && strcmp(a, "--ram") &&
 			   strcmp(a, "--ram-base") && strcmp(a, "--cpus") &&
 			   strcmp(a, "--hyp-va-bits")) {
 			/* Everything else after `render` is render's (values included). */
@@ -150,6 +161,7 @@ int main(int argc, char **argv)
 #undef TAKE
 	}
 	c.mopts.hyp_elf = hyp;
+	c.mopts.guest_elf = guest;
 	c.color = !no_color && isatty(1) && !getenv("NO_COLOR");
 	struct hs_error err = {0};
 	if (hs_machine_opts_check(&c.mopts, &err)) {

@@ -7,6 +7,7 @@
  */
 #include <readline/history.h>
 #include <readline/readline.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,46 @@ static char **complete(const char *text, int start, int end)
 				cand_add("diff-on-stop"), cand_add("check-after-hvc");
 			else if (n == 2)
 				cand_add("on"), cand_add("off");
+		} else if (!strcmp(cmd->name, "vm")) {
+			static const char *const runs[] = {"read", "write", "exec", "resume", NULL};
+			static const char *const prots[] = {"r", "rw", "rx", "rwx", NULL};
+			if (n == 1) {
+				static const char *const subs[] = {
+				    "create", "list",	   "show",  "load",    "put",
+				    "share",  "unshare",   "donate", "wrprotect", "young",
+				    "mkyoung", "relax",	   "run",   "teardown", "check", NULL};
+				add_words(subs);
+			} else if (!strcmp(prev, "--prot")) {
+				add_words(prots);
+			} else if (!strcmp(words[1], "run") && n == 2) {
+				add_words(runs);
+			} else if (n == 2 && repl_session->m &&
+				   strcmp(words[1], "mkyoung") && strcmp(words[1], "relax") &&
+				   strcmp(words[1], "create") && strcmp(words[1], "list") &&
+				   strcmp(words[1], "put")) {
+				/* HANDLE: the host's VMs */
+				uint64_t hs[HS_MAX_VMS];
+				size_t nv = hs_vm_list(repl_session->m, hs, HS_MAX_VMS);
+				for (size_t i = 0; i < nv && ncand_owned < 256; i++) {
+					char b[24];
+					snprintf(b, sizeof(b), "%#" PRIx64, hs[i]);
+					char *d = strdup(b);
+					if (!d)
+						break;
+					cand_owned[ncand_owned++] = d;
+					cand_add(d);
+				}
+			} else if (!strcmp(words[1], "create")) {
+				cand_add("--protected");
+			} else if (!strcmp(words[1], "young")) {
+				cand_add("--clear");
+			} else if (!strcmp(words[1], "share") || !strcmp(words[1], "relax")) {
+				cand_add("--prot");
+				if (!strcmp(words[1], "share"))
+					add_symbols();
+			} else if (!strcmp(words[1], "donate")) {
+				add_symbols();
+			}
 		} else if (!strcmp(cmd->name, "viz")) {
 			add_words(cmd->words);
 		} else if (!strcmp(cmd->name, "info") || !strcmp(cmd->name, "boot") ||
