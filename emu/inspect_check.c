@@ -37,8 +37,25 @@ const struct hs_check_rule hs_check_rules[] = {
     {"el2-maps-unowned", "the EL2 stage 1 maps only memory hyp owns or borrows (plus MMIO)"},
     {"el2-state", "the SW state of an EL2 stage-1 leaf equals the vmemmap hyp state"},
     {"el2-malformed", "the EL2 stage 1 holds no malformed entry"},
-    {"table-refcount", "a table page's refcount is 1 + its valid (stage 2: non-zero) entries"},
+    {"table-refcount", "a table page's refcount is 1 + its valid (stage 2: non-zero) entries "
+		       "(host stage 2, EL2 stage 1, every guest stage 2)"},
     {"table-owner", "table pages are owned by hyp"},
+    {"vm-table", "every VM table slot points at a VM mapped at EL2 whose handle is 0x1000 + slot "
+		 "and whose stage 2 can be walked"},
+    {"vmid-unique", "live VMs have distinct VMIDs, none 0 (the host's)"},
+    {"guest-s2-malformed", "a guest stage 2 holds no malformed or non-zero invalid entry"},
+    {"guest-state", "a guest leaf's SW state is OWNED (donated) or SHARED_BORROWED (shared)"},
+    {"guest-maps-memory", "guest stage-2 leaves map memory only"},
+    {"guest-borrowed", "a guest SHARED_BORROWED leaf => the host page is SHARED_OWNED with a "
+		       "guest-share count > 0 (and hyp NOPAGE)"},
+    {"guest-share-count",
+     "a page's guest-share count = the number of guest SHARED_BORROWED leaves mapping it"},
+    {"guest-owned", "a guest OWNED leaf => the host stage-2 entry is a GUEST annotation with "
+		    "that VM's handle and that gfn, host NOPAGE, hyp NOPAGE"},
+    {"guest-annot", "a GUEST(handle, gfn) annotation => that live VM maps gfn to the page as "
+		    "OWNED"},
+    {"guest-el2-owned", "no page is mapped by a guest and by EL2 as hyp-owned"},
+    {"guest-table-block", "a VM's stage-2 table pages lie in the block donated at init_vm"},
     {"pool-list", "free lists are well-formed doubly linked lists of pool pages"},
     {"pool-range", "free blocks lie inside the pool range, orders <= max_order"},
     {"pool-align", "free blocks are aligned to their order"},
@@ -78,6 +95,7 @@ static void report(struct hs_check_report *rep, const char *rule, uint64_t pa, u
 		rep->cap = n;
 	}
 	struct hs_violation *v = &rep->v[rep->nr++];
+	v->vm = v->gfn = 0;
 	v->rule = rule;
 	v->pa = pa;
 	v->pages = pages;
@@ -86,6 +104,17 @@ static void report(struct hs_check_report *rep, const char *rule, uint64_t pa, u
 	va_start(ap, fmt);
 	vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
 	va_end(ap);
+}
+
+/* Tag the violations reported since total was total_before (if stored) with a VM and gfn. */
+static void tag(struct hs_check_report *rep, size_t total_before, uint64_t vm, uint64_t gfn)
+{
+	if (rep->nr != rep->total)
+		return; /* some were not stored: indices no longer match */
+	for (size_t k = total_before; k < rep->nr; k++) {
+		rep->v[k].vm = vm;
+		rep->v[k].gfn = gfn;
+	}
 }
 
 static const char *st(unsigned s)
@@ -290,7 +319,22 @@ static void check_tables(const struct hs_snapshot *s, struct hs_check_report *re
 {
 	for (size_t i = 0; i < s->nr_tables; i++) {
 		const struct hs_snap_table_page *t = &s->tables[i];
-		unsigned tt = t->table == HS_SNAP_HOST_S2 ? S2 : S1;
+		unsigned tt = t->table == HS_SNAP_HOST_S2    ? S2
+			      : t->table == HS_SNAP_GUEST_S2 ? HS_CHK_T_GUEST_S2
+							     : S1;
+		size_t before = rep->total;
+		uint64_t vmh = t->table == HS_SNAP_GUEST_S2 && t->guest < s->nr_guests
+				   ? s->guests[t->guest].handle
+				   : 0;
+		if (vmh) {
+			const struct hs_snap_guest *g = &s->guests[t->guest];
+			uint64_t bs = g->abi.pa, be = g->abi.pa + (g->abi.nr_pages << HS_PAGE_SHIFT);
+			if (t->pa < bs || t->pa >= be)
+				report(rep, "guest-table-block", t->pa, 1, HS_CHK_T_GUEST_S2,
+				       "VM %#" PRIx64 " level %d table page is outside its block "
+				       "%#" PRIx64 "-%#" PRIx64,
+				       vmh, t->level, bs, be - 1);
+		}
 		rep->tables_checked++;
 		const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, t->pa);
 		if (!vm || !vm->backed)
@@ -300,13 +344,328 @@ static void check_tables(const struct hs_snapshot *s, struct hs_check_report *re
 			report(rep, "table-refcount", t->pa, 1, tt | VM,
 			       "%s level %d table has %u %s entries but refcount %u (want %u)",
 			       hs_snap_table_name((enum hs_snap_table)t->table), t->level, t->live,
-			       t->table == HS_SNAP_HOST_S2 ? "non-zero" : "valid", rc, 1 + t->live);
+			       t->table != HS_SNAP_HYP_S1 ? "non-zero" : "valid", rc, 1 + t->live);
 		if (HS_VM_HYP(vm->val) != HS_PAGE_OWNED)
 			report(rep, "table-owner", t->pa, 1, tt | VM,
 			       "%s table page: hyp state %s, host state %s",
 			       hs_snap_table_name((enum hs_snap_table)t->table),
 			       st(HS_VM_HYP(vm->val)), st(HS_VM_HOST(vm->val)));
+		if (vmh)
+			tag(rep, before, vmh, 0);
 	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* Guests                                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define GS HS_CHK_T_GUEST_S2
+
+/*
+ * The piece of [pa, end) from pa on where the host stage-2 range and the
+ * vmemmap run are constant: returns its end, *r2 / *vm the ranges (NULL =
+ * gap / no vmemmap).
+ */
+static uint64_t host_seg(const struct hs_snapshot *s, uint64_t pa, uint64_t end,
+			 const struct hs_snap_pt_range **r2, const struct hs_snap_vm_range **vm)
+{
+	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
+	size_t na = s->nr_pt[HS_SNAP_HOST_S2], lo = 0, hi = na;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid].end <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*r2 = NULL;
+	if (lo < na && a[lo].start <= pa) {
+		*r2 = &a[lo];
+		if (a[lo].end < end)
+			end = a[lo].end;
+	} else if (lo < na && a[lo].start < end) {
+		end = a[lo].start;
+	}
+	lo = 0, hi = s->nr_vm;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->vm[mid].end <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*vm = NULL;
+	if (lo < s->nr_vm && s->vm[lo].start <= pa) {
+		*vm = &s->vm[lo];
+		if (s->vm[lo].end < end)
+			end = s->vm[lo].end;
+	} else if (lo < s->nr_vm && s->vm[lo].start < end) {
+		end = s->vm[lo].start;
+	}
+	return end;
+}
+
+static void check_vm_table(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		const struct hs_snap_guest *g = &s->guests[i];
+		size_t before = rep->total;
+		if (g->error[0])
+			report(rep, "vm-table", g->vm_pa, 1, GS, "%s", g->error);
+		else if (g->abi.handle != g->handle)
+			report(rep, "vm-table", g->vm_pa, 1, GS,
+			       "VM table slot %u holds a VM whose handle is %#" PRIx64
+			       " (want %#" PRIx64 ")",
+			       g->slot, g->abi.handle, g->handle);
+		tag(rep, before, g->handle, 0);
+		if (!g->ok)
+			continue;
+		before = rep->total;
+		if (!g->vmid)
+			report(rep, "vmid-unique", g->vm_pa, 1, GS,
+			       "VM %#" PRIx64 " runs with VMID 0, the host's", g->handle);
+		for (size_t j = 0; j < i; j++)
+			if (s->guests[j].ok && s->guests[j].vmid == g->vmid)
+				report(rep, "vmid-unique", g->vm_pa, 1, GS,
+				       "VMs %#" PRIx64 " and %#" PRIx64 " share VMID %u",
+				       s->guests[j].handle, g->handle, g->vmid);
+		tag(rep, before, g->handle, 0);
+	}
+}
+
+/* A guest OWNED leaf range: its pages must be annotated GUEST(handle, gfn), NOPAGE/NOPAGE. */
+static void check_guest_owned(const struct hs_snapshot *s, const struct hs_snap_guest *g,
+			      const struct hs_snap_pt_range *r, struct hs_check_report *rep)
+{
+	uint64_t pa = r->oa, end = r->oa + (r->end - r->start);
+	while (pa < end) {
+		const struct hs_snap_pt_range *r2;
+		const struct hs_snap_vm_range *vm;
+		uint64_t seg = host_seg(s, pa, end, &r2, &vm);
+		uint64_t n = (seg - pa) >> HS_PAGE_SHIFT, gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT;
+		size_t before = rep->total;
+		if (!r2 || r2->kind != HS_SNAP_ANNOT || r2->owner != HS_OWNER_GUEST) {
+			report(rep, "guest-owned", pa, n, GS | S2,
+			       "VM %#" PRIx64 " owns gfn %#" PRIx64 " but the host stage-2 entry is %s",
+			       g->handle, gfn,
+			       !r2				   ? "empty (host-owned)"
+			       : r2->kind == HS_SNAP_LEAF	   ? "a valid mapping"
+			       : r2->kind == HS_SNAP_ANNOT ? "another owner's annotation"
+							   : "malformed");
+		} else {
+			uint64_t meta = r2->meta + (((pa - r2->start) >> HS_PAGE_SHIFT)
+						    << HS_ANNOT_META_GFN_SHIFT);
+			uint64_t ah = meta & HS_ANNOT_META_HANDLE_MASK, ag = meta >> HS_ANNOT_META_GFN_SHIFT;
+			if (ah != (g->handle & HS_ANNOT_META_HANDLE_MASK) || ag != gfn)
+				report(rep, "guest-owned", pa, n, GS | S2,
+				       "VM %#" PRIx64 " owns gfn %#" PRIx64
+				       " but the annotation says GUEST(handle %#" PRIx64
+				       ", gfn %#" PRIx64 ")",
+				       g->handle, gfn, ah, ag);
+		}
+		if (vm && vm->backed &&
+		    (HS_VM_HOST(vm->val) != HS_PAGE_NOPAGE || HS_VM_HYP(vm->val) != HS_PAGE_NOPAGE))
+			report(rep, "guest-owned", pa, n, GS | VM,
+			       "VM %#" PRIx64 " owns gfn %#" PRIx64 " but host is %s, hyp %s",
+			       g->handle, gfn, st(HS_VM_HOST(vm->val)), st(HS_VM_HYP(vm->val)));
+		tag(rep, before, g->handle, gfn);
+		pa = seg;
+	}
+}
+
+static void check_guest_borrowed(const struct hs_snapshot *s, const struct hs_snap_guest *g,
+				 const struct hs_snap_pt_range *r, struct hs_check_report *rep)
+{
+	uint64_t pa = r->oa, end = r->oa + (r->end - r->start);
+	while (pa < end) {
+		const struct hs_snap_pt_range *r2;
+		const struct hs_snap_vm_range *vm;
+		uint64_t seg = host_seg(s, pa, end, &r2, &vm);
+		uint64_t n = (seg - pa) >> HS_PAGE_SHIFT, gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT;
+		size_t before = rep->total;
+		if (vm && vm->backed &&
+		    (HS_VM_HOST(vm->val) != HS_PAGE_SHARED_OWNED || !HS_VM_SHARES(vm->val) ||
+		     HS_VM_HYP(vm->val) != HS_PAGE_NOPAGE))
+			report(rep, "guest-borrowed", pa, n, GS | VM,
+			       "VM %#" PRIx64 " borrows gfn %#" PRIx64
+			       " but host is %s with %u guest shares, hyp %s",
+			       g->handle, gfn, st(HS_VM_HOST(vm->val)), HS_VM_SHARES(vm->val),
+			       st(HS_VM_HYP(vm->val)));
+		tag(rep, before, g->handle, gfn);
+		pa = seg;
+	}
+}
+
+static void check_guest_leaves(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		const struct hs_snap_guest *g = &s->guests[i];
+		for (size_t k = 0; g->ok && k < g->nr_pt; k++) {
+			const struct hs_snap_pt_range *r = &g->pt[k];
+			uint64_t n = (r->end - r->start) >> HS_PAGE_SHIFT, gfn = r->start >> HS_PAGE_SHIFT;
+			size_t before = rep->total;
+			if (r->kind != HS_SNAP_LEAF) {
+				report(rep, "guest-s2-malformed", r->start, n, GS,
+				       "VM %#" PRIx64 " IPA %#" PRIx64 ": %s entry %#" PRIx64,
+				       g->handle, r->start,
+				       r->kind == HS_SNAP_ANNOT ? "annotation" : "malformed",
+				       r->kind == HS_SNAP_ANNOT ? hs_annotation(r->owner, r->meta)
+								: r->attr);
+				tag(rep, before, g->handle, gfn);
+				continue;
+			}
+			uint64_t len = r->end - r->start;
+			int reg = hs_snap_mem_region(s, r->oa);
+			if (reg < 0 || r->oa + len - s->mem[reg].base > s->mem[reg].size) {
+				report(rep, "guest-maps-memory", r->oa, n, GS,
+				       "VM %#" PRIx64 " maps gfn %#" PRIx64 " to PA %#" PRIx64
+				       ", not (all) memory",
+				       g->handle, gfn, r->oa);
+				tag(rep, before, g->handle, gfn);
+				continue;
+			}
+			if (r->state == HS_PAGE_OWNED)
+				check_guest_owned(s, g, r, rep);
+			else if (r->state == HS_PAGE_SHARED_BORROWED)
+				check_guest_borrowed(s, g, r, rep);
+			else {
+				report(rep, "guest-state", r->oa, n, GS,
+				       "VM %#" PRIx64 " gfn %#" PRIx64 ": leaf state %s", g->handle,
+				       gfn, st(r->state));
+				tag(rep, before, g->handle, gfn);
+			}
+		}
+	}
+}
+
+/* Guest shares in the vmemmap against the SHARED_BORROWED leaves counted in every VM. */
+static void check_share_counts(const struct hs_snapshot *s, const struct hs_snap_cover *c,
+			       size_t nc, struct hs_check_report *rep)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < s->nr_vm; i++) {
+		const struct hs_snap_vm_range *v = &s->vm[i];
+		if (!v->backed)
+			continue;
+		uint32_t shares = HS_VM_SHARES(v->val);
+		uint64_t pa = v->start;
+		while (j < nc && c[j].end <= pa)
+			j++;
+		while (pa < v->end) {
+			uint64_t seg = v->end;
+			uint32_t count = 0;
+			if (j < nc && c[j].start <= pa) {
+				count = c[j].count;
+				if (c[j].end < seg)
+					seg = c[j].end;
+			} else if (j < nc && c[j].start < seg) {
+				seg = c[j].start;
+			}
+			if (count != shares)
+				report(rep, "guest-share-count", pa, (seg - pa) >> HS_PAGE_SHIFT,
+				       GS | VM,
+				       "guest-share count %u but %u guest SHARED_BORROWED mapping%s",
+				       shares, count, count == 1 ? "" : "s");
+			pa = seg;
+			while (j < nc && c[j].end <= pa)
+				j++;
+		}
+	}
+}
+
+/* Every GUEST annotation names a live VM mapping that gfn to this page as OWNED. */
+static void check_guest_annots(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
+	for (size_t i = 0; i < s->nr_pt[HS_SNAP_HOST_S2]; i++) {
+		if (a[i].kind != HS_SNAP_ANNOT || a[i].owner != HS_OWNER_GUEST)
+			continue;
+		uint64_t pa = a[i].start;
+		while (pa < a[i].end) {
+			uint64_t meta = a[i].meta + (((pa - a[i].start) >> HS_PAGE_SHIFT)
+						     << HS_ANNOT_META_GFN_SHIFT);
+			uint64_t h = meta & HS_ANNOT_META_HANDLE_MASK, gfn = meta >> HS_ANNOT_META_GFN_SHIFT;
+			const struct hs_snap_guest *g = hs_snap_guest_find(s, h);
+			size_t before = rep->total;
+			if (!g || !g->ok) {
+				uint64_t n = (a[i].end - pa) >> HS_PAGE_SHIFT;
+				report(rep, "guest-annot", pa, n, S2 | GS,
+				       "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
+				       ") but no such live VM",
+				       h, gfn);
+				tag(rep, before, h, gfn);
+				break;
+			}
+			uint64_t ipa = gfn << HS_PAGE_SHIFT;
+			const struct hs_snap_pt_range *l = hs_snap_guest_pt_find(g, ipa);
+			uint64_t seg = a[i].end;
+			if (l && l->end - ipa < seg - pa)
+				seg = pa + (l->end - ipa);
+			if (!l)
+				seg = pa + HS_PAGE_SIZE;
+			uint64_t n = (seg - pa) >> HS_PAGE_SHIFT;
+			if (!l || l->kind != HS_SNAP_LEAF)
+				report(rep, "guest-annot", pa, n, S2 | GS,
+				       "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
+				       ") but the VM does not map that gfn",
+				       h, gfn);
+			else if (l->oa + (ipa - l->start) != pa || l->state != HS_PAGE_OWNED)
+				report(rep, "guest-annot", pa, n, S2 | GS,
+				       "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
+				       ") but the VM maps that gfn to PA %#" PRIx64 " as %s",
+				       h, gfn, l->oa + (ipa - l->start), st(l->state));
+			tag(rep, before, h, gfn);
+			pa = seg;
+		}
+	}
+}
+
+/* No page both mapped by a guest and mapped at EL2 as hyp-owned. */
+static void check_guest_el2(const struct hs_snapshot *s, const struct hs_snap_cover *c, size_t nc,
+			    struct hs_check_report *rep)
+{
+	const struct hs_snap_pt_range *v = s->pt[HS_SNAP_HYP_S1];
+	for (size_t i = 0; nc && i < s->nr_pt[HS_SNAP_HYP_S1]; i++) {
+		if (v[i].kind != HS_SNAP_LEAF || v[i].state != HS_PAGE_OWNED)
+			continue;
+		uint64_t pa = v[i].oa, end = v[i].oa + (v[i].end - v[i].start);
+		size_t lo = 0, hi = nc;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (c[mid].end <= pa)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t j = lo; j < nc && c[j].start < end; j++) {
+			uint64_t a = c[j].start > pa ? c[j].start : pa;
+			uint64_t b = c[j].end < end ? c[j].end : end;
+			report(rep, "guest-el2-owned", a, (b - a) >> HS_PAGE_SHIFT, GS | S1,
+			       "mapped by %u guest leaf(s) and at EL2 VA %#" PRIx64 " as OWNED",
+			       c[j].count, v[i].start + (a - v[i].oa));
+		}
+	}
+}
+
+static void check_guests(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	check_vm_table(s, rep);
+	check_guest_leaves(s, rep);
+	struct hs_snap_cover *c = NULL;
+	size_t nc = 0;
+	if (hs_snap_guest_cover(s, 1u << HS_PAGE_SHARED_BORROWED, &c, &nc)) {
+		report(rep, "check-error", 0, 0, GS, "guests: out of memory");
+		return;
+	}
+	check_share_counts(s, c, nc, rep);
+	free(c);
+	check_guest_annots(s, rep);
+	if (hs_snap_guest_cover(s, ~0u, &c, &nc)) {
+		report(rep, "check-error", 0, 0, GS, "guests: out of memory");
+		return;
+	}
+	check_guest_el2(s, c, nc, rep);
+	free(c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -478,6 +837,7 @@ int hs_check_snapshot(struct hs_machine *m, const struct hs_snapshot *s,
 	check_pages(s, rep);
 	check_el2(s, rep);
 	check_tables(s, rep);
+	check_guests(s, rep);
 	check_pool(m, s, "hpool", HS_CHK_T_HPOOL, rep);
 	check_pool(m, s, "host_s2_pool", HS_CHK_T_HOST_S2_POOL, rep);
 	return (int)rep->total;
@@ -511,10 +871,10 @@ size_t hs_check_count(const struct hs_check_report *rep, const char *rule)
 
 void hs_check_tables_str(unsigned tables, struct hs_strbuf *sb)
 {
-	static const char *const names[] = {"host-s2", "hyp-s1", "vmemmap", "hpool",
-					    "host_s2_pool"};
+	static const char *const names[] = {"host-s2", "hyp-s1",       "vmemmap",
+					    "hpool",   "host_s2_pool", "guest-s2"};
 	bool first = true;
-	for (unsigned i = 0; i < 5; i++)
+	for (unsigned i = 0; i < 6; i++)
 		if (tables & (1u << i)) {
 			hs_sb_printf(sb, "%s%s", first ? "" : ",", names[i]);
 			first = false;

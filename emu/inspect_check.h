@@ -3,7 +3,8 @@
  * The invariant checker: an independent specification of the ownership
  * rules of docs/pkvm-reference.md ("Invariants worth checking"), evaluated
  * on a snapshot of the host stage 2, the EL2 stage 1, the vmemmap, the two
- * buddy pools (`hpool`, `host_s2_pool`) and every table page. It is written
+ * buddy pools (`hpool`, `host_s2_pool`), every table page and the stage 2
+ * of every VM in the hypervisor's VM table. It is written
  * from the rules, not from hyp/: when they disagree, one has a bug.
  *
  * Violations over runs of pages that break a rule the same way are reported
@@ -20,6 +21,7 @@
 #define HS_CHK_T_VMEMMAP (1u << 2)
 #define HS_CHK_T_HPOOL (1u << 3)
 #define HS_CHK_T_HOST_S2_POOL (1u << 4)
+#define HS_CHK_T_GUEST_S2 (1u << 5) /* a VM's stage 2 or the VM table */
 
 struct hs_check_rule {
 	const char *id;
@@ -34,6 +36,8 @@ struct hs_violation {
 	uint64_t pages;	  /* pages in the run (1 for single-page rules) */
 	unsigned tables;  /* HS_CHK_T_* */
 	char msg[200];
+	uint64_t vm;  /* guest rules: the VM's handle (0 when none) */
+	uint64_t gfn; /* guest rules: the (first) gfn involved */
 };
 
 #define HS_CHECK_MAX_STORED 4096 /* further violations are counted, not stored */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,8 @@ const char *hs_snap_table_name(enum hs_snap_table t)
 		return "hyp-s1";
 	case HS_SNAP_VMEMMAP:
 		return "vmemmap";
+	case HS_SNAP_GUEST_S2:
+		return "guest-s2";
 	default:
 		return "?";
 	}
@@ -50,6 +53,9 @@ void hs_snapshot_free(struct hs_snapshot *s)
 	free(s->pt[1]);
 	free(s->vm);
 	free(s->tables);
+	for (size_t i = 0; i < s->cap_guests; i++)
+		free(s->guests[i].pt);
+	free(s->guests);
 	hs_snapshot_init(s);
 }
 
@@ -75,6 +81,10 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
 struct snap_walk {
 	struct hs_snapshot *s;
 	enum hs_snap_table table;
+	uint16_t guest; /* GUEST_S2: index in s->guests */
+	struct hs_snap_pt_range **v; /* the range array filled */
+	size_t *nr, *cap;
+	unsigned *nr_malformed;
 	const struct hs_pt_regime *r;
 	long cur[HS_PT_MAX_LEVELS + 1]; /* table record being visited at each level */
 	long root_first;		/* record index of the first root page */
@@ -112,9 +122,8 @@ static bool leaf_device(const struct hs_pt_regime *r, uint64_t desc)
 
 static int push_range(struct snap_walk *w, const struct hs_snap_pt_range *nr)
 {
-	struct hs_snapshot *s = w->s;
-	size_t *n = &s->nr_pt[w->table];
-	struct hs_snap_pt_range *v = s->pt[w->table];
+	size_t *n = w->nr;
+	struct hs_snap_pt_range *v = *w->v;
 	if (*n) {
 		struct hs_snap_pt_range *l = &v[*n - 1];
 		if (l->end == nr->start && l->kind == nr->kind) {
@@ -136,11 +145,11 @@ static int push_range(struct snap_walk *w, const struct hs_snap_pt_range *nr)
 			}
 		}
 	}
-	if (grow((void **)&s->pt[w->table], &s->cap_pt[w->table], *n + 1, sizeof(*v))) {
+	if (grow((void **)w->v, w->cap, *n + 1, sizeof(*v))) {
 		w->oom = 1;
 		return -ENOMEM;
 	}
-	s->pt[w->table][(*n)++] = *nr;
+	(*w->v)[(*n)++] = *nr;
 	return 0;
 }
 
@@ -163,8 +172,11 @@ static int add_table(struct snap_walk *w, uint64_t pa, int level)
 		w->oom = 1;
 		return -ENOMEM;
 	}
-	s->tables[s->nr_tables++] = (struct hs_snap_table_page){
-	    .pa = pa, .live = 0, .level = (int8_t)level, .table = (uint8_t)w->table};
+	s->tables[s->nr_tables++] = (struct hs_snap_table_page){.pa = pa,
+								.live = 0,
+								.level = (int8_t)level,
+								.table = (uint8_t)w->table,
+								.guest = w->guest};
 	return 0;
 }
 
@@ -211,7 +223,7 @@ static int snap_walker(const struct hs_pt_visit_ctx *c)
 		}
 		return push_range(w, &nr);
 	case HS_PT_VISIT_MALFORMED:
-		w->s->nr_malformed++;
+		(*w->nr_malformed)++;
 		nr.kind = HS_SNAP_BAD;
 		nr.attr = c->desc;
 		return push_range(w, &nr);
@@ -219,13 +231,14 @@ static int snap_walker(const struct hs_pt_visit_ctx *c)
 	return 0;
 }
 
-int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const struct hs_phys *phys,
-		     const struct hs_pt_regime *r, struct hs_error *err)
+static int walk_regime(struct snap_walk *wp, const struct hs_phys *phys, struct hs_error *err)
 {
-	struct snap_walk w = {.s = s, .table = table, .r = r};
+	struct snap_walk w = *wp;
+	struct hs_snapshot *s = w.s;
+	const struct hs_pt_regime *r = w.r;
 	for (int i = 0; i <= HS_PT_MAX_LEVELS; i++)
 		w.cur[i] = -1;
-	s->nr_pt[table] = 0;
+	*w.nr = 0;
 	if (s->flags & HS_SNAP_F_TABLES) {
 		w.root_first = (long)s->nr_tables;
 		for (unsigned i = 0; i < r->nr_concat; i++)
@@ -240,7 +253,26 @@ int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const stru
 	int rc = hs_pt_walk(phys, r, 0, hs_pt_ia_end(r), &v);
 	if (rc || w.oom)
 		return hs_err(err, w.oom ? -ENOMEM : rc, "snapshot: walking the %s failed (%d)",
-			      hs_snap_table_name(table), rc);
+			      hs_snap_table_name(w.table), rc);
+	return 0;
+}
+
+int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const struct hs_phys *phys,
+		     const struct hs_pt_regime *r, struct hs_error *err)
+{
+	if (table != HS_SNAP_HOST_S2 && table != HS_SNAP_HYP_S1)
+		return hs_err(err, -EINVAL, "snapshot: %s is not a walkable table",
+			      hs_snap_table_name(table));
+	struct snap_walk w = {.s = s,
+			      .table = table,
+			      .v = &s->pt[table],
+			      .nr = &s->nr_pt[table],
+			      .cap = &s->cap_pt[table],
+			      .nr_malformed = &s->nr_malformed,
+			      .r = r};
+	int rc = walk_regime(&w, phys, err);
+	if (rc)
+		return rc;
 	if (table == HS_SNAP_HOST_S2) {
 		s->have_s2 = true;
 		s->s2 = *r;
@@ -285,6 +317,103 @@ const struct hs_snap_vm_range *hs_snap_vm_find(const struct hs_snapshot *s, uint
 	if (lo < s->nr_vm && s->vm[lo].start <= pa)
 		return &s->vm[lo];
 	return NULL;
+}
+
+const struct hs_snap_guest *hs_snap_guest_find(const struct hs_snapshot *s, uint64_t handle)
+{
+	size_t lo = 0, hi = s->nr_guests;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->guests[mid].handle < handle)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nr_guests && s->guests[lo].handle == handle)
+		return &s->guests[lo];
+	return NULL;
+}
+
+const struct hs_snap_pt_range *hs_snap_guest_pt_find(const struct hs_snap_guest *g, uint64_t ipa)
+{
+	const struct hs_snap_pt_range *v = g->pt;
+	size_t lo = 0, hi = g->nr_pt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].end <= ipa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < g->nr_pt && v[lo].start <= ipa)
+		return &v[lo];
+	return NULL;
+}
+
+struct cover_ev {
+	uint64_t pa;
+	int delta;
+};
+
+static int cmp_ev(const void *a, const void *b)
+{
+	const struct cover_ev *x = a, *y = b;
+	if (x->pa != y->pa)
+		return x->pa < y->pa ? -1 : 1;
+	return x->delta - y->delta;
+}
+
+int hs_snap_guest_cover(const struct hs_snapshot *s, unsigned state_mask,
+			struct hs_snap_cover **out, size_t *nr)
+{
+	size_t n = 0, k = 0;
+	*out = NULL;
+	*nr = 0;
+	for (size_t g = 0; g < s->nr_guests; g++)
+		n += s->guests[g].nr_pt;
+	if (!n)
+		return 0;
+	struct cover_ev *ev = malloc(2 * n * sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	for (size_t g = 0; g < s->nr_guests; g++) {
+		const struct hs_snap_guest *gu = &s->guests[g];
+		for (size_t i = 0; i < gu->nr_pt; i++) {
+			const struct hs_snap_pt_range *r = &gu->pt[i];
+			if (r->kind != HS_SNAP_LEAF || r->state > 31 ||
+			    !(state_mask & (1u << r->state)))
+				continue;
+			uint64_t len = r->end - r->start;
+			ev[k++] = (struct cover_ev){r->oa, +1};
+			ev[k++] = (struct cover_ev){r->oa + len, -1};
+		}
+	}
+	qsort(ev, k, sizeof(*ev), cmp_ev);
+	struct hs_snap_cover *c = NULL;
+	size_t nc = 0, cap = 0;
+	int64_t depth = 0;
+	for (size_t i = 0; i < k;) {
+		uint64_t pa = ev[i].pa;
+		while (i < k && ev[i].pa == pa)
+			depth += ev[i++].delta;
+		if (i >= k || depth <= 0)
+			continue;
+		uint64_t end = ev[i].pa;
+		if (nc && c[nc - 1].end == pa && c[nc - 1].count == (uint32_t)depth) {
+			c[nc - 1].end = end;
+			continue;
+		}
+		if (grow((void **)&c, &cap, nc + 1, sizeof(*c))) {
+			free(c);
+			free(ev);
+			return -ENOMEM;
+		}
+		c[nc++] = (struct hs_snap_cover){pa, end, (uint32_t)depth};
+	}
+	free(ev);
+	*out = c;
+	*nr = nc;
+	return 0;
 }
 
 int hs_snap_mem_region(const struct hs_snapshot *s, uint64_t pa)
@@ -403,13 +532,116 @@ static void read_regions(struct hs_machine *m, struct hs_snapshot *s)
 	s->nr_mem = 1;
 }
 
+/* An EL2 VA -> PA through the EL2 stage-1 ranges of s (not the host's layout). */
+static bool el2_va_pa(const struct hs_snapshot *s, uint64_t va, uint64_t *pa)
+{
+	const struct hs_snap_pt_range *r = hs_snap_pt_find(s, HS_SNAP_HYP_S1, va);
+	if (!r || r->kind != HS_SNAP_LEAF)
+		return false;
+	*pa = r->oa + (va - r->start);
+	return true;
+}
+
+static struct hs_snap_guest *guest_slot(struct hs_snapshot *s)
+{
+	if (s->nr_guests == s->cap_guests) {
+		size_t n = s->cap_guests ? s->cap_guests * 2 : 8;
+		struct hs_snap_guest *p = realloc(s->guests, n * sizeof(*p));
+		if (!p)
+			return NULL;
+		memset(p + s->cap_guests, 0, (n - s->cap_guests) * sizeof(*p));
+		s->guests = p;
+		s->cap_guests = n;
+	}
+	struct hs_snap_guest *g = &s->guests[s->nr_guests++];
+	struct hs_snap_pt_range *pt = g->pt;
+	size_t cap = g->cap_pt;
+	memset(g, 0, sizeof(*g));
+	g->pt = pt;
+	g->cap_pt = cap;
+	return g;
+}
+
+/*
+ * Every live VM from the hypervisor's VM table: `hyp_vm_table` holds the HYP
+ * VA of an array of HS_MAX_VMS HYP VAs (0 = free slot). Addresses go through
+ * the EL2 stage 1 just walked, so nothing here trusts the host's records.
+ */
+static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct hs_phys *phys,
+		       struct hs_error *err)
+{
+	uint64_t sym, table_va = 0, table_pa;
+	if (hs_sym_pa(m, "hyp_vm_table", &sym, NULL) ||
+	    hs_phys_read(m, sym, &table_va, sizeof(table_va), NULL))
+		return 0; /* an image without guests */
+	s->have_guests = true;
+	if (!table_va)
+		return 0; /* no VM created yet */
+	uint64_t slots[HS_MAX_VMS];
+	if (!el2_va_pa(s, table_va, &table_pa) ||
+	    hs_phys_read(m, table_pa, slots, sizeof(slots), NULL)) {
+		struct hs_snap_guest *g = guest_slot(s);
+		if (!g)
+			return hs_err(err, -ENOMEM, "snapshot: out of memory");
+		g->handle = 0;
+		g->slot = ~0u;
+		g->vm_va = table_va;
+		snprintf(g->error, sizeof(g->error),
+			 "the VM table at HYP VA %#" PRIx64 " is not mapped at EL2", table_va);
+		return 0;
+	}
+	for (unsigned i = 0; i < HS_MAX_VMS; i++) {
+		if (!slots[i])
+			continue;
+		struct hs_snap_guest *g = guest_slot(s);
+		if (!g)
+			return hs_err(err, -ENOMEM, "snapshot: out of memory");
+		g->handle = HS_VM_HANDLE_OFFSET + i;
+		g->slot = i;
+		g->vm_va = slots[i];
+		if (!el2_va_pa(s, slots[i], &g->vm_pa) ||
+		    hs_phys_read(m, g->vm_pa, &g->abi, sizeof(g->abi), NULL)) {
+			snprintf(g->error, sizeof(g->error),
+				 "VM table slot %u: HYP VA %#" PRIx64 " is not mapped at EL2", i,
+				 slots[i]);
+			continue;
+		}
+		g->vmid = (uint16_t)(g->abi.vttbr >> 48);
+		char msg[100];
+		if (hs_pt_regime_s2(g->abi.vtcr, g->abi.vttbr, &g->r, msg, sizeof(msg))) {
+			snprintf(g->error, sizeof(g->error), "VM %#" PRIx64 ": stage 2: %s",
+				 g->handle, msg);
+			continue;
+		}
+		struct snap_walk w = {.s = s,
+				      .table = HS_SNAP_GUEST_S2,
+				      .guest = (uint16_t)(g - s->guests),
+				      .v = &g->pt,
+				      .nr = &g->nr_pt,
+				      .cap = &g->cap_pt,
+				      .nr_malformed = &g->nr_malformed,
+				      .r = &g->r};
+		struct hs_error we = {0};
+		int rc = walk_regime(&w, phys, &we);
+		if (rc == -ENOMEM)
+			return hs_err(err, rc, "snapshot: out of memory");
+		if (rc) {
+			snprintf(g->error, sizeof(g->error), "VM %#" PRIx64 ": %.90s", g->handle,
+				 we.msg);
+			continue;
+		}
+		g->ok = true;
+	}
+	return 0;
+}
+
 int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s,
 		     struct hs_error *err)
 {
 	s->flags = flags;
 	s->icount = hs_machine_icount(m);
-	s->have_s1 = s->have_s2 = s->have_vm = false;
-	s->nr_pt[0] = s->nr_pt[1] = s->nr_vm = s->nr_tables = 0;
+	s->have_s1 = s->have_s2 = s->have_vm = s->have_guests = false;
+	s->nr_pt[0] = s->nr_pt[1] = s->nr_vm = s->nr_tables = s->nr_guests = 0;
 	s->nr_malformed = 0;
 	s->vmemmap_base = hs_machine_layout(m)->vmemmap_base;
 	read_regions(m, s);
@@ -443,6 +675,8 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 			if (read_vmemmap_region(m, s, s->mem[i].base, s->mem[i].size))
 				return hs_err(err, -ENOMEM, "snapshot: out of memory");
 		s->have_vm = true;
+		if ((rc = read_guests(m, s, &phys, err)))
+			return rc;
 	}
 	return 0;
 }
@@ -521,7 +755,8 @@ static int push_rec(struct hs_diff *d, const struct hs_diff_rec *r)
 {
 	if (d->nr) {
 		struct hs_diff_rec *l = &d->recs[d->nr - 1];
-		if (l->table == r->table && l->changes == r->changes && l->end == r->start) {
+		if (l->table == r->table && l->vm == r->vm && l->changes == r->changes &&
+		    l->end == r->start) {
 			bool same;
 			if (r->table == HS_SNAP_VMEMMAP)
 				same = l->old_vm.val == r->old_vm.val &&
@@ -546,11 +781,10 @@ static int push_rec(struct hs_diff *d, const struct hs_diff_rec *r)
 	return 0;
 }
 
-static int diff_pt(const struct hs_snapshot *sa, const struct hs_snapshot *sb, enum hs_snap_table t,
-		   struct hs_diff *d)
+static int diff_ranges(const struct hs_snap_pt_range *a, size_t na, const struct hs_snap_pt_range *b,
+		       size_t nb, enum hs_snap_table t, uint64_t vm, struct hs_diff *d)
 {
-	const struct hs_snap_pt_range *a = sa->pt[t], *b = sb->pt[t];
-	size_t na = sa->nr_pt[t], nb = sb->nr_pt[t], i = 0, j = 0;
+	size_t i = 0, j = 0;
 	uint64_t pos = 0;
 	static const struct hs_snap_pt_range empty;
 	while (i < na || j < nb) {
@@ -580,6 +814,7 @@ static int diff_pt(const struct hs_snapshot *sa, const struct hs_snapshot *sb, e
 		unsigned c = pt_changes(&ca, &cb);
 		if (c) {
 			struct hs_diff_rec r = {.table = t,
+						.vm = vm,
 						.changes = c,
 						.start = pos,
 						.end = end,
@@ -643,12 +878,45 @@ static int diff_vm(const struct hs_snapshot *sa, const struct hs_snapshot *sb, s
 	return 0;
 }
 
+static int diff_pt(const struct hs_snapshot *sa, const struct hs_snapshot *sb, enum hs_snap_table t,
+		   struct hs_diff *d)
+{
+	return diff_ranges(sa->pt[t], sa->nr_pt[t], sb->pt[t], sb->nr_pt[t], t, 0, d);
+}
+
+/* Each VM's stage 2 against the same handle's in the other snapshot. */
+static int diff_guests(const struct hs_snapshot *sa, const struct hs_snapshot *sb,
+		       struct hs_diff *d)
+{
+	size_t i = 0, j = 0;
+	while (i < sa->nr_guests || j < sb->nr_guests) {
+		const struct hs_snap_guest *ga = i < sa->nr_guests ? &sa->guests[i] : NULL;
+		const struct hs_snap_guest *gb = j < sb->nr_guests ? &sb->guests[j] : NULL;
+		uint64_t h;
+		if (ga && (!gb || ga->handle <= gb->handle))
+			h = ga->handle;
+		else
+			h = gb->handle;
+		if (ga && ga->handle != h)
+			ga = NULL;
+		if (gb && gb->handle != h)
+			gb = NULL;
+		int rc = diff_ranges(ga ? ga->pt : NULL, ga ? ga->nr_pt : 0, gb ? gb->pt : NULL,
+				     gb ? gb->nr_pt : 0, HS_SNAP_GUEST_S2, h, d);
+		if (rc)
+			return rc;
+		i += ga != NULL;
+		j += gb != NULL;
+	}
+	return 0;
+}
+
 int hs_snapshot_diff(const struct hs_snapshot *a, const struct hs_snapshot *b, struct hs_diff *d)
 {
 	d->nr = 0;
 	d->changes = 0;
 	if (diff_pt(a, b, HS_SNAP_HOST_S2, d) || diff_pt(a, b, HS_SNAP_HYP_S1, d) ||
-	    diff_vm(a, b, d))
+	    diff_vm(a, b, d) || diff_guests(a, b, d))
 		return -ENOMEM;
 	return 0;
 }
@@ -787,9 +1055,11 @@ void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d)
 	}
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct hs_diff_rec *r = &d->recs[i];
-		hs_sb_printf(sb, "%-8s %#014" PRIx64 "-%#014" PRIx64 " (%" PRIu64 " pages) ",
-			     hs_snap_table_name(r->table), r->start, r->end - 1,
-			     (r->end - r->start) >> HS_PAGE_SHIFT);
+		hs_sb_printf(sb, "%-8s ", hs_snap_table_name(r->table));
+		if (r->table == HS_SNAP_GUEST_S2)
+			hs_sb_printf(sb, "vm %#" PRIx64 " IPA ", r->vm);
+		hs_sb_printf(sb, "%#014" PRIx64 "-%#014" PRIx64 " (%" PRIu64 " pages) ", r->start,
+			     r->end - 1, (r->end - r->start) >> HS_PAGE_SHIFT);
 		hs_chg_str(sb, r->changes);
 		hs_sb_puts(sb, ": ");
 		if (r->table == HS_SNAP_VMEMMAP) {
@@ -812,8 +1082,11 @@ void hs_diff_json(struct hs_strbuf *sb, const struct hs_diff *d)
 		const struct hs_diff_rec *r = &d->recs[i];
 		hs_sb_printf(sb,
 			     "%s{\"table\":\"%s\",\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64
-			     "\",\"changes\":\"",
+			     "\",",
 			     i ? "," : "", hs_snap_table_name(r->table), r->start, r->end);
+		if (r->table == HS_SNAP_GUEST_S2)
+			hs_sb_printf(sb, "\"vm\":\"%#" PRIx64 "\",", r->vm);
+		hs_sb_puts(sb, "\"changes\":\"");
 		hs_chg_str(sb, r->changes);
 		hs_sb_puts(sb, "\",\"old\":");
 		if (r->table == HS_SNAP_VMEMMAP)

@@ -8,6 +8,9 @@
  *   - the EL2 stage 1 (valid leaves),
  *   - the vmemmap (decoded struct hs_hyp_page, run-length encoded over the
  *     memory regions),
+ *   - the stage 2 of every live VM, found through the hypervisor's own VM
+ *     table (symbol `hyp_vm_table`, read through the EL2 stage 1), one range
+ *     array per VM,
  * plus, optionally, every table page with its number of live entries (for
  * the checker). Taking one costs one walk of each table and one linear read
  * of the vmemmap window; the diff compares range arrays, never pages.
@@ -25,8 +28,15 @@
 #include "pt_walk.h"
 #include "strbuf.h"
 
-enum hs_snap_table { HS_SNAP_HOST_S2, HS_SNAP_HYP_S1, HS_SNAP_VMEMMAP, HS_SNAP_NR_TABLES };
-const char *hs_snap_table_name(enum hs_snap_table t); /* "host-s2", "hyp-s1", "vmemmap" */
+enum hs_snap_table {
+	HS_SNAP_HOST_S2,
+	HS_SNAP_HYP_S1,
+	HS_SNAP_VMEMMAP,
+	HS_SNAP_GUEST_S2, /* every VM's stage 2 (records carry the VM handle) */
+	HS_SNAP_NR_TABLES
+};
+/* "host-s2", "hyp-s1", "vmemmap", "guest-s2" */
+const char *hs_snap_table_name(enum hs_snap_table t);
 
 enum hs_snap_kind {
 	HS_SNAP_EMPTY, /* zero entry (gaps; never stored) */
@@ -71,7 +81,27 @@ struct hs_snap_table_page {
 	uint64_t pa;
 	uint32_t live; /* stage 1: valid entries; stage 2: non-zero entries */
 	int8_t level;  /* level of its entries */
-	uint8_t table; /* enum hs_snap_table (HOST_S2 or HYP_S1) */
+	uint8_t table; /* enum hs_snap_table (HOST_S2, HYP_S1 or GUEST_S2) */
+	uint16_t guest; /* GUEST_S2: index in hs_snapshot.guests */
+};
+
+/*
+ * One live VM as the hypervisor's VM table records it, and its stage 2.
+ * A slot whose VM could not be read or walked is kept with ok == false and
+ * the reason in error (the checker reports it), never dropped silently.
+ */
+struct hs_snap_guest {
+	uint64_t handle;	 /* HS_VM_HANDLE_OFFSET + slot (what the slot stands for) */
+	unsigned slot;		 /* index in the VM table */
+	uint64_t vm_va, vm_pa;	 /* the struct's HYP VA (from the table) and PA */
+	struct hs_vm_layout abi; /* the start of the struct as read (handle, VTTBR, VTCR, ...) */
+	uint16_t vmid;		 /* VTTBR_EL2[63:48] */
+	bool ok;		 /* read and walked */
+	char error[120];
+	struct hs_pt_regime r;
+	struct hs_snap_pt_range *pt; /* sorted by IPA */
+	size_t nr_pt, cap_pt;
+	unsigned nr_malformed;
 };
 
 #define HS_SNAP_F_TABLES (1u << 0) /* also record table pages */
@@ -97,6 +127,10 @@ struct hs_snapshot {
 	struct hs_snap_table_page *tables;
 	size_t nr_tables, cap_tables;
 	unsigned nr_malformed; /* walker MALFORMED visits */
+	/* guests: sorted by handle; buffers kept over cap_guests for reuse */
+	bool have_guests; /* the VM table was found and read (0 VMs is fine) */
+	struct hs_snap_guest *guests;
+	size_t nr_guests, cap_guests;
 };
 
 /* Zero a snapshot before first use (hs_snapshot_take() reuses its buffers). */
@@ -121,6 +155,25 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const struct hs_phys *phys,
 		     const struct hs_pt_regime *r, struct hs_error *err);
 
+/* The VM with this handle in the snapshot, or NULL. */
+const struct hs_snap_guest *hs_snap_guest_find(const struct hs_snapshot *s, uint64_t handle);
+/* The range of guest g's stage 2 holding ipa, or NULL. */
+const struct hs_snap_pt_range *hs_snap_guest_pt_find(const struct hs_snap_guest *g, uint64_t ipa);
+
+/*
+ * PA coverage by guest leaves: sorted, non-overlapping segments with the
+ * number of guest leaves (over all VMs) mapping them, keeping only leaves
+ * whose SW state is in state_mask (bit (1 << HS_PAGE_*); ~0u for all).
+ * Segments with count 0 are left out. *out is malloc'd (free it).
+ * Return: 0 or -ENOMEM.
+ */
+struct hs_snap_cover {
+	uint64_t start, end;
+	uint32_t count;
+};
+int hs_snap_guest_cover(const struct hs_snapshot *s, unsigned state_mask,
+			struct hs_snap_cover **out, size_t *nr);
+
 /* Binary searches: the range holding addr, or NULL (a gap). */
 const struct hs_snap_pt_range *hs_snap_pt_find(const struct hs_snapshot *s,
 					       enum hs_snap_table table, uint64_t addr);
@@ -142,6 +195,7 @@ int hs_snap_mem_region(const struct hs_snapshot *s, uint64_t pa);
 
 struct hs_diff_rec {
 	enum hs_snap_table table;
+	uint64_t vm; /* GUEST_S2: the VM's handle (start/end are IPAs); 0 otherwise */
 	unsigned changes; /* HS_CHG_* */
 	uint64_t start, end;
 	/* tables: the ranges before/after, clipped to [start, end) (kind EMPTY for gaps) */
@@ -157,7 +211,9 @@ struct hs_diff {
 };
 
 /*
- * hs_snapshot_diff() - what changed from a to b, per table, as records over
+ * hs_snapshot_diff() - what changed from a to b, per table (each VM's stage 2
+ * is its own table, matched by handle; a VM that appeared or vanished diffs
+ * against an empty stage 2), as records over
  * maximal address ranges (adjacent pieces with the same changes and the same
  * before/after attributes merge). Cost is linear in the number of ranges.
  * d is reset first (its buffer is reused). Return: 0 or -ENOMEM.
