@@ -181,8 +181,12 @@ static void before_hvc(struct cli *c, unsigned cpu)
 	cli_bps_resume(&c->bps, cpu, st.pc);
 }
 
-/* One hypercall's result: "host_share_guest: 0" or "host_share_guest: -EPERM (-1)". */
-static void print_result(struct cli *c, const char *call, int64_t ret, const char *json_extra)
+/*
+ * One hypercall's result: "host_share_guest(DETAIL): 0 (ok)" or
+ * "...: -EPERM (-1)"; JSON: {"call":...,"result":...,"errno":...EXTRA}.
+ */
+static void print_result_d(struct cli *c, const char *call, int64_t ret, const char *json_extra,
+			   const char *detail)
 {
 	const char *e = ret < 0 ? cli_errno_name(ret) : NULL;
 	if (c->json) {
@@ -194,12 +198,18 @@ static void print_result(struct cli *c, const char *call, int64_t ret, const cha
 		printf("%s}\n", json_extra ? json_extra : "");
 		return;
 	}
-	printf("%s%s%s: ", cli_col(c, COL_BOLD), call, cli_col(c, COL_RESET));
+	printf("%s%s%s%s%s%s: ", cli_col(c, COL_BOLD), call, cli_col(c, COL_RESET),
+	       detail ? "(" : "", detail ? detail : "", detail ? ")" : "");
 	if (e)
 		printf("%s-%s%s (%" PRId64 ")\n", cli_col(c, COL_RED), e, cli_col(c, COL_RESET),
 		       ret);
 	else
 		printf("%" PRId64 "%s\n", ret, ret == 0 ? " (ok)" : "");
+}
+
+static void print_result(struct cli *c, const char *call, int64_t ret, const char *json_extra)
+{
+	print_result_d(c, call, ret, json_extra, NULL);
 }
 
 static int fail(struct cli *c, const char *sub, const struct hs_error *err)
@@ -453,11 +463,10 @@ static int vm_share(struct cli *c, struct vm_opts *o)
 		 ",\"handle\":%" PRIu64 ",\"pfn\":%" PRIu64 ",\"gfn\":%" PRIu64 ",\"nr\":%" PRIu64
 		 ",\"prot\":\"%s\"",
 		 h, pfn, gfn, nr, prot_str(prot, p));
-	if (!c->json)
-		printf("pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64 ", %" PRIu64
-		       " page%s, %s\n",
-		       pfn, h, gfn, nr, nr == 1 ? "" : "s", p);
-	print_result(c, "host_share_guest", ret, extra);
+	char d[160];
+	snprintf(d, sizeof(d), "pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64 ", %" PRIu64
+		 " page%s, %s", pfn, h, gfn, nr, nr == 1 ? "" : "s", p);
+	print_result_d(c, "host_share_guest", ret, extra, d);
 	return 0;
 }
 
@@ -491,10 +500,9 @@ static int vm_donate(struct cli *c, struct vm_opts *o)
 	before_hvc(c, cpu);
 	if (hs_vm_donate(c->m, cpu, h, pfn, gfn, &ret, &err))
 		return fail(c, "donate", &err);
-	if (!c->json)
-		printf("pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64 " (donated)\n", pfn, h,
-		       gfn);
-	print_result(c, "host_donate_guest", ret, NULL);
+	char d[160];
+	snprintf(d, sizeof(d), "pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64, pfn, h, gfn);
+	print_result_d(c, "host_donate_guest", ret, NULL, d);
 	return 0;
 }
 

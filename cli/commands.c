@@ -260,6 +260,7 @@ const struct cli_cmd cli_cmds[] = {
      "  expect translates host PA perm rw-   ... with these permissions (rwx)\n"
      "  expect faults hyp VA              EL2 stage 1 does not map VA\n"
      "  expect host-read PA ok|refused    a host load from PA succeeds / is refused\n"
+     "  expect host-read PA == 0          ... succeeds and reads this value\n"
      "  expect console contains \"TEXT\"\n"
      "  expect el == 2\n"
      "  expect owner PA == hyp            owner of a page: host, hyp or guest\n"

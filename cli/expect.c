@@ -244,11 +244,19 @@ static int ex_host_read(struct ex *e)
 {
 	if (e->argc < 3)
 		return syntax(e, 2, "expected a physical address%s", "");
-	if (e->argc < 4 || (strcmp(e->argv[3], "ok") && strcmp(e->argv[3], "refused")))
-		return syntax(e, 3, "expected ok or refused, got '%s'", word(e, 3));
-	if (end_of(e, 4) || !need_machine(e))
+	/* expect host-read PA == VALUE: the load succeeds and reads VALUE */
+	bool by_value = e->argc > 3 && strchr("=!<>", e->argv[3][0]);
+	enum op op = OP_EQ;
+	int64_t want = 0;
+	if (by_value) {
+		if (parse_op(e, 3, &op) || parse_value(e, 4, &want) || end_of(e, 5))
+			return -1;
+	} else if (e->argc < 4 || (strcmp(e->argv[3], "ok") && strcmp(e->argv[3], "refused"))) {
+		return syntax(e, 3, "expected ok, refused or an operator, got '%s'", word(e, 3));
+	}
+	if ((!by_value && end_of(e, 4)) || !need_machine(e))
 		return -1;
-	bool want_ok = !strcmp(e->argv[3], "ok");
+	bool want_ok = by_value || !strcmp(e->argv[3], "ok");
 	enum cli_space sp = SP_PA;
 	uint64_t pa;
 	if (cli_eval(e->c, e->argv[2], &sp, &pa))
@@ -265,6 +273,11 @@ static int ex_host_read(struct ex *e)
 	if (s.reason != HS_STOP_DONE)
 		return cli_error(e->c, "expected host-read %#" PRIx64 " %s, got a stop (%s)", pa,
 				 e->argv[3], hs_stop_reason_name(s.reason));
+	if (by_value && !res.refused) {
+		char w[64];
+		snprintf(w, sizeof(w), "host-read %#" PRIx64, pa);
+		return check(e, w, (int64_t)res.value, op, want);
+	}
 	if (want_ok == !res.refused)
 		return 0;
 	if (want_ok)
@@ -527,13 +540,16 @@ static int ex_vm(struct ex *e)
 	char w[40];
 	snprintf(w, sizeof(w), "vm %s", what);
 	if (!strcmp(what, "value")) {
-		if (c->vm_exit.reason != HS_EXIT_GUEST_HVC || c->vm_exit.x2 != HS_GUEST_DONE_READ)
+		if (c->vm_exit.reason != HS_EXIT_GUEST_HVC || c->vm_exit.x2 != HS_GUEST_DONE_READ) {
+			char d[64] = "";
+			if (c->vm_exit.reason == HS_EXIT_S2_FAULT)
+				snprintf(d, sizeof(d), " at IPA %#" PRIx64, c->vm_exit.x2);
 			return cli_error(c,
 					 "expected vm value %s %s, but the last `vm run` read "
 					 "nothing (exit %s%s)",
 					 op_names[op], e->argv[4],
-					 cli_vm_exit_name(c->vm_exit.reason),
-					 c->vm_exit.reason == HS_EXIT_S2_FAULT ? ": stage-2 fault" : "");
+					 cli_vm_exit_name(c->vm_exit.reason), d);
+		}
 		return check(e, w, (int64_t)c->vm_exit.x3, op, want);
 	}
 	if (c->vm_exit.reason != HS_EXIT_S2_FAULT)

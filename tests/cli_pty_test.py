@@ -164,6 +164,33 @@ def main():
     out = r.cmd("help render")
     check("usage: render --view" in out and "-o map.png" in out, "help render", out)
 
+    # Guests: `vm` completes its subcommands and the host's VM handles.
+    out = r.cmd("set diff-on-stop off")
+    r.send("vm cre\t")
+    r.read_until(b"create ")
+    out = r.cmd("")
+    check(re.search(r"VM 0x1000 created: VMID 1, not protected, stage-2 root 0x[0-9a-f]+", out) is not None,
+          "vm create completes and prints handle, VMID and root", out)
+    out = r.cmd("vm share 0x1000 0x40400 0x48100 2")
+    check("host_share_guest(" in out and ": 0 (ok)" in out, "vm share", out)
+    r.send("vm run wr\t")
+    r.read_until(b"write ")
+    out = r.cmd("0x48100000 0x42")
+    check("guest hypercall: write done" in out, "vm run completes read/write/exec/resume", out)
+    out = r.cmd("vm run read 0x48100000")
+    check("read done, value 0x42" in out, "the guest reads back its store", out)
+    r.send("vm show 0x10\t")
+    r.read_until(b"0x1000 ")
+    out = r.cmd("")
+    check(re.search(r"0x48100 +0x40400 +share +rw- +\| +rw- +SHARED_BORROWED", out) is not None,
+          "vm show completes the handle and lists gfn -> pfn", out)
+    out = r.cmd("vm unshare 0x1000 0x48200")
+    check("-ENOENT (-2)" in out, "refused calls print errno names", out)
+    out = r.cmd("expect vm check clean")
+    check("expected" not in out and "error" not in out, "expect vm check clean", out)
+    out = r.cmd("vm teardown 0x1000")
+    check("teardown_vm: 0 (ok)" in out, "vm teardown", out)
+
     # The live window (SDL's dummy driver here): opens, redraws after a hypercall,
     # closes; without a display it must only print an error.
     out = r.cmd("viz")

@@ -4,7 +4,7 @@
 # junk never crashes the runner.
 set(HS_SCENARIO_DIR ${CMAKE_CURRENT_LIST_DIR}/../scenarios)
 get_filename_component(HS_SCENARIO_DIR ${HS_SCENARIO_DIR} ABSOLUTE)
-set(HS_SCENARIO_ENV "NO_COLOR=1;HYPSCOPE_HYP=${HS_HYP_ELF}")
+set(HS_SCENARIO_ENV "NO_COLOR=1;HYPSCOPE_HYP=${HS_HYP_ELF};HYPSCOPE_GUEST=${HS_GUEST_ELF}")
 
 file(GLOB HS_SCENARIOS CONFIGURE_DEPENDS ${HS_SCENARIO_DIR}/*.hss)
 foreach(hss ${HS_SCENARIOS})
@@ -102,3 +102,21 @@ add_test(NAME cli_render_tree_command
   WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(cli_render_tree_command PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli)
+
+# Guests: wrong `expect vm ...` lines say what they expected and got.
+add_test(NAME scenario_wrong_vm_message COMMAND hypscope run ${neg}/wrong_vm.hss)
+set_tests_properties(scenario_wrong_vm_message PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
+  PASS_REGULAR_EXPRESSION "wrong_vm.hss:6: expected vm value == 1, got 0.*wrong_vm.hss:7: expected vm exit == s2-fault, got hvc.*wrong_vm.hss:9: expected vm fault-ipa == 0x48100000, got 0x48200000.*wrong_vm.hss:10: expected vm value == 0, but the last `vm run` read nothing \\(exit s2-fault at IPA 0x48200000\\).*wrong_vm.hss:11:11: expected exit, value, fault-ipa or check.*1 failed")
+# The vm commands in batch mode: JSON, the guest stage 2 through pt, help.
+add_test(NAME cli_batch_vm COMMAND hypscope --batch -ex boot -ex "vm create --json"
+  -ex "vm share 0x1000 0x40400 0x48100 2 --prot rw --json" -ex "vm run write 0x48101000 0x77 --json"
+  -ex "vm run read 0x48101000" -ex "pt walk --table guest 0x1000 0x48101000"
+  -ex "vm list --json" -ex "vm check" -ex "help vm")
+set_tests_properties(cli_batch_vm PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "\"handle\":4096,\"vmid\":1,\"protected\":false.*\"call\":\"host_share_guest\",\"result\":0.*\"exit\":\"hvc\",\"done\":\"write\".*read done, value 0x77.*start level 1 \\(2 concatenated tables\\).*page 0x40401000.*\"mappings\":3.*1 VM checked, 0 mismatches.*usage: vm create")
+# A missing guest program is reported by `vm create`, not at start-up.
+add_test(NAME cli_vm_no_guest COMMAND hypscope --guest /nonexistent/guest.elf --batch -ex boot -ex "vm create")
+set_tests_properties(cli_vm_no_guest PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli PASS_REGULAR_EXPRESSION "vm create: .*nonexistent/guest.elf")
