@@ -18,6 +18,16 @@ static int cmp_oa(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static int cmp_goa(const void *a, const void *b)
+{
+	const struct hs_owner_grev *x = a, *y = b;
+	if (x->oa != y->oa)
+		return x->oa < y->oa ? -1 : 1;
+	if (x->g != y->g)
+		return x->g < y->g ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
 int hs_owner_ctx_from_snapshot(struct hs_owner_ctx *ctx, struct hs_snapshot *snap,
 			       struct hs_error *err)
 {
@@ -44,6 +54,34 @@ int hs_owner_ctx_from_snapshot(struct hs_owner_ctx *ctx, struct hs_snapshot *sna
 		ctx->rev_max[i] = mx;
 	}
 	ctx->nr_rev = k;
+	/* guests: every leaf range of every VM */
+	size_t ng = 0;
+	for (size_t g = 0; g < ctx->snap.nr_guests; g++)
+		ng += ctx->snap.guests[g].nr_pt;
+	ctx->grev = malloc((ng ? ng : 1) * sizeof(*ctx->grev));
+	ctx->grev_max = malloc((ng ? ng : 1) * sizeof(*ctx->grev_max));
+	if (!ctx->grev || !ctx->grev_max) {
+		hs_owner_ctx_free(ctx);
+		return hs_err(err, -ENOMEM, "ownership: out of memory");
+	}
+	k = 0;
+	for (size_t g = 0; g < ctx->snap.nr_guests; g++) {
+		const struct hs_snap_guest *gu = &ctx->snap.guests[g];
+		for (size_t i = 0; i < gu->nr_pt; i++)
+			if (gu->pt[i].kind == HS_SNAP_LEAF)
+				ctx->grev[k++] = (struct hs_owner_grev){
+				    .oa = gu->pt[i].oa, .g = (uint32_t)g, .idx = i};
+	}
+	qsort(ctx->grev, k, sizeof(*ctx->grev), cmp_goa);
+	mx = 0;
+	for (size_t i = 0; i < k; i++) {
+		const struct hs_snap_pt_range *r = &ctx->snap.guests[ctx->grev[i].g].pt[ctx->grev[i].idx];
+		uint64_t e = r->oa + (r->end - r->start);
+		if (e > mx)
+			mx = e;
+		ctx->grev_max[i] = mx;
+	}
+	ctx->nr_grev = k;
 	return 0;
 }
 
@@ -65,6 +103,8 @@ void hs_owner_ctx_free(struct hs_owner_ctx *ctx)
 	hs_snapshot_free(&ctx->snap);
 	free(ctx->rev);
 	free(ctx->rev_max);
+	free(ctx->grev);
+	free(ctx->grev_max);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -94,6 +134,54 @@ unsigned hs_owner_el2_vas(const struct hs_owner_ctx *ctx, uint64_t pa,
 		}
 	}
 	return n;
+}
+
+unsigned hs_owner_guest_maps(const struct hs_owner_ctx *ctx, uint64_t pa,
+			     void (*cb)(const struct hs_owner_guest_map *map, void *arg), void *arg)
+{
+	size_t lo = 0, hi = ctx->nr_grev;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ctx->grev[mid].oa <= pa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	unsigned n = 0;
+	for (size_t j = lo; j-- > 0;) {
+		if (ctx->grev_max[j] <= pa)
+			break;
+		const struct hs_snap_guest *g = &ctx->snap.guests[ctx->grev[j].g];
+		const struct hs_snap_pt_range *r = &g->pt[ctx->grev[j].idx];
+		if (pa < r->oa + (r->end - r->start)) {
+			if (cb) {
+				struct hs_owner_guest_map gm = {
+				    .handle = g->handle,
+				    .vmid = g->vmid,
+				    .gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT,
+				    .leaf = *r};
+				cb(&gm, arg);
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+static void collect_guest(const struct hs_owner_guest_map *gm, void *arg)
+{
+	struct hs_owner_page *p = arg;
+	if (p->nr_guest < HS_OWNER_MAX_GUEST_MAPS)
+		p->guest[p->nr_guest] = *gm;
+	p->nr_guest++;
+}
+
+static int cmp_gmap(const void *a, const void *b)
+{
+	const struct hs_owner_guest_map *x = a, *y = b;
+	if (x->handle != y->handle)
+		return x->handle < y->handle ? -1 : 1;
+	return x->gfn < y->gfn ? -1 : x->gfn > y->gfn;
 }
 
 struct va_collect {
@@ -132,11 +220,17 @@ void hs_owner_lookup(const struct hs_owner_ctx *ctx, uint64_t pa, struct hs_owne
 		if (r->kind == HS_SNAP_ANNOT) {
 			out->owner = r->owner;
 			out->owner_meta = r->meta;
-			if (r->owner == HS_OWNER_GUEST)
+			if (r->owner == HS_OWNER_GUEST) {
 				out->owner_meta += ((pa - r->start) >> HS_PAGE_SHIFT)
 						   << HS_ANNOT_META_GFN_SHIFT;
+				out->guest_handle = out->owner_meta & HS_ANNOT_META_HANDLE_MASK;
+				out->guest_gfn = out->owner_meta >> HS_ANNOT_META_GFN_SHIFT;
+			}
 		}
 	}
+	hs_owner_guest_maps(ctx, pa, collect_guest, out);
+	unsigned kg = out->nr_guest < HS_OWNER_MAX_GUEST_MAPS ? out->nr_guest : HS_OWNER_MAX_GUEST_MAPS;
+	qsort(out->guest, kg, sizeof(out->guest[0]), cmp_gmap);
 	hs_owner_el2_vas(ctx, pa, collect_va, out);
 	unsigned k = out->nr_el2 < HS_OWNER_MAX_VAS ? out->nr_el2 : HS_OWNER_MAX_VAS;
 	qsort(out->el2, k, sizeof(out->el2[0]), cmp_va);
@@ -164,6 +258,14 @@ static bool page_continues(const struct hs_owner_page *a, const struct hs_owner_
 	for (unsigned i = 0; i < k; i++)
 		if (a->el2[i].va + HS_PAGE_SIZE != b->el2[i].va ||
 		    a->el2[i].leaf.start != b->el2[i].leaf.start)
+			return false;
+	if (a->nr_guest != b->nr_guest)
+		return false;
+	k = a->nr_guest < HS_OWNER_MAX_GUEST_MAPS ? a->nr_guest : HS_OWNER_MAX_GUEST_MAPS;
+	for (unsigned i = 0; i < k; i++)
+		if (a->guest[i].handle != b->guest[i].handle ||
+		    a->guest[i].gfn + 1 != b->guest[i].gfn ||
+		    a->guest[i].leaf.start != b->guest[i].leaf.start)
 			return false;
 	return true;
 }
@@ -206,7 +308,14 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		hs_sb_printf(sb, ", memory region %d\n", p->region);
 	else
 		hs_sb_puts(sb, ", not memory\n");
-	hs_sb_printf(sb, "  owner:    %s\n", hs_pt_owner_name(p->owner));
+	hs_sb_printf(sb, "  owner:    %s", hs_pt_owner_name(p->owner));
+	if (p->owner == HS_OWNER_GUEST)
+		hs_sb_printf(sb, " (VM %#" PRIx64 ", gfn %#" PRIx64 ")", p->guest_handle,
+			     p->guest_gfn);
+	else if (p->nr_guest)
+		hs_sb_printf(sb, " (shared with %u guest mapping%s)", p->nr_guest,
+			     p->nr_guest == 1 ? "" : "s");
+	hs_sb_putc(sb, '\n');
 	hs_sb_puts(sb, "  host s2:  ");
 	s2_text(sb, p);
 	hs_sb_putc(sb, '\n');
@@ -222,6 +331,21 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 	}
 	if (p->nr_el2 > k)
 		hs_sb_printf(sb, "  hyp s1:   ... %u more\n", p->nr_el2 - k);
+	unsigned kg = p->nr_guest < HS_OWNER_MAX_GUEST_MAPS ? p->nr_guest : HS_OWNER_MAX_GUEST_MAPS;
+	if (!p->nr_guest)
+		hs_sb_puts(sb, "  guest s2: not mapped by any VM\n");
+	for (unsigned i = 0; i < kg; i++) {
+		const struct hs_snap_pt_range *l = &p->guest[i].leaf;
+		char pb[4];
+		hs_sb_printf(sb,
+			     "  guest s2: VM %#" PRIx64 " (VMID %u) gfn %#" PRIx64
+			     " %s%s state=%s (%s)\n",
+			     p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn,
+			     hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
+			     hs_pt_state_name(l->state), l->block ? "block" : "page");
+	}
+	if (p->nr_guest > kg)
+		hs_sb_printf(sb, "  guest s2: ... %u more\n", p->nr_guest - kg);
 	hs_sb_puts(sb, "  vmemmap:  ");
 	if (p->region < 0)
 		hs_sb_puts(sb, "none (not memory)");
@@ -259,7 +383,19 @@ static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		hs_snap_pt_range_json(sb, HS_SNAP_HYP_S1, &c);
 		hs_sb_putc(sb, '}');
 	}
-	hs_sb_printf(sb, "],\"hyp_s1_count\":%u,\"vmemmap\":", p->nr_el2);
+	hs_sb_printf(sb, "],\"hyp_s1_count\":%u,\"guest_s2\":[", p->nr_el2);
+	unsigned kg = p->nr_guest < HS_OWNER_MAX_GUEST_MAPS ? p->nr_guest : HS_OWNER_MAX_GUEST_MAPS;
+	for (unsigned i = 0; i < kg; i++) {
+		struct hs_snap_pt_range c = p->guest[i].leaf;
+		c.oa = p->pa;
+		hs_sb_printf(sb,
+			     "%s{\"vm\":\"%#" PRIx64 "\",\"vmid\":%u,\"gfn\":\"%#" PRIx64
+			     "\",\"leaf\":",
+			     i ? "," : "", p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn);
+		hs_snap_pt_range_json(sb, HS_SNAP_GUEST_S2, &c);
+		hs_sb_putc(sb, '}');
+	}
+	hs_sb_printf(sb, "],\"guest_s2_count\":%u,\"vmemmap\":", p->nr_guest);
 	if (p->region < 0)
 		hs_sb_puts(sb, "null");
 	else
@@ -343,7 +479,8 @@ static int push_own(struct hs_owner_map *map, const struct hs_owner_range *r)
 		struct hs_owner_range *l = &map->r[map->nr - 1];
 		if (l->end == r->start && l->owner == r->owner && l->host_state == r->host_state &&
 		    l->hyp_state == r->hyp_state && l->handle == r->handle &&
-		    l->region == r->region) {
+		    l->region == r->region && l->guest_maps == r->guest_maps &&
+		    l->guest_shares == r->guest_shares) {
 			l->end = r->end;
 			return 0;
 		}
@@ -366,6 +503,10 @@ int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map 
 	map->pages = 0;
 	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
 	size_t na = s->nr_pt[HS_SNAP_HOST_S2];
+	struct hs_snap_cover *c = NULL;
+	size_t nc = 0, k = 0;
+	if (hs_snap_guest_cover(s, ~0u, &c, &nc))
+		return -ENOMEM;
 	for (unsigned g = 0; g < s->nr_mem; g++) {
 		uint64_t pos = s->mem[g].base, end = s->mem[g].base + s->mem[g].size;
 		map->pages += s->mem[g].size >> HS_PAGE_SHIFT;
@@ -386,6 +527,8 @@ int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map 
 				i++;
 			while (j < s->nr_vm && s->vm[j].end <= pos)
 				j++;
+			while (k < nc && c[k].end <= pos)
+				k++;
 			uint64_t seg = end;
 			struct hs_owner_range r = {.start = pos,
 						   .owner = HS_OWNER_HOST,
@@ -410,16 +553,27 @@ int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map 
 				if (s->vm[j].backed) {
 					r.host_state = (uint8_t)HS_VM_HOST(s->vm[j].val);
 					r.hyp_state = (uint8_t)HS_VM_HYP(s->vm[j].val);
+					r.guest_shares = HS_VM_SHARES(s->vm[j].val);
 				}
 			} else if (j < s->nr_vm && s->vm[j].start < seg) {
 				seg = s->vm[j].start;
 			}
+			if (k < nc && c[k].start <= pos) {
+				if (c[k].end < seg)
+					seg = c[k].end;
+				r.guest_maps = c[k].count > 0xffff ? 0xffff : (uint16_t)c[k].count;
+			} else if (k < nc && c[k].start < seg) {
+				seg = c[k].start;
+			}
 			r.end = seg;
-			if (push_own(map, &r))
+			if (push_own(map, &r)) {
+				free(c);
 				return -ENOMEM;
+			}
 			pos = seg;
 		}
 	}
+	free(c);
 	return 0;
 }
 
@@ -456,6 +610,17 @@ const struct hs_owner_range *hs_owner_map_find(const struct hs_owner_map *map, u
 	return NULL;
 }
 
+const char *hs_owner_range_class(const struct hs_owner_range *r)
+{
+	if (r->owner == HS_OWNER_GUEST)
+		return "guest";
+	if (r->owner == HS_OWNER_HYP)
+		return "hyp";
+	if (r->owner == HS_OWNER_HOST && (r->guest_maps || r->guest_shares))
+		return "shared-guest";
+	return r->owner == HS_OWNER_HOST ? "host" : "?";
+}
+
 static const char *st_name(unsigned s)
 {
 	return s == HS_STATE_UNKNOWN ? "?" : hs_pt_state_name(s);
@@ -470,8 +635,12 @@ void hs_owner_map_text(const struct hs_owner_map *map, struct hs_strbuf *sb)
 			     hs_pt_owner_name(r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, " h=%#x", r->handle);
-		hs_sb_printf(sb, "  host %-15s hyp %s\n", st_name(r->host_state),
+		hs_sb_printf(sb, "  host %-15s hyp %s", st_name(r->host_state),
 			     st_name(r->hyp_state));
+		if (r->guest_maps || r->guest_shares)
+			hs_sb_printf(sb, "  guest maps %u shares %u", r->guest_maps,
+				     r->guest_shares);
+		hs_sb_putc(sb, '\n');
 	}
 	hs_sb_printf(sb, "%zu ranges, %" PRIu64 " pages of memory\n", map->nr, map->pages);
 }
@@ -488,8 +657,11 @@ void hs_owner_map_json(const struct hs_owner_map *map, struct hs_strbuf *sb)
 			     r->region, hs_pt_owner_name(r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, ",\"handle\":\"%#x\"", r->handle);
-		hs_sb_printf(sb, ",\"host_state\":\"%s\",\"hyp_state\":\"%s\"}",
-			     st_name(r->host_state), st_name(r->hyp_state));
+		hs_sb_printf(sb,
+			     ",\"class\":\"%s\",\"host_state\":\"%s\",\"hyp_state\":\"%s\","
+			     "\"guest_maps\":%u,\"guest_shares\":%u}",
+			     hs_owner_range_class(r), st_name(r->host_state), st_name(r->hyp_state),
+			     r->guest_maps, r->guest_shares);
 	}
 	hs_sb_puts(sb, "]}");
 }

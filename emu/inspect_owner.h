@@ -19,6 +19,16 @@ struct hs_owner_el2_map {
 	struct hs_snap_pt_range leaf; /* the merged EL2 range holding va (unclipped) */
 };
 
+#define HS_OWNER_MAX_GUEST_MAPS 8
+
+/* One guest stage-2 mapping of a page. */
+struct hs_owner_guest_map {
+	uint64_t handle;	      /* the VM */
+	uint16_t vmid;
+	uint64_t gfn;		      /* the guest frame mapping the page */
+	struct hs_snap_pt_range leaf; /* the merged guest range holding it (unclipped): perm, state */
+};
+
 /* Everything the tables say about one physical page. */
 struct hs_owner_page {
 	uint64_t pa;
@@ -31,6 +41,11 @@ struct hs_owner_page {
 	struct hs_owner_el2_map el2[HS_OWNER_MAX_VAS];
 	bool vm_backed;
 	uint64_t vm; /* normalised vmemmap entry (HS_VM_* accessors) */
+	/* owner GUEST: the annotation decoded */
+	uint64_t guest_handle, guest_gfn;
+	/* every guest stage-2 leaf mapping the page (all VMs; count even beyond the array) */
+	unsigned nr_guest;
+	struct hs_owner_guest_map guest[HS_OWNER_MAX_GUEST_MAPS];
 };
 
 struct hs_owner_rev {
@@ -38,11 +53,20 @@ struct hs_owner_rev {
 	size_t idx;  /* index in snap.pt[HS_SNAP_HYP_S1] */
 };
 
+struct hs_owner_grev {
+	uint64_t oa;  /* output address of the guest leaf range */
+	uint32_t g;   /* index in snap.guests */
+	size_t idx;   /* index in snap.guests[g].pt */
+};
+
 struct hs_owner_ctx {
 	struct hs_snapshot snap;
 	struct hs_owner_rev *rev; /* EL2 leaf ranges sorted by output address */
 	uint64_t *rev_max;	  /* prefix maximum of output end addresses over rev */
 	size_t nr_rev;
+	struct hs_owner_grev *grev; /* guest leaf ranges (all VMs) sorted by output address */
+	uint64_t *grev_max;
+	size_t nr_grev;
 };
 
 /* Take a snapshot of m and index it. ctx must be zeroed (or freed) first. */
@@ -61,6 +85,10 @@ void hs_owner_lookup(const struct hs_owner_ctx *ctx, uint64_t pa, struct hs_owne
 unsigned hs_owner_el2_vas(const struct hs_owner_ctx *ctx, uint64_t pa,
 			  void (*cb)(uint64_t va, const struct hs_snap_pt_range *leaf, void *arg),
 			  void *arg);
+
+/* Every guest stage-2 leaf mapping pa: cb(map, arg) for each; returns how many. */
+unsigned hs_owner_guest_maps(const struct hs_owner_ctx *ctx, uint64_t pa,
+			     void (*cb)(const struct hs_owner_guest_map *map, void *arg), void *arg);
 
 /*
  * Describe [pa, pa + size) page by page, consecutive pages that the tables
@@ -83,6 +111,14 @@ struct hs_owner_range {
 	uint8_t hyp_state;
 	uint8_t region;	 /* memory region index */
 	uint16_t handle; /* guest owner: VM handle */
+	/*
+	 * Guests: guest_maps = guest stage-2 leaves mapping each page of the range
+	 * (all VMs, any state); guest_shares = the vmemmap's host->guest share count.
+	 * A page shared with guests has owner HOST, host SHARED_OWNED, guest_maps > 0;
+	 * a page donated to a guest has owner GUEST (handle) and host NOPAGE.
+	 */
+	uint16_t guest_maps;
+	uint32_t guest_shares;
 };
 
 struct hs_owner_map {
@@ -93,13 +129,16 @@ struct hs_owner_map {
 
 /*
  * hs_owner_map_build() - one range per run of consecutive memory pages with
- * identical (owner, host state, hyp state). The visualizer's accessor.
+ * identical (owner, VM handle, host state, hyp state, guest mappings, guest
+ * shares). The visualizer's accessor.
  * Return: 0, or a negative code with err filled. Free with hs_owner_map_free().
  */
 int hs_owner_map_build(struct hs_machine *m, struct hs_owner_map *map, struct hs_error *err);
 /* The same from an existing snapshot. */
 int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map *map);
 void hs_owner_map_free(struct hs_owner_map *map);
+/* "host", "hyp", "guest" (donated), "shared-guest" (host's, mapped by guests): the map's classes. */
+const char *hs_owner_range_class(const struct hs_owner_range *r);
 /* The range holding pa, or NULL. */
 const struct hs_owner_range *hs_owner_map_find(const struct hs_owner_map *map, uint64_t pa);
 void hs_owner_map_text(const struct hs_owner_map *map, struct hs_strbuf *sb);

@@ -503,6 +503,105 @@ START_TEST(mutation_guest_maps_hyp_page)
 }
 END_TEST
 
+/* ---- ownership ----------------------------------------------------------------- */
+
+START_TEST(owner_reports_guest_mappings_and_annotations)
+{
+	uint64_t a = vm_new(false), b = vm_new(false), p = vm_new(true);
+	share(a, pfn0, GFN, 3, HS_PROT_RW);
+	share(b, pfn0 + 1, GFN + 0x10, 1, HS_PROT_R); /* page 1: two VMs */
+	donate(p, pfn0 + 8, GFN + 4);
+	struct hs_owner_ctx ctx;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_owner_ctx_build(m, &ctx, &err) == 0, "%s", err.msg);
+	struct hs_owner_page pg;
+
+	hs_owner_lookup(&ctx, (pfn0 + 1) << HS_PAGE_SHIFT, &pg);
+	ck_assert_uint_eq(pg.owner, HS_OWNER_HOST);
+	ck_assert_uint_eq(pg.nr_guest, 2);
+	ck_assert_uint_eq(pg.guest[0].handle, a);
+	ck_assert_uint_eq(pg.guest[0].gfn, GFN + 1);
+	ck_assert_uint_eq(pg.guest[0].vmid, 1);
+	ck_assert_uint_eq(pg.guest[0].leaf.perm, HS_PT_PERM_R | HS_PT_PERM_W);
+	ck_assert_uint_eq(pg.guest[0].leaf.state, HS_PAGE_SHARED_BORROWED);
+	ck_assert_uint_eq(pg.guest[1].handle, b);
+	ck_assert_uint_eq(pg.guest[1].gfn, GFN + 0x10);
+	ck_assert_uint_eq(pg.guest[1].leaf.perm, HS_PT_PERM_R);
+	ck_assert_uint_eq(HS_VM_SHARES(pg.vm), 2);
+
+	hs_owner_lookup(&ctx, (pfn0 + 8) << HS_PAGE_SHIFT, &pg);
+	ck_assert_uint_eq(pg.owner, HS_OWNER_GUEST);
+	ck_assert_uint_eq(pg.guest_handle, p);
+	ck_assert_uint_eq(pg.guest_gfn, GFN + 4);
+	ck_assert_uint_eq(pg.nr_guest, 1);
+	ck_assert_uint_eq(pg.guest[0].handle, p);
+	ck_assert_uint_eq(pg.guest[0].gfn, GFN + 4);
+	ck_assert_uint_eq(pg.guest[0].leaf.state, HS_PAGE_OWNED);
+
+	hs_owner_lookup(&ctx, (pfn0 + 5) << HS_PAGE_SHIFT, &pg);
+	ck_assert_uint_eq(pg.nr_guest, 0);
+
+	/* text: pages 0 and 2 differ from page 1 (two VMs), so three entries for 0..2 */
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	hs_owner_text(&ctx, pfn0 << HS_PAGE_SHIFT, 3 * HS_PAGE_SIZE, &sb);
+	const char *t = hs_sb_str(&sb);
+	ck_assert_msg(strstr(t, "guest s2: VM 0x1000 (VMID 1) gfn 0x48101 rw- MEM "
+				"state=SHARED_BORROWED"),
+		      "%s", t);
+	ck_assert_msg(strstr(t, "guest s2: VM 0x1001 (VMID 2) gfn 0x48110 r-- MEM"), "%s", t);
+	ck_assert_msg(strstr(t, "shared with 2 guest mappings"), "%s", t);
+	hs_sb_reset(&sb);
+	hs_owner_text(&ctx, pfn0 << HS_PAGE_SHIFT, HS_PAGE_SIZE, &sb);
+	ck_assert_msg(strstr(hs_sb_str(&sb), "(1 page)"), "%s", hs_sb_str(&sb));
+	hs_sb_reset(&sb);
+	hs_owner_text(&ctx, (pfn0 + 8) << HS_PAGE_SHIFT, 0, &sb);
+	ck_assert_msg(strstr(hs_sb_str(&sb), "owner:    guest (VM 0x1002, gfn 0x48104)"), "%s",
+		      hs_sb_str(&sb));
+	hs_sb_reset(&sb);
+	hs_owner_json(&ctx, (pfn0 + 1) << HS_PAGE_SHIFT, 0, &sb);
+	ck_assert_msg(strstr(hs_sb_str(&sb), "\"guest_s2\":[{\"vm\":\"0x1000\",\"vmid\":1,"
+					     "\"gfn\":\"0x48101\",\"leaf\":{\"kind\":\"leaf\""),
+		      "%s", hs_sb_str(&sb));
+	ck_assert_msg(strstr(hs_sb_str(&sb), "\"guest_s2_count\":2"), "%s", hs_sb_str(&sb));
+	hs_sb_reset(&sb);
+	hs_owner_json(&ctx, (pfn0 + 8) << HS_PAGE_SHIFT, 0, &sb);
+	ck_assert_msg(strstr(hs_sb_str(&sb), "\"owner\":\"guest\",\"handle\":\"0x1002\","
+					     "\"gfn\":\"0x48104\""),
+		      "%s", hs_sb_str(&sb));
+	hs_sb_free(&sb);
+	hs_owner_ctx_free(&ctx);
+
+	/* the map: donated vs shared-with-guests */
+	struct hs_owner_map map;
+	ck_assert_int_eq(hs_owner_map_build(m, &map, &err), 0);
+	const struct hs_owner_range *r = hs_owner_map_find(&map, pfn0 << HS_PAGE_SHIFT);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(hs_owner_range_class(r), "shared-guest");
+	ck_assert_uint_eq(r->guest_maps, 1);
+	ck_assert_uint_eq(r->guest_shares, 1);
+	ck_assert_uint_eq(r->end, (pfn0 + 1) << HS_PAGE_SHIFT); /* page 1 has 2 */
+	r = hs_owner_map_find(&map, (pfn0 + 1) << HS_PAGE_SHIFT);
+	ck_assert_uint_eq(r->guest_maps, 2);
+	ck_assert_uint_eq(r->guest_shares, 2);
+	ck_assert_uint_eq(r->host_state, HS_PAGE_SHARED_OWNED);
+	r = hs_owner_map_find(&map, (pfn0 + 8) << HS_PAGE_SHIFT);
+	ck_assert_str_eq(hs_owner_range_class(r), "guest");
+	ck_assert_uint_eq(r->owner, HS_OWNER_GUEST);
+	ck_assert_uint_eq(r->handle, p);
+	ck_assert_uint_eq(r->guest_maps, 1);
+	ck_assert_uint_eq(r->start, (pfn0 + 8) << HS_PAGE_SHIFT);
+	ck_assert_uint_eq(r->end, (pfn0 + 9) << HS_PAGE_SHIFT);
+	r = hs_owner_map_find(&map, (pfn0 + 5) << HS_PAGE_SHIFT);
+	ck_assert_str_eq(hs_owner_range_class(r), "host");
+	hs_sb_init(&sb);
+	hs_owner_map_json(&map, &sb);
+	ck_assert_msg(strstr(hs_sb_str(&sb), "\"class\":\"shared-guest\""), "%s", hs_sb_str(&sb));
+	hs_sb_free(&sb);
+	hs_owner_map_free(&map);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("inspect_guest");
@@ -511,6 +610,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, snapshot_has_every_vm_stage2_from_the_hyp_table);
 	tcase_add_test(tc, diff_reports_changes_per_vm);
+	tcase_add_test(tc, owner_reports_guest_mappings_and_annotations);
 	tcase_add_test(tc, clean_through_share_donate_unshare_teardown);
 	tcase_add_test(tc, clean_with_ten_vms);
 	tcase_add_test(tc, mutation_guest_leaf_state_bits);
