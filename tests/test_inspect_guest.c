@@ -19,6 +19,7 @@
 #include "inspect_check.h"
 #include "inspect_owner.h"
 #include "inspect_snapshot.h"
+#include "inspect_trace.h"
 #include "pt_translate.h"
 #include "sysregs.h"
 #include "testutil.h"
@@ -602,6 +603,35 @@ START_TEST(owner_reports_guest_mappings_and_annotations)
 }
 END_TEST
 
+START_TEST(trace_shows_guest_changes_and_stays_clean)
+{
+	uint64_t a = vm_new(false);
+	struct hs_trace *t;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_trace_start(m, HS_TRACE_F_DIFF | HS_TRACE_F_CHECK, &t, &err) == 0, "%s",
+		      err.msg);
+	share(a, pfn0, GFN, 2, HS_PROT_RW);
+	struct hs_vm_exit x;
+	ck_assert_int_eq(hs_vm_run(m, 0, HS_VCPU_OP_WRITE, IPA(GFN), 5, &x, &err), 0);
+	ck_assert_uint_eq(x.x2, HS_GUEST_DONE_WRITE);
+	unshare(a, GFN, 2);
+	bool saw_share = false, saw_unshare = false;
+	for (size_t i = 0; i < hs_trace_count(t); i++) {
+		const struct hs_trace_entry *e = hs_trace_get(t, i);
+		ck_assert_msg(e->checked && e->nr_violations == 0, "%s: %zu violations (%s)",
+			      e->name, e->nr_violations,
+			      e->nr_stored ? e->violations[0].msg : "");
+		if (e->nr == HS_HC_host_share_guest)
+			saw_share = hs_diff_pages(&e->diff, HS_SNAP_GUEST_S2, HS_CHG_MAPPED) == 2;
+		if (e->nr == HS_HC_host_unshare_guest)
+			saw_unshare = hs_diff_pages(&e->diff, HS_SNAP_GUEST_S2, HS_CHG_UNMAPPED) == 2;
+	}
+	ck_assert(saw_share);
+	ck_assert(saw_unshare);
+	hs_trace_stop(t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("inspect_guest");
@@ -613,6 +643,7 @@ int main(void)
 	tcase_add_test(tc, owner_reports_guest_mappings_and_annotations);
 	tcase_add_test(tc, clean_through_share_donate_unshare_teardown);
 	tcase_add_test(tc, clean_with_ten_vms);
+	tcase_add_test(tc, trace_shows_guest_changes_and_stays_clean);
 	tcase_add_test(tc, mutation_guest_leaf_state_bits);
 	tcase_add_test(tc, mutation_guest_share_count);
 	tcase_add_test(tc, mutation_guest_annotation_gfn);
