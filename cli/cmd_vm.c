@@ -840,6 +840,12 @@ int cmd_vm(struct cli *c, int argc, char **argv)
 		struct vm_opts o;
 		if (parse_opts(c, argc, argv, &o))
 			return -1;
+		/* Guests need pKVM's vectors: nothing to call before the boot completes. */
+		bool inspects = subs[i].fn == vm_list || subs[i].fn == vm_show ||
+				subs[i].fn == vm_check;
+		if (!inspects && hs_boot_next_step(c->m) != HS_BOOT_DONE)
+			return cli_error(c, "vm %s: the machine is not booted (run `boot` first)",
+					 argv[1]);
 		return subs[i].fn(c, &o);
 	}
 	return cli_error(c, "vm: unknown subcommand '%s'; usage: %s", argv[1], vm_usage);
