@@ -46,6 +46,12 @@ static void rec_diff_end(struct hs_machine *m, const struct hs_viz_call *call, v
 	struct hs_error err = {0};
 	if (!before)
 		return;
+	if (!out) {
+		/* The call never finished (recorder cleared): just release the snapshot. */
+		hs_snapshot_free(before);
+		free(before);
+		return;
+	}
 	hs_snapshot_init(&after);
 	if (!hs_snapshot_take(m, 0, &after, &err)) {
 		struct hs_diff d;

@@ -157,6 +157,43 @@ static void take_to_el2(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t r
 	emit_exception(c, HS_EV_EXCEPTION, &x);
 }
 
+/*
+ * An exception the architecture routes to EL1 (UNDEF, SVC, BRK, a stage-1
+ * abort at EL1): Unicorn only reports it, so enter the EL1 vectors as the
+ * hardware would. From EL1 the EL does not change, so no ERET is needed.
+ */
+static bool take_to_el1(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t return_pc,
+			uint64_t fault_pc)
+{
+	uint32_t pstate = 0;
+	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
+	if (((pstate >> 2) & 3) != 1)
+		return false;
+	hs_cpu_set_sr(c, HS_SR_ESR_EL1, esr);
+	hs_cpu_set_sr(c, HS_SR_FAR_EL1, far);
+	hs_cpu_set_sr(c, HS_SR_SPSR_EL1, pstate);
+	hs_cpu_set_reg(c, UC_ARM64_REG_ELR_EL1, return_pc);
+	if (!(pstate & 1)) {
+		/* EL1t -> EL1h: the raw PSTATE write below does not switch SP. */
+		hs_cpu_set_reg(c, UC_ARM64_REG_SP_EL0, hs_cpu_reg(c, UC_ARM64_REG_SP));
+		hs_cpu_set_reg(c, UC_ARM64_REG_SP, hs_cpu_reg(c, UC_ARM64_REG_SP_EL1));
+	}
+	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL1) + ((pstate & 1) ? 0x200 : 0x000);
+	uint32_t el1h = 0x3c5 | (pstate & 0xf0000000u);
+	uc_reg_write(c->uc, UC_ARM64_REG_PSTATE, &el1h);
+	hs_cpu_set_reg(c, UC_ARM64_REG_PC, target);
+	struct hs_event_exception x = {.from_el = 1,
+				       .to_el = 1,
+				       .ec = esr >> ESR_EC_SHIFT,
+				       .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
+				       .esr = esr,
+				       .far = far,
+				       .pc = fault_pc,
+				       .vector = target};
+	emit_exception(c, HS_EV_EXCEPTION, &x);
+	return true;
+}
+
 /* The hypervisor faulted at EL2: report it and stop; only inspection remains. */
 static void hyp_fault(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t pc)
 {
@@ -199,9 +236,16 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	c->translated_el = (int)el;
 
 	switch (intno) {
-	case EXCP_HVC:
 	case EXCP_SWI:
-		if (el == 2 || (intno == EXCP_SWI))
+		if (el == 1 && take_to_el1(c, qe.syndrome, 0, pc, pc - 4))
+			return;
+		break;
+	case EXCP_UDEF:
+		if (el == 1 && take_to_el1(c, qe.syndrome, 0, pc, pc))
+			return;
+		break;
+	case EXCP_HVC:
+		if (el == 2)
 			break;
 		/* PC is already the preferred return address (next instruction). */
 		take_to_el2(c, qe.syndrome, 0, pc, pc - 4, 0x400);
@@ -222,6 +266,8 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 			take_to_el2(c, qe.syndrome, qe.vaddress, pc, pc, 0x400);
 			return;
 		}
+		if (el == 1 && qe.target_el == 1 && take_to_el1(c, qe.syndrome, qe.vaddress, pc, pc))
+			return;
 		break;
 	case EXCP_BKPT:
 		if (el == 1 && in_host_vectors(c, pc)) {
@@ -232,6 +278,8 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 			stop_cpu(c, HS_STOP_DONE);
 			return;
 		}
+		if (el == 1 && take_to_el1(c, qe.syndrome, 0, pc, pc))
+			return;
 		break;
 	default:
 		break;

@@ -114,47 +114,82 @@ static void uart_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t valu
  * Unicorn checks that a virtual address lies in a mapped region before it
  * translates it. EL2 runs at HYP VAs that are not physical memory, so cover
  * those ranges with "shadow" regions whose contents are never used: they all
- * point at one MAP_NORESERVE reservation. Only gaps are filled, so RAM and the
- * UART keep their own regions.
+ * point at one MAP_NORESERVE reservation. Only gaps between existing regions
+ * are filled, so RAM and the UART keep their own.
  */
 struct range {
 	uint64_t start, end;
 };
 
-static int map_shadow(struct hs_machine *m, uc_engine *uc, uint64_t start, uint64_t end,
-		      struct hs_error *err)
+typedef uc_err (*gap_fn)(struct hs_machine *m, uc_engine *uc, uint64_t start, uint64_t size);
+
+/* Call fn on every part of [start, end) that no Unicorn region covers yet. */
+static int for_each_gap(struct hs_machine *m, uc_engine *uc, uint64_t start, uint64_t end,
+			gap_fn fn, struct hs_error *err)
 {
-	struct range taken[] = {
-		{m->opts.ram_base, m->opts.ram_base + m->opts.ram_size},
-		{HS_UART_BASE, HS_UART_BASE + HS_UART_SIZE},
-	};
 	start &= ~(HS_PAGE_SIZE - 1);
 	end = (end + HS_PAGE_SIZE - 1) & ~(HS_PAGE_SIZE - 1);
 	while (start < end) {
+		uc_mem_region *regions = NULL;
+		uint32_t n = 0;
+		if (uc_mem_regions(uc, &regions, &n) != UC_ERR_OK)
+			return hs_err(err, -EIO, "cannot list Unicorn's regions");
 		uint64_t stop = end;
-		bool skip = false;
-		for (size_t i = 0; i < 2; i++) {
-			if (start >= taken[i].start && start < taken[i].end) {
-				start = taken[i].end;
-				skip = true;
-			} else if (taken[i].start > start && taken[i].start < stop) {
-				stop = taken[i].start;
+		bool covered = false;
+		for (uint32_t i = 0; i < n; i++) {
+			if (start >= regions[i].begin && start <= regions[i].end) {
+				start = regions[i].end + 1;
+				covered = true;
+				break;
 			}
+			if (regions[i].begin > start && regions[i].begin < stop)
+				stop = regions[i].begin;
 		}
-		if (skip)
+		uc_free(regions);
+		if (covered)
 			continue;
-		while (start < stop) {
-			uint64_t chunk = stop - start;
-			if (chunk > m->shadow_size)
-				chunk = m->shadow_size;
-			uc_err e = uc_mem_map_ptr(uc, start, chunk, UC_PROT_ALL, m->shadow);
-			if (e && e != UC_ERR_MAP)
-				return hs_err(err, -EIO, "shadow region [%#" PRIx64 ", +%#" PRIx64
-					      "): %s", start, chunk, uc_strerror(e));
-			start += chunk;
-		}
+		uc_err e = fn(m, uc, start, stop - start);
+		if (e)
+			return hs_err(err, -EIO, "mapping [%#" PRIx64 ", %#" PRIx64 "): %s", start, stop,
+				      uc_strerror(e));
+		start = stop;
 	}
 	return 0;
+}
+
+static uc_err map_shadow_gap(struct hs_machine *m, uc_engine *uc, uint64_t start, uint64_t size)
+{
+	for (uint64_t off = 0; off < size; off += m->shadow_size) {
+		uint64_t chunk = size - off < m->shadow_size ? size - off : m->shadow_size;
+		uc_err e = uc_mem_map_ptr(uc, start + off, chunk, UC_PROT_ALL, m->shadow);
+		if (e)
+			return e;
+	}
+	return UC_ERR_OK;
+}
+
+/* Unassigned physical addresses below RAM: reads as zero, writes ignored. */
+static uint64_t unassigned_read(uc_engine *uc, uint64_t off, unsigned size, void *ud)
+{
+	(void)uc;
+	(void)off;
+	(void)size;
+	(void)ud;
+	return 0;
+}
+
+static void unassigned_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *ud)
+{
+	(void)uc;
+	(void)off;
+	(void)size;
+	(void)value;
+	(void)ud;
+}
+
+static uc_err map_unassigned_gap(struct hs_machine *m, uc_engine *uc, uint64_t start, uint64_t size)
+{
+	return uc_mmio_map(uc, start, size, unassigned_read, m, unassigned_write, m);
 }
 
 int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *err)
@@ -178,11 +213,17 @@ int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *
 		{l->vmemmap_base + pfn0 * HS_HYP_PAGE_SIZE, l->vmemmap_base + pfn1 * HS_HYP_PAGE_SIZE},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		int rc = map_shadow(m, uc, want[i].start, want[i].end, err);
+		int rc = for_each_gap(m, uc, want[i].start, want[i].end, map_shadow_gap, err);
 		if (rc)
 			return rc;
 	}
-	return 0;
+	/*
+	 * The rest of the space below RAM is device space with nothing in it
+	 * (RAZ/WI), so host MMIO accesses and stray guest fetches reach their
+	 * stage 2 instead of stopping Unicorn on an address without a region.
+	 * (Shadows come first: EL2 must be able to execute from its VAs.)
+	 */
+	return for_each_gap(m, uc, 0, m->opts.ram_base, map_unassigned_gap, err);
 }
 
 /* Copy the image's segments to their load addresses and patch absolute pointers to HYP VAs. */

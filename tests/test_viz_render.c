@@ -238,7 +238,8 @@ static void diff_end(struct hs_machine *m, const struct hs_viz_call *c, void *sn
 	(void)m;
 	(void)c;
 	(*(int *)ud)++;
-	hs_sb_printf(out, "snap %lu", (unsigned long)(uintptr_t)snap);
+	if (out)
+		hs_sb_printf(out, "snap %lu", (unsigned long)(uintptr_t)snap);
 }
 
 START_TEST(timeline_marks_by_result)

@@ -313,6 +313,28 @@ START_TEST(two_vms_have_different_vmids_and_share_no_pages)
 }
 END_TEST
 
+START_TEST(guest_undefined_instruction_goes_to_its_vectors_and_exits)
+{
+	uint64_t h = vm_new(false);
+	ck_assert_int_eq(share(h, host_pfn0, GFN, 1, HS_PROT_RWX), 0);
+	/* A zeroed page is UDF #0: the guest takes it at its own (unmapped) vectors. */
+	struct hs_vm_exit x = run(HS_VCPU_OP_EXEC, IPA(GFN), 0);
+	ck_assert_uint_eq(x.reason, HS_EXIT_S2_FAULT);
+	ck_assert_uint_eq(x.x2, 0x200);                /* VBAR_EL1 0 + current EL, SPx */
+	ck_assert_uint_eq((x.x3 >> 26) & 0x3f, 0x20); /* instruction abort from the guest */
+	/* The machine is fine: the next operation runs. */
+	x = run(HS_VCPU_OP_READ, IPA(GFN), 0);
+	ck_assert_uint_eq(x.x2, HS_GUEST_DONE_READ);
+	/* And the host can touch device space with nothing there (reads as zero). */
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_host_access(m, 0, false, 0x1000, 8, 0, &res, &stop, &err), 0);
+	ck_assert(!res.refused);
+	ck_assert_uint_eq(res.value, 0);
+}
+END_TEST
+
 START_TEST(hundred_vms_leave_the_allocators_as_they_were)
 {
 	struct hs_pool_stats h0, s0, h1, s1;
@@ -353,6 +375,7 @@ int main(void)
 	tcase_add_test(tc, donation_to_a_protected_vm_hides_the_page_from_the_host);
 	tcase_add_test(tc, refused_calls_return_their_error_and_change_nothing);
 	tcase_add_test(tc, two_vms_have_different_vmids_and_share_no_pages);
+	tcase_add_test(tc, guest_undefined_instruction_goes_to_its_vectors_and_exits);
 	tcase_add_test(tc, hundred_vms_leave_the_allocators_as_they_were);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);

@@ -113,8 +113,13 @@ void hs_viz_recorder_clear(struct hs_viz_recorder *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->calls[i].diff);
 	r->n = 0;
-	for (int i = 0; i < HS_MAX_CPUS; i++)
+	for (int i = 0; i < HS_MAX_CPUS; i++) {
+		/* A call still open holds the diff hook's "before" state: release it. */
+		if (r->snap[i] && r->end)
+			r->end(r->m, NULL, r->snap[i], NULL, r->ud);
+		r->snap[i] = NULL;
 		r->open[i] = -1;
+	}
 }
 
 void hs_viz_recorder_detach(struct hs_viz_recorder *r)

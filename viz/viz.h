@@ -136,6 +136,7 @@ void hs_viz_recorder_clear(struct hs_viz_recorder *r);
  * frees the snapshot. Both may read machine memory; neither may run it.
  */
 typedef void *(*hs_viz_diff_begin_fn)(struct hs_machine *m, const struct hs_viz_call *c, void *ud);
+/* Called at the call's exit; with out == NULL (call never finished) it only releases snap. */
 typedef void (*hs_viz_diff_end_fn)(struct hs_machine *m, const struct hs_viz_call *c, void *snap,
 				   struct hs_strbuf *out, void *ud);
 void hs_viz_recorder_set_diff_hook(struct hs_viz_recorder *r, hs_viz_diff_begin_fn begin,
