@@ -406,11 +406,18 @@ static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 static void describe(const struct hs_owner_ctx *ctx, uint64_t pa, uint64_t size,
 		     struct hs_strbuf *sb, bool json)
 {
+	/* Only the physical address space exists: clamp to it (callers check too). */
+	const uint64_t pa_end = 1ULL << HS_PA_BITS;
+	if (pa >= pa_end)
+		pa = pa_end - 1;
+	if (!size)
+		size = 1;
+	if (size > pa_end - pa)
+		size = pa_end - pa;
+	if (size > (64ULL << 30))
+		size = 64ULL << 30; /* a per-page description of more is no use to anyone */
 	uint64_t start = pa & ~(HS_PAGE_SIZE - 1);
-	uint64_t end = size ? pa + size : pa + 1;
-	end = (end + HS_PAGE_SIZE - 1) & ~(HS_PAGE_SIZE - 1);
-	if (end <= start)
-		end = UINT64_MAX & ~(HS_PAGE_SIZE - 1);
+	uint64_t end = (pa + size + HS_PAGE_SIZE - 1) & ~(HS_PAGE_SIZE - 1);
 	struct hs_owner_page cur, nxt;
 	hs_owner_lookup(ctx, start, &cur);
 	uint64_t run_end = start + HS_PAGE_SIZE;
@@ -460,6 +467,15 @@ void hs_owner_json(const struct hs_owner_ctx *ctx, uint64_t pa, uint64_t size, s
 int hs_owner_describe(struct hs_machine *m, uint64_t pa, uint64_t size, bool json,
 		      struct hs_strbuf *sb, struct hs_error *err)
 {
+	const uint64_t max_size = 64ULL << 30;
+	if (pa >> HS_PA_BITS)
+		return hs_err(err, -EINVAL, "%#" PRIx64 " is beyond the %d-bit physical address space",
+			      pa, HS_PA_BITS);
+	if (size > max_size || size > (1ULL << HS_PA_BITS) - pa)
+		return hs_err(err, -EINVAL,
+			      "size %#" PRIx64 " at %#" PRIx64 " leaves the physical address space "
+			      "or exceeds 64 GiB",
+			      size, pa);
 	struct hs_owner_ctx ctx;
 	int rc = hs_owner_ctx_build(m, &ctx, err);
 	if (rc)
