@@ -153,8 +153,12 @@ static void take_to_el2(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t r
 		.pc = fault_pc,
 		.vector = target,
 	};
+	uint64_t x0 = hs_cpu_reg(c, UC_ARM64_REG_X0);
 	hs_cpu_enter_el2(c, target, 0x3c9);
 	emit_exception(c, HS_EV_EXCEPTION, &x);
+	/* Exception and hypercall breakpoints stop at the vector, before it runs. */
+	if (hs_dbg_should_break(c->m, x.ec, x0))
+		c->break_at_vector = true;
 }
 
 /*
@@ -351,7 +355,6 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 static void on_vector(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 {
 	struct hs_cpu *c = ud;
-	(void)address;
 	(void)size;
 	if (c->elr_restore_pending) {
 		c->elr_restore_pending = false;
@@ -360,6 +363,15 @@ static void on_vector(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	if (c->hcr_restore_pending) {
 		c->hcr_restore_pending = false;
 		hs_cpu_set_sr(c, HS_SR_HCR_EL2, c->hcr_saved);
+	}
+	if (c->break_at_vector) {
+		/* Stopping from a code hook is exact: the vector has not run yet. */
+		c->break_at_vector = false;
+		if (address >= c->block_start && address < c->block_end) {
+			c->icount -= (c->block_end - address) / 4;
+			c->block_end = address;
+		}
+		stop_cpu(c, HS_STOP_BREAKPOINT);
 	}
 }
 

@@ -5,11 +5,14 @@
 
 #include <hypscope/abi.h>
 
+#include "debug.h"
 #include "host.h"
 #include "machine.h"
 #include "uc_quirks.h"
 
 #define HS_MAX_SUBSCRIBERS 16
+#define HS_DBG_MAX_HVC_BREAKS 16
+#define HS_DBG_MAX_WATCH 8
 #define HS_DEFAULT_INSN_LIMIT 2000000000ULL
 #define HS_COUNTER_HZ 100000000ULL /* counters tick once per instruction */
 
@@ -27,8 +30,11 @@ struct hs_cpu {
 	bool vbar_changed;
 	bool elr_restore_pending;
 	bool hcr_restore_pending;
+	bool break_at_vector; /* an exception/hypercall breakpoint matched */
 	uint64_t hcr_saved;
-	uint64_t stub_ok_vttbr; /* the eret stub is known reachable through this stage 2 */
+	uint64_t stub_ok_vttbr;
+	uc_hook watch_hooks[HS_DBG_MAX_WATCH * 4];
+	unsigned nr_watch_hooks; /* the eret stub is known reachable through this stage 2 */
 	uint64_t elr_el1_saved;
 	uint64_t el1_eret_stub; /* an `eret` executable in the current EL1 regime */
 	bool online;
@@ -37,6 +43,24 @@ struct hs_cpu {
 	uint64_t power_on_entry, power_on_ctx;
 	enum hs_stop_reason stop;
 	struct hs_event_exception fault;
+};
+
+#define HS_DBG_MAX_ALIASES 4
+struct hs_dbg_watch {
+	int id; /* 0: free */
+	uint64_t pa, len;
+	uint64_t va[HS_DBG_MAX_ALIASES]; /* the PA itself, then the EL2 VAs mapping it */
+	unsigned nr_va;
+};
+
+struct hs_dbg {
+	uint64_t break_ec; /* bit per ESR.EC */
+	uint64_t break_hvc[HS_DBG_MAX_HVC_BREAKS];
+	unsigned nr_break_hvc;
+	struct hs_dbg_watch watch[HS_DBG_MAX_WATCH];
+	int next_watch_id;
+	struct hs_watch_hit hit;
+	bool hit_valid;
 };
 
 struct hs_subscriber {
@@ -63,6 +87,7 @@ struct hs_machine {
 	struct hs_host host;
 	struct hs_stop last_stop;
 	bool dead;
+	struct hs_dbg dbg; /* debug.c */
 };
 
 /* Emit an event to every subscriber. */
@@ -81,6 +106,9 @@ void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v);
 unsigned hs_cpu_el(struct hs_cpu *c);
 /* Enter EL2h (DAIF masked) at `target` from wherever the CPU is, through the ERET recipe. */
 void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr);
+
+/* debug.c */
+bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);
 
 /* firmware.c: the emulated EL3 (PSCI) */
 void hs_firmware_smc(struct hs_cpu *c);

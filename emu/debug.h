@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Debugger support in the machine: stop when the hypervisor is entered for
+ * an exception class or a given hypercall, and watchpoints on physical
+ * memory that stop on the store that changes a watched byte.
+ */
+#ifndef HS_DEBUG_H
+#define HS_DEBUG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "machine.h"
+
+/* Stop at the EL2 vector when an exception of class `ec` (ESR.EC) is taken to EL2. */
+int hs_break_on_ec(struct hs_machine *m, unsigned ec, bool on, struct hs_error *err);
+/* Stop at the EL2 vector when the host or a guest issues HVC with x0 == fn. */
+int hs_break_on_hvc(struct hs_machine *m, uint64_t fn, bool on, struct hs_error *err);
+
+/*
+ * Watch [pa, pa + len) (at most 4 KiB, RAM only): any CPU's store that changes
+ * a watched byte, through the identity map (host, EL2 with the MMU off or
+ * the idmap) or the hypervisor's linear map, stops the machine with
+ * HS_STOP_WATCH once the store is done. Returns the watchpoint id (> 0).
+ */
+int hs_watch_add(struct hs_machine *m, uint64_t pa, uint64_t len, struct hs_error *err);
+int hs_watch_del(struct hs_machine *m, int id, struct hs_error *err);
+
+struct hs_watch_hit {
+	int id;
+	unsigned cpu;
+	uint64_t pa;   /* first byte written */
+	uint64_t va;   /* the address the CPU used */
+	unsigned size; /* bytes stored */
+	uint64_t old_value, new_value;
+};
+/* The watchpoint that stopped the machine last (NULL if none). */
+const struct hs_watch_hit *hs_watch_last_hit(const struct hs_machine *m);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/* Hypercall and exception breakpoints, watchpoints on physical memory. */
+#include <check.h>
+#include <hypscope/abi.h>
+#include <stdlib.h>
+
+#include "debug.h"
+#include "host.h"
+#include "host_boot.h"
+#include "pt_translate.h"
+#include "pt_walk.h"
+#include "testutil.h"
+
+static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+START_TEST(break_on_a_hypercall_stops_at_the_el2_vector)
+{
+	struct hs_machine *m = hs_test_booted(1, 0);
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_break_on_hvc(m, HS_HC_FN(HS_HC_host_share_hyp), true, &err), 0);
+	uint64_t pfn = (hs_machine_opts(m)->ram_base + 0x600000) >> 12;
+	struct hs_host_op res;
+	struct hs_stop stop;
+	/* Another hypercall runs through. */
+	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err),
+			 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_BREAKPOINT);
+	uint64_t vbar;
+	hs_cpu_sysreg(m, 0, HS_SR_VBAR_EL2, &vbar);
+	ck_assert_uint_eq(stop.pc, vbar + 0x400);
+	struct hs_cpu_state st;
+	hs_cpu_state(m, 0, &st);
+	ck_assert_uint_eq(st.el, 2);
+	ck_assert(hs_op_pending(m));
+	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_last_stop(m)->reason, HS_STOP_DONE);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(break_on_an_exception_class)
+{
+	struct hs_machine *m = hs_test_booted(1, 0);
+	struct hs_error err = {0};
+	ck_assert_int_ne(hs_break_on_ec(m, 0x40, true, &err), 0);
+	ck_assert_int_eq(hs_break_on_ec(m, 0x24, true, &err), 0); /* DABT_LOW */
+	struct hs_host_op res;
+	struct hs_stop stop;
+	/* A first host access to a page faults in the host stage 2. */
+	uint64_t pa = hs_machine_opts(m)->ram_base + 0x8000000;
+	ck_assert_int_eq(hs_host_access(m, 0, false, pa, 8, 0, &res, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_BREAKPOINT);
+	uint64_t vbar, esr;
+	hs_cpu_sysreg(m, 0, HS_SR_VBAR_EL2, &vbar);
+	hs_cpu_sysreg(m, 0, HS_SR_ESR_EL2, &esr);
+	ck_assert_uint_eq(stop.pc, vbar + 0x400);
+	ck_assert_uint_eq(esr >> 26, 0x24);
+	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_break_on_ec(m, 0x24, false, &err), 0);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+START_TEST(watch_a_host_stage2_entry_stops_on_the_store_that_changes_it)
+{
+	struct hs_machine *m = hs_test_booted(1, 0);
+	struct hs_error err = {0};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	uint64_t pa = hs_machine_opts(m)->ram_base + 0x8000000;
+	/* Fault the page in: the host stage 2 gets a block mapping for it. */
+	ck_assert_int_eq(hs_host_access(m, 0, false, pa, 8, 0, &res, &stop, &err), 0);
+	uint64_t vttbr, vtcr;
+	hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &vttbr);
+	hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &vtcr);
+	struct hs_pt_regime r;
+	char msg[128];
+	ck_assert_int_eq(hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)), 0);
+	struct hs_phys phys = {.read = phys_read, .ud = m};
+	struct hs_pt_trace t;
+	ck_assert_int_eq(hs_pt_translate(&phys, &r, pa, &t), 0);
+	uint64_t pte_pa = t.steps[t.nr_steps - 1].desc_pa;
+	int id = hs_watch_add(m, pte_pa, 8, &err);
+	ck_assert_msg(id > 0, "%s", err.msg);
+	/* Sharing the page splits the block: break-before-make writes that entry. */
+	uint64_t pfn = pa >> 12;
+	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err),
+			 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_WATCH);
+	const struct hs_watch_hit *hit = hs_watch_last_hit(m);
+	ck_assert_ptr_nonnull(hit);
+	ck_assert_int_eq(hit->id, id);
+	ck_assert_uint_eq(hit->pa, pte_pa);
+	ck_assert_uint_eq(hit->old_value, t.steps[t.nr_steps - 1].desc);
+	ck_assert_uint_ne(hit->new_value, hit->old_value);
+	ck_assert_int_eq(hs_watch_del(m, id, &err), 0);
+	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_ne(hs_watch_del(m, id, &err), 0);
+	ck_assert_int_lt(hs_watch_add(m, 0x10, 8, &err), 0);
+	ck_assert_int_lt(hs_watch_add(m, pte_pa, 0, &err), 0);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("debug");
+	TCase *tc = tcase_create("debug");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, break_on_a_hypercall_stops_at_the_el2_vector);
+	tcase_add_test(tc, break_on_an_exception_class);
+	tcase_add_test(tc, watch_a_host_stage2_entry_stops_on_the_store_that_changes_it);
+	suite_add_tcase(s, tc);
+	return hs_test_run(s);
+}
