@@ -332,8 +332,13 @@ static int host_stage2_set_page_state(u64 phys, unsigned state)
 			       HS_PROT_RWX | PGT_PROT_STATE(state));
 }
 
-/* host OWNED / hyp NOPAGE -> host SHARED_OWNED / hyp SHARED_BORROWED */
-int __pkvm_host_share_hyp(u64 pfn)
+/*
+ * A share transition between the host and the hypervisor: both sides must be
+ * in their `from` states and the page not pinned; the host's side is
+ * recorded in its stage-2 entry first, then both states change.
+ */
+static int host_hyp_share_transition(u64 pfn, unsigned host_from, unsigned hyp_from,
+				     unsigned host_to, unsigned hyp_to)
 {
 	u64 phys;
 	int ret = check_pfn(pfn, &phys);
@@ -341,46 +346,32 @@ int __pkvm_host_share_hyp(u64 pfn)
 		return ret;
 	hyp_spin_lock(&host_s2_lock);
 	struct hyp_page *p = hyp_phys_to_page(phys);
-	if (hyp_page_host_state(p) != HS_PAGE_OWNED || hyp_page_hyp_state(p) != HS_PAGE_NOPAGE) {
+	if (hyp_page_host_state(p) != host_from || hyp_page_hyp_state(p) != hyp_from)
 		ret = -HS_EPERM;
-		goto out;
+	else if (p->refcount)
+		ret = -HS_EBUSY; /* the hypervisor still has it pinned */
+	else
+		ret = host_stage2_set_page_state(phys, host_to);
+	if (!ret) {
+		hyp_page_set_host_state(p, host_to);
+		hyp_page_set_hyp_state(p, hyp_to);
 	}
-	ret = host_stage2_set_page_state(phys, HS_PAGE_SHARED_OWNED);
-	if (ret)
-		goto out;
-	hyp_page_set_host_state(p, HS_PAGE_SHARED_OWNED);
-	hyp_page_set_hyp_state(p, HS_PAGE_SHARED_BORROWED);
-out:
 	hyp_spin_unlock(&host_s2_lock);
 	return ret;
+}
+
+/* host OWNED / hyp NOPAGE -> host SHARED_OWNED / hyp SHARED_BORROWED */
+int __pkvm_host_share_hyp(u64 pfn)
+{
+	return host_hyp_share_transition(pfn, HS_PAGE_OWNED, HS_PAGE_NOPAGE, HS_PAGE_SHARED_OWNED,
+					 HS_PAGE_SHARED_BORROWED);
 }
 
 /* host SHARED_OWNED / hyp SHARED_BORROWED, not pinned -> host OWNED / hyp NOPAGE */
 int __pkvm_host_unshare_hyp(u64 pfn)
 {
-	u64 phys;
-	int ret = check_pfn(pfn, &phys);
-	if (ret)
-		return ret;
-	hyp_spin_lock(&host_s2_lock);
-	struct hyp_page *p = hyp_phys_to_page(phys);
-	if (hyp_page_host_state(p) != HS_PAGE_SHARED_OWNED ||
-	    hyp_page_hyp_state(p) != HS_PAGE_SHARED_BORROWED) {
-		ret = -HS_EPERM;
-		goto out;
-	}
-	if (p->refcount) {
-		ret = -HS_EBUSY; /* the hypervisor still has it pinned */
-		goto out;
-	}
-	ret = host_stage2_set_page_state(phys, HS_PAGE_OWNED);
-	if (ret)
-		goto out;
-	hyp_page_set_host_state(p, HS_PAGE_OWNED);
-	hyp_page_set_hyp_state(p, HS_PAGE_NOPAGE);
-out:
-	hyp_spin_unlock(&host_s2_lock);
-	return ret;
+	return host_hyp_share_transition(pfn, HS_PAGE_SHARED_OWNED, HS_PAGE_SHARED_BORROWED,
+					 HS_PAGE_OWNED, HS_PAGE_NOPAGE);
 }
 
 /*
