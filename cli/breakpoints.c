@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli_support_break.h"
+#include "debug.h"
 #include "machine.h"
 
 static void on_bp(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
@@ -71,18 +72,80 @@ static int hook(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
 	return 0;
 }
 
+/* Is another enabled breakpoint of this kind on the same vector condition? */
+static bool vector_shared(struct cli_bps *b, const struct cli_bp *bp)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct cli_bp *o = &b->v[i];
+		if (o != bp && o->enabled && o->kind == bp->kind && o->value == bp->value)
+			return true;
+	}
+	return false;
+}
+
+static int arm(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
+{
+	struct hs_error err = {0};
+	int rc = 0;
+	switch (bp->kind) {
+	case CLI_BP_CODE:
+		return hook(b, bp, msg, len);
+	case CLI_BP_HVC:
+		rc = hs_break_on_hvc(b->m, bp->value, true, &err);
+		break;
+	case CLI_BP_EC:
+		rc = hs_break_on_ec(b->m, (unsigned)bp->value, true, &err);
+		break;
+	case CLI_BP_WATCH:
+		rc = hs_watch_add(b->m, bp->pa, bp->len, &err);
+		if (rc > 0) {
+			bp->watch_id = rc;
+			rc = 0;
+		}
+		break;
+	}
+	if (rc)
+		snprintf(msg, len, "%s", err.msg);
+	return rc;
+}
+
+static void disarm(struct cli_bps *b, struct cli_bp *bp)
+{
+	switch (bp->kind) {
+	case CLI_BP_CODE:
+		unhook(b, bp);
+		break;
+	case CLI_BP_HVC:
+		if (b->m && !vector_shared(b, bp))
+			hs_break_on_hvc(b->m, bp->value, false, NULL);
+		break;
+	case CLI_BP_EC:
+		if (b->m && !vector_shared(b, bp))
+			hs_break_on_ec(b->m, (unsigned)bp->value, false, NULL);
+		break;
+	case CLI_BP_WATCH:
+		if (b->m && bp->watch_id)
+			hs_watch_del(b->m, bp->watch_id, NULL);
+		bp->watch_id = 0;
+		break;
+	}
+}
+
 void cli_bps_init(struct cli_bps *b, struct hs_machine *m)
 {
 	memset(b, 0, sizeof(*b));
 	b->m = m;
 	b->next_id = 1;
+	b->next_internal = -1;
 }
 
 void cli_bps_fini(struct cli_bps *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		if (b->m)
-			unhook(b, &b->v[i]);
+		if (b->m && b->v[i].enabled) {
+			b->v[i].enabled = false;
+			disarm(b, &b->v[i]);
+		}
 		free(b->v[i].spec);
 	}
 	free(b->v);
@@ -98,23 +161,20 @@ struct cli_bp *cli_bp_find(struct cli_bps *b, int id)
 	return NULL;
 }
 
-int cli_bp_add(struct cli_bps *b, const char *spec, const uint64_t *addrs, unsigned naddrs,
-	       bool temp, char *msg, size_t len)
+/* A new slot at the end of the list (not yet counted in b->n). */
+static struct cli_bp *new_slot(struct cli_bps *b, const char *spec, enum cli_bp_kind kind,
+			       bool temp, char *msg, size_t len)
 {
 	if (!b->m) {
 		snprintf(msg, len, "no machine");
-		return -EINVAL;
-	}
-	if (naddrs == 0 || naddrs > CLI_BP_MAX_ADDRS) {
-		snprintf(msg, len, "a breakpoint needs 1 or %d addresses", CLI_BP_MAX_ADDRS);
-		return -EINVAL;
+		return NULL;
 	}
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? 2 * b->cap : 8;
 		struct cli_bp *v = realloc(b->v, cap * sizeof(*v));
 		if (!v) {
 			snprintf(msg, len, "out of memory");
-			return -ENOMEM;
+			return NULL;
 		}
 		/* Hook user data points at the hook array, not at the bp: reallocation is safe. */
 		b->v = v;
@@ -123,21 +183,98 @@ int cli_bp_add(struct cli_bps *b, const char *spec, const uint64_t *addrs, unsig
 	struct cli_bp *bp = &b->v[b->n];
 	memset(bp, 0, sizeof(*bp));
 	bp->id = b->next_id;
+	bp->kind = kind;
 	bp->temp = temp;
 	bp->enabled = true;
 	bp->spec = strdup(spec);
+	if (!bp->spec) {
+		snprintf(msg, len, "out of memory");
+		return NULL;
+	}
+	return bp;
+}
+
+static int commit_slot(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
+{
+	int rc = arm(b, bp, msg, len);
+	if (rc) {
+		free(bp->spec);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	b->n++;
+	if (bp->id > 0)
+		b->next_id++;
+	else
+		b->next_internal--;
+	return bp->id;
+}
+
+int cli_bp_add(struct cli_bps *b, const char *spec, const uint64_t *addrs, unsigned naddrs,
+	       bool temp, char *msg, size_t len)
+{
+	if (naddrs == 0 || naddrs > CLI_BP_MAX_ADDRS) {
+		snprintf(msg, len, "a breakpoint needs 1 or %d addresses", CLI_BP_MAX_ADDRS);
+		return -EINVAL;
+	}
+	struct cli_bp *bp = new_slot(b, spec, CLI_BP_CODE, temp, msg, len);
+	if (!bp)
+		return -EINVAL;
 	bp->naddrs = naddrs;
 	if (naddrs == 2 && addrs[0] == addrs[1])
 		bp->naddrs = 1;
 	memcpy(bp->addrs, addrs, bp->naddrs * sizeof(addrs[0]));
-	int rc = hook(b, bp, msg, len);
+	return commit_slot(b, bp, msg, len);
+}
+
+int cli_bp_add_internal(struct cli_bps *b, uint64_t addr, int *id, char *msg, size_t len)
+{
+	struct cli_bp *bp = new_slot(b, "(internal)", CLI_BP_CODE, true, msg, len);
+	if (!bp)
+		return -EINVAL;
+	bp->id = b->next_internal;
+	bp->naddrs = 1;
+	bp->addrs[0] = addr;
+	int want = bp->id;
+	int rc = arm(b, bp, msg, len);
 	if (rc) {
 		free(bp->spec);
-		return rc;
+		return rc < 0 ? rc : -EINVAL;
 	}
 	b->n++;
-	b->next_id++;
-	return bp->id;
+	b->next_internal--;
+	*id = want;
+	return 0;
+}
+
+void cli_bps_drop_internal(struct cli_bps *b)
+{
+	for (size_t i = b->n; i-- > 0;)
+		if (b->v[i].id < 0)
+			cli_bp_delete(b, b->v[i].id);
+	b->next_internal = -1;
+}
+
+int cli_bp_add_vector(struct cli_bps *b, const char *spec, enum cli_bp_kind kind,
+		      uint64_t value, bool temp, char *msg, size_t len)
+{
+	struct cli_bp *bp = new_slot(b, spec, kind, temp, msg, len);
+	if (!bp)
+		return -EINVAL;
+	bp->value = value;
+	return commit_slot(b, bp, msg, len);
+}
+
+int cli_bp_add_watch(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t len,
+		     const struct cli_watch_pte *pte, char *msg, size_t len_msg)
+{
+	struct cli_bp *bp = new_slot(b, spec, CLI_BP_WATCH, false, msg, len_msg);
+	if (!bp)
+		return -EINVAL;
+	bp->pa = pa;
+	bp->len = len;
+	if (pte)
+		bp->pte = *pte;
+	return commit_slot(b, bp, msg, len_msg);
 }
 
 int cli_bp_delete(struct cli_bps *b, int id)
@@ -145,8 +282,13 @@ int cli_bp_delete(struct cli_bps *b, int id)
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->v[i].id != id)
 			continue;
-		unhook(b, &b->v[i]);
+		if (b->v[i].enabled) {
+			b->v[i].enabled = false;
+			disarm(b, &b->v[i]);
+		}
 		free(b->v[i].spec);
+		if (b->hit_id == id)
+			b->hit_id = 0;
 		memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof(b->v[0]));
 		b->n--;
 		return 0;
@@ -162,14 +304,15 @@ int cli_bp_enable(struct cli_bps *b, int id, bool on)
 	if (bp->enabled == on)
 		return 0;
 	if (on) {
-		char msg[128];
-		int rc = hook(b, bp, msg, sizeof(msg));
+		char msg[256];
+		int rc = arm(b, bp, msg, sizeof(msg));
 		if (rc)
-			return rc;
+			return rc < 0 ? rc : -EINVAL;
+		bp->enabled = true;
 	} else {
-		unhook(b, bp);
+		bp->enabled = false;
+		disarm(b, bp);
 	}
-	bp->enabled = on;
 	return 0;
 }
 
@@ -179,7 +322,7 @@ void cli_bps_resume(struct cli_bps *b, unsigned cpu, uint64_t pc)
 	b->skip_armed = false;
 	for (size_t i = 0; i < b->n; i++) {
 		struct cli_bp *bp = &b->v[i];
-		if (!bp->enabled)
+		if (!bp->enabled || bp->kind != CLI_BP_CODE)
 			continue;
 		for (unsigned k = 0; k < bp->naddrs; k++) {
 			if (bp->addrs[k] == pc) {
@@ -196,4 +339,40 @@ struct cli_bp *cli_bps_hit(struct cli_bps *b)
 	if (!b->hit_id)
 		return NULL;
 	return cli_bp_find(b, b->hit_id);
+}
+
+struct cli_bp *cli_bps_classify(struct cli_bps *b, enum hs_stop_reason reason, unsigned cpu,
+				uint64_t pc)
+{
+	if (reason == HS_STOP_WATCH) {
+		const struct hs_watch_hit *hit = hs_watch_last_hit(b->m);
+		b->hit_id = 0;
+		for (size_t i = 0; hit && i < b->n; i++)
+			if (b->v[i].kind == CLI_BP_WATCH && b->v[i].watch_id == hit->id)
+				b->hit_id = b->v[i].id;
+		return cli_bps_hit(b);
+	}
+	if (reason != HS_STOP_BREAKPOINT) {
+		b->hit_id = 0;
+		return NULL;
+	}
+	struct cli_bp *bp = cli_bps_hit(b);
+	if (bp && bp->kind == CLI_BP_CODE)
+		for (unsigned k = 0; k < bp->naddrs; k++)
+			if (bp->addrs[k] == pc)
+				return bp;
+	/* Not a code breakpoint: a stop at the EL2 vector. */
+	b->hit_id = 0;
+	uint64_t esr = 0;
+	struct hs_cpu_state st;
+	hs_cpu_sysreg(b->m, cpu, HS_SR_ESR_EL2, &esr);
+	hs_cpu_state(b->m, cpu, &st);
+	unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+	for (size_t i = 0; i < b->n && ec == 0x16; i++)
+		if (b->v[i].enabled && b->v[i].kind == CLI_BP_HVC && b->v[i].value == st.x[0])
+			b->hit_id = b->v[i].id;
+	for (size_t i = 0; i < b->n && !b->hit_id; i++)
+		if (b->v[i].enabled && b->v[i].kind == CLI_BP_EC && b->v[i].value == ec)
+			b->hit_id = b->v[i].id;
+	return cli_bps_hit(b);
 }

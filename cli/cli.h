@@ -70,6 +70,15 @@ struct cli {
 	bool stepped[HS_MAX_CPUS];
 	/* Breakpoints. */
 	struct cli_bps bps;
+	/* What the last stop hit (filled by cli_after_run, printed by cli_report_stop). */
+	int hit_id;
+	bool hit_temp;
+	enum cli_bp_kind hit_kind;
+	char hit_what[1024];
+	/* step/next/finish/until end with "step" (expect stop): valid while icount matches. */
+	bool have_user_stop;
+	enum hs_stop_reason user_stop;
+	uint64_t user_stop_icount;
 	/* Inspection engine and visualizer (cmd_mm.c; attached at machine creation). */
 	struct hs_trace *itrace;	  /* hypercall trace with per-call diffs */
 	struct hs_viz_recorder *recorder; /* hypercalls for `render --view timeline` */
@@ -259,6 +268,25 @@ int cli_render_main(struct cli *c, int argc, char **argv);
 
 /* Shared by run-control commands: print where the machine stopped. */
 void cli_report_stop(struct cli *c, const struct hs_stop *s);
+/* Before running the current CPU: step over a breakpoint at its PC. */
+void cli_before_run(struct cli *c);
+/* After a run: which breakpoint/watchpoint hit (counted, temporary ones deleted); non-zero for bad stops. */
+int cli_after_run(struct cli *c, const struct hs_stop *s);
+/* "0x... in sym at file:line" */
+void cli_where(struct cli *c, uint64_t pc, char *buf, size_t len);
+/* The text of a source line ("" when the file cannot be read); false if none. */
+bool cli_source_line(const char *file, int line, char *buf, size_t len);
+/* Decode a page-table entry value for a watchpoint message ("block 0x48000000 S2 RWX NORMAL"). */
+void cli_pte_text(const struct hs_pt_regime *r, int level, uint64_t desc, char *buf, size_t len);
+/* A code location (SYM, FILE:LINE, ADDR) as the CPU may run it: PA and HYP VA (1 or 2). */
+int cli_resolve_location(struct cli *c, const char *cmd, const char *spec, uint64_t *addrs,
+			 unsigned *n);
+/* Source-level run control (cmd_step.c). */
+int cmd_step(struct cli *c, int argc, char **argv);
+int cmd_next(struct cli *c, int argc, char **argv);
+int cmd_finish(struct cli *c, int argc, char **argv);
+int cmd_until(struct cli *c, int argc, char **argv);
+int cmd_watch(struct cli *c, int argc, char **argv);
 /* Per-CPU summary (EL, PC, SCTLR_EL2.M, VBAR_EL2, TTBR0_EL2, VTTBR_EL2, HCR_EL2.VM). */
 void cli_cpu_summary(struct cli *c);
 /* Disassemble n instructions at addr (space sp) into stdout. */

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -294,6 +295,28 @@ static FILE *open_source(const char *file)
 	return NULL;
 }
 
+bool cli_source_line(const char *file, int line, char *buf, size_t len)
+{
+	FILE *f = open_source(file);
+	if (len)
+		buf[0] = '\0';
+	if (!f)
+		return false;
+	char tmp[1024];
+	int n = 0;
+	bool found = false;
+	while (fgets(tmp, sizeof(tmp), f)) {
+		if (++n == line) {
+			tmp[strcspn(tmp, "\n")] = '\0';
+			snprintf(buf, len, "%s", tmp);
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 int cmd_list(struct cli *c, int argc, char **argv)
 {
 	const struct hs_image *img = hs_machine_image(c->m);
@@ -372,10 +395,10 @@ int cmd_list(struct cli *c, int argc, char **argv)
 
 /* ---- breakpoints ---------------------------------------------------------------- */
 
-static int add_break(struct cli *c, const char *spec, bool temp)
+int cli_resolve_location(struct cli *c, const char *cmd, const char *spec, uint64_t *addrs,
+			 unsigned *nout)
 {
 	const struct hs_image *img = hs_machine_image(c->m);
-	uint64_t addrs[2];
 	unsigned n = 0;
 	const struct hs_symbol *sym = hs_image_symbol(img, spec);
 	const char *colon = strrchr(spec, ':');
@@ -387,10 +410,10 @@ static int add_break(struct cli *c, const char *spec, bool temp)
 		snprintf(file, sizeof(file), "%.*s", (int)(colon - spec), spec);
 		int64_t line;
 		if (!cli_parse_num(colon + 1, &line) || line <= 0)
-			return cli_error(c, "break: '%s' is not a line number", colon + 1);
+			return cli_error(c, "%s: '%s' is not a line number", cmd, colon + 1);
 		uint64_t link = hs_image_line_addr(img, file, (int)line);
 		if (!link)
-			return cli_error(c, "break: no code for %s:%d", file, (int)line);
+			return cli_error(c, "%s: no code for %s:%d", cmd, file, (int)line);
 		addrs[n++] = hs_link_to_pa(c->m, link);
 		addrs[n++] = hs_link_to_hyp_va(c->m, link);
 	} else {
@@ -401,7 +424,17 @@ static int add_break(struct cli *c, const char *spec, bool temp)
 		addrs[n++] = a;
 	}
 	if (addrs[0] & 3)
-		return cli_error(c, "break: %#" PRIx64 " is not 4-byte aligned", addrs[0]);
+		return cli_error(c, "%s: %#" PRIx64 " is not 4-byte aligned", cmd, addrs[0]);
+	*nout = n;
+	return 0;
+}
+
+static int add_break(struct cli *c, const char *spec, bool temp)
+{
+	uint64_t addrs[2];
+	unsigned n = 0;
+	if (cli_resolve_location(c, temp ? "tbreak" : "break", spec, addrs, &n))
+		return -1;
 	char msg[256];
 	int id = cli_bp_add(&c->bps, spec, addrs, n, temp, msg, sizeof(msg));
 	if (id < 0)
@@ -417,15 +450,77 @@ static int add_break(struct cli *c, const char *spec, bool temp)
 	return 0;
 }
 
+/* Exception classes by name (ESR_ELx.EC). */
+static int ec_parse(const char *s)
+{
+	int64_t v;
+	if (cli_parse_num(s, &v))
+		return v >= 0 && v <= 0x3f ? (int)v : -1;
+	for (unsigned ec = 0; ec <= 0x3f; ec++)
+		if (!strcasecmp(hs_ec_name(ec), s))
+			return (int)ec;
+	return -1;
+}
+
+static int add_vector_break(struct cli *c, int argc, char **argv, bool temp)
+{
+	const char *cmd = temp ? "tbreak" : "break";
+	char spec[160];
+	char msg[256];
+	int id;
+	if (argc != 3)
+		return cli_error(c, "%s %s: usage: %s hvc NAME | %s exception EC", cmd, argv[1],
+				 cmd, cmd);
+	if (!strcmp(argv[1], "hvc")) {
+		int64_t fn = hs_hypercall_by_name(argv[2]);
+		if (fn < 0) {
+			int64_t v;
+			if (!cli_parse_num(argv[2], &v) || v < 0)
+				return cli_error(c, "%s hvc: unknown hypercall '%s'", cmd, argv[2]);
+			fn = v;
+		}
+		const char *name = hs_hypercall_name((uint64_t)fn);
+		snprintf(spec, sizeof(spec), "hvc %s", name ? name : argv[2]);
+		id = cli_bp_add_vector(&c->bps, spec, CLI_BP_HVC, (uint64_t)fn, temp, msg,
+				       sizeof(msg));
+		if (id < 0)
+			return cli_error(c, "%s: %s", cmd, msg);
+		printf("%sreakpoint %d: hypercall %s (%#" PRIx64 "), at the EL2 vector\n",
+		       temp ? "Temporary b" : "B", id, name ? name : argv[2], (uint64_t)fn);
+		return 0;
+	}
+	int ec = ec_parse(argv[2]);
+	if (ec < 0)
+		return cli_error(c,
+				 "%s exception: '%s' is not an exception class (a number 0..0x3f "
+				 "or a name: DABT_LOW, IABT_LOW, HVC64, SMC64, SYS64 ...)",
+				 cmd, argv[2]);
+	snprintf(spec, sizeof(spec), "exception %s (EC %#x)", hs_ec_name((unsigned)ec), ec);
+	id = cli_bp_add_vector(&c->bps, spec, CLI_BP_EC, (uint64_t)ec, temp, msg, sizeof(msg));
+	if (id < 0)
+		return cli_error(c, "%s: %s", cmd, msg);
+	printf("%sreakpoint %d: exception %s (EC %#x), at the EL2 vector\n",
+	       temp ? "Temporary b" : "B", id, hs_ec_name((unsigned)ec), ec);
+	return 0;
+}
+
 int cmd_break(struct cli *c, int argc, char **argv)
 {
-	(void)argc;
+	if (argc > 1 && (!strcmp(argv[1], "hvc") || !strcmp(argv[1], "exception")))
+		return add_vector_break(c, argc, argv, false);
+	if (argc != 2)
+		return cli_error(c, "break: usage: break SYM|ADDR|FILE:LINE | break hvc NAME | "
+				    "break exception EC");
 	return add_break(c, argv[1], false);
 }
 
 int cmd_tbreak(struct cli *c, int argc, char **argv)
 {
-	(void)argc;
+	if (argc > 1 && (!strcmp(argv[1], "hvc") || !strcmp(argv[1], "exception")))
+		return add_vector_break(c, argc, argv, true);
+	if (argc != 2)
+		return cli_error(c, "tbreak: usage: tbreak SYM|ADDR|FILE:LINE | tbreak hvc NAME | "
+				    "tbreak exception EC");
 	return add_break(c, argv[1], true);
 }
 
@@ -436,7 +531,8 @@ static int each_bp(struct cli *c, int argc, char **argv, int op)
 		while (op == 0 && c->bps.n)
 			cli_bp_delete(&c->bps, c->bps.v[0].id);
 		for (size_t i = 0; op && i < c->bps.n; i++)
-			cli_bp_enable(&c->bps, c->bps.v[i].id, op == 2);
+			if (c->bps.v[i].id > 0)
+				cli_bp_enable(&c->bps, c->bps.v[i].id, op == 2);
 		return 0;
 	}
 	int rc = 0;
@@ -518,39 +614,84 @@ static int info_sysregs(struct cli *c, struct hs_strbuf *sb)
 	return 0;
 }
 
-static int info_breakpoints(struct cli *c, struct hs_strbuf *sb)
+static const char *bp_type(const struct cli_bp *bp)
 {
+	switch (bp->kind) {
+	case CLI_BP_HVC:
+		return bp->temp ? "thvc" : "hvc";
+	case CLI_BP_EC:
+		return bp->temp ? "texc" : "exc";
+	case CLI_BP_WATCH:
+		return "watch";
+	default:
+		return bp->temp ? "tbreak" : "break";
+	}
+}
+
+static int list_bps(struct cli *c, struct hs_strbuf *sb, bool watch_only)
+{
+	size_t shown = 0;
+	for (size_t i = 0; i < c->bps.n; i++)
+		if (c->bps.v[i].id > 0 && (!watch_only || c->bps.v[i].kind == CLI_BP_WATCH))
+			shown++;
 	if (c->json)
 		hs_sb_puts(sb, "[");
-	else if (!c->bps.n)
-		hs_sb_puts(sb, "No breakpoints.\n");
+	else if (!shown)
+		hs_sb_puts(sb, watch_only ? "No watchpoints.\n" : "No breakpoints.\n");
 	else
 		hs_sb_puts(sb, "Num  Type   Enb  Address             Hits  What\n");
+	bool first = true;
 	for (size_t i = 0; i < c->bps.n; i++) {
 		struct cli_bp *bp = &c->bps.v[i];
+		if (bp->id < 0 || (watch_only && bp->kind != CLI_BP_WATCH))
+			continue;
+		uint64_t addr = bp->kind == CLI_BP_WATCH ? bp->pa
+				: bp->kind == CLI_BP_CODE ? bp->addrs[0]
+							   : bp->value;
 		if (c->json) {
 			hs_sb_printf(sb,
-				     "%s{\"id\":%d,\"temporary\":%s,\"enabled\":%s,\"hits\":%u,"
-				     "\"addrs\":[",
-				     i ? "," : "", bp->id, bp->temp ? "true" : "false",
+				     "%s{\"id\":%d,\"type\":\"%s\",\"temporary\":%s,\"enabled\":%s,"
+				     "\"hits\":%u,\"addrs\":[",
+				     first ? "" : ",", bp->id, bp_type(bp), bp->temp ? "true" : "false",
 				     bp->enabled ? "true" : "false", bp->hits);
 			for (unsigned k = 0; k < bp->naddrs; k++)
 				hs_sb_printf(sb, "%s%" PRIu64, k ? "," : "", bp->addrs[k]);
-			hs_sb_puts(sb, "],\"what\":");
+			hs_sb_puts(sb, "]");
+			if (bp->kind == CLI_BP_WATCH)
+				hs_sb_printf(sb, ",\"pa\":%" PRIu64 ",\"len\":%" PRIu64, bp->pa,
+					     bp->len);
+			else if (bp->kind != CLI_BP_CODE)
+				hs_sb_printf(sb, ",\"value\":%" PRIu64, bp->value);
+			hs_sb_puts(sb, ",\"what\":");
 			hs_sb_json_str(sb, bp->spec);
 			hs_sb_puts(sb, "}");
 		} else {
 			hs_sb_printf(sb, "%-4d %-6s %-4s %#-18" PRIx64 "  %-4u  %s", bp->id,
-				     bp->temp ? "tbreak" : "break", bp->enabled ? "y" : "n",
-				     bp->addrs[0], bp->hits, bp->spec);
-			if (bp->naddrs > 1)
+				     bp_type(bp), bp->enabled ? "y" : "n", addr, bp->hits, bp->spec);
+			if (bp->kind == CLI_BP_CODE && bp->naddrs > 1)
 				hs_sb_printf(sb, " (also %#" PRIx64 ")", bp->addrs[1]);
+			if (bp->kind == CLI_BP_WATCH)
+				hs_sb_printf(sb, " (%" PRIu64 " bytes at PA %#" PRIx64 ")", bp->len,
+					     bp->pa);
+			else if (bp->kind != CLI_BP_CODE)
+				hs_sb_puts(sb, " (at the EL2 vector)");
 			hs_sb_puts(sb, "\n");
 		}
+		first = false;
 	}
 	if (c->json)
 		hs_sb_puts(sb, "]");
 	return 0;
+}
+
+static int info_breakpoints(struct cli *c, struct hs_strbuf *sb)
+{
+	return list_bps(c, sb, false);
+}
+
+static int info_watchpoints(struct cli *c, struct hs_strbuf *sb)
+{
+	return list_bps(c, sb, true);
 }
 
 static int info_cpus(struct cli *c, struct hs_strbuf *sb)
@@ -624,9 +765,10 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"sysregs", info_sysregs},
 		    {"cpus", info_cpus},
 		    {"breakpoints", info_breakpoints},
+		    {"watchpoints", info_watchpoints},
 		    {"program", info_program}};
 	size_t n = strlen(argv[1]), hit = 0, hits = 0;
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(subs[i].name, argv[1])) {
 			hit = i;
 			hits = 1;
@@ -639,8 +781,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 	}
 	if (hits != 1)
 		return cli_error(c,
-				 "info: %s '%s': give registers, sysregs, cpus, breakpoints or "
-				 "program",
+				 "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
+				 "watchpoints or program",
 				 hits ? "ambiguous" : "unknown", argv[1]);
 	struct hs_strbuf sb;
 	hs_sb_init(&sb);

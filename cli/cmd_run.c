@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "debug.h"
+#include "pt_decode.h"
 
 void cli_cpu_summary(struct cli *c)
 {
@@ -56,7 +58,7 @@ void cli_cpu_summary(struct cli *c)
 	hs_sb_free(&sb);
 }
 
-static void where(struct cli *c, uint64_t pc, char *buf, size_t len)
+void cli_where(struct cli *c, uint64_t pc, char *buf, size_t len)
 {
 	char sym[128];
 	cli_symbolize(c, pc, sym, sizeof(sym));
@@ -78,22 +80,36 @@ static void where(struct cli *c, uint64_t pc, char *buf, size_t len)
 void cli_report_stop(struct cli *c, const struct hs_stop *s)
 {
 	char w[320];
-	where(c, s->pc, w, sizeof(w));
+	cli_where(c, s->pc, w, sizeof(w));
 	if (c->json) {
 		printf("{\"reason\":\"%s\",\"cpu\":%u,\"pc\":%" PRIu64 ",\"breakpoint\":%d}\n",
 		       hs_stop_reason_name(s->reason), s->cpu, s->pc,
-		       s->reason == HS_STOP_BREAKPOINT ? c->bps.hit_id : 0);
+		       (s->reason == HS_STOP_BREAKPOINT || s->reason == HS_STOP_WATCH) ? c->hit_id
+										: 0);
 		return;
 	}
 	switch (s->reason) {
-	case HS_STOP_BREAKPOINT: {
-		struct cli_bp *bp = cli_bps_hit(&c->bps);
-		printf("%s%sBreakpoint %d%s, cpu%u, %s\n", cli_col(c, COL_YELLOW),
-		       bp && bp->temp ? "Temporary " : "", c->bps.hit_id, cli_col(c, COL_RESET),
-		       s->cpu, w);
+	case HS_STOP_BREAKPOINT:
+		if (c->hit_id > 0 && c->hit_kind != CLI_BP_CODE) {
+			printf("%s%sBreakpoint %d%s, %s\n", cli_col(c, COL_YELLOW),
+			       c->hit_temp ? "Temporary " : "", c->hit_id, cli_col(c, COL_RESET),
+			       c->hit_what);
+		} else if (c->hit_id > 0) {
+			printf("%s%sBreakpoint %d%s, cpu%u, %s\n", cli_col(c, COL_YELLOW),
+			       c->hit_temp ? "Temporary " : "", c->hit_id, cli_col(c, COL_RESET),
+			       s->cpu, w);
+		} else {
+			printf("%sstopped at a breakpoint%s, cpu%u, %s\n", cli_col(c, COL_YELLOW),
+			       cli_col(c, COL_RESET), s->cpu, w);
+		}
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;
-	}
+	case HS_STOP_WATCH:
+		printf("%sWatchpoint %d%s: %s\n", cli_col(c, COL_YELLOW), c->hit_id,
+		       cli_col(c, COL_RESET), c->hit_what);
+		printf("  after the store on cpu%u; next: %s\n", s->cpu, w);
+		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
+		break;
 	case HS_STOP_STEP:
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;
@@ -121,22 +137,122 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 	}
 }
 
-/* After any run: drop a temporary breakpoint that was hit; non-zero for bad stops. */
-static int after_run(struct cli *c, const struct hs_stop *s)
+void cli_pte_text(const struct hs_pt_regime *r, int level, uint64_t desc, char *buf, size_t len)
 {
-	if (s->reason == HS_STOP_BREAKPOINT) {
-		struct cli_bp *bp = cli_bps_hit(&c->bps);
-		if (bp) {
-			bp->hits++;
-			if (bp->temp)
-				cli_bp_delete(&c->bps, bp->id);
+	struct hs_pt_attrs a;
+	hs_pt_decode(r, level, desc, 0, &a);
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	switch (a.kind) {
+	case HS_PT_K_INVALID:
+		if (desc)
+			hs_sb_printf(&sb, "invalid (%#" PRIx64 ")", desc);
+		else
+			hs_sb_puts(&sb, "invalid");
+		break;
+	case HS_PT_K_ANNOTATION:
+		hs_sb_puts(&sb, "invalid, ");
+		hs_pt_attrs_token(&sb, &a);
+		break;
+	case HS_PT_K_TABLE:
+		hs_sb_printf(&sb, "table -> %#" PRIx64, a.oa);
+		break;
+	case HS_PT_K_BLOCK:
+	case HS_PT_K_PAGE:
+		hs_sb_printf(&sb, "%s %#" PRIx64 " ", a.kind == HS_PT_K_BLOCK ? "block" : "page",
+			     a.oa);
+		hs_pt_attrs_token(&sb, &a);
+		if (r->stage == HS_PT_S2 || a.state)
+			hs_sb_printf(&sb, " %s", hs_pt_state_name(a.state));
+		break;
+	default:
+		hs_sb_printf(&sb, "reserved encoding %#" PRIx64, desc);
+		break;
+	}
+	snprintf(buf, len, "%s", hs_sb_str(&sb));
+	hs_sb_free(&sb);
+}
+
+/* "PA 0x... (8 bytes) changed: old -> new" or the decoded page-table entry. */
+static void watch_text(struct cli *c, const struct cli_bp *bp, char *buf, size_t len)
+{
+	const struct hs_watch_hit *hit = hs_watch_last_hit(c->m);
+	if (!hit) {
+		snprintf(buf, len, "%s changed", bp->spec);
+		return;
+	}
+	char by[160];
+	snprintf(by, sizeof(by), "%u-byte store to PA %#" PRIx64 " (via %#" PRIx64 ")", hit->size,
+		 hit->pa, hit->va);
+	if (bp->pte.on) {
+		/* The whole entry after the store, and before it (the stored bytes replaced). */
+		uint64_t now = 0, before;
+		hs_phys_read(c->m, bp->pa, &now, 8, NULL);
+		before = now;
+		for (unsigned i = 0; i < hit->size; i++) {
+			uint64_t off = hit->pa + i - bp->pa;
+			if (off >= 8)
+				continue;
+			uint64_t byte = (hit->old_value >> (8 * i)) & 0xff;
+			before = (before & ~(0xffULL << (8 * off))) | (byte << (8 * off));
 		}
+		char o[160], n[160];
+		cli_pte_text(&bp->pte.regime, bp->pte.level, before, o, sizeof(o));
+		cli_pte_text(&bp->pte.regime, bp->pte.level, now, n, sizeof(n));
+		snprintf(buf, len,
+			 "%s entry for %#" PRIx64 " at PA %#" PRIx64 " changed: %s -> %s\n"
+			 "  level %d, %#" PRIx64 " -> %#" PRIx64 " (%s)",
+			 bp->pte.table, bp->pte.addr, bp->pa, o, n, bp->pte.level, before, now, by);
+		return;
+	}
+	snprintf(buf, len, "PA %#" PRIx64 " (%" PRIu64 " byte%s) changed: %#" PRIx64 " -> %#" PRIx64
+		 " (%s)",
+		 bp->pa, bp->len, bp->len == 1 ? "" : "s", hit->old_value, hit->new_value, by);
+}
+
+static void vector_text(struct cli *c, const struct hs_stop *s, const struct cli_bp *bp, char *buf,
+			size_t len)
+{
+	uint64_t esr = 0, far = 0;
+	hs_cpu_sysreg(c->m, s->cpu, HS_SR_ESR_EL2, &esr);
+	hs_cpu_sysreg(c->m, s->cpu, HS_SR_FAR_EL2, &far);
+	unsigned ec = (unsigned)(esr >> 26) & 0x3f;
+	if (bp->kind == CLI_BP_HVC) {
+		const char *name = hs_hypercall_name(bp->value);
+		snprintf(buf, len, "hypercall %s at the EL2 vector %#" PRIx64 " (cpu%u)",
+			 name ? name : "?", s->pc, s->cpu);
+	} else {
+		snprintf(buf, len,
+			 "exception %s (EC %#x) at the EL2 vector %#" PRIx64
+			 " (cpu%u): ESR_EL2=%#" PRIx64 " FAR_EL2=%#" PRIx64,
+			 hs_ec_name(ec), ec, s->pc, s->cpu, esr, far);
+	}
+}
+
+int cli_after_run(struct cli *c, const struct hs_stop *s)
+{
+	c->hit_id = 0;
+	c->hit_temp = false;
+	c->hit_what[0] = '\0';
+	c->have_user_stop = false;
+	struct cli_bp *bp = cli_bps_classify(&c->bps, s->reason, s->cpu, s->pc);
+	if (bp) {
+		bp->hits++;
+		c->hit_id = bp->id;
+		c->hit_temp = bp->temp;
+		c->hit_kind = bp->kind;
+		if (bp->kind == CLI_BP_WATCH)
+			watch_text(c, bp, c->hit_what, sizeof(c->hit_what));
+		else if (bp->kind != CLI_BP_CODE)
+			vector_text(c, s, bp, c->hit_what, sizeof(c->hit_what));
+		if (bp->temp && bp->id > 0)
+			cli_bp_delete(&c->bps, bp->id);
 	}
 	return s->reason == HS_STOP_HYP_FAULT || s->reason == HS_STOP_LIMIT ||
 	       s->reason == HS_STOP_ERROR;
 }
 
-static void before_run(struct cli *c)
+void cli_before_run(struct cli *c)
 {
 	unsigned cpu = hs_current_cpu(c->m);
 	struct hs_cpu_state st;
@@ -161,14 +277,14 @@ int cmd_boot(struct cli *c, int argc, char **argv)
 	}
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
-	before_run(c);
+	cli_before_run(c);
 	bool live = c->live;
 	c->live = !c->json;
 	int rc = hs_boot(c->m, until, &s, &err);
 	c->live = live;
 	if (rc)
 		return cli_error(c, "boot: %s", err.msg);
-	int bad = after_run(c, &s);
+	int bad = cli_after_run(c, &s);
 	int next = hs_boot_next_step(c->m);
 	if ((s.reason == HS_STOP_DONE || s.reason == HS_STOP_IDLE) && next != HS_BOOT_DONE) {
 		if (!c->json)
@@ -204,14 +320,14 @@ int cmd_continue(struct cli *c, int argc, char **argv)
 				    "something with boot, hvc or host)");
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
-	before_run(c);
+	cli_before_run(c);
 	bool live = c->live;
 	c->live = true;
 	int rc = hs_continue(c->m, &s, &err);
 	c->live = live;
 	if (rc)
 		return cli_error(c, "continue: %s", err.msg);
-	int bad = after_run(c, &s);
+	int bad = cli_after_run(c, &s);
 	cli_report_stop(c, &s);
 	if (next != HS_BOOT_DONE && hs_boot_next_step(c->m) == HS_BOOT_DONE && !c->json) {
 		printf("%sboot complete%s: %zu console lines\n", cli_col(c, COL_GREEN),
@@ -239,7 +355,7 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 				    "with boot --until STEP, or stop at a breakpoint)");
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
-	before_run(c);
+	cli_before_run(c);
 	/*
 	 * Unicorn counts steps with a code hook it adds on the first counted run;
 	 * code translated before that never calls it and would run whole blocks.
@@ -257,7 +373,7 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 	c->live = live;
 	if (rc)
 		return cli_error(c, "stepi: %s", err.msg);
-	int bad = after_run(c, &s);
+	int bad = cli_after_run(c, &s);
 	cli_report_stop(c, &s);
 	return bad ? -1 : 0;
 }
@@ -307,7 +423,7 @@ int cmd_hvc(struct cli *c, int argc, char **argv)
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
 	c->have_hvc = false;
-	before_run(c);
+	cli_before_run(c);
 	bool live = c->live;
 	c->live = true;
 	int rc = hs_host_hvc(c->m, hs_current_cpu(c->m), (uint64_t)fn, args, (unsigned)nargs, &res,
@@ -315,7 +431,7 @@ int cmd_hvc(struct cli *c, int argc, char **argv)
 	c->live = live;
 	if (rc)
 		return cli_error(c, "hvc %s: %s", argv[1], err.msg);
-	int bad = after_run(c, &s);
+	int bad = cli_after_run(c, &s);
 	if (s.reason != HS_STOP_DONE) {
 		cli_report_stop(c, &s);
 		return bad ? -1 : 0;
@@ -376,12 +492,12 @@ int cmd_host(struct cli *c, int argc, char **argv)
 	struct hs_host_op res;
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
-	before_run(c);
+	cli_before_run(c);
 	c->have_access = false;
 	int rc = hs_host_access(c->m, hs_current_cpu(c->m), write, pa, size, value, &res, &s, &err);
 	if (rc)
 		return cli_error(c, "host %s %#" PRIx64 ": %s", argv[1], pa, err.msg);
-	int bad = after_run(c, &s);
+	int bad = cli_after_run(c, &s);
 	if (s.reason != HS_STOP_DONE) {
 		cli_report_stop(c, &s);
 		return bad ? -1 : 0;

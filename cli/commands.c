@@ -11,8 +11,9 @@
 
 #include "cli.h"
 
-static const char *const info_words[] = {"registers",	"sysregs", "cpus",
-					 "breakpoints", "program", NULL};
+static const char *const info_words[] = {"registers",   "sysregs",	   "cpus",
+					 "breakpoints", "watchpoints", "program", NULL};
+static const char *const watch_words[] = {"pte", "hyp", "host", "guest", NULL};
 static const char *const host_words[] = {"read", "write", "--size", NULL};
 static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
 				       "guest", "--range", "--json",  "--dot", NULL};
@@ -25,7 +26,8 @@ static const char *const expect_words[] = {
     "diff",	 "pages",   "guest",	"OWNED",   "SHARED_OWNED", "SHARED_BORROWED",
     "NOPAGE",	 "host-s2", "hyp-s1",	"vmemmap", "==",	   "!=",
     "vm",	 "exit",    "value",	"fault-ipa", "s2-fault",   "hvc",
-    NULL};
+    "stop",	 "pc",	    "line",	"breakpoint", "watchpoint", "step",
+    "done",	 "hyp-fault", NULL};
 static const char *const vm_words[] = {
     "create",  "list",	  "show",     "load",	  "put",	 "share",    "unshare",
     "donate",  "wrprotect", "young",  "mkyoung", "relax",	 "run",	     "teardown",
@@ -62,12 +64,57 @@ const struct cli_cmd cli_cmds[] = {
      "Executes N instructions on the CPU running the pending operation and shows the\n"
      "next instruction.\nExamples:\n  stepi\n  stepi 10",
      CC_NONE, NULL},
+    {"step", cmd_step, 0, 1, CMD_MACHINE | CMD_JSON | CMD_RUNS, "step [N]",
+     "run to the next source line, entering calls",
+     "Single-steps until the PC reaches the start of a different source line (DWARF\n"
+     "line table, is_stmt rows), entering called functions (past the opening line\n"
+     "of a C function). Stops early at a breakpoint, a watchpoint or when the\n"
+     "operation completes; gives up after 1,000,000 instructions. Prints the new\n"
+     "line (and the function when it changed).\nExamples:\n  step\n  step 3",
+     CC_NONE, NULL},
+    {"next", cmd_next, 0, 1, CMD_MACHINE | CMD_JSON | CMD_RUNS, "next [N]",
+     "run to the next source line, stepping over calls",
+     "Like step, but a call (BL/BLR) runs to its return address with a temporary\n"
+     "internal breakpoint (same frame: SP not below the caller's).\n"
+     "Examples:\n  next\n  next 5",
+     CC_NONE, NULL},
+    {"finish", cmd_finish, 0, 0, CMD_MACHINE | CMD_JSON | CMD_RUNS, "finish",
+     "run until the current function returns; print x0",
+     "Steps (over calls) until the function's RET in the same frame, then shows\n"
+     "where it returned to and the returned x0 (with the errno name for negative\n"
+     "values). An ERET (leaving the hypervisor) also ends it.\nExample:\n  finish",
+     CC_NONE, NULL},
+    {"until", cmd_until, 0, 1, CMD_MACHINE | CMD_JSON | CMD_RUNS, "until [LOCATION]",
+     "run to a location (a one-shot breakpoint), or like next",
+     "With LOCATION (SYM, FILE:LINE or ADDR: both its PA and HYP VA), runs until\n"
+     "the CPU gets there, another breakpoint hits or the operation completes.\n"
+     "Without, it is `next`.\nExamples:\n  until pkvm.c:120\n  until __pkvm_init_finalise",
+     CC_SYMBOL, NULL},
+    {"watch", cmd_watch, 1, 4, CMD_MACHINE, "watch PA [LEN] | watch pte hyp|host ADDR | "
+     "watch pte guest HANDLE IPA",
+     "stop when memory (or a page-table entry) changes",
+     "watch PA [LEN]  stops after any CPU's store that changes a byte of\n"
+     "                [PA, PA+LEN) (LEN 1..4096, default 8); symbols are PAs,\n"
+     "                va:ADDR is translated. Shows the old and new values.\n"
+     "watch pte TABLE ADDR  watches the 8 bytes of the last-level descriptor the\n"
+     "                walker reaches for ADDR in TABLE (hyp: EL2 stage 1, host:\n"
+     "                host stage 2, guest HANDLE: a VM's stage 2), and decodes the\n"
+     "                old and new entry (kind, output address, permissions, state\n"
+     "                or owner annotation). If the entry becomes a table the next\n"
+     "                level is not followed: watch it again.\n"
+     "Stores through the identity map and every EL2 alias of the PA are seen.\n"
+     "`delete N` removes a watchpoint, `info watchpoints` lists them.\n"
+     "Examples:\n  watch 0x48000000\n  watch pte host 0x48000000\n"
+     "  watch pte hyp va:0x800008000000",
+     CC_WORDS, watch_words},
     {"info", cmd_info, 1, 1, CMD_MACHINE | CMD_JSON,
-     "info registers|sysregs|cpus|breakpoints|program [--json]", "show machine state",
+     "info registers|sysregs|cpus|breakpoints|watchpoints|program [--json]",
+     "show machine state",
      "registers    general registers of the current CPU\n"
      "sysregs      every named system register of the current CPU\n"
      "cpus         one line per CPU\n"
-     "breakpoints  the breakpoint list\n"
+     "breakpoints  the breakpoint list (code, hvc, exception, watchpoints)\n"
+     "watchpoints  the watchpoints only\n"
      "program      why and where the machine stopped\n"
      "Examples:\n  info registers\n  info cpus --json",
      CC_WORDS, info_words},
@@ -93,16 +140,23 @@ const struct cli_cmd cli_cmds[] = {
      "Shows the source around the PC, a symbol, an address or FILE:LINE.\n"
      "Examples:\n  list\n  list __pkvm_init_switch_pgd\n  list hyp-init.S:86",
      CC_SYMBOL, NULL},
-    {"break", cmd_break, 1, 1, CMD_MACHINE, "break SYM|ADDR|FILE:LINE", "set a breakpoint",
+    {"break", cmd_break, 1, 2, CMD_MACHINE,
+     "break SYM|ADDR|FILE:LINE | break hvc NAME | break exception EC", "set a breakpoint",
      "A symbol breakpoint stops at the symbol's PA (MMU off / idmap) and HYP VA.\n"
-     "Examples:\n  break __pkvm_init_switch_pgd\n  break 0x40201000\n  break pgtable.c:120",
+     "break hvc NAME stops at the EL2 vector, before it runs, when the host or a\n"
+     "guest issues that hypercall (a name, tab-completed, or a function id).\n"
+     "break exception EC stops at the EL2 vector for every exception of that class\n"
+     "(a number or a name: DABT_LOW, IABT_LOW, HVC64, SMC64, SYS64 ...).\n"
+     "Examples:\n  break __pkvm_init_switch_pgd\n  break 0x40201000\n  break pgtable.c:120\n"
+     "  break hvc host_share_hyp\n  break exception DABT_LOW",
      CC_SYMBOL, NULL},
-    {"tbreak", cmd_tbreak, 1, 1, CMD_MACHINE, "tbreak SYM|ADDR|FILE:LINE",
+    {"tbreak", cmd_tbreak, 1, 2, CMD_MACHINE,
+     "tbreak SYM|ADDR|FILE:LINE | tbreak hvc NAME | tbreak exception EC",
      "set a temporary breakpoint (deleted when hit)",
      "Like break, but the breakpoint is deleted when it is hit.\nExample:\n  tbreak __pkvm_init",
      CC_SYMBOL, NULL},
     {"delete", cmd_delete, 0, -1, CMD_MACHINE, "delete [ID...]",
-     "delete breakpoints (all with no argument)", "Examples:\n  delete 1\n  delete", CC_NONE, NULL},
+     "delete breakpoints and watchpoints (all with no argument)", "Examples:\n  delete 1\n  delete", CC_NONE, NULL},
     {"disable", cmd_disable, 0, -1, CMD_MACHINE, "disable [ID...]", "disable breakpoints",
      "Example:\n  disable 2", CC_NONE, NULL},
     {"enable", cmd_enable, 0, -1, CMD_MACHINE, "enable [ID...]", "enable breakpoints",
@@ -273,6 +327,10 @@ const struct cli_cmd cli_cmds[] = {
      "  expect vm value == 0x1234         the value the guest read (last `vm run read`)\n"
      "  expect vm fault-ipa == 0x48101000 the IPA of the last stage-2 fault\n"
      "  expect vm check [HANDLE] clean    host records match the guest stage 2\n"
+     "  expect stop == breakpoint         why the machine stopped last: breakpoint,\n"
+     "                                    watchpoint, step, done, hyp-fault, idle, limit\n"
+     "  expect pc == __pkvm_init+0x10     the PC (symbols compare as link addresses)\n"
+     "  expect line == pkvm.c:120         the source line of the PC\n"
      "Operators: == != < <= > >=. See docs/scenario-language.md.",
      CC_WORDS, expect_words},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},

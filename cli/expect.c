@@ -559,6 +559,124 @@ static int ex_vm(struct ex *e)
 	return check(e, w, (int64_t)c->vm_exit.x2, op, want);
 }
 
+/* expect stop ==|!= breakpoint|watchpoint|step|done|hyp-fault|idle|limit */
+static int ex_stop(struct ex *e)
+{
+	static const struct {
+		const char *name;
+		enum hs_stop_reason r;
+	} stops[] = {{"breakpoint", HS_STOP_BREAKPOINT}, {"watchpoint", HS_STOP_WATCH},
+		     {"step", HS_STOP_STEP},		 {"done", HS_STOP_DONE},
+		     {"hyp-fault", HS_STOP_HYP_FAULT},	 {"idle", HS_STOP_IDLE},
+		     {"limit", HS_STOP_LIMIT}};
+	enum op op;
+	if (parse_op(e, 2, &op))
+		return -1;
+	if (op != OP_EQ && op != OP_NE)
+		return syntax(e, 2, "expected == or != (stops are not ordered), got '%s'",
+			      e->argv[2]);
+	int k = -1;
+	for (int j = 0; j < (int)(sizeof(stops) / sizeof(stops[0])) && e->argc > 3; j++)
+		if (!strcmp(e->argv[3], stops[j].name))
+			k = j;
+	if (k < 0)
+		return syntax(e, 3,
+			      "expected a stop (breakpoint, watchpoint, step, done, hyp-fault, "
+			      "idle or limit), got '%s'",
+			      word(e, 3));
+	if (end_of(e, 4) || !need_machine(e))
+		return -1;
+	struct cli *c = e->c;
+	enum hs_stop_reason got = hs_last_stop(c->m)->reason;
+	if (c->have_user_stop && c->user_stop_icount == hs_machine_icount(c->m))
+		got = c->user_stop;
+	const char *gname = hs_stop_reason_name(got);
+	for (size_t j = 0; j < sizeof(stops) / sizeof(stops[0]); j++)
+		if (stops[j].r == got)
+			gname = stops[j].name;
+	if ((got == stops[k].r) == (op == OP_EQ))
+		return 0;
+	char where[160] = "";
+	char sym[128];
+	const struct hs_stop *ls = hs_last_stop(c->m);
+	cli_symbolize(c, ls->pc, sym, sizeof(sym));
+	snprintf(where, sizeof(where), " (cpu%u at %#" PRIx64 "%s%s%s)", ls->cpu, ls->pc,
+		 *sym ? " <" : "", sym, *sym ? ">" : "");
+	return cli_error(c, "expected stop %s %s, got %s%s", op_names[op], stops[k].name, gname,
+			 where);
+}
+
+/* expect pc ==|!= SYMBOL[+OFF]|ADDR: compared as link addresses when both are in the image. */
+static int ex_pc(struct ex *e)
+{
+	enum op op;
+	if (parse_op(e, 2, &op))
+		return -1;
+	if (e->argc < 4)
+		return syntax(e, 3, "expected a symbol or an address%s", "");
+	if (end_of(e, 4) || !need_machine(e))
+		return -1;
+	struct cli *c = e->c;
+	enum cli_space sp = SP_PA;
+	uint64_t want;
+	if (cli_eval(c, e->argv[3], &sp, &want))
+		return -1;
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	uint64_t lg, lw;
+	int64_t got_v = (int64_t)st.pc, want_v = (int64_t)want;
+	if (hs_addr_to_link(c->m, st.pc, &lg) && hs_addr_to_link(c->m, want, &lw)) {
+		got_v = (int64_t)lg;
+		want_v = (int64_t)lw;
+	}
+	if (cmp(got_v, op, want_v))
+		return 0;
+	char sym[128];
+	cli_symbolize(c, st.pc, sym, sizeof(sym));
+	return cli_error(c, "expected pc %s %s, got %#" PRIx64 "%s%s%s", op_names[op], e->argv[3],
+			 st.pc, *sym ? " <" : "", sym, *sym ? ">" : "");
+}
+
+/* expect line ==|!= FILE:LINE (FILE matched by suffix) */
+static int ex_line(struct ex *e)
+{
+	enum op op;
+	if (parse_op(e, 2, &op))
+		return -1;
+	if (op != OP_EQ && op != OP_NE)
+		return syntax(e, 2, "expected == or != , got '%s'", e->argv[2]);
+	const char *w = e->argc > 3 ? e->argv[3] : "";
+	const char *colon = strrchr(w, ':');
+	int64_t want_line = 0;
+	if (!colon || colon == w || !cli_parse_num(colon + 1, &want_line) || want_line <= 0)
+		return syntax(e, 3, "expected FILE:LINE (like pkvm.c:120), got '%s'", word(e, 3));
+	if (end_of(e, 4) || !need_machine(e))
+		return -1;
+	struct cli *c = e->c;
+	size_t flen = (size_t)(colon - w);
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	uint64_t link;
+	const struct hs_line *ln = NULL;
+	if (hs_addr_to_link(c->m, st.pc, &link))
+		ln = hs_image_line(hs_machine_image(c->m), link);
+	bool eq = false;
+	if (ln) {
+		size_t gl = strlen(ln->file);
+		eq = ln->line == want_line && gl >= flen &&
+		     !strncmp(ln->file + gl - flen, w, flen) &&
+		     (gl == flen || ln->file[gl - flen - 1] == '/');
+	}
+	if (eq == (op == OP_EQ))
+		return 0;
+	if (!ln)
+		return cli_error(c, "expected line %s %s, got no line information (pc %#" PRIx64 ")",
+				 op_names[op], w, st.pc);
+	const char *b = strrchr(ln->file, '/');
+	return cli_error(c, "expected line %s %s, got %s:%d (pc %#" PRIx64 ")", op_names[op], w,
+			 b ? b + 1 : ln->file, ln->line, st.pc);
+}
+
 int cmd_expect(struct cli *c, int argc, char **argv)
 {
 	struct ex e = {c, argc, argv};
@@ -635,6 +753,12 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 		return ex_diff(&e);
 	if (!strcmp(what, "vm"))
 		return ex_vm(&e);
+	if (!strcmp(what, "stop"))
+		return ex_stop(&e);
+	if (!strcmp(what, "pc"))
+		return ex_pc(&e);
+	if (!strcmp(what, "line"))
+		return ex_line(&e);
 	if (!strcmp(what, "console")) {
 		if (argc < 3 || strcmp(argv[2], "contains"))
 			return syntax(&e, 2, "expected 'contains', got '%s'", word(&e, 2));
@@ -653,6 +777,6 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 	return syntax(
 	    &e, 1,
 	    "expected result, x0, reg, sysreg, translates, faults, host-read, console, el, "
-	    "owner, state, check, diff or vm, got '%s'",
+	    "owner, state, check, diff, vm, stop, pc or line, got '%s'",
 	    what);
 }

@@ -142,6 +142,20 @@ static char **complete(const char *text, int start, int end)
 	if (!cmd)
 		return NULL;
 	const char *prev = words[n - 1];
+	if (!strcmp(cmd->name, "break") || !strcmp(cmd->name, "tbreak")) {
+		if (n == 2 && !strcmp(prev, "hvc")) {
+			add_hypercalls();
+		} else if (n == 2 && !strcmp(prev, "exception")) {
+			static const char *const ecs[] = {"DABT_LOW", "IABT_LOW", "HVC64", "SMC64",
+							  "SYS64",    "DABT_CUR", "IABT_CUR", NULL};
+			add_words(ecs);
+		} else if (n == 1) {
+			cand_add("hvc");
+			cand_add("exception");
+			add_symbols();
+		}
+		return rl_completion_matches(text, generator);
+	}
 	switch (cmd->complete) {
 	case CC_COMMAND:
 		for (size_t i = 0; i < cli_ncmds; i++)

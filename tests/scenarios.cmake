@@ -120,3 +120,22 @@ set_tests_properties(cli_batch_vm PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
 add_test(NAME cli_vm_no_guest COMMAND hypscope --guest /nonexistent/guest.elf --batch -ex boot -ex "vm create")
 set_tests_properties(cli_vm_no_guest PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli PASS_REGULAR_EXPRESSION "vm create: .*nonexistent/guest.elf")
+
+# Run control: the messages of hypercall/exception breakpoints, watchpoints on
+# page-table entries and source stepping (the scenarios check the stops).
+add_test(NAME cli_break_hvc_message COMMAND hypscope run ${HS_SCENARIO_DIR}/break_hvc.hss)
+set_tests_properties(cli_break_hvc_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "Breakpoint 1, hypercall host_share_hyp at the EL2 vector 0x[0-9a-f]+.*Breakpoint 2, exception DABT_LOW \\(EC 0x24\\) at the EL2 vector 0x[0-9a-f]+ \\(cpu0\\): ESR_EL2=0x[0-9a-f]+ FAR_EL2=0x50000000.*1 passed")
+add_test(NAME cli_watch_pte_message COMMAND hypscope run ${HS_SCENARIO_DIR}/watch_pte.hss)
+set_tests_properties(cli_watch_pte_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "Watchpoint 1: host stage-2 entry for 0x48000000 at PA 0x[0-9a-f]+ \\(level 2, now block 0x48000000 S2 RWX NORMAL OWNED\\).*Watchpoint 1: host stage-2 entry for 0x48000000 at PA 0x[0-9a-f]+ changed: block 0x48000000 S2 RWX NORMAL OWNED -> invalid.*1 passed")
+add_test(NAME cli_step_source_message COMMAND hypscope run ${HS_SCENARIO_DIR}/step_source.hss)
+set_tests_properties(cli_step_source_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "216.+percpu_size = .*225.+hyp_printf.*in hyp_printf.* at console.c:53.*Run till exit from #0 .*Value returned: x0 = .*1 passed")
+add_test(NAME scenario_wrong_stop_message COMMAND hypscope run ${neg}/wrong_stop.hss)
+set_tests_properties(scenario_wrong_stop_message PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
+  PASS_REGULAR_EXPRESSION "wrong_stop.hss:5: expected stop == watchpoint, got breakpoint \\(cpu0 at 0x[0-9a-f]+ <__hyp_text_start\\+0x400>\\).*wrong_stop.hss:6: expected pc == __pkvm_init, got 0x[0-9a-f]+.*wrong_stop.hss:7: expected line == setup.c:1, got .*wrong_stop.hss:8:16: expected a stop.*1 failed")

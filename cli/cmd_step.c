@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Source-level run control (step, next, finish, until) on the DWARF line
+ * table, and watchpoints (watch PA [LEN], watch pte TABLE ADDR).
+ *
+ * Everything is built on hs_stepi (one instruction at a time) and, to run
+ * over a call, an internal breakpoint at the return address plus
+ * hs_continue. Addresses the CPU runs at (PA with the MMU off or in the
+ * idmap, HYP VA otherwise) are converted to link addresses for the line
+ * table. A command stops at a user breakpoint or watchpoint on the way,
+ * when the operation completes, or after CLI_STEP_LIMIT single-stepped
+ * instructions (and says so).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "debug.h"
+#include "pt_decode.h"
+
+#define CLI_STEP_LIMIT 1000000ULL
+
+/* Where a PC is in the source. */
+struct loc {
+	bool image; /* in the hypervisor image */
+	uint64_t link;
+	const struct hs_line *ln; /* NULL: no line information */
+	const struct hs_symbol *fn;
+	bool row_start; /* pc is the first address of its line-table row */
+};
+
+static void locate(struct cli *c, uint64_t pc, struct loc *l)
+{
+	memset(l, 0, sizeof(*l));
+	const struct hs_image *img = hs_machine_image(c->m);
+	if (!hs_addr_to_link(c->m, pc, &l->link))
+		return;
+	l->image = true;
+	l->ln = hs_image_line(img, l->link);
+	if (l->ln && l->ln->line <= 0)
+		l->ln = NULL;
+	uint64_t off;
+	l->fn = hs_image_symbolize(img, l->link, &off);
+	l->row_start = l->ln && l->ln->addr == l->link;
+}
+
+static bool same_line(const struct loc *a, const struct loc *b)
+{
+	if (!a->ln || !b->ln)
+		return false;
+	return a->ln->line == b->ln->line && !strcmp(a->ln->file, b->ln->file) && a->fn == b->fn;
+}
+
+static uint64_t cur_pc(struct cli *c, uint64_t *sp)
+{
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	if (sp)
+		*sp = st.sp;
+	return st.pc;
+}
+
+/* The instruction word at a PC the CPU runs (PA or HYP VA of the image). */
+static bool insn_at(struct cli *c, uint64_t pc, uint32_t *insn)
+{
+	uint64_t link;
+	if (hs_addr_to_link(c->m, pc, &link))
+		return hs_phys_read(c->m, hs_link_to_pa(c->m, link), insn, 4, NULL) == 0;
+	char err[128];
+	return cli_read(c, SP_VA, pc, insn, 4, err, sizeof(err)) == 0;
+}
+
+static bool is_call(uint32_t i)
+{
+	return (i & 0xfc000000u) == 0x94000000u /* BL */ ||
+	       (i & 0xfffffc1fu) == 0xd63f0000u /* BLR */;
+}
+
+static bool is_ret(uint32_t i)
+{
+	return (i & 0xfffffc1fu) == 0xd65f0000u;
+}
+
+static bool is_eret(uint32_t i)
+{
+	return i == 0xd69f03e0u;
+}
+
+/* Unicorn's instruction counting needs retranslated code once per CPU (see cmd_stepi). */
+static void prepare_stepping(struct cli *c)
+{
+	unsigned cpu = hs_current_cpu(c->m);
+	if (!c->stepped[cpu]) {
+		for (unsigned i = 0; i < hs_nr_cpus(c->m); i++)
+			uc_ctl_flush_tlb(hs_cpu_engine(c->m, i));
+		memset(c->stepped, 1, sizeof(c->stepped));
+	}
+}
+
+enum run_res {
+	RUN_OK,	  /* the step (or the call) completed: keep going */
+	RUN_STOP, /* something else stopped the machine: report it and end the command */
+	RUN_ERR,  /* the emulator failed (message printed) */
+};
+
+/* After a run: a user breakpoint/watchpoint or any other stop ends the command. */
+static enum run_res judge(struct cli *c, const struct hs_stop *s, const int *ids, unsigned n,
+			  bool *hit_internal)
+{
+	cli_after_run(c, s);
+	if (hit_internal)
+		*hit_internal = false;
+	if (s->reason == HS_STOP_STEP)
+		return RUN_OK;
+	if (s->reason == HS_STOP_BREAKPOINT && c->hit_id < 0) {
+		for (unsigned i = 0; i < n; i++)
+			if (hit_internal && c->hit_id == ids[i])
+				*hit_internal = true;
+		return RUN_OK;
+	}
+	return RUN_STOP;
+}
+
+static enum run_res step1(struct cli *c, struct hs_stop *s, const char *cmd)
+{
+	struct hs_error err = {0};
+	cli_before_run(c);
+	prepare_stepping(c);
+	if (hs_stepi(c->m, 1, s, &err)) {
+		cli_error(c, "%s: %s", cmd, err.msg);
+		return RUN_ERR;
+	}
+	return judge(c, s, NULL, 0, NULL);
+}
+
+/*
+ * Run until the CPU is back at ret (the instruction after a call) in the
+ * same frame (SP >= sp): an internal breakpoint there and hs_continue.
+ */
+static enum run_res run_to(struct cli *c, const uint64_t *addrs, unsigned n, uint64_t sp,
+			   bool check_sp, struct hs_stop *s, const char *cmd)
+{
+	int ids[CLI_BP_MAX_ADDRS] = {0};
+	char msg[256];
+	for (unsigned i = 0; i < n; i++) {
+		if (cli_bp_add_internal(&c->bps, addrs[i], &ids[i], msg, sizeof(msg))) {
+			cli_bps_drop_internal(&c->bps);
+			cli_error(c, "%s: %s", cmd, msg);
+			return RUN_ERR;
+		}
+	}
+	enum run_res r;
+	for (;;) {
+		struct hs_error err = {0};
+		cli_before_run(c);
+		bool live = c->live;
+		c->live = true;
+		int rc = hs_continue(c->m, s, &err);
+		c->live = live;
+		if (rc) {
+			cli_error(c, "%s: %s", cmd, err.msg);
+			r = RUN_ERR;
+			break;
+		}
+		bool hit = false;
+		r = judge(c, s, ids, n, &hit);
+		if (r != RUN_OK || !hit)
+			break;
+		uint64_t now_sp;
+		cur_pc(c, &now_sp);
+		if (!check_sp || now_sp >= sp)
+			break;
+		/* A deeper (recursive) frame reached the address: keep going. */
+	}
+	cli_bps_drop_internal(&c->bps);
+	return r;
+}
+
+/* "func at file:line" and the source text, like gdb after a step. */
+static void show_location(struct cli *c, bool with_frame)
+{
+	uint64_t pc = cur_pc(c, NULL);
+	struct loc l;
+	locate(c, pc, &l);
+	if (c->json) {
+		char sym[128];
+		cli_symbolize(c, pc, sym, sizeof(sym));
+		printf("{\"pc\":%" PRIu64 ",\"symbol\":", pc);
+		struct hs_strbuf sb;
+		hs_sb_init(&sb);
+		hs_sb_json_str(&sb, sym);
+		if (l.ln) {
+			hs_sb_puts(&sb, ",\"file\":");
+			hs_sb_json_str(&sb, l.ln->file);
+			hs_sb_printf(&sb, ",\"line\":%d", l.ln->line);
+		}
+		printf("%s}\n", hs_sb_str(&sb));
+		hs_sb_free(&sb);
+		return;
+	}
+	if (!l.ln) {
+		char w[320];
+		cli_where(c, pc, w, sizeof(w));
+		printf("%s\n", w);
+		cli_disas(c, SP_DEFAULT, pc, 1, true);
+		return;
+	}
+	if (with_frame || !l.row_start) {
+		char w[320];
+		cli_where(c, pc, w, sizeof(w));
+		printf("%s\n", w);
+	}
+	char text[1024];
+	cli_source_line(l.ln->file, l.ln->line, text, sizeof(text));
+	printf("%s%d%s\t%s\n", cli_col(c, COL_GREEN), l.ln->line, cli_col(c, COL_RESET), text);
+}
+
+static void end_with_step(struct cli *c)
+{
+	c->have_user_stop = true;
+	c->user_stop = HS_STOP_STEP;
+	c->user_stop_icount = hs_machine_icount(c->m);
+}
+
+static int need_pending(struct cli *c, const char *cmd)
+{
+	if (hs_machine_dead(c->m))
+		return cli_error(c, "%s: the hypervisor faulted: only inspection is possible", cmd);
+	if (!hs_op_pending(c->m))
+		return cli_error(c,
+				 "%s: the machine is idle: nothing to step (stop somewhere first: "
+				 "break SYM, then boot, hvc or continue)",
+				 cmd);
+	return 0;
+}
+
+static int parse_count(struct cli *c, const char *cmd, int argc, char **argv, uint64_t *n)
+{
+	*n = 1;
+	if (argc > 1) {
+		int64_t v;
+		if (!cli_parse_num(argv[1], &v) || v <= 0)
+			return cli_error(c, "%s: '%s' is not a positive count", cmd, argv[1]);
+		*n = (uint64_t)v;
+	}
+	return 0;
+}
+
+/*
+ * One source line: step (or run over calls, when over) until the PC is at the
+ * start of an is_stmt row of a different line. Returns 0 (new line), 1
+ * (stopped for another reason: reported), -1 (error or runaway).
+ */
+static int line_step(struct cli *c, bool over, const char *cmd)
+{
+	uint64_t sp0;
+	uint64_t pc = cur_pc(c, &sp0);
+	struct loc start;
+	locate(c, pc, &start);
+	uint64_t stepped = 0;
+	bool entered_c_fn = false;
+	for (;;) {
+		if (stepped >= CLI_STEP_LIMIT) {
+			char w[320];
+			cli_where(c, cur_pc(c, NULL), w, sizeof(w));
+			cli_error(c,
+				  "%s: gave up after %llu instructions without reaching a new "
+				  "source line (now at %s); use stepi or continue",
+				  cmd, CLI_STEP_LIMIT, w);
+			return -1;
+		}
+		struct hs_stop s = {0};
+		enum run_res r;
+		uint32_t insn = 0;
+		uint64_t sp;
+		pc = cur_pc(c, &sp);
+		if (over && insn_at(c, pc, &insn) && is_call(insn)) {
+			uint64_t ret = pc + 4;
+			r = run_to(c, &ret, 1, sp, true, &s, cmd);
+		} else {
+			r = step1(c, &s, cmd);
+		}
+		stepped++;
+		if (r == RUN_ERR)
+			return -1;
+		if (r == RUN_STOP) {
+			cli_report_stop(c, &s);
+			return 1;
+		}
+		struct loc now;
+		locate(c, cur_pc(c, NULL), &now);
+		if (!now.ln || !now.row_start || !now.ln->is_stmt)
+			continue;
+		if (same_line(&now, &start))
+			continue;
+		/*
+		 * Entering a C function at its first instruction: skip the prologue
+		 * (the opening line) like gdb, to the function's next line.
+		 */
+		if (!over && !entered_c_fn && now.fn && now.fn != start.fn &&
+		    now.link == now.fn->addr) {
+			size_t fl = strlen(now.ln->file);
+			if (fl > 2 && !strcmp(now.ln->file + fl - 2, ".c")) {
+				entered_c_fn = true;
+				start = now;
+				continue;
+			}
+		}
+		return 0;
+	}
+}
+
+static int source_step(struct cli *c, int argc, char **argv, bool over)
+{
+	const char *cmd = argv[0];
+	uint64_t n;
+	if (parse_count(c, cmd, argc, argv, &n) || need_pending(c, cmd))
+		return -1;
+	struct loc l;
+	locate(c, cur_pc(c, NULL), &l);
+	if (!l.image)
+		return cli_error(c,
+				 "%s: the PC %#" PRIx64 " is not in the hypervisor image (no "
+				 "line information); use stepi",
+				 cmd, cur_pc(c, NULL));
+	const struct hs_symbol *fn0 = l.fn;
+	for (uint64_t i = 0; i < n; i++) {
+		int rc = line_step(c, over, cmd);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return hs_machine_dead(c->m) ? -1 : 0;
+		if (!hs_op_pending(c->m))
+			break;
+	}
+	struct loc now;
+	locate(c, cur_pc(c, NULL), &now);
+	show_location(c, now.fn != fn0);
+	end_with_step(c);
+	return 0;
+}
+
+int cmd_step(struct cli *c, int argc, char **argv)
+{
+	return source_step(c, argc, argv, false);
+}
+
+int cmd_next(struct cli *c, int argc, char **argv)
+{
+	return source_step(c, argc, argv, true);
+}
+
+int cmd_finish(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	const char *cmd = "finish";
+	if (need_pending(c, cmd))
+		return -1;
+	uint64_t sp0;
+	uint64_t pc = cur_pc(c, &sp0);
+	char w[320], fname[128];
+	cli_where(c, pc, w, sizeof(w));
+	struct loc l;
+	locate(c, pc, &l);
+	snprintf(fname, sizeof(fname), "%s", l.fn ? l.fn->name : "??");
+	if (!c->json)
+		printf("Run till exit from #0  %s\n", w);
+	uint64_t stepped = 0;
+	bool eret = false;
+	for (;;) {
+		if (stepped >= CLI_STEP_LIMIT) {
+			cli_where(c, cur_pc(c, NULL), w, sizeof(w));
+			return cli_error(c,
+					 "finish: gave up after %llu instructions: %s did not "
+					 "return (now at %s); use continue",
+					 CLI_STEP_LIMIT, fname, w);
+		}
+		struct hs_stop s = {0};
+		enum run_res r;
+		uint32_t insn = 0;
+		uint64_t sp;
+		pc = cur_pc(c, &sp);
+		bool have = insn_at(c, pc, &insn);
+		if (have && is_call(insn)) {
+			uint64_t ret = pc + 4;
+			r = run_to(c, &ret, 1, sp, true, &s, cmd);
+		} else {
+			r = step1(c, &s, cmd);
+		}
+		stepped++;
+		if (r == RUN_ERR)
+			return -1;
+		if (r == RUN_STOP) {
+			cli_report_stop(c, &s);
+			return hs_machine_dead(c->m) ? -1 : 0;
+		}
+		if (have && is_ret(insn) && sp >= sp0)
+			break;
+		if (have && is_eret(insn)) {
+			eret = true;
+			break;
+		}
+	}
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	if (c->json) {
+		printf("{\"function\":\"%s\",\"pc\":%" PRIu64 ",\"x0\":%" PRIu64 ",\"eret\":%s}\n",
+		       fname, st.pc, st.x[0], eret ? "true" : "false");
+		end_with_step(c);
+		return 0;
+	}
+	if (eret) {
+		printf("%s returned from the exception (ERET) to EL%u at %#" PRIx64 "\n", fname,
+		       st.el, st.pc);
+	} else {
+		show_location(c, true);
+	}
+	const char *e = (int64_t)st.x[0] < -1 ? cli_errno_name((int64_t)st.x[0]) : NULL;
+	printf("Value returned: x0 = %#" PRIx64 " (%" PRId64 "%s%s)\n", st.x[0], (int64_t)st.x[0],
+	       e ? ", -" : "", e ? e : "");
+	end_with_step(c);
+	return 0;
+}
+
+int cmd_until(struct cli *c, int argc, char **argv)
+{
+	if (argc == 1)
+		return source_step(c, argc, argv, true);
+	if (need_pending(c, "until"))
+		return -1;
+	uint64_t addrs[2];
+	unsigned n = 0;
+	if (cli_resolve_location(c, "until", argv[1], addrs, &n))
+		return -1;
+	if (n == 2 && addrs[0] == addrs[1])
+		n = 1;
+	struct hs_stop s = {0};
+	enum run_res r = run_to(c, addrs, n, 0, false, &s, "until");
+	if (r == RUN_ERR)
+		return -1;
+	if (r == RUN_STOP) {
+		cli_report_stop(c, &s);
+		return hs_machine_dead(c->m) ? -1 : 0;
+	}
+	show_location(c, true);
+	end_with_step(c);
+	return 0;
+}
+
+/* ---- watch ------------------------------------------------------------------------ */
+
+static int watch_pte(struct cli *c, int argc, char **argv)
+{
+	/* watch pte hyp|host ADDR | watch pte guest HANDLE ADDR */
+	if (argc < 4)
+		return cli_error(c, "watch pte: usage: watch pte hyp|host ADDR | watch pte guest "
+				    "HANDLE IPA");
+	const char *table = argv[2];
+	struct cli_watch_pte p;
+	memset(&p, 0, sizeof(p));
+	p.on = true;
+	char err[256];
+	int ai = 3;
+	if (!strcmp(table, "hyp") || !strcmp(table, "host")) {
+		if (argc != 4)
+			return cli_error(c, "watch pte %s: usage: watch pte %s ADDR", table, table);
+		if (cli_regime(c, table, &p.regime, err, sizeof(err)))
+			return cli_error(c, "watch pte %s: %s", table, err);
+		snprintf(p.table, sizeof(p.table), "%s", !strcmp(table, "hyp") ? "hyp stage-1"
+										 : "host stage-2");
+	} else if (!strcmp(table, "guest")) {
+		if (argc != 5)
+			return cli_error(c, "watch pte guest: usage: watch pte guest HANDLE IPA");
+		uint64_t h;
+		if (cli_eval(c, argv[3], NULL, &h))
+			return -1;
+		if (cli_vm_regime(c, h, &p.regime, err, sizeof(err)))
+			return cli_error(c, "watch pte guest %s: %s", argv[3], err);
+		snprintf(p.table, sizeof(p.table), "guest %#" PRIx64 " stage-2", h);
+		ai = 4;
+	} else {
+		return cli_error(c, "watch pte: '%s': give hyp, host or guest HANDLE", table);
+	}
+	enum cli_space sp = !strcmp(table, "hyp") ? SP_VA : SP_PA;
+	uint64_t addr;
+	if (cli_eval(c, argv[ai], &sp, &addr))
+		return -1;
+	p.addr = addr;
+	struct hs_phys ph = cli_phys(c);
+	struct hs_pt_trace t;
+	if (hs_pt_translate(&ph, &p.regime, addr, &t) < 0 || !t.nr_steps)
+		return cli_error(c, "watch pte: cannot walk %s for %#" PRIx64, p.table, addr);
+	const struct hs_pt_trace_step *st = &t.steps[t.nr_steps - 1];
+	if (!st->read_ok)
+		return cli_error(c, "watch pte: the %s entry for %#" PRIx64 " cannot be read", p.table,
+				 addr);
+	p.level = st->level;
+	char spec[160], msg[256], now[200];
+	snprintf(spec, sizeof(spec), "pte %s %#" PRIx64 " (level %d)", p.table, addr, p.level);
+	int id = cli_bp_add_watch(&c->bps, spec, st->desc_pa, 8, &p, msg, sizeof(msg));
+	if (id < 0)
+		return cli_error(c, "watch: %s", msg);
+	cli_pte_text(&p.regime, p.level, st->desc, now, sizeof(now));
+	printf("Watchpoint %d: %s entry for %#" PRIx64 " at PA %#" PRIx64 " (level %d, now %s)\n",
+	       id, p.table, addr, st->desc_pa, p.level, now);
+	return 0;
+}
+
+int cmd_watch(struct cli *c, int argc, char **argv)
+{
+	if (!strcmp(argv[1], "pte"))
+		return watch_pte(c, argc, argv);
+	if (argc > 3)
+		return cli_error(c, "watch: usage: watch PA [LEN] | watch pte TABLE ADDR");
+	enum cli_space sp = SP_PA;
+	uint64_t a, pa, len = 8;
+	if (cli_eval(c, argv[1], &sp, &a))
+		return -1;
+	if (sp == SP_VA || sp == SP_IPA) {
+		char err[256];
+		if (cli_to_pa(c, sp, a, &pa, err, sizeof(err)))
+			return cli_error(c, "watch: '%s': %s", argv[1], err);
+	} else {
+		pa = a;
+	}
+	if (argc == 3 && (!cli_parse_size(argv[2], &len) || !len || len > 4096))
+		return cli_error(c, "watch: '%s' is not a length from 1 to 4096 bytes", argv[2]);
+	char spec[96], msg[256];
+	snprintf(spec, sizeof(spec), "%s%s%s", argv[1], argc == 3 ? " " : "",
+		 argc == 3 ? argv[2] : "");
+	int id = cli_bp_add_watch(&c->bps, spec, pa, len, NULL, msg, sizeof(msg));
+	if (id < 0)
+		return cli_error(c, "watch: %s", msg);
+	printf("Watchpoint %d: PA %#" PRIx64 " (%" PRIu64 " byte%s)\n", id, pa, len,
+	       len == 1 ? "" : "s");
+	return 0;
+}
