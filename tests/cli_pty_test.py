@@ -5,7 +5,9 @@
 Types commands, checks tab completion (commands, symbols, hypercall names,
 sysreg names), help and prefix errors, then sets a breakpoint on
 __pkvm_init_switch_pgd, boots, and single-steps across the TTBR0_EL2 write,
-checking that the register changes. Usage: cli_pty_test.py PATH/TO/hypscope
+checking that the register changes. A second session steps through
+__pkvm_init at source level (next, until, step, finish), breaks on a
+hypercall and watches a host stage-2 entry. Usage: cli_pty_test.py PATH/TO/hypscope
 """
 import os
 import pty
@@ -209,7 +211,69 @@ def main():
         h = f.read()
     os.unlink(hist.name)
     check("stepi 6" in h and "boot" in h, "history saved to $HYPSCOPE_HISTORY", h)
+
+    run_control(exe, env)
+    if os.path.exists(hist.name):
+        os.unlink(hist.name)
     print("all REPL checks passed")
+
+
+def run_control(exe, env):
+    """Source-level stepping, hypercall breakpoints and watchpoints, in a fresh session."""
+    r = Repl([exe], env)
+    r.read_until(re.escape(PROMPT))
+    r.send("break hv\t")
+    r.read_until(b"hvc ")
+    r.send("host_share_h\t")
+    r.read_until(b"host_share_hyp ")
+    out = r.cmd("")
+    check("Breakpoint 1: hypercall host_share_hyp" in out, "break hvc completes the hypercall name", out)
+    out = r.cmd("break __pkvm_init")
+    check("Breakpoint 2 at" in out, "break __pkvm_init", out)
+    out = r.cmd("boot", timeout=300)
+    check("Breakpoint 2, cpu0" in out and "setup.c:213" in out, "boot stops at __pkvm_init", out)
+    out = r.cmd("next")
+    check(re.search(r"^216\s+percpu_size", out, re.M) is not None, "next: the first statement (line 216)", out)
+    out = r.cmd("until setup.c:225")
+    check(re.search(r"^225\s+hyp_printf", out, re.M) is not None, "until setup.c:225", out)
+    out = r.cmd("step")
+    check("in hyp_printf" in out and "console.c:53" in out, "step enters hyp_printf past its opening line", out)
+    out = r.cmd("bt")
+    check(re.search(r"#1 .* in __pkvm_init", out) is not None, "bt from inside the call", out)
+    out = r.cmd("finish")
+    check("Run till exit from #0" in out and "__pkvm_init" in out and "Value returned: x0 = " in out,
+          "finish returns to __pkvm_init and prints x0", out)
+    out = r.cmd("expect stop == step")
+    check("expected" not in out, "expect stop == step after finish", out)
+    out = r.cmd("next 2")
+    check(re.search(r"^\d+\s", out, re.M) is not None, "next 2 prints the line reached", out)
+    out = r.cmd("delete 2")
+    out = r.cmd("continue", timeout=300)
+    check("boot complete" in out, "continue finishes the boot", out)
+
+    # Hypercall breakpoint, then a watchpoint on a host stage-2 entry.
+    out = r.cmd("host read 0x48000000")
+    out = r.cmd("watch pte host 0x48000000")
+    check(re.search(r"Watchpoint 3: host stage-2 entry for 0x48000000 at PA 0x[0-9a-f]+ \(level 2, now block 0x48000000 S2 RWX NORMAL", out) is not None,
+          "watch pte host decodes the current entry", out)
+    out = r.cmd("info breakpoints")
+    check(re.search(r"1\s+hvc\s+y.*host_share_hyp", out) is not None and re.search(r"3\s+watch\s+y", out) is not None,
+          "info breakpoints lists the hvc breakpoint and the watchpoint", out)
+    out = r.cmd("hvc host_share_hyp 0x48000")
+    check("Breakpoint 1, hypercall host_share_hyp at the EL2 vector" in out, "stops at the EL2 vector for host_share_hyp", out)
+    out = r.cmd("continue")
+    check("Watchpoint 3: host stage-2 entry for 0x48000000" in out and "-> invalid" in out,
+          "the watchpoint fires with old -> new decoded", out)
+    out = r.cmd("info watchpoints")
+    check(re.search(r"3\s+watch\s+y\s+0x[0-9a-f]+\s+1 ", out) is not None, "info watchpoints counts the hit", out)
+    out = r.cmd("delete")
+    out = r.cmd("continue")
+    check("host_share_hyp x0=0 x1=0" in out, "the share completes after delete", out)
+    out = r.cmd("expect check clean")
+    check("expected" not in out, "tables consistent after the stops", out)
+    r.send("quit\n")
+    _, status = os.waitpid(r.pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "quit exits 0 (second session)")
 
 
 if __name__ == "__main__":
