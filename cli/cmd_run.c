@@ -107,9 +107,18 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 	case HS_STOP_WATCH:
 		printf("%sWatchpoint %d%s: %s\n", cli_col(c, COL_YELLOW), c->hit_id,
 		       cli_col(c, COL_RESET), c->hit_what);
+	{
+		struct hs_cpu_state st;
+		hs_cpu_state(c->m, s->cpu, &st);
+		if (st.el != 2) {
+			printf("  after the store on cpu%u, by EL%u (the %s) at %#" PRIx64 "\n", s->cpu,
+			       st.el, st.el == 1 ? "host or a guest" : "CPU", s->pc);
+			break;
+		}
 		printf("  after the store on cpu%u; next: %s\n", s->cpu, w);
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;
+	}
 	case HS_STOP_STEP:
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;
