@@ -87,14 +87,45 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 	}
 }
 
-/* One write hook per CPU over the watched PAs and their linear-map aliases. */
+/*
+ * Unicorn honours uc_emu_stop() only between translated blocks, and reports a
+ * memory hook with the PC of the block: a stop from the write hook would
+ * leave the CPU in the middle of a block with the wrong PC. An (empty) code
+ * hook on every instruction makes Unicorn check for the stop after each one,
+ * so the machine stops right after the store. It costs speed only while a
+ * watchpoint exists, like a debugger's software watchpoints.
+ */
+static void on_each_insn(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
+{
+	(void)uc;
+	(void)address;
+	(void)size;
+	(void)ud;
+}
+
+/* One write hook per CPU over the watched PAs and their EL2 aliases. */
 static int rehook(struct hs_machine *m, struct hs_error *err)
 {
+	bool any = false;
+	for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++)
+		any |= m->dbg.watch[w].id != 0;
 	for (unsigned i = 0; i < m->nr_cpus; i++) {
 		struct hs_cpu *c = &m->cpus[i];
 		for (unsigned k = 0; k < c->nr_watch_hooks; k++)
 			uc_hook_del(c->uc, c->watch_hooks[k]);
 		c->nr_watch_hooks = 0;
+		bool had = c->insn_hook != 0;
+		if (any && !had) {
+			uc_err e = uc_hook_add(c->uc, &c->insn_hook, UC_HOOK_CODE, (void *)on_each_insn,
+					       c, 1, 0);
+			if (e)
+				return hs_err(err, -EIO, "watchpoint hook: %s", uc_strerror(e));
+		} else if (!any && had) {
+			uc_hook_del(c->uc, c->insn_hook);
+			c->insn_hook = 0;
+		}
+		if (any != had)
+			uc_ctl_flush_tlb(c->uc); /* retranslate with (or without) the hook */
 		for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++) {
 			struct hs_dbg_watch *wp = &m->dbg.watch[w];
 			if (!wp->id)

@@ -317,6 +317,11 @@ int hs_host_hvc_loop(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t c
 	return run_op(m, &op, result, stop, err);
 }
 
+const struct hs_host_op *hs_host_last_op(const struct hs_machine *m)
+{
+	return &m->host.op;
+}
+
 uint64_t hs_host_entry(const struct hs_machine *m)
 {
 	return m->host.code_pa + HS_HOST_OFF_IDLE;

@@ -112,6 +112,8 @@ int hs_host_smc(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t a1, ui
  */
 int hs_host_hvc_loop(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t count,
 		     struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err);
+/* The last host operation with its results (also one finished by hs_continue). */
+const struct hs_host_op *hs_host_last_op(const struct hs_machine *m);
 /* The host's usual entry point for a secondary CPU (its idle loop). */
 uint64_t hs_host_entry(const struct hs_machine *m);
 

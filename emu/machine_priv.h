@@ -34,7 +34,8 @@ struct hs_cpu {
 	uint64_t hcr_saved;
 	uint64_t stub_ok_vttbr;
 	uc_hook watch_hooks[HS_DBG_MAX_WATCH * 4];
-	unsigned nr_watch_hooks; /* the eret stub is known reachable through this stage 2 */
+	unsigned nr_watch_hooks;
+	uc_hook insn_hook; /* debug.c: a code hook on every instruction while watching */ /* the eret stub is known reachable through this stage 2 */
 	uint64_t elr_el1_saved;
 	uint64_t el1_eret_stub; /* an `eret` executable in the current EL1 regime */
 	bool online;

@@ -7,6 +7,7 @@
 #include "debug.h"
 #include "host.h"
 #include "host_boot.h"
+#include "inspect_check.h"
 #include "pt_translate.h"
 #include "pt_walk.h"
 #include "testutil.h"
@@ -100,9 +101,27 @@ START_TEST(watch_a_host_stage2_entry_stops_on_the_store_that_changes_it)
 	ck_assert_uint_eq(hit->pa, pte_pa);
 	ck_assert_uint_eq(hit->old_value, t.steps[t.nr_steps - 1].desc);
 	ck_assert_uint_ne(hit->new_value, hit->old_value);
-	ck_assert_int_eq(hs_watch_del(m, id, &err), 0);
-	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	/* The store is done, and the machine resumes right after it. */
+	uint64_t now;
+	ck_assert_int_eq(hs_phys_read(m, pte_pa, &now, 8, &err), 0);
+	ck_assert_uint_eq(now, hit->new_value);
+	int hits = 1;
+	for (;;) {
+		ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+		if (stop.reason != HS_STOP_WATCH)
+			break;
+		ck_assert_int_lt(++hits, 10);
+	}
 	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_host_last_op(m)->x1, 0);
+	struct hs_check_report rep;
+	hs_check_report_init(&rep);
+	ck_assert_int_eq(hs_check(m, &rep), 0);
+	hs_check_report_free(&rep);
+	ck_assert_int_eq(hs_watch_del(m, id, &err), 0);
+	/* The page is shared and the host can still use it. */
+	ck_assert_int_eq(hs_host_access(m, 0, true, pa, 8, 5, &res, &stop, &err), 0);
+	ck_assert(!res.refused);
 	ck_assert_int_ne(hs_watch_del(m, id, &err), 0);
 	ck_assert_int_lt(hs_watch_add(m, 0x10, 8, &err), 0);
 	ck_assert_int_lt(hs_watch_add(m, pte_pa, 0, &err), 0);
