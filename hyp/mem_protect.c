@@ -495,30 +495,29 @@ static int hyp_donate_host_locked(u64 phys, u64 size)
 	return 0;
 }
 
-/* host OWNED / hyp NOPAGE -> host NOPAGE (annotated HYP) / hyp OWNED, mapped at EL2 */
-int __pkvm_host_donate_hyp(u64 pfn, u64 nr_pages)
+/* Run a locked donation on a checked range of pages. */
+static int donate_range(u64 pfn, u64 nr_pages, int (*locked)(u64 phys, u64 size))
 {
 	u64 phys, size;
 	int ret = check_range(pfn, nr_pages, &phys, &size);
 	if (ret)
 		return ret;
 	hyp_spin_lock(&host_s2_lock);
-	ret = host_donate_hyp_locked(phys, size);
+	ret = locked(phys, size);
 	hyp_spin_unlock(&host_s2_lock);
 	return ret;
+}
+
+/* host OWNED / hyp NOPAGE -> host NOPAGE (annotated HYP) / hyp OWNED, mapped at EL2 */
+int __pkvm_host_donate_hyp(u64 pfn, u64 nr_pages)
+{
+	return donate_range(pfn, nr_pages, host_donate_hyp_locked);
 }
 
 /* hyp OWNED / host NOPAGE (annotated HYP), not referenced -> host OWNED / hyp NOPAGE */
 int __pkvm_hyp_donate_host(u64 pfn, u64 nr_pages)
 {
-	u64 phys, size;
-	int ret = check_range(pfn, nr_pages, &phys, &size);
-	if (ret)
-		return ret;
-	hyp_spin_lock(&host_s2_lock);
-	ret = hyp_donate_host_locked(phys, size);
-	hyp_spin_unlock(&host_s2_lock);
-	return ret;
+	return donate_range(pfn, nr_pages, hyp_donate_host_locked);
 }
 
 /*
