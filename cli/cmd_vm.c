@@ -446,7 +446,7 @@ static int vm_put(struct cli *c, struct vm_opts *o)
 
 static int vm_share(struct cli *c, struct vm_opts *o)
 {
-	uint64_t h, pfn, gfn, nr;
+	uint64_t h = 0, pfn = 0, gfn = 0, nr = 0;
 	if (want_pos(c, "share", o, 3, 4, "share HANDLE PFN|PA|SYM GFN [NR] [--prot r|rw|rx|rwx]") ||
 	    handle_arg(c, "share", o->pos[0], &h) || pfn_arg(c, "share", o->pos[1], &pfn) ||
 	    gfn_arg(c, "share", o->pos[2], &gfn) || nr_arg(c, "share", o, 3, &nr))
@@ -472,7 +472,7 @@ static int vm_share(struct cli *c, struct vm_opts *o)
 
 static int vm_unshare(struct cli *c, struct vm_opts *o)
 {
-	uint64_t h, gfn, nr;
+	uint64_t h = 0, gfn = 0, nr = 0;
 	if (want_pos(c, "unshare", o, 2, 3, "unshare HANDLE GFN [NR]") ||
 	    handle_arg(c, "unshare", o->pos[0], &h) || gfn_arg(c, "unshare", o->pos[1], &gfn) ||
 	    nr_arg(c, "unshare", o, 2, &nr))
@@ -489,7 +489,7 @@ static int vm_unshare(struct cli *c, struct vm_opts *o)
 
 static int vm_donate(struct cli *c, struct vm_opts *o)
 {
-	uint64_t h, pfn, gfn;
+	uint64_t h = 0, pfn = 0, gfn = 0;
 	if (want_pos(c, "donate", o, 3, 3, "donate HANDLE PFN|PA|SYM GFN") ||
 	    handle_arg(c, "donate", o->pos[0], &h) || pfn_arg(c, "donate", o->pos[1], &pfn) ||
 	    gfn_arg(c, "donate", o->pos[2], &gfn))

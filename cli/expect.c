@@ -326,7 +326,7 @@ static int ex_lookup(struct ex *e, uint64_t pa, struct hs_owner_page *pg)
 static int ex_owner(struct ex *e)
 {
 	static const char *const owners[] = {"host", "hyp", "guest"};
-	enum op op;
+	enum op op = OP_EQ;
 	if (!need_machine(e))
 		return -1;
 	uint64_t pa;
@@ -357,7 +357,7 @@ static int ex_owner(struct ex *e)
 static int ex_state(struct ex *e)
 {
 	static const char *const states[] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "NOPAGE"};
-	enum op op;
+	enum op op = OP_EQ;
 	if (!need_machine(e))
 		return -1;
 	uint64_t pa;
@@ -435,7 +435,7 @@ static int ex_diff(struct ex *e)
 		return syntax(
 		    e, 3, "expected a table (host-s2, hyp-s1, vmemmap) or an operator, got '%s'",
 		    e->argv[3]);
-	enum op op;
+	enum op op = OP_EQ;
 	int64_t want;
 	if (parse_op(e, i, &op) || parse_value(e, i + 1, &want) || end_of(e, i + 2))
 		return -1;
@@ -462,7 +462,7 @@ static int ex_vm(struct ex *e)
 {
 	struct cli *c = e->c;
 	const char *what = word(e, 2);
-	enum op op;
+	enum op op = OP_EQ;
 	int64_t want;
 	if (!strcmp(what, "check")) {
 		int i = 3;
@@ -569,7 +569,7 @@ static int ex_stop(struct ex *e)
 		     {"step", HS_STOP_STEP},		 {"done", HS_STOP_DONE},
 		     {"hyp-fault", HS_STOP_HYP_FAULT},	 {"idle", HS_STOP_IDLE},
 		     {"limit", HS_STOP_LIMIT}};
-	enum op op;
+	enum op op = OP_EQ;
 	if (parse_op(e, 2, &op))
 		return -1;
 	if (op != OP_EQ && op != OP_NE)
@@ -609,7 +609,7 @@ static int ex_stop(struct ex *e)
 /* expect pc ==|!= SYMBOL[+OFF]|ADDR: compared as link addresses when both are in the image. */
 static int ex_pc(struct ex *e)
 {
-	enum op op;
+	enum op op = OP_EQ;
 	if (parse_op(e, 2, &op))
 		return -1;
 	if (e->argc < 4)
@@ -640,7 +640,7 @@ static int ex_pc(struct ex *e)
 /* expect line ==|!= FILE:LINE (FILE matched by suffix) */
 static int ex_line(struct ex *e)
 {
-	enum op op;
+	enum op op = OP_EQ;
 	if (parse_op(e, 2, &op))
 		return -1;
 	if (op != OP_EQ && op != OP_NE)
@@ -681,7 +681,7 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 {
 	struct ex e = {c, argc, argv};
 	const char *what = argv[1];
-	enum op op;
+	enum op op = OP_EQ;
 	int64_t want = 0, got = 0;
 	if (!strcmp(what, "result") || !strcmp(what, "x0") || !strcmp(what, "x1")) {
 		if (parse_op(&e, 2, &op) || parse_value(&e, 3, &want) || end_of(&e, 4))

@@ -116,7 +116,7 @@ static int boot_map_page(struct hs_machine *m, uint64_t va, uint64_t pa, uint64_
 		uint64_t idx = (va >> shift) & 511;
 		uint64_t *e = hs_phys_ptr(m, table + idx * 8, 8);
 		if (!(*e & S1_VALID)) {
-			uint64_t next;
+			uint64_t next = 0;
 			int rc = boot_table_page(m, &next, err);
 			if (rc)
 				return rc;
