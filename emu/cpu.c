@@ -143,15 +143,15 @@ static void take_to_el2(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t r
 	hs_cpu_set_sr(c, HS_SR_SPSR_EL2, pstate);
 	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL2) + vec_off;
 	struct hs_event_exception x = {
-		.from_el = (pstate >> 2) & 3,
-		.to_el = 2,
-		.ec = esr >> ESR_EC_SHIFT,
-		.ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
-		.esr = esr,
-		.far = far,
-		.hpfar = hs_cpu_sr(c, HS_SR_HPFAR_EL2),
-		.pc = fault_pc,
-		.vector = target,
+	    .from_el = (pstate >> 2) & 3,
+	    .to_el = 2,
+	    .ec = esr >> ESR_EC_SHIFT,
+	    .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
+	    .esr = esr,
+	    .far = far,
+	    .hpfar = hs_cpu_sr(c, HS_SR_HPFAR_EL2),
+	    .pc = fault_pc,
+	    .vector = target,
 	};
 	uint64_t x0 = hs_cpu_reg(c, UC_ARM64_REG_X0);
 	hs_cpu_enter_el2(c, target, 0x3c9);
@@ -202,15 +202,15 @@ static bool take_to_el1(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t r
 static void hyp_fault(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t pc)
 {
 	struct hs_event_exception x = {
-		.from_el = 2,
-		.to_el = 2,
-		.ec = esr >> ESR_EC_SHIFT,
-		.ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
-		.esr = esr,
-		.far = far,
-		.hpfar = 0,
-		.pc = pc,
-		.vector = 0,
+	    .from_el = 2,
+	    .to_el = 2,
+	    .ec = esr >> ESR_EC_SHIFT,
+	    .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
+	    .esr = esr,
+	    .far = far,
+	    .hpfar = 0,
+	    .pc = pc,
+	    .vector = 0,
 	};
 	c->fault = x;
 	emit_exception(c, HS_EV_HYP_FAULT, &x);
@@ -270,7 +270,8 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 			take_to_el2(c, qe.syndrome, qe.vaddress, pc, pc, 0x400);
 			return;
 		}
-		if (el == 1 && qe.target_el == 1 && take_to_el1(c, qe.syndrome, qe.vaddress, pc, pc))
+		if (el == 1 && qe.target_el == 1 &&
+		    take_to_el1(c, qe.syndrome, qe.vaddress, pc, pc))
 			return;
 		break;
 	case EXCP_BKPT:
@@ -310,8 +311,8 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
  * it. At EL2 that is exactly an address nothing maps: report the translation
  * fault the hardware would raise (level 0) as a hypervisor fault.
  */
-static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
-			int64_t value, void *ud)
+static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+			void *ud)
 {
 	struct hs_cpu *c = ud;
 	(void)uc;
@@ -375,6 +376,50 @@ static void on_vector(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	}
 }
 
+/*
+ * The run's stop address was reached at EL1: stop before it executes, as
+ * `until` would. The block hook counted the whole block; take back the part
+ * from here on.
+ */
+static void on_stop_addr(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
+{
+	struct hs_cpu *c = ud;
+	(void)size;
+	if (!c->run_until || address != c->run_until || hs_cpu_el(c) != 1)
+		return;
+	if (address >= c->block_start && address < c->block_end) {
+		c->icount -= (c->block_end - address) / 4;
+		c->block_end = address;
+	}
+	uc_emu_stop(uc);
+}
+
+/*
+ * Arm the stop at `until`: one single-address code hook per distinct address,
+ * kept for the machine's life (the host's return addresses are a handful).
+ */
+static int arm_stop_hook(struct hs_cpu *c, uint64_t until, struct hs_error *err)
+{
+	c->run_until = until;
+	if (!until)
+		return 0;
+	for (unsigned i = 0; i < c->nr_stop_hooks; i++)
+		if (c->stop_hook_addr[i] == until)
+			return 0;
+	if (c->nr_stop_hooks == HS_CPU_MAX_STOP_HOOKS)
+		return hs_err(err, -ENOSPC, "cpu%u: more than %d distinct stop addresses", c->idx,
+			      HS_CPU_MAX_STOP_HOOKS);
+	uc_hook h;
+	uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_CODE, (void *)on_stop_addr, c, until, until);
+	if (e)
+		return hs_err(err, -EIO, "cpu%u: stop hook at %#" PRIx64 ": %s", c->idx, until,
+			      uc_strerror(e));
+	/* Code translated before the hook existed would not call it. */
+	uc_ctl_remove_cache(c->uc, until, until + 4);
+	c->stop_hook_addr[c->nr_stop_hooks++] = until;
+	return 0;
+}
+
 /* Keep a code hook over the current EL2 vectors (it restores ELR_EL1, see above). */
 static void update_vector_hook(struct hs_cpu *c)
 {
@@ -399,9 +444,8 @@ static uint32_t on_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 		return 0;
 	const struct hs_sysreg_desc *d = hs_sysreg_desc(r);
 	if (d->flags & HS_SYSREG_WATCHED) {
-		struct hs_event ev = {.type = HS_EV_SYSREG_WRITE,
-				      .cpu = c->idx,
-				      .icount = hs_machine_icount(c->m)};
+		struct hs_event ev = {
+		    .type = HS_EV_SYSREG_WRITE, .cpu = c->idx, .icount = hs_machine_icount(c->m)};
 		ev.sysreg = (struct hs_event_sysreg){.reg = r,
 						     .name = d->name,
 						     .value = cp->val,
@@ -454,13 +498,13 @@ static const char *tlbi_name(const uc_arm64_cp_reg *cp)
 		uint8_t op1, crm, op2;
 		const char *name;
 	} ops[] = {
-		{4, 7, 0, "ALLE2"},       {4, 3, 0, "ALLE2IS"},       {4, 7, 1, "VAE2"},
-		{4, 3, 1, "VAE2IS"},      {4, 7, 5, "VALE2"},         {4, 3, 5, "VALE2IS"},
-		{4, 7, 4, "ALLE1"},       {4, 3, 4, "ALLE1IS"},       {4, 7, 6, "VMALLS12E1"},
-		{4, 3, 6, "VMALLS12E1IS"}, {4, 4, 1, "IPAS2E1"},      {4, 0, 1, "IPAS2E1IS"},
-		{4, 4, 5, "IPAS2LE1"},    {4, 0, 5, "IPAS2LE1IS"},    {0, 7, 0, "VMALLE1"},
-		{0, 3, 0, "VMALLE1IS"},   {0, 7, 1, "VAE1"},          {0, 3, 1, "VAE1IS"},
-		{0, 7, 3, "VAAE1"},       {0, 3, 3, "VAAE1IS"},
+	    {4, 7, 0, "ALLE2"},	       {4, 3, 0, "ALLE2IS"},	{4, 7, 1, "VAE2"},
+	    {4, 3, 1, "VAE2IS"},       {4, 7, 5, "VALE2"},	{4, 3, 5, "VALE2IS"},
+	    {4, 7, 4, "ALLE1"},	       {4, 3, 4, "ALLE1IS"},	{4, 7, 6, "VMALLS12E1"},
+	    {4, 3, 6, "VMALLS12E1IS"}, {4, 4, 1, "IPAS2E1"},	{4, 0, 1, "IPAS2E1IS"},
+	    {4, 4, 5, "IPAS2LE1"},     {4, 0, 5, "IPAS2LE1IS"}, {0, 7, 0, "VMALLE1"},
+	    {0, 3, 0, "VMALLE1IS"},    {0, 7, 1, "VAE1"},	{0, 3, 1, "VAE1IS"},
+	    {0, 7, 3, "VAAE1"},	       {0, 3, 3, "VAAE1IS"},
 	};
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (ops[i].op1 == cp->op1 && ops[i].crm == cp->crm && ops[i].op2 == cp->op2)
@@ -476,8 +520,8 @@ static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 	if (cp->op0 == 1 && cp->crn == 8) {
 		if (cp->op1 == 4 && (cp->crm == 0 || cp->crm == 4 || cp->op2 >= 4))
 			c->stub_ok_vttbr = 0; /* stage-2 maintenance: re-check the stub */
-		struct hs_event ev = {.type = HS_EV_TLBI, .cpu = c->idx,
-				      .icount = hs_machine_icount(c->m)};
+		struct hs_event ev = {
+		    .type = HS_EV_TLBI, .cpu = c->idx, .icount = hs_machine_icount(c->m)};
 		ev.tlbi = (struct hs_event_tlbi){.op = tlbi_name(cp),
 						 .operand = cp->val,
 						 .pc = hs_cpu_reg(c, UC_ARM64_REG_PC),
@@ -512,7 +556,8 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 		return hs_err(err, -EIO, "cpu%u: unicorn: %s", idx, uc_strerror(e));
 	int model = UC_CPU_ARM64_A72;
 	if ((e = uc_ctl_set_cpu_model(c->uc, model)))
-		return hs_err(err, -EIO, "cpu%u: cannot select Cortex-A72: %s", idx, uc_strerror(e));
+		return hs_err(err, -EIO, "cpu%u: cannot select Cortex-A72: %s", idx,
+			      uc_strerror(e));
 	int rc = hs_machine_map_engine(m, c->uc, err);
 	if (rc)
 		return rc;
@@ -552,10 +597,13 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 	c->run_icount_limit = c->icount + limit;
 	uint64_t start_icount = c->icount, last_icount = c->icount;
 	unsigned idle_returns = 0;
+	if (arm_stop_hook(c, until, err))
+		return HS_STOP_ERROR;
 	for (;;) {
 		uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 		c->block_start = c->block_end = 0;
-		uc_err e = uc_emu_start(c->uc, pc, until ? until : NO_UNTIL, 0, count);
+		/* Stop addresses are code hooks (arm_stop_hook), never `until`. */
+		uc_err e = uc_emu_start(c->uc, pc, NO_UNTIL, 0, count);
 		if (e && c->stop == HS_STOP_HYP_FAULT)
 			return c->stop;
 		if (e && c->stop == HS_STOP_ERROR) {
@@ -587,8 +635,8 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 			return HS_STOP_DONE;
 		/* A WFI returns like reaching `until`: keep going, but never spin idle. */
 		if (c->icount == last_icount && ++idle_returns > 1000) {
-			hs_err(err, -EIO, "cpu%u: makes no progress at %#" PRIx64 " (EL%u)",
-			       c->idx, hs_cpu_reg(c, UC_ARM64_REG_PC), hs_cpu_el(c));
+			hs_err(err, -EIO, "cpu%u: makes no progress at %#" PRIx64 " (EL%u)", c->idx,
+			       hs_cpu_reg(c, UC_ARM64_REG_PC), hs_cpu_el(c));
 			return HS_STOP_ERROR;
 		}
 		last_icount = c->icount;

@@ -16,11 +16,13 @@
 #define HS_DEFAULT_INSN_LIMIT 2000000000ULL
 #define HS_COUNTER_HZ 100000000ULL /* counters tick once per instruction */
 
+#define HS_CPU_MAX_STOP_HOOKS 32
+
 struct hs_cpu {
 	struct hs_machine *m;
 	unsigned idx;
 	uc_engine *uc;
-	uc_context *ctx; /* scratch context to read QEMU's syndrome */
+	uc_context *ctx;   /* scratch context to read QEMU's syndrome */
 	int translated_el; /* the EL the (possibly stale) hflags describe */
 	uint64_t icount;
 	uint64_t block_start, block_end; /* last translated block entered */
@@ -35,7 +37,15 @@ struct hs_cpu {
 	uint64_t stub_ok_vttbr;
 	uc_hook watch_hooks[HS_DBG_MAX_WATCH * 4];
 	unsigned nr_watch_hooks;
-	uc_hook insn_hook; /* debug.c: a code hook on every instruction while watching */ /* the eret stub is known reachable through this stage 2 */
+	uc_hook insn_hook; /* debug.c: a code hook on every instruction while watching */
+	/*
+	 * Where a run stops (the host operation's return address), through a
+	 * code hook per address rather than uc_emu_start's `until`: Unicorn
+	 * discards the translated code at `until` after every run.
+	 */
+	uint64_t run_until;
+	uint64_t stop_hook_addr[HS_CPU_MAX_STOP_HOOKS];
+	unsigned nr_stop_hooks;
 	uint64_t elr_el1_saved;
 	uint64_t el1_eret_stub; /* an `eret` executable in the current EL1 regime */
 	bool online;
