@@ -135,8 +135,8 @@ int main(int argc, char **argv)
 	struct hs_cpu_state st;
 	hs_cpu_state(m, 0, &st);
 	if (st.x[23] != 0 || st.x[19] != 0) {
-		fprintf(stderr, "bench_share: loop ended with errors (x23 %#" PRIx64 ", x19 %" PRIu64
-				")\n",
+		fprintf(stderr,
+			"bench_share: loop ended with errors (x23 %#" PRIx64 ", x19 %" PRIu64 ")\n",
 			st.x[23], st.x[19]);
 		return 1;
 	}

@@ -46,9 +46,9 @@ static int add_bp(struct cli_bps *b, struct hs_machine *m, const char *sym)
 
 static double boot_ms(const char *elf, int nbps)
 {
-	static const char *const unhit[] = {"__pkvm_host_share_guest", "__pkvm_teardown_vm",
-					    "__pkvm_hyp_pin_shared", "__pkvm_host_unshare_hyp",
-					    "__pkvm_init_vm", "__pkvm_vcpu_load",
+	static const char *const unhit[] = {"__pkvm_host_share_guest",	"__pkvm_teardown_vm",
+					    "__pkvm_hyp_pin_shared",	"__pkvm_host_unshare_hyp",
+					    "__pkvm_init_vm",		"__pkvm_vcpu_load",
 					    "__pkvm_host_donate_guest", "__pkvm_vcpu_put"};
 	double best = 1e9;
 	for (int rep = 0; rep < 5; rep++) {
@@ -65,7 +65,8 @@ static double boot_ms(const char *elf, int nbps)
 		hs_boot(m, NULL, &stop, &err);
 		double dt = now() - t0;
 		if (stop.reason != HS_STOP_DONE)
-			fprintf(stderr, "bench_step: boot stopped (%s)\n", hs_stop_reason_name(stop.reason));
+			fprintf(stderr, "bench_step: boot stopped (%s)\n",
+				hs_stop_reason_name(stop.reason));
 		cli_bps_fini(&b);
 		hs_machine_destroy(m);
 		if (dt < best)

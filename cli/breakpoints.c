@@ -254,8 +254,8 @@ void cli_bps_drop_internal(struct cli_bps *b)
 	b->next_internal = -1;
 }
 
-int cli_bp_add_vector(struct cli_bps *b, const char *spec, enum cli_bp_kind kind,
-		      uint64_t value, bool temp, char *msg, size_t len)
+int cli_bp_add_vector(struct cli_bps *b, const char *spec, enum cli_bp_kind kind, uint64_t value,
+		      bool temp, char *msg, size_t len)
 {
 	struct cli_bp *bp = new_slot(b, spec, kind, temp, msg, len);
 	if (!bp)

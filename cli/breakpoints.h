@@ -50,8 +50,8 @@ struct cli_bp {
 	int id; /* < 0: internal (next/finish/until), not listed */
 	enum cli_bp_kind kind;
 	bool enabled, temp;
-	char *spec; /* what the user typed */
-	uint64_t value;	 /* CLI_BP_HVC: function id; CLI_BP_EC: exception class */
+	char *spec;	  /* what the user typed */
+	uint64_t value;	  /* CLI_BP_HVC: function id; CLI_BP_EC: exception class */
 	uint64_t pa, len; /* CLI_BP_WATCH */
 	int watch_id;	  /* CLI_BP_WATCH: the machine's id while enabled, else 0 */
 	struct cli_watch_pte pte;
@@ -68,7 +68,7 @@ struct cli_bps {
 	size_t n, cap;
 	int next_id;
 	int next_internal; /* internal breakpoints count down from -1 */
-	int hit_id; /* id of the breakpoint that stopped the machine last, 0 if none */
+	int hit_id;	   /* id of the breakpoint that stopped the machine last, 0 if none */
 	/* Resuming from a breakpoint: ignore its first hit at (cpu, pc). */
 	bool skip_armed;
 	unsigned skip_cpu;
@@ -85,8 +85,8 @@ int cli_bp_add_internal(struct cli_bps *b, uint64_t addr, int *id, char *msg, si
 /* Delete every internal breakpoint. */
 void cli_bps_drop_internal(struct cli_bps *b);
 /* A hypercall (function id fn) or exception-class (ec) breakpoint at the EL2 vector. */
-int cli_bp_add_vector(struct cli_bps *b, const char *spec, enum cli_bp_kind kind,
-		      uint64_t value, bool temp, char *msg, size_t len);
+int cli_bp_add_vector(struct cli_bps *b, const char *spec, enum cli_bp_kind kind, uint64_t value,
+		      bool temp, char *msg, size_t len);
 /* A watchpoint on [pa, pa+len); pte (may be NULL) says how to decode the values. */
 int cli_bp_add_watch(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t len,
 		     const struct cli_watch_pte *pte, char *msg, size_t len_msg);

@@ -270,7 +270,8 @@ int cli_render_main(struct cli *c, int argc, char **argv);
 void cli_report_stop(struct cli *c, const struct hs_stop *s);
 /* Before running the current CPU: step over a breakpoint at its PC. */
 void cli_before_run(struct cli *c);
-/* After a run: which breakpoint/watchpoint hit (counted, temporary ones deleted); non-zero for bad stops. */
+/* After a run: which breakpoint/watchpoint hit (counted, temporary ones deleted); non-zero for bad
+ * stops. */
 int cli_after_run(struct cli *c, const struct hs_stop *s);
 /* "0x... in sym at file:line" */
 void cli_where(struct cli *c, uint64_t pc, char *buf, size_t len);

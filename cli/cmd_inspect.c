@@ -645,15 +645,16 @@ static int list_bps(struct cli *c, struct hs_strbuf *sb, bool watch_only)
 		struct cli_bp *bp = &c->bps.v[i];
 		if (bp->id < 0 || (watch_only && bp->kind != CLI_BP_WATCH))
 			continue;
-		uint64_t addr = bp->kind == CLI_BP_WATCH ? bp->pa
+		uint64_t addr = bp->kind == CLI_BP_WATCH  ? bp->pa
 				: bp->kind == CLI_BP_CODE ? bp->addrs[0]
-							   : bp->value;
+							  : bp->value;
 		if (c->json) {
 			hs_sb_printf(sb,
 				     "%s{\"id\":%d,\"type\":\"%s\",\"temporary\":%s,\"enabled\":%s,"
 				     "\"hits\":%u,\"addrs\":[",
-				     first ? "" : ",", bp->id, bp_type(bp), bp->temp ? "true" : "false",
-				     bp->enabled ? "true" : "false", bp->hits);
+				     first ? "" : ",", bp->id, bp_type(bp),
+				     bp->temp ? "true" : "false", bp->enabled ? "true" : "false",
+				     bp->hits);
 			for (unsigned k = 0; k < bp->naddrs; k++)
 				hs_sb_printf(sb, "%s%" PRIu64, k ? "," : "", bp->addrs[k]);
 			hs_sb_puts(sb, "]");
@@ -667,7 +668,8 @@ static int list_bps(struct cli *c, struct hs_strbuf *sb, bool watch_only)
 			hs_sb_puts(sb, "}");
 		} else {
 			hs_sb_printf(sb, "%-4d %-6s %-4s %#-18" PRIx64 "  %-4u  %s", bp->id,
-				     bp_type(bp), bp->enabled ? "y" : "n", addr, bp->hits, bp->spec);
+				     bp_type(bp), bp->enabled ? "y" : "n", addr, bp->hits,
+				     bp->spec);
 			if (bp->kind == CLI_BP_CODE && bp->naddrs > 1)
 				hs_sb_printf(sb, " (also %#" PRIx64 ")", bp->addrs[1]);
 			if (bp->kind == CLI_BP_WATCH)

@@ -62,8 +62,8 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 		guest_s = NULL;
 	}
 	if (walk && !addr_s)
-		return cli_error(
-		    c, "pt walk: missing address; usage: pt walk [--table hyp|host|guest HANDLE] ADDR");
+		return cli_error(c, "pt walk: missing address; usage: pt walk [--table "
+				    "hyp|host|guest HANDLE] ADDR");
 	struct hs_pt_regime r;
 	char err[256];
 	if (!strcmp(table, "guest")) {
@@ -77,8 +77,10 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 		} else if (n == 1) {
 			h = hs[0];
 		} else {
-			return cli_error(c, "pt %s: --table guest needs a VM handle (%zu VMs; "
-					    "`vm list`)", argv[1], n);
+			return cli_error(c,
+					 "pt %s: --table guest needs a VM handle (%zu VMs; "
+					 "`vm list`)",
+					 argv[1], n);
 		}
 		if (cli_vm_regime(c, h, &r, err, sizeof(err)))
 			return cli_error(c, "pt %s: %s", argv[1], err);

@@ -85,7 +85,7 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 		printf("{\"reason\":\"%s\",\"cpu\":%u,\"pc\":%" PRIu64 ",\"breakpoint\":%d}\n",
 		       hs_stop_reason_name(s->reason), s->cpu, s->pc,
 		       (s->reason == HS_STOP_BREAKPOINT || s->reason == HS_STOP_WATCH) ? c->hit_id
-										: 0);
+										       : 0);
 		return;
 	}
 	switch (s->reason) {
@@ -107,18 +107,20 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 	case HS_STOP_WATCH:
 		printf("%sWatchpoint %d%s: %s\n", cli_col(c, COL_YELLOW), c->hit_id,
 		       cli_col(c, COL_RESET), c->hit_what);
-	{
-		struct hs_cpu_state st;
-		hs_cpu_state(c->m, s->cpu, &st);
-		if (st.el != 2) {
-			printf("  after the store on cpu%u, by EL%u (the %s) at %#" PRIx64 "\n", s->cpu,
-			       st.el, st.el == 1 ? "host or a guest" : "CPU", s->pc);
+		{
+			struct hs_cpu_state st;
+			hs_cpu_state(c->m, s->cpu, &st);
+			if (st.el != 2) {
+				printf("  after the store on cpu%u, by EL%u (the %s) at %#" PRIx64
+				       "\n",
+				       s->cpu, st.el, st.el == 1 ? "host or a guest" : "CPU",
+				       s->pc);
+				break;
+			}
+			printf("  after the store on cpu%u; next: %s\n", s->cpu, w);
+			cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 			break;
 		}
-		printf("  after the store on cpu%u; next: %s\n", s->cpu, w);
-		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
-		break;
-	}
 	case HS_STOP_STEP:
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;
@@ -214,8 +216,8 @@ static void watch_text(struct cli *c, const struct cli_bp *bp, char *buf, size_t
 			 bp->pte.table, bp->pte.addr, bp->pa, o, n, bp->pte.level, before, now, by);
 		return;
 	}
-	snprintf(buf, len, "PA %#" PRIx64 " (%" PRIu64 " byte%s) changed: %#" PRIx64 " -> %#" PRIx64
-		 " (%s)",
+	snprintf(buf, len,
+		 "PA %#" PRIx64 " (%" PRIu64 " byte%s) changed: %#" PRIx64 " -> %#" PRIx64 " (%s)",
 		 bp->pa, bp->len, bp->len == 1 ? "" : "s", hit->old_value, hit->new_value, by);
 }
 

@@ -469,8 +469,8 @@ static int watch_pte(struct cli *c, int argc, char **argv)
 			return cli_error(c, "watch pte %s: usage: watch pte %s ADDR", table, table);
 		if (cli_regime(c, table, &p.regime, err, sizeof(err)))
 			return cli_error(c, "watch pte %s: %s", table, err);
-		snprintf(p.table, sizeof(p.table), "%s", !strcmp(table, "hyp") ? "hyp stage-1"
-										 : "host stage-2");
+		snprintf(p.table, sizeof(p.table), "%s",
+			 !strcmp(table, "hyp") ? "hyp stage-1" : "host stage-2");
 	} else if (!strcmp(table, "guest")) {
 		if (argc != 5)
 			return cli_error(c, "watch pte guest: usage: watch pte guest HANDLE IPA");
@@ -495,8 +495,8 @@ static int watch_pte(struct cli *c, int argc, char **argv)
 		return cli_error(c, "watch pte: cannot walk %s for %#" PRIx64, p.table, addr);
 	const struct hs_pt_trace_step *st = &t.steps[t.nr_steps - 1];
 	if (!st->read_ok)
-		return cli_error(c, "watch pte: the %s entry for %#" PRIx64 " cannot be read", p.table,
-				 addr);
+		return cli_error(c, "watch pte: the %s entry for %#" PRIx64 " cannot be read",
+				 p.table, addr);
 	p.level = st->level;
 	char spec[160], msg[256], now[200];
 	snprintf(spec, sizeof(spec), "pte %s %#" PRIx64 " (level %d)", p.table, addr, p.level);

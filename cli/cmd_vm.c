@@ -17,7 +17,8 @@
 #include "host_vm.h"
 #include "pt_decode.h"
 
-#define VM_ROOT_MASK ((uint64_t)0x0000fffffffffffeULL) /* VTTBR_EL2.BADDR (VMID above, CnP at 0) */
+#define VM_ROOT_MASK ((uint64_t)0x0000fffffffffffeULL) /* VTTBR_EL2.BADDR (VMID above, CnP at 0) \
+							*/
 
 struct vm_opts {
 	int cpu; /* -1: the current CPU */
@@ -80,8 +81,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct vm_opts *o)
 			i++;
 		} else if (!strcmp(a, "--prot")) {
 			if (i + 1 >= argc || !parse_prot(argv[i + 1], &o->prot))
-				return cli_error(c, "vm %s: --prot %s: give r, rw, rx or rwx", argv[1],
-						 i + 1 < argc ? argv[i + 1] : "(missing)");
+				return cli_error(c, "vm %s: --prot %s: give r, rw, rx or rwx",
+						 argv[1], i + 1 < argc ? argv[i + 1] : "(missing)");
 			o->have_prot = true;
 			i++;
 		} else if (!strcmp(a, "--clear")) {
@@ -246,8 +247,8 @@ static int vm_create(struct cli *c, struct vm_opts *o)
 	       " (VTTBR_EL2=%#" PRIx64 ")\n",
 	       cli_col(c, COL_BOLD), h, cli_col(c, COL_RESET), vmid,
 	       o->protected_vm ? "protected" : "not protected", vttbr & VM_ROOT_MASK, vttbr);
-	printf("  %" PRIu64 " pages donated at %#" PRIx64 "; guest program at gfn %#llx -> pfn %#" PRIx64
-	       " (%s); vCPU 0 loaded on cpu%d\n",
+	printf("  %" PRIu64 " pages donated at %#" PRIx64
+	       "; guest program at gfn %#llx -> pfn %#" PRIx64 " (%s); vCPU 0 loaded on cpu%d\n",
 	       info.nr_pages, info.pa, HS_GUEST_CODE_GFN, info.code_pfn,
 	       o->protected_vm ? "donated" : "shared r-x", info.loaded_on);
 	return 0;
@@ -347,24 +348,24 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 	hs_sb_init(&sb);
 	if (c->json)
 		hs_sb_printf(&sb,
-			     "{\"handle\":%" PRIu64 ",\"vmid\":%u,\"protected\":%s,\"loaded_on\":%d,"
+			     "{\"handle\":%" PRIu64
+			     ",\"vmid\":%u,\"protected\":%s,\"loaded_on\":%d,"
 			     "\"vttbr\":%" PRIu64 ",\"vtcr\":%" PRIu64 ",\"pa\":%" PRIu64
 			     ",\"nr_pages\":%" PRIu64 ",\"code_pfn\":%" PRIu64 ",\"maps\":[",
 			     h, (unsigned)(vttbr >> 48), info.protected_vm ? "true" : "false",
 			     info.loaded_on, vttbr, vtcr, info.pa, info.nr_pages, info.code_pfn);
 	else
-		hs_sb_printf(&sb,
-			     "VM %#" PRIx64 ": VMID %u, %s, %s\n"
-			     "  VTTBR_EL2=%#" PRIx64 " VTCR_EL2=%#" PRIx64
-			     " (%u-bit IPA, start level %d)\n"
-			     "  donated block %#" PRIx64 " (%" PRIu64 " pages), guest program pfn %#" PRIx64
-			     "\n  %zu mapping%s in the host's record%s\n",
-			     h, (unsigned)(vttbr >> 48),
-			     info.protected_vm ? "protected" : "not protected",
-			     info.loaded_on >= 0 ? "loaded" : "not loaded", vttbr, vtcr,
-			     have_r ? r.ia_bits : 0, have_r ? r.start_level : -1, info.pa,
-			     info.nr_pages, info.code_pfn, info.nr_maps,
-			     info.nr_maps == 1 ? "" : "s", info.nr_maps ? ":" : "");
+		hs_sb_printf(
+		    &sb,
+		    "VM %#" PRIx64 ": VMID %u, %s, %s\n"
+		    "  VTTBR_EL2=%#" PRIx64 " VTCR_EL2=%#" PRIx64 " (%u-bit IPA, start level %d)\n"
+		    "  donated block %#" PRIx64 " (%" PRIu64 " pages), guest program pfn %#" PRIx64
+		    "\n  %zu mapping%s in the host's record%s\n",
+		    h, (unsigned)(vttbr >> 48), info.protected_vm ? "protected" : "not protected",
+		    info.loaded_on >= 0 ? "loaded" : "not loaded", vttbr, vtcr,
+		    have_r ? r.ia_bits : 0, have_r ? r.start_level : -1, info.pa, info.nr_pages,
+		    info.code_pfn, info.nr_maps, info.nr_maps == 1 ? "" : "s",
+		    info.nr_maps ? ":" : "");
 	if (!c->json && info.nr_maps)
 		hs_sb_printf(&sb, "  %-10s %-10s %-6s %-5s | %-5s %-16s %s\n", "GFN", "PFN", "KIND",
 			     "PROT", "S2", "STATE", "AF");
@@ -396,10 +397,11 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 				hs_sb_puts(&sb, "null}");
 		} else {
 			bool mismatch = ok && (t.out_pa >> HS_PAGE_SHIFT) != mp->pfn;
-			hs_sb_printf(&sb, "  %#-10" PRIx64 " %#-10" PRIx64 " %-6s %-5s | %-5s %-16s %s%s\n",
-				     mp->gfn, mp->pfn, mp->donated ? "donate" : "share", p,
-				     ok ? s2 : "---", state, ok ? (t.attrs.af ? "young" : "old") : "",
-				     mismatch ? "  (stage 2 maps another page!)" : "");
+			hs_sb_printf(
+			    &sb, "  %#-10" PRIx64 " %#-10" PRIx64 " %-6s %-5s | %-5s %-16s %s%s\n",
+			    mp->gfn, mp->pfn, mp->donated ? "donate" : "share", p, ok ? s2 : "---",
+			    state, ok ? (t.attrs.af ? "young" : "old") : "",
+			    mismatch ? "  (stage 2 maps another page!)" : "");
 		}
 	}
 	if (c->json)
@@ -447,7 +449,8 @@ static int vm_put(struct cli *c, struct vm_opts *o)
 static int vm_share(struct cli *c, struct vm_opts *o)
 {
 	uint64_t h = 0, pfn = 0, gfn = 0, nr = 0;
-	if (want_pos(c, "share", o, 3, 4, "share HANDLE PFN|PA|SYM GFN [NR] [--prot r|rw|rx|rwx]") ||
+	if (want_pos(c, "share", o, 3, 4,
+		     "share HANDLE PFN|PA|SYM GFN [NR] [--prot r|rw|rx|rwx]") ||
 	    handle_arg(c, "share", o->pos[0], &h) || pfn_arg(c, "share", o->pos[1], &pfn) ||
 	    gfn_arg(c, "share", o->pos[2], &gfn) || nr_arg(c, "share", o, 3, &nr))
 		return -1;
@@ -464,8 +467,9 @@ static int vm_share(struct cli *c, struct vm_opts *o)
 		 ",\"prot\":\"%s\"",
 		 h, pfn, gfn, nr, prot_str(prot, p));
 	char d[160];
-	snprintf(d, sizeof(d), "pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64 ", %" PRIu64
-		 " page%s, %s", pfn, h, gfn, nr, nr == 1 ? "" : "s", p);
+	snprintf(d, sizeof(d),
+		 "pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64 ", %" PRIu64 " page%s, %s",
+		 pfn, h, gfn, nr, nr == 1 ? "" : "s", p);
 	print_result_d(c, "host_share_guest", ret, extra, d);
 	return 0;
 }
@@ -652,10 +656,11 @@ void cli_vm_esr_text(uint64_t esr, char *buf, size_t len)
 		snprintf(ft, sizeof(ft), "permission fault at level %u", lvl);
 		break;
 	default:
-		snprintf(ft, sizeof(ft), fsc == 0x10   ? "synchronous external abort"
-					 : fsc == 0x21 ? "alignment fault"
-					 : fsc == 0x30 ? "TLB conflict abort"
-						       : "fault status %#x",
+		snprintf(ft, sizeof(ft),
+			 fsc == 0x10   ? "synchronous external abort"
+			 : fsc == 0x21 ? "alignment fault"
+			 : fsc == 0x30 ? "TLB conflict abort"
+				       : "fault status %#x",
 			 fsc);
 		break;
 	}
@@ -682,7 +687,9 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 	int want = op == HS_VCPU_OP_RESUME ? 1 : op == HS_VCPU_OP_WRITE ? 3 : 2;
 	if (o->npos != want)
 		return cli_error(c, "vm run %s: usage: vm run %s%s", o->pos[0], o->pos[0],
-				 want == 1 ? "" : want == 2 ? " IPA" : " IPA VALUE");
+				 want == 1   ? ""
+				 : want == 2 ? " IPA"
+					     : " IPA VALUE");
 	uint64_t ipa = 0, value = 0;
 	if (want >= 2) {
 		enum cli_space sp = SP_DEFAULT;
@@ -719,13 +726,14 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 	if (x.reason == HS_EXIT_S2_FAULT || x.reason == HS_EXIT_OTHER)
 		cli_vm_esr_text(x.x3, esr, sizeof(esr));
 	if (c->json) {
-		printf("{\"op\":\"%s\",\"ipa\":%" PRIu64 ",\"status\":0,\"exit\":\"%s\"", op_names[op],
-		       ipa, cli_vm_exit_name(x.reason));
+		printf("{\"op\":\"%s\",\"ipa\":%" PRIu64 ",\"status\":0,\"exit\":\"%s\"",
+		       op_names[op], ipa, cli_vm_exit_name(x.reason));
 		if (x.reason == HS_EXIT_GUEST_HVC)
 			printf(",\"done\":\"%s\",\"guest_x0\":%" PRIu64 ",\"value\":%" PRIu64 "}\n",
 			       done_name(x.x2), x.x2, x.x3);
 		else if (x.reason == HS_EXIT_S2_FAULT)
-			printf(",\"fault_ipa\":%" PRIu64 ",\"esr\":%" PRIu64 ",\"decoded\":\"%s\"}\n",
+			printf(",\"fault_ipa\":%" PRIu64 ",\"esr\":%" PRIu64
+			       ",\"decoded\":\"%s\"}\n",
 			       x.x2, x.x3, esr);
 		else
 			printf(",\"esr\":%" PRIu64 ",\"decoded\":\"%s\"}\n", x.x3, esr);
@@ -825,10 +833,10 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cli *c, struct vm_opts *o);
 } subs[] = {
-    {"create", vm_create},   {"list", vm_list},	      {"show", vm_show},
-    {"load", vm_load},	     {"put", vm_put},	      {"share", vm_share},
-    {"unshare", vm_unshare}, {"donate", vm_donate},   {"wrprotect", vm_wrprotect},
-    {"young", vm_young},     {"mkyoung", vm_mkyoung}, {"relax", vm_relax},
+    {"create", vm_create},   {"list", vm_list},		{"show", vm_show},
+    {"load", vm_load},	     {"put", vm_put},		{"share", vm_share},
+    {"unshare", vm_unshare}, {"donate", vm_donate},	{"wrprotect", vm_wrprotect},
+    {"young", vm_young},     {"mkyoung", vm_mkyoung},	{"relax", vm_relax},
     {"run", vm_run},	     {"teardown", vm_teardown}, {"check", vm_check},
 };
 
@@ -841,8 +849,8 @@ int cmd_vm(struct cli *c, int argc, char **argv)
 		if (parse_opts(c, argc, argv, &o))
 			return -1;
 		/* Guests need pKVM's vectors: nothing to call before the boot completes. */
-		bool inspects = subs[i].fn == vm_list || subs[i].fn == vm_show ||
-				subs[i].fn == vm_check;
+		bool inspects =
+		    subs[i].fn == vm_list || subs[i].fn == vm_show || subs[i].fn == vm_check;
 		if (!inspects && hs_boot_next_step(c->m) != HS_BOOT_DONE)
 			return cli_error(c, "vm %s: the machine is not booted (run `boot` first)",
 					 argv[1]);

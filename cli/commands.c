@@ -11,8 +11,8 @@
 
 #include "cli.h"
 
-static const char *const info_words[] = {"registers",   "sysregs",	   "cpus",
-					 "breakpoints", "watchpoints", "program", NULL};
+static const char *const info_words[] = {"registers",	"sysregs", "cpus", "breakpoints",
+					 "watchpoints", "program", NULL};
 static const char *const watch_words[] = {"pte", "hyp", "host", "guest", NULL};
 static const char *const host_words[] = {"read", "write", "--size", NULL};
 static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
@@ -20,19 +20,18 @@ static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "h
 static const char *const boot_words[] = {"--until",   "reserve",  "boot-tables", "hyp-init",
 					 "pkvm-init", "finalize", "free",	 NULL};
 static const char *const expect_words[] = {
-    "result",	 "x0",	    "reg",	"sysreg",  "translates",   "faults",
-    "host-read", "console", "contains", "el",	   "hyp",	   "host",
-    "ok",	 "refused", "owner",	"state",   "check",	   "clean",
-    "diff",	 "pages",   "guest",	"OWNED",   "SHARED_OWNED", "SHARED_BORROWED",
-    "NOPAGE",	 "host-s2", "hyp-s1",	"vmemmap", "==",	   "!=",
-    "vm",	 "exit",    "value",	"fault-ipa", "s2-fault",   "hvc",
-    "stop",	 "pc",	    "line",	"breakpoint", "watchpoint", "step",
+    "result",	 "x0",	      "reg",	  "sysreg",	"translates",	"faults",
+    "host-read", "console",   "contains", "el",		"hyp",		"host",
+    "ok",	 "refused",   "owner",	  "state",	"check",	"clean",
+    "diff",	 "pages",     "guest",	  "OWNED",	"SHARED_OWNED", "SHARED_BORROWED",
+    "NOPAGE",	 "host-s2",   "hyp-s1",	  "vmemmap",	"==",		"!=",
+    "vm",	 "exit",      "value",	  "fault-ipa",	"s2-fault",	"hvc",
+    "stop",	 "pc",	      "line",	  "breakpoint", "watchpoint",	"step",
     "done",	 "hyp-fault", NULL};
 static const char *const vm_words[] = {
-    "create",  "list",	  "show",     "load",	  "put",	 "share",    "unshare",
-    "donate",  "wrprotect", "young",  "mkyoung", "relax",	 "run",	     "teardown",
-    "check",   "read",	  "write",    "exec",	  "resume",	 "--protected", "--cpu",
-    "--prot",  "--clear", NULL};
+    "create",	 "list",  "show",    "load",	    "put",   "share",	 "unshare", "donate",
+    "wrprotect", "young", "mkyoung", "relax",	    "run",   "teardown", "check",   "read",
+    "write",	 "exec",  "resume",  "--protected", "--cpu", "--prot",	 "--clear", NULL};
 static const char *const diff_words[] = {"mark", NULL};
 static const char *const trace_words[] = {"clear", NULL};
 static const char *const set_words[] = {"diff-on-stop", "check-after-hvc", "on", "off", NULL};
@@ -90,7 +89,8 @@ const struct cli_cmd cli_cmds[] = {
      "the CPU gets there, another breakpoint hits or the operation completes.\n"
      "Without, it is `next`.\nExamples:\n  until pkvm.c:120\n  until __pkvm_init_finalise",
      CC_SYMBOL, NULL},
-    {"watch", cmd_watch, 1, 4, CMD_MACHINE, "watch PA [LEN] | watch pte hyp|host ADDR | "
+    {"watch", cmd_watch, 1, 4, CMD_MACHINE,
+     "watch PA [LEN] | watch pte hyp|host ADDR | "
      "watch pte guest HANDLE IPA",
      "stop when memory (or a page-table entry) changes",
      "watch PA [LEN]  stops after any CPU's store that changes a byte of\n"
@@ -108,8 +108,7 @@ const struct cli_cmd cli_cmds[] = {
      "  watch pte hyp va:0x800008000000",
      CC_WORDS, watch_words},
     {"info", cmd_info, 1, 1, CMD_MACHINE | CMD_JSON,
-     "info registers|sysregs|cpus|breakpoints|watchpoints|program [--json]",
-     "show machine state",
+     "info registers|sysregs|cpus|breakpoints|watchpoints|program [--json]", "show machine state",
      "registers    general registers of the current CPU\n"
      "sysregs      every named system register of the current CPU\n"
      "cpus         one line per CPU\n"
@@ -156,7 +155,8 @@ const struct cli_cmd cli_cmds[] = {
      "Like break, but the breakpoint is deleted when it is hit.\nExample:\n  tbreak __pkvm_init",
      CC_SYMBOL, NULL},
     {"delete", cmd_delete, 0, -1, CMD_MACHINE, "delete [ID...]",
-     "delete breakpoints and watchpoints (all with no argument)", "Examples:\n  delete 1\n  delete", CC_NONE, NULL},
+     "delete breakpoints and watchpoints (all with no argument)", "Examples:\n  delete 1\n  delete",
+     CC_NONE, NULL},
     {"disable", cmd_disable, 0, -1, CMD_MACHINE, "disable [ID...]", "disable breakpoints",
      "Example:\n  disable 2", CC_NONE, NULL},
     {"enable", cmd_enable, 0, -1, CMD_MACHINE, "enable [ID...]", "enable breakpoints",

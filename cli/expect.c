@@ -487,10 +487,10 @@ static int ex_vm(struct ex *e)
 			const char *s = hs_sb_str(&sb), *nl = strchr(s, '\n');
 			const char *l2 = nl ? nl + 1 : "";
 			const char *nl2 = strchr(l2, '\n');
-			snprintf(first, sizeof(first), "%.*s", nl2 ? (int)(nl2 - l2) : (int)strlen(l2),
-				 l2);
-			rc = cli_error(c, "expected vm check clean, got %d mismatch%s; first: %s", k,
-				       k == 1 ? "" : "es", first);
+			snprintf(first, sizeof(first), "%.*s",
+				 nl2 ? (int)(nl2 - l2) : (int)strlen(l2), l2);
+			rc = cli_error(c, "expected vm check clean, got %d mismatch%s; first: %s",
+				       k, k == 1 ? "" : "es", first);
 		} else if (k < 0) {
 			rc = -1;
 		}
@@ -503,7 +503,8 @@ static int ex_vm(struct ex *e)
 		return -1;
 	if (!strcmp(what, "exit")) {
 		static const char *const exits[] = {"hvc", "s2-fault", "other"};
-		static const uint64_t reasons[] = {HS_EXIT_GUEST_HVC, HS_EXIT_S2_FAULT, HS_EXIT_OTHER};
+		static const uint64_t reasons[] = {HS_EXIT_GUEST_HVC, HS_EXIT_S2_FAULT,
+						   HS_EXIT_OTHER};
 		if (op != OP_EQ && op != OP_NE)
 			return syntax(e, 3, "expected == or != (exits are not ordered), got '%s'",
 				      e->argv[3]);
@@ -553,8 +554,9 @@ static int ex_vm(struct ex *e)
 		return check(e, w, (int64_t)c->vm_exit.x3, op, want);
 	}
 	if (c->vm_exit.reason != HS_EXIT_S2_FAULT)
-		return cli_error(c, "expected vm fault-ipa %s %s, but the last `vm run` exited "
-				    "with %s, not a stage-2 fault",
+		return cli_error(c,
+				 "expected vm fault-ipa %s %s, but the last `vm run` exited "
+				 "with %s, not a stage-2 fault",
 				 op_names[op], e->argv[4], cli_vm_exit_name(c->vm_exit.reason));
 	return check(e, w, (int64_t)c->vm_exit.x2, op, want);
 }
@@ -565,9 +567,12 @@ static int ex_stop(struct ex *e)
 	static const struct {
 		const char *name;
 		enum hs_stop_reason r;
-	} stops[] = {{"breakpoint", HS_STOP_BREAKPOINT}, {"watchpoint", HS_STOP_WATCH},
-		     {"step", HS_STOP_STEP},		 {"done", HS_STOP_DONE},
-		     {"hyp-fault", HS_STOP_HYP_FAULT},	 {"idle", HS_STOP_IDLE},
+	} stops[] = {{"breakpoint", HS_STOP_BREAKPOINT},
+		     {"watchpoint", HS_STOP_WATCH},
+		     {"step", HS_STOP_STEP},
+		     {"done", HS_STOP_DONE},
+		     {"hyp-fault", HS_STOP_HYP_FAULT},
+		     {"idle", HS_STOP_IDLE},
 		     {"limit", HS_STOP_LIMIT}};
 	enum op op = OP_EQ;
 	if (parse_op(e, 2, &op))
@@ -670,7 +675,8 @@ static int ex_line(struct ex *e)
 	if (eq == (op == OP_EQ))
 		return 0;
 	if (!ln)
-		return cli_error(c, "expected line %s %s, got no line information (pc %#" PRIx64 ")",
+		return cli_error(c,
+				 "expected line %s %s, got no line information (pc %#" PRIx64 ")",
 				 op_names[op], w, st.pc);
 	const char *b = strrchr(ln->file, '/');
 	return cli_error(c, "expected line %s %s, got %s:%d (pc %#" PRIx64 ")", op_names[op], w,

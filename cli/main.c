@@ -141,8 +141,8 @@ int main(int argc, char **argv)
 			if (!cli_parse_size(next, &v) || v > 64)
 				return bad("--hyp-va-bits '%s': give 39 to 48", next);
 			c.mopts.hyp_va_bits = (unsigned)v;
-		} else if (render && strcmp(a, "--hyp") && strcmp(a, "--guest") && strcmp(a, "--ram") &&
-			   strcmp(a, "--ram-base") && strcmp(a, "--cpus") &&
+		} else if (render && strcmp(a, "--hyp") && strcmp(a, "--guest") &&
+			   strcmp(a, "--ram") && strcmp(a, "--ram-base") && strcmp(a, "--cpus") &&
 			   strcmp(a, "--hyp-va-bits")) {
 			/* Everything else after `render` is render's (values included). */
 			files[nfiles++] = argv[i];

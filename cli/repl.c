@@ -146,8 +146,9 @@ static char **complete(const char *text, int start, int end)
 		if (n == 2 && !strcmp(prev, "hvc")) {
 			add_hypercalls();
 		} else if (n == 2 && !strcmp(prev, "exception")) {
-			static const char *const ecs[] = {"DABT_LOW", "IABT_LOW", "HVC64", "SMC64",
-							  "SYS64",    "DABT_CUR", "IABT_CUR", NULL};
+			static const char *const ecs[] = {"DABT_LOW", "IABT_LOW", "HVC64",
+							  "SMC64",    "SYS64",	  "DABT_CUR",
+							  "IABT_CUR", NULL};
 			add_words(ecs);
 		} else if (n == 1) {
 			cand_add("hvc");
@@ -195,18 +196,17 @@ static char **complete(const char *text, int start, int end)
 			static const char *const prots[] = {"r", "rw", "rx", "rwx", NULL};
 			if (n == 1) {
 				static const char *const subs[] = {
-				    "create", "list",	   "show",  "load",    "put",
-				    "share",  "unshare",   "donate", "wrprotect", "young",
-				    "mkyoung", "relax",	   "run",   "teardown", "check", NULL};
+				    "create",  "list",	   "show",	"load",	 "put",	    "share",
+				    "unshare", "donate",   "wrprotect", "young", "mkyoung", "relax",
+				    "run",     "teardown", "check",	NULL};
 				add_words(subs);
 			} else if (!strcmp(prev, "--prot")) {
 				add_words(prots);
 			} else if (!strcmp(words[1], "run") && n == 2) {
 				add_words(runs);
-			} else if (n == 2 && repl_session->m &&
-				   strcmp(words[1], "mkyoung") && strcmp(words[1], "relax") &&
-				   strcmp(words[1], "create") && strcmp(words[1], "list") &&
-				   strcmp(words[1], "put")) {
+			} else if (n == 2 && repl_session->m && strcmp(words[1], "mkyoung") &&
+				   strcmp(words[1], "relax") && strcmp(words[1], "create") &&
+				   strcmp(words[1], "list") && strcmp(words[1], "put")) {
 				/* HANDLE: the host's VMs */
 				uint64_t hs[HS_MAX_VMS];
 				size_t nv = hs_vm_list(repl_session->m, hs, HS_MAX_VMS);

@@ -76,8 +76,12 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 			new &= (1ULL << (8 * size)) - 1;
 		if (old == new)
 			continue; /* a store that changes nothing is not a change */
-		m->dbg.hit = (struct hs_watch_hit){.id = w->id, .cpu = c->idx, .pa = pa, .va = va,
-						   .size = (unsigned)size, .old_value = old,
+		m->dbg.hit = (struct hs_watch_hit){.id = w->id,
+						   .cpu = c->idx,
+						   .pa = pa,
+						   .va = va,
+						   .size = (unsigned)size,
+						   .old_value = old,
 						   .new_value = new};
 		m->dbg.hit_valid = true;
 		if (c->stop == HS_STOP_NONE)
@@ -116,8 +120,8 @@ static int rehook(struct hs_machine *m, struct hs_error *err)
 		c->nr_watch_hooks = 0;
 		bool had = c->insn_hook != 0;
 		if (any && !had) {
-			uc_err e = uc_hook_add(c->uc, &c->insn_hook, UC_HOOK_CODE, (void *)on_each_insn,
-					       c, 1, 0);
+			uc_err e = uc_hook_add(c->uc, &c->insn_hook, UC_HOOK_CODE,
+					       (void *)on_each_insn, c, 1, 0);
 			if (e)
 				return hs_err(err, -EIO, "watchpoint hook: %s", uc_strerror(e));
 		} else if (!any && had) {
@@ -134,10 +138,12 @@ static int rehook(struct hs_machine *m, struct hs_error *err)
 				uc_hook h;
 				if (c->nr_watch_hooks == HS_DBG_MAX_WATCH * 4)
 					return hs_err(err, -ENOSPC, "too many watched aliases");
-				uc_err e = uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE, (void *)on_write, c,
-						       wp->va[k], wp->va[k] + wp->len - 1);
+				uc_err e =
+				    uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE, (void *)on_write, c,
+						wp->va[k], wp->va[k] + wp->len - 1);
 				if (e)
-					return hs_err(err, -EIO, "watchpoint hook: %s", uc_strerror(e));
+					return hs_err(err, -EIO, "watchpoint hook: %s",
+						      uc_strerror(e));
 				c->watch_hooks[c->nr_watch_hooks++] = h;
 			}
 		}

@@ -179,8 +179,8 @@ static int load_symbols_and_relocs(struct hs_image *img, Elf *elf, struct hs_err
 					return hs_err(err, -EINVAL, "relocation %zu unreadable", i);
 				if (GELF_R_TYPE(r.r_info) != R_AARCH64_ABS64)
 					continue;
-				uint64_t *nr = realloc(img->abs_relocs,
-						       (img->nabs_relocs + 1) * sizeof(*nr));
+				uint64_t *nr =
+				    realloc(img->abs_relocs, (img->nabs_relocs + 1) * sizeof(*nr));
 				if (!nr)
 					return hs_err(err, -ENOMEM, "out of memory");
 				img->abs_relocs = nr;
@@ -251,7 +251,7 @@ static int load_lines(struct hs_image *img, Elf *elf, struct hs_error *err)
 				goto out;
 			}
 			img->lines[img->nlines++] = (struct hs_line){
-				.addr = a, .file = f, .line = end ? 0 : ln, .is_stmt = stmt && !end};
+			    .addr = a, .file = f, .line = end ? 0 : ln, .is_stmt = stmt && !end};
 		}
 	}
 	if (img->nlines)
@@ -284,8 +284,8 @@ int hs_image_load_mem(const void *buf, size_t len, const char *name, struct hs_i
 	if (eh.e_phoff > len || (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff)
 		return hs_err(err, -EINVAL, "%s: program headers beyond the end of the file", name);
 	if (eh.e_shoff > len || (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) > len - eh.e_shoff)
-		return hs_err(err, -EINVAL, "%s: section headers beyond the end of the file: truncated?",
-			      name);
+		return hs_err(err, -EINVAL,
+			      "%s: section headers beyond the end of the file: truncated?", name);
 
 	struct hs_image *img = calloc(1, sizeof(*img));
 	if (!img)

@@ -16,7 +16,7 @@
 struct hs_segment {
 	uint64_t paddr, memsz, filesz;
 	uint64_t offset; /* in the file */
-	uint32_t flags;  /* PF_R/W/X */
+	uint32_t flags;	 /* PF_R/W/X */
 };
 
 struct hs_symbol {
@@ -44,7 +44,7 @@ struct hs_image {
 	struct hs_symbol *syms; /* sorted by address */
 	size_t nsyms;
 	struct hs_symbol **syms_by_name; /* sorted by name */
-	struct hs_line *lines; /* sorted by address */
+	struct hs_line *lines;		 /* sorted by address */
 	size_t nlines;
 	char **files; /* interned source file names */
 	size_t nfiles;

@@ -9,12 +9,12 @@
 #include <stdint.h>
 
 enum hs_event_type {
-	HS_EV_CONSOLE,      /* one line written by the hypervisor on the UART */
+	HS_EV_CONSOLE,	    /* one line written by the hypervisor on the UART */
 	HS_EV_EXCEPTION,    /* an exception the emulator delivered (to EL2, or to EL1) */
 	HS_EV_SYSREG_WRITE, /* MSR to one of the watched EL2 registers */
-	HS_EV_TLBI,         /* TLB maintenance instruction */
+	HS_EV_TLBI,	    /* TLB maintenance instruction */
 	HS_EV_HVC_ENTER,    /* the host issued a hypercall */
-	HS_EV_HVC_EXIT,     /* the hypercall returned to the host */
+	HS_EV_HVC_EXIT,	    /* the hypercall returned to the host */
 	HS_EV_HYP_FAULT,    /* the hypervisor took an exception at EL2: machine stopped */
 	HS_EV_BOOT_STEP,    /* the host model reached a step of the boot flow */
 	HS_EV_HOST_ACCESS,  /* a host load/store completed or was refused */
@@ -23,11 +23,11 @@ enum hs_event_type {
 
 struct hs_event_exception {
 	unsigned from_el, to_el;
-	unsigned ec;          /* ESR.EC */
-	const char *ec_name;  /* "HVC64", "DABT_LOW", ... */
+	unsigned ec;	     /* ESR.EC */
+	const char *ec_name; /* "HVC64", "DABT_LOW", ... */
 	uint64_t esr, far, hpfar;
-	uint64_t pc;          /* address of the instruction that took it */
-	uint64_t vector;      /* where execution continues, 0 when stopped */
+	uint64_t pc;	 /* address of the instruction that took it */
+	uint64_t vector; /* where execution continues, 0 when stopped */
 };
 
 struct hs_event_sysreg {
@@ -47,11 +47,11 @@ struct hs_event_tlbi {
 
 struct hs_event_hvc {
 	uint64_t fn;
-	int nr;           /* hypercall number, -1 when not one of ours */
+	int nr;		  /* hypercall number, -1 when not one of ours */
 	const char *name; /* from the ABI table, or "stub" / "unknown" */
 	uint64_t args[6];
-	int64_t x0, x1;   /* on exit */
-	uint64_t insns;   /* on exit: instructions the call executed */
+	int64_t x0, x1; /* on exit */
+	uint64_t insns; /* on exit: instructions the call executed */
 };
 
 struct hs_event_boot {

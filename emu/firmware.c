@@ -54,7 +54,7 @@ void hs_firmware_smc(struct hs_cpu *c)
 		if (t < 0)
 			ret = HS_PSCI_RET_INVALID_PARAMS;
 		else
-			ret = m->cpus[t].online		  ? HS_PSCI_AFFINITY_ON
+			ret = m->cpus[t].online		    ? HS_PSCI_AFFINITY_ON
 			      : m->cpus[t].power_on_pending ? HS_PSCI_AFFINITY_ON_PENDING
 							    : HS_PSCI_AFFINITY_OFF;
 		break;

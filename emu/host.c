@@ -80,9 +80,10 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 	page[HS_HOST_OFF_SMC / 4] = 0xd4000003u; /* smc #0 */
 	page[HS_HOST_OFF_SMC / 4 + 1] = A64_NOP;
 	page[HS_HOST_OFF_LOOP / 4] = 0xaa1403e0u;     /* mov x0, x20 */
-	page[HS_HOST_OFF_LOOP / 4 + 1] = A64_HVC0;     /* hvc #0 */
+	page[HS_HOST_OFF_LOOP / 4 + 1] = A64_HVC0;    /* hvc #0 */
 	page[HS_HOST_OFF_LOOP / 4 + 2] = 0xf1000673u; /* subs x19, x19, #1 */
-	page[HS_HOST_OFF_LOOP / 4 + 3] = 0x54000001u | ((0x7ffffu & (uint32_t)-3) << 5); /* b.ne -12 */
+	page[HS_HOST_OFF_LOOP / 4 + 3] =
+	    0x54000001u | ((0x7ffffu & (uint32_t)-3) << 5); /* b.ne -12 */
 	page[HS_HOST_OFF_LOOP / 4 + 4] = A64_NOP;
 	int rc = hs_phys_write(m, h->code_pa, page, sizeof(page), err);
 	if (rc)
@@ -99,10 +100,12 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 {
 	struct hs_host *h = &m->host;
 	if (h->pending)
-		return hs_err(err, -EBUSY, "the machine is stopped inside another host operation "
+		return hs_err(err, -EBUSY,
+			      "the machine is stopped inside another host operation "
 			      "(continue it first)");
 	if (m->dead)
-		return hs_err(err, -EIO, "the hypervisor faulted at EL2 earlier: the machine can "
+		return hs_err(err, -EIO,
+			      "the hypervisor faulted at EL2 earlier: the machine can "
 			      "only be inspected now");
 	if (op->cpu >= m->nr_cpus)
 		return hs_err(err, -EINVAL, "no CPU %u", op->cpu);
@@ -112,7 +115,8 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		return hs_err(err, -EINVAL, "CPU %u is offline (bring it up with PSCI CPU_ON)",
 			      op->cpu);
 	if (!powering && hs_cpu_el(c) != 1)
-		return hs_err(err, -EINVAL, "CPU %u is not in the host (EL%u)", op->cpu, hs_cpu_el(c));
+		return hs_err(err, -EINVAL, "CPU %u is not in the host (EL%u)", op->cpu,
+			      hs_cpu_el(c));
 	op->refused = false;
 	op->start_icount = hs_machine_icount(m);
 	uint64_t base = h->code_pa;
@@ -122,7 +126,8 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		int rc = hs_sym_pa(m, "_start", &entry, err);
 		if (rc)
 			return rc;
-		/* Firmware: enter the hypervisor's stub at EL2 with the MMU off, x0 = host entry. */
+		/* Firmware: enter the hypervisor's stub at EL2 with the MMU off, x0 = host entry.
+		 */
 		op->ret_pc = base + HS_HOST_OFF_IDLE;
 		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->ret_pc);
 		hs_cpu_set_reg(c, UC_ARM64_REG_X1, op->cpu);
@@ -131,7 +136,8 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		break;
 	}
 	case HS_HOP_POWER_ON:
-		op->ret_pc = h->cpu_entry[op->cpu] ? h->cpu_entry[op->cpu] : base + HS_HOST_OFF_IDLE;
+		op->ret_pc =
+		    h->cpu_entry[op->cpu] ? h->cpu_entry[op->cpu] : base + HS_HOST_OFF_IDLE;
 		hs_firmware_power_on(c);
 		break;
 	case HS_HOP_HVC_LOOP:
@@ -157,13 +163,13 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 			hs_cpu_set_reg(c, UC_ARM64_REG_X1 + i, op->args[i]);
 		hs_cpu_set_reg(c, UC_ARM64_REG_PC, base + HS_HOST_OFF_HVC);
 		op->ret_pc = base + HS_HOST_OFF_HVC + 4;
-		struct hs_event ev = {.type = HS_EV_HVC_ENTER, .cpu = op->cpu,
-				      .icount = op->start_icount};
+		struct hs_event ev = {
+		    .type = HS_EV_HVC_ENTER, .cpu = op->cpu, .icount = op->start_icount};
 		const char *name = hs_hypercall_name(op->fn);
 		ev.hvc = (struct hs_event_hvc){
-			.fn = op->fn,
-			.nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
-			.name = name ? name : (op->fn < 0x100 ? "stub" : "unknown")};
+		    .fn = op->fn,
+		    .nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
+		    .name = name ? name : (op->fn < 0x100 ? "stub" : "unknown")};
 		memcpy(ev.hvc.args, op->args, sizeof(ev.hvc.args));
 		hs_emit(m, &ev);
 		break;
@@ -174,8 +180,9 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		if (slot < 0)
 			return hs_err(err, -EINVAL, "access size %u: give 1, 2, 4 or 8", op->size);
 		if (op->pa & (op->size - 1))
-			return hs_err(err, -EINVAL, "address %#" PRIx64 " is not aligned to %u bytes",
-				      op->pa, op->size);
+			return hs_err(err, -EINVAL,
+				      "address %#" PRIx64 " is not aligned to %u bytes", op->pa,
+				      op->size);
 		uint64_t at = base + (op->kind == HS_HOP_READ ? HS_HOST_OFF_LDR : HS_HOST_OFF_STR) +
 			      (uint64_t)slot * 8;
 		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->pa);
@@ -226,16 +233,16 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 	case HS_HOP_HVC: {
 		op->x0 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X0);
 		op->x1 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X1);
-		struct hs_event ev = {.type = HS_EV_HVC_EXIT, .cpu = op->cpu,
-				      .icount = hs_machine_icount(m)};
+		struct hs_event ev = {
+		    .type = HS_EV_HVC_EXIT, .cpu = op->cpu, .icount = hs_machine_icount(m)};
 		const char *name = hs_hypercall_name(op->fn);
-		ev.hvc = (struct hs_event_hvc){
-			.fn = op->fn,
-			.nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
-			.name = name ? name : (op->fn < 0x100 ? "stub" : "unknown"),
-			.x0 = op->x0,
-			.x1 = op->x1,
-			.insns = insns};
+		ev.hvc = (struct hs_event_hvc){.fn = op->fn,
+					       .nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
+					       .name = name ? name
+							    : (op->fn < 0x100 ? "stub" : "unknown"),
+					       .x0 = op->x0,
+					       .x1 = op->x1,
+					       .insns = insns};
 		memcpy(ev.hvc.args, op->args, sizeof(ev.hvc.args));
 		hs_emit(m, &ev);
 		break;
@@ -244,8 +251,8 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 	case HS_HOP_WRITE: {
 		if (op->kind == HS_HOP_READ && !op->refused)
 			op->value = hs_cpu_reg(c, UC_ARM64_REG_X1);
-		struct hs_event ev = {.type = HS_EV_HOST_ACCESS, .cpu = op->cpu,
-				      .icount = hs_machine_icount(m)};
+		struct hs_event ev = {
+		    .type = HS_EV_HOST_ACCESS, .cpu = op->cpu, .icount = hs_machine_icount(m)};
 		ev.access = (struct hs_event_access){.pa = op->pa,
 						     .is_write = op->kind == HS_HOP_WRITE,
 						     .value = op->value,
@@ -328,7 +335,8 @@ uint64_t hs_host_entry(const struct hs_machine *m)
 }
 
 int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
-		unsigned nargs, struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err)
+		unsigned nargs, struct hs_host_op *result, struct hs_stop *stop,
+		struct hs_error *err)
 {
 	if (nargs > 6)
 		return hs_err(err, -EINVAL, "at most 6 hypercall arguments (got %u)", nargs);

@@ -20,11 +20,11 @@ struct hs_vm_records;
 
 enum hs_host_op_kind {
 	HS_HOP_NONE,
-	HS_HOP_RESET,    /* firmware entry into the hypervisor's stub, at boot */
-	HS_HOP_HVC,      /* hvc #0 with fn and arguments */
-	HS_HOP_READ,     /* ldr from a PA (IPA = PA for the host) */
-	HS_HOP_WRITE,    /* str to a PA */
-	HS_HOP_SMC,      /* smc #0: PSCI, relayed by the hypervisor */
+	HS_HOP_RESET,	 /* firmware entry into the hypervisor's stub, at boot */
+	HS_HOP_HVC,	 /* hvc #0 with fn and arguments */
+	HS_HOP_READ,	 /* ldr from a PA (IPA = PA for the host) */
+	HS_HOP_WRITE,	 /* str to a PA */
+	HS_HOP_SMC,	 /* smc #0: PSCI, relayed by the hypervisor */
 	HS_HOP_POWER_ON, /* a CPU the firmware powers on after PSCI CPU_ON */
 	HS_HOP_HVC_LOOP, /* the host loops: x19 times `hvc #0` with x0 = fn (benchmarks) */
 };
@@ -34,11 +34,11 @@ typedef int (*hs_host_done_fn)(struct hs_machine *m, struct hs_host_op *op, stru
 struct hs_host_op {
 	enum hs_host_op_kind kind;
 	unsigned cpu;
-	uint64_t fn;      /* HVC: x0 */
+	uint64_t fn;	  /* HVC: x0 */
 	uint64_t args[6]; /* HVC: x1.. */
-	uint64_t pa;      /* READ/WRITE */
-	uint64_t value;   /* WRITE: value; READ: result */
-	unsigned size;    /* READ/WRITE: 1, 2, 4 or 8 */
+	uint64_t pa;	  /* READ/WRITE */
+	uint64_t value;	  /* WRITE: value; READ: result */
+	unsigned size;	  /* READ/WRITE: 1, 2, 4 or 8 */
 	uint64_t ret_pc;  /* where the host code stops */
 	uint64_t start_icount;
 	/* results */
@@ -50,13 +50,13 @@ struct hs_host_op {
 };
 
 /* Host code page layout (offsets from the page). */
-#define HS_HOST_OFF_HVC 0x000   /* hvc #0 ; (ret) */
-#define HS_HOST_OFF_LDR 0x010   /* ldr{b,h,w,x} x1, [x0] at +0x10.. ; ret at +0x30 */
-#define HS_HOST_OFF_STR 0x040   /* str{b,h,w,x} x1, [x0] at +0x40.. ; ret at +0x60 */
-#define HS_HOST_OFF_IDLE 0x080  /* where an idle host CPU sits */
-#define HS_HOST_OFF_ERET 0x0c0  /* eret stub for the ERET recipe */
-#define HS_HOST_OFF_SMC 0x0e0   /* smc #0 ; (ret) */
-#define HS_HOST_OFF_LOOP 0x100  /* mov x0,x20; hvc #0; subs x19,x19,#1; b.ne; (ret) */
+#define HS_HOST_OFF_HVC 0x000	  /* hvc #0 ; (ret) */
+#define HS_HOST_OFF_LDR 0x010	  /* ldr{b,h,w,x} x1, [x0] at +0x10.. ; ret at +0x30 */
+#define HS_HOST_OFF_STR 0x040	  /* str{b,h,w,x} x1, [x0] at +0x40.. ; ret at +0x60 */
+#define HS_HOST_OFF_IDLE 0x080	  /* where an idle host CPU sits */
+#define HS_HOST_OFF_ERET 0x0c0	  /* eret stub for the ERET recipe */
+#define HS_HOST_OFF_SMC 0x0e0	  /* smc #0 ; (ret) */
+#define HS_HOST_OFF_LOOP 0x100	  /* mov x0,x20; hvc #0; subs x19,x19,#1; b.ne; (ret) */
 #define HS_HOST_OFF_VECTORS 0x800 /* VBAR_EL1: brk in every slot */
 
 struct hs_host {
@@ -81,7 +81,9 @@ struct hs_host {
 	unsigned boot_cpu_done;
 	uint64_t cpu_entry[8];
 	struct hs_host_op smc_result;
-	struct hs_vm_records *vms; /* host_vm.c: the host's records of its VMs */ /* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host after PSCI CPU_ON */
+	struct hs_vm_records *vms; /* host_vm.c: the host's records of its VMs */
+	    /* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host
+								      after PSCI CPU_ON */
 };
 
 /* Lay out the host code page and the host's reset state on every CPU. */
@@ -94,7 +96,8 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err);
  */
 struct hs_stop;
 int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
-		unsigned nargs, struct hs_host_op *result, struct hs_stop *stop, struct hs_error *err);
+		unsigned nargs, struct hs_host_op *result, struct hs_stop *stop,
+		struct hs_error *err);
 int hs_host_access(struct hs_machine *m, unsigned cpu, bool write, uint64_t pa, unsigned size,
 		   uint64_t value, struct hs_host_op *result, struct hs_stop *stop,
 		   struct hs_error *err);

@@ -31,14 +31,14 @@
 #define S1_AF (1ULL << 10)
 #define S1_XN (1ULL << 54)
 #define S1_OA_MASK 0x0000fffffffff000ULL
-#define MAIR_EL2_VALUE 0x04ffULL /* idx0 Normal WB RA WA, idx1 Device-nGnRE */
+#define MAIR_EL2_VALUE 0x04ffULL		     /* idx0 Normal WB RA WA, idx1 Device-nGnRE */
 #define HCR_HOST_FLAGS ((1ULL << 31) | (1ULL << 19)) /* RW, TSC */
 
 static const char *const step_names[HS_BOOT_NR_STEPS] = {
-	[HS_BOOT_FIRMWARE] = "firmware",   [HS_BOOT_RESERVE] = "reserve",
-	[HS_BOOT_TABLES] = "boot-tables",  [HS_BOOT_HYP_INIT] = "hyp-init",
-	[HS_BOOT_PKVM_INIT] = "pkvm-init", [HS_BOOT_FINALIZE] = "finalize",
-	[HS_BOOT_FREE] = "free",           [HS_BOOT_DONE] = "done",
+    [HS_BOOT_FIRMWARE] = "firmware",   [HS_BOOT_RESERVE] = "reserve",
+    [HS_BOOT_TABLES] = "boot-tables",  [HS_BOOT_HYP_INIT] = "hyp-init",
+    [HS_BOOT_PKVM_INIT] = "pkvm-init", [HS_BOOT_FINALIZE] = "finalize",
+    [HS_BOOT_FREE] = "free",	       [HS_BOOT_DONE] = "done",
 };
 
 const char *hs_boot_step_name(int step)
@@ -65,7 +65,8 @@ int hs_boot_next_step(const struct hs_machine *m)
 
 static void emit_step(struct hs_machine *m, int step, const char *detail)
 {
-	struct hs_event ev = {.type = HS_EV_BOOT_STEP, .cpu = m->cur, .icount = hs_machine_icount(m)};
+	struct hs_event ev = {
+	    .type = HS_EV_BOOT_STEP, .cpu = m->cur, .icount = hs_machine_icount(m)};
 	ev.boot = (struct hs_event_boot){.step = step, .name = step_names[step], .detail = detail};
 	hs_emit(m, &ev);
 }
@@ -239,18 +240,19 @@ static int step_tables(struct hs_machine *m, struct hs_error *err)
 	for (unsigned cpu = 0; cpu < m->nr_cpus; cpu++) {
 		priv = (priv + 2 * HS_STACK_SIZE - 1) & ~(2 * HS_STACK_SIZE - 1);
 		uint64_t stack_va = priv + HS_STACK_SIZE;
-		if ((rc = boot_map_page(m, stack_va, h->stack_pa[cpu], normal | S1_AP_RW | S1_XN, err)))
+		if ((rc = boot_map_page(m, stack_va, h->stack_pa[cpu], normal | S1_AP_RW | S1_XN,
+					err)))
 			return rc;
 		priv += 2 * HS_STACK_SIZE;
 		struct hs_init_params p = {
-			.mair_el2 = MAIR_EL2_VALUE,
-			.tcr_el2 = tcr_el2(m->opts.hyp_va_bits),
-			.tpidr_el2 = hs_layout_hyp_va(l, h->percpu_pa + cpu * h->percpu_size) -
-				     percpu_template_va,
-			.stack_hyp_va = stack_va + HS_STACK_SIZE,
-			.stack_pa = h->stack_pa[cpu],
-			.pgd_pa = h->boot_pgd_pa,
-			.hcr_el2 = HCR_HOST_FLAGS,
+		    .mair_el2 = MAIR_EL2_VALUE,
+		    .tcr_el2 = tcr_el2(m->opts.hyp_va_bits),
+		    .tpidr_el2 = hs_layout_hyp_va(l, h->percpu_pa + cpu * h->percpu_size) -
+				 percpu_template_va,
+		    .stack_hyp_va = stack_va + HS_STACK_SIZE,
+		    .stack_pa = h->stack_pa[cpu],
+		    .pgd_pa = h->boot_pgd_pa,
+		    .hcr_el2 = HCR_HOST_FLAGS,
 		};
 		h->params_pa[cpu] = h->percpu_pa + cpu * h->percpu_size + params_off;
 		if ((rc = hs_phys_write(m, h->params_pa[cpu], &p, sizeof(p), err)))
@@ -275,7 +277,8 @@ static int boot_op_done(struct hs_machine *m, struct hs_host_op *op, struct hs_e
 		const char *name = hs_hypercall_name(op->fn);
 		if (op->x0 != HS_SMCCC_SUCCESS || (name && op->x1 != 0))
 			return hs_err(err, -EIO,
-				      "boot step %s: %s on cpu%u failed: x0=%" PRId64 " x1=%" PRId64,
+				      "boot step %s: %s on cpu%u failed: x0=%" PRId64
+				      " x1=%" PRId64,
 				      step_names[h->boot_step], name ? name : "stub call", op->cpu,
 				      op->x0, op->x1);
 	}
@@ -304,8 +307,8 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 		switch (h->boot_step) {
 		case HS_BOOT_FIRMWARE:
 			if (sub < m->nr_cpus) {
-				struct hs_host_op op = {.kind = HS_HOP_RESET, .cpu = sub,
-							.done = boot_op_done};
+				struct hs_host_op op = {
+				    .kind = HS_HOP_RESET, .cpu = sub, .done = boot_op_done};
 				return hs_host_start_op(m, &op, err);
 			}
 			emit_step(m, HS_BOOT_FIRMWARE, "every CPU is in the host at EL1");
@@ -330,7 +333,8 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 				uint64_t a[1] = {h->params_pa[cpu]};
 				return start_hvc(m, cpu, HS_HC_FN(HS_HC___kvm_hyp_init), a, 1, err);
 			}
-			emit_step(m, HS_BOOT_HYP_INIT, "every CPU runs EL2 with its MMU on (boot table)");
+			emit_step(m, HS_BOOT_HYP_INIT,
+				  "every CPU runs EL2 with its MMU on (boot table)");
 			break;
 		case HS_BOOT_PKVM_INIT:
 			if (sub == 0) {
@@ -338,12 +342,13 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 						 m->opts.hyp_va_bits};
 				return start_hvc(m, 0, HS_HC_FN(HS_HC___pkvm_init), a, 5, err);
 			}
-			emit_step(m, HS_BOOT_PKVM_INIT, "the hypervisor runs on its own page table");
+			emit_step(m, HS_BOOT_PKVM_INIT,
+				  "the hypervisor runs on its own page table");
 			break;
 		case HS_BOOT_FINALIZE:
 			if (sub < m->nr_cpus)
-				return start_hvc(m, sub, HS_HC_FN(HS_HC___pkvm_prot_finalize), NULL, 0,
-						 err);
+				return start_hvc(m, sub, HS_HC_FN(HS_HC___pkvm_prot_finalize), NULL,
+						 0, err);
 			h->finalized = true;
 			emit_step(m, HS_BOOT_FINALIZE, "host stage 2 on, on every CPU");
 			break;
@@ -371,10 +376,11 @@ int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struc
 	if (until) {
 		target = hs_boot_step_by_name(until);
 		if (target < 0)
-			return hs_err(err, -EINVAL,
-				      "unknown boot step '%s' (steps: firmware, reserve, boot-tables, "
-				      "hyp-init, pkvm-init, finalize, free, done)",
-				      until);
+			return hs_err(
+			    err, -EINVAL,
+			    "unknown boot step '%s' (steps: firmware, reserve, boot-tables, "
+			    "hyp-init, pkvm-init, finalize, free, done)",
+			    until);
 	}
 	if (h->booted)
 		return hs_err(err, -EALREADY, "the machine has already booted");
@@ -409,8 +415,8 @@ void hs_boot_info(const struct hs_machine *m, struct hs_boot_info *info)
 	info->percpu_pa = h->percpu_pa;
 	info->percpu_size = h->percpu_size;
 	memcpy(info->params_pa, h->params_pa, sizeof(info->params_pa));
-	if (h->boot_step > HS_BOOT_PKVM_INIT || (h->boot_step == HS_BOOT_PKVM_INIT &&
-						  h->boot_cpu_done)) {
+	if (h->boot_step > HS_BOOT_PKVM_INIT ||
+	    (h->boot_step == HS_BOOT_PKVM_INIT && h->boot_cpu_done)) {
 		struct hs_init_params p;
 		if (!hs_phys_read((struct hs_machine *)m, h->params_pa[0], &p, sizeof(p), NULL))
 			info->hyp_pgd_pa = p.pgd_pa;
@@ -425,12 +431,13 @@ void hs_boot_summary(struct hs_machine *m, struct hs_strbuf *sb)
 		     hs_boot_step_name(m->host.boot_step));
 	if (!bi.pool_size)
 		return;
-	hs_sb_printf(sb, "  pool:        %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " pages, %" PRIu64
-			 " MiB)\n",
-		     bi.pool_pa, bi.pool_pa + bi.pool_size, bi.pool_size >> HS_PAGE_SHIFT,
-		     bi.pool_size >> 20);
-	hs_sb_printf(sb, "  HYP VA:      %u bits; idmap page %#" PRIx64 " in the %s half; linear map "
-			 "%#" PRIx64 "-%#" PRIx64 "\n",
+	hs_sb_printf(
+	    sb, "  pool:        %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " pages, %" PRIu64 " MiB)\n",
+	    bi.pool_pa, bi.pool_pa + bi.pool_size, bi.pool_size >> HS_PAGE_SHIFT,
+	    bi.pool_size >> 20);
+	hs_sb_printf(sb,
+		     "  HYP VA:      %u bits; idmap page %#" PRIx64 " in the %s half; linear map "
+		     "%#" PRIx64 "-%#" PRIx64 "\n",
 		     bi.hyp_va_bits, bi.idmap_pa, bi.idmap_upper_half ? "upper" : "lower",
 		     bi.linear_start, bi.linear_end);
 	hs_sb_printf(sb, "  private:     %#" PRIx64 " (vmemmap %#" PRIx64 ")\n",
@@ -442,25 +449,31 @@ void hs_boot_summary(struct hs_machine *m, struct hs_strbuf *sb)
 		struct hs_error err;
 		hs_sb_printf(sb, "  hyp table:   %#" PRIx64 "\n", bi.hyp_pgd_pa);
 		if (!hs_read_pool(m, "hpool", &ps, &err) && ps.range_end)
-			hs_sb_printf(sb, "  buddy:       hpool %" PRIu64 " of %" PRIu64
-					 " pages free (%" PRIu64 " used by EL2 tables)\n",
-				     ps.free_pages, (ps.range_end - ps.range_start) >> HS_PAGE_SHIFT,
-				     ((ps.range_end - ps.range_start) >> HS_PAGE_SHIFT) - ps.free_pages);
+			hs_sb_printf(
+			    sb,
+			    "  buddy:       hpool %" PRIu64 " of %" PRIu64 " pages free (%" PRIu64
+			    " used by EL2 tables)\n",
+			    ps.free_pages, (ps.range_end - ps.range_start) >> HS_PAGE_SHIFT,
+			    ((ps.range_end - ps.range_start) >> HS_PAGE_SHIFT) - ps.free_pages);
 		if (!hs_read_pool(m, "host_s2_pool", &s2, &err) && s2.range_end)
-			hs_sb_printf(sb, "               host_s2_pool %" PRIu64 " of %" PRIu64
-					 " pages free\n",
-				     s2.free_pages, (s2.range_end - s2.range_start) >> HS_PAGE_SHIFT);
+			hs_sb_printf(
+			    sb,
+			    "               host_s2_pool %" PRIu64 " of %" PRIu64 " pages free\n",
+			    s2.free_pages, (s2.range_end - s2.range_start) >> HS_PAGE_SHIFT);
 	}
 	for (unsigned cpu = 0; cpu < m->nr_cpus; cpu++) {
 		struct hs_cpu *c = &m->cpus[cpu];
-		uint64_t ttbr = hs_cpu_sr(c, HS_SR_TTBR0_EL2), sctlr = hs_cpu_sr(c, HS_SR_SCTLR_EL2);
+		uint64_t ttbr = hs_cpu_sr(c, HS_SR_TTBR0_EL2),
+			 sctlr = hs_cpu_sr(c, HS_SR_SCTLR_EL2);
 		uint64_t hcr = hs_cpu_sr(c, HS_SR_HCR_EL2), vttbr = hs_cpu_sr(c, HS_SR_VTTBR_EL2);
-		const char *table = !(sctlr & 1)                              ? "MMU off"
-				    : (ttbr & S1_OA_MASK) == bi.hyp_pgd_pa    ? "hyp's own table"
-				    : (ttbr & S1_OA_MASK) == bi.boot_pgd_pa   ? "throw-away boot table"
-										: "unknown table";
-		hs_sb_printf(sb, "  cpu%u:        %s, EL%u, TTBR0_EL2 %#" PRIx64 " (%s), VBAR_EL2 %#" PRIx64
-				 ", stage 2 %s (VTTBR %#" PRIx64 ")\n",
+		const char *table = !(sctlr & 1)			   ? "MMU off"
+				    : (ttbr & S1_OA_MASK) == bi.hyp_pgd_pa ? "hyp's own table"
+				    : (ttbr & S1_OA_MASK) == bi.boot_pgd_pa
+					? "throw-away boot table"
+					: "unknown table";
+		hs_sb_printf(sb,
+			     "  cpu%u:        %s, EL%u, TTBR0_EL2 %#" PRIx64
+			     " (%s), VBAR_EL2 %#" PRIx64 ", stage 2 %s (VTTBR %#" PRIx64 ")\n",
 			     cpu, c->online ? "online" : "offline", hs_cpu_el(c), ttbr, table,
 			     hs_cpu_sr(c, HS_SR_VBAR_EL2), (hcr & 1) ? "on" : "off", vttbr);
 	}

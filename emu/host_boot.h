@@ -16,13 +16,13 @@
 #include "strbuf.h"
 
 enum hs_boot_step {
-	HS_BOOT_FIRMWARE,   /* CPUs enter the hyp stub at EL2 and drop to the host */
-	HS_BOOT_RESERVE,    /* step 1: memblock reservation of the pool */
-	HS_BOOT_TABLES,     /* step 2: throw-away EL2 stage 1, init params */
-	HS_BOOT_HYP_INIT,   /* step 2/3: vectors to the idmap, __kvm_hyp_init per CPU */
-	HS_BOOT_PKVM_INIT,  /* steps 3-5: __pkvm_init (switch pgd, finalise) */
-	HS_BOOT_FINALIZE,   /* __pkvm_prot_finalize per CPU */
-	HS_BOOT_FREE,       /* step 6: free the throw-away tables */
+	HS_BOOT_FIRMWARE,  /* CPUs enter the hyp stub at EL2 and drop to the host */
+	HS_BOOT_RESERVE,   /* step 1: memblock reservation of the pool */
+	HS_BOOT_TABLES,	   /* step 2: throw-away EL2 stage 1, init params */
+	HS_BOOT_HYP_INIT,  /* step 2/3: vectors to the idmap, __kvm_hyp_init per CPU */
+	HS_BOOT_PKVM_INIT, /* steps 3-5: __pkvm_init (switch pgd, finalise) */
+	HS_BOOT_FINALIZE,  /* __pkvm_prot_finalize per CPU */
+	HS_BOOT_FREE,	   /* step 6: free the throw-away tables */
 	HS_BOOT_DONE,
 	HS_BOOT_NR_STEPS
 };
@@ -47,10 +47,10 @@ struct hs_boot_info {
 	uint64_t linear_start, linear_end; /* HYP VA range of the linear map of RAM */
 	uint64_t idmap_pa;
 	bool idmap_upper_half;
-	uint64_t boot_pgd_pa;     /* the host's throw-away table */
+	uint64_t boot_pgd_pa; /* the host's throw-away table */
 	unsigned boot_table_pages;
 	bool boot_tables_freed;
-	uint64_t hyp_pgd_pa;      /* the hypervisor's own table (0 before __pkvm_init) */
+	uint64_t hyp_pgd_pa; /* the hypervisor's own table (0 before __pkvm_init) */
 	uint64_t params_pa[HS_MAX_CPUS];
 	uint64_t percpu_pa, percpu_size;
 };

@@ -111,8 +111,7 @@ static int host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint6
 	return 0;
 }
 
-static void record_add(struct hs_vm_rec *v, uint64_t gfn, uint64_t pfn, unsigned prot,
-		       bool donated)
+static void record_add(struct hs_vm_rec *v, uint64_t gfn, uint64_t pfn, unsigned prot, bool donated)
 {
 	if (v->info.nr_maps == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 16;
@@ -340,8 +339,7 @@ int hs_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t 
 	int rc = hs_sym_pa(m, "hyp_vm_table", &sym, err);
 	if (rc || (rc = hs_phys_read(m, sym, &table_va, 8, err)))
 		return rc;
-	if (!table_va || handle < HS_VM_HANDLE_OFFSET ||
-	    handle >= HS_VM_HANDLE_OFFSET + HS_MAX_VMS)
+	if (!table_va || handle < HS_VM_HANDLE_OFFSET || handle >= HS_VM_HANDLE_OFFSET + HS_MAX_VMS)
 		return hs_err(err, -ENOENT, "no VM %#" PRIx64, handle);
 	uint64_t vm_va;
 	uint64_t slot = hs_layout_pa(&m->layout, table_va) + (handle - HS_VM_HANDLE_OFFSET) * 8;
@@ -375,7 +373,8 @@ static int check_leaf(const struct hs_pt_visit_ctx *ctx)
 	struct check_walk *w = ctx->arg;
 	uint64_t oa = hs_pt_desc_oa(ctx->regime, ctx->desc);
 	for (uint64_t off = 0; off < ctx->size; off += HS_PAGE_SIZE) {
-		uint64_t gfn = (ctx->addr + off) >> HS_PAGE_SHIFT, pfn = (oa + off) >> HS_PAGE_SHIFT;
+		uint64_t gfn = (ctx->addr + off) >> HS_PAGE_SHIFT,
+			 pfn = (oa + off) >> HS_PAGE_SHIFT;
 		bool found = false;
 		for (size_t i = 0; i < w->v->info.nr_maps; i++) {
 			if (w->v->maps[i].gfn != gfn)
@@ -384,14 +383,16 @@ static int check_leaf(const struct hs_pt_visit_ctx *ctx)
 			w->seen[i] = true;
 			if (w->v->maps[i].pfn != pfn) {
 				w->mismatches++;
-				hs_sb_printf(w->sb, "gfn %#" PRIx64 ": host records pfn %#" PRIx64
+				hs_sb_printf(w->sb,
+					     "gfn %#" PRIx64 ": host records pfn %#" PRIx64
 					     ", stage 2 maps pfn %#" PRIx64 "\n",
 					     gfn, w->v->maps[i].pfn, pfn);
 			}
 		}
 		if (!found) {
 			w->mismatches++;
-			hs_sb_printf(w->sb, "gfn %#" PRIx64 " -> pfn %#" PRIx64
+			hs_sb_printf(w->sb,
+				     "gfn %#" PRIx64 " -> pfn %#" PRIx64
 				     ": mapped in the guest stage 2, not in the host's record\n",
 				     gfn, pfn);
 		}
@@ -428,7 +429,8 @@ int hs_vm_check(struct hs_machine *m, uint64_t handle, struct hs_strbuf *sb, str
 		if (seen[i])
 			continue;
 		w.mismatches++;
-		hs_sb_printf(sb, "gfn %#" PRIx64 ": recorded -> pfn %#" PRIx64
+		hs_sb_printf(sb,
+			     "gfn %#" PRIx64 ": recorded -> pfn %#" PRIx64
 			     ", but the stage 2 does not map it\n",
 			     v->maps[i].gfn, v->maps[i].pfn);
 	}

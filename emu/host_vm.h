@@ -39,7 +39,7 @@ struct hs_vm_info {
 };
 
 struct hs_vm_exit {
-	int64_t status; /* 0, or the hypercall's negative error */
+	int64_t status;	 /* 0, or the hypercall's negative error */
 	uint64_t reason; /* HS_EXIT_* */
 	uint64_t x2, x3;
 };

@@ -74,8 +74,8 @@ int hs_read_pool(struct hs_machine *m, const char *name, struct hs_pool_stats *s
 			if (npa < st->range_start || npa >= st->range_end || n > limit) {
 				st->malformed = 1;
 				snprintf(st->why, sizeof(st->why),
-					 "%s free list of order %u leaves the pool at %#" PRIx64, name,
-					 o, node);
+					 "%s free list of order %u leaves the pool at %#" PRIx64,
+					 name, o, node);
 				break;
 			}
 			struct hs_list_node ln;

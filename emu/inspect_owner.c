@@ -75,7 +75,8 @@ int hs_owner_ctx_from_snapshot(struct hs_owner_ctx *ctx, struct hs_snapshot *sna
 	qsort(ctx->grev, k, sizeof(*ctx->grev), cmp_goa);
 	mx = 0;
 	for (size_t i = 0; i < k; i++) {
-		const struct hs_snap_pt_range *r = &ctx->snap.guests[ctx->grev[i].g].pt[ctx->grev[i].idx];
+		const struct hs_snap_pt_range *r =
+		    &ctx->snap.guests[ctx->grev[i].g].pt[ctx->grev[i].idx];
 		uint64_t e = r->oa + (r->end - r->start);
 		if (e > mx)
 			mx = e;
@@ -155,11 +156,11 @@ unsigned hs_owner_guest_maps(const struct hs_owner_ctx *ctx, uint64_t pa,
 		const struct hs_snap_pt_range *r = &g->pt[ctx->grev[j].idx];
 		if (pa < r->oa + (r->end - r->start)) {
 			if (cb) {
-				struct hs_owner_guest_map gm = {
-				    .handle = g->handle,
-				    .vmid = g->vmid,
-				    .gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT,
-				    .leaf = *r};
+				struct hs_owner_guest_map gm = {.handle = g->handle,
+								.vmid = g->vmid,
+								.gfn = (r->start + (pa - r->oa)) >>
+								       HS_PAGE_SHIFT,
+								.leaf = *r};
 				cb(&gm, arg);
 			}
 			n++;
@@ -229,7 +230,8 @@ void hs_owner_lookup(const struct hs_owner_ctx *ctx, uint64_t pa, struct hs_owne
 		}
 	}
 	hs_owner_guest_maps(ctx, pa, collect_guest, out);
-	unsigned kg = out->nr_guest < HS_OWNER_MAX_GUEST_MAPS ? out->nr_guest : HS_OWNER_MAX_GUEST_MAPS;
+	unsigned kg =
+	    out->nr_guest < HS_OWNER_MAX_GUEST_MAPS ? out->nr_guest : HS_OWNER_MAX_GUEST_MAPS;
 	qsort(out->guest, kg, sizeof(out->guest[0]), cmp_gmap);
 	hs_owner_el2_vas(ctx, pa, collect_va, out);
 	unsigned k = out->nr_el2 < HS_OWNER_MAX_VAS ? out->nr_el2 : HS_OWNER_MAX_VAS;
@@ -388,10 +390,9 @@ static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 	for (unsigned i = 0; i < kg; i++) {
 		struct hs_snap_pt_range c = p->guest[i].leaf;
 		c.oa = p->pa;
-		hs_sb_printf(sb,
-			     "%s{\"vm\":\"%#" PRIx64 "\",\"vmid\":%u,\"gfn\":\"%#" PRIx64
-			     "\",\"leaf\":",
-			     i ? "," : "", p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn);
+		hs_sb_printf(
+		    sb, "%s{\"vm\":\"%#" PRIx64 "\",\"vmid\":%u,\"gfn\":\"%#" PRIx64 "\",\"leaf\":",
+		    i ? "," : "", p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn);
 		hs_snap_pt_range_json(sb, HS_SNAP_GUEST_S2, &c);
 		hs_sb_putc(sb, '}');
 	}
@@ -469,8 +470,9 @@ int hs_owner_describe(struct hs_machine *m, uint64_t pa, uint64_t size, bool jso
 {
 	const uint64_t max_size = 64ULL << 30;
 	if (pa >> HS_PA_BITS)
-		return hs_err(err, -EINVAL, "%#" PRIx64 " is beyond the %d-bit physical address space",
-			      pa, HS_PA_BITS);
+		return hs_err(err, -EINVAL,
+			      "%#" PRIx64 " is beyond the %d-bit physical address space", pa,
+			      HS_PA_BITS);
 	if (size > max_size || size > (1ULL << HS_PA_BITS) - pa)
 		return hs_err(err, -EINVAL,
 			      "size %#" PRIx64 " at %#" PRIx64 " leaves the physical address space "

@@ -23,10 +23,11 @@ struct hs_owner_el2_map {
 
 /* One guest stage-2 mapping of a page. */
 struct hs_owner_guest_map {
-	uint64_t handle;	      /* the VM */
+	uint64_t handle; /* the VM */
 	uint16_t vmid;
-	uint64_t gfn;		      /* the guest frame mapping the page */
-	struct hs_snap_pt_range leaf; /* the merged guest range holding it (unclipped): perm, state */
+	uint64_t gfn; /* the guest frame mapping the page */
+	struct hs_snap_pt_range
+	    leaf; /* the merged guest range holding it (unclipped): perm, state */
 };
 
 /* Everything the tables say about one physical page. */
@@ -54,9 +55,9 @@ struct hs_owner_rev {
 };
 
 struct hs_owner_grev {
-	uint64_t oa;  /* output address of the guest leaf range */
-	uint32_t g;   /* index in snap.guests */
-	size_t idx;   /* index in snap.guests[g].pt */
+	uint64_t oa; /* output address of the guest leaf range */
+	uint32_t g;  /* index in snap.guests */
+	size_t idx;  /* index in snap.guests[g].pt */
 };
 
 struct hs_owner_ctx {
@@ -88,7 +89,8 @@ unsigned hs_owner_el2_vas(const struct hs_owner_ctx *ctx, uint64_t pa,
 
 /* Every guest stage-2 leaf mapping pa: cb(map, arg) for each; returns how many. */
 unsigned hs_owner_guest_maps(const struct hs_owner_ctx *ctx, uint64_t pa,
-			     void (*cb)(const struct hs_owner_guest_map *map, void *arg), void *arg);
+			     void (*cb)(const struct hs_owner_guest_map *map, void *arg),
+			     void *arg);
 
 /*
  * Describe [pa, pa + size) page by page, consecutive pages that the tables
@@ -137,7 +139,8 @@ int hs_owner_map_build(struct hs_machine *m, struct hs_owner_map *map, struct hs
 /* The same from an existing snapshot. */
 int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map *map);
 void hs_owner_map_free(struct hs_owner_map *map);
-/* "host", "hyp", "guest" (donated), "shared-guest" (host's, mapped by guests): the map's classes. */
+/* "host", "hyp", "guest" (donated), "shared-guest" (host's, mapped by guests): the map's classes.
+ */
 const char *hs_owner_range_class(const struct hs_owner_range *r);
 /* The range holding pa, or NULL. */
 const struct hs_owner_range *hs_owner_map_find(const struct hs_owner_map *map, uint64_t pa);

@@ -14,14 +14,14 @@
 
 struct hs_layout {
 	unsigned va_bits;
-	uint64_t idmap_pa;       /* the idmap page, identity mapped */
-	uint64_t memstart;       /* PA the linear map is relative to */
-	uint64_t linear_base;    /* HYP VA of memstart (the hyp_va_msb tag) */
-	uint64_t linear_size;    /* span of the linear half */
+	uint64_t idmap_pa;	 /* the idmap page, identity mapped */
+	uint64_t memstart;	 /* PA the linear map is relative to */
+	uint64_t linear_base;	 /* HYP VA of memstart (the hyp_va_msb tag) */
+	uint64_t linear_size;	 /* span of the linear half */
 	int64_t physvirt_offset; /* pa = hyp_va + physvirt_offset */
-	uint64_t io_map_base;    /* start of the private range */
-	uint64_t vmemmap_base;   /* HYP VA of pfn 0's struct hs_hyp_page */
-	int idmap_upper_half;    /* the idmap page has bit va_bits-1 set */
+	uint64_t io_map_base;	 /* start of the private range */
+	uint64_t vmemmap_base;	 /* HYP VA of pfn 0's struct hs_hyp_page */
+	int idmap_upper_half;	 /* the idmap page has bit va_bits-1 set */
 };
 
 int hs_layout_compute(uint64_t ram_base, uint64_t ram_size, uint64_t idmap_pa, unsigned va_bits,

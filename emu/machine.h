@@ -22,13 +22,13 @@
 struct hs_machine;
 
 struct hs_machine_opts {
-	uint64_t ram_base;    /* physical base of RAM (default 0x40000000) */
-	uint64_t ram_size;    /* bytes of RAM (default 1 GiB) */
-	unsigned nr_cpus;     /* CPUs (default 1, at most HS_MAX_CPUS) */
-	unsigned hyp_va_bits; /* EL2 VA size (default 48) */
-	const char *hyp_elf;  /* path of the hypervisor image */
+	uint64_t ram_base;     /* physical base of RAM (default 0x40000000) */
+	uint64_t ram_size;     /* bytes of RAM (default 1 GiB) */
+	unsigned nr_cpus;      /* CPUs (default 1, at most HS_MAX_CPUS) */
+	unsigned hyp_va_bits;  /* EL2 VA size (default 48) */
+	const char *hyp_elf;   /* path of the hypervisor image */
 	const char *guest_elf; /* path of the bundled guest program (NULL: $HS_GUEST_ELF) */
-	uint64_t insn_limit;  /* per run: instructions before giving up (0: default) */
+	uint64_t insn_limit;   /* per run: instructions before giving up (0: default) */
 };
 
 void hs_machine_opts_default(struct hs_machine_opts *o);
@@ -94,15 +94,15 @@ uint64_t hs_machine_icount(const struct hs_machine *m);
 
 /* ---- run control --------------------------------------------------------- */
 enum hs_stop_reason {
-	HS_STOP_NONE,       /* still running */
-	HS_STOP_DONE,       /* the requested host operation completed */
-	HS_STOP_IDLE,       /* nothing left to run */
+	HS_STOP_NONE,	    /* still running */
+	HS_STOP_DONE,	    /* the requested host operation completed */
+	HS_STOP_IDLE,	    /* nothing left to run */
 	HS_STOP_BREAKPOINT, /* a breakpoint was hit (PC is at it) */
-	HS_STOP_STEP,       /* single-step count reached */
-	HS_STOP_WATCH,      /* a watchpoint fired */
+	HS_STOP_STEP,	    /* single-step count reached */
+	HS_STOP_WATCH,	    /* a watchpoint fired */
 	HS_STOP_HYP_FAULT,  /* the hypervisor took an exception at EL2 */
-	HS_STOP_LIMIT,      /* instruction limit reached: the hypervisor is looping? */
-	HS_STOP_ERROR,      /* the emulator failed; see the error */
+	HS_STOP_LIMIT,	    /* instruction limit reached: the hypervisor is looping? */
+	HS_STOP_ERROR,	    /* the emulator failed; see the error */
 };
 const char *hs_stop_reason_name(enum hs_stop_reason r);
 
@@ -110,7 +110,7 @@ struct hs_stop {
 	enum hs_stop_reason reason;
 	unsigned cpu;
 	uint64_t pc;
-	int bp_id;                       /* breakpoint or watchpoint id */
+	int bp_id;			 /* breakpoint or watchpoint id */
 	struct hs_event_exception fault; /* for HS_STOP_HYP_FAULT */
 };
 
@@ -121,7 +121,8 @@ bool hs_op_pending(const struct hs_machine *m);
 /* True after a hypervisor fault: only inspection is possible. */
 bool hs_machine_dead(const struct hs_machine *m);
 
-/* Run the pending host operation (and any that follow, e.g. the boot flow) to completion or stop. */
+/* Run the pending host operation (and any that follow, e.g. the boot flow) to completion or stop.
+ */
 int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err);
 /* Execute n instructions on the current CPU (within the pending operation). */
 int hs_stepi(struct hs_machine *m, uint64_t n, struct hs_stop *stop, struct hs_error *err);

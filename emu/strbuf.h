@@ -10,7 +10,7 @@ struct hs_strbuf {
 	char *data; /* always NUL-terminated when cap > 0 */
 	size_t len;
 	size_t cap;
-	int oom;    /* set once an allocation failed; further appends are dropped */
+	int oom; /* set once an allocation failed; further appends are dropped */
 };
 
 void hs_sb_init(struct hs_strbuf *sb);

@@ -6,8 +6,11 @@
 
 uint64_t hs_quirk_cp_read(uc_engine *uc, int op0, int op1, int crn, int crm, int op2)
 {
-	uc_arm64_cp_reg r = {.crn = (uint32_t)crn, .crm = (uint32_t)crm, .op0 = (uint32_t)op0,
-			     .op1 = (uint32_t)op1, .op2 = (uint32_t)op2};
+	uc_arm64_cp_reg r = {.crn = (uint32_t)crn,
+			     .crm = (uint32_t)crm,
+			     .op0 = (uint32_t)op0,
+			     .op1 = (uint32_t)op1,
+			     .op2 = (uint32_t)op2};
 	if (uc_reg_read(uc, UC_ARM64_REG_CP_REG, &r) != UC_ERR_OK)
 		return 0;
 	return r.val;
@@ -15,8 +18,12 @@ uint64_t hs_quirk_cp_read(uc_engine *uc, int op0, int op1, int crn, int crm, int
 
 void hs_quirk_cp_write(uc_engine *uc, int op0, int op1, int crn, int crm, int op2, uint64_t v)
 {
-	uc_arm64_cp_reg r = {.crn = (uint32_t)crn, .crm = (uint32_t)crm, .op0 = (uint32_t)op0,
-			     .op1 = (uint32_t)op1, .op2 = (uint32_t)op2, .val = v};
+	uc_arm64_cp_reg r = {.crn = (uint32_t)crn,
+			     .crm = (uint32_t)crm,
+			     .op0 = (uint32_t)op0,
+			     .op1 = (uint32_t)op1,
+			     .op2 = (uint32_t)op2,
+			     .val = v};
 	uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r);
 }
 

@@ -14,7 +14,8 @@
 #include "hs_error.h"
 
 struct hs_quirks {
-	/* Offset of env->exception {u32 syndrome; u32 fsr; u64 vaddress; u32 target_el} in a saved context. */
+	/* Offset of env->exception {u32 syndrome; u32 fsr; u64 vaddress; u32 target_el} in a saved
+	 * context. */
 	size_t exc_off;
 	size_t ctx_size;
 };

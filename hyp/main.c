@@ -64,7 +64,7 @@ static int handle_prot_finalize(void)
 		 * the host frees that table.
 		 */
 		void (*fn)(u64, u64, void (*)(void)) =
-			(void *)(uintptr_t)hyp_virt_to_phys((void *)__pkvm_init_switch_pgd);
+		    (void *)(uintptr_t)hyp_virt_to_phys((void *)__pkvm_init_switch_pgd);
 		hyp_printf("hyp: cpu%lu: switching to the hypervisor's own stage 1\n",
 			   read_sysreg(mpidr_el1) & 0xff);
 		fn(params->pgd_pa, params->stack_hyp_va, prot_finalize_switched);

@@ -65,13 +65,13 @@ int kvm_host_prepare_stage2(void *pgt_pool_base, u64 nr_pages)
 	if (ret)
 		return ret;
 	host_s2_mm_ops = (struct hyp_mm_ops){
-		.zalloc_page = host_s2_zalloc_page,
-		.zalloc_pages_exact = host_s2_zalloc_pages_exact,
-		.get_page = host_s2_get_page,
-		.put_page = host_s2_put_page,
-		.page_count = hyp_page_count,
-		.phys_to_virt = host_s2_phys_to_virt,
-		.virt_to_phys = host_s2_virt_to_phys,
+	    .zalloc_page = host_s2_zalloc_page,
+	    .zalloc_pages_exact = host_s2_zalloc_pages_exact,
+	    .get_page = host_s2_get_page,
+	    .put_page = host_s2_put_page,
+	    .page_count = hyp_page_count,
+	    .phys_to_virt = host_s2_phys_to_virt,
+	    .virt_to_phys = host_s2_virt_to_phys,
 	};
 	s8 sl = pgt_s2_default_start_level(HS_PA_BITS);
 	ret = pgt_init_s2(&host_s2_pgt, HS_PA_BITS, sl, &host_s2_mm_ops);
@@ -416,7 +416,8 @@ int __pkvm_hyp_unpin_shared(u64 pfn)
 		ret = -HS_EPERM;
 	} else if (p->refcount == 1) {
 		/* A page-level leaf: unmapping it needs no table page, so it cannot fail. */
-		ret = pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)hyp_phys_to_virt(phys), HS_PAGE_SIZE);
+		ret =
+		    pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)hyp_phys_to_virt(phys), HS_PAGE_SIZE);
 		if (!ret)
 			hyp_page_ref_dec_and_test(p);
 	} else {

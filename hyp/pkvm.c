@@ -20,7 +20,7 @@ struct hyp_vcpu {
 
 struct hyp_vm {
 	struct hs_vm_layout abi; /* first: the emulator reads it */
-	struct hyp_pool pool;    /* stage-2 table pages (the donated rest) */
+	struct hyp_pool pool;	 /* stage-2 table pages (the donated rest) */
 	struct hyp_pgtable pgt;
 	struct hyp_mm_ops mm_ops;
 	u64 *root;
@@ -168,21 +168,21 @@ s64 __pkvm_init_vm(u64 pa, u64 nr_pages, u64 flags)
 	if (ret)
 		goto undo;
 	vm->mm_ops = (struct hyp_mm_ops){
-		.zalloc_page = vm_zalloc_page,
-		.zalloc_pages_exact = vm_zalloc_root,
-		.get_page = vm_get_page,
-		.put_page = vm_put_page,
-		.page_count = hyp_page_count,
-		.phys_to_virt = vm_phys_to_virt,
-		.virt_to_phys = vm_virt_to_phys,
-		.arg = vm,
+	    .zalloc_page = vm_zalloc_page,
+	    .zalloc_pages_exact = vm_zalloc_root,
+	    .get_page = vm_get_page,
+	    .put_page = vm_put_page,
+	    .page_count = hyp_page_count,
+	    .phys_to_virt = vm_phys_to_virt,
+	    .virt_to_phys = vm_virt_to_phys,
+	    .arg = vm,
 	};
 	vm->abi = (struct hs_vm_layout){
-		.handle = HS_VM_HANDLE_OFFSET + (u64)idx,
-		.vtcr = pgt_vtcr(HS_GUEST_IPA_BITS, HS_GUEST_S2_START_LEVEL),
-		.flags = flags,
-		.pa = pa,
-		.nr_pages = nr_pages,
+	    .handle = HS_VM_HANDLE_OFFSET + (u64)idx,
+	    .vtcr = pgt_vtcr(HS_GUEST_IPA_BITS, HS_GUEST_S2_START_LEVEL),
+	    .flags = flags,
+	    .pa = pa,
+	    .nr_pages = nr_pages,
 	};
 	/* The table must be visible for vm_of_page() while pages are counted. */
 	hyp_vm_table[idx] = (u64)(uintptr_t)vm;
@@ -219,7 +219,7 @@ s64 __pkvm_init_vcpu(u64 handle, u64 idx, u64 entry_ipa)
 	vcpu->loaded_on = -1;
 	vcpu->pc = entry_ipa;
 	vcpu->entry = entry_ipa;
-	vcpu->pstate = 0x3c5;      /* EL1h, DAIF masked */
+	vcpu->pstate = 0x3c5;	  /* EL1h, DAIF masked */
 	vcpu->sctlr = 0x30d00800; /* MMU off: the guest sees only its stage 2 */
 	vcpu->initialised = 1;
 	return 0;
@@ -361,38 +361,38 @@ s64 __pkvm_host_mkyoung_guest(u64 gfn)
 
 /* ---- running a vCPU ------------------------------------------------------ */
 
-#define SAVE_EL1(s)                                                                                \
-	do {                                                                                       \
-		(s)->sctlr = read_sysreg(sctlr_el1);                                               \
-		(s)->vbar = read_sysreg(vbar_el1);                                                 \
-		(s)->tcr = read_sysreg(tcr_el1);                                                   \
-		(s)->ttbr0 = read_sysreg(ttbr0_el1);                                               \
-		(s)->ttbr1 = read_sysreg(ttbr1_el1);                                               \
-		(s)->mair = read_sysreg(mair_el1);                                                 \
-		(s)->sp_el1 = read_sysreg(sp_el1);                                                 \
-		(s)->elr = read_sysreg(elr_el1);                                                   \
-		(s)->spsr = read_sysreg(spsr_el1);                                                 \
-		(s)->esr = read_sysreg(esr_el1);                                                   \
-		(s)->far = read_sysreg(far_el1);                                                   \
-		(s)->sp_el0 = read_sysreg(sp_el0);                                                 \
-		(s)->tpidr = read_sysreg(tpidr_el1);                                               \
+#define SAVE_EL1(s)                                  \
+	do {                                         \
+		(s)->sctlr = read_sysreg(sctlr_el1); \
+		(s)->vbar = read_sysreg(vbar_el1);   \
+		(s)->tcr = read_sysreg(tcr_el1);     \
+		(s)->ttbr0 = read_sysreg(ttbr0_el1); \
+		(s)->ttbr1 = read_sysreg(ttbr1_el1); \
+		(s)->mair = read_sysreg(mair_el1);   \
+		(s)->sp_el1 = read_sysreg(sp_el1);   \
+		(s)->elr = read_sysreg(elr_el1);     \
+		(s)->spsr = read_sysreg(spsr_el1);   \
+		(s)->esr = read_sysreg(esr_el1);     \
+		(s)->far = read_sysreg(far_el1);     \
+		(s)->sp_el0 = read_sysreg(sp_el0);   \
+		(s)->tpidr = read_sysreg(tpidr_el1); \
 	} while (0)
 
-#define LOAD_EL1(s)                                                                                \
-	do {                                                                                       \
-		write_sysreg((s)->sctlr, sctlr_el1);                                               \
-		write_sysreg((s)->vbar, vbar_el1);                                                 \
-		write_sysreg((s)->tcr, tcr_el1);                                                   \
-		write_sysreg((s)->ttbr0, ttbr0_el1);                                               \
-		write_sysreg((s)->ttbr1, ttbr1_el1);                                               \
-		write_sysreg((s)->mair, mair_el1);                                                 \
-		write_sysreg((s)->sp_el1, sp_el1);                                                 \
-		write_sysreg((s)->elr, elr_el1);                                                   \
-		write_sysreg((s)->spsr, spsr_el1);                                                 \
-		write_sysreg((s)->esr, esr_el1);                                                   \
-		write_sysreg((s)->far, far_el1);                                                   \
-		write_sysreg((s)->sp_el0, sp_el0);                                                 \
-		write_sysreg((s)->tpidr, tpidr_el1);                                               \
+#define LOAD_EL1(s)                                  \
+	do {                                         \
+		write_sysreg((s)->sctlr, sctlr_el1); \
+		write_sysreg((s)->vbar, vbar_el1);   \
+		write_sysreg((s)->tcr, tcr_el1);     \
+		write_sysreg((s)->ttbr0, ttbr0_el1); \
+		write_sysreg((s)->ttbr1, ttbr1_el1); \
+		write_sysreg((s)->mair, mair_el1);   \
+		write_sysreg((s)->sp_el1, sp_el1);   \
+		write_sysreg((s)->elr, elr_el1);     \
+		write_sysreg((s)->spsr, spsr_el1);   \
+		write_sysreg((s)->esr, esr_el1);     \
+		write_sysreg((s)->far, far_el1);     \
+		write_sysreg((s)->sp_el0, sp_el0);   \
+		write_sysreg((s)->tpidr, tpidr_el1); \
 	} while (0)
 
 void __pkvm_vcpu_run(struct hyp_cpu_ctxt *host)

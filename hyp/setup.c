@@ -115,9 +115,9 @@ static int recreate_hyp_mappings(u64 phys, u64 size)
 	    (ret = pkvm_create_mappings(__hyp_data_start, __hyp_bss_end, HS_PROT_RW)) ||
 	    (ret = pkvm_create_mappings(hyp_phys_to_virt(phys), hyp_phys_to_virt(phys + size),
 					HS_PROT_RW)) ||
-	    (ret = pkvm_create_mappings(hyp_phys_to_virt(percpu_base_pa),
-					hyp_phys_to_virt(percpu_base_pa + hyp_nr_cpus * percpu_size),
-					HS_PROT_RW)))
+	    (ret = pkvm_create_mappings(
+		 hyp_phys_to_virt(percpu_base_pa),
+		 hyp_phys_to_virt(percpu_base_pa + hyp_nr_cpus * percpu_size), HS_PROT_RW)))
 		return ret;
 	/* Stacks: the top half mapped, the bottom half an unmapped guard. */
 	for (unsigned cpu = 0; cpu < hyp_nr_cpus; cpu++) {
@@ -180,12 +180,12 @@ static void __pkvm_init_finalise(void)
 	if (ret)
 		goto out;
 	hpool_mm_ops = (struct hyp_mm_ops){
-		.zalloc_page = hpool_zalloc_page,
-		.get_page = hpool_get_page,
-		.put_page = hpool_put_page,
-		.page_count = hyp_page_count,
-		.phys_to_virt = phys_to_virt_op,
-		.virt_to_phys = virt_to_phys_op,
+	    .zalloc_page = hpool_zalloc_page,
+	    .get_page = hpool_get_page,
+	    .put_page = hpool_put_page,
+	    .page_count = hyp_page_count,
+	    .phys_to_virt = phys_to_virt_op,
+	    .virt_to_phys = virt_to_phys_op,
 	};
 	pkvm_pgtable.mm_ops = &hpool_mm_ops;
 	ret = fix_hyp_pgtable_refcnt();
@@ -261,7 +261,7 @@ int __pkvm_init(u64 phys, u64 size, u64 nr_cpus, u64 per_cpu_base, u64 hyp_va_bi
 
 	struct hs_init_params *params = this_cpu_ptr(&kvm_init_params);
 	void (*fn)(u64, u64, void (*)(void)) =
-		(void *)(uintptr_t)hyp_virt_to_phys((void *)__pkvm_init_switch_pgd);
+	    (void *)(uintptr_t)hyp_virt_to_phys((void *)__pkvm_init_switch_pgd);
 	hyp_printf("hyp: step 5: switching page tables through the trampoline at %#lx\n",
 		   (u64)(uintptr_t)fn);
 	fn(params->pgd_pa, params->stack_hyp_va, __pkvm_init_finalise);

@@ -62,9 +62,9 @@ START_TEST(boot_reaches_protected_host_on_every_cpu)
 		hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL2, &ttbr);
 		hs_cpu_sysreg(m, cpu, HS_SR_HCR_EL2, &hcr);
 		hs_cpu_sysreg(m, cpu, HS_SR_VTTBR_EL2, &vttbr);
-		ck_assert_uint_eq(st.el, 1);   /* back in the host */
-		ck_assert(sctlr & 1);          /* EL2 MMU on */
-		ck_assert(hcr & 1);            /* host stage 2 on */
+		ck_assert_uint_eq(st.el, 1); /* back in the host */
+		ck_assert(sctlr & 1);	     /* EL2 MMU on */
+		ck_assert(hcr & 1);	     /* host stage 2 on */
 		ck_assert_uint_ne(vttbr, 0);
 		/* TTBR0_EL2 points into the pool: the hypervisor's own table. */
 		ck_assert_uint_eq(ttbr, bi.hyp_pgd_pa);
@@ -90,7 +90,7 @@ START_TEST(trampoline_page_same_va_same_pa_in_both_tables)
 	ck_assert_uint_ne(bi.hyp_pgd_pa, boot_ttbr);
 	ck_assert_int_eq(el2_translate(m, bi.hyp_pgd_pa, trampoline, &pa_run), 0);
 	ck_assert_uint_eq(pa_boot, trampoline); /* identity in the boot table */
-	ck_assert_uint_eq(pa_run, pa_boot);     /* same VA, same page in the runtime table */
+	ck_assert_uint_eq(pa_run, pa_boot);	/* same VA, same page in the runtime table */
 	hs_machine_destroy(m);
 }
 END_TEST
@@ -132,16 +132,16 @@ START_TEST(pkvm_init_bad_arguments_einval_nothing_changed)
 	const struct hs_machine_opts *o = hs_machine_opts(m);
 	uint64_t ram_end = o->ram_base + o->ram_size;
 	uint64_t cases[][5] = {
-		{bi.pool_pa + 1, bi.pool_size, 1, bi.percpu_pa, 48},     /* misaligned */
-		{bi.pool_pa, bi.pool_size - 1, 1, bi.percpu_pa, 48},     /* misaligned size */
-		{bi.pool_pa, 0, 1, bi.percpu_pa, 48},                    /* empty */
-		{ram_end, bi.pool_size, 1, bi.percpu_pa, 48},            /* not memory */
-		{bi.pool_pa, ~0ULL & ~0xfffULL, 1, bi.percpu_pa, 48},    /* overflows */
-		{bi.pool_pa, bi.pool_size, 0, bi.percpu_pa, 48},         /* no CPUs */
-		{bi.pool_pa, bi.pool_size, 1000, bi.percpu_pa, 48},      /* absurd CPUs */
-		{bi.pool_pa, bi.pool_size, 1, bi.percpu_pa + 8, 48},     /* per-CPU misaligned */
-		{bi.pool_pa, bi.pool_size, 1, bi.percpu_pa, 52},         /* VA bits */
-		{bi.pool_pa, 0x1000, 1, bi.percpu_pa, 48},               /* pool too small */
+	    {bi.pool_pa + 1, bi.pool_size, 1, bi.percpu_pa, 48},  /* misaligned */
+	    {bi.pool_pa, bi.pool_size - 1, 1, bi.percpu_pa, 48},  /* misaligned size */
+	    {bi.pool_pa, 0, 1, bi.percpu_pa, 48},		  /* empty */
+	    {ram_end, bi.pool_size, 1, bi.percpu_pa, 48},	  /* not memory */
+	    {bi.pool_pa, ~0ULL & ~0xfffULL, 1, bi.percpu_pa, 48}, /* overflows */
+	    {bi.pool_pa, bi.pool_size, 0, bi.percpu_pa, 48},	  /* no CPUs */
+	    {bi.pool_pa, bi.pool_size, 1000, bi.percpu_pa, 48},	  /* absurd CPUs */
+	    {bi.pool_pa, bi.pool_size, 1, bi.percpu_pa + 8, 48},  /* per-CPU misaligned */
+	    {bi.pool_pa, bi.pool_size, 1, bi.percpu_pa, 52},	  /* VA bits */
+	    {bi.pool_pa, 0x1000, 1, bi.percpu_pa, 48},		  /* pool too small */
 	};
 	uint8_t *before = malloc(bi.pool_size);
 	ck_assert_int_eq(hs_phys_read(m, bi.pool_pa, before, bi.pool_size, &err), 0);
@@ -302,7 +302,10 @@ START_TEST(bad_elf_inputs_give_clear_errors)
 	static const struct {
 		size_t len;
 		const char *expect;
-	} truncations[] = {{0, "bad magic"}, {10, "bad magic"}, {40, "truncated"}, {200, "beyond"},
+	} truncations[] = {{0, "bad magic"},
+			   {10, "bad magic"},
+			   {40, "truncated"},
+			   {200, "beyond"},
 			   {0x11000, "beyond"}};
 	for (size_t i = 0; i < sizeof(truncations) / sizeof(truncations[0]); i++) {
 		write_file(path, img, truncations[i].len);

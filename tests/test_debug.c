@@ -28,8 +28,8 @@ START_TEST(break_on_a_hypercall_stops_at_the_el2_vector)
 	/* Another hypercall runs through. */
 	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err), 0);
 	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
-	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err),
-			 0);
+	ck_assert_int_eq(
+	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err), 0);
 	ck_assert_int_eq(stop.reason, HS_STOP_BREAKPOINT);
 	uint64_t vbar;
 	hs_cpu_sysreg(m, 0, HS_SR_VBAR_EL2, &vbar);
@@ -92,8 +92,8 @@ START_TEST(watch_a_host_stage2_entry_stops_on_the_store_that_changes_it)
 	ck_assert_msg(id > 0, "%s", err.msg);
 	/* Sharing the page splits the block: break-before-make writes that entry. */
 	uint64_t pfn = pa >> 12;
-	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err),
-			 0);
+	ck_assert_int_eq(
+	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err), 0);
 	ck_assert_int_eq(stop.reason, HS_STOP_WATCH);
 	const struct hs_watch_hit *hit = hs_watch_last_hit(m);
 	ck_assert_ptr_nonnull(hit);

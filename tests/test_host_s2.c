@@ -107,13 +107,13 @@ static uint64_t linear_va(uint64_t pa)
 
 /* What the tables say about one page, read from emulated memory. */
 struct side {
-	unsigned owner;		  /* host stage-2 annotation owner, else host */
-	unsigned s2_kind;	  /* HS_SNAP_EMPTY / LEAF / ANNOT */
-	unsigned s2_state;	  /* LEAF: SW state */
-	unsigned host, hyp;	  /* vmemmap states */
-	unsigned refcount;	  /* vmemmap refcount (pin count of a shared page) */
-	unsigned nr_el2;	  /* EL2 VAs mapping the page */
-	bool el2_linear;	  /* one of them is its linear-map VA */
+	unsigned owner;	    /* host stage-2 annotation owner, else host */
+	unsigned s2_kind;   /* HS_SNAP_EMPTY / LEAF / ANNOT */
+	unsigned s2_state;  /* LEAF: SW state */
+	unsigned host, hyp; /* vmemmap states */
+	unsigned refcount;  /* vmemmap refcount (pin count of a shared page) */
+	unsigned nr_el2;    /* EL2 VAs mapping the page */
+	bool el2_linear;    /* one of them is its linear-map VA */
 	unsigned el2_perm, el2_state;
 };
 
@@ -393,7 +393,7 @@ START_TEST(host_mmio_access_gets_rw_xn_device_identity_map)
 	ck_assert_ptr_nonnull(rg);
 	ck_assert_uint_eq(rg->kind, HS_SNAP_LEAF);
 	ck_assert_uint_eq(rg->oa + (HS_UART_BASE - rg->start), HS_UART_BASE); /* identity */
-	ck_assert_uint_eq(rg->perm, HS_PT_PERM_R | HS_PT_PERM_W);	       /* XN */
+	ck_assert_uint_eq(rg->perm, HS_PT_PERM_R | HS_PT_PERM_W);	      /* XN */
 	ck_assert(rg->device);
 	/* the largest block of the MMIO gap below RAM, never reaching into RAM */
 	ck_assert_uint_le(rg->end, ram_base());
@@ -445,8 +445,10 @@ START_TEST(garbage_pfns_are_einval)
 	    {(1UL << (HS_PA_BITS - HS_PAGE_SHIFT)) - 2, 4},
 	};
 	for (unsigned i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
-		ck_assert_int_eq(hvc(HS_HC_host_donate_hyp, ranges[i][0], ranges[i][1]), -HS_EINVAL);
-		ck_assert_int_eq(hvc(HS_HC_hyp_donate_host, ranges[i][0], ranges[i][1]), -HS_EINVAL);
+		ck_assert_int_eq(hvc(HS_HC_host_donate_hyp, ranges[i][0], ranges[i][1]),
+				 -HS_EINVAL);
+		ck_assert_int_eq(hvc(HS_HC_hyp_donate_host, ranges[i][0], ranges[i][1]),
+				 -HS_EINVAL);
 	}
 	assert_unchanged("garbage arguments");
 	assert_clean("after garbage arguments");
@@ -546,9 +548,8 @@ START_TEST(donation_hypercalls_are_late_only)
 	ck_assert_int_eq(hs_boot(m2, "finalize", &stop, &err), 0);
 	uint64_t args[2] = {PA_A >> HS_PAGE_SHIFT, 1};
 	struct hs_host_op res;
-	ck_assert_int_eq(hs_host_hvc(m2, 0, HS_HC_FN(HS_HC_host_donate_hyp), args, 2, &res, &stop,
-				     &err),
-			 0);
+	ck_assert_int_eq(
+	    hs_host_hvc(m2, 0, HS_HC_FN(HS_HC_host_donate_hyp), args, 2, &res, &stop, &err), 0);
 	ck_assert_int_eq(res.x0, HS_SMCCC_NOT_SUPPORTED);
 	hs_machine_destroy(m2);
 }
@@ -591,7 +592,8 @@ START_TEST(stress_random_host_operations)
 		ck_assert_uint_eq(r->host_state,
 				  r->owner == HS_OWNER_HYP ? HS_PAGE_NOPAGE : HS_PAGE_OWNED);
 		for (uint64_t pa = r->start; pa < r->end; pa += HS_PAGE_SIZE)
-			state[(pa - base) >> HS_PAGE_SHIFT] = r->owner == HS_OWNER_HYP ? M_HYP : M_HOST;
+			state[(pa - base) >> HS_PAGE_SHIFT] =
+			    r->owner == HS_OWNER_HYP ? M_HYP : M_HOST;
 		if (r->owner == HS_OWNER_HYP && nr_hyp < 32) {
 			hyp[nr_hyp].pfn = r->start >> HS_PAGE_SHIFT;
 			hyp[nr_hyp++].nr = (r->end - r->start) >> HS_PAGE_SHIFT;
@@ -610,15 +612,23 @@ START_TEST(stress_random_host_operations)
 	for (unsigned i = 0; i < HOT; i++) {
 		if (i % 4 == 0) {
 			unsigned k = (i / 4) % nr_hyp;
-			uint64_t off = (i / 4) < nr_hyp ? 0 : (i / 4) < 2 * nr_hyp ? hyp[k].nr - 1
-										    : rnd() % hyp[k].nr;
+			uint64_t off = (i / 4) < nr_hyp	      ? 0
+				       : (i / 4) < 2 * nr_hyp ? hyp[k].nr - 1
+							      : rnd() % hyp[k].nr;
 			hot[i] = hyp[k].pfn + off;
 		} else {
 			hot[i] = base_pfn + 0x4000 + (i < 128 ? i : rnd() % 4096);
 		}
 	}
-	const uint64_t garbage[] = {0, 1, ~0UL, 1UL << 40, 1UL << 32, base_pfn - 1, base_pfn + npages,
-				    HS_UART_BASE >> HS_PAGE_SHIFT, 0x8000000000000000UL};
+	const uint64_t garbage[] = {0,
+				    1,
+				    ~0UL,
+				    1UL << 40,
+				    1UL << 32,
+				    base_pfn - 1,
+				    base_pfn + npages,
+				    HS_UART_BASE >> HS_PAGE_SHIFT,
+				    0x8000000000000000UL};
 	/* The host's code page (its stubs and vectors) is the one page it must not scribble on. */
 	const uint64_t host_code_end = base + HS_PAGE_SIZE;
 
@@ -634,9 +644,9 @@ START_TEST(stress_random_host_operations)
 		else if (how < 90)
 			pfn = base_pfn + (r >> 16) % npages;
 		else
-			pfn = op >= 4 ? base_pfn + (r >> 16) % npages
-				      : how < 95 ? garbage[(r >> 16) % (sizeof(garbage) / 8)]
-						 : rnd();
+			pfn = op >= 4	 ? base_pfn + (r >> 16) % npages
+			      : how < 95 ? garbage[(r >> 16) % (sizeof(garbage) / 8)]
+					 : rnd();
 		bool in_ram = pfn >= base_pfn && pfn - base_pfn < npages;
 		uint64_t idx = in_ram ? pfn - base_pfn : 0;
 		counts[op]++;
@@ -651,7 +661,9 @@ START_TEST(stress_random_host_operations)
 				if (!want)
 					state[idx] = M_SHARED;
 			} else if (op == 1) {
-				want = state[idx] != M_SHARED ? -HS_EPERM : pins[idx] ? -HS_EBUSY : 0;
+				want = state[idx] != M_SHARED ? -HS_EPERM
+				       : pins[idx]	      ? -HS_EBUSY
+							      : 0;
 				if (!want)
 					state[idx] = M_HOST;
 			} else if (op == 2) {
@@ -699,7 +711,7 @@ START_TEST(stress_random_host_operations)
 		for (uint64_t pa = rg->start; pa < rg->end; pa += HS_PAGE_SIZE) {
 			uint8_t s = state[(pa - base) >> HS_PAGE_SHIFT];
 			unsigned want_owner = s == M_HYP ? HS_OWNER_HYP : HS_OWNER_HOST;
-			unsigned want_host = s == M_HYP      ? HS_PAGE_NOPAGE
+			unsigned want_host = s == M_HYP	     ? HS_PAGE_NOPAGE
 					     : s == M_SHARED ? HS_PAGE_SHARED_OWNED
 							     : HS_PAGE_OWNED;
 			ck_assert_uint_eq(rg->owner, want_owner);

@@ -122,8 +122,8 @@ static void assert_fires(const char *rule, uint64_t pa, uint64_t vm)
 		if (!strcmp(rep.v[i].rule, rule) && (pa == ~0ULL || rep.v[i].pa == pa) &&
 		    (!vm || rep.v[i].vm == vm))
 			found = true;
-	ck_assert_msg(found, "rule %s did not fire at %#lx (vm %#lx):\n%s", rule,
-		      (unsigned long)pa, (unsigned long)vm, report_text());
+	ck_assert_msg(found, "rule %s did not fire at %#lx (vm %#lx):\n%s", rule, (unsigned long)pa,
+		      (unsigned long)vm, report_text());
 }
 
 static void assert_silent(const char *rule)
@@ -383,8 +383,7 @@ START_TEST(mutation_guest_leaf_state_bits)
 	share(a, pfn0, GFN, 3, HS_PROT_RW);
 	assert_clean("before");
 	uint64_t d = s2_desc_pa(a, IPA(GFN + 1)), pte = rd64(d);
-	ck_assert_uint_eq((pte & HS_PTE_STATE_MASK) >> HS_PTE_STATE_SHIFT,
-			  HS_PAGE_SHARED_BORROWED);
+	ck_assert_uint_eq((pte & HS_PTE_STATE_MASK) >> HS_PTE_STATE_SHIFT, HS_PAGE_SHARED_BORROWED);
 	uint64_t pa = (pfn0 + 1) << HS_PAGE_SHIFT;
 	/* SHARED_BORROWED -> OWNED: the guest claims the host's page */
 	wr64(d, (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_OWNED << HS_PTE_STATE_SHIFT));
@@ -464,8 +463,8 @@ START_TEST(mutation_duplicate_vmid_and_table_refcount)
 	/* a leaf table page of VM a */
 	uint64_t tpa = 0;
 	for (size_t i = 0; i < s.nr_tables; i++)
-		if (s.tables[i].table == HS_SNAP_GUEST_S2 && s.guests[s.tables[i].guest].handle == a &&
-		    s.tables[i].level == 3)
+		if (s.tables[i].table == HS_SNAP_GUEST_S2 &&
+		    s.guests[s.tables[i].guest].handle == a && s.tables[i].level == 3)
 			tpa = s.tables[i].pa;
 	ck_assert_uint_ne(tpa, 0);
 	hs_snapshot_free(&s);
@@ -619,12 +618,12 @@ START_TEST(trace_shows_guest_changes_and_stays_clean)
 	for (size_t i = 0; i < hs_trace_count(t); i++) {
 		const struct hs_trace_entry *e = hs_trace_get(t, i);
 		ck_assert_msg(e->checked && e->nr_violations == 0, "%s: %zu violations (%s)",
-			      e->name, e->nr_violations,
-			      e->nr_stored ? e->violations[0].msg : "");
+			      e->name, e->nr_violations, e->nr_stored ? e->violations[0].msg : "");
 		if (e->nr == HS_HC_host_share_guest)
 			saw_share = hs_diff_pages(&e->diff, HS_SNAP_GUEST_S2, HS_CHG_MAPPED) == 2;
 		if (e->nr == HS_HC_host_unshare_guest)
-			saw_unshare = hs_diff_pages(&e->diff, HS_SNAP_GUEST_S2, HS_CHG_UNMAPPED) == 2;
+			saw_unshare =
+			    hs_diff_pages(&e->diff, HS_SNAP_GUEST_S2, HS_CHG_UNMAPPED) == 2;
 	}
 	ck_assert(saw_share);
 	ck_assert(saw_unshare);

@@ -126,8 +126,8 @@ START_TEST(tlbi_broadcast_by_one_cpu_is_seen_by_another)
 	ck_assert(!res.refused);
 	/* CPU 0 gives the page to the hypervisor: unmapped, annotated, TLBI ...IS. */
 	uint64_t a[2] = {pa >> 12, 1};
-	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_donate_hyp), a, 2, &res, &stop, &err),
-			 0);
+	ck_assert_int_eq(
+	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_donate_hyp), a, 2, &res, &stop, &err), 0);
 	ck_assert_int_eq(res.x0, HS_SMCCC_SUCCESS);
 	ck_assert_int_eq(res.x1, 0);
 	/* CPU 1 must not keep using its stale translation. */
@@ -150,8 +150,8 @@ static void record(const struct hs_event *ev, void *ud)
 	int n = snprintf(line, sizeof(line), "%d %u %llu", ev->type, ev->cpu,
 			 (unsigned long long)ev->icount);
 	if (ev->type == HS_EV_HVC_EXIT)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %lld %lld %llu", ev->hvc.name,
-			      (long long)ev->hvc.x0, (long long)ev->hvc.x1,
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s %lld %lld %llu",
+			      ev->hvc.name, (long long)ev->hvc.x0, (long long)ev->hvc.x1,
 			      (unsigned long long)ev->hvc.insns);
 	if (ev->type == HS_EV_CONSOLE)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, " %s", ev->console);

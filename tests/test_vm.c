@@ -119,7 +119,8 @@ START_TEST(guest_reads_and_writes_three_shared_pages)
 	struct hs_host_op res;
 	struct hs_stop stop;
 	struct hs_error err = {0};
-	ck_assert_int_eq(hs_host_access(m, 0, true, host_pfn0 << 12, 8, 0x5a5a, &res, &stop, &err), 0);
+	ck_assert_int_eq(hs_host_access(m, 0, true, host_pfn0 << 12, 8, 0x5a5a, &res, &stop, &err),
+			 0);
 	ck_assert(!res.refused);
 	struct hs_vm_exit x = run(HS_VCPU_OP_READ, IPA(GFN), 0);
 	ck_assert_uint_eq(x.x2, HS_GUEST_DONE_READ);
@@ -137,9 +138,9 @@ START_TEST(wrprotect_makes_the_guest_write_fault)
 	struct hs_vm_exit x = run(HS_VCPU_OP_WRITE, IPA(GFN + 1), 7);
 	ck_assert_uint_eq(x.reason, HS_EXIT_S2_FAULT);
 	ck_assert_uint_eq(x.x2, IPA(GFN + 1));
-	ck_assert_uint_eq((x.x3 >> 26) & 0x3f, 0x24);  /* data abort from the guest */
-	ck_assert_uint_eq(x.x3 & (1u << 6), 1u << 6);  /* a write */
-	ck_assert_uint_eq(x.x3 & 0x3c, 0xc);           /* permission fault */
+	ck_assert_uint_eq((x.x3 >> 26) & 0x3f, 0x24); /* data abort from the guest */
+	ck_assert_uint_eq(x.x3 & (1u << 6), 1u << 6); /* a write */
+	ck_assert_uint_eq(x.x3 & 0x3c, 0xc);	      /* permission fault */
 	ck_assert_uint_eq(phys64((host_pfn0 + 1) << 12), 0);
 	/* Reads still work, and the neighbours are writable. */
 	x = run(HS_VCPU_OP_READ, IPA(GFN + 1), 0);
@@ -256,7 +257,7 @@ START_TEST(refused_calls_return_their_error_and_change_nothing)
 	uint64_t text;
 	ck_assert_int_eq(hs_sym_pa(m, "__hyp_text_start", &text, NULL), 0);
 	ck_assert_int_eq(share(h, text >> 12, GFN + 1, 1, HS_PROT_R), -HS_EPERM); /* hyp page */
-	ck_assert_int_eq(share(h, host_pfn0 + 1, GFN, 1, HS_PROT_R), -HS_EAGAIN);  /* gfn mapped */
+	ck_assert_int_eq(share(h, host_pfn0 + 1, GFN, 1, HS_PROT_R), -HS_EAGAIN); /* gfn mapped */
 	ck_assert_int_eq(share(h, host_pfn0 + 1, GFN + 1, 1, HS_PROT_R | HS_PROT_DEVICE),
 			 -HS_EINVAL);
 	ck_assert_int_eq(share(h, host_pfn0 + 1, 1ULL << 30, 1, HS_PROT_R), -HS_EINVAL);
@@ -320,7 +321,7 @@ START_TEST(guest_undefined_instruction_goes_to_its_vectors_and_exits)
 	/* A zeroed page is UDF #0: the guest takes it at its own (unmapped) vectors. */
 	struct hs_vm_exit x = run(HS_VCPU_OP_EXEC, IPA(GFN), 0);
 	ck_assert_uint_eq(x.reason, HS_EXIT_S2_FAULT);
-	ck_assert_uint_eq(x.x2, 0x200);                /* VBAR_EL1 0 + current EL, SPx */
+	ck_assert_uint_eq(x.x2, 0x200);		      /* VBAR_EL1 0 + current EL, SPx */
 	ck_assert_uint_eq((x.x3 >> 26) & 0x3f, 0x20); /* instruction abort from the guest */
 	/* The machine is fine: the next operation runs. */
 	x = run(HS_VCPU_OP_READ, IPA(GFN), 0);

@@ -35,7 +35,8 @@ struct hs_machine *hs_test_booted(unsigned cpus, uint64_t ram)
 	struct hs_stop stop;
 	int rc = hs_boot(m, NULL, &stop, &err);
 	ck_assert_msg(rc == 0, "boot: %s", err.msg);
-	ck_assert_msg(stop.reason == HS_STOP_DONE, "boot stopped: %s", hs_stop_reason_name(stop.reason));
+	ck_assert_msg(stop.reason == HS_STOP_DONE, "boot stopped: %s",
+		      hs_stop_reason_name(stop.reason));
 	return m;
 }
 

@@ -7,7 +7,8 @@
 
 /* The hypervisor image the build produced (HS_HYP_ELF from ctest). */
 const char *hs_test_hyp_elf(void);
-/* A fresh machine with default options (and `cpus`, `ram` when non-zero); aborts the test on error. */
+/* A fresh machine with default options (and `cpus`, `ram` when non-zero); aborts the test on error.
+ */
 struct hs_machine *hs_test_machine(unsigned cpus, uint64_t ram);
 /* A machine booted to a protected host; aborts the test on error. */
 struct hs_machine *hs_test_booted(unsigned cpus, uint64_t ram);

@@ -65,34 +65,34 @@
 #define HS_HC_ANY 2
 #define HS_HC_LATE 3
 
-#define HS_HYPERCALLS(X)                                                       \
-	X(0, nop, 0, HS_HC_ANY)                                                \
-	X(1, __kvm_hyp_init, 1, HS_HC_EARLY)                                   \
-	X(2, __pkvm_init, 5, HS_HC_EARLY)                                      \
-	X(3, __pkvm_create_private_mapping, 3, HS_HC_EARLY)                    \
-	X(4, __pkvm_cpu_set_vector, 1, HS_HC_EARLY)                            \
-	X(5, __pkvm_prot_finalize, 0, HS_HC_ANY)                               \
-	X(6, __kvm_flush_vm_context, 0, HS_HC_ANY)                             \
-	X(7, __kvm_tlb_flush_vmid, 1, HS_HC_ANY)                               \
-	X(8, host_share_hyp, 1, HS_HC_LATE)                                    \
-	X(9, host_unshare_hyp, 1, HS_HC_LATE)                                  \
-	X(10, host_share_guest, 4, HS_HC_LATE)                                 \
-	X(11, host_unshare_guest, 3, HS_HC_LATE)                               \
-	X(12, host_relax_perms_guest, 2, HS_HC_LATE)                           \
-	X(13, host_wrprotect_guest, 3, HS_HC_LATE)                             \
-	X(14, host_test_clear_young_guest, 4, HS_HC_LATE)                      \
-	X(15, host_mkyoung_guest, 1, HS_HC_LATE)                               \
-	X(16, host_donate_guest, 2, HS_HC_LATE)                                \
-	X(17, init_vm, 3, HS_HC_LATE)                                          \
-	X(18, init_vcpu, 3, HS_HC_LATE)                                        \
-	X(19, vcpu_load, 2, HS_HC_LATE)                                        \
-	X(20, vcpu_put, 0, HS_HC_LATE)                                         \
-	X(21, teardown_vm, 1, HS_HC_LATE)                                      \
-	X(22, reclaim_page, 1, HS_HC_LATE)                                     \
-	X(23, vcpu_run, 3, HS_HC_LATE)                                         \
-	X(24, hyp_pin_shared, 1, HS_HC_LATE)                                   \
-	X(25, hyp_unpin_shared, 1, HS_HC_LATE)                                 \
-	X(26, host_donate_hyp, 2, HS_HC_LATE)                                  \
+#define HS_HYPERCALLS(X)                                    \
+	X(0, nop, 0, HS_HC_ANY)                             \
+	X(1, __kvm_hyp_init, 1, HS_HC_EARLY)                \
+	X(2, __pkvm_init, 5, HS_HC_EARLY)                   \
+	X(3, __pkvm_create_private_mapping, 3, HS_HC_EARLY) \
+	X(4, __pkvm_cpu_set_vector, 1, HS_HC_EARLY)         \
+	X(5, __pkvm_prot_finalize, 0, HS_HC_ANY)            \
+	X(6, __kvm_flush_vm_context, 0, HS_HC_ANY)          \
+	X(7, __kvm_tlb_flush_vmid, 1, HS_HC_ANY)            \
+	X(8, host_share_hyp, 1, HS_HC_LATE)                 \
+	X(9, host_unshare_hyp, 1, HS_HC_LATE)               \
+	X(10, host_share_guest, 4, HS_HC_LATE)              \
+	X(11, host_unshare_guest, 3, HS_HC_LATE)            \
+	X(12, host_relax_perms_guest, 2, HS_HC_LATE)        \
+	X(13, host_wrprotect_guest, 3, HS_HC_LATE)          \
+	X(14, host_test_clear_young_guest, 4, HS_HC_LATE)   \
+	X(15, host_mkyoung_guest, 1, HS_HC_LATE)            \
+	X(16, host_donate_guest, 2, HS_HC_LATE)             \
+	X(17, init_vm, 3, HS_HC_LATE)                       \
+	X(18, init_vcpu, 3, HS_HC_LATE)                     \
+	X(19, vcpu_load, 2, HS_HC_LATE)                     \
+	X(20, vcpu_put, 0, HS_HC_LATE)                      \
+	X(21, teardown_vm, 1, HS_HC_LATE)                   \
+	X(22, reclaim_page, 1, HS_HC_LATE)                  \
+	X(23, vcpu_run, 3, HS_HC_LATE)                      \
+	X(24, hyp_pin_shared, 1, HS_HC_LATE)                \
+	X(25, hyp_unpin_shared, 1, HS_HC_LATE)              \
+	X(26, host_donate_hyp, 2, HS_HC_LATE)               \
 	X(27, hyp_donate_host, 2, HS_HC_LATE)
 
 #define HS_HC_ENUM_ENTRY(num, name, nargs, phase) HS_HC_##name = (num),
@@ -269,14 +269,14 @@
  * RESUME continues where the guest stopped (retrying a faulted access).
  */
 #define HS_VCPU_OP_RESUME 0
-#define HS_VCPU_OP_READ 1   /* ldr x2, [ipa]  */
-#define HS_VCPU_OP_WRITE 2  /* str value, [ipa] */
-#define HS_VCPU_OP_EXEC 3   /* blr ipa (returns with x0 = HS_GUEST_DONE_EXEC) */
+#define HS_VCPU_OP_READ 1  /* ldr x2, [ipa]  */
+#define HS_VCPU_OP_WRITE 2 /* str value, [ipa] */
+#define HS_VCPU_OP_EXEC 3  /* blr ipa (returns with x0 = HS_GUEST_DONE_EXEC) */
 
 /* vcpu_run's result in x1, with details in x2 and x3. */
 #define HS_EXIT_GUEST_HVC 1 /* the guest called the hypervisor: x2 = guest x0, x3 = guest x2 */
 #define HS_EXIT_S2_FAULT 2  /* stage-2 abort: x2 = IPA, x3 = ESR_EL2 */
-#define HS_EXIT_OTHER 3     /* anything else: x3 = ESR_EL2 */
+#define HS_EXIT_OTHER 3	    /* anything else: x3 = ESR_EL2 */
 
 /* Guest x0 at its hypercall: what it did. */
 #define HS_GUEST_DONE_IDLE 0x10
@@ -304,7 +304,7 @@ struct hs_vm_layout {
 	uint64_t vttbr;
 	uint64_t vtcr;
 	uint64_t flags;
-	uint64_t pa;       /* the donated block */
+	uint64_t pa; /* the donated block */
 	uint64_t nr_pages;
 };
 
