@@ -17,8 +17,9 @@
 #include "host_vm.h"
 #include "pt_decode.h"
 
-#define VM_ROOT_MASK ((uint64_t)0x0000fffffffffffeULL) /* VTTBR_EL2.BADDR (VMID above, CnP at 0) \
-							*/
+#define VM_ROOT_MASK                                                                \
+	((uint64_t)0x0000fffffffffffeULL) /* VTTBR_EL2.BADDR (VMID above, CnP at 0) \
+					   */
 
 struct vm_opts {
 	int cpu; /* -1: the current CPU */
@@ -34,6 +35,7 @@ static const char *vm_usage =
     "  | donate HANDLE PFN|PA|SYM GFN | wrprotect HANDLE GFN [NR]\n"
     "  | young HANDLE GFN [NR] [--clear] | mkyoung GFN | relax GFN --prot P\n"
     "  | run read|write|exec|resume [IPA] [VALUE] [--cpu N] | teardown HANDLE\n"
+    "  | start-teardown HANDLE | reclaim HANDLE GFN\n"
     "  | check [HANDLE]";
 
 static bool parse_prot(const char *s, unsigned *prot)
@@ -276,17 +278,21 @@ static int vm_list(struct cli *c, struct vm_opts *o)
 		uint64_t vttbr = 0, vtcr = 0;
 		hs_vm_regs(c->m, hs[i], &vttbr, &vtcr, NULL);
 		if (c->json) {
-			hs_sb_printf(&sb,
-				     "%s{\"handle\":%" PRIu64 ",\"vmid\":%u,\"protected\":%s,"
-				     "\"loaded_on\":%d,\"mappings\":%zu,\"root\":%" PRIu64
-				     ",\"pa\":%" PRIu64 ",\"nr_pages\":%" PRIu64 "}",
-				     i ? "," : "", hs[i], (unsigned)(vttbr >> 48),
-				     info.protected_vm ? "true" : "false", info.loaded_on,
-				     info.nr_maps, vttbr & VM_ROOT_MASK, info.pa, info.nr_pages);
+			hs_sb_printf(
+			    &sb,
+			    "%s{\"handle\":%" PRIu64 ",\"vmid\":%u,\"protected\":%s,"
+			    "\"loaded_on\":%d,\"dying\":%s,\"mappings\":%zu,\"root\":%" PRIu64
+			    ",\"pa\":%" PRIu64 ",\"nr_pages\":%" PRIu64 "}",
+			    i ? "," : "", hs[i], (unsigned)(vttbr >> 48),
+			    info.protected_vm ? "true" : "false", info.loaded_on,
+			    info.dying ? "true" : "false", info.nr_maps, vttbr & VM_ROOT_MASK,
+			    info.pa, info.nr_pages);
 		} else {
 			char loaded[16];
 			if (info.loaded_on >= 0)
 				snprintf(loaded, sizeof(loaded), "cpu%d", info.loaded_on);
+			else if (info.dying)
+				snprintf(loaded, sizeof(loaded), "dying");
 			else
 				snprintf(loaded, sizeof(loaded), "-");
 			hs_sb_printf(&sb, "%#-8" PRIx64 " %-5u %-10s %-9s %-8zu %#" PRIx64 "\n",
@@ -349,11 +355,12 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 	if (c->json)
 		hs_sb_printf(&sb,
 			     "{\"handle\":%" PRIu64
-			     ",\"vmid\":%u,\"protected\":%s,\"loaded_on\":%d,"
+			     ",\"vmid\":%u,\"protected\":%s,\"loaded_on\":%d,\"dying\":%s,"
 			     "\"vttbr\":%" PRIu64 ",\"vtcr\":%" PRIu64 ",\"pa\":%" PRIu64
 			     ",\"nr_pages\":%" PRIu64 ",\"code_pfn\":%" PRIu64 ",\"maps\":[",
 			     h, (unsigned)(vttbr >> 48), info.protected_vm ? "true" : "false",
-			     info.loaded_on, vttbr, vtcr, info.pa, info.nr_pages, info.code_pfn);
+			     info.loaded_on, info.dying ? "true" : "false", vttbr, vtcr, info.pa,
+			     info.nr_pages, info.code_pfn);
 	else
 		hs_sb_printf(
 		    &sb,
@@ -362,9 +369,11 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 		    "  donated block %#" PRIx64 " (%" PRIu64 " pages), guest program pfn %#" PRIx64
 		    "\n  %zu mapping%s in the host's record%s\n",
 		    h, (unsigned)(vttbr >> 48), info.protected_vm ? "protected" : "not protected",
-		    info.loaded_on >= 0 ? "loaded" : "not loaded", vttbr, vtcr,
-		    have_r ? r.ia_bits : 0, have_r ? r.start_level : -1, info.pa, info.nr_pages,
-		    info.code_pfn, info.nr_maps, info.nr_maps == 1 ? "" : "s",
+		    info.loaded_on >= 0 ? "loaded"
+		    : info.dying	? "dying (pages come back with `vm reclaim`)"
+					: "not loaded",
+		    vttbr, vtcr, have_r ? r.ia_bits : 0, have_r ? r.start_level : -1, info.pa,
+		    info.nr_pages, info.code_pfn, info.nr_maps, info.nr_maps == 1 ? "" : "s",
 		    info.nr_maps ? ":" : "");
 	if (!c->json && info.nr_maps)
 		hs_sb_printf(&sb, "  %-10s %-10s %-6s %-5s | %-5s %-16s %s\n", "GFN", "PFN", "KIND",
@@ -596,6 +605,38 @@ static int vm_teardown(struct cli *c, struct vm_opts *o)
 	if (hs_vm_teardown(c->m, cpu, h, &ret, &err))
 		return fail(c, "teardown", &err);
 	print_result(c, "teardown_vm", ret, NULL);
+	return 0;
+}
+
+static int vm_start_teardown(struct cli *c, struct vm_opts *o)
+{
+	uint64_t h;
+	if (want_pos(c, "start-teardown", o, 1, 1, "start-teardown HANDLE") ||
+	    handle_arg(c, "start-teardown", o->pos[0], &h))
+		return -1;
+	int64_t ret;
+	struct hs_error err = {0};
+	unsigned cpu = vm_cpu(c, o);
+	before_hvc(c, cpu);
+	if (hs_vm_start_teardown(c->m, cpu, h, &ret, &err))
+		return fail(c, "start-teardown", &err);
+	print_result(c, "start_teardown_vm", ret, NULL);
+	return 0;
+}
+
+static int vm_reclaim(struct cli *c, struct vm_opts *o)
+{
+	uint64_t h = 0, gfn = 0;
+	if (want_pos(c, "reclaim", o, 2, 2, "reclaim HANDLE GFN") ||
+	    handle_arg(c, "reclaim", o->pos[0], &h) || gfn_arg(c, "reclaim", o->pos[1], &gfn))
+		return -1;
+	int64_t ret;
+	struct hs_error err = {0};
+	unsigned cpu = vm_cpu(c, o);
+	before_hvc(c, cpu);
+	if (hs_vm_reclaim(c->m, cpu, h, gfn, &ret, &err))
+		return fail(c, "reclaim", &err);
+	print_result(c, "reclaim_page", ret, NULL);
 	return 0;
 }
 
@@ -833,11 +874,23 @@ static const struct {
 	const char *name;
 	int (*fn)(struct cli *c, struct vm_opts *o);
 } subs[] = {
-    {"create", vm_create},   {"list", vm_list},		{"show", vm_show},
-    {"load", vm_load},	     {"put", vm_put},		{"share", vm_share},
-    {"unshare", vm_unshare}, {"donate", vm_donate},	{"wrprotect", vm_wrprotect},
-    {"young", vm_young},     {"mkyoung", vm_mkyoung},	{"relax", vm_relax},
-    {"run", vm_run},	     {"teardown", vm_teardown}, {"check", vm_check},
+    {"create", vm_create},
+    {"list", vm_list},
+    {"show", vm_show},
+    {"load", vm_load},
+    {"put", vm_put},
+    {"share", vm_share},
+    {"unshare", vm_unshare},
+    {"donate", vm_donate},
+    {"wrprotect", vm_wrprotect},
+    {"young", vm_young},
+    {"mkyoung", vm_mkyoung},
+    {"relax", vm_relax},
+    {"run", vm_run},
+    {"teardown", vm_teardown},
+    {"check", vm_check},
+    {"start-teardown", vm_start_teardown},
+    {"reclaim", vm_reclaim},
 };
 
 int cmd_vm(struct cli *c, int argc, char **argv)

@@ -29,9 +29,10 @@ static const char *const expect_words[] = {
     "stop",	 "pc",	      "line",	  "breakpoint", "watchpoint",	"step",
     "done",	 "hyp-fault", NULL};
 static const char *const vm_words[] = {
-    "create",	 "list",  "show",    "load",	    "put",   "share",	 "unshare", "donate",
-    "wrprotect", "young", "mkyoung", "relax",	    "run",   "teardown", "check",   "read",
-    "write",	 "exec",  "resume",  "--protected", "--cpu", "--prot",	 "--clear", NULL};
+    "create", "list",	   "show",	     "load",	"put",	  "share",	 "unshare",
+    "donate", "wrprotect", "young",	     "mkyoung", "relax",  "run",	 "teardown",
+    "check",  "read",	   "write",	     "exec",	"resume", "--protected", "--cpu",
+    "--prot", "--clear",   "start-teardown", "reclaim", NULL};
 static const char *const diff_words[] = {"mark", NULL};
 static const char *const trace_words[] = {"clear", NULL};
 static const char *const set_words[] = {"diff-on-stop", "check-after-hvc", "on", "off", NULL};
@@ -270,7 +271,7 @@ const struct cli_cmd cli_cmds[] = {
      CC_WORDS, viz_words},
     {"vm", cmd_vm, 1, 12, CMD_MACHINE | CMD_JSON | CMD_RUNS,
      "vm create|list|show|load|put|share|unshare|donate|wrprotect|young|mkyoung|relax|run|"
-     "teardown|check ... [--json]",
+     "teardown|start-teardown|reclaim|check ... [--json]",
      "guests: create VMs, map host pages into their stage 2, run the guest program",
      "  vm create [--protected]          a VM with vCPU 0 running the guest program\n"
      "                                   (loaded on the current CPU); prints handle,\n"
@@ -293,6 +294,10 @@ const struct cli_cmd cli_cmds[] = {
      "                                   (guest hypercall and the value read, or the\n"
      "                                   stage-2 fault: IPA and decoded ESR_EL2)\n"
      "  vm teardown HANDLE               vcpu_put if loaded, then teardown_vm\n"
+     "  vm start-teardown HANDLE         vcpu_put if loaded, then start_teardown_vm: the\n"
+     "                                   VM is dying and never runs again\n"
+     "  vm reclaim HANDLE GFN            reclaim_page: one page of a dying VM back to\n"
+     "                                   the host (scrubbed if the guest owned it)\n"
      "  vm check [HANDLE]                host records vs guest stage 2 (fails on mismatch)\n"
      "A plain PFN inside RAM is taken as a PA (0x40400000 = pfn 0x40400); symbols\n"
      "and pa:ADDR are addresses. GFNs are page numbers (ipa:ADDR works too).\n"
@@ -301,7 +306,8 @@ const struct cli_cmd cli_cmds[] = {
      "Examples:\n  vm create\n  vm share 0x1000 0x40400 0x48100 3\n"
      "  vm run write 0x48100000 0x1234\n  vm run read 0x48100000\n"
      "  vm wrprotect 0x1000 0x48101\n  vm young 0x1000 0x48100 --clear\n"
-     "  vm show 0x1000\n  vm teardown 0x1000",
+     "  vm show 0x1000\n  vm teardown 0x1000\n"
+     "  vm start-teardown 0x1000\n  vm reclaim 0x1000 0x48100",
      CC_WORDS, vm_words},
     {"echo", cmd_echo, 0, -1, 0, "echo TEXT...", "print text", "Example:\n  echo booting now",
      CC_NONE, NULL},

@@ -196,9 +196,10 @@ static char **complete(const char *text, int start, int end)
 			static const char *const prots[] = {"r", "rw", "rx", "rwx", NULL};
 			if (n == 1) {
 				static const char *const subs[] = {
-				    "create",  "list",	   "show",	"load",	 "put",	    "share",
-				    "unshare", "donate",   "wrprotect", "young", "mkyoung", "relax",
-				    "run",     "teardown", "check",	NULL};
+				    "create",	      "list",	 "show",   "load",	"put",
+				    "share",	      "unshare", "donate", "wrprotect", "young",
+				    "mkyoung",	      "relax",	 "run",	   "teardown",	"check",
+				    "start-teardown", "reclaim", NULL};
 				add_words(subs);
 			} else if (!strcmp(prev, "--prot")) {
 				add_words(prots);

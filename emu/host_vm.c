@@ -294,18 +294,49 @@ int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uin
 	return 0;
 }
 
+/* A VM is torn down from nowhere: put its vCPU first if one is loaded. */
+static int put_if_loaded(struct hs_machine *m, struct hs_vm_rec *v, struct hs_error *err)
+{
+	if (!v || v->info.loaded_on < 0)
+		return 0;
+	int64_t r;
+	return hs_vm_put(m, (unsigned)v->info.loaded_on, &r, err);
+}
+
+int hs_vm_start_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
+			 struct hs_error *err)
+{
+	struct hs_vm_rec *v = find(m, handle);
+	int rc = put_if_loaded(m, v, err);
+	if (rc)
+		return rc;
+	uint64_t a[1] = {handle};
+	rc = hs_vm_hvc(m, cpu, HS_HC_start_teardown_vm, a, 1, ret, err);
+	if (!rc && !*ret && v)
+		v->info.dying = true;
+	return rc;
+}
+
+int hs_vm_reclaim(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t gfn, int64_t *ret,
+		  struct hs_error *err)
+{
+	uint64_t a[2] = {handle, gfn};
+	int rc = hs_vm_hvc(m, cpu, HS_HC_reclaim_page, a, 2, ret, err);
+	struct hs_vm_rec *v = find(m, handle);
+	if (!rc && !*ret && v)
+		record_del(v, gfn);
+	return rc;
+}
+
 int hs_vm_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
 		   struct hs_error *err)
 {
 	struct hs_vm_rec *v = find(m, handle);
-	if (v && v->info.loaded_on >= 0) {
-		int64_t r;
-		int rc = hs_vm_put(m, (unsigned)v->info.loaded_on, &r, err);
-		if (rc)
-			return rc;
-	}
+	int rc = put_if_loaded(m, v, err);
+	if (rc)
+		return rc;
 	uint64_t a[1] = {handle};
-	int rc = hs_vm_hvc(m, cpu, HS_HC_teardown_vm, a, 1, ret, err);
+	rc = hs_vm_hvc(m, cpu, HS_HC_teardown_vm, a, 1, ret, err);
 	if (!rc && !*ret && v) {
 		free(v->maps);
 		memset(v, 0, sizeof(*v));

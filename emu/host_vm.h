@@ -36,6 +36,7 @@ struct hs_vm_info {
 	const struct hs_vm_map *maps;
 	size_t nr_maps;
 	int loaded_on; /* CPU, or -1 */
+	bool dying;    /* start_teardown_vm succeeded: pages come back by reclaim */
 };
 
 struct hs_vm_exit {
@@ -62,6 +63,14 @@ int hs_vm_hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t *args, 
 /* Run the vCPU loaded on `cpu`: the guest does op (HS_VCPU_OP_*) at ipa. */
 int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uint64_t value,
 	      struct hs_vm_exit *exit, struct hs_error *err);
+/*
+ * The dying-guest path: start_teardown_vm (vcpu_put first if a vCPU is loaded),
+ * then reclaim_page per gfn (the record forgets the gfn), then teardown_vm.
+ */
+int hs_vm_start_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
+			 struct hs_error *err);
+int hs_vm_reclaim(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t gfn, int64_t *ret,
+		  struct hs_error *err);
 int hs_vm_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
 		   struct hs_error *err);
 

@@ -100,6 +100,10 @@ static s64 dispatch(unsigned nr, const u64 *a)
 		return __pkvm_vcpu_put();
 	case HS_HC_teardown_vm:
 		return __pkvm_teardown_vm(a[0]);
+	case HS_HC_start_teardown_vm:
+		return __pkvm_start_teardown_vm(a[0]);
+	case HS_HC_reclaim_page:
+		return __pkvm_reclaim_page(a[0], a[1]);
 	case HS_HC_host_share_guest:
 		return __pkvm_host_share_guest(a[0], a[1], a[2], a[3]);
 	case HS_HC_host_unshare_guest:

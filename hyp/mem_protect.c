@@ -745,6 +745,41 @@ out:
 	return ret;
 }
 
+/* Zero a page hyp does not map, through a temporary mapping. */
+static int scrub_page(u64 pa)
+{
+	void *va = hyp_phys_to_virt(pa);
+	int ret = pgt_map(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE, pa, HS_PROT_RW);
+	if (ret)
+		return ret;
+	memzero_pages(va, HS_PAGE_SIZE);
+	pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE);
+	return 0;
+}
+
+/*
+ * Hand one page a guest no longer maps back to the host, under host_s2_lock:
+ * a shared page loses one guest share (host OWNED again at zero); a page the
+ * guest owned (already scrubbed) loses its GUEST annotation.
+ */
+static int guest_page_return(u64 pa, unsigned state)
+{
+	struct hyp_page *p = hyp_phys_to_page(pa);
+	if (state == HS_PAGE_SHARED_BORROWED) {
+		if (p->guest_shares && --p->guest_shares == 0) {
+			host_stage2_set_page_state(pa, HS_PAGE_OWNED);
+			hyp_page_set_host_state(p, HS_PAGE_OWNED);
+		}
+		return 0;
+	}
+	if (state != HS_PAGE_OWNED)
+		return 0;
+	int ret = host_stage2_try(host_s2_op_set_owner, pa, HS_PAGE_SIZE, 0);
+	if (!ret)
+		hyp_page_set_host_state(p, HS_PAGE_OWNED);
+	return ret;
+}
+
 struct reclaim_data {
 	int ret;
 };
@@ -757,31 +792,41 @@ static int guest_reclaim_walker(const struct pgt_visit_ctx *ctx)
 	u64 size = pgt_granule(ctx->level), base = pte_to_phys(ctx->old);
 	unsigned state = pte_state(ctx->old);
 	for (u64 off = 0; off < size; off += HS_PAGE_SIZE) {
-		u64 pa = base + off;
-		struct hyp_page *p = hyp_phys_to_page(pa);
-		if (state == HS_PAGE_SHARED_BORROWED) {
-			if (p->guest_shares && --p->guest_shares == 0) {
-				host_stage2_set_page_state(pa, HS_PAGE_OWNED);
-				hyp_page_set_host_state(p, HS_PAGE_OWNED);
-			}
-		} else if (state == HS_PAGE_OWNED) {
-			/* The guest's own page: scrub it before the host sees it again. */
-			void *va = hyp_phys_to_virt(pa);
-			int ret = pgt_map(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE, pa,
-					  HS_PROT_RW);
-			if (!ret) {
-				memzero_pages(va, HS_PAGE_SIZE);
-				pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE);
-				ret = host_stage2_try(host_s2_op_set_owner, pa, HS_PAGE_SIZE, 0);
-			}
-			if (ret) {
-				d->ret = ret;
-				continue;
-			}
-			hyp_page_set_host_state(p, HS_PAGE_OWNED);
-		}
+		int ret = state == HS_PAGE_OWNED ? scrub_page(base + off) : 0;
+		if (!ret)
+			ret = guest_page_return(base + off, state);
+		if (ret)
+			d->ret = ret;
 	}
 	return 0;
+}
+
+/*
+ * A dying guest's page at gfn goes back to the host: scrubbed first (a dying
+ * guest never runs again, so it cannot dirty it), then unmapped from the
+ * guest stage 2, then returned. Each step that can fail comes before the
+ * ones that change ownership, so a refusal leaves every table consistent.
+ */
+int guest_reclaim_page(struct hyp_pgtable *g, u64 gvttbr, u64 gfn)
+{
+	u64 ipa = gfn << HS_PAGE_SHIFT, pte;
+	s8 level;
+	int ret = -HS_ENOENT;
+	hyp_spin_lock(&host_s2_lock);
+	if (pgt_get_leaf(g, ipa, &pte, &level) || !pte_valid(pte))
+		goto out;
+	u64 pa = guest_leaf_pa(pte, level, ipa);
+	unsigned state = pte_state(pte);
+	if (state == HS_PAGE_OWNED && (ret = scrub_page(pa)))
+		goto out;
+	guest_vttbr(gvttbr);
+	ret = pgt_unmap(g, ipa, HS_PAGE_SIZE);
+	guest_vttbr(host_vttbr);
+	if (!ret)
+		ret = guest_page_return(pa, state);
+out:
+	hyp_spin_unlock(&host_s2_lock);
+	return ret;
 }
 
 /* Teardown: every page a guest had goes back to the host (before its table goes). */

@@ -235,6 +235,8 @@ s64 __pkvm_vcpu_load(u64 handle, u64 idx)
 	struct hyp_vm *vm = vm_by_handle(handle);
 	if (!vm || idx >= HS_MAX_VCPUS || !vm->vcpus[idx].initialised)
 		return -HS_EINVAL;
+	if (vm->abi.flags & HS_VM_F_DYING)
+		return -HS_EPERM; /* a dying VM never runs again */
 	struct hyp_vcpu **slot = this_cpu_ptr(&loaded_vcpu);
 	if (*slot || vm->vcpus[idx].loaded_on >= 0)
 		return -HS_EBUSY;
@@ -461,14 +463,51 @@ void __pkvm_vcpu_run(struct hyp_cpu_ctxt *host)
 
 /* ---- teardown ------------------------------------------------------------- */
 
+static bool vm_has_loaded_vcpu(const struct hyp_vm *vm)
+{
+	for (unsigned i = 0; i < HS_MAX_VCPUS; i++)
+		if (vm->vcpus[i].loaded_on >= 0)
+			return true;
+	return false;
+}
+
+s64 __pkvm_start_teardown_vm(u64 handle)
+{
+	struct hyp_vm *vm = vm_by_handle(handle);
+	if (!vm)
+		return -HS_EINVAL;
+	hyp_spin_lock(&vm_table_lock);
+	s64 ret = 0;
+	if (vm_has_loaded_vcpu(vm))
+		ret = -HS_EBUSY;
+	else if (vm->abi.flags & HS_VM_F_DYING)
+		ret = -HS_EPERM; /* already dying */
+	else
+		vm->abi.flags |= HS_VM_F_DYING;
+	hyp_spin_unlock(&vm_table_lock);
+	return ret;
+}
+
+s64 __pkvm_reclaim_page(u64 handle, u64 gfn)
+{
+	struct hyp_vm *vm = vm_by_handle(handle);
+	if (!vm || !gfn_range_ok(gfn, 1))
+		return -HS_EINVAL;
+	if (!(vm->abi.flags & HS_VM_F_DYING))
+		return -HS_EPERM; /* a live guest keeps its pages */
+	hyp_spin_lock(&vm_table_lock);
+	s64 ret = guest_reclaim_page(&vm->pgt, vm->abi.vttbr, gfn);
+	hyp_spin_unlock(&vm_table_lock);
+	return ret;
+}
+
 s64 __pkvm_teardown_vm(u64 handle)
 {
 	struct hyp_vm *vm = vm_by_handle(handle);
 	if (!vm)
 		return -HS_EINVAL;
-	for (unsigned i = 0; i < HS_MAX_VCPUS; i++)
-		if (vm->vcpus[i].loaded_on >= 0)
-			return -HS_EBUSY;
+	if (vm_has_loaded_vcpu(vm))
+		return -HS_EBUSY;
 	hyp_spin_lock(&vm_table_lock);
 	/* Every page the guest had goes back to the host, scrubbed if it owned it. */
 	int ret = guest_reclaim_all(&vm->pgt);

@@ -88,15 +88,16 @@
 	X(19, vcpu_load, 2, HS_HC_LATE)                     \
 	X(20, vcpu_put, 0, HS_HC_LATE)                      \
 	X(21, teardown_vm, 1, HS_HC_LATE)                   \
-	X(22, reclaim_page, 1, HS_HC_LATE)                  \
+	X(22, reclaim_page, 2, HS_HC_LATE)                  \
 	X(23, vcpu_run, 3, HS_HC_LATE)                      \
 	X(24, hyp_pin_shared, 1, HS_HC_LATE)                \
 	X(25, hyp_unpin_shared, 1, HS_HC_LATE)              \
 	X(26, host_donate_hyp, 2, HS_HC_LATE)               \
-	X(27, hyp_donate_host, 2, HS_HC_LATE)
+	X(27, hyp_donate_host, 2, HS_HC_LATE)               \
+	X(28, start_teardown_vm, 1, HS_HC_LATE)
 
 #define HS_HC_ENUM_ENTRY(num, name, nargs, phase) HS_HC_##name = (num),
-#define HS_HC_COUNT 28
+#define HS_HC_COUNT 29
 /*
  * host_donate_hyp(pfn, nr_pages) / hyp_donate_host(pfn, nr_pages) are test and
  * debug entry points to the hypervisor's internal donations (which the VM code
@@ -256,6 +257,12 @@
  * handle (HS_VM_HANDLE_OFFSET + index; VMID = index + 1).
  */
 #define HS_VM_F_PROTECTED 0x1UL
+/*
+ * Set by start_teardown_vm (never by the host at init_vm): the VM runs no
+ * more, and the host takes its pages back one by one with reclaim_page(handle,
+ * gfn) before teardown_vm frees the rest, as Linux does for a dying guest.
+ */
+#define HS_VM_F_DYING 0x2UL
 #define HS_VM_MIN_PAGES 8
 #define HS_VM_MAX_PAGES 512
 #define HS_VM_ALIGN (4 * HS_PAGE_SIZE)

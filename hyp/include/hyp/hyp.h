@@ -47,6 +47,7 @@ int host_share_guest_pages(u64 pfn, u64 nr, struct hyp_pgtable *g, u64 gvttbr, u
 int host_unshare_guest_pages(struct hyp_pgtable *g, u64 gvttbr, u64 gfn, u64 nr);
 int host_donate_guest_page(u64 pfn, struct hyp_pgtable *g, u64 gvttbr, u64 gfn, u64 handle);
 int guest_reclaim_all(struct hyp_pgtable *g);
+int guest_reclaim_page(struct hyp_pgtable *g, u64 gvttbr, u64 gfn);
 
 /* pkvm.c: VMs */
 s64 __pkvm_init_vm(u64 pa, u64 nr_pages, u64 flags);
@@ -62,6 +63,8 @@ s64 __pkvm_host_wrprotect_guest(u64 handle, u64 gfn, u64 nr);
 s64 __pkvm_host_test_clear_young_guest(u64 handle, u64 gfn, u64 nr, u64 mkold);
 s64 __pkvm_host_mkyoung_guest(u64 gfn);
 s64 __pkvm_teardown_vm(u64 handle);
+s64 __pkvm_start_teardown_vm(u64 handle);
+s64 __pkvm_reclaim_page(u64 handle, u64 gfn);
 
 /* psci.c */
 bool handle_host_psci(struct hyp_cpu_ctxt *ctxt);
