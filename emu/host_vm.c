@@ -294,24 +294,29 @@ int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uin
 	return 0;
 }
 
-/* A VM is torn down from nowhere: put its vCPU first if one is loaded. */
-static int put_if_loaded(struct hs_machine *m, struct hs_vm_rec *v, struct hs_error *err)
+/*
+ * Teardown calls take a VM no CPU runs: put its vCPU first if one is loaded,
+ * then call hypercall nr(handle). *vp is the host's record (NULL if unknown).
+ */
+static int call_unloaded(struct hs_machine *m, unsigned cpu, uint64_t handle, int nr, int64_t *ret,
+			 struct hs_vm_rec **vp, struct hs_error *err)
 {
-	if (!v || v->info.loaded_on < 0)
-		return 0;
-	int64_t r;
-	return hs_vm_put(m, (unsigned)v->info.loaded_on, &r, err);
+	struct hs_vm_rec *v = *vp = find(m, handle);
+	if (v && v->info.loaded_on >= 0) {
+		int64_t r;
+		int rc = hs_vm_put(m, (unsigned)v->info.loaded_on, &r, err);
+		if (rc)
+			return rc;
+	}
+	uint64_t a[1] = {handle};
+	return hs_vm_hvc(m, cpu, nr, a, 1, ret, err);
 }
 
 int hs_vm_start_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
 			 struct hs_error *err)
 {
-	struct hs_vm_rec *v = find(m, handle);
-	int rc = put_if_loaded(m, v, err);
-	if (rc)
-		return rc;
-	uint64_t a[1] = {handle};
-	rc = hs_vm_hvc(m, cpu, HS_HC_start_teardown_vm, a, 1, ret, err);
+	struct hs_vm_rec *v;
+	int rc = call_unloaded(m, cpu, handle, HS_HC_start_teardown_vm, ret, &v, err);
 	if (!rc && !*ret && v)
 		v->info.dying = true;
 	return rc;
@@ -331,12 +336,8 @@ int hs_vm_reclaim(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t 
 int hs_vm_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
 		   struct hs_error *err)
 {
-	struct hs_vm_rec *v = find(m, handle);
-	int rc = put_if_loaded(m, v, err);
-	if (rc)
-		return rc;
-	uint64_t a[1] = {handle};
-	rc = hs_vm_hvc(m, cpu, HS_HC_teardown_vm, a, 1, ret, err);
+	struct hs_vm_rec *v;
+	int rc = call_unloaded(m, cpu, handle, HS_HC_teardown_vm, ret, &v, err);
 	if (!rc && !*ret && v) {
 		free(v->maps);
 		memset(v, 0, sizeof(*v));
