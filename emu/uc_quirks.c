@@ -1,8 +1,56 @@
 /* SPDX-License-Identifier: MIT */
 #include "uc_quirks.h"
 
+#include <dlfcn.h>
+
 #include <errno.h>
 #include <string.h>
+
+#ifdef HS_UC_SKIP_PAGE_LOCK
+/*
+ * Stores: Unicorn 2.0.1 keeps no dirty bitmap, so every guest store to RAM
+ * takes QEMU's self-modifying-code check (notdirty_write), which first builds
+ * a "page collection" (a malloc'd GTree of page locks) and frees it again:
+ * ~70 ns per store, most of a hypercall's cost. Unicorn's page locks are
+ * no-ops (one thread per engine), and for AArch64 targets (no
+ * TARGET_HAS_PRECISE_SMC) the collection is only ever handed back to
+ * page_collection_unlock: upstream dropped it (unicorn PR #1838, May 2023).
+ * libunicorn 2.0.1 calls both functions through its PLT, so defining them in
+ * the executable (exported: see emu/CMakeLists.txt) replaces them. The check
+ * for translated code on the written page (tb_invalidate_phys_page_fast)
+ * still runs on every store. Built only against Unicorn 2.0.1.
+ */
+struct page_collection;
+struct uc_struct;
+struct page_collection *page_collection_lock_aarch64(struct uc_struct *uc, uint64_t start,
+						     uint64_t end);
+void page_collection_unlock_aarch64(struct page_collection *set);
+
+struct page_collection *page_collection_lock_aarch64(struct uc_struct *uc, uint64_t start,
+						     uint64_t end)
+{
+	(void)uc;
+	(void)start;
+	(void)end;
+	return NULL;
+}
+
+void page_collection_unlock_aarch64(struct page_collection *set)
+{
+	(void)set;
+}
+#endif
+
+bool hs_quirk_store_lock_skipped(void)
+{
+#ifdef HS_UC_SKIP_PAGE_LOCK
+	/* Only if the dynamic linker bound Unicorn's calls to the functions above. */
+	return dlsym(RTLD_DEFAULT, "page_collection_lock_aarch64") ==
+	       (void *)page_collection_lock_aarch64;
+#else
+	return false;
+#endif
+}
 
 uint64_t hs_quirk_cp_read(uc_engine *uc, int op0, int op1, int crn, int crm, int op2)
 {

@@ -14,6 +14,7 @@
 #include "pt_translate.h"
 #include "pt_walk.h"
 #include "testutil.h"
+#include "uc_quirks.h"
 
 static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
 {
@@ -230,6 +231,46 @@ static void count_faults(const struct hs_event *ev, void *ud)
 		fault_events++;
 }
 
+/*
+ * Against Unicorn 2.0.1 the per-store page-collection lock must really be
+ * replaced (exported and bound by the dynamic linker), and a guest store must
+ * still invalidate translated code it overwrites: in one run, call a
+ * function, store a new instruction over it, call it again. (Verified to
+ * fail when tb_invalidate_phys_page_fast is disabled the same way.)
+ */
+START_TEST(store_path_skips_page_lock_and_still_sees_code_writes)
+{
+#if UC_API_MAJOR == 2 && UC_API_MINOR == 0 && UC_API_PATCH == 1
+	ck_assert_msg(hs_quirk_store_lock_skipped(),
+		      "Unicorn 2.0.1: the page-lock replacement is not in effect");
+#endif
+	uc_engine *uc;
+	ck_assert_int_eq(uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc), UC_ERR_OK);
+	ck_assert_int_eq(uc_mem_map(uc, 0, 0x10000, UC_PROT_ALL), UC_ERR_OK);
+	const uint32_t callee[] = {
+	    0xd2800101, /* 0x2000: movz x1, #8 */
+	    0xd65f03c0, /*         ret */
+	};
+	const uint32_t caller[] = {
+	    0xd2840000, /* 0x1000: movz x0, #0x2000 */
+	    0x940003ff, /*         bl 0x2000 */
+	    0xaa0103e3, /*         mov x3, x1 */
+	    0xb9000002, /*         str w2, [x0]: a new first instruction */
+	    0x940003fc, /*         bl 0x2000 */
+	};
+	ck_assert_int_eq(uc_mem_write(uc, 0x2000, callee, sizeof(callee)), UC_ERR_OK);
+	ck_assert_int_eq(uc_mem_write(uc, 0x1000, caller, sizeof(caller)), UC_ERR_OK);
+	uint64_t x1 = 0, x3 = 0, x2 = 0xd2800121; /* movz x1, #9 */
+	uc_reg_write(uc, UC_ARM64_REG_X2, &x2);
+	ck_assert_int_eq(uc_emu_start(uc, 0x1000, 0x1000 + sizeof(caller), 0, 0), UC_ERR_OK);
+	uc_reg_read(uc, UC_ARM64_REG_X1, &x1);
+	uc_reg_read(uc, UC_ARM64_REG_X3, &x3);
+	ck_assert_uint_eq(x3, 8);
+	ck_assert_uint_eq(x1, 9);
+	uc_close(uc);
+}
+END_TEST
+
 START_TEST(data_abort_inside_el2_is_a_decoded_event)
 {
 	struct hs_machine *m = hs_test_machine(1, 0);
@@ -385,6 +426,7 @@ int main(void)
 	tcase_add_test(tc, early_hypercalls_refused_after_finalisation);
 	tcase_add_test(tc, idmap_in_upper_half_uses_lower_half_linear_map);
 	tcase_add_test(tc, data_abort_inside_el2_is_a_decoded_event);
+	tcase_add_test(tc, store_path_skips_page_lock_and_still_sees_code_writes);
 	tcase_add_test(tc, bad_elf_inputs_give_clear_errors);
 	tcase_add_test(tc, absurd_machine_options_are_refused);
 	tcase_add_test(tc, same_boot_twice_gives_identical_instruction_counts);
