@@ -5,7 +5,7 @@
  * range and the vmemmap run are both constant), so a 1 GiB machine costs
  * a few hundred segment evaluations, not 262,144 page evaluations.
  */
-#include "inspect_check.h"
+#include "inspect_check_priv.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -78,9 +78,7 @@ void hs_check_report_free(struct hs_check_report *rep)
 	hs_check_report_init(rep);
 }
 
-static void report(struct hs_check_report *rep, const char *rule, uint64_t pa, uint64_t pages,
-		   unsigned tables, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void report(struct hs_check_report *rep, const char *rule, uint64_t pa, uint64_t pages,
+void hs_chk_report(struct hs_check_report *rep, const char *rule, uint64_t pa, uint64_t pages,
 		   unsigned tables, const char *fmt, ...)
 {
 	rep->total++;
@@ -141,44 +139,48 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 	uint64_t n = (end - pa) >> HS_PAGE_SHIFT;
 	unsigned kind = s2 ? s2->kind : HS_SNAP_EMPTY;
 	if (kind == HS_SNAP_BAD) {
-		report(rep, "s2-malformed", pa, n, S2,
-		       "host stage-2 entry %#" PRIx64 " is malformed", s2->attr);
+		hs_chk_report(rep, "s2-malformed", pa, n, S2,
+			      "host stage-2 entry %#" PRIx64 " is malformed", s2->attr);
 		return;
 	}
 	if (kind == HS_SNAP_ANNOT && s2->block)
-		report(rep, "annot-level", pa, n, S2, "owner annotation on a block-level entry");
+		hs_chk_report(rep, "annot-level", pa, n, S2,
+			      "owner annotation on a block-level entry");
 	if (!vm || !vm->backed) {
-		report(rep, "vmemmap-backed", pa, n, VM | S1,
-		       "no vmemmap entry is mapped at EL2 for this memory");
+		hs_chk_report(rep, "vmemmap-backed", pa, n, VM | S1,
+			      "no vmemmap entry is mapped at EL2 for this memory");
 		return;
 	}
 	unsigned host = HS_VM_HOST(vm->val), hyp = HS_VM_HYP(vm->val);
 	uint32_t shares = HS_VM_SHARES(vm->val);
 	if (host > HS_PAGE_NOPAGE) {
-		report(rep, "vmemmap-state", pa, n, VM, "host state %u is not a page state", host);
+		hs_chk_report(rep, "vmemmap-state", pa, n, VM, "host state %u is not a page state",
+			      host);
 		return;
 	}
 	bool annot = kind == HS_SNAP_ANNOT;
 	unsigned owners = owns(host) + owns(hyp) + (annot && s2->owner == HS_OWNER_GUEST);
 	if (owners != 1)
-		report(rep, "owner-unique", pa, n, S2 | VM, "%u owners (host %s, hyp %s%s)", owners,
-		       st(host), st(hyp),
-		       annot && s2->owner == HS_OWNER_GUEST ? ", guest annotation" : "");
+		hs_chk_report(rep, "owner-unique", pa, n, S2 | VM, "%u owners (host %s, hyp %s%s)",
+			      owners, st(host), st(hyp),
+			      annot && s2->owner == HS_OWNER_GUEST ? ", guest annotation" : "");
 	if ((host == HS_PAGE_NOPAGE) != annot)
-		report(rep, "host-nopage-annot", pa, n, S2 | VM,
-		       annot ? "host stage 2 annotates the page (owner %s) but the host state is %s"
-			     : "host state is NOPAGE but the host stage-2 entry is %s",
-		       annot ? hs_pt_owner_name(s2->owner) : st(host),
-		       kind == HS_SNAP_LEAF ? "a valid mapping" : "empty");
+		hs_chk_report(
+		    rep, "host-nopage-annot", pa, n, S2 | VM,
+		    annot ? "host stage 2 annotates the page (owner %s) but the host state is %s"
+			  : "host state is NOPAGE but the host stage-2 entry is %s",
+		    annot ? hs_pt_owner_name(s2->owner) : st(host),
+		    kind == HS_SNAP_LEAF ? "a valid mapping" : "empty");
 	if (annot) {
 		if (s2->owner == HS_OWNER_HYP && hyp != HS_PAGE_OWNED)
-			report(rep, "annot-owner", pa, n, S2 | VM,
-			       "annotated as owned by hyp but the hyp state is %s", st(hyp));
+			hs_chk_report(rep, "annot-owner", pa, n, S2 | VM,
+				      "annotated as owned by hyp but the hyp state is %s", st(hyp));
 		else if (s2->owner == HS_OWNER_GUEST && hyp != HS_PAGE_NOPAGE)
-			report(rep, "annot-owner", pa, n, S2 | VM,
-			       "annotated as owned by a guest but the hyp state is %s", st(hyp));
+			hs_chk_report(rep, "annot-owner", pa, n, S2 | VM,
+				      "annotated as owned by a guest but the hyp state is %s",
+				      st(hyp));
 		else if (s2->owner != HS_OWNER_HYP && s2->owner != HS_OWNER_GUEST)
-			report(
+			hs_chk_report(
 			    rep, "annot-owner", pa, n, S2,
 			    "annotation names owner %u, which cannot own a page away from the host",
 			    s2->owner);
@@ -186,98 +188,105 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 	if (kind == HS_SNAP_LEAF) {
 		uint64_t oa = s2->oa + (pa - s2->start);
 		if (host == HS_PAGE_NOPAGE)
-			report(rep, "s2-maps-nopage", pa, n, S2 | VM,
-			       "host stage 2 maps the page but its host state is NOPAGE");
+			hs_chk_report(rep, "s2-maps-nopage", pa, n, S2 | VM,
+				      "host stage 2 maps the page but its host state is NOPAGE");
 		else if (s2->state != host)
-			report(rep, "s2-state", pa, n, S2 | VM,
-			       "host stage-2 leaf says %s, vmemmap host state is %s", st(s2->state),
-			       st(host));
+			hs_chk_report(rep, "s2-state", pa, n, S2 | VM,
+				      "host stage-2 leaf says %s, vmemmap host state is %s",
+				      st(s2->state), st(host));
 		if (oa != pa)
-			report(rep, "s2-identity", pa, n, S2,
-			       "IPA %#" PRIx64 " maps to PA %#" PRIx64, pa, oa);
+			hs_chk_report(rep, "s2-identity", pa, n, S2,
+				      "IPA %#" PRIx64 " maps to PA %#" PRIx64, pa, oa);
 	}
 	/* sharing */
 	if (host == HS_PAGE_SHARED_OWNED && hyp != HS_PAGE_SHARED_BORROWED && !shares)
-		report(rep, "share-pair", pa, n, VM,
-		       "host SHARED_OWNED but no borrower (hyp %s, guest shares 0)", st(hyp));
+		hs_chk_report(rep, "share-pair", pa, n, VM,
+			      "host SHARED_OWNED but no borrower (hyp %s, guest shares 0)",
+			      st(hyp));
 	if (hyp == HS_PAGE_SHARED_BORROWED && host != HS_PAGE_SHARED_OWNED)
-		report(rep, "share-pair", pa, n, VM, "hyp SHARED_BORROWED but host is %s",
-		       st(host));
+		hs_chk_report(rep, "share-pair", pa, n, VM, "hyp SHARED_BORROWED but host is %s",
+			      st(host));
 	if (hyp == HS_PAGE_SHARED_OWNED && host != HS_PAGE_SHARED_BORROWED)
-		report(rep, "share-pair", pa, n, VM, "hyp SHARED_OWNED but host is %s", st(host));
+		hs_chk_report(rep, "share-pair", pa, n, VM, "hyp SHARED_OWNED but host is %s",
+			      st(host));
 	if (host == HS_PAGE_SHARED_BORROWED && hyp != HS_PAGE_SHARED_OWNED)
-		report(rep, "share-pair", pa, n, VM, "host SHARED_BORROWED but hyp is %s", st(hyp));
+		hs_chk_report(rep, "share-pair", pa, n, VM, "host SHARED_BORROWED but hyp is %s",
+			      st(hyp));
 	if (shares && host != HS_PAGE_SHARED_OWNED)
-		report(rep, "share-pair", pa, n, VM, "%u guest shares but host is %s", shares,
-		       st(host));
+		hs_chk_report(rep, "share-pair", pa, n, VM, "%u guest shares but host is %s",
+			      shares, st(host));
+}
+
+void hs_chk_pages(const struct hs_snapshot *s, uint64_t from, uint64_t to,
+		  struct hs_check_report *rep)
+{
+	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
+	size_t na = s->nr_pt[HS_SNAP_HOST_S2];
+	uint64_t pos = from, end = to;
+	const struct hs_snap_pt_range *f = hs_snap_pt_find(s, HS_SNAP_HOST_S2, pos);
+	size_t i = 0;
+	while (!f && i < na && a[i].end <= pos)
+		i++;
+	if (f)
+		i = (size_t)(f - a);
+	const struct hs_snap_vm_range *v = hs_snap_vm_find(s, pos);
+	size_t j = v ? (size_t)(v - s->vm) : s->nr_vm;
+	while (pos < end) {
+		while (i < na && a[i].end <= pos)
+			i++;
+		while (j < s->nr_vm && s->vm[j].end <= pos)
+			j++;
+		uint64_t seg = end;
+		const struct hs_snap_pt_range *r2 = NULL;
+		const struct hs_snap_vm_range *rv = NULL;
+		if (i < na && a[i].start <= pos) {
+			r2 = &a[i];
+			if (a[i].end < seg)
+				seg = a[i].end;
+		} else if (i < na && a[i].start < seg) {
+			seg = a[i].start;
+		}
+		if (j < s->nr_vm && s->vm[j].start <= pos) {
+			rv = &s->vm[j];
+			if (rv->end < seg)
+				seg = rv->end;
+		} else if (j < s->nr_vm && s->vm[j].start < seg) {
+			seg = s->vm[j].start;
+		}
+		check_segment(rep, pos, seg, r2, rv);
+		pos = seg;
+	}
 }
 
 static void check_pages(const struct hs_snapshot *s, struct hs_check_report *rep)
 {
-	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
-	size_t na = s->nr_pt[HS_SNAP_HOST_S2];
 	for (unsigned g = 0; g < s->nr_mem; g++) {
-		uint64_t pos = s->mem[g].base, end = s->mem[g].base + s->mem[g].size;
 		rep->pages_checked += s->mem[g].size >> HS_PAGE_SHIFT;
-		const struct hs_snap_pt_range *f = hs_snap_pt_find(s, HS_SNAP_HOST_S2, pos);
-		size_t i = 0;
-		while (!f && i < na && a[i].end <= pos)
-			i++;
-		if (f)
-			i = (size_t)(f - a);
-		const struct hs_snap_vm_range *v = hs_snap_vm_find(s, pos);
-		size_t j = v ? (size_t)(v - s->vm) : s->nr_vm;
-		while (pos < end) {
-			while (i < na && a[i].end <= pos)
-				i++;
-			while (j < s->nr_vm && s->vm[j].end <= pos)
-				j++;
-			uint64_t seg = end;
-			const struct hs_snap_pt_range *r2 = NULL;
-			const struct hs_snap_vm_range *rv = NULL;
-			if (i < na && a[i].start <= pos) {
-				r2 = &a[i];
-				if (a[i].end < seg)
-					seg = a[i].end;
-			} else if (i < na && a[i].start < seg) {
-				seg = a[i].start;
-			}
-			if (j < s->nr_vm && s->vm[j].start <= pos) {
-				rv = &s->vm[j];
-				if (rv->end < seg)
-					seg = rv->end;
-			} else if (j < s->nr_vm && s->vm[j].start < seg) {
-				seg = s->vm[j].start;
-			}
-			check_segment(rep, pos, seg, r2, rv);
-			pos = seg;
-		}
+		hs_chk_pages(s, s->mem[g].base, s->mem[g].base + s->mem[g].size, rep);
 	}
-	/* host stage-2 leaves outside memory: MMIO, must not be annotated-inconsistent */
 }
 
 /* ------------------------------------------------------------------------ */
 /* EL2 stage 1                                                               */
 /* ------------------------------------------------------------------------ */
 
-static void check_el2(const struct hs_snapshot *s, struct hs_check_report *rep)
+void hs_chk_el2_range(const struct hs_snapshot *s, size_t i, struct hs_check_report *rep)
 {
-	const struct hs_snap_pt_range *v = s->pt[HS_SNAP_HYP_S1];
-	for (size_t i = 0; i < s->nr_pt[HS_SNAP_HYP_S1]; i++) {
-		const struct hs_snap_pt_range *r = &v[i];
-		if (r->kind == HS_SNAP_BAD) {
-			report(rep, "el2-malformed", r->start, (r->end - r->start) >> HS_PAGE_SHIFT,
-			       S1, "EL2 VA %#" PRIx64 ": malformed entry %#" PRIx64, r->start,
-			       r->attr);
-			continue;
-		}
-		if (r->kind != HS_SNAP_LEAF)
-			continue;
+	const struct hs_snap_pt_range *r = &s->pt[HS_SNAP_HYP_S1][i];
+	if (r->kind == HS_SNAP_BAD) {
+		hs_chk_report(rep, "el2-malformed", r->start, (r->end - r->start) >> HS_PAGE_SHIFT,
+			      S1, "EL2 VA %#" PRIx64 ": malformed entry %#" PRIx64, r->start,
+			      r->attr);
+		return;
+	}
+	if (r->kind != HS_SNAP_LEAF)
+		return;
+	{
 		uint64_t len = r->end - r->start;
 		if ((r->perm & HS_PT_PERM_W) && (r->perm & HS_PT_PERM_X))
-			report(rep, "el2-wx", r->oa, len >> HS_PAGE_SHIFT, S1,
-			       "EL2 VA %#" PRIx64 "-%#" PRIx64 " is writable and executable",
-			       r->start, r->end - 1);
+			hs_chk_report(rep, "el2-wx", r->oa, len >> HS_PAGE_SHIFT, S1,
+				      "EL2 VA %#" PRIx64 "-%#" PRIx64 " is writable and executable",
+				      r->start, r->end - 1);
 		/* the memory pages under the leaf range, run by run of the vmemmap */
 		uint64_t pa = r->oa, end = r->oa + len;
 		while (pa < end) {
@@ -295,27 +304,33 @@ static void check_el2(const struct hs_snapshot *s, struct hs_check_report *rep)
 			if (vm->backed) {
 				unsigned hyp = HS_VM_HYP(vm->val);
 				if (hyp == HS_PAGE_NOPAGE)
-					report(rep, "el2-maps-unowned", pa, n, S1 | VM,
-					       "EL2 VA %#" PRIx64
-					       " maps memory hyp neither owns nor "
-					       "borrows (host %s)",
-					       va, st(HS_VM_HOST(vm->val)));
+					hs_chk_report(rep, "el2-maps-unowned", pa, n, S1 | VM,
+						      "EL2 VA %#" PRIx64
+						      " maps memory hyp neither owns nor "
+						      "borrows (host %s)",
+						      va, st(HS_VM_HOST(vm->val)));
 				else if (r->state != hyp)
-					report(rep, "el2-state", pa, n, S1 | VM,
-					       "EL2 VA %#" PRIx64
-					       " leaf says %s, vmemmap hyp state is %s",
-					       va, st(r->state), st(hyp));
+					hs_chk_report(rep, "el2-state", pa, n, S1 | VM,
+						      "EL2 VA %#" PRIx64
+						      " leaf says %s, vmemmap hyp state is %s",
+						      va, st(r->state), st(hyp));
 			}
 			pa = seg;
 		}
 	}
 }
 
+static void check_el2(const struct hs_snapshot *s, struct hs_check_report *rep)
+{
+	for (size_t i = 0; i < s->nr_pt[HS_SNAP_HYP_S1]; i++)
+		hs_chk_el2_range(s, i, rep);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Table pages                                                               */
 /* ------------------------------------------------------------------------ */
 
-static void check_tables(const struct hs_snapshot *s, struct hs_check_report *rep)
+void hs_chk_tables(const struct hs_snapshot *s, struct hs_check_report *rep)
 {
 	for (size_t i = 0; i < s->nr_tables; i++) {
 		const struct hs_snap_table_page *t = &s->tables[i];
@@ -328,12 +343,14 @@ static void check_tables(const struct hs_snapshot *s, struct hs_check_report *re
 				   : 0;
 		if (vmh) {
 			const struct hs_snap_guest *g = &s->guests[t->guest];
-			uint64_t bs = g->abi.pa, be = g->abi.pa + (g->abi.nr_pages << HS_PAGE_SHIFT);
+			uint64_t bs = g->abi.pa,
+				 be = g->abi.pa + (g->abi.nr_pages << HS_PAGE_SHIFT);
 			if (t->pa < bs || t->pa >= be)
-				report(rep, "guest-table-block", t->pa, 1, HS_CHK_T_GUEST_S2,
-				       "VM %#" PRIx64 " level %d table page is outside its block "
-				       "%#" PRIx64 "-%#" PRIx64,
-				       vmh, t->level, bs, be - 1);
+				hs_chk_report(rep, "guest-table-block", t->pa, 1, HS_CHK_T_GUEST_S2,
+					      "VM %#" PRIx64
+					      " level %d table page is outside its block "
+					      "%#" PRIx64 "-%#" PRIx64,
+					      vmh, t->level, bs, be - 1);
 		}
 		rep->tables_checked++;
 		const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, t->pa);
@@ -341,15 +358,16 @@ static void check_tables(const struct hs_snapshot *s, struct hs_check_report *re
 			continue; /* outside memory: the walker reports unreadable tables */
 		unsigned rc = HS_VM_RC(vm->val);
 		if (rc != 1 + t->live)
-			report(rep, "table-refcount", t->pa, 1, tt | VM,
-			       "%s level %d table has %u %s entries but refcount %u (want %u)",
-			       hs_snap_table_name((enum hs_snap_table)t->table), t->level, t->live,
-			       t->table != HS_SNAP_HYP_S1 ? "non-zero" : "valid", rc, 1 + t->live);
+			hs_chk_report(
+			    rep, "table-refcount", t->pa, 1, tt | VM,
+			    "%s level %d table has %u %s entries but refcount %u (want %u)",
+			    hs_snap_table_name((enum hs_snap_table)t->table), t->level, t->live,
+			    t->table != HS_SNAP_HYP_S1 ? "non-zero" : "valid", rc, 1 + t->live);
 		if (HS_VM_HYP(vm->val) != HS_PAGE_OWNED)
-			report(rep, "table-owner", t->pa, 1, tt | VM,
-			       "%s table page: hyp state %s, host state %s",
-			       hs_snap_table_name((enum hs_snap_table)t->table),
-			       st(HS_VM_HYP(vm->val)), st(HS_VM_HOST(vm->val)));
+			hs_chk_report(rep, "table-owner", t->pa, 1, tt | VM,
+				      "%s table page: hyp state %s, host state %s",
+				      hs_snap_table_name((enum hs_snap_table)t->table),
+				      st(HS_VM_HYP(vm->val)), st(HS_VM_HOST(vm->val)));
 		if (vmh)
 			tag(rep, before, vmh, 0);
 	}
@@ -370,14 +388,7 @@ static uint64_t host_seg(const struct hs_snapshot *s, uint64_t pa, uint64_t end,
 			 const struct hs_snap_pt_range **r2, const struct hs_snap_vm_range **vm)
 {
 	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
-	size_t na = s->nr_pt[HS_SNAP_HOST_S2], lo = 0, hi = na;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid].end <= pa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t na = s->nr_pt[HS_SNAP_HOST_S2], lo = hs_snap_pt_lower(a, na, pa);
 	*r2 = NULL;
 	if (lo < na && a[lo].start <= pa) {
 		*r2 = &a[lo];
@@ -386,14 +397,7 @@ static uint64_t host_seg(const struct hs_snapshot *s, uint64_t pa, uint64_t end,
 	} else if (lo < na && a[lo].start < end) {
 		end = a[lo].start;
 	}
-	lo = 0, hi = s->nr_vm;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->vm[mid].end <= pa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = hs_snap_vm_lower(s, pa);
 	*vm = NULL;
 	if (lo < s->nr_vm && s->vm[lo].start <= pa) {
 		*vm = &s->vm[lo];
@@ -411,24 +415,24 @@ static void check_vm_table(const struct hs_snapshot *s, struct hs_check_report *
 		const struct hs_snap_guest *g = &s->guests[i];
 		size_t before = rep->total;
 		if (g->error[0])
-			report(rep, "vm-table", g->vm_pa, 1, GS, "%s", g->error);
+			hs_chk_report(rep, "vm-table", g->vm_pa, 1, GS, "%s", g->error);
 		else if (g->abi.handle != g->handle)
-			report(rep, "vm-table", g->vm_pa, 1, GS,
-			       "VM table slot %u holds a VM whose handle is %#" PRIx64
-			       " (want %#" PRIx64 ")",
-			       g->slot, g->abi.handle, g->handle);
+			hs_chk_report(rep, "vm-table", g->vm_pa, 1, GS,
+				      "VM table slot %u holds a VM whose handle is %#" PRIx64
+				      " (want %#" PRIx64 ")",
+				      g->slot, g->abi.handle, g->handle);
 		tag(rep, before, g->handle, 0);
 		if (!g->ok)
 			continue;
 		before = rep->total;
 		if (!g->vmid)
-			report(rep, "vmid-unique", g->vm_pa, 1, GS,
-			       "VM %#" PRIx64 " runs with VMID 0, the host's", g->handle);
+			hs_chk_report(rep, "vmid-unique", g->vm_pa, 1, GS,
+				      "VM %#" PRIx64 " runs with VMID 0, the host's", g->handle);
 		for (size_t j = 0; j < i; j++)
 			if (s->guests[j].ok && s->guests[j].vmid == g->vmid)
-				report(rep, "vmid-unique", g->vm_pa, 1, GS,
-				       "VMs %#" PRIx64 " and %#" PRIx64 " share VMID %u",
-				       s->guests[j].handle, g->handle, g->vmid);
+				hs_chk_report(rep, "vmid-unique", g->vm_pa, 1, GS,
+					      "VMs %#" PRIx64 " and %#" PRIx64 " share VMID %u",
+					      s->guests[j].handle, g->handle, g->vmid);
 		tag(rep, before, g->handle, 0);
 	}
 }
@@ -442,32 +446,36 @@ static void check_guest_owned(const struct hs_snapshot *s, const struct hs_snap_
 		const struct hs_snap_pt_range *r2;
 		const struct hs_snap_vm_range *vm;
 		uint64_t seg = host_seg(s, pa, end, &r2, &vm);
-		uint64_t n = (seg - pa) >> HS_PAGE_SHIFT, gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT;
+		uint64_t n = (seg - pa) >> HS_PAGE_SHIFT,
+			 gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT;
 		size_t before = rep->total;
 		if (!r2 || r2->kind != HS_SNAP_ANNOT || r2->owner != HS_OWNER_GUEST) {
-			report(rep, "guest-owned", pa, n, GS | S2,
-			       "VM %#" PRIx64 " owns gfn %#" PRIx64 " but the host stage-2 entry is %s",
-			       g->handle, gfn,
-			       !r2				   ? "empty (host-owned)"
-			       : r2->kind == HS_SNAP_LEAF	   ? "a valid mapping"
-			       : r2->kind == HS_SNAP_ANNOT ? "another owner's annotation"
-							   : "malformed");
+			hs_chk_report(rep, "guest-owned", pa, n, GS | S2,
+				      "VM %#" PRIx64 " owns gfn %#" PRIx64
+				      " but the host stage-2 entry is %s",
+				      g->handle, gfn,
+				      !r2			  ? "empty (host-owned)"
+				      : r2->kind == HS_SNAP_LEAF  ? "a valid mapping"
+				      : r2->kind == HS_SNAP_ANNOT ? "another owner's annotation"
+								  : "malformed");
 		} else {
 			uint64_t meta = r2->meta + (((pa - r2->start) >> HS_PAGE_SHIFT)
 						    << HS_ANNOT_META_GFN_SHIFT);
-			uint64_t ah = meta & HS_ANNOT_META_HANDLE_MASK, ag = meta >> HS_ANNOT_META_GFN_SHIFT;
+			uint64_t ah = meta & HS_ANNOT_META_HANDLE_MASK,
+				 ag = meta >> HS_ANNOT_META_GFN_SHIFT;
 			if (ah != (g->handle & HS_ANNOT_META_HANDLE_MASK) || ag != gfn)
-				report(rep, "guest-owned", pa, n, GS | S2,
-				       "VM %#" PRIx64 " owns gfn %#" PRIx64
-				       " but the annotation says GUEST(handle %#" PRIx64
-				       ", gfn %#" PRIx64 ")",
-				       g->handle, gfn, ah, ag);
+				hs_chk_report(rep, "guest-owned", pa, n, GS | S2,
+					      "VM %#" PRIx64 " owns gfn %#" PRIx64
+					      " but the annotation says GUEST(handle %#" PRIx64
+					      ", gfn %#" PRIx64 ")",
+					      g->handle, gfn, ah, ag);
 		}
 		if (vm && vm->backed &&
 		    (HS_VM_HOST(vm->val) != HS_PAGE_NOPAGE || HS_VM_HYP(vm->val) != HS_PAGE_NOPAGE))
-			report(rep, "guest-owned", pa, n, GS | VM,
-			       "VM %#" PRIx64 " owns gfn %#" PRIx64 " but host is %s, hyp %s",
-			       g->handle, gfn, st(HS_VM_HOST(vm->val)), st(HS_VM_HYP(vm->val)));
+			hs_chk_report(
+			    rep, "guest-owned", pa, n, GS | VM,
+			    "VM %#" PRIx64 " owns gfn %#" PRIx64 " but host is %s, hyp %s",
+			    g->handle, gfn, st(HS_VM_HOST(vm->val)), st(HS_VM_HYP(vm->val)));
 		tag(rep, before, g->handle, gfn);
 		pa = seg;
 	}
@@ -481,16 +489,17 @@ static void check_guest_borrowed(const struct hs_snapshot *s, const struct hs_sn
 		const struct hs_snap_pt_range *r2;
 		const struct hs_snap_vm_range *vm;
 		uint64_t seg = host_seg(s, pa, end, &r2, &vm);
-		uint64_t n = (seg - pa) >> HS_PAGE_SHIFT, gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT;
+		uint64_t n = (seg - pa) >> HS_PAGE_SHIFT,
+			 gfn = (r->start + (pa - r->oa)) >> HS_PAGE_SHIFT;
 		size_t before = rep->total;
 		if (vm && vm->backed &&
 		    (HS_VM_HOST(vm->val) != HS_PAGE_SHARED_OWNED || !HS_VM_SHARES(vm->val) ||
 		     HS_VM_HYP(vm->val) != HS_PAGE_NOPAGE))
-			report(rep, "guest-borrowed", pa, n, GS | VM,
-			       "VM %#" PRIx64 " borrows gfn %#" PRIx64
-			       " but host is %s with %u guest shares, hyp %s",
-			       g->handle, gfn, st(HS_VM_HOST(vm->val)), HS_VM_SHARES(vm->val),
-			       st(HS_VM_HYP(vm->val)));
+			hs_chk_report(rep, "guest-borrowed", pa, n, GS | VM,
+				      "VM %#" PRIx64 " borrows gfn %#" PRIx64
+				      " but host is %s with %u guest shares, hyp %s",
+				      g->handle, gfn, st(HS_VM_HOST(vm->val)),
+				      HS_VM_SHARES(vm->val), st(HS_VM_HYP(vm->val)));
 		tag(rep, before, g->handle, gfn);
 		pa = seg;
 	}
@@ -502,25 +511,27 @@ static void check_guest_leaves(const struct hs_snapshot *s, struct hs_check_repo
 		const struct hs_snap_guest *g = &s->guests[i];
 		for (size_t k = 0; g->ok && k < g->nr_pt; k++) {
 			const struct hs_snap_pt_range *r = &g->pt[k];
-			uint64_t n = (r->end - r->start) >> HS_PAGE_SHIFT, gfn = r->start >> HS_PAGE_SHIFT;
+			uint64_t n = (r->end - r->start) >> HS_PAGE_SHIFT,
+				 gfn = r->start >> HS_PAGE_SHIFT;
 			size_t before = rep->total;
 			if (r->kind != HS_SNAP_LEAF) {
-				report(rep, "guest-s2-malformed", r->start, n, GS,
-				       "VM %#" PRIx64 " IPA %#" PRIx64 ": %s entry %#" PRIx64,
-				       g->handle, r->start,
-				       r->kind == HS_SNAP_ANNOT ? "annotation" : "malformed",
-				       r->kind == HS_SNAP_ANNOT ? hs_annotation(r->owner, r->meta)
-								: r->attr);
+				hs_chk_report(
+				    rep, "guest-s2-malformed", r->start, n, GS,
+				    "VM %#" PRIx64 " IPA %#" PRIx64 ": %s entry %#" PRIx64,
+				    g->handle, r->start,
+				    r->kind == HS_SNAP_ANNOT ? "annotation" : "malformed",
+				    r->kind == HS_SNAP_ANNOT ? hs_annotation(r->owner, r->meta)
+							     : r->attr);
 				tag(rep, before, g->handle, gfn);
 				continue;
 			}
 			uint64_t len = r->end - r->start;
 			int reg = hs_snap_mem_region(s, r->oa);
 			if (reg < 0 || r->oa + len - s->mem[reg].base > s->mem[reg].size) {
-				report(rep, "guest-maps-memory", r->oa, n, GS,
-				       "VM %#" PRIx64 " maps gfn %#" PRIx64 " to PA %#" PRIx64
-				       ", not (all) memory",
-				       g->handle, gfn, r->oa);
+				hs_chk_report(rep, "guest-maps-memory", r->oa, n, GS,
+					      "VM %#" PRIx64 " maps gfn %#" PRIx64
+					      " to PA %#" PRIx64 ", not (all) memory",
+					      g->handle, gfn, r->oa);
 				tag(rep, before, g->handle, gfn);
 				continue;
 			}
@@ -529,9 +540,9 @@ static void check_guest_leaves(const struct hs_snapshot *s, struct hs_check_repo
 			else if (r->state == HS_PAGE_SHARED_BORROWED)
 				check_guest_borrowed(s, g, r, rep);
 			else {
-				report(rep, "guest-state", r->oa, n, GS,
-				       "VM %#" PRIx64 " gfn %#" PRIx64 ": leaf state %s", g->handle,
-				       gfn, st(r->state));
+				hs_chk_report(rep, "guest-state", r->oa, n, GS,
+					      "VM %#" PRIx64 " gfn %#" PRIx64 ": leaf state %s",
+					      g->handle, gfn, st(r->state));
 				tag(rep, before, g->handle, gfn);
 			}
 		}
@@ -562,10 +573,11 @@ static void check_share_counts(const struct hs_snapshot *s, const struct hs_snap
 				seg = c[j].start;
 			}
 			if (count != shares)
-				report(rep, "guest-share-count", pa, (seg - pa) >> HS_PAGE_SHIFT,
-				       GS | VM,
-				       "guest-share count %u but %u guest SHARED_BORROWED mapping%s",
-				       shares, count, count == 1 ? "" : "s");
+				hs_chk_report(
+				    rep, "guest-share-count", pa, (seg - pa) >> HS_PAGE_SHIFT,
+				    GS | VM,
+				    "guest-share count %u but %u guest SHARED_BORROWED mapping%s",
+				    shares, count, count == 1 ? "" : "s");
 			pa = seg;
 			while (j < nc && c[j].end <= pa)
 				j++;
@@ -584,15 +596,16 @@ static void check_guest_annots(const struct hs_snapshot *s, struct hs_check_repo
 		while (pa < a[i].end) {
 			uint64_t meta = a[i].meta + (((pa - a[i].start) >> HS_PAGE_SHIFT)
 						     << HS_ANNOT_META_GFN_SHIFT);
-			uint64_t h = meta & HS_ANNOT_META_HANDLE_MASK, gfn = meta >> HS_ANNOT_META_GFN_SHIFT;
+			uint64_t h = meta & HS_ANNOT_META_HANDLE_MASK,
+				 gfn = meta >> HS_ANNOT_META_GFN_SHIFT;
 			const struct hs_snap_guest *g = hs_snap_guest_find(s, h);
 			size_t before = rep->total;
 			if (!g || !g->ok) {
 				uint64_t n = (a[i].end - pa) >> HS_PAGE_SHIFT;
-				report(rep, "guest-annot", pa, n, S2 | GS,
-				       "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
-				       ") but no such live VM",
-				       h, gfn);
+				hs_chk_report(rep, "guest-annot", pa, n, S2 | GS,
+					      "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
+					      ") but no such live VM",
+					      h, gfn);
 				tag(rep, before, h, gfn);
 				break;
 			}
@@ -605,15 +618,15 @@ static void check_guest_annots(const struct hs_snapshot *s, struct hs_check_repo
 				seg = pa + HS_PAGE_SIZE;
 			uint64_t n = (seg - pa) >> HS_PAGE_SHIFT;
 			if (!l || l->kind != HS_SNAP_LEAF)
-				report(rep, "guest-annot", pa, n, S2 | GS,
-				       "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
-				       ") but the VM does not map that gfn",
-				       h, gfn);
+				hs_chk_report(rep, "guest-annot", pa, n, S2 | GS,
+					      "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
+					      ") but the VM does not map that gfn",
+					      h, gfn);
 			else if (l->oa + (ipa - l->start) != pa || l->state != HS_PAGE_OWNED)
-				report(rep, "guest-annot", pa, n, S2 | GS,
-				       "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
-				       ") but the VM maps that gfn to PA %#" PRIx64 " as %s",
-				       h, gfn, l->oa + (ipa - l->start), st(l->state));
+				hs_chk_report(rep, "guest-annot", pa, n, S2 | GS,
+					      "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
+					      ") but the VM maps that gfn to PA %#" PRIx64 " as %s",
+					      h, gfn, l->oa + (ipa - l->start), st(l->state));
 			tag(rep, before, h, gfn);
 			pa = seg;
 		}
@@ -640,28 +653,29 @@ static void check_guest_el2(const struct hs_snapshot *s, const struct hs_snap_co
 		for (size_t j = lo; j < nc && c[j].start < end; j++) {
 			uint64_t a = c[j].start > pa ? c[j].start : pa;
 			uint64_t b = c[j].end < end ? c[j].end : end;
-			report(rep, "guest-el2-owned", a, (b - a) >> HS_PAGE_SHIFT, GS | S1,
-			       "mapped by %u guest leaf(s) and at EL2 VA %#" PRIx64 " as OWNED",
-			       c[j].count, v[i].start + (a - v[i].oa));
+			hs_chk_report(rep, "guest-el2-owned", a, (b - a) >> HS_PAGE_SHIFT, GS | S1,
+				      "mapped by %u guest leaf(s) and at EL2 VA %#" PRIx64
+				      " as OWNED",
+				      c[j].count, v[i].start + (a - v[i].oa));
 		}
 	}
 }
 
-static void check_guests(const struct hs_snapshot *s, struct hs_check_report *rep)
+void hs_chk_guests(const struct hs_snapshot *s, struct hs_check_report *rep)
 {
 	check_vm_table(s, rep);
 	check_guest_leaves(s, rep);
 	struct hs_snap_cover *c = NULL;
 	size_t nc = 0;
 	if (hs_snap_guest_cover(s, 1u << HS_PAGE_SHARED_BORROWED, &c, &nc)) {
-		report(rep, "check-error", 0, 0, GS, "guests: out of memory");
+		hs_chk_report(rep, "check-error", 0, 0, GS, "guests: out of memory");
 		return;
 	}
 	check_share_counts(s, c, nc, rep);
 	free(c);
 	check_guest_annots(s, rep);
 	if (hs_snap_guest_cover(s, ~0u, &c, &nc)) {
-		report(rep, "check-error", 0, 0, GS, "guests: out of memory");
+		hs_chk_report(rep, "check-error", 0, 0, GS, "guests: out of memory");
 		return;
 	}
 	check_guest_el2(s, c, nc, rep);
@@ -669,177 +683,39 @@ static void check_guests(const struct hs_snapshot *s, struct hs_check_report *re
 }
 
 /* ------------------------------------------------------------------------ */
-/* Buddy pools                                                               */
-/* ------------------------------------------------------------------------ */
 
-static bool zero(const uint8_t *p, size_t n)
+int hs_chk_booted(const struct hs_snapshot *s, struct hs_check_report *rep)
 {
-	const uint64_t *q = (const uint64_t *)p;
-	for (size_t i = 0; i < n / 8; i++)
-		if (q[i])
-			return false;
-	return true;
+	if (s->have_s1 && s->have_s2 && s->have_vm)
+		return 0;
+	hs_chk_report(rep, "check-error", 0, 0, 0,
+		      "the machine is not booted to a protected host (no %s)",
+		      !s->have_s1   ? "EL2 stage 1"
+		      : !s->have_s2 ? "host stage 2"
+				    : "vmemmap");
+	return -EAGAIN;
 }
-
-static void check_pool(struct hs_machine *m, const struct hs_snapshot *s, const char *name,
-		       unsigned tt, struct hs_check_report *rep)
-{
-	uint64_t pool_pa;
-	struct hs_hyp_pool_layout pool;
-	if (hs_sym_pa(m, name, &pool_pa, NULL) ||
-	    hs_phys_read(m, pool_pa, &pool, sizeof(pool), NULL)) {
-		report(rep, "check-error", 0, 0, tt, "cannot read the pool `%s`", name);
-		return;
-	}
-	if (!pool.range_end)
-		return; /* not initialised yet */
-	const struct hs_layout *l = hs_machine_layout(m);
-	uint64_t rs = pool.range_start, re = pool.range_end;
-	if (rs >= re || (rs | re) & (HS_PAGE_SIZE - 1) ||
-	    ((re - rs) >> HS_PAGE_SHIFT) > (1u << 24)) {
-		report(rep, "pool-range", rs, 0, tt, "%s: bad range %#" PRIx64 "-%#" PRIx64, name,
-		       rs, re);
-		return;
-	}
-	uint64_t npages = (re - rs) >> HS_PAGE_SHIFT;
-	uint8_t *listed = calloc(npages, 1);
-	if (!listed) {
-		report(rep, "check-error", rs, 0, tt, "%s: out of memory", name);
-		return;
-	}
-	uint64_t pool_va = hs_layout_hyp_va(l, pool_pa);
-	for (unsigned o = 0; o < HS_MAX_ORDER; o++) {
-		uint64_t head = pool_va + o * sizeof(struct hs_list_node);
-		uint64_t prev = head, node = pool.free_area[o].next, steps = 0;
-		if (!node) {
-			report(rep, "pool-list", pool_pa, 0, tt,
-			       "%s: free_area[%u] head has a NULL next pointer", name, o);
-			continue;
-		}
-		while (node != head) {
-			uint64_t npa = hs_layout_pa(l, node);
-			if (++steps > npages) {
-				report(rep, "pool-list", npa, 1, tt,
-				       "%s: free list of order %u does not close (loop)", name, o);
-				break;
-			}
-			if ((node & (HS_PAGE_SIZE - 1)) || npa < rs || npa >= re) {
-				report(rep, "pool-list",
-				       hs_layout_pa(l, prev) & ~(HS_PAGE_SIZE - 1), 1, tt,
-				       "%s: order-%u list node after VA %#" PRIx64
-				       " points to %#" PRIx64 ", not a page of the pool",
-				       name, o, prev, node);
-				break;
-			}
-			struct hs_list_node ln;
-			const uint8_t *page = hs_phys_ptr(m, npa, HS_PAGE_SIZE);
-			if (!page) {
-				report(rep, "pool-list", npa, 1, tt,
-				       "%s: node %#" PRIx64 " unreadable", name, npa);
-				break;
-			}
-			memcpy(&ln, page, sizeof(ln));
-			if (ln.prev != prev)
-				report(rep, "pool-list", npa, 1, tt,
-				       "%s: order-%u node's prev is %#" PRIx64
-				       ", expected %#" PRIx64,
-				       name, o, ln.prev, prev);
-			rep->free_blocks_checked++;
-			uint64_t bsz = HS_PAGE_SIZE << o, bend = npa + bsz;
-			if (o > pool.max_order)
-				report(rep, "pool-range", npa, 1ULL << o, tt,
-				       "%s: block of order %u above max_order %u", name, o,
-				       pool.max_order);
-			if (npa & (bsz - 1))
-				report(rep, "pool-align", npa, 1ULL << o, tt,
-				       "%s: order-%u block at %#" PRIx64
-				       " is not aligned to %#" PRIx64,
-				       name, o, npa, bsz);
-			if (bend > re) {
-				report(rep, "pool-range", npa, 1ULL << o, tt,
-				       "%s: order-%u block %#" PRIx64 "-%#" PRIx64
-				       " ends past the pool (%#" PRIx64 ")",
-				       name, o, npa, bend - 1, re);
-				bend = re;
-			}
-			for (uint64_t p = npa; p < bend; p += HS_PAGE_SIZE) {
-				uint64_t k = (p - rs) >> HS_PAGE_SHIFT;
-				if (listed[k]) {
-					report(rep, "pool-overlap", p, 1, tt,
-					       "%s: page is in two free blocks", name);
-					continue;
-				}
-				listed[k] = 1;
-				const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, p);
-				if (vm && vm->backed) {
-					unsigned rc = HS_VM_RC(vm->val), ord = HS_VM_ORDER(vm->val);
-					if (rc)
-						report(rep, "pool-refcount", p, 1, tt | VM,
-						       "%s: free page has refcount %u", name, rc);
-					if (p == npa && ord != o)
-						report(rep, "pool-order", p, 1, tt | VM,
-						       "%s: head of an order-%u free block has "
-						       "order %u",
-						       name, o, ord);
-					if (p != npa && ord != HS_NO_ORDER)
-						report(rep, "pool-order", p, 1, tt | VM,
-						       "%s: tail page of an order-%u block has "
-						       "order %u",
-						       name, o, ord);
-				}
-				const uint8_t *pg = hs_phys_ptr(m, p, HS_PAGE_SIZE);
-				if (pg && !zero(p == npa ? pg + 16 : pg,
-						p == npa ? HS_PAGE_SIZE - 16 : HS_PAGE_SIZE))
-					report(rep, "pool-zero", p, 1, tt,
-					       "%s: free page is not zeroed", name);
-			}
-			prev = node;
-			node = ln.next;
-		}
-	}
-	/* pages with refcount 0 that no list holds */
-	uint64_t run = 0, run_start = 0;
-	for (uint64_t k = 0; k <= npages; k++) {
-		bool leak = false;
-		if (k < npages && !listed[k]) {
-			const struct hs_snap_vm_range *vm =
-			    hs_snap_vm_find(s, rs + (k << HS_PAGE_SHIFT));
-			leak = vm && vm->backed && HS_VM_RC(vm->val) == 0;
-		}
-		if (leak) {
-			if (!run++)
-				run_start = rs + (k << HS_PAGE_SHIFT);
-		} else if (run) {
-			report(rep, "pool-unlisted", run_start, run, tt | VM,
-			       "%s: %" PRIu64 " page(s) with refcount 0 on no free list", name,
-			       run);
-			run = 0;
-		}
-	}
-	free(listed);
-}
-
-/* ------------------------------------------------------------------------ */
 
 int hs_check_snapshot(struct hs_machine *m, const struct hs_snapshot *s,
 		      struct hs_check_report *rep)
 {
 	rep->nr = rep->total = 0;
 	rep->pages_checked = rep->tables_checked = rep->free_blocks_checked = 0;
-	if (!s->have_s1 || !s->have_s2 || !s->have_vm) {
-		report(rep, "check-error", 0, 0, 0,
-		       "the machine is not booted to a protected host (no %s)",
-		       !s->have_s1   ? "EL2 stage 1"
-		       : !s->have_s2 ? "host stage 2"
-				     : "vmemmap");
-		return -EAGAIN;
-	}
+	int rc = hs_chk_booted(s, rep);
+	if (rc)
+		return rc;
 	check_pages(s, rep);
 	check_el2(s, rep);
-	check_tables(s, rep);
-	check_guests(s, rep);
-	check_pool(m, s, "hpool", HS_CHK_T_HPOOL, rep);
-	check_pool(m, s, "host_s2_pool", HS_CHK_T_HOST_S2_POOL, rep);
+	hs_chk_tables(s, rep);
+	hs_chk_guests(s, rep);
+	/* one-shot: nothing is known about the pools' pages yet */
+	struct hs_chk_pool pools[2];
+	hs_chk_pool_init(&pools[0], "hpool", HS_CHK_T_HPOOL);
+	hs_chk_pool_init(&pools[1], "host_s2_pool", HS_CHK_T_HOST_S2_POOL);
+	for (unsigned i = 0; i < 2; i++) {
+		hs_chk_pool_run(m, s, &pools[i], rep);
+		hs_chk_pool_free(&pools[i]);
+	}
 	return (int)rep->total;
 }
 
@@ -851,7 +727,7 @@ int hs_check(struct hs_machine *m, struct hs_check_report *rep)
 	int rc = hs_snapshot_take(m, HS_SNAP_F_TABLES, &s, &err);
 	if (rc) {
 		rep->nr = rep->total = 0;
-		report(rep, "check-error", 0, 0, 0, "%s", err.msg);
+		hs_chk_report(rep, "check-error", 0, 0, 0, "%s", err.msg);
 		hs_snapshot_free(&s);
 		return rc;
 	}

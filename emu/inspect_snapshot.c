@@ -59,7 +59,7 @@ void hs_snapshot_free(struct hs_snapshot *s)
 	hs_snapshot_init(s);
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t elem)
+int hs_snap_grow(void **v, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;
@@ -81,13 +81,15 @@ static int grow(void **v, size_t *cap, size_t need, size_t elem)
 struct snap_walk {
 	struct hs_snapshot *s;
 	enum hs_snap_table table;
-	uint16_t guest; /* GUEST_S2: index in s->guests */
+	uint16_t guest;		     /* GUEST_S2: index in s->guests */
 	struct hs_snap_pt_range **v; /* the range array filled */
 	size_t *nr, *cap;
 	unsigned *nr_malformed;
 	const struct hs_pt_regime *r;
 	long cur[HS_PT_MAX_LEVELS + 1]; /* table record being visited at each level */
 	long root_first;		/* record index of the first root page */
+	hs_snap_visit_fn observe;	/* hs_snapshot_walk_part(): sees every visit first */
+	void *observe_arg;
 	int oom;
 };
 
@@ -120,32 +122,36 @@ static bool leaf_device(const struct hs_pt_regime *r, uint64_t desc)
 	return (attr & 0xf0) == 0;
 }
 
+bool hs_snap_pt_mergeable(const struct hs_snap_pt_range *l, const struct hs_snap_pt_range *nr)
+{
+	if (l->end != nr->start || l->kind != nr->kind)
+		return false;
+	uint64_t off = nr->start - l->start;
+	if (nr->kind == HS_SNAP_LEAF)
+		return l->oa + off == nr->oa && l->attr == nr->attr && l->state == nr->state &&
+		       l->perm == nr->perm;
+	if (nr->kind == HS_SNAP_ANNOT && l->owner == nr->owner) {
+		uint64_t want = l->meta;
+		if (l->owner == HS_OWNER_GUEST)
+			want += (off >> HS_PAGE_SHIFT) << HS_ANNOT_META_GFN_SHIFT;
+		return want == nr->meta;
+	}
+	return false; /* malformed entries stay one range each */
+}
+
 static int push_range(struct snap_walk *w, const struct hs_snap_pt_range *nr)
 {
 	size_t *n = w->nr;
 	struct hs_snap_pt_range *v = *w->v;
 	if (*n) {
 		struct hs_snap_pt_range *l = &v[*n - 1];
-		if (l->end == nr->start && l->kind == nr->kind) {
-			bool same = false;
-			uint64_t off = nr->start - l->start;
-			if (nr->kind == HS_SNAP_LEAF)
-				same = l->oa + off == nr->oa && l->attr == nr->attr &&
-				       l->state == nr->state && l->perm == nr->perm;
-			else if (nr->kind == HS_SNAP_ANNOT && l->owner == nr->owner) {
-				uint64_t want = l->meta;
-				if (l->owner == HS_OWNER_GUEST)
-					want += (off >> HS_PAGE_SHIFT) << HS_ANNOT_META_GFN_SHIFT;
-				same = want == nr->meta;
-			}
-			if (same) {
-				l->end = nr->end;
-				l->block |= nr->block;
-				return 0;
-			}
+		if (hs_snap_pt_mergeable(l, nr)) {
+			l->end = nr->end;
+			l->block |= nr->block;
+			return 0;
 		}
 	}
-	if (grow((void **)w->v, w->cap, *n + 1, sizeof(*v))) {
+	if (hs_snap_grow((void **)w->v, w->cap, *n + 1, sizeof(*v))) {
 		w->oom = 1;
 		return -ENOMEM;
 	}
@@ -168,7 +174,8 @@ static long table_rec(struct snap_walk *w, const struct hs_pt_visit_ctx *c)
 static int add_table(struct snap_walk *w, uint64_t pa, int level)
 {
 	struct hs_snapshot *s = w->s;
-	if (grow((void **)&s->tables, &s->cap_tables, s->nr_tables + 1, sizeof(*s->tables))) {
+	if (hs_snap_grow((void **)&s->tables, &s->cap_tables, s->nr_tables + 1,
+			 sizeof(*s->tables))) {
 		w->oom = 1;
 		return -ENOMEM;
 	}
@@ -184,6 +191,11 @@ static int snap_walker(const struct hs_pt_visit_ctx *c)
 {
 	struct snap_walk *w = c->arg;
 	const struct hs_pt_regime *r = w->r;
+	if (w->observe) {
+		int rc = w->observe(c, w->observe_arg);
+		if (rc)
+			return rc;
+	}
 	long t = table_rec(w, c);
 	if (t >= 0 && c->desc) {
 		bool live = r->stage == HS_PT_S2 ? true : (c->desc & 1);
@@ -231,7 +243,9 @@ static int snap_walker(const struct hs_pt_visit_ctx *c)
 	return 0;
 }
 
-static int walk_regime(struct snap_walk *wp, const struct hs_phys *phys, struct hs_error *err)
+/* Walk [start, end) of the regime into w's range array (reset first). */
+static int walk_regime(struct snap_walk *wp, const struct hs_phys *phys, uint64_t start,
+		       uint64_t end, struct hs_error *err)
 {
 	struct snap_walk w = *wp;
 	struct hs_snapshot *s = w.s;
@@ -250,11 +264,31 @@ static int walk_regime(struct snap_walk *wp, const struct hs_phys *phys, struct 
 				  .arg = &w,
 				  .flags = HS_PT_VISIT_LEAF | HS_PT_VISIT_INVALID |
 					   HS_PT_VISIT_MALFORMED | HS_PT_VISIT_TABLE_PRE};
-	int rc = hs_pt_walk(phys, r, 0, hs_pt_ia_end(r), &v);
+	int rc = hs_pt_walk(phys, r, start, end, &v);
 	if (rc || w.oom)
 		return hs_err(err, w.oom ? -ENOMEM : rc, "snapshot: walking the %s failed (%d)",
 			      hs_snap_table_name(w.table), rc);
 	return 0;
+}
+
+int hs_snapshot_walk_part(const struct hs_phys *phys, const struct hs_pt_regime *r,
+			  enum hs_snap_table table, uint64_t start, uint64_t end,
+			  struct hs_snap_pt_range **v, size_t *nr, size_t *cap,
+			  hs_snap_visit_fn observe, void *arg, struct hs_error *err)
+{
+	struct hs_snapshot none; /* no table records: the caller keeps its own */
+	hs_snapshot_init(&none);
+	unsigned malformed = 0;
+	struct snap_walk w = {.s = &none,
+			      .table = table,
+			      .v = v,
+			      .nr = nr,
+			      .cap = cap,
+			      .nr_malformed = &malformed,
+			      .r = r,
+			      .observe = observe,
+			      .observe_arg = arg};
+	return walk_regime(&w, phys, start, end, err);
 }
 
 int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const struct hs_phys *phys,
@@ -270,7 +304,7 @@ int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const stru
 			      .cap = &s->cap_pt[table],
 			      .nr_malformed = &s->nr_malformed,
 			      .r = r};
-	int rc = walk_regime(&w, phys, err);
+	int rc = walk_regime(&w, phys, 0, hs_pt_ia_end(r), err);
 	if (rc)
 		return rc;
 	if (table == HS_SNAP_HOST_S2) {
@@ -287,36 +321,34 @@ int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const stru
 /* Lookups                                                                   */
 /* ------------------------------------------------------------------------ */
 
+size_t hs_snap_lower(const void *v, size_t n, size_t stride, size_t end_off, uint64_t addr)
+{
+	const char *base = v;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t end;
+		memcpy(&end, base + mid * stride + end_off, sizeof(end));
+		if (end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 const struct hs_snap_pt_range *hs_snap_pt_find(const struct hs_snapshot *s,
 					       enum hs_snap_table table, uint64_t addr)
 {
 	const struct hs_snap_pt_range *v = s->pt[table];
-	size_t lo = 0, hi = s->nr_pt[table];
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < s->nr_pt[table] && v[lo].start <= addr)
-		return &v[lo];
-	return NULL;
+	size_t i = hs_snap_pt_lower(v, s->nr_pt[table], addr);
+	return i < s->nr_pt[table] && v[i].start <= addr ? &v[i] : NULL;
 }
 
 const struct hs_snap_vm_range *hs_snap_vm_find(const struct hs_snapshot *s, uint64_t pa)
 {
-	size_t lo = 0, hi = s->nr_vm;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->vm[mid].end <= pa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < s->nr_vm && s->vm[lo].start <= pa)
-		return &s->vm[lo];
-	return NULL;
+	size_t i = hs_snap_vm_lower(s, pa);
+	return i < s->nr_vm && s->vm[i].start <= pa ? &s->vm[i] : NULL;
 }
 
 const struct hs_snap_guest *hs_snap_guest_find(const struct hs_snapshot *s, uint64_t handle)
@@ -336,18 +368,8 @@ const struct hs_snap_guest *hs_snap_guest_find(const struct hs_snapshot *s, uint
 
 const struct hs_snap_pt_range *hs_snap_guest_pt_find(const struct hs_snap_guest *g, uint64_t ipa)
 {
-	const struct hs_snap_pt_range *v = g->pt;
-	size_t lo = 0, hi = g->nr_pt;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].end <= ipa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < g->nr_pt && v[lo].start <= ipa)
-		return &v[lo];
-	return NULL;
+	size_t i = hs_snap_pt_lower(g->pt, g->nr_pt, ipa);
+	return i < g->nr_pt && g->pt[i].start <= ipa ? &g->pt[i] : NULL;
 }
 
 struct cover_ev {
@@ -403,7 +425,7 @@ int hs_snap_guest_cover(const struct hs_snapshot *s, unsigned state_mask,
 			c[nc - 1].end = end;
 			continue;
 		}
-		if (grow((void **)&c, &cap, nc + 1, sizeof(*c))) {
+		if (hs_snap_grow((void **)&c, &cap, nc + 1, sizeof(*c))) {
 			free(c);
 			free(ev);
 			return -ENOMEM;
@@ -437,30 +459,36 @@ static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
 	return 0;
 }
 
-static int push_vm(struct hs_snapshot *s, uint64_t pa, uint64_t val, bool backed)
+/* A growable array of vmemmap runs (the snapshot's, or a caller's). */
+struct vm_out {
+	struct hs_snap_vm_range **v;
+	size_t *nr, *cap;
+};
+
+static int push_vm(struct vm_out *o, uint64_t pa, uint64_t val, bool backed)
 {
-	if (s->nr_vm) {
-		struct hs_snap_vm_range *l = &s->vm[s->nr_vm - 1];
+	if (*o->nr) {
+		struct hs_snap_vm_range *l = &(*o->v)[*o->nr - 1];
 		if (l->end == pa && l->val == val && l->backed == backed) {
 			l->end = pa + HS_PAGE_SIZE;
 			return 0;
 		}
 	}
-	if (grow((void **)&s->vm, &s->cap_vm, s->nr_vm + 1, sizeof(*s->vm)))
+	if (hs_snap_grow((void **)o->v, o->cap, *o->nr + 1, sizeof(**o->v)))
 		return -ENOMEM;
-	s->vm[s->nr_vm++] = (struct hs_snap_vm_range){
+	(*o->v)[(*o->nr)++] = (struct hs_snap_vm_range){
 	    .start = pa, .end = pa + HS_PAGE_SIZE, .val = val, .backed = backed};
 	return 0;
 }
 
 /* Append a run of unbacked pages [pa, end). */
-static int push_vm_unbacked(struct hs_snapshot *s, uint64_t pa, uint64_t end)
+static int push_vm_unbacked(struct vm_out *o, uint64_t pa, uint64_t end)
 {
 	if (pa >= end)
 		return 0;
-	if (push_vm(s, pa, 0, false))
+	if (push_vm(o, pa, 0, false))
 		return -ENOMEM;
-	s->vm[s->nr_vm - 1].end = end;
+	(*o->v)[*o->nr - 1].end = end;
 	return 0;
 }
 
@@ -469,8 +497,8 @@ static int push_vm_unbacked(struct hs_snapshot *s, uint64_t pa, uint64_t end)
  * ranges already in s: translate the window chunk by chunk (one leaf range
  * at a time) and decode the backing memory in place.
  */
-static int read_vmemmap_region(struct hs_machine *m, struct hs_snapshot *s, uint64_t base,
-			       uint64_t size)
+static int read_vmemmap_region(struct hs_machine *m, const struct hs_snapshot *s, uint64_t base,
+			       uint64_t size, struct vm_out *o)
 {
 	uint64_t pfn = base >> HS_PAGE_SHIFT, pfn_end = (base + size) >> HS_PAGE_SHIFT;
 	while (pfn < pfn_end) {
@@ -482,7 +510,7 @@ static int read_vmemmap_region(struct hs_machine *m, struct hs_snapshot *s, uint
 			uint64_t n = (next_va - va) / HS_HYP_PAGE_SIZE;
 			if (n > pfn_end - pfn)
 				n = pfn_end - pfn;
-			if (push_vm_unbacked(s, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
+			if (push_vm_unbacked(o, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
 				return -ENOMEM;
 			pfn += n;
 			continue;
@@ -493,24 +521,33 @@ static int read_vmemmap_region(struct hs_machine *m, struct hs_snapshot *s, uint
 		uint64_t pa = r->oa + (va - r->start);
 		const uint64_t *e = hs_phys_ptr(m, pa, n * HS_HYP_PAGE_SIZE);
 		if (!e) {
-			if (push_vm_unbacked(s, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
+			if (push_vm_unbacked(o, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
 				return -ENOMEM;
 		} else {
 			for (uint64_t i = 0; i < n; i++) {
 				uint64_t v = hs_vm_normalise(e[i]);
 				uint64_t p = (pfn + i) << HS_PAGE_SHIFT;
-				struct hs_snap_vm_range *l = s->nr_vm ? &s->vm[s->nr_vm - 1] : NULL;
+				struct hs_snap_vm_range *l = *o->nr ? &(*o->v)[*o->nr - 1] : NULL;
 				if (l && l->end == p && l->val == v && l->backed) {
 					l->end = p + HS_PAGE_SIZE;
 					continue;
 				}
-				if (push_vm(s, p, v, true))
+				if (push_vm(o, p, v, true))
 					return -ENOMEM;
 			}
 		}
 		pfn += n;
 	}
 	return 0;
+}
+
+int hs_snapshot_read_vmemmap_part(struct hs_machine *m, const struct hs_snapshot *s, uint64_t base,
+				  uint64_t size, struct hs_snap_vm_range **v, size_t *nr,
+				  size_t *cap)
+{
+	struct vm_out o = {.v = v, .nr = nr, .cap = cap};
+	*nr = 0;
+	return read_vmemmap_region(m, s, base, size, &o);
 }
 
 static void read_regions(struct hs_machine *m, struct hs_snapshot *s)
@@ -622,7 +659,7 @@ static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct
 				      .nr_malformed = &g->nr_malformed,
 				      .r = &g->r};
 		struct hs_error we = {0};
-		int rc = walk_regime(&w, phys, &we);
+		int rc = walk_regime(&w, phys, 0, hs_pt_ia_end(&g->r), &we);
 		if (rc == -ENOMEM)
 			return hs_err(err, rc, "snapshot: out of memory");
 		if (rc) {
@@ -671,8 +708,9 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 			return rc;
 	}
 	if (s->have_s1) {
+		struct vm_out o = {.v = &s->vm, .nr = &s->nr_vm, .cap = &s->cap_vm};
 		for (unsigned i = 0; i < s->nr_mem; i++)
-			if (read_vmemmap_region(m, s, s->mem[i].base, s->mem[i].size))
+			if (read_vmemmap_region(m, s, s->mem[i].base, s->mem[i].size, &o))
 				return hs_err(err, -ENOMEM, "snapshot: out of memory");
 		s->have_vm = true;
 		if ((rc = read_guests(m, s, &phys, err)))
@@ -696,8 +734,7 @@ void hs_diff_free(struct hs_diff *d)
 	hs_diff_init(d);
 }
 
-/* The range r seen from `at` on (clipped; oa and guest gfn advanced). */
-static struct hs_snap_pt_range clip(const struct hs_snap_pt_range *r, uint64_t at, uint64_t end)
+struct hs_snap_pt_range hs_snap_pt_clip(const struct hs_snap_pt_range *r, uint64_t at, uint64_t end)
 {
 	struct hs_snap_pt_range c = *r;
 	uint64_t off = at - r->start;
@@ -774,15 +811,16 @@ static int push_rec(struct hs_diff *d, const struct hs_diff_rec *r)
 			}
 		}
 	}
-	if (grow((void **)&d->recs, &d->cap, d->nr + 1, sizeof(*d->recs)))
+	if (hs_snap_grow((void **)&d->recs, &d->cap, d->nr + 1, sizeof(*d->recs)))
 		return -ENOMEM;
 	d->recs[d->nr++] = *r;
 	d->changes |= r->changes;
 	return 0;
 }
 
-static int diff_ranges(const struct hs_snap_pt_range *a, size_t na, const struct hs_snap_pt_range *b,
-		       size_t nb, enum hs_snap_table t, uint64_t vm, struct hs_diff *d)
+static int diff_ranges(const struct hs_snap_pt_range *a, size_t na,
+		       const struct hs_snap_pt_range *b, size_t nb, enum hs_snap_table t,
+		       uint64_t vm, struct hs_diff *d)
 {
 	size_t i = 0, j = 0;
 	uint64_t pos = 0;
@@ -805,8 +843,8 @@ static int diff_ranges(const struct hs_snap_pt_range *a, size_t na, const struct
 		uint64_t e2 = inb ? b[j].end : (j < nb ? b[j].start : UINT64_MAX);
 		if (e2 < end)
 			end = e2;
-		struct hs_snap_pt_range ca = ina ? clip(&a[i], pos, end) : empty;
-		struct hs_snap_pt_range cb = inb ? clip(&b[j], pos, end) : empty;
+		struct hs_snap_pt_range ca = ina ? hs_snap_pt_clip(&a[i], pos, end) : empty;
+		struct hs_snap_pt_range cb = inb ? hs_snap_pt_clip(&b[j], pos, end) : empty;
 		if (!ina)
 			ca.start = pos, ca.end = end;
 		if (!inb)
@@ -1080,10 +1118,9 @@ void hs_diff_json(struct hs_strbuf *sb, const struct hs_diff *d)
 	hs_sb_putc(sb, '[');
 	for (size_t i = 0; i < d->nr; i++) {
 		const struct hs_diff_rec *r = &d->recs[i];
-		hs_sb_printf(sb,
-			     "%s{\"table\":\"%s\",\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64
-			     "\",",
-			     i ? "," : "", hs_snap_table_name(r->table), r->start, r->end);
+		hs_sb_printf(
+		    sb, "%s{\"table\":\"%s\",\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64 "\",",
+		    i ? "," : "", hs_snap_table_name(r->table), r->start, r->end);
 		if (r->table == HS_SNAP_GUEST_S2)
 			hs_sb_printf(sb, "\"vm\":\"%#" PRIx64 "\",", r->vm);
 		hs_sb_puts(sb, "\"changes\":\"");

@@ -79,9 +79,9 @@ struct hs_snap_vm_range {
 /* A table page met during a walk. */
 struct hs_snap_table_page {
 	uint64_t pa;
-	uint32_t live; /* stage 1: valid entries; stage 2: non-zero entries */
-	int8_t level;  /* level of its entries */
-	uint8_t table; /* enum hs_snap_table (HOST_S2, HYP_S1 or GUEST_S2) */
+	uint32_t live;	/* stage 1: valid entries; stage 2: non-zero entries */
+	int8_t level;	/* level of its entries */
+	uint8_t table;	/* enum hs_snap_table (HOST_S2, HYP_S1 or GUEST_S2) */
 	uint16_t guest; /* GUEST_S2: index in hs_snapshot.guests */
 };
 
@@ -155,6 +155,38 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 int hs_snapshot_walk(struct hs_snapshot *s, enum hs_snap_table table, const struct hs_phys *phys,
 		     const struct hs_pt_regime *r, struct hs_error *err);
 
+/*
+ * Pieces of a snapshot, for the incremental checker, which keeps one up to
+ * date by re-reading only what changed and splicing it in.
+ *
+ * hs_snapshot_walk_part() - the ranges of [start, end) of one regime, merged
+ * as hs_snapshot_take() merges them, into the growable array *v (*nr reset).
+ * Entries overlapping the window are visited whole (so give windows aligned
+ * to entries), the tables above it only on the path down. observe, when not
+ * NULL, sees every visit first (a non-zero return stops the walk); no table
+ * records are kept.
+ */
+typedef int (*hs_snap_visit_fn)(const struct hs_pt_visit_ctx *c, void *arg);
+int hs_snapshot_walk_part(const struct hs_phys *phys, const struct hs_pt_regime *r,
+			  enum hs_snap_table table, uint64_t start, uint64_t end,
+			  struct hs_snap_pt_range **v, size_t *nr, size_t *cap,
+			  hs_snap_visit_fn observe, void *arg, struct hs_error *err);
+/*
+ * The vmemmap entries of the pages [base, base + size) read through the EL2
+ * stage-1 ranges of s, run-length encoded as hs_snapshot_take() does, into
+ * *v (*nr reset). Return: 0 or -ENOMEM.
+ */
+int hs_snapshot_read_vmemmap_part(struct hs_machine *m, const struct hs_snapshot *s, uint64_t base,
+				  uint64_t size, struct hs_snap_vm_range **v, size_t *nr,
+				  size_t *cap);
+/* Make room for need elements of elem bytes in *v (capacity *cap, doubled). 0 or -ENOMEM. */
+int hs_snap_grow(void **v, size_t *cap, size_t need, size_t elem);
+/* Does hs_snapshot_take() merge range b into range a (b starting where a ends)? */
+bool hs_snap_pt_mergeable(const struct hs_snap_pt_range *a, const struct hs_snap_pt_range *b);
+/* The part [at, end) of r: output address and guest gfn advanced. */
+struct hs_snap_pt_range hs_snap_pt_clip(const struct hs_snap_pt_range *r, uint64_t at,
+					uint64_t end);
+
 /* The VM with this handle in the snapshot, or NULL. */
 const struct hs_snap_guest *hs_snap_guest_find(const struct hs_snapshot *s, uint64_t handle);
 /* The range of guest g's stage 2 holding ipa, or NULL. */
@@ -173,6 +205,23 @@ struct hs_snap_cover {
 };
 int hs_snap_guest_cover(const struct hs_snapshot *s, unsigned state_mask,
 			struct hs_snap_cover **out, size_t *nr);
+
+/*
+ * Binary search in n elements of `stride` bytes sorted by address, each with
+ * an exclusive uint64_t end at byte offset end_off: the index of the first
+ * element ending above addr, i.e. the one holding addr or else the next one
+ * (n when none).
+ */
+size_t hs_snap_lower(const void *v, size_t n, size_t stride, size_t end_off, uint64_t addr);
+static inline size_t hs_snap_pt_lower(const struct hs_snap_pt_range *v, size_t n, uint64_t addr)
+{
+	return hs_snap_lower(v, n, sizeof(*v), offsetof(struct hs_snap_pt_range, end), addr);
+}
+static inline size_t hs_snap_vm_lower(const struct hs_snapshot *s, uint64_t pa)
+{
+	return hs_snap_lower(s->vm, s->nr_vm, sizeof(*s->vm),
+			     offsetof(struct hs_snap_vm_range, end), pa);
+}
 
 /* Binary searches: the range holding addr, or NULL (a gap). */
 const struct hs_snap_pt_range *hs_snap_pt_find(const struct hs_snapshot *s,
@@ -195,7 +244,7 @@ int hs_snap_mem_region(const struct hs_snapshot *s, uint64_t pa);
 
 struct hs_diff_rec {
 	enum hs_snap_table table;
-	uint64_t vm; /* GUEST_S2: the VM's handle (start/end are IPAs); 0 otherwise */
+	uint64_t vm;	  /* GUEST_S2: the VM's handle (start/end are IPAs); 0 otherwise */
 	unsigned changes; /* HS_CHG_* */
 	uint64_t start, end;
 	/* tables: the ranges before/after, clipped to [start, end) (kind EMPTY for gaps) */
