@@ -8,6 +8,7 @@
 
 #include "host_vm.h"
 #include "machine_priv.h"
+#include "write_log.h"
 
 #define GiB (1ULL << 30)
 
@@ -328,6 +329,7 @@ void hs_machine_destroy(struct hs_machine *m)
 	if (!m)
 		return;
 	hs_vm_records_free(m);
+	hs_write_log_free(m); /* its hooks live on the engines */
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);
 	if (m->ram)
@@ -383,6 +385,7 @@ int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len
 	if (!p)
 		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
 	memcpy(p, buf, len);
+	hs_write_log_mark(m, pa, len); /* no CPU hook saw this store */
 	/*
 	 * Stores behind the CPUs' backs must not leave stale translated code.
 	 * Translated blocks are indexed by virtual address, so a patch of the

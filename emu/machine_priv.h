@@ -16,6 +16,8 @@
 #define HS_DEFAULT_INSN_LIMIT 2000000000ULL
 #define HS_COUNTER_HZ 100000000ULL /* counters tick once per instruction */
 
+struct hs_write_log;
+
 #define HS_CPU_MAX_STOP_HOOKS 32
 
 struct hs_cpu {
@@ -99,6 +101,7 @@ struct hs_machine {
 	struct hs_stop last_stop;
 	bool dead;
 	struct hs_dbg dbg; /* debug.c */
+	struct hs_write_log *wlog; /* write_log.c: NULL until a reader opens it */
 };
 
 /* Emit an event to every subscriber. */

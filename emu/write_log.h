@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The write log: which physical pages were stored to, by any CPU at any
+ * exception level, since a reader last asked. The incremental checker is
+ * its reader: after a hypercall it re-reads only the pages the log names.
+ *
+ * While a reader is open, every CPU engine carries a UC_HOOK_MEM_WRITE hook.
+ * Unicorn reports the virtual address, so the log translates it the way the
+ * CPU did: at EL2 through the EL2 stage 1 (TTBR0_EL2, or flat with
+ * SCTLR_EL2.M clear), at EL1/EL0 through the EL1&0 stage 1 and, with
+ * HCR_EL2.VM set, the current stage 2 (the host's or a guest's), with the
+ * emulator's own walker (pt_translate.c). Host and guest stores are logged
+ * too: the host stage 2 forbids them on hyp memory only if the hypervisor got
+ * it right, and the checker must see exactly what a bug would have changed.
+ *
+ * Translations are cached per CPU and per page like a TLB, and dropped like
+ * one: on the TLB maintenance the CPUs execute (by VA for VAE2/VALE2) and on
+ * writes of the registers that define the regime. A store the log cannot
+ * place (no translation: it faulted, or went through a stale TLB entry the
+ * hypervisor failed to invalidate) makes the log "lose track", and so does a
+ * burst of more than HS_WRITE_LOG_MAX_PAGES pages; a reader then has to
+ * assume every page changed.
+ *
+ * Stores the emulator itself makes into RAM (hs_phys_write: the debugger,
+ * the host model, tests) are marked with hs_write_log_mark.
+ */
+#ifndef HS_WRITE_LOG_H
+#define HS_WRITE_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine.h"
+
+#define HS_WRITE_LOG_MAX_PAGES (1u << 16) /* per reader between two takes */
+
+struct hs_write_log_reader;
+
+/* Start logging for a new reader (the hooks go in with the first one). */
+int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, struct hs_error *err);
+/* Stop; the hooks go with the last reader. */
+void hs_write_log_close(struct hs_write_log_reader *r);
+
+struct hs_write_log_pages {
+	const uint64_t *pa; /* page addresses, sorted, each once */
+	size_t nr;
+	const char *lost; /* non-NULL: the log lost track (why); assume every page changed */
+};
+/*
+ * The pages written since the reader's last take (or its open), and start
+ * over. out->pa stays valid until the next take or the close.
+ */
+void hs_write_log_take(struct hs_write_log_reader *r, struct hs_write_log_pages *out);
+
+/* Record a store into [pa, pa + len) that no CPU made (RAM only; cheap when no reader). */
+void hs_write_log_mark(struct hs_machine *m, uint64_t pa, uint64_t len);
+
+struct hs_write_log_stats {
+	uint64_t stores;       /* stores the hooks saw */
+	uint64_t translations; /* of which needed a page-table walk */
+	uint64_t flushes;      /* translation caches dropped (TLBI, regime writes) */
+};
+void hs_write_log_stats(const struct hs_machine *m, struct hs_write_log_stats *st);
+
+/* Free the log (machine destruction). */
+void hs_write_log_free(struct hs_machine *m);
+
+#endif
