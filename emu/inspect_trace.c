@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "inspect_check_incr.h"
 
 struct hs_trace {
 	struct hs_machine *m;
@@ -15,10 +16,27 @@ struct hs_trace {
 	size_t nr, cap;
 	long open[HS_MAX_CPUS]; /* entry index of the call in flight per CPU, -1 none */
 	struct hs_snapshot before[HS_MAX_CPUS], after;
+	struct hs_check_incr *check; /* HS_TRACE_F_CHECK: re-checks what each call changed */
 	struct hs_check_report rep;
 	int err;
 	struct hs_error errmsg;
 };
+
+/* The checker after the call: the same report as hs_check(), at the cost of what changed. */
+static void record_check(struct hs_trace *t, struct hs_trace_entry *e)
+{
+	int n = hs_check_incr(t->check, &t->rep);
+	e->checked = n >= 0; /* < 0: not booted yet, nothing to check */
+	e->nr_violations = n > 0 ? (size_t)n : 0;
+	size_t k = t->rep.nr < HS_TRACE_MAX_VIOLATIONS ? t->rep.nr : HS_TRACE_MAX_VIOLATIONS;
+	if (!e->checked || !k)
+		return;
+	e->violations = malloc(k * sizeof(*e->violations));
+	if (e->violations) {
+		memcpy(e->violations, t->rep.v, k * sizeof(*e->violations));
+		e->nr_stored = k;
+	}
+}
 
 static void on_event(const struct hs_event *ev, void *ud)
 {
@@ -74,36 +92,19 @@ static void on_event(const struct hs_event *ev, void *ud)
 	e->x0 = ev->hvc.x0;
 	e->x1 = ev->hvc.x1;
 	e->insns = ev->hvc.insns;
-	bool need_tables = t->flags & HS_TRACE_F_CHECK;
-	if (e->has_diff || need_tables) {
+	if (e->has_diff) {
 		struct hs_error err = {0};
-		int rc =
-		    hs_snapshot_take(t->m, need_tables ? HS_SNAP_F_TABLES : 0, &t->after, &err);
+		int rc = hs_snapshot_take(t->m, 0, &t->after, &err);
 		if (rc) {
 			t->err = rc;
 			t->errmsg = err;
 			e->has_diff = false;
-			return;
-		}
-		if (e->has_diff && hs_snapshot_diff(&t->before[cpu], &t->after, &e->diff))
+		} else if (hs_snapshot_diff(&t->before[cpu], &t->after, &e->diff)) {
 			t->err = -ENOMEM;
-		if (need_tables) {
-			int n = hs_check_snapshot(t->m, &t->after, &t->rep);
-			e->checked = true;
-			e->nr_violations = n > 0 ? (size_t)n : 0;
-			if (n < 0) /* not booted yet: nothing to check */
-				e->checked = false;
-			size_t k = t->rep.nr < HS_TRACE_MAX_VIOLATIONS ? t->rep.nr
-								       : HS_TRACE_MAX_VIOLATIONS;
-			if (e->checked && k) {
-				e->violations = malloc(k * sizeof(*e->violations));
-				if (e->violations) {
-					memcpy(e->violations, t->rep.v, k * sizeof(*e->violations));
-					e->nr_stored = k;
-				}
-			}
 		}
 	}
+	if (t->check)
+		record_check(t, e);
 }
 
 int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
@@ -120,8 +121,16 @@ int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
 	}
 	hs_snapshot_init(&t->after);
 	hs_check_report_init(&t->rep);
+	if (flags & HS_TRACE_F_CHECK) {
+		int rc = hs_check_incr_new(m, &t->check, err);
+		if (rc) {
+			free(t);
+			return rc;
+		}
+	}
 	int rc = hs_machine_subscribe(m, on_event, t);
 	if (rc) {
+		hs_check_incr_free(t->check);
 		free(t);
 		return hs_err(err, rc, "trace: cannot subscribe to machine events");
 	}
@@ -150,6 +159,7 @@ void hs_trace_stop(struct hs_trace *t)
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_snapshot_free(&t->before[i]);
 	hs_snapshot_free(&t->after);
+	hs_check_incr_free(t->check);
 	hs_check_report_free(&t->rep);
 	free(t);
 }

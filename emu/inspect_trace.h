@@ -3,8 +3,10 @@
  * Hypercall trace: subscribes to the machine's events and records, for each
  * hypercall (HS_EV_HVC_ENTER -> HS_EV_HVC_EXIT), its name, arguments, x0/x1,
  * instruction count and the table diff it caused (snapshot at enter, diff at
- * exit), optionally with the checker's violations after it. The callbacks
- * only read memory; they never run the machine.
+ * exit), optionally with the checker's violations after it: the same report
+ * as hs_check(), from the incremental checker (inspect_check_incr.h), which
+ * looks only at what the call wrote. The callbacks only read memory; they
+ * never run the machine. Stop the trace before destroying the machine.
  */
 #ifndef HS_INSPECT_TRACE_H
 #define HS_INSPECT_TRACE_H
@@ -13,7 +15,7 @@
 #include "inspect_snapshot.h"
 
 #define HS_TRACE_F_DIFF (1u << 0)  /* snapshot + diff around every hypercall */
-#define HS_TRACE_F_CHECK (1u << 1) /* run the checker after every hypercall */
+#define HS_TRACE_F_CHECK (1u << 1) /* run the checker after every hypercall (incrementally) */
 
 struct hs_trace_entry {
 	unsigned seq; /* 0, 1, ... */
