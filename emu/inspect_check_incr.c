@@ -291,6 +291,17 @@ static int el2_all(struct hs_check_incr *ci, const struct hs_snapshot *s)
 	return 0;
 }
 
+/* ---- table rules ------------------------------------------------------------------ */
+
+/* The table rules read the vmemmap of table pages only: did one of those change? */
+static bool vmemmap_of_a_table(const struct hs_snapshot *s, const struct hs_chk_windows *vm)
+{
+	for (size_t i = 0; vm->nr && i < s->nr_tables; i++)
+		if (hs_chk_windows_meet(vm, s->tables[i].pa, s->tables[i].pa + HS_PAGE_SIZE))
+			return true;
+	return false;
+}
+
 /* ---- pools ------------------------------------------------------------------------ */
 
 /* Forget the written pages' contents; did anything the pool's rules read change? */
@@ -418,7 +429,7 @@ int hs_check_incr(struct hs_check_incr *ci, struct hs_check_report *rep)
 			rc = pages_update(ci, s, g, w);
 		if (rc || ((ch->s1.nr || ch->vm.nr) && el2_update(ci, s)))
 			return full(ci, rep, "out of memory");
-		if (ch->tables || ch->vm.nr || ch->guests) {
+		if (ch->tables || ch->guests || vmemmap_of_a_table(s, &ch->vm)) {
 			clear(&ci->tables);
 			hs_chk_tables(s, &ci->tables);
 		}

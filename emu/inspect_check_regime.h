@@ -85,8 +85,8 @@ void hs_chk_walk_free(struct hs_chk_walk *w);
 
 /*
  * Call fn on every run [i, j) of words where a and b differ (b: a copy of
- * what a held). Equal 64-byte blocks are skipped with memcmp: a hypercall
- * changes a few words of a page. Returns fn's first non-zero return, or 0.
+ * what a held). Equal 64-byte blocks are skipped whole: a hypercall changes
+ * a few words of a page. Returns fn's first non-zero return, or 0.
  */
 int hs_chk_diff_words(const uint64_t *a, const uint64_t *b, uint64_t n,
 		      int (*fn)(void *arg, uint64_t i, uint64_t j), void *arg);

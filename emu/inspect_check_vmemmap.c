@@ -79,12 +79,16 @@ struct written {
 	struct hs_chk_vmemmap *v;
 	const struct hs_snapshot *s;
 	uint64_t pa;
+	const uint64_t *now;
+	uint64_t *copy; /* kept up to date run by run */
 };
 
 /* Entries [i, j) of the written page changed: through every VA the page backs. */
 static int entries_changed(void *arg, uint64_t i, uint64_t j)
 {
 	struct written *w = arg;
+	if (w->copy)
+		memcpy(w->copy + i, w->now + i, (j - i) * sizeof(*w->copy));
 	for (size_t k = 0; k < w->v->nr_back; k++) {
 		const struct hs_chk_backing *b = &w->v->back[k];
 		if (w->pa < b->pa || w->pa >= b->end)
@@ -109,10 +113,13 @@ int hs_chk_vmemmap_written(struct hs_chk_vmemmap *v, struct hs_machine *m,
 	unsigned slot =
 	    (unsigned)(((pa >> HS_PAGE_SHIFT) * 0x9E3779B97F4A7C15ULL) >> (64 - HS_CHK_VCOPY_BITS));
 	uint64_t **copy = &v->copy[slot].copy;
-	struct written w = {v, s, pa};
-	int rc = *copy && v->copy[slot].pa == pa
-		     ? hs_chk_diff_words(now, *copy, ENTRIES, entries_changed, &w)
-		     : entries_changed(&w, 0, ENTRIES);
+	struct written w = {v, s, pa, now, NULL};
+	if (*copy && v->copy[slot].pa == pa) {
+		w.copy = *copy;
+		return hs_chk_diff_words(now, *copy, ENTRIES, entries_changed, &w);
+	}
+	/* not kept (or another page's slot): read all of it, keep it from now on */
+	int rc = entries_changed(&w, 0, ENTRIES);
 	if (rc)
 		return rc;
 	if (!*copy && !(*copy = malloc(PAGE)))
