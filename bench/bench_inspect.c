@@ -11,6 +11,12 @@
  *     leaves) in a host buffer: snapshot walk, ownership map, diff of one
  *     changed page; with identical attributes and with every other page
  *     read-only (the worst case: no two neighbours merge).
+ *  4. The checker after every hypercall (a trace with HS_TRACE_F_CHECK, which
+ *     uses the incremental checker) on a booted 1 GiB machine: a null
+ *     hypercall and a host_share_hyp + host_unshare_hyp pair, each as one
+ *     host operation, alone and with the check; best of RUNS repetitions of
+ *     CALLS calls. The check's cost (with minus alone, the write log's store
+ *     hook included) must stay below the hypercall's own.
  * Usage: bench_inspect [hyp.elf [guest.elf]]   (default: $HS_HYP_ELF, then hyp/hyp.elf)
  */
 #include <stdint.h>
@@ -25,6 +31,7 @@
 #include "inspect_check.h"
 #include "inspect_owner.h"
 #include "inspect_snapshot.h"
+#include "inspect_trace.h"
 
 #define PG 4096ULL
 #define RUNS 7
@@ -48,20 +55,33 @@ static double now_ms(void)
 		}                                         \
 	} while (0)
 
-static int booted(const char *elf)
+/* A booted 1 GiB machine whose host has touched 0x50000000 (NULL after a message). */
+static struct hs_machine *boot_1g(const char *elf, const char *guest_elf)
 {
 	struct hs_machine_opts o;
 	hs_machine_opts_default(&o);
 	o.hyp_elf = elf;
+	o.guest_elf = guest_elf;
 	struct hs_machine *m;
 	struct hs_error err = {0};
 	struct hs_stop stop;
 	if (hs_machine_create(&o, &m, &err) || hs_boot(m, NULL, &stop, &err)) {
 		fprintf(stderr, "boot: %s\n", err.msg);
-		return 1;
+		return NULL;
 	}
 	struct hs_host_op res;
 	hs_host_access(m, 0, false, 0x50000000, 8, 0, &res, &stop, &err);
+	return m;
+}
+
+static int booted(const char *elf)
+{
+	struct hs_machine *m = boot_1g(elf, NULL);
+	if (!m)
+		return 1;
+	struct hs_error err = {0};
+	struct hs_stop stop;
+	struct hs_host_op res;
 
 	struct hs_snapshot a, b;
 	hs_snapshot_init(&a);
@@ -154,19 +174,10 @@ static int guests(const char *elf, const char *guest_elf)
 		       "HS_GUEST_ELF)\n");
 		return 0;
 	}
-	struct hs_machine_opts o;
-	hs_machine_opts_default(&o);
-	o.hyp_elf = elf;
-	o.guest_elf = guest_elf;
-	struct hs_machine *m;
-	struct hs_error err = {0};
-	struct hs_stop stop;
-	if (hs_machine_create(&o, &m, &err) || hs_boot(m, NULL, &stop, &err)) {
-		fprintf(stderr, "boot: %s\n", err.msg);
+	struct hs_machine *m = boot_1g(elf, guest_elf);
+	if (!m)
 		return 1;
-	}
-	struct hs_host_op res;
-	hs_host_access(m, 0, false, 0x50000000, 8, 0, &res, &stop, &err);
+	struct hs_error err = {0};
 	printf("guests, booted 1 GiB machine:\n");
 	measure_guests(m, 0);
 	uint64_t pfn = 0x60000000ULL >> 12;
@@ -302,6 +313,87 @@ static int synthetic(void)
 	return 0;
 }
 
+/* ---- the checker after every hypercall ---------------------------------------- */
+#define CALLS 10000
+
+/* Best time per call (us) of CALLS calls of fn (pairs count as two), over RUNS repetitions. */
+static double per_call(struct hs_machine *m, int fn, int fn2, struct hs_trace *t)
+{
+	uint64_t pfn = 0x50000;
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	double best = 1e9;
+	for (int run = 0; run < RUNS; run++) {
+		if (t)
+			hs_trace_clear(t);
+		double t0 = now_ms();
+		for (int i = 0; i < CALLS; i += fn2 >= 0 ? 2 : 1) {
+			hs_host_hvc(m, 0, HS_HC_FN(fn), &pfn, 1, &res, &stop, &err);
+			if (fn2 >= 0)
+				hs_host_hvc(m, 0, HS_HC_FN(fn2), &pfn, 1, &res, &stop, &err);
+		}
+		double us = (now_ms() - t0) * 1e3 / CALLS;
+		if (us < best)
+			best = us;
+	}
+	if (err.code)
+		fprintf(stderr, "hypercall: %s\n", err.msg);
+	return best;
+}
+
+static int check_every_call(const char *elf)
+{
+	struct hs_machine *m = boot_1g(elf, NULL);
+	if (!m)
+		return 1;
+	struct hs_error err = {0};
+	struct hs_check_report rep;
+	hs_check_report_init(&rep);
+	double t_full;
+	BEST(t_full, hs_check(m, &rep));
+	hs_check_report_free(&rep);
+	struct {
+		const char *name;
+		int fn, fn2;
+		double alone, checked;
+	} c[] = {
+	    {"null hypercall", HS_HC_nop, -1, 0, 0},
+	    {"host_share_hyp + host_unshare_hyp pair", HS_HC_host_share_hyp, HS_HC_host_unshare_hyp,
+	     0, 0},
+	};
+	for (unsigned i = 0; i < 2; i++)
+		c[i].alone = per_call(m, c[i].fn, c[i].fn2, NULL);
+	struct hs_trace *t;
+	if (hs_trace_start(m, HS_TRACE_F_CHECK, &t, &err)) {
+		fprintf(stderr, "trace: %s\n", err.msg);
+		return 1;
+	}
+	for (unsigned i = 0; i < 2; i++)
+		c[i].checked = per_call(m, c[i].fn, c[i].fn2, t);
+	size_t dirty = 0;
+	for (size_t i = 0; i < hs_trace_count(t); i++)
+		dirty += hs_trace_get(t, i)->nr_violations;
+	hs_trace_stop(t);
+	printf("checker after every hypercall, booted 1 GiB machine (best of %d x %d calls, each "
+	       "call one host operation):\n",
+	       RUNS, CALLS);
+	printf("  full checker (hs_check): %.1f us\n", t_full * 1e3);
+	bool met = true;
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned k = c[i].fn2 >= 0 ? 2 : 1; /* calls per line */
+		printf("  %s: %.1f us alone, %.1f us with check after every call (check %.1f us)\n",
+		       c[i].name, c[i].alone * k, c[i].checked * k,
+		       (c[i].checked - c[i].alone) * k);
+		met &= c[i].checked - c[i].alone < c[i].alone;
+	}
+	printf("  per call, the check costs less than the call itself: %s\n", met ? "yes" : "NO");
+	if (dirty)
+		printf("  (the checks found %zu violations: the machine is not clean)\n", dirty);
+	hs_machine_destroy(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *elf = argc > 1 ? argv[1] : getenv("HS_HYP_ELF");
@@ -311,5 +403,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (guests(elf, argc > 2 ? argv[2] : getenv("HS_GUEST_ELF")))
 		return 1;
-	return synthetic();
+	if (synthetic())
+		return 1;
+	return check_every_call(elf);
 }
