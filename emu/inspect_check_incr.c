@@ -388,7 +388,8 @@ static int full(struct hs_check_incr *ci, struct hs_check_report *rep, const cha
 		clear(&ci->pool_rep[i]);
 		hs_chk_pool_run(ci->m, s, &ci->pool[i], &ci->pool_rep[i]);
 	}
-	ci->valid = !hs_chk_state_why(ci->st);
+	/* before the boot is done the host model writes memory itself: no baseline yet */
+	ci->valid = !hs_chk_state_why(ci->st) && hs_boot_next_step(ci->m) == HS_BOOT_DONE;
 	return assemble(ci, rep);
 }
 
@@ -400,11 +401,11 @@ int hs_check_incr(struct hs_check_incr *ci, struct hs_check_report *rep)
 	ci->stats.pages += wp.nr;
 	if (!ci->valid)
 		return full(ci, rep,
-			    hs_chk_state_why(ci->st) ? hs_chk_state_why(ci->st) : "first check");
+			    hs_boot_next_step(ci->m) != HS_BOOT_DONE ? "the boot is not done"
+			    : hs_chk_state_why(ci->st)		     ? hs_chk_state_why(ci->st)
+								     : "first check");
 	if (wp.lost)
 		return full(ci, rep, wp.lost);
-	if (hs_boot_next_step(ci->m) != HS_BOOT_DONE)
-		return full(ci, rep, "the boot is not done (the host model writes memory itself)");
 	if (hs_chk_state_update(ci->st, wp.pa, wp.nr, &ci->ch))
 		return full(ci, rep, hs_chk_state_why(ci->st));
 	const struct hs_snapshot *s = hs_chk_state_snapshot(ci->st);
