@@ -119,6 +119,8 @@ static void clear(struct hs_check_report *r)
 /* Append violations (the group's own lists are never truncated: see assemble()). */
 static int append(struct hs_check_report *to, const struct hs_violation *v, size_t n)
 {
+	if (!n)
+		return 0; /* v may be NULL: an empty group */
 	if (hs_snap_grow((void **)&to->v, &to->cap, to->nr + n, sizeof(*to->v)))
 		return -ENOMEM;
 	memcpy(&to->v[to->nr], v, n * sizeof(*v));

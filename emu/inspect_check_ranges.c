@@ -124,8 +124,10 @@ int hs_chk_splice(const struct hs_chk_array *a, uint64_t ws, uint64_t we, const 
 	if (hs_snap_grow(a->v, a->cap, total, size))
 		return -ENOMEM;
 	v = *a->v;
-	memmove(AT(p + sc->nr), AT(q), (n - q) * size);
-	memcpy(AT(p), sc->buf, sc->nr * size);
+	if (n > q)
+		memmove(AT(p + sc->nr), AT(q), (n - q) * size);
+	if (sc->nr)
+		memcpy(AT(p), sc->buf, sc->nr * size);
 	*a->nr = total;
 #undef AT
 	return 0;

@@ -161,7 +161,8 @@ const char *hs_chk_regime_index(struct hs_chk_regime *rg, struct hs_machine *m,
 			return "out of memory";
 	if (GROW(rg->big, rg->cap_big, w->nr_big))
 		return "out of memory";
-	memcpy(rg->big, w->big, w->nr_big * sizeof(*rg->big));
+	if (w->nr_big)
+		memcpy(rg->big, w->big, w->nr_big * sizeof(*rg->big));
 	rg->nr_big = w->nr_big;
 	for (size_t i = 0; i < rg->nr_t; i++)
 		if (refresh(rg, m, &rg->t[i]))
@@ -264,8 +265,10 @@ static int splice_big(struct hs_chk_regime *rg, const struct hs_chk_walk *w)
 	size_t n = rg->nr_big - (j - i) + w->nr_big;
 	if (GROW(rg->big, rg->cap_big, n))
 		return -ENOMEM;
-	memmove(&rg->big[i + w->nr_big], &rg->big[j], (rg->nr_big - j) * sizeof(*rg->big));
-	memcpy(&rg->big[i], w->big, w->nr_big * sizeof(*rg->big));
+	if (rg->nr_big > j)
+		memmove(&rg->big[i + w->nr_big], &rg->big[j], (rg->nr_big - j) * sizeof(*rg->big));
+	if (w->nr_big)
+		memcpy(&rg->big[i], w->big, w->nr_big * sizeof(*rg->big));
 	rg->nr_big = n;
 	return 0;
 }

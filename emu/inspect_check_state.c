@@ -181,14 +181,16 @@ static bool tables_agree(struct hs_chk_state *st)
 	struct hs_snap_table_page *seen = malloc((n ? n : 1) * sizeof(*seen));
 	if (!seen)
 		return false;
-	memcpy(seen, s->tables, n * sizeof(*seen));
+	if (n)
+		memcpy(seen, s->tables, n * sizeof(*seen));
 	bool same = !rebuild_tables(st, true) && s->nr_tables == n;
 	for (size_t k = 0; same && k < n; k++)
 		same = seen[k].pa == s->tables[k].pa && seen[k].live == s->tables[k].live &&
 		       seen[k].level == s->tables[k].level && seen[k].table == s->tables[k].table &&
 		       seen[k].guest == s->tables[k].guest;
 	if (!same) {
-		memcpy(s->tables, seen, n * sizeof(*seen));
+		if (n)
+			memcpy(s->tables, seen, n * sizeof(*seen));
 		s->nr_tables = n;
 	}
 	free(seen);
