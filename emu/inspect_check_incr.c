@@ -20,6 +20,7 @@
 #include "inspect_check_incr.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,8 @@ struct hs_check_incr {
 	uint64_t *el2_key; /* per violation of el2: the VA of its range */
 	size_t cap_el2_key;
 	struct hs_check_report tables, guests;
+	struct hs_snap_cover *cover; /* PA pages any guest maps (for the guest rules) */
+	size_t nr_cover;
 	struct hs_chk_pool pool[2];
 	struct hs_check_report pool_rep[2];
 	struct hs_chk_changes ch;
@@ -85,6 +88,7 @@ void hs_check_incr_free(struct hs_check_incr *ci)
 		hs_check_report_free(&ci->pool_rep[i]);
 	free(ci->el2_key);
 	free(ci->next_key);
+	free(ci->cover);
 	hs_check_report_free(&ci->next);
 	hs_check_report_free(&ci->win);
 	hs_chk_changes_free(&ci->ch);
@@ -304,6 +308,41 @@ static bool vmemmap_of_a_table(const struct hs_snapshot *s, const struct hs_chk_
 	return false;
 }
 
+/* ---- guest rules ------------------------------------------------------------------ */
+
+/* Evaluate the guest rules, and note which pages guests map. */
+static int guests_all(struct hs_check_incr *ci, const struct hs_snapshot *s)
+{
+	clear(&ci->guests);
+	hs_chk_guests(s, &ci->guests);
+	free(ci->cover);
+	return hs_snap_guest_cover(s, ~0u, &ci->cover, &ci->nr_cover);
+}
+
+static bool cover_meets(const struct hs_check_incr *ci, const struct hs_chk_windows *w)
+{
+	for (size_t k = 0; k < w->nr; k++) {
+		size_t i = hs_snap_lower(ci->cover, ci->nr_cover, sizeof(*ci->cover),
+					 offsetof(struct hs_snap_cover, end), w->w[k].start);
+		if (i < ci->nr_cover && ci->cover[i].start < w->w[k].end)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The guest rules read the guest stage 2s, the VM table, the host stage 2
+ * and the vmemmap under guest mappings, every GUEST annotation, the share
+ * counts and the EL2 leaves over guest mappings. A change anywhere else
+ * (a page no guest maps, whose share count is and was 0, and no GUEST
+ * annotation) leaves their result as it was.
+ */
+static bool guests_affected(const struct hs_check_incr *ci, const struct hs_chk_changes *ch)
+{
+	return ch->guests || ch->shares || ch->guest_annots || (ch->s1.nr && ci->nr_cover) ||
+	       cover_meets(ci, &ch->s2) || cover_meets(ci, &ch->vm);
+}
+
 /* ---- pools ------------------------------------------------------------------------ */
 
 /* Forget the written pages' contents; did anything the pool's rules read change? */
@@ -382,8 +421,8 @@ static int full(struct hs_check_incr *ci, struct hs_check_report *rep, const cha
 		return hs_check_snapshot(ci->m, s, rep);
 	clear(&ci->tables);
 	hs_chk_tables(s, &ci->tables);
-	clear(&ci->guests);
-	hs_chk_guests(s, &ci->guests);
+	if (guests_all(ci, s))
+		return hs_check_snapshot(ci->m, s, rep);
 	for (unsigned i = 0; i < 2; i++) {
 		/* whatever the log missed may have changed the pages: start from nothing */
 		hs_chk_pool_free(&ci->pool[i]);
@@ -436,8 +475,8 @@ int hs_check_incr(struct hs_check_incr *ci, struct hs_check_report *rep)
 			clear(&ci->tables);
 			hs_chk_tables(s, &ci->tables);
 		}
-		clear(&ci->guests);
-		hs_chk_guests(s, &ci->guests);
+		if (guests_affected(ci, ch) && guests_all(ci, s))
+			return full(ci, rep, "out of memory");
 	}
 	ci->stats.last_full = false;
 	return assemble(ci, rep);

@@ -55,6 +55,19 @@ bool hs_chk_changes_none(const struct hs_chk_changes *ch)
 	return !ch->s2.nr && !ch->s1.nr && !ch->vm.nr && !ch->tables && !ch->guests;
 }
 
+/* Does a GUEST annotation of the host stage 2 meet one of the windows? */
+static bool guest_annot_in(const struct hs_snapshot *s, const struct hs_chk_windows *w)
+{
+	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
+	size_t n = s->nr_pt[HS_SNAP_HOST_S2];
+	for (size_t k = 0; k < w->nr; k++)
+		for (size_t i = hs_snap_pt_lower(a, n, w->w[k].start);
+		     i < n && a[i].start < w->w[k].end; i++)
+			if (a[i].kind == HS_SNAP_ANNOT && a[i].owner == HS_OWNER_GUEST)
+				return true;
+	return false;
+}
+
 /* ---- what is re-read every time ---------------------------------------------------- */
 
 static void read_regs(struct hs_machine *m, uint64_t regs[6])
@@ -322,7 +335,7 @@ int hs_chk_state_update(struct hs_chk_state *st, const uint64_t *pages, size_t n
 			struct hs_chk_changes *ch)
 {
 	ch->s2.nr = ch->s1.nr = ch->vm.nr = 0;
-	ch->tables = ch->guests = false;
+	ch->tables = ch->guests = ch->shares = ch->guest_annots = false;
 	if (st->why)
 		return 1;
 	uint64_t regs[6];
@@ -351,8 +364,11 @@ int hs_chk_state_update(struct hs_chk_state *st, const uint64_t *pages, size_t n
 	}
 	if (!guests_same(st))
 		return fail(st, "the VM table or a VM's header changed");
+	/* GUEST annotations the host stage-2 changes touch, before and after */
+	ch->guest_annots = guest_annot_in(&st->s, &st->rg[RG_S2].dirty);
 	if ((why = hs_chk_regime_update(&st->rg[RG_S2], st->m, &st->walk, &ch->s2, NULL)))
 		return fail(st, why);
+	ch->guest_annots |= guest_annot_in(&st->s, &ch->s2);
 	bool moved = false, live = false;
 	for (size_t i = 0; i < st->nr_rg; i++) {
 		struct hs_chk_regime *rg = &st->rg[i];
@@ -367,7 +383,7 @@ int hs_chk_state_update(struct hs_chk_state *st, const uint64_t *pages, size_t n
 	if ((moved || live) && rebuild_tables(st, moved))
 		return fail(st, "out of memory");
 	ch->tables = moved || live;
-	if (hs_chk_vmemmap_update(&st->vmemmap, st->m, &st->s, &ch->vm))
+	if (hs_chk_vmemmap_update(&st->vmemmap, st->m, &st->s, &ch->vm, &ch->shares))
 		return fail(st, "out of memory");
 	hs_chk_windows_normalise(&ch->s1);
 	hs_chk_windows_normalise(&ch->s2);

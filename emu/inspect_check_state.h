@@ -35,6 +35,8 @@ struct hs_chk_changes {
 	struct hs_chk_windows vm; /* PA windows whose vmemmap entries changed */
 	bool tables;		  /* table pages came, went, or changed their live entries */
 	bool guests;		  /* some guest stage 2 changed */
+	bool shares;		  /* a vmemmap entry that changed counts guest shares (or did) */
+	bool guest_annots;	  /* a host stage-2 GUEST annotation changed (came, went, moved) */
 };
 
 void hs_chk_changes_init(struct hs_chk_changes *ch);

@@ -131,9 +131,12 @@ int hs_chk_vmemmap_written(struct hs_chk_vmemmap *v, struct hs_machine *m,
 
 /* ---- update -------------------------------------------------------------------- */
 
-/* Where the runs just read (v->runs over [ws, we)) differ from the snapshot's. */
+/*
+ * Where the runs just read (v->runs over [ws, we)) differ from the snapshot's;
+ * *shares: some of those pages count guest shares, before or after.
+ */
 static int changes(const struct hs_chk_vmemmap *v, const struct hs_snapshot *s, uint64_t ws,
-		   uint64_t we, struct hs_chk_windows *out)
+		   uint64_t we, struct hs_chk_windows *out, bool *shares)
 {
 	const struct hs_snap_vm_range *a = s->vm;
 	size_t na = s->nr_vm, i = hs_snap_vm_lower(s, ws), k = 0;
@@ -158,6 +161,8 @@ static int changes(const struct hs_chk_vmemmap *v, const struct hs_snapshot *s, 
 		bool same = (!x && !y) || (x && y && x->val == y->val && x->backed == y->backed);
 		if (!same && hs_chk_windows_add(out, pos, end))
 			return -ENOMEM;
+		if (!same && ((x && HS_VM_SHARES(x->val)) || (y && HS_VM_SHARES(y->val))))
+			*shares = true;
 		pos = end;
 	}
 	return 0;
@@ -186,7 +191,7 @@ static bool merge_run(void *l, const void *r)
 }
 
 int hs_chk_vmemmap_update(struct hs_chk_vmemmap *v, struct hs_machine *m, struct hs_snapshot *s,
-			  struct hs_chk_windows *changed)
+			  struct hs_chk_windows *changed, bool *shares)
 {
 	const struct hs_chk_array runs = {
 	    .v = (void **)&s->vm, .nr = &s->nr_vm, .cap = &s->cap_vm, .size = sizeof(*s->vm)};
@@ -202,7 +207,7 @@ int hs_chk_vmemmap_update(struct hs_chk_vmemmap *v, struct hs_machine *m, struct
 			size_t before = changed->nr;
 			if (hs_snapshot_read_vmemmap_part(m, s, a, b - a, &v->runs, &v->nr_runs,
 							  &v->cap_runs) ||
-			    changes(v, s, a, b, changed))
+			    changes(v, s, a, b, changed, shares))
 				return -ENOMEM;
 			if (changed->nr != before &&
 			    hs_chk_splice(&runs, a, b, v->runs, v->nr_runs, &ops, &v->sc, NULL))

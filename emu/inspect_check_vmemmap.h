@@ -40,9 +40,13 @@ int hs_chk_vmemmap_written(struct hs_chk_vmemmap *v, struct hs_machine *m,
 /* The EL2 stage 1 changed over [va, va_end): note the entries there. */
 int hs_chk_vmemmap_remapped(struct hs_chk_vmemmap *v, const struct hs_snapshot *s, uint64_t va,
 			    uint64_t va_end);
-/* Read the noted entries again into s's runs; changed: the PA windows whose entries changed. */
+/*
+ * Read the noted entries again into s's runs. changed: the PA windows whose
+ * entries changed; *shares set when some of them count guest shares (before
+ * or after: the guest rules read those).
+ */
 int hs_chk_vmemmap_update(struct hs_chk_vmemmap *v, struct hs_machine *m, struct hs_snapshot *s,
-			  struct hs_chk_windows *changed);
+			  struct hs_chk_windows *changed, bool *shares);
 void hs_chk_vmemmap_free(struct hs_chk_vmemmap *v);
 
 #endif

@@ -824,6 +824,42 @@ START_TEST(mutation_guest_leaf)
 }
 END_TEST
 
+/* The vmemmap of a page donated to a guest (no shares, no annotation change): guest rules again. */
+START_TEST(mutation_vmemmap_of_a_donated_page)
+{
+	struct hs_error err = {0};
+	uint64_t h, pfn = (ram_base() + 0x400000) >> HS_PAGE_SHIFT;
+	int64_t ret;
+	ck_assert_msg(hs_vm_create(m, 0, true, &h, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(hs_vm_donate(m, 0, h, pfn, 0x48100, &ret, &err), 0);
+	ck_assert_int_eq(ret, 0);
+	baseline();
+	uint64_t e = vmemmap_entry_pa(pfn << HS_PAGE_SHIFT), raw = rd64(e);
+	/* hyp OWNED (stored complemented, abi.h) */
+	poke64(e, (raw & ~(0xfULL << 28)) | ((uint64_t)(~HS_PAGE_OWNED & 3) << 28));
+	hs_write_log_mark(m, e, 8);
+	assert_seen("guest-owned", pfn << HS_PAGE_SHIFT);
+}
+END_TEST
+
+/* An EL2 leaf moved onto a page a guest maps: the guest rules run again on a stage-1 change. */
+START_TEST(mutation_el2_maps_a_guest_page)
+{
+	struct hs_error err = {0};
+	const struct hs_layout *l = hs_machine_layout(m);
+	uint64_t h, pfn = (ram_base() + 0x400000) >> HS_PAGE_SHIFT;
+	int64_t ret;
+	ck_assert_msg(hs_vm_create(m, 0, false, &h, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(hs_vm_share(m, 0, h, pfn, 0x48100, 1, HS_PROT_RW, &ret, &err), 0);
+	baseline();
+	uint64_t rodata = sym("__hyp_rodata_start") & ~(HS_PAGE_SIZE - 1);
+	uint64_t d = desc_pa(false, hs_layout_hyp_va(l, rodata)), pte = rd64(d);
+	poke64(d, (pte & ~0x0000fffffffff000ULL) | (pfn << HS_PAGE_SHIFT)); /* still OWNED */
+	hs_write_log_mark(m, d, 8);
+	assert_seen("guest-el2-owned", pfn << HS_PAGE_SHIFT);
+}
+END_TEST
+
 /*
  * A hypercall writes the vmemmap page that also holds the corrupted entry of
  * another page: the log names the page, and the whole page is compared.
@@ -949,6 +985,8 @@ int main(void)
 	tcase_add_test(tc, mutation_free_list_pointer);
 	tcase_add_test(tc, mutation_free_page_contents);
 	tcase_add_test(tc, mutation_guest_leaf);
+	tcase_add_test(tc, mutation_vmemmap_of_a_donated_page);
+	tcase_add_test(tc, mutation_el2_maps_a_guest_page);
 	tcase_add_test(tc, mutation_on_a_page_a_hypercall_writes);
 	tcase_add_test(tc, control_unlogged_change_is_missed);
 	tcase_add_test(tc, trace_checks_every_call_incrementally);
