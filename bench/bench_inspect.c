@@ -15,8 +15,9 @@
  *     uses the incremental checker) on a booted 1 GiB machine: a null
  *     hypercall and a host_share_hyp + host_unshare_hyp pair, each as one
  *     host operation, alone and with the check; best of RUNS repetitions of
- *     CALLS calls. The check's cost (with minus alone, the write log's store
- *     hook included) must stay below the hypercall's own.
+ *     CALLS calls; then the same with 10 VMs (with the guest program). The
+ *     check's cost (with minus alone, the write log's store hook included)
+ *     must stay below the hypercall's own.
  * Usage: bench_inspect [hyp.elf [guest.elf]]   (default: $HS_HYP_ELF, then hyp/hyp.elf)
  */
 #include <stdint.h>
@@ -167,6 +168,24 @@ static void measure_guests(struct hs_machine *m, unsigned nvms)
 	hs_snapshot_free(&a);
 }
 
+/* VMs [from, to): even ones share 3 host pages, odd ones (protected) own a donated page. */
+static int add_vms(struct hs_machine *m, unsigned from, unsigned to)
+{
+	struct hs_error err = {0};
+	for (unsigned i = from; i < to; i++) {
+		uint64_t h, pfn = (0x60000000ULL >> 12) + 4 * i;
+		int64_t ret;
+		bool prot = i & 1;
+		if (hs_vm_create(m, 0, prot, &h, &err) ||
+		    (prot ? hs_vm_donate(m, 0, h, pfn, 0x48100, &ret, &err)
+			  : hs_vm_share(m, 0, h, pfn, 0x48100, 3, HS_PROT_RW, &ret, &err))) {
+			fprintf(stderr, "VM %u: %s\n", i, err.msg);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int guests(const char *elf, const char *guest_elf)
 {
 	if (!guest_elf) {
@@ -177,27 +196,15 @@ static int guests(const char *elf, const char *guest_elf)
 	struct hs_machine *m = boot_1g(elf, guest_elf);
 	if (!m)
 		return 1;
-	struct hs_error err = {0};
 	printf("guests, booted 1 GiB machine:\n");
 	measure_guests(m, 0);
-	uint64_t pfn = 0x60000000ULL >> 12;
-	for (unsigned i = 0; i < 10; i++) {
-		uint64_t h;
-		int64_t ret;
-		bool prot = i & 1;
-		if (hs_vm_create(m, 0, prot, &h, &err) ||
-		    (prot ? hs_vm_donate(m, 0, h, pfn, 0x48100, &ret, &err)
-			  : hs_vm_share(m, 0, h, pfn, 0x48100, 3, HS_PROT_RW, &ret, &err))) {
-			fprintf(stderr, "VM %u: %s\n", i, err.msg);
-			hs_machine_destroy(m);
-			return 1;
-		}
-		pfn += 4;
-		if (i == 0 || i == 9)
-			measure_guests(m, i + 1);
-	}
+	int rc = add_vms(m, 0, 1);
+	if (!rc)
+		measure_guests(m, 1);
+	if (!rc && !(rc = add_vms(m, 1, 10)))
+		measure_guests(m, 10);
 	hs_machine_destroy(m);
-	return 0;
+	return rc;
 }
 
 /* ---- synthetic 4 GiB host stage 2 ------------------------------------------ */
@@ -342,17 +349,10 @@ static double per_call(struct hs_machine *m, int fn, int fn2, struct hs_trace *t
 	return best;
 }
 
-static int check_every_call(const char *elf)
+/* The null hypercall and the share+unshare pair, alone and with the trace's checker. */
+static int check_every_call(struct hs_machine *m, const char *what)
 {
-	struct hs_machine *m = boot_1g(elf, NULL);
-	if (!m)
-		return 1;
 	struct hs_error err = {0};
-	struct hs_check_report rep;
-	hs_check_report_init(&rep);
-	double t_full;
-	BEST(t_full, hs_check(m, &rep));
-	hs_check_report_free(&rep);
 	struct {
 		const char *name;
 		int fn, fn2;
@@ -375,23 +375,39 @@ static int check_every_call(const char *elf)
 	for (size_t i = 0; i < hs_trace_count(t); i++)
 		dirty += hs_trace_get(t, i)->nr_violations;
 	hs_trace_stop(t);
-	printf("checker after every hypercall, booted 1 GiB machine (best of %d x %d calls, each "
-	       "call one host operation):\n",
-	       RUNS, CALLS);
-	printf("  full checker (hs_check): %.1f us\n", t_full * 1e3);
+	printf("  %s:\n", what);
 	bool met = true;
 	for (unsigned i = 0; i < 2; i++) {
 		unsigned k = c[i].fn2 >= 0 ? 2 : 1; /* calls per line */
-		printf("  %s: %.1f us alone, %.1f us with check after every call (check %.1f us)\n",
-		       c[i].name, c[i].alone * k, c[i].checked * k,
-		       (c[i].checked - c[i].alone) * k);
+		printf(
+		    "    %s: %.1f us alone, %.1f us with check after every call (check %.1f us)\n",
+		    c[i].name, c[i].alone * k, c[i].checked * k, (c[i].checked - c[i].alone) * k);
 		met &= c[i].checked - c[i].alone < c[i].alone;
 	}
-	printf("  per call, the check costs less than the call itself: %s\n", met ? "yes" : "NO");
+	printf("    per call, the check costs less than the call itself: %s\n", met ? "yes" : "NO");
 	if (dirty)
-		printf("  (the checks found %zu violations: the machine is not clean)\n", dirty);
-	hs_machine_destroy(m);
+		printf("    (the checks found %zu violations: the machine is not clean)\n", dirty);
 	return 0;
+}
+
+static int per_call_checking(const char *elf, const char *guest_elf)
+{
+	struct hs_machine *m = boot_1g(elf, guest_elf);
+	if (!m)
+		return 1;
+	struct hs_check_report rep;
+	hs_check_report_init(&rep);
+	double t_full;
+	BEST(t_full, hs_check(m, &rep));
+	hs_check_report_free(&rep);
+	printf("checker after every hypercall, booted 1 GiB machine (best of %d x %d calls, each "
+	       "call one host operation); full checker (hs_check) %.1f us:\n",
+	       RUNS, CALLS, t_full * 1e3);
+	int rc = check_every_call(m, "no VM");
+	if (!rc && guest_elf && !(rc = add_vms(m, 0, 10)))
+		rc = check_every_call(m, "10 VMs");
+	hs_machine_destroy(m);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -401,9 +417,8 @@ int main(int argc, char **argv)
 		elf = "hyp/hyp.elf";
 	if (booted(elf))
 		return 1;
-	if (guests(elf, argc > 2 ? argv[2] : getenv("HS_GUEST_ELF")))
+	const char *guest_elf = argc > 2 ? argv[2] : getenv("HS_GUEST_ELF");
+	if (guests(elf, guest_elf) || synthetic())
 		return 1;
-	if (synthetic())
-		return 1;
-	return check_every_call(elf);
+	return per_call_checking(elf, guest_elf);
 }
