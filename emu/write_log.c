@@ -283,6 +283,12 @@ static void on_event(const struct hs_event *ev, void *ud)
 		uint64_t vp = (ev->tlbi.operand & TLBI_VA_MASK) << HS_PAGE_SHIFT;
 		for (unsigned i = 0; i < m->nr_cpus; i++) {
 			struct wlog_cpu *wc = &log->cpu[i];
+			if (!strcmp(op, "TLBI?")) {
+				flush(wc,
+				      R_EL1); /* an operation the emulator does not name: both */
+				flush(wc, R_EL2);
+				continue;
+			}
 			if (!is_el2_tlbi(op)) {
 				flush(wc, R_EL1); /* EL1&0 or stage-2 maintenance */
 				continue;
