@@ -57,6 +57,8 @@ void hs_check_report_free(struct hs_check_report *rep);
 /*
  * hs_check() - check every invariant on the machine as it is now.
  * Only reads memory (safe from an event callback). rep is reset first.
+ * To check again and again (after every hypercall), inspect_check_incr.h
+ * gives the same report at the cost of what changed.
  * Return: the number of violations (0 = clean), or a negative code when the
  * state could not be read at all (a violation "check-error" then says why).
  */
