@@ -38,6 +38,8 @@ struct cli_hvc_rec {
 	uint64_t icount_enter, insns;
 };
 
+struct hs_check_incr;
+
 struct cli {
 	struct hs_machine_opts mopts;
 	struct hs_machine *m; /* NULL when it could not be created */
@@ -86,8 +88,9 @@ struct cli {
 	struct hs_snapshot mark;	  /* `diff mark` */
 	bool have_mark;
 	/* `set` */
-	bool diff_on_stop;    /* show the diff after stepi/continue/hvc/host/boot */
-	bool check_after_hvc; /* run the checker after every completed hypercall */
+	bool diff_on_stop;		  /* show the diff after stepi/continue/hvc/host/boot */
+	bool check_after_hvc;		  /* run the checker after every completed hypercall */
+	struct hs_check_incr *incr_check; /* its incremental state, made on first use */
 };
 
 /* ---- session ------------------------------------------------------------- */

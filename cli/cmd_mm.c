@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "inspect_check.h"
+#include "inspect_check_incr.h"
 #include "inspect_owner.h"
 #include "inspect_trace.h"
 #include "viz.h"
@@ -191,10 +192,19 @@ int cli_mm_after(struct cli *c, const struct cli_cmd *cmd, struct cli_mm_pre *pr
 		pre->have_snap = false;
 	}
 	const struct hs_trace_entry *e = ran ? completed_since(c, pre) : NULL;
+	if (!c->check_after_hvc && c->incr_check) {
+		/* Switched off: stop hooking every store. */
+		hs_check_incr_free(c->incr_check);
+		c->incr_check = NULL;
+	}
 	if (c->check_after_hvc && e && hs_boot_next_step(c->m) == HS_BOOT_DONE) {
 		struct hs_check_report rep;
 		hs_check_report_init(&rep);
-		int n = hs_check(c->m, &rep);
+		/* The incremental checker: the same report, at a fraction of the cost. */
+		struct hs_error err = {0};
+		if (!c->incr_check && hs_check_incr_new(c->m, &c->incr_check, &err))
+			c->incr_check = NULL;
+		int n = c->incr_check ? hs_check_incr(c->incr_check, &rep) : hs_check(c->m, &rep);
 		if (n != 0) {
 			struct hs_strbuf sb;
 			hs_sb_init(&sb);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "inspect_check_incr.h"
 
 struct hs_strbuf *cli_failure_log;
 void (*cli_machine_hook)(struct cli *c, bool create);
@@ -118,6 +119,8 @@ void cli_machine_destroy(struct cli *c)
 	cli_bps_fini(&c->bps);
 	if (c->m && cli_machine_hook)
 		cli_machine_hook(c, false);
+	hs_check_incr_free(c->incr_check);
+	c->incr_check = NULL;
 	if (c->m)
 		hs_machine_destroy(c->m);
 	c->m = NULL;
