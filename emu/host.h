@@ -82,8 +82,8 @@ struct hs_host {
 	uint64_t cpu_entry[8];
 	struct hs_host_op smc_result;
 	struct hs_vm_records *vms; /* host_vm.c: the host's records of its VMs */
-	    /* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host
-								      after PSCI CPU_ON */
+	/* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host
+								  after PSCI CPU_ON */
 };
 
 /* Lay out the host code page and the host's reset state on every CPU. */

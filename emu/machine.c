@@ -25,22 +25,29 @@ int hs_machine_opts_check(const struct hs_machine_opts *o, struct hs_error *err)
 {
 	const uint64_t min_ram = 64ULL << 20, max_ram = 64 * GiB;
 	if (o->ram_size < min_ram || o->ram_size > max_ram || (o->ram_size & (2 * 1024 * 1024 - 1)))
-		return hs_err(err, -EINVAL,
-			      "memory size %#" PRIx64
-			      " is not supported: give a multiple of 2 MiB between 64 MiB and 64 GiB",
-			      o->ram_size);
+		return hs_err(
+		    err, -EINVAL,
+		    "memory size %#" PRIx64
+		    " is not supported: give a multiple of 2 MiB between 64 MiB and 64 GiB",
+		    o->ram_size);
 	if (o->ram_base & (GiB - 1) || !o->ram_base)
-		return hs_err(err, -EINVAL, "RAM base %#" PRIx64 " must be a non-zero multiple of 1 GiB",
+		return hs_err(err, -EINVAL,
+			      "RAM base %#" PRIx64 " must be a non-zero multiple of 1 GiB",
 			      o->ram_base);
-	if (o->ram_base + o->ram_size > (1ULL << HS_PA_BITS) || o->ram_base + o->ram_size < o->ram_base)
-		return hs_err(err, -EINVAL, "RAM [%#" PRIx64 ", +%#" PRIx64 ") is beyond the %d-bit "
-			      "physical address space", o->ram_base, o->ram_size, HS_PA_BITS);
+	if (o->ram_base + o->ram_size > (1ULL << HS_PA_BITS) ||
+	    o->ram_base + o->ram_size < o->ram_base)
+		return hs_err(err, -EINVAL,
+			      "RAM [%#" PRIx64 ", +%#" PRIx64 ") is beyond the %d-bit "
+			      "physical address space",
+			      o->ram_base, o->ram_size, HS_PA_BITS);
 	if (o->ram_base < HS_UART_BASE + HS_UART_SIZE)
 		return hs_err(err, -EINVAL, "RAM would overlap the UART at %#lx", HS_UART_BASE);
 	if (o->nr_cpus < 1 || o->nr_cpus > HS_MAX_CPUS)
-		return hs_err(err, -EINVAL, "%u CPUs: give between 1 and %d", o->nr_cpus, HS_MAX_CPUS);
+		return hs_err(err, -EINVAL, "%u CPUs: give between 1 and %d", o->nr_cpus,
+			      HS_MAX_CPUS);
 	if (o->hyp_va_bits < 39 || o->hyp_va_bits > 48)
-		return hs_err(err, -EINVAL, "hyp_va_bits %u: give between 39 and 48", o->hyp_va_bits);
+		return hs_err(err, -EINVAL, "hyp_va_bits %u: give between 39 and 48",
+			      o->hyp_va_bits);
 	if (!o->hyp_elf || !*o->hyp_elf)
 		return hs_err(err, -EINVAL, "no hypervisor image given");
 	return 0;
@@ -64,7 +71,8 @@ void hs_machine_unsubscribe(struct hs_machine *m, hs_event_fn fn, void *ud)
 {
 	for (unsigned i = 0; i < m->nsubs; i++) {
 		if (m->subs[i].fn == fn && m->subs[i].ud == ud) {
-			memmove(&m->subs[i], &m->subs[i + 1], (m->nsubs - i - 1) * sizeof(m->subs[0]));
+			memmove(&m->subs[i], &m->subs[i + 1],
+				(m->nsubs - i - 1) * sizeof(m->subs[0]));
 			m->nsubs--;
 			return;
 		}
@@ -151,8 +159,8 @@ static int for_each_gap(struct hs_machine *m, uc_engine *uc, uint64_t start, uin
 			continue;
 		uc_err e = fn(m, uc, start, stop - start);
 		if (e)
-			return hs_err(err, -EIO, "mapping [%#" PRIx64 ", %#" PRIx64 "): %s", start, stop,
-				      uc_strerror(e));
+			return hs_err(err, -EIO, "mapping [%#" PRIx64 ", %#" PRIx64 "): %s", start,
+				      stop, uc_strerror(e));
 		start = stop;
 	}
 	return 0;
@@ -205,13 +213,13 @@ int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *
 	uint64_t pfn0 = m->opts.ram_base >> HS_PAGE_SHIFT;
 	uint64_t pfn1 = (m->opts.ram_base + m->opts.ram_size) >> HS_PAGE_SHIFT;
 	struct range want[] = {
-		/* the linear map of RAM */
-		{hs_layout_hyp_va(l, m->opts.ram_base),
-		 hs_layout_hyp_va(l, m->opts.ram_base + m->opts.ram_size)},
-		/* private mappings: stacks, vectors, I/O (bump-allocated upwards) */
-		{l->io_map_base, l->io_map_base + GiB},
-		/* the vmemmap windows that cover memory */
-		{l->vmemmap_base + pfn0 * HS_HYP_PAGE_SIZE, l->vmemmap_base + pfn1 * HS_HYP_PAGE_SIZE},
+	    /* the linear map of RAM */
+	    {hs_layout_hyp_va(l, m->opts.ram_base),
+	     hs_layout_hyp_va(l, m->opts.ram_base + m->opts.ram_size)},
+	    /* private mappings: stacks, vectors, I/O (bump-allocated upwards) */
+	    {l->io_map_base, l->io_map_base + GiB},
+	    /* the vmemmap windows that cover memory */
+	    {l->vmemmap_base + pfn0 * HS_HYP_PAGE_SIZE, l->vmemmap_base + pfn1 * HS_HYP_PAGE_SIZE},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int rc = for_each_gap(m, uc, want[i].start, want[i].end, map_shadow_gap, err);
@@ -285,14 +293,17 @@ int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
 	uint64_t load_pa = o->ram_base + HS_HYP_LOAD_OFFSET;
 	m->load_bias = (int64_t)load_pa - (int64_t)(m->img->link_base & ~(HS_PAGE_SIZE - 1));
 	if (m->img->link_end - m->img->link_base > o->ram_size / 4) {
-		rc = hs_err(err, -EINVAL, "hypervisor image too large for %#" PRIx64 " bytes of RAM",
-			    o->ram_size);
+		rc =
+		    hs_err(err, -EINVAL, "hypervisor image too large for %#" PRIx64 " bytes of RAM",
+			   o->ram_size);
 		goto fail;
 	}
 	const struct hs_symbol *idmap = hs_image_symbol(m->img, "__hyp_idmap_text_start");
 	if (!idmap) {
-		rc = hs_err(err, -EINVAL, "%s: no __hyp_idmap_text_start symbol: not a hypscope "
-			    "hypervisor image", o->hyp_elf);
+		rc = hs_err(err, -EINVAL,
+			    "%s: no __hyp_idmap_text_start symbol: not a hypscope "
+			    "hypervisor image",
+			    o->hyp_elf);
 		goto fail;
 	}
 	if ((rc = hs_layout_compute(o->ram_base, o->ram_size, hs_link_to_pa(m, idmap->addr),
@@ -537,11 +548,15 @@ uint64_t hs_machine_icount(const struct hs_machine *m)
 const char *hs_stop_reason_name(enum hs_stop_reason r)
 {
 	static const char *const names[] = {
-		[HS_STOP_NONE] = "running",        [HS_STOP_DONE] = "done",
-		[HS_STOP_IDLE] = "idle",           [HS_STOP_BREAKPOINT] = "breakpoint",
-		[HS_STOP_STEP] = "step",           [HS_STOP_WATCH] = "watchpoint",
-		[HS_STOP_HYP_FAULT] = "hypervisor fault", [HS_STOP_LIMIT] = "instruction limit",
-		[HS_STOP_ERROR] = "error",
+	    [HS_STOP_NONE] = "running",
+	    [HS_STOP_DONE] = "done",
+	    [HS_STOP_IDLE] = "idle",
+	    [HS_STOP_BREAKPOINT] = "breakpoint",
+	    [HS_STOP_STEP] = "step",
+	    [HS_STOP_WATCH] = "watchpoint",
+	    [HS_STOP_HYP_FAULT] = "hypervisor fault",
+	    [HS_STOP_LIMIT] = "instruction limit",
+	    [HS_STOP_ERROR] = "error",
 	};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
@@ -583,7 +598,8 @@ static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reas
 static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, struct hs_error *err)
 {
 	if (m->dead)
-		return hs_err(err, -EIO, "the hypervisor faulted at EL2 earlier: the machine can "
+		return hs_err(err, -EIO,
+			      "the hypervisor faulted at EL2 earlier: the machine can "
 			      "only be inspected now");
 	if (!m->host.pending) {
 		struct hs_cpu *c = &m->cpus[m->cur];

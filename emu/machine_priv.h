@@ -100,7 +100,7 @@ struct hs_machine {
 	struct hs_host host;
 	struct hs_stop last_stop;
 	bool dead;
-	struct hs_dbg dbg; /* debug.c */
+	struct hs_dbg dbg;	   /* debug.c */
 	struct hs_write_log *wlog; /* write_log.c: NULL until a reader opens it */
 };
 
