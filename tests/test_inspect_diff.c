@@ -121,6 +121,42 @@ START_TEST(share_hyp_changes_exactly_one_page_state)
 }
 END_TEST
 
+/*
+ * Changes far apart, near both ends of memory and in the middle: the diff
+ * skips identical heads and tails of the range arrays, so every change must
+ * still be found, in both directions.
+ */
+START_TEST(changes_far_apart_are_each_reported)
+{
+	const uint64_t pas[] = {0x40400000, 0x50000000, 0x5ff00000, 0x7e000000};
+	for (size_t i = 0; i < 4; i++)
+		touch(pas[i]);
+	snap(&a);
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_int_eq(hvc1(HS_HC_host_share_hyp, pas[i] >> HS_PAGE_SHIFT), 0);
+	snap(&b);
+	for (int dir = 0; dir < 2; dir++) {
+		hs_diff_free(&d);
+		hs_diff_init(&d);
+		ck_assert_int_eq(dir ? hs_snapshot_diff(&b, &a, &d) : hs_snapshot_diff(&a, &b, &d),
+				 0);
+		ck_assert_msg(hs_diff_pages(&d, HS_SNAP_VMEMMAP, HS_CHG_STATE) == 4, "%s",
+			      diff_text());
+		ck_assert_msg(hs_diff_pages(&d, HS_SNAP_HOST_S2, HS_CHG_STATE) == 4, "%s",
+			      diff_text());
+		for (size_t k = 0; k < 4; k++) {
+			bool found = false;
+			for (size_t i = 0; i < d.nr; i++)
+				found |= d.recs[i].table == HS_SNAP_HOST_S2 &&
+					 d.recs[i].start == pas[k] &&
+					 d.recs[i].end == pas[k] + HS_PAGE_SIZE;
+			ck_assert_msg(found, "no host-s2 record for %#lx:\n%s",
+				      (unsigned long)pas[k], diff_text());
+		}
+	}
+}
+END_TEST
+
 START_TEST(pin_maps_one_page_at_el2)
 {
 	uint64_t pa = 0x50000000;
@@ -260,6 +296,7 @@ int main(void)
 	tcase_add_test(tc, identical_snapshots_no_diff);
 	tcase_add_test(tc, share_hyp_changes_exactly_one_page_state);
 	tcase_add_test(tc, pin_maps_one_page_at_el2);
+	tcase_add_test(tc, changes_far_apart_are_each_reported);
 	tcase_add_test(tc, diff_of_one_page_is_fast);
 	tcase_add_test(tc, diff_text_and_json);
 	tcase_add_test(tc, trace_records_calls_diffs_and_checks);
