@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hyp_state.h"
 #include "inspect_check_incr.h"
 
 struct hs_strbuf *cli_failure_log;
@@ -400,8 +401,7 @@ int cli_regime(struct cli *c, const char *table, struct hs_pt_regime *r, char *e
 		return hs_pt_regime_el2(a, b, d, r, err, len);
 	}
 	if (!strcmp(table, "host")) {
-		hs_cpu_sysreg(c->m, cpu, HS_SR_VTCR_EL2, &a);
-		hs_cpu_sysreg(c->m, cpu, HS_SR_VTTBR_EL2, &b);
+		hs_host_s2_regs(c->m, cpu, &a, &b);
 		if (!b) {
 			snprintf(err, len,
 				 "VTTBR_EL2 is 0 on cpu%u: the host has no stage 2 yet "

@@ -27,6 +27,14 @@ int hs_read_pool(struct hs_machine *m, const char *name, struct hs_pool_stats *s
 /* The raw vmemmap entry (struct hs_hyp_page) of a physical page; 0 if not backed. */
 int hs_read_vmemmap(struct hs_machine *m, uint64_t pa, uint64_t *raw, struct hs_error *err);
 
+/*
+ * The host's stage-2 regime (VTCR_EL2, VTTBR_EL2) as CPU `cpu` has it, or as
+ * the hypervisor records it (symbols host_vtcr/host_vttbr) while that CPU has
+ * a guest's VTTBR loaded (VMID != 0: inside a world switch, or around a change
+ * to a guest's table). Both 0 when the host has no stage 2 yet.
+ */
+void hs_host_s2_regs(struct hs_machine *m, unsigned cpu, uint64_t *vtcr, uint64_t *vttbr);
+
 /* Translate an EL2 VA through the live TTBR0_EL2 of `cpu`. */
 int hs_el2_va_to_pa(struct hs_machine *m, unsigned cpu, uint64_t va, uint64_t *pa,
 		    struct hs_error *err);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hyp_state.h"
 #include "inspect_check_regime.h"
 #include "inspect_check_vmemmap.h"
 
@@ -72,12 +73,14 @@ static bool guest_annot_in(const struct hs_snapshot *s, const struct hs_chk_wind
 
 static void read_regs(struct hs_machine *m, uint64_t regs[6])
 {
-	static const enum hs_sysreg which[6] = {HS_SR_SCTLR_EL2, HS_SR_TCR_EL2,	 HS_SR_TTBR0_EL2,
-						HS_SR_MAIR_EL2,	 HS_SR_VTCR_EL2, HS_SR_VTTBR_EL2};
-	for (unsigned i = 0; i < 6; i++) {
+	static const enum hs_sysreg which[4] = {HS_SR_SCTLR_EL2, HS_SR_TCR_EL2, HS_SR_TTBR0_EL2,
+						HS_SR_MAIR_EL2};
+	for (unsigned i = 0; i < 4; i++) {
 		regs[i] = 0;
 		hs_cpu_sysreg(m, 0, which[i], &regs[i]);
 	}
+	/* The host stage 2 as hs_snapshot_take() finds it. */
+	hs_host_s2_regs(m, 0, &regs[4], &regs[5]);
 }
 
 /* The memory regions as hs_snapshot_take() reads them, compared with the snapshot's. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hyp_state.h"
 #include "pt_decode.h"
 #include "sysregs.h"
 
@@ -690,8 +691,7 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 	hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &tcr);
 	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr);
 	hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &mair);
-	hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &vtcr);
-	hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &vttbr);
+	hs_host_s2_regs(m, 0, &vtcr, &vttbr); /* right even inside a guest's world switch */
 	int rc;
 	if (sctlr & 1) {
 		struct hs_pt_regime r;

@@ -9,7 +9,9 @@
 #include "host_boot.h"
 #include "host_vm.h"
 #include "hyp_state.h"
+#include "cli_support_break.h"
 #include "inspect_check.h"
+#include "inspect_snapshot.h"
 #include "testutil.h"
 
 #define GFN 0x48100ULL
@@ -336,6 +338,78 @@ START_TEST(guest_undefined_instruction_goes_to_its_vectors_and_exits)
 }
 END_TEST
 
+struct stop_once {
+	bool hit;
+};
+
+static void stop_at(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+{
+	struct stop_once *s = ud;
+	(void)uc;
+	(void)size;
+	if (!s->hit) {
+		s->hit = true;
+		hs_cli_break_stop(m, 0, addr);
+	}
+}
+
+/*
+ * Stopped inside host_share_guest while the guest's VTTBR is loaded (the
+ * hypervisor switches to it around changes to the guest's table): a snapshot
+ * still shows the host's stage 2, not the guest's, and the checker is clean.
+ */
+START_TEST(snapshot_mid_guest_table_change_shows_the_host_stage2)
+{
+	uint64_t h = vm_new(false);
+	struct hs_snapshot before, during;
+	struct hs_diff d;
+	struct hs_error err = {0};
+	struct hs_vm_info info;
+	ck_assert(hs_vm_info(m, h, &info));
+	ck_assert_int_eq(info.loaded_on, 0); /* host_share_guest acts on the loaded VM */
+	hs_snapshot_init(&before);
+	hs_snapshot_init(&during);
+	hs_diff_init(&d);
+	ck_assert_msg(hs_snapshot_take(m, 0, &before, &err) == 0, "%s", err.msg);
+
+	uint64_t pa, link;
+	ck_assert_int_eq(hs_sym_pa(m, "pgt_map", &pa, NULL), 0);
+	ck_assert(hs_addr_to_link(m, pa, &link));
+	uint64_t va = hs_link_to_hyp_va(m, link);
+	struct stop_once once = {0};
+	uc_hook hook;
+	ck_assert_int_eq(
+	    uc_hook_add(hs_cpu_engine(m, 0), &hook, UC_HOOK_CODE, (void *)stop_at, &once, va, va),
+	    UC_ERR_OK);
+	/* Code translated before the hook would not call it (remove_cache works on EL1 VAs). */
+	uc_ctl_flush_tlb(hs_cpu_engine(m, 0));
+	uint64_t args[4] = {host_pfn0, GFN, 1, HS_PROT_RW};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	ck_assert_int_eq(
+	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_guest), args, 4, &res, &stop, &err), 0);
+	ck_assert_msg(stop.reason == HS_STOP_BREAKPOINT, "not stopped at %#lx (x1 %ld)",
+		      (unsigned long)va, (long)res.x1);
+	uc_hook_del(hs_cpu_engine(m, 0), hook);
+
+	uint64_t live = 0;
+	ck_assert_int_eq(hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &live), 0);
+	ck_assert_msg(live >> 48, "expected the guest's VMID in VTTBR_EL2, got %#lx",
+		      (unsigned long)live);
+	ck_assert_msg(hs_snapshot_take(m, 0, &during, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(hs_snapshot_diff(&before, &during, &d), 0);
+	ck_assert_uint_eq(hs_diff_pages(&d, HS_SNAP_HOST_S2, ~0u), 0);
+	assert_checker_clean();
+
+	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_host_last_op(m)->x1, 0);
+	hs_diff_free(&d);
+	hs_snapshot_free(&before);
+	hs_snapshot_free(&during);
+}
+END_TEST
+
 START_TEST(hundred_vms_leave_the_allocators_as_they_were)
 {
 	struct hs_pool_stats h0, s0, h1, s1;
@@ -378,6 +452,7 @@ int main(void)
 	tcase_add_test(tc, two_vms_have_different_vmids_and_share_no_pages);
 	tcase_add_test(tc, guest_undefined_instruction_goes_to_its_vectors_and_exits);
 	tcase_add_test(tc, hundred_vms_leave_the_allocators_as_they_were);
+	tcase_add_test(tc, snapshot_mid_guest_table_change_shows_the_host_stage2);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }
