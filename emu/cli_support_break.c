@@ -11,11 +11,7 @@ int hs_cli_break_stop(struct hs_machine *m, unsigned cpu, uint64_t pc)
 	if (!m || cpu >= m->nr_cpus)
 		return -EINVAL;
 	struct hs_cpu *c = &m->cpus[cpu];
-	/* The instructions after pc in the current block did not run. */
-	if (pc >= c->block_start && pc < c->block_end) {
-		c->icount -= (c->block_end - pc) / 4;
-		c->block_end = pc;
-	}
+	hs_cpu_cut_block(c, pc);
 	if (c->stop == HS_STOP_NONE)
 		c->stop = HS_STOP_BREAKPOINT;
 	uc_emu_stop(c->uc);

@@ -67,6 +67,15 @@ static void stop_cpu(struct hs_cpu *c, enum hs_stop_reason r)
 	uc_emu_stop(c->uc);
 }
 
+void hs_cpu_cut_block(struct hs_cpu *c, uint64_t pc)
+{
+	/* The block hook counted the whole block; the instructions from pc on did not run. */
+	if (pc >= c->block_start && pc < c->block_end) {
+		c->icount -= (c->block_end - pc) / 4;
+		c->block_end = pc;
+	}
+}
+
 static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
 {
 	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
@@ -232,10 +241,7 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	hs_quirk_read_exception(&c->m->quirks, uc, c->ctx, &qe);
 
 	/* Instructions after the one that trapped in this block did not run. */
-	if (pc >= c->block_start && pc < c->block_end) {
-		c->icount -= (c->block_end - pc) / 4;
-		c->block_end = pc;
-	}
+	hs_cpu_cut_block(c, pc);
 	/* The code that trapped ran with hflags built for its own EL. */
 	c->translated_el = (int)el;
 
@@ -368,10 +374,7 @@ static void on_vector(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	if (c->break_at_vector) {
 		/* Stopping from a code hook is exact: the vector has not run yet. */
 		c->break_at_vector = false;
-		if (address >= c->block_start && address < c->block_end) {
-			c->icount -= (c->block_end - address) / 4;
-			c->block_end = address;
-		}
+		hs_cpu_cut_block(c, address);
 		stop_cpu(c, HS_STOP_BREAKPOINT);
 	}
 }
@@ -387,10 +390,7 @@ static void on_stop_addr(uc_engine *uc, uint64_t address, uint32_t size, void *u
 	(void)size;
 	if (!c->run_until || address != c->run_until || hs_cpu_el(c) != 1)
 		return;
-	if (address >= c->block_start && address < c->block_end) {
-		c->icount -= (c->block_end - address) / 4;
-		c->block_end = address;
-	}
+	hs_cpu_cut_block(c, address);
 	uc_emu_stop(uc);
 }
 

@@ -90,7 +90,7 @@ int hs_read_pool(struct hs_machine *m, const char *name, struct hs_pool_stats *s
 	return 0;
 }
 
-static uint64_t read_sym_u64(struct hs_machine *m, const char *name)
+uint64_t hs_read_sym_u64(struct hs_machine *m, const char *name)
 {
 	uint64_t pa, v = 0;
 	if (hs_sym_pa(m, name, &pa, NULL) || hs_phys_read(m, pa, &v, sizeof(v), NULL))
@@ -105,7 +105,8 @@ void hs_host_s2_regs(struct hs_machine *m, unsigned cpu, uint64_t *vtcr, uint64_
 	hs_cpu_sysreg(m, cpu, HS_SR_VTTBR_EL2, vttbr);
 	if (!(*vttbr >> 48))
 		return; /* VMID 0: the host's own */
-	uint64_t rec_vtcr = read_sym_u64(m, "host_vtcr"), rec_vttbr = read_sym_u64(m, "host_vttbr");
+	uint64_t rec_vtcr = hs_read_sym_u64(m, "host_vtcr"),
+		 rec_vttbr = hs_read_sym_u64(m, "host_vttbr");
 	if (rec_vtcr && rec_vttbr) {
 		*vtcr = rec_vtcr;
 		*vttbr = rec_vttbr;

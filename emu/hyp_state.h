@@ -27,6 +27,9 @@ int hs_read_pool(struct hs_machine *m, const char *name, struct hs_pool_stats *s
 /* The raw vmemmap entry (struct hs_hyp_page) of a physical page; 0 if not backed. */
 int hs_read_vmemmap(struct hs_machine *m, uint64_t pa, uint64_t *raw, struct hs_error *err);
 
+/* A 64-bit variable of the hypervisor image by symbol; 0 if unknown or unreadable. */
+uint64_t hs_read_sym_u64(struct hs_machine *m, const char *name);
+
 /*
  * The host's stage-2 regime (VTCR_EL2, VTTBR_EL2) as CPU `cpu` has it, or as
  * the hypervisor records it (symbols host_vtcr/host_vttbr) while that CPU has

@@ -818,6 +818,49 @@ static int push_rec(struct hs_diff *d, const struct hs_diff_rec *r)
 	return 0;
 }
 
+/*
+ * Walk two sorted arrays of ranges together, segment by segment: each call
+ * yields the next [start, end) over which neither array changes, with the
+ * element of each covering it (NULL where that array has a gap). Both range
+ * types begin with `uint64_t start, end`.
+ */
+struct sweep {
+	const void *a, *b;
+	size_t na, nb, size, i, j;
+	uint64_t pos;
+};
+
+_Static_assert(offsetof(struct hs_snap_pt_range, end) == sizeof(uint64_t), "range layout");
+_Static_assert(offsetof(struct hs_snap_vm_range, end) == sizeof(uint64_t), "range layout");
+
+static const uint64_t *sweep_at(const void *base, size_t size, size_t k)
+{
+	return (const uint64_t *)((const char *)base + k * size); /* [0] start, [1] end */
+}
+
+static bool sweep_next(struct sweep *w, const void **ea, const void **eb, uint64_t *start,
+		       uint64_t *end)
+{
+	while (w->i < w->na && sweep_at(w->a, w->size, w->i)[1] <= w->pos)
+		w->i++;
+	while (w->j < w->nb && sweep_at(w->b, w->size, w->j)[1] <= w->pos)
+		w->j++;
+	if (w->i >= w->na && w->j >= w->nb)
+		return false;
+	const uint64_t *a = w->i < w->na ? sweep_at(w->a, w->size, w->i) : NULL;
+	const uint64_t *b = w->j < w->nb ? sweep_at(w->b, w->size, w->j) : NULL;
+	uint64_t as = a ? a[0] : UINT64_MAX, bs = b ? b[0] : UINT64_MAX;
+	if (w->pos < as && w->pos < bs)
+		w->pos = as < bs ? as : bs; /* both empty here */
+	bool ina = a && a[0] <= w->pos, inb = b && b[0] <= w->pos;
+	uint64_t e = ina ? a[1] : as, e2 = inb ? b[1] : bs;
+	*start = w->pos;
+	*end = w->pos = e < e2 ? e : e2;
+	*ea = ina ? (const void *)a : NULL;
+	*eb = inb ? (const void *)b : NULL;
+	return true;
+}
+
 /* Same range, same meaning (everything the diff compares, and the position). */
 static bool pt_equal(const struct hs_snap_pt_range *a, const struct hs_snap_pt_range *b)
 {
@@ -844,73 +887,44 @@ static int diff_ranges(const struct hs_snap_pt_range *a, size_t na,
 	b += head;
 	na -= head + tail;
 	nb -= head + tail;
-	size_t i = 0, j = 0;
 	static const struct hs_snap_pt_range empty;
-	while (i < na || j < nb) {
-		/* skip ranges wholly behind pos */
-		while (i < na && a[i].end <= pos)
-			i++;
-		while (j < nb && b[j].end <= pos)
-			j++;
-		if (i >= na && j >= nb)
-			break;
-		uint64_t as = i < na ? a[i].start : UINT64_MAX,
-			 bs = j < nb ? b[j].start : UINT64_MAX;
-		if (pos < as && pos < bs)
-			pos = as < bs ? as : bs; /* both empty here */
-		bool ina = i < na && a[i].start <= pos, inb = j < nb && b[j].start <= pos;
-		uint64_t end = UINT64_MAX;
-		end = ina ? a[i].end : (i < na ? a[i].start : end);
-		uint64_t e2 = inb ? b[j].end : (j < nb ? b[j].start : UINT64_MAX);
-		if (e2 < end)
-			end = e2;
-		struct hs_snap_pt_range ca = ina ? hs_snap_pt_clip(&a[i], pos, end) : empty;
-		struct hs_snap_pt_range cb = inb ? hs_snap_pt_clip(&b[j], pos, end) : empty;
-		if (!ina)
-			ca.start = pos, ca.end = end;
-		if (!inb)
-			cb.start = pos, cb.end = end;
+	struct sweep w = {.a = a, .b = b, .na = na, .nb = nb, .size = sizeof(*a), .pos = pos};
+	const void *ea, *eb;
+	uint64_t start, end;
+	while (sweep_next(&w, &ea, &eb, &start, &end)) {
+		struct hs_snap_pt_range ca = ea ? hs_snap_pt_clip(ea, start, end) : empty;
+		struct hs_snap_pt_range cb = eb ? hs_snap_pt_clip(eb, start, end) : empty;
+		if (!ea)
+			ca.start = start, ca.end = end;
+		if (!eb)
+			cb.start = start, cb.end = end;
 		unsigned c = pt_changes(&ca, &cb);
 		if (c) {
 			struct hs_diff_rec r = {.table = t,
 						.vm = vm,
 						.changes = c,
-						.start = pos,
+						.start = start,
 						.end = end,
 						.old_pt = ca,
 						.new_pt = cb};
 			if (push_rec(d, &r))
 				return -ENOMEM;
 		}
-		pos = end;
 	}
 	return 0;
 }
 
 static int diff_vm(const struct hs_snapshot *sa, const struct hs_snapshot *sb, struct hs_diff *d)
 {
-	const struct hs_snap_vm_range *a = sa->vm, *b = sb->vm;
-	size_t na = sa->nr_vm, nb = sb->nr_vm, i = 0, j = 0;
-	uint64_t pos = 0;
 	static const struct hs_snap_vm_range none;
-	while (i < na || j < nb) {
-		while (i < na && a[i].end <= pos)
-			i++;
-		while (j < nb && b[j].end <= pos)
-			j++;
-		if (i >= na && j >= nb)
-			break;
-		uint64_t as = i < na ? a[i].start : UINT64_MAX,
-			 bs = j < nb ? b[j].start : UINT64_MAX;
-		if (pos < as && pos < bs)
-			pos = as < bs ? as : bs;
-		bool ina = i < na && a[i].start <= pos, inb = j < nb && b[j].start <= pos;
-		uint64_t end = ina ? a[i].end : (i < na ? a[i].start : UINT64_MAX);
-		uint64_t e2 = inb ? b[j].end : (j < nb ? b[j].start : UINT64_MAX);
-		if (e2 < end)
-			end = e2;
-		struct hs_snap_vm_range ca = ina ? a[i] : none, cb = inb ? b[j] : none;
-		ca.start = cb.start = pos;
+	struct sweep w = {
+	    .a = sa->vm, .b = sb->vm, .na = sa->nr_vm, .nb = sb->nr_vm, .size = sizeof(*sa->vm)};
+	const void *ea, *eb;
+	uint64_t start, end;
+	while (sweep_next(&w, &ea, &eb, &start, &end)) {
+		struct hs_snap_vm_range ca = ea ? *(const struct hs_snap_vm_range *)ea : none;
+		struct hs_snap_vm_range cb = eb ? *(const struct hs_snap_vm_range *)eb : none;
+		ca.start = cb.start = start;
 		ca.end = cb.end = end;
 		unsigned c = 0;
 		if (ca.backed != cb.backed)
@@ -925,14 +939,13 @@ static int diff_vm(const struct hs_snapshot *sa, const struct hs_snapshot *sb, s
 		if (c) {
 			struct hs_diff_rec r = {.table = HS_SNAP_VMEMMAP,
 						.changes = c,
-						.start = pos,
+						.start = start,
 						.end = end,
 						.old_vm = ca,
 						.new_vm = cb};
 			if (push_rec(d, &r))
 				return -ENOMEM;
 		}
-		pos = end;
 	}
 	return 0;
 }

@@ -118,6 +118,8 @@ void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v);
 uint64_t hs_cpu_sr(struct hs_cpu *c, enum hs_sysreg r);
 void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v);
 unsigned hs_cpu_el(struct hs_cpu *c);
+/* A hook stops the CPU before pc: take back the block's instructions from pc on. */
+void hs_cpu_cut_block(struct hs_cpu *c, uint64_t pc);
 /* Enter EL2h (DAIF masked) at `target` from wherever the CPU is, through the ERET recipe. */
 void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr);
 

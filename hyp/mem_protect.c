@@ -616,6 +616,50 @@ static u64 guest_leaf_pa(u64 pte, s8 level, u64 ipa)
 	return pte_to_phys(pte) + (ipa & (pgt_granule(level) - 1) & ~(HS_PAGE_SIZE - 1));
 }
 
+/* Unmap one guest page, with the guest's VMID live for the TLB maintenance. */
+static int guest_unmap_page(struct hyp_pgtable *g, u64 gvttbr, u64 ipa)
+{
+	guest_vttbr(gvttbr);
+	int ret = pgt_unmap(g, ipa, HS_PAGE_SIZE);
+	guest_vttbr(host_vttbr);
+	return ret;
+}
+
+/* Zero a page hyp does not map, through a temporary mapping. */
+static int scrub_page(u64 pa)
+{
+	void *va = hyp_phys_to_virt(pa);
+	int ret = pgt_map(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE, pa, HS_PROT_RW);
+	if (ret)
+		return ret;
+	memzero_pages(va, HS_PAGE_SIZE);
+	pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE);
+	return 0;
+}
+
+/*
+ * Hand one page a guest no longer maps back to the host, under host_s2_lock:
+ * a shared page loses one guest share (host OWNED again at zero); a page the
+ * guest owned (already scrubbed) loses its GUEST annotation.
+ */
+static int guest_page_return(u64 pa, unsigned state)
+{
+	struct hyp_page *p = hyp_phys_to_page(pa);
+	if (state == HS_PAGE_SHARED_BORROWED) {
+		if (p->guest_shares && --p->guest_shares == 0) {
+			host_stage2_set_page_state(pa, HS_PAGE_OWNED);
+			hyp_page_set_host_state(p, HS_PAGE_OWNED);
+		}
+		return 0;
+	}
+	if (state != HS_PAGE_OWNED)
+		return 0;
+	int ret = host_stage2_try(host_s2_op_set_owner, pa, HS_PAGE_SIZE, 0);
+	if (!ret)
+		hyp_page_set_host_state(p, HS_PAGE_OWNED);
+	return ret;
+}
+
 /* host OWNED or SHARED_OWNED (guests) / guest NOPAGE -> SHARED_OWNED, count+1 / SHARED_BORROWED */
 int host_share_guest_pages(u64 pfn, u64 nr, struct hyp_pgtable *g, u64 gvttbr, u64 gfn,
 			   unsigned prot)
@@ -689,16 +733,10 @@ int host_unshare_guest_pages(struct hyp_pgtable *g, u64 gvttbr, u64 gfn, u64 nr)
 		s8 level;
 		pgt_get_leaf(g, ipa, &pte, &level);
 		u64 pa = guest_leaf_pa(pte, level, ipa);
-		guest_vttbr(gvttbr);
-		ret = pgt_unmap(g, ipa, HS_PAGE_SIZE);
-		guest_vttbr(host_vttbr);
+		ret = guest_unmap_page(g, gvttbr, ipa);
 		if (ret)
 			goto out;
-		struct hyp_page *p = hyp_phys_to_page(pa);
-		if (--p->guest_shares == 0) {
-			host_stage2_set_page_state(pa, HS_PAGE_OWNED);
-			hyp_page_set_host_state(p, HS_PAGE_OWNED);
-		}
+		guest_page_return(pa, HS_PAGE_SHARED_BORROWED);
 	}
 out:
 	hyp_spin_unlock(&host_s2_lock);
@@ -734,49 +772,12 @@ int host_donate_guest_page(u64 pfn, struct hyp_pgtable *g, u64 gvttbr, u64 gfn, 
 	ret = host_stage2_try(host_s2_op_set_owner, phys, HS_PAGE_SIZE,
 			      hs_annotation(HS_OWNER_GUEST, meta));
 	if (ret) {
-		guest_vttbr(gvttbr);
-		pgt_unmap(g, gfn << HS_PAGE_SHIFT, HS_PAGE_SIZE);
-		guest_vttbr(host_vttbr);
+		guest_unmap_page(g, gvttbr, gfn << HS_PAGE_SHIFT);
 		goto out;
 	}
 	hyp_page_set_host_state(hyp_phys_to_page(phys), HS_PAGE_NOPAGE);
 out:
 	hyp_spin_unlock(&host_s2_lock);
-	return ret;
-}
-
-/* Zero a page hyp does not map, through a temporary mapping. */
-static int scrub_page(u64 pa)
-{
-	void *va = hyp_phys_to_virt(pa);
-	int ret = pgt_map(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE, pa, HS_PROT_RW);
-	if (ret)
-		return ret;
-	memzero_pages(va, HS_PAGE_SIZE);
-	pgt_unmap(&pkvm_pgtable, (u64)(uintptr_t)va, HS_PAGE_SIZE);
-	return 0;
-}
-
-/*
- * Hand one page a guest no longer maps back to the host, under host_s2_lock:
- * a shared page loses one guest share (host OWNED again at zero); a page the
- * guest owned (already scrubbed) loses its GUEST annotation.
- */
-static int guest_page_return(u64 pa, unsigned state)
-{
-	struct hyp_page *p = hyp_phys_to_page(pa);
-	if (state == HS_PAGE_SHARED_BORROWED) {
-		if (p->guest_shares && --p->guest_shares == 0) {
-			host_stage2_set_page_state(pa, HS_PAGE_OWNED);
-			hyp_page_set_host_state(p, HS_PAGE_OWNED);
-		}
-		return 0;
-	}
-	if (state != HS_PAGE_OWNED)
-		return 0;
-	int ret = host_stage2_try(host_s2_op_set_owner, pa, HS_PAGE_SIZE, 0);
-	if (!ret)
-		hyp_page_set_host_state(p, HS_PAGE_OWNED);
 	return ret;
 }
 
@@ -819,9 +820,7 @@ int guest_reclaim_page(struct hyp_pgtable *g, u64 gvttbr, u64 gfn)
 	unsigned state = pte_state(pte);
 	if (state == HS_PAGE_OWNED && (ret = scrub_page(pa)))
 		goto out;
-	guest_vttbr(gvttbr);
-	ret = pgt_unmap(g, ipa, HS_PAGE_SIZE);
-	guest_vttbr(host_vttbr);
+	ret = guest_unmap_page(g, gvttbr, ipa);
 	if (!ret)
 		ret = guest_page_return(pa, state);
 out:

@@ -193,56 +193,6 @@ static void same_snapshot(const char *when)
 	ck_assert_msg(!why, "%s: the kept snapshot is not a fresh one: %s", when, why);
 }
 
-static int rd(void *ud, uint64_t pa, void *buf, size_t len)
-{
-	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
-}
-
-/* PA of the last descriptor translating an EL2 VA (stage 1) or a host IPA (stage 2). */
-static uint64_t desc_pa(bool stage2, uint64_t in)
-{
-	uint64_t a, b, c;
-	struct hs_pt_regime r;
-	char msg[200];
-	if (stage2) {
-		hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &a);
-		hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &b);
-		ck_assert_int_eq(hs_pt_regime_s2(a, b, &r, msg, sizeof(msg)), 0);
-	} else {
-		hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &a);
-		hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &b);
-		hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &c);
-		ck_assert_int_eq(hs_pt_regime_el2(a, b, c, &r, msg, sizeof(msg)), 0);
-	}
-	struct hs_phys phys = {.read = rd, .ud = m};
-	struct hs_pt_trace t;
-	hs_pt_translate(&phys, &r, in, &t);
-	ck_assert_uint_ge(t.nr_steps, 1);
-	return t.steps[t.nr_steps - 1].desc_pa;
-}
-
-static uint64_t vmemmap_entry_pa(uint64_t pa)
-{
-	const struct hs_layout *l = hs_machine_layout(m);
-	uint64_t va = l->vmemmap_base + (pa >> HS_PAGE_SHIFT) * HS_HYP_PAGE_SIZE, epa;
-	ck_assert_int_eq(hs_el2_va_to_pa(m, 0, va, &epa, NULL), 0);
-	return epa;
-}
-
-static uint64_t rd64(uint64_t pa)
-{
-	uint64_t v = 0;
-	ck_assert_int_eq(hs_phys_read(m, pa, &v, 8, NULL), 0);
-	return v;
-}
-
-/* A store the write log sees (hs_phys_write marks it). */
-static void wr64(uint64_t pa, uint64_t v)
-{
-	struct hs_error err = {0};
-	ck_assert_msg(hs_phys_write(m, pa, &v, 8, &err) == 0, "%s", err.msg);
-}
-
 /* A store behind the log's back, for the mutation tests to mark or not. */
 static void poke64(uint64_t pa, uint64_t v)
 {
@@ -317,8 +267,9 @@ START_TEST(log_has_the_pages_a_hypercall_wrote)
 	hvc(HS_HC_host_share_hyp, pa >> HS_PAGE_SHIFT, 0);
 	hs_write_log_take(r, &p);
 	ck_assert_msg(!p.lost, "%s", p.lost);
-	ck_assert_msg(logged(&p, desc_pa(true, pa)), "the host stage-2 leaf's table page");
-	ck_assert_msg(logged(&p, vmemmap_entry_pa(pa)), "the page's vmemmap entry");
+	ck_assert_msg(logged(&p, hs_test_desc_pa(m, true, pa)),
+		      "the host stage-2 leaf's table page");
+	ck_assert_msg(logged(&p, hs_test_vmemmap_entry_pa(m, pa)), "the page's vmemmap entry");
 	ck_assert(!logged(&p, pa)); /* sharing does not touch the page itself */
 	for (size_t i = 1; i < p.nr; i++)
 		ck_assert_uint_lt(p.pa[i - 1], p.pa[i]);
@@ -327,7 +278,8 @@ START_TEST(log_has_the_pages_a_hypercall_wrote)
 	hs_write_log_take(r, &p);
 	ck_assert(!p.lost);
 	ck_assert_uint_gt(p.nr, 0);
-	ck_assert(!logged(&p, desc_pa(true, pa)) && !logged(&p, vmemmap_entry_pa(pa)));
+	ck_assert(!logged(&p, hs_test_desc_pa(m, true, pa)) &&
+		  !logged(&p, hs_test_vmemmap_entry_pa(m, pa)));
 	/* the host's own store, through its stage 2 */
 	host_access(0, true, pa, 42);
 	hs_write_log_take(r, &p);
@@ -440,26 +392,28 @@ static void plant(struct diff *d)
 	hvc(HS_HC_host_share_hyp, d->hot0 + 600, 0);
 	/* a host page counts a guest share nobody has: share-pair, guest-share-count */
 	d->planted[0] = d->hot0 + 1024 + 3;
-	uint64_t e = vmemmap_entry_pa(d->planted[0] << HS_PAGE_SHIFT);
-	wr64(e, rd64(e) + (1ULL << 32));
+	uint64_t e = hs_test_vmemmap_entry_pa(m, d->planted[0] << HS_PAGE_SHIFT);
+	hs_test_wr64(m, e, hs_test_rd64(m, e) + (1ULL << 32));
 	/* 16 hot pages do the same: one violation over the run, cut by every change there */
 	for (uint64_t pfn = d->hot0 + 200; pfn < d->hot0 + 216; pfn++) {
-		e = vmemmap_entry_pa(pfn << HS_PAGE_SHIFT);
-		wr64(e, rd64(e) + (1ULL << 32));
+		e = hs_test_vmemmap_entry_pa(m, pfn << HS_PAGE_SHIFT);
+		hs_test_wr64(m, e, hs_test_rd64(m, e) + (1ULL << 32));
 	}
 	/* the last page leaf of A maps the next page: s2-identity */
 	d->planted[1] = d->hot0 + 511;
-	e = desc_pa(true, d->planted[1] << HS_PAGE_SHIFT);
-	wr64(e, rd64(e) + HS_PAGE_SIZE);
+	e = hs_test_desc_pa(m, true, d->planted[1] << HS_PAGE_SHIFT);
+	hs_test_wr64(m, e, hs_test_rd64(m, e) + HS_PAGE_SIZE);
 	/*
 	 * an EL2 leaf of hyp text claims SHARED_OWNED: el2-state (W+X would do
 	 * too, but the hypervisor could no longer run its code under WXN)
 	 */
-	e = desc_pa(false, hs_layout_hyp_va(l, text));
-	wr64(e, (rd64(e) & ~HS_PTE_STATE_MASK) |
-		    ((uint64_t)HS_PAGE_SHARED_OWNED << HS_PTE_STATE_SHIFT));
+	e = hs_test_desc_pa(m, false, hs_layout_hyp_va(l, text));
+	hs_test_wr64(m, e,
+		     (hs_test_rd64(m, e) & ~HS_PTE_STATE_MASK) |
+			 ((uint64_t)HS_PAGE_SHARED_OWNED << HS_PTE_STATE_SHIFT));
 	/* the text's annotation names a guest: annot-owner, owner-unique, guest-annot */
-	wr64(desc_pa(true, text), hs_annotation(HS_OWNER_GUEST, HS_VM_HANDLE_OFFSET));
+	hs_test_wr64(m, hs_test_desc_pa(m, true, text),
+		     hs_annotation(HS_OWNER_GUEST, HS_VM_HANDLE_OFFSET));
 }
 
 static uint64_t pick_pfn(struct diff *d, uint64_t r)
@@ -637,7 +591,7 @@ START_TEST(mutation_host_s2_leaf)
 	host_access(0, false, pa, 0);
 	hvc(HS_HC_host_share_hyp, pa >> HS_PAGE_SHIFT, 0); /* a page leaf, SHARED_OWNED */
 	baseline();
-	uint64_t d = desc_pa(true, pa), pte = rd64(d);
+	uint64_t d = hs_test_desc_pa(m, true, pa), pte = hs_test_rd64(m, d);
 	poke64(d, (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_OWNED << HS_PTE_STATE_SHIFT));
 	hs_write_log_mark(m, d, 8);
 	assert_seen("s2-state", pa);
@@ -655,7 +609,7 @@ START_TEST(mutation_annotation)
 {
 	uint64_t text = sym("__hyp_text_start") & ~(HS_PAGE_SIZE - 1);
 	baseline();
-	uint64_t d = desc_pa(true, text), e = rd64(d);
+	uint64_t d = hs_test_desc_pa(m, true, text), e = hs_test_rd64(m, d);
 	poke64(d, hs_annotation(HS_OWNER_GUEST, HS_VM_HANDLE_OFFSET));
 	hs_write_log_mark(m, d, 8);
 	assert_seen("annot-owner", text);
@@ -674,7 +628,7 @@ START_TEST(mutation_vmemmap_state)
 	uint64_t pa = ram_base() + 0x10000000;
 	host_access(0, false, pa, 0);
 	baseline();
-	uint64_t e = vmemmap_entry_pa(pa), raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pa), raw = hs_test_rd64(m, e);
 	poke64(e, (raw & ~(0xfULL << 24)) | ((uint64_t)HS_PAGE_NOPAGE << 24));
 	hs_write_log_mark(m, e, 8);
 	assert_seen("s2-maps-nopage", pa);
@@ -691,7 +645,7 @@ START_TEST(mutation_table_refcount)
 	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr);
 	uint64_t root = ttbr & 0x0000fffffffff000ULL;
 	baseline();
-	uint64_t e = vmemmap_entry_pa(root), raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, root), raw = hs_test_rd64(m, e);
 	poke64(e, raw + 1);
 	hs_write_log_mark(m, e, 8);
 	assert_seen("table-refcount", root);
@@ -703,7 +657,7 @@ START_TEST(mutation_el2_pte)
 	const struct hs_layout *l = hs_machine_layout(m);
 	uint64_t text = sym("__hyp_text_start") & ~(HS_PAGE_SIZE - 1);
 	baseline();
-	uint64_t d = desc_pa(false, hs_layout_hyp_va(l, text)), pte = rd64(d);
+	uint64_t d = hs_test_desc_pa(m, false, hs_layout_hyp_va(l, text)), pte = hs_test_rd64(m, d);
 	poke64(d, pte & ~(1ULL << 7)); /* writable, still executable */
 	hs_write_log_mark(m, d, 8);
 	assert_seen("el2-wx", text);
@@ -722,7 +676,7 @@ START_TEST(mutation_vmemmap_of_a_page_mapped_at_el2)
 {
 	uint64_t rodata = sym("__hyp_rodata_start") & ~(HS_PAGE_SIZE - 1);
 	baseline();
-	uint64_t e = vmemmap_entry_pa(rodata), raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, rodata), raw = hs_test_rd64(m, e);
 	/* the hyp state is stored complemented (abi.h) */
 	poke64(e, (raw & ~(0xfULL << 28)) | ((uint64_t)(~HS_PAGE_SHARED_OWNED & 3) << 28));
 	hs_write_log_mark(m, e, 8);
@@ -740,13 +694,13 @@ START_TEST(mutation_vmemmap_of_an_allocated_pool_page)
 	ck_assert_int_eq(hs_phys_read(m, sym("hpool"), &pool, sizeof(pool), NULL), 0);
 	uint64_t pa = pool.range_start, e = 0;
 	for (; pa < pool.range_end; pa += HS_PAGE_SIZE) {
-		e = vmemmap_entry_pa(pa);
-		if (hs_hyp_page_refcount(rd64(e)))
+		e = hs_test_vmemmap_entry_pa(m, pa);
+		if (hs_hyp_page_refcount(hs_test_rd64(m, e)))
 			break; /* allocated */
 	}
 	ck_assert_uint_lt(pa, pool.range_end);
 	baseline();
-	poke64(e, rd64(e) & ~0xffffULL); /* refcount 0, on no free list */
+	poke64(e, hs_test_rd64(m, e) & ~0xffffULL); /* refcount 0, on no free list */
 	hs_write_log_mark(m, e, 8);
 	assert_seen("pool-unlisted", pa);
 }
@@ -773,7 +727,7 @@ START_TEST(mutation_free_list_pointer)
 	unsigned o;
 	uint64_t node = free_list_head("hpool", &o);
 	baseline();
-	uint64_t next = rd64(node);
+	uint64_t next = hs_test_rd64(m, node);
 	poke64(node, 0xdead0000ULL);
 	hs_write_log_mark(m, node, 8);
 	assert_seen("pool-list", node);
@@ -810,10 +764,8 @@ START_TEST(mutation_guest_leaf)
 	struct hs_pt_regime r;
 	char msg[200];
 	ck_assert_int_eq(hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)), 0);
-	struct hs_phys phys = {.read = rd, .ud = m};
-	struct hs_pt_trace t;
-	hs_pt_translate(&phys, &r, (gfn + 1) << HS_PAGE_SHIFT, &t);
-	uint64_t d = t.steps[t.nr_steps - 1].desc_pa, pte = rd64(d);
+	uint64_t d = hs_test_regime_desc_pa(m, &r, (gfn + 1) << HS_PAGE_SHIFT),
+		 pte = hs_test_rd64(m, d);
 	poke64(d, (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_OWNED << HS_PTE_STATE_SHIFT));
 	hs_write_log_mark(m, d, 8);
 	assert_seen("guest-owned", (pfn + 1) << HS_PAGE_SHIFT);
@@ -834,7 +786,7 @@ START_TEST(mutation_vmemmap_of_a_donated_page)
 	ck_assert_int_eq(hs_vm_donate(m, 0, h, pfn, 0x48100, &ret, &err), 0);
 	ck_assert_int_eq(ret, 0);
 	baseline();
-	uint64_t e = vmemmap_entry_pa(pfn << HS_PAGE_SHIFT), raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pfn << HS_PAGE_SHIFT), raw = hs_test_rd64(m, e);
 	/* hyp OWNED (stored complemented, abi.h) */
 	poke64(e, (raw & ~(0xfULL << 28)) | ((uint64_t)(~HS_PAGE_OWNED & 3) << 28));
 	hs_write_log_mark(m, e, 8);
@@ -853,7 +805,8 @@ START_TEST(mutation_el2_maps_a_guest_page)
 	ck_assert_int_eq(hs_vm_share(m, 0, h, pfn, 0x48100, 1, HS_PROT_RW, &ret, &err), 0);
 	baseline();
 	uint64_t rodata = sym("__hyp_rodata_start") & ~(HS_PAGE_SIZE - 1);
-	uint64_t d = desc_pa(false, hs_layout_hyp_va(l, rodata)), pte = rd64(d);
+	uint64_t d = hs_test_desc_pa(m, false, hs_layout_hyp_va(l, rodata)),
+		 pte = hs_test_rd64(m, d);
 	poke64(d, (pte & ~0x0000fffffffff000ULL) | (pfn << HS_PAGE_SHIFT)); /* still OWNED */
 	hs_write_log_mark(m, d, 8);
 	assert_seen("guest-el2-owned", pfn << HS_PAGE_SHIFT);
@@ -869,7 +822,7 @@ START_TEST(mutation_on_a_page_a_hypercall_writes)
 	uint64_t pa = ram_base() + 0x10000000;
 	host_access(0, false, pa, 0);
 	baseline();
-	uint64_t e = vmemmap_entry_pa(pa + HS_PAGE_SIZE), raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pa + HS_PAGE_SIZE), raw = hs_test_rd64(m, e);
 	poke64(e, raw + (1ULL << 32));			   /* a guest share nobody has */
 	hvc(HS_HC_host_share_hyp, pa >> HS_PAGE_SHIFT, 0); /* writes pa's entry, next door */
 	assert_seen("share-pair", pa + HS_PAGE_SIZE);
@@ -882,7 +835,7 @@ START_TEST(control_unlogged_change_is_missed)
 	uint64_t pa = ram_base() + 0x10000000;
 	host_access(0, false, pa, 0);
 	baseline();
-	uint64_t e = vmemmap_entry_pa(pa), raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pa), raw = hs_test_rd64(m, e);
 	poke64(e, (raw & ~(0xfULL << 24)) | ((uint64_t)HS_PAGE_NOPAGE << 24));
 	int a = hs_check_incr(ci, &inc), b = hs_check(m, &ful);
 	ck_assert(!last_full());
@@ -903,10 +856,11 @@ START_TEST(trace_checks_every_call_incrementally)
 	uint64_t pa = ram_base() + 0x10000000, pfn = pa >> HS_PAGE_SHIFT;
 	const int calls[] = {HS_HC_host_share_hyp, HS_HC_hyp_pin_shared, HS_HC_nop,
 			     HS_HC_hyp_unpin_shared, HS_HC_host_unshare_hyp};
-	uint64_t e = vmemmap_entry_pa(pa + HS_PAGE_SIZE), raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pa + HS_PAGE_SIZE), raw = hs_test_rd64(m, e);
 	for (unsigned i = 0; i < 5; i++) {
 		if (i == 2)
-			wr64(e, raw + (1ULL << 32)); /* seen by the log: reported after the nop */
+			hs_test_wr64(
+			    m, e, raw + (1ULL << 32)); /* seen by the log: reported after the nop */
 		hvc(calls[i], pfn, 0);
 		const struct hs_trace_entry *te = hs_trace_get(t, i);
 		ck_assert(te && te->checked);

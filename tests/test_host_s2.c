@@ -32,30 +32,16 @@
 #define STRESS_DEFAULT_OPS 100000
 
 static struct hs_machine *m;
-static struct hs_check_report rep;
 
 static void setup(void)
 {
 	m = hs_test_booted(1, 0);
-	hs_check_report_init(&rep);
 }
 
 static void teardown(void)
 {
-	hs_check_report_free(&rep);
 	hs_machine_destroy(m);
 	m = NULL;
-}
-
-static void assert_clean(const char *when)
-{
-	int n = hs_check(m, &rep);
-	if (n) {
-		struct hs_strbuf sb;
-		hs_sb_init(&sb);
-		hs_check_text(&rep, &sb);
-		ck_abort_msg("%s: %d violations\n%s", when, n, hs_sb_str(&sb));
-	}
 }
 
 static int64_t hvc(int nr, uint64_t a0, uint64_t a1)
@@ -231,7 +217,7 @@ START_TEST(share_then_pin_maps_at_el2)
 	assert_host_owned(PA_A);
 	ck_assert_int_eq(hvc(HS_HC_host_share_hyp, pfn, 0), 0);
 	assert_shared(PA_A, 0); /* not mapped at EL2 until pinned */
-	assert_clean("after share");
+	hs_test_assert_clean(m, "after share");
 	ck_assert_int_eq(hvc(HS_HC_hyp_pin_shared, pfn, 0), 0);
 	assert_shared(PA_A, 1);
 	/* the EL2 stage 1 of the live CPU translates the linear VA to the page */
@@ -240,7 +226,7 @@ START_TEST(share_then_pin_maps_at_el2)
 	ck_assert_uint_eq(pa, PA_A);
 	ck_assert_int_eq(hvc(HS_HC_hyp_pin_shared, pfn, 0), 0);
 	assert_shared(PA_A, 2);
-	assert_clean("after two pins");
+	hs_test_assert_clean(m, "after two pins");
 	/* the host keeps using its shared page */
 	struct hs_host_op r = host_access(false, PA_A, 0);
 	ck_assert(!r.refused);
@@ -252,7 +238,7 @@ START_TEST(share_then_pin_maps_at_el2)
 	ck_assert_int_ne(hs_el2_va_to_pa(m, 0, linear_va(PA_A), &pa, NULL), 0);
 	ck_assert_int_eq(hvc(HS_HC_host_unshare_hyp, pfn, 0), 0);
 	assert_host_owned(PA_A);
-	assert_clean("after unpin + unshare");
+	hs_test_assert_clean(m, "after unpin + unshare");
 }
 END_TEST
 
@@ -265,7 +251,7 @@ START_TEST(unshare_while_pinned_is_ebusy)
 	ck_assert_int_eq(hvc(HS_HC_host_unshare_hyp, pfn, 0), -HS_EBUSY);
 	assert_unchanged("unshare while pinned");
 	assert_shared(PA_A, 1);
-	assert_clean("after -EBUSY");
+	hs_test_assert_clean(m, "after -EBUSY");
 	ck_assert_int_eq(hvc(HS_HC_hyp_unpin_shared, pfn, 0), 0);
 	ck_assert_int_eq(hvc(HS_HC_host_unshare_hyp, pfn, 0), 0);
 	assert_host_owned(PA_A);
@@ -280,7 +266,7 @@ START_TEST(share_twice_is_eperm)
 	ck_assert_int_eq(hvc(HS_HC_host_share_hyp, pfn, 0), -HS_EPERM);
 	assert_unchanged("second share");
 	assert_shared(PA_A, 0);
-	assert_clean("after share twice");
+	hs_test_assert_clean(m, "after share twice");
 }
 END_TEST
 
@@ -303,7 +289,7 @@ START_TEST(share_hyp_page_is_eperm)
 		ck_assert_uint_eq(s.host, HS_PAGE_NOPAGE);
 		ck_assert_uint_eq(s.hyp, HS_PAGE_OWNED);
 	}
-	assert_clean("after sharing hyp pages");
+	hs_test_assert_clean(m, "after sharing hyp pages");
 }
 END_TEST
 
@@ -328,7 +314,7 @@ START_TEST(unshare_pin_unpin_of_unshared_page_is_eperm)
 	snap_before();
 	ck_assert_int_eq(hvc(HS_HC_host_unshare_hyp, pfn, 0), -HS_EPERM);
 	assert_unchanged("second unshare");
-	assert_clean("after refused calls");
+	hs_test_assert_clean(m, "after refused calls");
 }
 END_TEST
 
@@ -356,7 +342,7 @@ START_TEST(host_fault_maps_largest_block_rwx)
 	ck_assert_uint_ge(r->start, ram_base());
 	ck_assert_uint_le(r->end, ram_end());
 	hs_snapshot_free(&snap);
-	assert_clean("after a host fault");
+	hs_test_assert_clean(m, "after a host fault");
 }
 END_TEST
 
@@ -377,7 +363,7 @@ START_TEST(host_read_of_hyp_page_is_refused_and_host_keeps_running)
 	ck_assert(!host_access(true, PA_A, 42).refused);
 	ck_assert_uint_eq(host_access(false, PA_A, 0).value, 42);
 	ck_assert_int_eq(hvc(HS_HC_nop, 0, 0), 0);
-	assert_clean("after refused accesses");
+	hs_test_assert_clean(m, "after refused accesses");
 }
 END_TEST
 
@@ -401,7 +387,7 @@ START_TEST(host_mmio_access_gets_rw_xn_device_identity_map)
 	hs_snapshot_free(&snap);
 	/* writes work too (a character on the console) */
 	ck_assert(!host_access(true, HS_UART_BASE + HS_UART_DR, '\n').refused);
-	assert_clean("after MMIO accesses");
+	hs_test_assert_clean(m, "after MMIO accesses");
 }
 END_TEST
 
@@ -451,7 +437,7 @@ START_TEST(garbage_pfns_are_einval)
 				 -HS_EINVAL);
 	}
 	assert_unchanged("garbage arguments");
-	assert_clean("after garbage arguments");
+	hs_test_assert_clean(m, "after garbage arguments");
 }
 END_TEST
 
@@ -465,7 +451,7 @@ START_TEST(donate_host_to_hyp_and_back)
 	for (unsigned i = 0; i < 4; i++)
 		assert_hyp_donated(PA_A + i * HS_PAGE_SIZE);
 	assert_host_owned(PA_A + 4 * HS_PAGE_SIZE); /* the neighbour stays the host's */
-	assert_clean("after host_donate_hyp");
+	hs_test_assert_clean(m, "after host_donate_hyp");
 	/* the host lost it */
 	ck_assert(host_access(false, PA_A + HS_PAGE_SIZE, 0).refused);
 	ck_assert(!host_access(false, PA_A + 4 * HS_PAGE_SIZE, 0).refused);
@@ -482,7 +468,7 @@ START_TEST(donate_host_to_hyp_and_back)
 	assert_host_owned(PA_A + HS_PAGE_SIZE);
 	assert_host_owned(PA_A + 2 * HS_PAGE_SIZE);
 	assert_hyp_donated(PA_A + 3 * HS_PAGE_SIZE);
-	assert_clean("after a partial hyp_donate_host");
+	hs_test_assert_clean(m, "after a partial hyp_donate_host");
 	snap_before();
 	ck_assert_int_eq(hvc(HS_HC_hyp_donate_host, pfn + 1, 1), -HS_EPERM); /* already back */
 	ck_assert_int_eq(hvc(HS_HC_hyp_donate_host, pfn, 2), -HS_EPERM);     /* half back */
@@ -495,7 +481,7 @@ START_TEST(donate_host_to_hyp_and_back)
 	struct hs_host_op r = host_access(false, PA_A, 0);
 	ck_assert(!r.refused);
 	ck_assert_uint_eq(r.value, 7);
-	assert_clean("after hyp_donate_host");
+	hs_test_assert_clean(m, "after hyp_donate_host");
 }
 END_TEST
 
@@ -525,17 +511,17 @@ START_TEST(donate_is_all_or_nothing)
 	ck_assert_int_eq(hvc(HS_HC_host_donate_hyp, big, 512), 0);
 	assert_hyp_donated(PA_B);
 	assert_hyp_donated(PA_B + 511 * HS_PAGE_SIZE);
-	assert_clean("after a 2 MiB donation");
+	hs_test_assert_clean(m, "after a 2 MiB donation");
 	ck_assert_int_eq(hvc(HS_HC_hyp_donate_host, big + 100, 1), 0);
 	assert_host_owned(PA_B + 100 * HS_PAGE_SIZE);
 	assert_hyp_donated(PA_B + 99 * HS_PAGE_SIZE);
 	assert_hyp_donated(PA_B + 101 * HS_PAGE_SIZE);
-	assert_clean("after splitting the donation");
+	hs_test_assert_clean(m, "after splitting the donation");
 	ck_assert_int_eq(hvc(HS_HC_hyp_donate_host, big, 100), 0);
 	ck_assert_int_eq(hvc(HS_HC_hyp_donate_host, big + 101, 411), 0);
 	assert_host_owned(PA_B);
 	assert_host_owned(PA_B + 511 * HS_PAGE_SIZE);
-	assert_clean("after returning the 2 MiB");
+	hs_test_assert_clean(m, "after returning the 2 MiB");
 }
 END_TEST
 
@@ -699,10 +685,10 @@ START_TEST(stress_random_host_operations)
 			refused += res.refused;
 		}
 		if ((i + 1) % 10000 == 0)
-			assert_clean("during the stress test");
+			hs_test_assert_clean(m, "during the stress test");
 	}
 	ck_assert(!hs_machine_dead(m));
-	assert_clean("after the stress test");
+	hs_test_assert_clean(m, "after the stress test");
 	/* exactly one owner per page, and it is the model's */
 	ck_assert_int_eq(hs_owner_map_build(m, &map, &err), 0);
 	uint64_t covered = 0;

@@ -79,56 +79,6 @@ static uint64_t sym(const char *name)
 	return pa;
 }
 
-static int rd(void *ud, uint64_t pa, void *buf, size_t len)
-{
-	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
-}
-
-/* PA of the last-level descriptor translating an EL2 VA / a host IPA. */
-static uint64_t desc_pa(bool stage2, uint64_t in)
-{
-	uint64_t a, b, c;
-	struct hs_pt_regime r;
-	char msg[200];
-	if (stage2) {
-		hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &a);
-		hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &b);
-		ck_assert_int_eq(hs_pt_regime_s2(a, b, &r, msg, sizeof(msg)), 0);
-	} else {
-		hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &a);
-		hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &b);
-		hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &c);
-		ck_assert_int_eq(hs_pt_regime_el2(a, b, c, &r, msg, sizeof(msg)), 0);
-	}
-	struct hs_phys phys = {.read = rd, .ud = m};
-	struct hs_pt_trace t;
-	hs_pt_translate(&phys, &r, in, &t);
-	ck_assert_uint_ge(t.nr_steps, 1);
-	return t.steps[t.nr_steps - 1].desc_pa;
-}
-
-static uint64_t rd64(uint64_t pa)
-{
-	uint64_t v;
-	ck_assert_int_eq(hs_phys_read(m, pa, &v, 8, NULL), 0);
-	return v;
-}
-
-static void wr64(uint64_t pa, uint64_t v)
-{
-	struct hs_error err = {0};
-	ck_assert_msg(hs_phys_write(m, pa, &v, 8, &err) == 0, "%s", err.msg);
-}
-
-/* PA of the vmemmap entry of a page. */
-static uint64_t vmemmap_entry_pa(uint64_t pa)
-{
-	const struct hs_layout *l = hs_machine_layout(m);
-	uint64_t va = l->vmemmap_base + (pa >> HS_PAGE_SHIFT) * HS_HYP_PAGE_SIZE, epa;
-	ck_assert_int_eq(hs_el2_va_to_pa(m, 0, va, &epa, NULL), 0);
-	return epa;
-}
-
 START_TEST(clean_after_boot)
 {
 	assert_clean("after boot");
@@ -164,10 +114,10 @@ START_TEST(mutation_el2_pte_made_wx)
 {
 	const struct hs_layout *l = hs_machine_layout(m);
 	uint64_t text = sym("__hyp_text_start") & ~(HS_PAGE_SIZE - 1);
-	uint64_t d = desc_pa(false, hs_layout_hyp_va(l, text));
-	uint64_t pte = rd64(d);
-	ck_assert(pte & (1ULL << 7)); /* read-only text */
-	wr64(d, pte & ~(1ULL << 7));  /* AP[2] = 0: writable, still executable */
+	uint64_t d = hs_test_desc_pa(m, false, hs_layout_hyp_va(l, text));
+	uint64_t pte = hs_test_rd64(m, d);
+	ck_assert(pte & (1ULL << 7));		/* read-only text */
+	hs_test_wr64(m, d, pte & ~(1ULL << 7)); /* AP[2] = 0: writable, still executable */
 	assert_fires("el2-wx", text);
 }
 END_TEST
@@ -175,11 +125,11 @@ END_TEST
 START_TEST(mutation_annotation_changed_owner)
 {
 	uint64_t text = sym("__hyp_text_start") & ~(HS_PAGE_SIZE - 1);
-	uint64_t d = desc_pa(true, text);
-	uint64_t e = rd64(d);
+	uint64_t d = hs_test_desc_pa(m, true, text);
+	uint64_t e = hs_test_rd64(m, d);
 	ck_assert(!(e & 1));
 	ck_assert_uint_eq(hs_annotation_owner(e), HS_OWNER_HYP);
-	wr64(d, hs_annotation(HS_OWNER_GUEST, HS_VM_HANDLE_OFFSET));
+	hs_test_wr64(m, d, hs_annotation(HS_OWNER_GUEST, HS_VM_HANDLE_OFFSET));
 	assert_fires("annot-owner", text);
 	assert_fires("owner-unique", text); /* hyp OWNED and a guest annotation */
 }
@@ -192,10 +142,10 @@ START_TEST(mutation_vmemmap_host_state_flipped)
 	struct hs_stop stop;
 	ck_assert_int_eq(hs_host_access(m, 0, false, pa, 8, 0, &res, &stop, NULL), 0);
 	assert_clean("after faulting the page in");
-	uint64_t e = vmemmap_entry_pa(pa);
-	uint64_t raw = rd64(e);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pa);
+	uint64_t raw = hs_test_rd64(m, e);
 	ck_assert_uint_eq(hs_hyp_page_host_state(raw), HS_PAGE_OWNED);
-	wr64(e, (raw & ~(0xfULL << 24)) | ((uint64_t)HS_PAGE_NOPAGE << 24));
+	hs_test_wr64(m, e, (raw & ~(0xfULL << 24)) | ((uint64_t)HS_PAGE_NOPAGE << 24));
 	assert_fires("host-nopage-annot", pa);
 	assert_fires("s2-maps-nopage", pa);
 	assert_fires("owner-unique", pa); /* nobody owns it now */
@@ -205,9 +155,9 @@ END_TEST
 START_TEST(mutation_vmemmap_shared_without_borrower)
 {
 	uint64_t pa = 0x50000000;
-	uint64_t e = vmemmap_entry_pa(pa);
-	uint64_t raw = rd64(e);
-	wr64(e, (raw & ~(0xfULL << 24)) | ((uint64_t)HS_PAGE_SHARED_OWNED << 24));
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pa);
+	uint64_t raw = hs_test_rd64(m, e);
+	hs_test_wr64(m, e, (raw & ~(0xfULL << 24)) | ((uint64_t)HS_PAGE_SHARED_OWNED << 24));
 	assert_fires("share-pair", pa);
 }
 END_TEST
@@ -226,7 +176,7 @@ START_TEST(mutation_free_list_next_broken)
 			break;
 	ck_assert_uint_lt(o, HS_MAX_ORDER);
 	uint64_t node_pa = hs_layout_pa(l, pool.free_area[o].next);
-	wr64(node_pa, 0xdead0000ULL); /* next -> nowhere */
+	hs_test_wr64(m, node_pa, 0xdead0000ULL); /* next -> nowhere */
 	assert_fires("pool-list", node_pa);
 }
 END_TEST
@@ -241,7 +191,7 @@ START_TEST(mutation_free_page_dirty)
 	while (o > 0 && pool.free_area[o].next == hs_layout_hyp_va(l, pool_pa) + o * 16)
 		o--;
 	uint64_t node_pa = hs_layout_pa(l, pool.free_area[o].next);
-	wr64(node_pa + 0x800, 0x1234);
+	hs_test_wr64(m, node_pa + 0x800, 0x1234);
 	assert_fires("pool-zero", node_pa);
 }
 END_TEST
@@ -251,15 +201,15 @@ START_TEST(mutation_table_refcount_changed)
 	uint64_t ttbr;
 	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr);
 	uint64_t root = ttbr & 0x0000fffffffff000ULL;
-	uint64_t e = vmemmap_entry_pa(root);
-	wr64(e, rd64(e) + 1);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, root);
+	hs_test_wr64(m, e, hs_test_rd64(m, e) + 1);
 	assert_fires("table-refcount", root);
 
 	uint64_t vttbr;
 	hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &vttbr);
 	uint64_t s2root = vttbr & 0x0000fffffffff000ULL;
-	e = vmemmap_entry_pa(s2root);
-	wr64(e, rd64(e) - 1);
+	e = hs_test_vmemmap_entry_pa(m, s2root);
+	hs_test_wr64(m, e, hs_test_rd64(m, e) - 1);
 	assert_fires("table-refcount", s2root);
 }
 END_TEST
@@ -276,7 +226,8 @@ END_TEST
 
 START_TEST(json_report)
 {
-	wr64(vmemmap_entry_pa(0x50000000), (uint64_t)HS_PAGE_SHARED_OWNED << 24);
+	hs_test_wr64(m, hs_test_vmemmap_entry_pa(m, 0x50000000),
+		     (uint64_t)HS_PAGE_SHARED_OWNED << 24);
 	ck_assert_int_gt(hs_check(m, &rep), 0);
 	struct hs_strbuf sb;
 	hs_sb_init(&sb);

@@ -132,24 +132,6 @@ static void assert_silent(const char *rule)
 	ck_assert_msg(hs_check_count(&rep, rule) == 0, "rule %s fired:\n%s", rule, report_text());
 }
 
-static int rd(void *ud, uint64_t pa, void *buf, size_t len)
-{
-	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
-}
-
-static uint64_t rd64(uint64_t pa)
-{
-	uint64_t v;
-	ck_assert_int_eq(hs_phys_read(m, pa, &v, 8, NULL), 0);
-	return v;
-}
-
-static void wr64(uint64_t pa, uint64_t v)
-{
-	struct hs_error err = {0};
-	ck_assert_msg(hs_phys_write(m, pa, &v, 8, &err) == 0, "%s", err.msg);
-}
-
 /* PA of the last descriptor translating ipa in VM h's stage 2 (h = 0: the host's). */
 static uint64_t s2_desc_pa(uint64_t h, uint64_t ipa)
 {
@@ -163,19 +145,7 @@ static uint64_t s2_desc_pa(uint64_t h, uint64_t ipa)
 	struct hs_pt_regime r;
 	char msg[200];
 	ck_assert_int_eq(hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)), 0);
-	struct hs_phys phys = {.read = rd, .ud = m};
-	struct hs_pt_trace t;
-	hs_pt_translate(&phys, &r, ipa, &t);
-	ck_assert_uint_ge(t.nr_steps, 1);
-	return t.steps[t.nr_steps - 1].desc_pa;
-}
-
-static uint64_t vmemmap_entry_pa(uint64_t pa)
-{
-	const struct hs_layout *l = hs_machine_layout(m);
-	uint64_t va = l->vmemmap_base + (pa >> HS_PAGE_SHIFT) * HS_HYP_PAGE_SIZE, epa;
-	ck_assert_int_eq(hs_el2_va_to_pa(m, 0, va, &epa, NULL), 0);
-	return epa;
+	return hs_test_regime_desc_pa(m, &r, ipa);
 }
 
 static void take(struct hs_snapshot *s, unsigned flags)
@@ -370,7 +340,7 @@ START_TEST(clean_with_ten_vms)
 	take(&s, 0);
 	ck_assert_uint_eq(s.nr_guests, 10);
 	hs_snapshot_free(&s);
-	uint64_t raw = rd64(vmemmap_entry_pa(pfn0 << HS_PAGE_SHIFT));
+	uint64_t raw = hs_test_rd64(m, hs_test_vmemmap_entry_pa(m, pfn0 << HS_PAGE_SHIFT));
 	ck_assert_uint_eq(hs_hyp_page_guest_shares(raw), 5);
 }
 END_TEST
@@ -382,11 +352,12 @@ START_TEST(mutation_guest_leaf_state_bits)
 	uint64_t a = vm_new(false);
 	share(a, pfn0, GFN, 3, HS_PROT_RW);
 	assert_clean("before");
-	uint64_t d = s2_desc_pa(a, IPA(GFN + 1)), pte = rd64(d);
+	uint64_t d = s2_desc_pa(a, IPA(GFN + 1)), pte = hs_test_rd64(m, d);
 	ck_assert_uint_eq((pte & HS_PTE_STATE_MASK) >> HS_PTE_STATE_SHIFT, HS_PAGE_SHARED_BORROWED);
 	uint64_t pa = (pfn0 + 1) << HS_PAGE_SHIFT;
 	/* SHARED_BORROWED -> OWNED: the guest claims the host's page */
-	wr64(d, (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_OWNED << HS_PTE_STATE_SHIFT));
+	hs_test_wr64(m, d,
+		     (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_OWNED << HS_PTE_STATE_SHIFT));
 	assert_fires("guest-owned", pa, a);
 	assert_fires("guest-share-count", pa, 0); /* 1 share, 0 borrowed mappings */
 	for (size_t i = 0; i < rep.nr; i++)
@@ -395,10 +366,11 @@ START_TEST(mutation_guest_leaf_state_bits)
 	if (getenv("HS_TEST_VERBOSE"))
 		fprintf(stderr, "%s", report_text());
 	/* -> NOPAGE: not a state a guest leaf can hold */
-	wr64(d, (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_NOPAGE << HS_PTE_STATE_SHIFT));
+	hs_test_wr64(m, d,
+		     (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_NOPAGE << HS_PTE_STATE_SHIFT));
 	assert_fires("guest-state", pa, a);
 	/* restored: clean again */
-	wr64(d, pte);
+	hs_test_wr64(m, d, pte);
 	assert_clean("after restoring");
 }
 END_TEST
@@ -407,19 +379,20 @@ START_TEST(mutation_guest_share_count)
 {
 	uint64_t a = vm_new(false);
 	share(a, pfn0, GFN, 3, HS_PROT_RW);
-	uint64_t pa = (pfn0 + 2) << HS_PAGE_SHIFT, e = vmemmap_entry_pa(pa), raw = rd64(e);
+	uint64_t pa = (pfn0 + 2) << HS_PAGE_SHIFT, e = hs_test_vmemmap_entry_pa(m, pa),
+		 raw = hs_test_rd64(m, e);
 	ck_assert_uint_eq(hs_hyp_page_guest_shares(raw), 1);
 	/* one share too many: only the count rule */
-	wr64(e, raw + (1ULL << 32));
+	hs_test_wr64(m, e, raw + (1ULL << 32));
 	assert_fires("guest-share-count", pa, 0);
 	ck_assert_int_eq(hs_check(m, &rep), 1);
 	ck_assert_uint_eq(rep.v[0].pages, 1);
 	/* zero: the borrowed leaf has no share behind it */
-	wr64(e, raw & 0xffffffffULL);
+	hs_test_wr64(m, e, raw & 0xffffffffULL);
 	assert_fires("guest-borrowed", pa, a);
 	assert_fires("guest-share-count", pa, 0);
 	assert_fires("share-pair", pa, 0); /* SHARED_OWNED without a borrower */
-	wr64(e, raw);
+	hs_test_wr64(m, e, raw);
 	assert_clean("after restoring");
 }
 END_TEST
@@ -430,22 +403,24 @@ START_TEST(mutation_guest_annotation_gfn)
 	uint64_t pa = (pfn0 + 8) << HS_PAGE_SHIFT;
 	donate(b, pfn0 + 8, GFN);
 	assert_clean("before");
-	uint64_t d = s2_desc_pa(0, pa), e = rd64(d);
+	uint64_t d = s2_desc_pa(0, pa), e = hs_test_rd64(m, d);
 	ck_assert(!(e & 1));
 	ck_assert_uint_eq(hs_annotation_owner(e), HS_OWNER_GUEST);
 	uint64_t meta = hs_annotation_meta(e);
 	ck_assert_uint_eq(meta & HS_ANNOT_META_HANDLE_MASK, b);
 	ck_assert_uint_eq(meta >> HS_ANNOT_META_GFN_SHIFT, GFN);
-	wr64(d, hs_annotation(HS_OWNER_GUEST, (meta & HS_ANNOT_META_HANDLE_MASK) |
-						  ((GFN + 5) << HS_ANNOT_META_GFN_SHIFT)));
+	hs_test_wr64(m, d,
+		     hs_annotation(HS_OWNER_GUEST, (meta & HS_ANNOT_META_HANDLE_MASK) |
+						       ((GFN + 5) << HS_ANNOT_META_GFN_SHIFT)));
 	assert_fires("guest-owned", pa, b);
 	assert_fires("guest-annot", pa, b);
 	assert_silent("owner-unique"); /* still one owner: the guest */
 	/* a handle no VM has */
-	wr64(d, hs_annotation(HS_OWNER_GUEST, 0x1077 | (GFN << HS_ANNOT_META_GFN_SHIFT)));
+	hs_test_wr64(m, d,
+		     hs_annotation(HS_OWNER_GUEST, 0x1077 | (GFN << HS_ANNOT_META_GFN_SHIFT)));
 	assert_fires("guest-annot", pa, 0x1077);
 	assert_fires("guest-owned", pa, b);
-	wr64(d, e);
+	hs_test_wr64(m, d, e);
 	assert_clean("after restoring");
 }
 END_TEST
@@ -459,7 +434,7 @@ START_TEST(mutation_duplicate_vmid_and_table_refcount)
 	take(&s, HS_SNAP_F_TABLES);
 	const struct hs_snap_guest *gb = hs_snap_guest_find(&s, b);
 	ck_assert_ptr_nonnull(gb);
-	uint64_t vttbr_pa = gb->vm_pa + HS_VM_LAYOUT_VTTBR, vttbr = rd64(vttbr_pa);
+	uint64_t vttbr_pa = gb->vm_pa + HS_VM_LAYOUT_VTTBR, vttbr = hs_test_rd64(m, vttbr_pa);
 	/* a leaf table page of VM a */
 	uint64_t tpa = 0;
 	for (size_t i = 0; i < s.nr_tables; i++)
@@ -469,15 +444,16 @@ START_TEST(mutation_duplicate_vmid_and_table_refcount)
 	ck_assert_uint_ne(tpa, 0);
 	hs_snapshot_free(&s);
 
-	wr64(vttbr_pa, (vttbr & ((1ULL << 48) - 1)) | (1ULL << 48)); /* VM b gets VMID 1 too */
+	hs_test_wr64(m, vttbr_pa,
+		     (vttbr & ((1ULL << 48) - 1)) | (1ULL << 48)); /* VM b gets VMID 1 too */
 	assert_fires("vmid-unique", ~0ULL, b);
-	wr64(vttbr_pa, vttbr);
+	hs_test_wr64(m, vttbr_pa, vttbr);
 	assert_clean("after restoring the VMID");
 
-	uint64_t e = vmemmap_entry_pa(tpa), raw = rd64(e);
-	wr64(e, raw + 1);
+	uint64_t e = hs_test_vmemmap_entry_pa(m, tpa), raw = hs_test_rd64(m, e);
+	hs_test_wr64(m, e, raw + 1);
 	assert_fires("table-refcount", tpa, a);
-	wr64(e, raw);
+	hs_test_wr64(m, e, raw);
 	assert_clean("after restoring the refcount");
 }
 END_TEST
@@ -490,15 +466,15 @@ START_TEST(mutation_guest_maps_hyp_page)
 	uint64_t text;
 	ck_assert_int_eq(hs_sym_pa(m, "__hyp_text_start", &text, NULL), 0);
 	text &= ~(HS_PAGE_SIZE - 1);
-	uint64_t d = s2_desc_pa(a, IPA(GFN)), pte = rd64(d);
-	wr64(d, (pte & ~0x0000fffffffff000ULL) | text);
+	uint64_t d = s2_desc_pa(a, IPA(GFN)), pte = hs_test_rd64(m, d);
+	hs_test_wr64(m, d, (pte & ~0x0000fffffffff000ULL) | text);
 	assert_fires("guest-el2-owned", text, 0);
 	assert_fires("guest-borrowed", text, a);
 	assert_fires("guest-share-count", pfn0 << HS_PAGE_SHIFT, 0);
 	/* and a leaf outside memory */
-	wr64(d, (pte & ~0x0000fffffffff000ULL) | HS_UART_BASE);
+	hs_test_wr64(m, d, (pte & ~0x0000fffffffff000ULL) | HS_UART_BASE);
 	assert_fires("guest-maps-memory", HS_UART_BASE, a);
-	wr64(d, pte);
+	hs_test_wr64(m, d, pte);
 	assert_clean("after restoring");
 }
 END_TEST

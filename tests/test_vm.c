@@ -90,19 +90,6 @@ static void assert_record_matches(uint64_t h)
 	hs_sb_free(&sb);
 }
 
-static void assert_checker_clean(void)
-{
-	struct hs_check_report rep;
-	hs_check_report_init(&rep);
-	int n = hs_check(m, &rep);
-	struct hs_strbuf sb;
-	hs_sb_init(&sb);
-	hs_check_text(&rep, &sb);
-	ck_assert_msg(n == 0, "checker: %s", hs_sb_str(&sb));
-	hs_sb_free(&sb);
-	hs_check_report_free(&rep);
-}
-
 START_TEST(guest_reads_and_writes_three_shared_pages)
 {
 	uint64_t h = vm_new(false);
@@ -128,7 +115,7 @@ START_TEST(guest_reads_and_writes_three_shared_pages)
 	ck_assert_uint_eq(x.x2, HS_GUEST_DONE_READ);
 	ck_assert_uint_eq(x.x3, 0x5a5a);
 	assert_record_matches(h);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 }
 END_TEST
 
@@ -187,7 +174,7 @@ START_TEST(unshare_makes_the_guest_access_fault)
 	ck_assert_uint_eq(host_state(host_pfn0 + 2, &shares), HS_PAGE_OWNED);
 	ck_assert_uint_eq(shares, 0);
 	assert_record_matches(h);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 }
 END_TEST
 
@@ -218,7 +205,7 @@ START_TEST(teardown_gives_every_page_back_to_the_host)
 	ck_assert(!res.refused);
 	ck_assert_uint_eq(res.value, 0);
 	ck_assert_int_eq(hs_read_pool(m, "host_s2_pool", &after, NULL), 0);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 	(void)before;
 }
 END_TEST
@@ -241,14 +228,14 @@ START_TEST(donation_to_a_protected_vm_hides_the_page_from_the_host)
 	ck_assert(res.refused);
 	ck_assert_uint_eq(host_state(pfn, NULL), HS_PAGE_NOPAGE);
 	assert_record_matches(h);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 	/* Teardown scrubs it and gives it back. */
 	ck_assert_int_eq(hs_vm_teardown(m, 0, h, &ret, &err), 0);
 	ck_assert_int_eq(ret, 0);
 	ck_assert_int_eq(hs_host_access(m, 0, false, pfn << 12, 8, 0, &res, &stop, &err), 0);
 	ck_assert(!res.refused);
 	ck_assert_uint_eq(res.value, 0);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 }
 END_TEST
 
@@ -281,7 +268,7 @@ START_TEST(refused_calls_return_their_error_and_change_nothing)
 	ck_assert_uint_eq(host_state(host_pfn0 + 1, &shares), HS_PAGE_OWNED);
 	ck_assert_uint_eq(shares, 0);
 	assert_record_matches(h);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 }
 END_TEST
 
@@ -399,7 +386,7 @@ START_TEST(snapshot_mid_guest_table_change_shows_the_host_stage2)
 	ck_assert_msg(hs_snapshot_take(m, 0, &during, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(hs_snapshot_diff(&before, &during, &d), 0);
 	ck_assert_uint_eq(hs_diff_pages(&d, HS_SNAP_HOST_S2, ~0u), 0);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 
 	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
 	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
@@ -432,7 +419,7 @@ START_TEST(hundred_vms_leave_the_allocators_as_they_were)
 	ck_assert_uint_le(s0.free_pages - s1.free_pages, 8);
 	for (unsigned o = 0; o < HS_MAX_ORDER; o++)
 		ck_assert_uint_eq(h1.free_blocks[o], h0.free_blocks[o]);
-	assert_checker_clean();
+	hs_test_assert_clean(m, "checker");
 }
 END_TEST
 

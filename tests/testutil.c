@@ -5,6 +5,11 @@
 #include <stdlib.h>
 
 #include "host_boot.h"
+#include "hyp_state.h"
+#include "inspect_check.h"
+#include "layout.h"
+#include "pt_translate.h"
+#include "sysregs.h"
 
 const char *hs_test_hyp_elf(void)
 {
@@ -47,4 +52,71 @@ int hs_test_run(Suite *s)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+uint64_t hs_test_rd64(struct hs_machine *m, uint64_t pa)
+{
+	uint64_t v = 0;
+	ck_assert_int_eq(hs_phys_read(m, pa, &v, 8, NULL), 0);
+	return v;
+}
+
+void hs_test_wr64(struct hs_machine *m, uint64_t pa, uint64_t v)
+{
+	struct hs_error err = {0};
+	ck_assert_msg(hs_phys_write(m, pa, &v, 8, &err) == 0, "%s", err.msg);
+}
+
+static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+uint64_t hs_test_regime_desc_pa(struct hs_machine *m, const struct hs_pt_regime *r, uint64_t in)
+{
+	struct hs_phys phys = {.read = phys_read_cb, .ud = m};
+	struct hs_pt_trace t;
+	hs_pt_translate(&phys, r, in, &t);
+	ck_assert_uint_ge(t.nr_steps, 1);
+	return t.steps[t.nr_steps - 1].desc_pa;
+}
+
+uint64_t hs_test_desc_pa(struct hs_machine *m, bool stage2, uint64_t in)
+{
+	uint64_t a = 0, b = 0, c = 0;
+	struct hs_pt_regime r;
+	char msg[200];
+	if (stage2) {
+		hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &a);
+		hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &b);
+		ck_assert_msg(hs_pt_regime_s2(a, b, &r, msg, sizeof(msg)) == 0, "%s", msg);
+	} else {
+		hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &a);
+		hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &b);
+		hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &c);
+		ck_assert_msg(hs_pt_regime_el2(a, b, c, &r, msg, sizeof(msg)) == 0, "%s", msg);
+	}
+	return hs_test_regime_desc_pa(m, &r, in);
+}
+
+uint64_t hs_test_vmemmap_entry_pa(struct hs_machine *m, uint64_t pa)
+{
+	const struct hs_layout *l = hs_machine_layout(m);
+	uint64_t va = l->vmemmap_base + (pa >> HS_PAGE_SHIFT) * HS_HYP_PAGE_SIZE, epa;
+	ck_assert_int_eq(hs_el2_va_to_pa(m, 0, va, &epa, NULL), 0);
+	return epa;
+}
+
+void hs_test_assert_clean(struct hs_machine *m, const char *when)
+{
+	struct hs_check_report rep;
+	hs_check_report_init(&rep);
+	int n = hs_check(m, &rep);
+	if (n) {
+		struct hs_strbuf sb;
+		hs_sb_init(&sb);
+		hs_check_text(&rep, &sb);
+		ck_abort_msg("%s: %d violations\n%s", when, n, hs_sb_str(&sb));
+	}
+	hs_check_report_free(&rep);
 }

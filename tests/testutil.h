@@ -3,7 +3,10 @@
 #ifndef HS_TESTUTIL_H
 #define HS_TESTUTIL_H
 
+#include <stdbool.h>
+
 #include "machine.h"
+#include "pt_walk.h"
 
 /* The hypervisor image the build produced (HS_HYP_ELF from ctest). */
 const char *hs_test_hyp_elf(void);
@@ -12,6 +15,19 @@ const char *hs_test_hyp_elf(void);
 struct hs_machine *hs_test_machine(unsigned cpus, uint64_t ram);
 /* A machine booted to a protected host; aborts the test on error. */
 struct hs_machine *hs_test_booted(unsigned cpus, uint64_t ram);
+
+/* 64-bit physical reads and writes that fail the test on error (writes go through hs_phys_write).
+ */
+uint64_t hs_test_rd64(struct hs_machine *m, uint64_t pa);
+void hs_test_wr64(struct hs_machine *m, uint64_t pa, uint64_t v);
+/* PA of the last descriptor translating `in` in regime r. */
+uint64_t hs_test_regime_desc_pa(struct hs_machine *m, const struct hs_pt_regime *r, uint64_t in);
+/* The same through CPU 0's registers: the host stage 2 (stage2) or the EL2 stage 1. */
+uint64_t hs_test_desc_pa(struct hs_machine *m, bool stage2, uint64_t in);
+/* PA of the vmemmap entry describing page pa. */
+uint64_t hs_test_vmemmap_entry_pa(struct hs_machine *m, uint64_t pa);
+/* Fail the test with the checker's report unless hs_check() finds nothing. */
+void hs_test_assert_clean(struct hs_machine *m, const char *when);
 
 /* Run a suite with the usual runner; returns the process exit status. */
 struct Suite;

@@ -26,14 +26,6 @@ struct hs_phys viz_machine_phys(struct hs_machine *m)
 	return p;
 }
 
-static uint64_t read_sym_u64(struct hs_machine *m, const char *name)
-{
-	uint64_t pa, v = 0;
-	if (hs_sym_pa(m, name, &pa, NULL) || hs_phys_read(m, pa, &v, sizeof(v), NULL))
-		return 0;
-	return v;
-}
-
 int viz_regime(struct hs_machine *m, enum hs_viz_table t, unsigned cpu, uint64_t vttbr,
 	       uint64_t vtcr, struct hs_pt_regime *r, struct hs_error *err)
 {
@@ -62,8 +54,8 @@ int viz_regime(struct hs_machine *m, enum hs_viz_table t, unsigned cpu, uint64_t
 		 * while a guest's VTTBR is loaded; the live register is the
 		 * fallback for images without the symbols.
 		 */
-		vttbr = read_sym_u64(m, "host_vttbr");
-		vtcr = read_sym_u64(m, "host_vtcr");
+		vttbr = hs_read_sym_u64(m, "host_vttbr");
+		vtcr = hs_read_sym_u64(m, "host_vtcr");
 		if (!vttbr || !vtcr) {
 			hs_cpu_sysreg(m, cpu, HS_SR_VTTBR_EL2, &vttbr);
 			hs_cpu_sysreg(m, cpu, HS_SR_VTCR_EL2, &vtcr);
