@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <hypscope/abi.h>
+#include <unicorn/unicorn.h>
 
 #include "cli_support_break.h"
 #include "host.h"

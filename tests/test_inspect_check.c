@@ -5,6 +5,7 @@
  * way a hypervisor bug would and assert the right rule fires.
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <hypscope/abi.h>

@@ -6,6 +6,8 @@
  */
 #include <hypscope/abi.h>
 
+#include "firmware.h"
+#include "host.h"
 #include "machine_priv.h"
 
 static int mpidr_to_cpu(struct hs_machine *m, uint64_t mpidr)

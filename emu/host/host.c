@@ -9,6 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "firmware.h"
+#include "host.h"
+#include "host_vm.h"
 #include "machine_priv.h"
 
 #define A64_HVC0 0xd4000002u
@@ -59,11 +62,36 @@ static int size_slot(unsigned size)
 	}
 }
 
+static void host_smc(struct hs_machine *m, unsigned cpu)
+{
+	hs_firmware_smc(&m->cpus[cpu]);
+}
+
+static void host_destroy(struct hs_machine *m)
+{
+	hs_vm_records_free(m);
+	free(hs_host_of(m));
+}
+
+struct hs_host *hs_host_of(const struct hs_machine *m)
+{
+	return hs_machine_client_data(m);
+}
+
 int hs_host_init(struct hs_machine *m, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
-	memset(h, 0, sizeof(*h));
+	struct hs_host *h = calloc(1, sizeof(*h));
+	if (!h)
+		return hs_err(err, -ENOMEM, "out of memory for the host model");
 	h->code_pa = m->opts.ram_base;
+	hs_machine_set_client(m, &(struct hs_machine_client){
+				     .data = h,
+				     .complete_op = hs_host_complete_op,
+				     .smc = host_smc,
+				     .destroy = host_destroy,
+				     .el1_vectors_pa = h->code_pa + HS_HOST_OFF_VECTORS,
+				     .el1_vectors_len = HS_PAGE_SIZE - HS_HOST_OFF_VECTORS,
+				 });
 	uint32_t page[HS_PAGE_SIZE / 4];
 	for (size_t i = 0; i < HS_PAGE_SIZE / 4; i++)
 		page[i] = A64_BRK(0xe1);
@@ -98,8 +126,8 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 
 int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
-	if (h->pending)
+	struct hs_host *h = hs_host_of(m);
+	if (hs_op_pending(m))
 		return hs_err(err, -EBUSY,
 			      "the machine is stopped inside another host operation "
 			      "(continue it first)");
@@ -195,16 +223,19 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		return hs_err(err, -EINVAL, "unknown host operation");
 	}
 	h->op = *op;
-	h->pending = true;
+	hs_machine_op_begin(m, op->cpu, op->ret_pc);
 	return 0;
 }
 
 int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	struct hs_host_op *op = &h->op;
 	struct hs_cpu *c = &m->cpus[op->cpu];
-	h->pending = false;
+	const struct hs_machine_op *run = hs_machine_op(m);
+	op->refused = run->refused;
+	op->esr_el1 = run->esr_el1;
+	op->far_el1 = run->far_el1;
 	uint64_t insns = hs_machine_icount(m) - op->start_icount;
 	if (op->refused) {
 		/* The host took an abort: its handler "returns" to idle. */
@@ -271,7 +302,7 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 			return rc;
 	}
 	/* A CPU that PSCI CPU_ON accepted starts once the caller's operation is done. */
-	if (!h->pending) {
+	if (!hs_op_pending(m)) {
 		for (unsigned i = 0; i < m->nr_cpus; i++) {
 			if (m->cpus[i].power_on_pending) {
 				struct hs_host_op on = {.kind = HS_HOP_POWER_ON, .cpu = i};
@@ -293,7 +324,7 @@ static int run_op(struct hs_machine *m, struct hs_host_op *op, struct hs_host_op
 	if (stop)
 		*stop = s;
 	if (result)
-		*result = m->host.op;
+		*result = hs_host_of(m)->op;
 	return rc;
 }
 
@@ -308,11 +339,11 @@ int hs_host_smc(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t a1, ui
 	struct hs_stop s;
 	/* Run the SMC, and any CPU it powers on, to completion. */
 	rc = hs_continue(m, &s, err);
-	first = m->host.op;
+	first = hs_host_of(m)->op;
 	if (stop)
 		*stop = s;
 	if (result)
-		*result = m->host.smc_result;
+		*result = hs_host_of(m)->smc_result;
 	(void)first;
 	return rc;
 }
@@ -326,12 +357,12 @@ int hs_host_hvc_loop(struct hs_machine *m, unsigned cpu, uint64_t fn, uint64_t c
 
 const struct hs_host_op *hs_host_last_op(const struct hs_machine *m)
 {
-	return &m->host.op;
+	return &hs_host_of(m)->op;
 }
 
 uint64_t hs_host_entry(const struct hs_machine *m)
 {
-	return m->host.code_pa + HS_HOST_OFF_IDLE;
+	return hs_host_of(m)->code_pa + HS_HOST_OFF_IDLE;
 }
 
 int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,

@@ -61,8 +61,7 @@ struct hs_host_op {
 
 struct hs_host {
 	uint64_t code_pa;
-	struct hs_host_op op;
-	bool pending;
+	struct hs_host_op op; /* the operation in progress, or the last one */
 	/* memblock: the host's early allocator, top-down below alloc_top. */
 	uint64_t alloc_top, alloc_floor;
 	/* Boot flow state (host_boot.c). */
@@ -86,8 +85,13 @@ struct hs_host {
 								  after PSCI CPU_ON */
 };
 
-/* Lay out the host code page and the host's reset state on every CPU. */
+/*
+ * hs_host_init() - lay out the host code page and the host's reset state on
+ * every CPU, and register the host as the machine's client.
+ */
 int hs_host_init(struct hs_machine *m, struct hs_error *err);
+/* The host model of a machine hs_host_init() set up. */
+struct hs_host *hs_host_of(const struct hs_machine *m);
 
 /*
  * Queue one hypercall on `cpu` and run it; returns 0 and fills op results when

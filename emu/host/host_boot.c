@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "hyp_state.h"
+#include "host.h"
 #include "machine_priv.h"
 
 /* Stage-1 EL2 descriptor bits the host uses for its throw-away table. */
@@ -60,7 +61,7 @@ int hs_boot_step_by_name(const char *name)
 
 int hs_boot_next_step(const struct hs_machine *m)
 {
-	return m->host.boot_step;
+	return hs_host_of(m)->boot_step;
 }
 
 static void emit_step(struct hs_machine *m, int step, const char *detail)
@@ -75,7 +76,7 @@ static void emit_step(struct hs_machine *m, int step, const char *detail)
 static int memblock_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
 			  struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	uint64_t top = (h->alloc_top - size) & ~(align - 1);
 	if (size > h->alloc_top || top < h->alloc_floor)
 		return hs_err(err, -ENOMEM, "memblock: cannot allocate %#" PRIx64 " bytes", size);
@@ -97,7 +98,7 @@ static int write_sym(struct hs_machine *m, const char *name, const void *val, si
 
 static int boot_table_page(struct hs_machine *m, uint64_t *pa, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	if (h->nr_boot_table_pages == sizeof(h->boot_table_pages) / sizeof(h->boot_table_pages[0]))
 		return hs_err(err, -ENOMEM, "throw-away table: too many pages");
 	int rc = memblock_alloc(m, HS_PAGE_SIZE, HS_PAGE_SIZE, pa, err);
@@ -111,7 +112,7 @@ static int boot_map_page(struct hs_machine *m, uint64_t va, uint64_t pa, uint64_
 {
 	unsigned va_bits = m->opts.hyp_va_bits;
 	int start_level = va_bits > 39 ? 0 : 1;
-	uint64_t table = m->host.boot_pgd_pa;
+	uint64_t table = hs_host_of(m)->boot_pgd_pa;
 	for (int level = start_level; level < 3; level++) {
 		unsigned shift = 39 - 9 * level;
 		uint64_t idx = (va >> shift) & 511;
@@ -169,7 +170,7 @@ static uint64_t tcr_el2(unsigned va_bits)
 
 static int step_reserve(struct hs_machine *m, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	struct hs_memblock_region regions[1] = {{m->opts.ram_base, m->opts.ram_size}};
 	uint32_t nr = 1;
 	struct hs_pool_sizes sz;
@@ -192,7 +193,7 @@ static int step_reserve(struct hs_machine *m, struct hs_error *err)
 
 static int step_tables(struct hs_machine *m, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	const struct hs_layout *l = &m->layout;
 	int rc;
 	/* Per-CPU copies of the hypervisor's per-CPU section, and one stack page each. */
@@ -272,7 +273,7 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err);
 
 static int boot_op_done(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	if (op->kind == HS_HOP_HVC) {
 		const char *name = hs_hypercall_name(op->fn);
 		if (op->x0 != HS_SMCCC_SUCCESS || (name && op->x1 != 0))
@@ -298,7 +299,7 @@ static int start_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint
 /* Run C steps and start the next hypercall; return with nothing pending at the end. */
 static int boot_advance(struct hs_machine *m, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	for (;;) {
 		if (h->boot_step == h->boot_until || h->boot_step == HS_BOOT_DONE)
 			return 0;
@@ -371,7 +372,7 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 
 int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	int target = HS_BOOT_DONE;
 	if (until) {
 		target = hs_boot_step_by_name(until);
@@ -384,7 +385,7 @@ int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struc
 	}
 	if (h->booted)
 		return hs_err(err, -EALREADY, "the machine has already booted");
-	if (h->pending)
+	if (hs_op_pending(m))
 		return hs_err(err, -EBUSY, "the machine is stopped inside the boot: use continue");
 	if (target < h->boot_step)
 		return hs_err(err, -EINVAL, "the boot is already past step '%s'", until);
@@ -397,7 +398,7 @@ int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struc
 
 void hs_boot_info(const struct hs_machine *m, struct hs_boot_info *info)
 {
-	const struct hs_host *h = &m->host;
+	const struct hs_host *h = hs_host_of(m);
 	const struct hs_layout *l = &m->layout;
 	memset(info, 0, sizeof(*info));
 	info->booted = h->booted;
@@ -428,7 +429,7 @@ void hs_boot_summary(struct hs_machine *m, struct hs_strbuf *sb)
 	struct hs_boot_info bi;
 	hs_boot_info(m, &bi);
 	hs_sb_printf(sb, "boot: %s (next step: %s)\n", bi.booted ? "complete" : "in progress",
-		     hs_boot_step_name(m->host.boot_step));
+		     hs_boot_step_name(hs_host_of(m)->boot_step));
 	if (!bi.pool_size)
 		return;
 	hs_sb_printf(

@@ -27,21 +27,21 @@ struct hs_vm_records {
 
 static struct hs_vm_records *records(struct hs_machine *m)
 {
-	if (!m->host.vms)
-		m->host.vms = calloc(1, sizeof(struct hs_vm_records));
-	return m->host.vms;
+	if (!hs_host_of(m)->vms)
+		hs_host_of(m)->vms = calloc(1, sizeof(struct hs_vm_records));
+	return hs_host_of(m)->vms;
 }
 
 void hs_vm_records_free(struct hs_machine *m)
 {
-	struct hs_vm_records *r = m->host.vms;
+	struct hs_vm_records *r = hs_host_of(m)->vms;
 	if (!r)
 		return;
 	for (int i = 0; i < HS_MAX_VMS; i++)
 		free(r->vms[i].maps);
 	free(r->guest_code);
 	free(r);
-	m->host.vms = NULL;
+	hs_host_of(m)->vms = NULL;
 }
 
 static struct hs_vm_rec *find(struct hs_machine *m, uint64_t handle)
@@ -102,7 +102,7 @@ static int load_guest_code(struct hs_machine *m, struct hs_vm_records *r, struct
 static int host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
 		      struct hs_error *err)
 {
-	struct hs_host *h = &m->host;
+	struct hs_host *h = hs_host_of(m);
 	uint64_t top = (h->alloc_top - size) & ~(align - 1);
 	if (size > h->alloc_top || top < h->alloc_floor)
 		return hs_err(err, -ENOMEM, "the host is out of memory for guests");
@@ -356,7 +356,7 @@ bool hs_vm_info(const struct hs_machine *m, uint64_t handle, struct hs_vm_info *
 
 size_t hs_vm_list(const struct hs_machine *m, uint64_t *handles, size_t max)
 {
-	const struct hs_vm_records *r = m->host.vms;
+	const struct hs_vm_records *r = hs_host_of(m)->vms;
 	size_t n = 0;
 	for (int i = 0; r && i < HS_MAX_VMS && n < max; i++)
 		if (r->vms[i].info.handle)

@@ -228,8 +228,9 @@ static void hyp_fault(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t pc)
 
 static bool in_host_vectors(struct hs_cpu *c, uint64_t pc)
 {
-	uint64_t v = c->m->host.code_pa + HS_HOST_OFF_VECTORS;
-	return pc >= v && pc < v + 0x800;
+	const struct hs_machine_client *cl = &c->m->client;
+	return cl->el1_vectors_len && pc >= cl->el1_vectors_pa &&
+	       pc - cl->el1_vectors_pa < cl->el1_vectors_len;
 }
 
 static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
@@ -268,7 +269,8 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 		return;
 	case EXCP_SMC:
 		/* Not trapped to EL2: the call reaches the emulated EL3 firmware. */
-		hs_firmware_smc(c);
+		if (c->m->client.smc)
+			c->m->client.smc(c->m, c->idx);
 		return;
 	case EXCP_PREFETCH_ABORT:
 	case EXCP_DATA_ABORT:
@@ -283,9 +285,9 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	case EXCP_BKPT:
 		if (el == 1 && in_host_vectors(c, pc)) {
 			/* The hypervisor injected an exception into the host. */
-			c->m->host.op.refused = true;
-			c->m->host.op.esr_el1 = hs_cpu_sr(c, HS_SR_ESR_EL1);
-			c->m->host.op.far_el1 = hs_cpu_sr(c, HS_SR_FAR_EL1);
+			c->m->op.refused = true;
+			c->m->op.esr_el1 = hs_cpu_sr(c, HS_SR_ESR_EL1);
+			c->m->op.far_el1 = hs_cpu_sr(c, HS_SR_FAR_EL1);
 			stop_cpu(c, HS_STOP_DONE);
 			return;
 		}

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "host_vm.h"
 #include "machine_priv.h"
 #include "write_log.h"
 
@@ -267,8 +266,8 @@ static int load_image(struct hs_machine *m, struct hs_error *err)
 	return 0;
 }
 
-int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
-		      struct hs_error *err)
+int hs_machine_create_bare(const struct hs_machine_opts *o, struct hs_machine **out,
+			   struct hs_error *err)
 {
 	*out = NULL;
 	int rc = hs_machine_opts_check(o, err);
@@ -326,8 +325,6 @@ int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
 	for (unsigned i = 0; i < m->nr_cpus; i++)
 		if ((rc = hs_cpu_init(m, &m->cpus[i], i, err)))
 			goto fail;
-	if ((rc = hs_host_init(m, err)))
-		goto fail;
 	*out = m;
 	return 0;
 fail:
@@ -339,7 +336,8 @@ void hs_machine_destroy(struct hs_machine *m)
 {
 	if (!m)
 		return;
-	hs_vm_records_free(m);
+	if (m->client.destroy)
+		m->client.destroy(m);
 	hs_write_log_free(m); /* its hooks live on the engines */
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);
@@ -568,7 +566,27 @@ const struct hs_stop *hs_last_stop(const struct hs_machine *m)
 
 bool hs_op_pending(const struct hs_machine *m)
 {
-	return m->host.pending;
+	return m->op.pending;
+}
+
+void hs_machine_set_client(struct hs_machine *m, const struct hs_machine_client *client)
+{
+	m->client = *client;
+}
+
+void *hs_machine_client_data(const struct hs_machine *m)
+{
+	return m->client.data;
+}
+
+void hs_machine_op_begin(struct hs_machine *m, unsigned cpu, uint64_t ret_pc)
+{
+	m->op = (struct hs_machine_op){.pending = true, .cpu = cpu, .ret_pc = ret_pc};
+}
+
+const struct hs_machine_op *hs_machine_op(const struct hs_machine *m)
+{
+	return &m->op;
 }
 
 bool hs_machine_dead(const struct hs_machine *m)
@@ -601,12 +619,12 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		return hs_err(err, -EIO,
 			      "the hypervisor faulted at EL2 earlier: the machine can "
 			      "only be inspected now");
-	if (!m->host.pending) {
+	if (!m->op.pending) {
 		struct hs_cpu *c = &m->cpus[m->cur];
 		return finish_stop(m, c, HS_STOP_IDLE, stop);
 	}
 	for (;;) {
-		struct hs_host_op *op = &m->host.op;
+		struct hs_machine_op *op = &m->op;
 		struct hs_cpu *c = &m->cpus[op->cpu];
 		m->cur = op->cpu;
 		enum hs_stop_reason r = hs_cpu_run(c, op->ret_pc, count, err);
@@ -619,12 +637,13 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 			r = HS_STOP_DONE;
 		if (r != HS_STOP_DONE)
 			return finish_stop(m, c, r, stop);
-		int rc = hs_host_complete_op(m, err);
+		op->pending = false;
+		int rc = m->client.complete_op ? m->client.complete_op(m, err) : 0;
 		if (rc) {
 			finish_stop(m, c, HS_STOP_ERROR, stop);
 			return rc;
 		}
-		if (!m->host.pending || count)
+		if (!m->op.pending || count)
 			return finish_stop(m, c, HS_STOP_DONE, stop);
 	}
 }

@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <unicorn/unicorn.h>
 
 #include "elf_image.h"
 #include "events.h"
@@ -20,6 +19,7 @@
 #include "sysregs.h"
 
 struct hs_machine;
+struct uc_struct; /* Unicorn's engine (uc_engine), for emu/ and tests only */
 
 struct hs_machine_opts {
 	uint64_t ram_base;     /* physical base of RAM (default 0x40000000) */
@@ -35,9 +35,52 @@ void hs_machine_opts_default(struct hs_machine_opts *o);
 /* Check options before building anything; a message names the bad one. */
 int hs_machine_opts_check(const struct hs_machine_opts *o, struct hs_error *err);
 
+/*
+ * hs_machine_create() - a machine with its host model (emu/host/system.c
+ * composes the two). hs_machine_create_bare() builds only the machine: RAM,
+ * UART, the loaded image and the CPUs, with no software around the
+ * hypervisor until a client registers itself.
+ */
 int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
 		      struct hs_error *err);
+int hs_machine_create_bare(const struct hs_machine_opts *o, struct hs_machine **out,
+			   struct hs_error *err);
 void hs_machine_destroy(struct hs_machine *m);
+
+/* ---- the client: the software around the hypervisor ----------------------- */
+/*
+ * The host model registers itself as the machine's client, and the machine
+ * calls up only through these hooks: machine/ never includes host/.
+ */
+struct hs_machine_client {
+	void *data; /* the client's state, hs_machine_client_data() */
+	/*
+	 * The pending operation's CPU reached its return address, or took an
+	 * exception the hypervisor injected (hs_machine_op()->refused): finish
+	 * it; the client may begin the next operation (a boot flow chains them).
+	 */
+	int (*complete_op)(struct hs_machine *m, struct hs_error *err);
+	/* An SMC that reached EL3 on `cpu` (not trapped to EL2): the firmware's call. */
+	void (*smc)(struct hs_machine *m, unsigned cpu);
+	/* The machine is being destroyed: free the client's state. */
+	void (*destroy)(struct hs_machine *m);
+	/* The client's EL1 vectors: a `brk` there means an injected exception. */
+	uint64_t el1_vectors_pa, el1_vectors_len;
+};
+void hs_machine_set_client(struct hs_machine *m, const struct hs_machine_client *client);
+void *hs_machine_client_data(const struct hs_machine *m);
+
+/* The operation the run loop drives: one CPU, run until it reaches ret_pc at EL1. */
+struct hs_machine_op {
+	bool pending;
+	unsigned cpu;
+	uint64_t ret_pc;
+	bool refused; /* the hypervisor injected an exception into EL1 */
+	uint64_t esr_el1, far_el1;
+};
+/* Begin an operation on `cpu` (its registers and PC already set by the client). */
+void hs_machine_op_begin(struct hs_machine *m, unsigned cpu, uint64_t ret_pc);
+const struct hs_machine_op *hs_machine_op(const struct hs_machine *m);
 
 const struct hs_machine_opts *hs_machine_opts(const struct hs_machine *m);
 const struct hs_image *hs_machine_image(const struct hs_machine *m);
@@ -87,7 +130,7 @@ int hs_cpu_state(struct hs_machine *m, unsigned cpu, struct hs_cpu_state *st);
 int hs_cpu_sysreg(struct hs_machine *m, unsigned cpu, enum hs_sysreg r, uint64_t *val);
 int hs_cpu_set_xreg(struct hs_machine *m, unsigned cpu, unsigned n, uint64_t val);
 int hs_cpu_set_pc(struct hs_machine *m, unsigned cpu, uint64_t pc);
-uc_engine *hs_cpu_engine(struct hs_machine *m, unsigned cpu);
+struct uc_struct *hs_cpu_engine(struct hs_machine *m, unsigned cpu);
 
 /* Total instructions executed by all CPUs (deterministic). */
 uint64_t hs_machine_icount(const struct hs_machine *m);

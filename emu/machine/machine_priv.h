@@ -6,7 +6,6 @@
 #include <hypscope/abi.h>
 
 #include "debug.h"
-#include "host.h"
 #include "machine.h"
 #include "uc_quirks.h"
 
@@ -97,7 +96,8 @@ struct hs_machine {
 	unsigned nsubs;
 	char uart_line[512];
 	size_t uart_len;
-	struct hs_host host;
+	struct hs_machine_client client;
+	struct hs_machine_op op;
 	struct hs_stop last_stop;
 	bool dead;
 	struct hs_dbg dbg;	   /* debug.c */
@@ -125,10 +125,6 @@ void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr);
 
 /* debug.c */
 bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);
-
-/* firmware.c: the emulated EL3 (PSCI) */
-void hs_firmware_smc(struct hs_cpu *c);
-void hs_firmware_power_on(struct hs_cpu *c);
 
 /* machine.c: map the memory of one engine (RAM, UART, shadows). */
 int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *err);
