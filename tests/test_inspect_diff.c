@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Snapshot diff and the hypercall trace on a real boot. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 

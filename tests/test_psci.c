@@ -2,6 +2,7 @@
 /* Several CPUs, PSCI relayed by the hypervisor, CPU hotplug onto its tables (issue 4). */
 #include <check.h>
 #include <hypscope/abi.h>
+#include <unicorn/unicorn.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>

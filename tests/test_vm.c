@@ -2,6 +2,7 @@
 /* Guests: VMs with their own stage 2, driven by the host through hypercalls (issue 6). */
 #include <check.h>
 #include <hypscope/abi.h>
+#include <unicorn/unicorn.h>
 #include <stdlib.h>
 #include <string.h>
 
