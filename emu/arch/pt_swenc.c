@@ -54,7 +54,8 @@ int hs_swenc_state_parse(const struct hs_pt_swenc *e, const char *s)
 
 int hs_swenc_is_annotation(const struct hs_pt_swenc *e, uint64_t desc)
 {
-	return e && e->owner_bits && !(desc & 1) && desc && (desc & e->annot_mask) == e->annot_match;
+	return e && e->owner_bits && !(desc & 1) && desc &&
+	       (desc & e->annot_mask) == e->annot_match;
 }
 
 unsigned hs_swenc_owner(const struct hs_pt_swenc *e, uint64_t desc)

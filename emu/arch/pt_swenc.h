@@ -14,10 +14,11 @@
 
 struct hs_pt_swenc {
 	const char *name; /* whose encoding: "hypscope", "linux-6.12" ... */
-	/* A non-zero invalid stage-2 descriptor d is an annotation when (d & annot_mask) == annot_match. */
+	/* A non-zero invalid stage-2 descriptor d is an annotation when (d & annot_mask) ==
+	 * annot_match. */
 	uint64_t annot_mask, annot_match;
-	unsigned owner_shift, owner_bits; /* owner id field of an annotation */
-	unsigned meta_shift, meta_bits;	  /* metadata field (0 bits: none) */
+	unsigned owner_shift, owner_bits;	/* owner id field of an annotation */
+	unsigned meta_shift, meta_bits;		/* metadata field (0 bits: none) */
 	int host_owner, hyp_owner, guest_owner; /* owner ids; -1 when the hypervisor has none */
 	uint64_t guest_handle_mask;		/* guest annotations: VM handle = meta & mask */
 	unsigned guest_gfn_shift;		/* ... and gfn = meta >> shift */
