@@ -159,10 +159,19 @@ int cli_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf,
 extern struct hs_strbuf *cli_failure_log;
 void cli_print_sb(struct cli *c, struct hs_strbuf *sb);
 
+/* The longest command line (REPL, -ex, scenario and -x files); longer is an error. */
+#define CLI_MAX_LINE_LEN 4096
+/* The largest scenario or -x file read. */
+#define CLI_MAX_SCRIPT_SIZE (16ULL << 20)
+
 /* ---- values -------------------------------------------------------------- */
 enum cli_space { SP_DEFAULT, SP_PA, SP_VA, SP_IPA };
 /* Parse a number (C syntax, optional sign) or errno name (-EINVAL); true on success. */
 bool cli_parse_num(const char *s, int64_t *out);
+/* Source line numbers `list` and `break FILE:LINE` accept. */
+#define CLI_MAX_LINE_NUMBER 10000000
+/* A line number, 1..CLI_MAX_LINE_NUMBER; true on success. */
+bool cli_parse_line_number(const char *s, int *line);
 /* Sizes like 4096, 0x1000, 64M, 1G. */
 bool cli_parse_size(const char *s, uint64_t *out);
 /*

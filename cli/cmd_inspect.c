@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "regular_file.h"
 
 /* ---- disassembly ----------------------------------------------------------- */
 
@@ -270,9 +271,18 @@ int cmd_bt(struct cli *c, int argc, char **argv)
 
 /* ---- list --------------------------------------------------------------------- */
 
+/* Source files are read only if they are plain files of a sane size. */
+#define CLI_SOURCE_MAX_SIZE (16ULL << 20)
+
+static FILE *open_plain(const char *path)
+{
+	return hs_open_regular(path, CLI_SOURCE_MAX_SIZE, NULL, NULL);
+}
+
+/* Opens one of the image's own source files (file is a name from its line table). */
 static FILE *open_source(const char *file)
 {
-	FILE *f = fopen(file, "r");
+	FILE *f = open_plain(file);
 	if (f)
 		return f;
 	const char *base = strrchr(file, '/');
@@ -284,11 +294,11 @@ static FILE *open_source(const char *file)
 		if (!roots[r])
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", roots[r], file);
-		if ((f = fopen(path, "r")))
+		if ((f = open_plain(path)))
 			return f;
 		for (size_t s = 0; s < 4; s++) {
 			snprintf(path, sizeof(path), "%s/%s/%s", roots[r], subs[s], base);
-			if ((f = fopen(path, "r")))
+			if ((f = open_plain(path)))
 				return f;
 		}
 	}
@@ -327,13 +337,14 @@ int cmd_list(struct cli *c, int argc, char **argv)
 	    strncmp(argv[1], "va:", 3) && strncmp(argv[1], "ipa:", 4)) {
 		const char *colon = strrchr(argv[1], ':');
 		snprintf(fbuf, sizeof(fbuf), "%.*s", (int)(colon - argv[1]), argv[1]);
-		int64_t v;
-		if (!cli_parse_num(colon + 1, &v) || v <= 0)
-			return cli_error(c, "list: '%s' is not a line number", colon + 1);
-		line = (int)v;
-		uint64_t a = hs_image_line_addr(img, fbuf, line);
-		const struct hs_line *ln = a ? hs_image_line(img, a) : NULL;
-		file = ln ? ln->file : fbuf;
+		if (!cli_parse_line_number(colon + 1, &line))
+			return cli_error(c, "list: '%s' is not a line number (1 to %d)", colon + 1,
+					 CLI_MAX_LINE_NUMBER);
+		/* Only the image's own sources: `list` is no way to read any file. */
+		file = hs_image_source_file(img, fbuf);
+		if (!file)
+			return cli_error(
+			    c, "list: '%s' is not a source file of the hypervisor image", fbuf);
 	} else {
 		uint64_t addr;
 		struct hs_cpu_state st;
@@ -408,12 +419,13 @@ int cli_resolve_location(struct cli *c, const char *cmd, const char *spec, uint6
 	} else if (colon && strncmp(spec, "pa:", 3) && strncmp(spec, "va:", 3)) {
 		char file[512];
 		snprintf(file, sizeof(file), "%.*s", (int)(colon - spec), spec);
-		int64_t line;
-		if (!cli_parse_num(colon + 1, &line) || line <= 0)
-			return cli_error(c, "%s: '%s' is not a line number", cmd, colon + 1);
-		uint64_t link = hs_image_line_addr(img, file, (int)line);
+		int line;
+		if (!cli_parse_line_number(colon + 1, &line))
+			return cli_error(c, "%s: '%s' is not a line number (1 to %d)", cmd,
+					 colon + 1, CLI_MAX_LINE_NUMBER);
+		uint64_t link = hs_image_line_addr(img, file, line);
 		if (!link)
-			return cli_error(c, "%s: no code for %s:%d", cmd, file, (int)line);
+			return cli_error(c, "%s: no code for %s:%d", cmd, file, line);
 		addrs[n++] = hs_link_to_pa(c->m, link);
 		addrs[n++] = hs_link_to_hyp_va(c->m, link);
 	} else {

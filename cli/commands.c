@@ -527,6 +527,9 @@ int cli_exec_line(struct cli *c, const char *line)
 	int cols[CLI_MAX_ARGS];
 	int errcol;
 	const char *emsg;
+	size_t len = strnlen(line, CLI_MAX_LINE_LEN + 1);
+	if (len > CLI_MAX_LINE_LEN)
+		return cli_error(c, "line longer than %d characters", CLI_MAX_LINE_LEN);
 	int argc = cli_split(line, argv, cols, CLI_MAX_ARGS, &errcol, &emsg);
 	if (argc < 0) {
 		c->err_col = errcol;

@@ -61,26 +61,19 @@ static int bad(const char *fmt, const char *arg)
 	return 2;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for; parse_args fills it. */
+struct invocation {
+	bool batch, no_color, run, render;
+	bool guest_given; /* --guest or $HYPSCOPE_GUEST, not the built default */
+	const char *hyp, *guest, *junit;
+	struct action *acts;
+	char **files;
+	int nacts, nfiles;
+};
+
+/* Parses argv into inv and c->mopts. Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct invocation *inv, struct cli *c)
 {
-	if (cli_check_table())
-		return 70;
-	cli_machine_hook = cli_mm_machine_hook;
-	struct cli c;
-	cli_init(&c);
-	const char *hyp = getenv("HYPSCOPE_HYP");
-	if (!hyp || !*hyp)
-		hyp = HS_DEFAULT_HYP_ELF;
-	const char *guest = getenv("HYPSCOPE_GUEST");
-	if (!guest || !*guest)
-		guest = HS_DEFAULT_GUEST_ELF;
-	bool batch = false, no_color = false, run = false, render = false;
-	const char *junit = NULL;
-	struct action *acts = calloc((size_t)argc + 1, sizeof(*acts));
-	char **files = calloc((size_t)argc + 1, sizeof(*files));
-	int nacts = 0, nfiles = 0;
-	if (!acts || !files)
-		return 70;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -103,30 +96,31 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "--batch") || !strcmp(a, "-batch")) {
-			batch = true;
+			inv->batch = true;
 		} else if (!strcmp(a, "--no-color")) {
-			no_color = true;
+			inv->no_color = true;
 		} else if (!strcmp(a, "-ex") || !strcmp(a, "--ex") || !strcmp(a, "--eval") ||
 			   !strcmp(a, "--eval-command")) {
 			TAKE();
-			acts[nacts++] = (struct action){false, next};
+			inv->acts[inv->nacts++] = (struct action){false, next};
 		} else if (!strcmp(a, "-x") || !strcmp(a, "--command")) {
 			TAKE();
-			acts[nacts++] = (struct action){true, next};
+			inv->acts[inv->nacts++] = (struct action){true, next};
 		} else if (!strcmp(a, "--hyp")) {
 			TAKE();
-			hyp = next;
+			inv->hyp = next;
 		} else if (!strcmp(a, "--guest")) {
 			TAKE();
-			guest = next;
+			inv->guest = next;
+			inv->guest_given = true;
 		} else if (!strcmp(a, "--ram")) {
 			TAKE();
-			if (!cli_parse_size(next, &c.mopts.ram_size))
+			if (!cli_parse_size(next, &c->mopts.ram_size))
 				return bad("--ram '%s': give a size like 1G, 512M or 0x40000000",
 					   next);
 		} else if (!strcmp(a, "--ram-base")) {
 			TAKE();
-			if (!cli_parse_size(next, &c.mopts.ram_base))
+			if (!cli_parse_size(next, &c->mopts.ram_base))
 				return bad("--ram-base '%s': give an address like 0x40000000",
 					   next);
 		} else if (!strcmp(a, "--cpus")) {
@@ -134,76 +128,108 @@ int main(int argc, char **argv)
 			uint64_t v;
 			if (!cli_parse_size(next, &v) || v < 1 || v > HS_MAX_CPUS)
 				return bad("--cpus '%s': give 1 to 8", next);
-			c.mopts.nr_cpus = (unsigned)v;
+			c->mopts.nr_cpus = (unsigned)v;
 		} else if (!strcmp(a, "--hyp-va-bits")) {
 			TAKE();
 			uint64_t v;
 			if (!cli_parse_size(next, &v) || v > 64)
 				return bad("--hyp-va-bits '%s': give 39 to 48", next);
-			c.mopts.hyp_va_bits = (unsigned)v;
-		} else if (render && strcmp(a, "--hyp") && strcmp(a, "--guest") &&
+			c->mopts.hyp_va_bits = (unsigned)v;
+		} else if (inv->render && strcmp(a, "--hyp") && strcmp(a, "--guest") &&
 			   strcmp(a, "--ram") && strcmp(a, "--ram-base") && strcmp(a, "--cpus") &&
 			   strcmp(a, "--hyp-va-bits")) {
 			/* Everything else after `render` is render's (values included). */
-			files[nfiles++] = argv[i];
+			inv->files[inv->nfiles++] = argv[i];
 		} else if (!strcmp(a, "--junit")) {
 			TAKE();
-			junit = next;
-		} else if (!strcmp(a, "render") && !run && !render && nacts == 0) {
-			render = true;
-		} else if (!strcmp(a, "run") && !run && !render && nfiles == 0) {
-			run = true;
-		} else if (run && a[0] != '-') {
-			files[nfiles++] = argv[i];
+			inv->junit = next;
+		} else if (!strcmp(a, "render") && !inv->run && !inv->render && inv->nacts == 0) {
+			inv->render = true;
+		} else if (!strcmp(a, "run") && !inv->run && !inv->render && inv->nfiles == 0) {
+			inv->run = true;
+		} else if (inv->run && a[0] != '-') {
+			inv->files[inv->nfiles++] = argv[i];
 		} else {
 			return bad("unknown argument '%s'", a);
 		}
 #undef TAKE
 	}
-	c.mopts.hyp_elf = hyp;
-	c.mopts.guest_elf = guest;
-	c.color = !no_color && isatty(1) && !getenv("NO_COLOR");
+	if (inv->run && !inv->nfiles)
+		return bad("run: no scenario files given%s", "");
+	if (inv->junit && !inv->run)
+		return bad("--junit only goes with run%s", "");
+	return -1;
+}
+
+/* Runs what inv asks for on c; returns the exit status. */
+static int invoke(struct invocation *inv, struct cli *c)
+{
+	c->mopts.hyp_elf = inv->hyp;
+	c->mopts.guest_elf = inv->guest;
+	c->color = !inv->no_color && isatty(1) && !getenv("NO_COLOR");
 	struct hs_error err = {0};
-	if (hs_machine_opts_check(&c.mopts, &err)) {
+	if (hs_machine_opts_check(&c->mopts, &err)) {
 		fprintf(stderr, "hypscope: %s\n", err.msg);
 		return 2;
 	}
-	if (run) {
-		if (!nfiles)
-			return bad("run: no scenario files given%s", "");
-		int st = cli_run_scenarios(&c, files, nfiles, junit);
-		free(acts);
-		free(files);
-		return st;
+	/* A guest program that cannot be used is said now, not at the first `vm create`. */
+	if (inv->guest_given && hs_guest_program_check(inv->guest, &err)) {
+		fprintf(stderr, "hypscope: --guest: %s\n", err.msg);
+		return 2;
 	}
-	if (junit)
-		return bad("--junit only goes with run%s", "");
-	if (render) {
-		if (cli_machine_create(&c)) {
-			fprintf(stderr, "hypscope: render: no machine: %s\n", c.machine_err);
+	if (inv->run)
+		return cli_run_scenarios(c, inv->files, inv->nfiles, inv->junit);
+	if (inv->render) {
+		if (cli_machine_create(c)) {
+			fprintf(stderr, "hypscope: render: no machine: %s\n", c->machine_err);
 			return 1;
 		}
-		int st = cli_render_main(&c, nfiles, files);
-		cli_fini(&c);
-		free(acts);
-		free(files);
-		return st;
+		return cli_render_main(c, inv->nfiles, inv->files);
 	}
-	if (cli_machine_create(&c))
-		fprintf(stderr, "hypscope: warning: no machine: %s\n", c.machine_err);
-	c.live = true;
+	bool no_machine = cli_machine_create(c) != 0;
+	if (no_machine)
+		fprintf(stderr, "hypscope: %s: no machine: %s\n", inv->batch ? "error" : "warning",
+			c->machine_err);
+	c->live = true;
 	int failures = 0;
-	for (int i = 0; i < nacts && !c.quit; i++) {
-		if (acts[i].is_file) {
-			cli_source_file(&c, acts[i].arg, &failures, NULL);
-		} else if (cli_exec_line(&c, acts[i].arg)) {
+	for (int i = 0; i < inv->nacts && !c->quit; i++) {
+		if (inv->acts[i].is_file) {
+			cli_source_file(c, inv->acts[i].arg, &failures, NULL);
+		} else if (cli_exec_line(c, inv->acts[i].arg)) {
 			failures++;
 		}
 	}
-	if (!batch && !c.quit)
-		cli_repl(&c);
+	if (!inv->batch && !c->quit)
+		cli_repl(c);
+	/* A batch run that never had a machine did not do what it was asked. */
+	return failures || (inv->batch && no_machine) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (cli_check_table())
+		return 70;
+	cli_machine_hook = cli_mm_machine_hook;
+	struct cli c;
+	cli_init(&c);
+	struct invocation inv = {0};
+	inv.hyp = getenv("HYPSCOPE_HYP");
+	if (!inv.hyp || !*inv.hyp)
+		inv.hyp = HS_DEFAULT_HYP_ELF;
+	inv.guest = getenv("HYPSCOPE_GUEST");
+	inv.guest_given = inv.guest && *inv.guest;
+	if (!inv.guest_given)
+		inv.guest = HS_DEFAULT_GUEST_ELF;
+	inv.acts = calloc((size_t)argc + 1, sizeof(*inv.acts));
+	inv.files = calloc((size_t)argc + 1, sizeof(*inv.files));
+	int st = 70;
+	if (inv.acts && inv.files) {
+		st = parse_args(argc, argv, &inv, &c);
+		if (st < 0)
+			st = invoke(&inv, &c);
+	}
 	cli_fini(&c);
-	free(acts);
-	free(files);
-	return failures ? 1 : 0;
+	free(inv.acts);
+	free(inv.files);
+	return st;
 }

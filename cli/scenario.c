@@ -11,15 +11,18 @@
 #include <time.h>
 
 #include "cli.h"
+#include "regular_file.h"
 
 int cli_source_file(struct cli *c, const char *path, int *nfail, struct hs_strbuf *failures)
 {
-	FILE *f = fopen(path, "r");
+	struct hs_error err = {0};
+	/* Not a directory, FIFO or device, and of a bounded size: a script ends. */
+	FILE *f = hs_open_regular(path, CLI_MAX_SCRIPT_SIZE, NULL, &err);
 	int fails = 0;
 	if (!f) {
-		cli_error(c, "cannot open %s: %s", path, strerror(errno));
+		cli_error(c, "cannot read %s", err.msg);
 		if (failures)
-			hs_sb_printf(failures, "%s: cannot open: %s\n", path, strerror(errno));
+			hs_sb_printf(failures, "cannot read %s\n", err.msg);
 		if (nfail)
 			(*nfail)++;
 		return -1;

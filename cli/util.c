@@ -249,7 +249,23 @@ bool cli_parse_num(const char *s, int64_t *out)
 	uint64_t v = strtoull(p, &end, 0);
 	if (*end || errno)
 		return false;
-	*out = neg ? -(int64_t)v : (int64_t)v;
+	if (!neg) {
+		*out = (int64_t)v; /* up to 2^64 - 1: addresses are unsigned */
+		return true;
+	}
+	/* A negative number must be one: down to -2^63, and -0x8000000000000000 itself. */
+	if (v > (uint64_t)INT64_MAX + 1)
+		return false;
+	*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	return true;
+}
+
+bool cli_parse_line_number(const char *s, int *line)
+{
+	int64_t v;
+	if (!cli_parse_num(s, &v) || v < 1 || v > CLI_MAX_LINE_NUMBER)
+		return false;
+	*line = (int)v;
 	return true;
 }
 

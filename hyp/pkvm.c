@@ -159,10 +159,15 @@ s64 __pkvm_init_vm(u64 pa, u64 nr_pages, u64 flags)
 	if (ret)
 		goto out;
 	struct hyp_vm *vm = hyp_phys_to_virt(pa);
-	memset(vm, 0, sizeof(*vm));
+	/*
+	 * Nothing the host wrote into these pages before giving them away is
+	 * trusted (Linux's map_donated_memory): the VM struct, the vCPUs, the
+	 * stage-2 root and the table pool all start zero, so no entry the host
+	 * forged is ever walked (teardown) or used by the guest's MMU.
+	 */
+	memzero_pages(vm, nr_pages << HS_PAGE_SHIFT);
 	vm->idx = (u32)idx;
 	vm->vcpus = (struct hyp_vcpu *)((char *)vm + HS_PAGE_SIZE);
-	memset(vm->vcpus, 0, HS_PAGE_SIZE);
 	vm->root = (u64 *)((char *)vm + 2 * HS_PAGE_SIZE);
 	ret = hyp_pool_init(&vm->pool, (pa >> HS_PAGE_SHIFT) + 4, (u32)(nr_pages - 4), 0);
 	if (ret)
@@ -199,6 +204,8 @@ s64 __pkvm_init_vm(u64 pa, u64 nr_pages, u64 flags)
 		   (flags & HS_VM_F_PROTECTED) ? "protected" : "not protected", vm->pgt.pgd_pa);
 	goto out;
 undo:
+	/* What the hypervisor wrote (pointers, its VAs) does not go back to the host. */
+	memzero_pages(vm, nr_pages << HS_PAGE_SHIFT);
 	__pkvm_hyp_donate_host(pa >> HS_PAGE_SHIFT, nr_pages);
 out:
 	hyp_spin_unlock(&vm_table_lock);

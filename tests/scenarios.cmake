@@ -116,10 +116,12 @@ add_test(NAME cli_batch_vm COMMAND hypscope --batch -ex boot -ex "vm create --js
 set_tests_properties(cli_batch_vm PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
   PASS_REGULAR_EXPRESSION "\"handle\":4096,\"vmid\":1,\"protected\":false.*\"call\":\"host_share_guest\",\"result\":0.*\"exit\":\"hvc\",\"done\":\"write\".*read done, value 0x77.*start level 1 \\(2 concatenated tables\\).*page 0x40401000.*\"mappings\":3.*1 VM checked, 0 mismatches.*usage: vm create")
-# A missing guest program is reported by `vm create`, not at start-up.
-add_test(NAME cli_vm_no_guest COMMAND hypscope --guest /nonexistent/guest.elf --batch -ex boot -ex "vm create")
-set_tests_properties(cli_vm_no_guest PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
-  TIMEOUT 300 LABELS cli PASS_REGULAR_EXPRESSION "vm create: .*nonexistent/guest.elf")
+# Hostile command lines and files (a missing or unusable guest program is said
+# at start-up, no longer at the first `vm create`): tests/cli_hostile_test.sh.
+add_test(NAME cli_hostile_inputs COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli_hostile_test.sh
+  $<TARGET_FILE:hypscope>)
+set_tests_properties(cli_hostile_inputs PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli)
 
 # Run control: the messages of hypercall/exception breakpoints, watchpoints on
 # page-table entries and source stepping (the scenarios check the stops).

@@ -16,11 +16,29 @@ static const struct {
 	bool ok;
 	int64_t want;
 } nums[] = {
-    {"0", true, 0},	    {"42", true, 42},	      {"0x1000", true, 0x1000},
-    {"-22", true, -22},	    {"-EINVAL", true, -22},   {"-EPERM", true, -1},
-    {"-ENOMEM", true, -12}, {"EBUSY", true, 16},      {"NOT_SUPPORTED", true, -1},
-    {"SUCCESS", true, 0},   {"", false, 0},	      {"0x", false, 0},
-    {"12abc", false, 0},    {"-EWHATEVER", false, 0}, {"banana", false, 0},
+    {"0", true, 0},
+    {"42", true, 42},
+    {"0x1000", true, 0x1000},
+    {"-22", true, -22},
+    {"-EINVAL", true, -22},
+    {"-EPERM", true, -1},
+    {"-ENOMEM", true, -12},
+    {"EBUSY", true, 16},
+    {"NOT_SUPPORTED", true, -1},
+    {"SUCCESS", true, 0},
+    {"", false, 0},
+    {"0x", false, 0},
+    {"12abc", false, 0},
+    {"-EWHATEVER", false, 0},
+    {"banana", false, 0},
+    /* The edges of 64 bits: the most negative number, unsigned addresses, and negatives
+       that do not exist (they must not wrap to small positives). */
+    {"-0x8000000000000000", true, INT64_MIN},
+    {"-9223372036854775808", true, INT64_MIN},
+    {"0xffffffffffffffff", true, -1},
+    {"-9223372036854775809", false, 0},
+    {"-18446744073709551615", false, 0},
+    {"-0xffffffffffffffff", false, 0},
 };
 
 START_TEST(parse_num_table)

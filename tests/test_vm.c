@@ -424,6 +424,47 @@ START_TEST(hundred_vms_leave_the_allocators_as_they_were)
 }
 END_TEST
 
+/*
+ * Donated memory is not trusted: a host that fills the pages it is about to
+ * donate for a VM (struct, vCPUs, stage-2 root, table pool) with forged
+ * descriptors — a block giving the guest the hypervisor's text, tables
+ * pointing outside RAM — gains nothing. The guest's read faults at stage 2,
+ * teardown runs without an EL2 fault, and the checker finds nothing.
+ */
+START_TEST(forged_entries_in_donated_pages_are_never_used)
+{
+	uint64_t first = vm_new(false);
+	struct hs_vm_info a;
+	ck_assert(hs_vm_info(m, first, &a));
+	/* The host allocates top-down: the next VM's block lies just below VM A's code page. */
+	uint64_t next = ((a.code_pfn << 12) - (a.nr_pages << 12)) & ~(uint64_t)(HS_VM_ALIGN - 1);
+	uint64_t text;
+	ck_assert_int_eq(hs_sym_pa(m, "__hyp_text_start", &text, NULL), 0);
+	const uint64_t block_to_text = (text & ~((1ULL << 30) - 1)) | (1u << 10) | (3u << 6) |
+				       (0xfu << 2) | 1; /* L1 block, AF, RW, Normal */
+	const uint64_t table_outside_ram = 0xfffffff000ULL | 3;
+	for (uint64_t off = 0; off < (a.nr_pages << 12); off += 8) {
+		unsigned idx = (unsigned)((off & 0x1fff) >> 3); /* index in a 2-page root */
+		uint64_t v = idx == (text >> 30) ? block_to_text : table_outside_ram;
+		ck_assert_int_eq(hs_phys_write(m, next + off, &v, 8, NULL), 0);
+	}
+	uint64_t h = vm_new(false);
+	struct hs_vm_info b;
+	ck_assert(hs_vm_info(m, h, &b));
+	ck_assert_uint_eq(b.pa, next); /* the forged block is the one donated */
+	hs_test_assert_clean(m, "after init_vm on forged pages");
+	struct hs_vm_exit x = run(HS_VCPU_OP_READ, text, 0);
+	ck_assert_uint_eq(x.reason, HS_EXIT_S2_FAULT);
+	ck_assert_uint_eq(x.x2, text);
+	int64_t ret;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_vm_teardown(m, 0, h, &ret, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(ret, 0);
+	ck_assert_msg(hs_vm_teardown(m, 0, first, &ret, &err) == 0, "%s", err.msg);
+	hs_test_assert_clean(m, "after teardown");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vm");
@@ -441,6 +482,7 @@ int main(void)
 	tcase_add_test(tc, guest_undefined_instruction_goes_to_its_vectors_and_exits);
 	tcase_add_test(tc, hundred_vms_leave_the_allocators_as_they_were);
 	tcase_add_test(tc, snapshot_mid_guest_table_change_shows_the_host_stage2);
+	tcase_add_test(tc, forged_entries_in_donated_pages_are_never_used);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }

@@ -29,11 +29,11 @@ int hs_layout_compute(uint64_t ram_base, uint64_t ram_size, uint64_t idmap_pa, u
 
 static inline uint64_t hs_layout_hyp_va(const struct hs_layout *l, uint64_t pa)
 {
-	return (uint64_t)((int64_t)pa - l->physvirt_offset);
+	return pa - (uint64_t)l->physvirt_offset; /* modulo 2^64: any pa is an input */
 }
 static inline uint64_t hs_layout_pa(const struct hs_layout *l, uint64_t hyp_va)
 {
-	return (uint64_t)((int64_t)hyp_va + l->physvirt_offset);
+	return hyp_va + (uint64_t)l->physvirt_offset;
 }
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "host_vm.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -71,6 +72,46 @@ int hs_vm_hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t *args, 
 	return 0;
 }
 
+/*
+ * The guest program: one page of code entered at its first byte (guest/guest.S
+ * is linked at 0), so the first loadable segment must be executable, hold the
+ * entry point at its start and fit one page.
+ */
+static int load_guest_program(const char *path, uint8_t **code, size_t *len, struct hs_error *err)
+{
+	struct hs_image *img;
+	int rc = hs_image_load(path, &img, err);
+	if (rc)
+		return rc;
+	const struct hs_segment *s = &img->segs[0];
+	if (s->filesz > HS_PAGE_SIZE || s->memsz > HS_PAGE_SIZE)
+		rc = hs_err(err, -E2BIG, "%s: the guest program must fit one page", path);
+	else if (!(s->flags & PF_X) || img->entry != s->paddr)
+		rc = hs_err(err, -EINVAL,
+			    "%s: the guest program must start at the first byte of its first "
+			    "segment, an executable one",
+			    path);
+	else if (!(*code = calloc(1, HS_PAGE_SIZE)))
+		rc = hs_err(err, -ENOMEM, "out of memory");
+	if (!rc) {
+		memcpy(*code, img->file + s->offset, s->filesz);
+		*len = s->filesz;
+	}
+	hs_image_free(img);
+	return rc;
+}
+
+int hs_guest_program_check(const char *path, struct hs_error *err)
+{
+	if (!path)
+		return 0;
+	uint8_t *code = NULL;
+	size_t len;
+	int rc = load_guest_program(path, &code, &len, err);
+	free(code);
+	return rc;
+}
+
 static int load_guest_code(struct hs_machine *m, struct hs_vm_records *r, struct hs_error *err)
 {
 	if (r->guest_code)
@@ -78,24 +119,7 @@ static int load_guest_code(struct hs_machine *m, struct hs_vm_records *r, struct
 	const char *path = m->opts.guest_elf ? m->opts.guest_elf : getenv("HS_GUEST_ELF");
 	if (!path)
 		return hs_err(err, -ENOENT, "no guest program (set HS_GUEST_ELF or --guest)");
-	struct hs_image *img;
-	int rc = hs_image_load(path, &img, err);
-	if (rc)
-		return rc;
-	const struct hs_segment *s = &img->segs[0];
-	if (s->filesz > HS_PAGE_SIZE) {
-		hs_image_free(img);
-		return hs_err(err, -E2BIG, "%s: the guest program must fit one page", path);
-	}
-	r->guest_code = calloc(1, HS_PAGE_SIZE);
-	if (!r->guest_code) {
-		hs_image_free(img);
-		return hs_err(err, -ENOMEM, "out of memory");
-	}
-	memcpy(r->guest_code, img->file + s->offset, s->filesz);
-	r->guest_code_len = s->filesz;
-	hs_image_free(img);
-	return 0;
+	return load_guest_program(path, &r->guest_code, &r->guest_code_len, err);
 }
 
 /* A page of host memory (memblock is the host's allocator after boot too). */

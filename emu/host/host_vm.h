@@ -45,6 +45,13 @@ struct hs_vm_exit {
 	uint64_t x2, x3;
 };
 
+/*
+ * Whether path (NULL: nothing to check) is a usable guest program: an AArch64
+ * ELF whose first segment is executable code of at most a page, entered at its
+ * first byte. 0 or a negative code with the reason.
+ */
+int hs_guest_program_check(const char *path, struct hs_error *err);
+
 /* Create a VM (and its vCPU 0, running the bundled guest program). */
 int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t *handle,
 		 struct hs_error *err);

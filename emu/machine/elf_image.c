@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "elf_image.h"
+#include "regular_file.h"
 
 #include <elf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +81,64 @@ static const char *intern_file(struct hs_image *img, const char *name)
 	return img->files[img->nfiles++];
 }
 
+static int cmp_seg_addr(const void *a, const void *b)
+{
+	const struct hs_segment *x = *(const struct hs_segment *const *)a;
+	const struct hs_segment *y = *(const struct hs_segment *const *)b;
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+/* Index of the segment holding [addr, addr + len), or -1. */
+static long segment_of(const struct hs_image *img, uint64_t addr, uint64_t len)
+{
+	for (size_t i = 0; i < img->nsegs; i++) {
+		const struct hs_segment *s = &img->segs[i];
+		if (addr >= s->paddr && len <= s->memsz && addr - s->paddr <= s->memsz - len)
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * Loadable segments must not overlap (one would silently overwrite the other
+ * at load time) and the entry point must be in an executable one.
+ */
+static int check_segments_err(struct hs_image *img, struct hs_error *err)
+{
+	const struct hs_segment **by_addr = calloc(img->nsegs, sizeof(*by_addr));
+	if (!by_addr)
+		return hs_err(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < img->nsegs; i++)
+		by_addr[i] = &img->segs[i];
+	qsort(by_addr, img->nsegs, sizeof(*by_addr), cmp_seg_addr);
+	int rc = 0;
+	for (size_t i = 1; i < img->nsegs && !rc; i++) {
+		const struct hs_segment *a = by_addr[i - 1], *b = by_addr[i];
+		if (b->paddr < a->paddr + a->memsz)
+			rc = hs_err(err, -EINVAL,
+				    "loadable segments overlap: [%#lx, +%#lx) and [%#lx, +%#lx)",
+				    (unsigned long)a->paddr, (unsigned long)a->memsz,
+				    (unsigned long)b->paddr, (unsigned long)b->memsz);
+	}
+	free(by_addr);
+	if (rc)
+		return rc;
+	long e = segment_of(img, img->entry, 4);
+	if (e < 0 || !(img->segs[e].flags & PF_X))
+		return hs_err(err, -EINVAL, "entry point %#lx is not in an executable segment",
+			      (unsigned long)img->entry);
+	return 0;
+}
+
 static int load_segments(struct hs_image *img, Elf *elf, struct hs_error *err)
 {
 	size_t phnum;
 	if (elf_getphdrnum(elf, &phnum))
 		return hs_err(err, -EINVAL, "cannot read program headers: %s", elf_errmsg(-1));
+	/* PN_XNUM lets section 0 claim any count: the headers must still fit the file. */
+	if (phnum > img->file_size / sizeof(Elf64_Phdr))
+		return hs_err(err, -EINVAL, "%zu program headers cannot fit in %zu bytes", phnum,
+			      img->file_size);
 	img->segs = calloc(phnum ? phnum : 1, sizeof(*img->segs));
 	if (!img->segs)
 		return hs_err(err, -ENOMEM, "out of memory");
@@ -120,75 +175,119 @@ static int load_segments(struct hs_image *img, Elf *elf, struct hs_error *err)
 	}
 	if (!img->nsegs)
 		return hs_err(err, -EINVAL, "no loadable segment");
+	return check_segments_err(img, err);
+}
+
+/*
+ * The symbol table. There is exactly one (a second SHT_SYMTAB is malformed: which
+ * would be the truth?). Symbols of loaded sections must lie inside the loaded
+ * image: the host writes boot parameters through them and the machine runs
+ * from them, so one pointing elsewhere would fail later as an EL2 fault.
+ */
+static int load_symtab(struct hs_image *img, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
+		       struct hs_error *err)
+{
+	if (img->syms)
+		return hs_err(err, -EINVAL, "more than one symbol table (second one: section %zu)",
+			      elf_ndxscn(scn));
+	Elf_Data *d = elf_getdata(scn, NULL);
+	if (!d || sh->sh_entsize != sizeof(Elf64_Sym))
+		return hs_err(err, -EINVAL, "symbol table unreadable (entry size %#lx): %s",
+			      (unsigned long)sh->sh_entsize, elf_errmsg(-1));
+	size_t n = sh->sh_size / sh->sh_entsize;
+	img->syms = calloc(n ? n : 1, sizeof(*img->syms));
+	if (!img->syms)
+		return hs_err(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym sym;
+		if (!gelf_getsym(d, (int)i, &sym))
+			return hs_err(err, -EINVAL, "symbol %zu unreadable", i);
+		int type = GELF_ST_TYPE(sym.st_info);
+		if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
+			continue;
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		Elf_Scn *home = elf_getscn(elf, sym.st_shndx);
+		GElf_Shdr hsh;
+		if (!home || !gelf_getshdr(home, &hsh) || !(hsh.sh_flags & SHF_ALLOC))
+			continue; /* not part of the loaded image */
+		const char *nm = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!nm || !*nm || nm[0] == '$' || !strncmp(nm, ".L", 2))
+			continue;
+		/* End markers (_end, __hyp_bss_end) sit just past the last byte. */
+		if (sym.st_value < img->link_base || sym.st_value > img->link_end ||
+		    sym.st_size > img->link_end - sym.st_value)
+			return hs_err(err, -EINVAL,
+				      "symbol '%.64s' [%#lx, +%#lx) lies outside the loadable "
+				      "segments [%#lx, %#lx)",
+				      nm, (unsigned long)sym.st_value, (unsigned long)sym.st_size,
+				      (unsigned long)img->link_base, (unsigned long)img->link_end);
+		struct hs_symbol *s = &img->syms[img->nsyms];
+		s->name = strdup(nm);
+		if (!s->name)
+			return hs_err(err, -ENOMEM, "out of memory");
+		s->addr = sym.st_value;
+		s->size = sym.st_size;
+		s->is_func = type == STT_FUNC;
+		img->nsyms++;
+	}
+	return 0;
+}
+
+/*
+ * 64-bit absolute relocations of loaded sections (the host patches them to HYP
+ * VAs). Each must patch 8 bytes inside one loaded segment.
+ */
+static int load_relocs(struct hs_image *img, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
+		       size_t *cap, struct hs_error *err)
+{
+	Elf_Scn *target = elf_getscn(elf, sh->sh_info);
+	GElf_Shdr tsh;
+	if (!target || !gelf_getshdr(target, &tsh) || !(tsh.sh_flags & SHF_ALLOC))
+		return 0;
+	Elf_Data *d = elf_getdata(scn, NULL);
+	if (!d || sh->sh_entsize != sizeof(Elf64_Rela))
+		return hs_err(err, -EINVAL, "relocation section %zu unreadable", elf_ndxscn(scn));
+	size_t n = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Rela r;
+		if (!gelf_getrela(d, (int)i, &r))
+			return hs_err(err, -EINVAL, "relocation %zu unreadable", i);
+		if (GELF_R_TYPE(r.r_info) != R_AARCH64_ABS64)
+			continue;
+		if (segment_of(img, r.r_offset, 8) < 0)
+			return hs_err(err, -EINVAL,
+				      "relocation %zu of section %zu patches %#lx, outside the "
+				      "loadable segments",
+				      i, elf_ndxscn(scn), (unsigned long)r.r_offset);
+		if (img->nabs_relocs == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			uint64_t *nr = realloc(img->abs_relocs, *cap * sizeof(*nr));
+			if (!nr)
+				return hs_err(err, -ENOMEM, "out of memory");
+			img->abs_relocs = nr;
+		}
+		img->abs_relocs[img->nabs_relocs++] = r.r_offset;
+	}
 	return 0;
 }
 
 static int load_symbols_and_relocs(struct hs_image *img, Elf *elf, struct hs_error *err)
 {
-	size_t shstrndx;
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return hs_err(err, -EINVAL, "cannot read section names: %s", elf_errmsg(-1));
 	Elf_Scn *scn = NULL;
+	size_t reloc_cap = 0;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
+		int rc = 0;
 		if (!gelf_getshdr(scn, &sh))
 			return hs_err(err, -EINVAL, "bad section header: %s", elf_errmsg(-1));
-		if (sh.sh_type == SHT_SYMTAB) {
-			Elf_Data *d = elf_getdata(scn, NULL);
-			if (!d || !sh.sh_entsize)
-				return hs_err(err, -EINVAL, "symbol table unreadable: %s",
-					      elf_errmsg(-1));
-			size_t n = sh.sh_size / sh.sh_entsize;
-			img->syms = calloc(n ? n : 1, sizeof(*img->syms));
-			if (!img->syms)
-				return hs_err(err, -ENOMEM, "out of memory");
-			for (size_t i = 0; i < n; i++) {
-				GElf_Sym sym;
-				if (!gelf_getsym(d, (int)i, &sym))
-					return hs_err(err, -EINVAL, "symbol %zu unreadable", i);
-				int type = GELF_ST_TYPE(sym.st_info);
-				if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
-					continue;
-				if (sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS)
-					continue;
-				const char *nm = elf_strptr(elf, sh.sh_link, sym.st_name);
-				if (!nm || !*nm || nm[0] == '$' || !strncmp(nm, ".L", 2))
-					continue;
-				struct hs_symbol *s = &img->syms[img->nsyms];
-				s->name = strdup(nm);
-				if (!s->name)
-					return hs_err(err, -ENOMEM, "out of memory");
-				s->addr = sym.st_value;
-				s->size = sym.st_size;
-				s->is_func = type == STT_FUNC;
-				img->nsyms++;
-			}
-		} else if (sh.sh_type == SHT_RELA) {
-			/* Only relocations against allocated (loaded) sections matter. */
-			Elf_Scn *target = elf_getscn(elf, sh.sh_info);
-			GElf_Shdr tsh;
-			if (!target || !gelf_getshdr(target, &tsh) || !(tsh.sh_flags & SHF_ALLOC))
-				continue;
-			Elf_Data *d = elf_getdata(scn, NULL);
-			if (!d || !sh.sh_entsize)
-				return hs_err(err, -EINVAL, "relocation section unreadable");
-			size_t n = sh.sh_size / sh.sh_entsize;
-			for (size_t i = 0; i < n; i++) {
-				GElf_Rela r;
-				if (!gelf_getrela(d, (int)i, &r))
-					return hs_err(err, -EINVAL, "relocation %zu unreadable", i);
-				if (GELF_R_TYPE(r.r_info) != R_AARCH64_ABS64)
-					continue;
-				uint64_t *nr =
-				    realloc(img->abs_relocs, (img->nabs_relocs + 1) * sizeof(*nr));
-				if (!nr)
-					return hs_err(err, -ENOMEM, "out of memory");
-				img->abs_relocs = nr;
-				img->abs_relocs[img->nabs_relocs++] = r.r_offset;
-			}
-		}
+		if (sh.sh_type == SHT_SYMTAB)
+			rc = load_symtab(img, elf, scn, &sh, err);
+		else if (sh.sh_type == SHT_RELA)
+			rc = load_relocs(img, elf, scn, &sh, &reloc_cap, err);
+		if (rc)
+			return rc;
 	}
-	(void)shstrndx;
 	if (img->nsyms)
 		qsort(img->syms, img->nsyms, sizeof(*img->syms), cmp_sym_addr);
 	img->syms_by_name = calloc(img->nsyms ? img->nsyms : 1, sizeof(*img->syms_by_name));
@@ -342,27 +441,12 @@ fail:
 int hs_image_load(const char *path, struct hs_image **out, struct hs_error *err)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return hs_err(err, -errno, "%s: %s", path, strerror(errno));
-	if (fseek(f, 0, SEEK_END)) {
-		fclose(f);
-		return hs_err(err, -EIO, "%s: cannot seek", path);
-	}
-	long sz = ftell(f);
-	rewind(f);
-	if (sz < 0 || sz > (1L << 30)) {
-		fclose(f);
-		return hs_err(err, -EINVAL, "%s: unusable size", path);
-	}
-	void *buf = malloc(sz ? (size_t)sz : 1);
-	if (!buf) {
-		fclose(f);
-		return hs_err(err, -ENOMEM, "out of memory");
-	}
-	size_t n = fread(buf, 1, (size_t)sz, f);
-	fclose(f);
-	int rc = hs_image_load_mem(buf, n, path, out, err);
+	void *buf;
+	size_t n;
+	int rc = hs_read_regular(path, HS_IMAGE_MAX_SIZE, &buf, &n, err);
+	if (rc)
+		return rc;
+	rc = hs_image_load_mem(buf, n, path, out, err);
 	free(buf);
 	return rc;
 }
@@ -428,17 +512,28 @@ const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr)
 	return l->line ? l : NULL;
 }
 
+/* Whether name is path, or path's last components ("mm.c", "hyp/mm.c"). */
+static bool names_file(const char *path, const char *name)
+{
+	size_t n = strlen(path), flen = strlen(name);
+	return flen && n >= flen && !strcmp(path + n - flen, name) &&
+	       (n == flen || path[n - flen - 1] == '/');
+}
+
+const char *hs_image_source_file(const struct hs_image *img, const char *name)
+{
+	for (size_t i = 0; img && i < img->nfiles; i++)
+		if (names_file(img->files[i], name))
+			return img->files[i];
+	return NULL;
+}
+
 uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int line)
 {
-	size_t flen = strlen(file);
 	uint64_t best = 0;
 	for (size_t i = 0; img && i < img->nlines; i++) {
 		const struct hs_line *l = &img->lines[i];
-		if (l->line != line || !l->is_stmt)
-			continue;
-		size_t n = strlen(l->file);
-		if (n < flen || strcmp(l->file + n - flen, file) ||
-		    (n > flen && l->file[n - flen - 1] != '/'))
+		if (l->line != line || !l->is_stmt || !names_file(l->file, file))
 			continue;
 		if (!best || l->addr < best)
 			best = l->addr;

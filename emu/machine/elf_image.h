@@ -69,6 +69,11 @@ const struct hs_symbol *hs_image_symbolize(const struct hs_image *img, uint64_t 
 const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *name);
 /* The line-table row covering addr; NULL if none. */
 const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr);
+/*
+ * The image's own source file that name designates (the whole path or its last
+ * components, as the line table has it); NULL when the image has no such file.
+ */
+const char *hs_image_source_file(const struct hs_image *img, const char *name);
 /* The first is_stmt address of file:line (file matched by suffix); 0 when none. */
 uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int line);
 

@@ -240,7 +240,7 @@ static int load_image(struct hs_machine *m, struct hs_error *err)
 	const struct hs_image *img = m->img;
 	for (size_t i = 0; i < img->nsegs; i++) {
 		const struct hs_segment *s = &img->segs[i];
-		uint64_t pa = (uint64_t)((int64_t)s->paddr + m->load_bias);
+		uint64_t pa = s->paddr + (uint64_t)m->load_bias;
 		uint8_t *dst = hs_phys_ptr(m, pa, s->memsz);
 		if (!dst)
 			return hs_err(err, -EINVAL,
@@ -290,7 +290,7 @@ int hs_machine_create_bare(const struct hs_machine_opts *o, struct hs_machine **
 		goto fail;
 	/* The image is linked at any address; it is loaded at ram_base + HS_HYP_LOAD_OFFSET. */
 	uint64_t load_pa = o->ram_base + HS_HYP_LOAD_OFFSET;
-	m->load_bias = (int64_t)load_pa - (int64_t)(m->img->link_base & ~(HS_PAGE_SIZE - 1));
+	m->load_bias = (int64_t)(load_pa - (m->img->link_base & ~(HS_PAGE_SIZE - 1)));
 	if (m->img->link_end - m->img->link_base > o->ram_size / 4) {
 		rc =
 		    hs_err(err, -EINVAL, "hypervisor image too large for %#" PRIx64 " bytes of RAM",
@@ -420,7 +420,7 @@ int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len
 
 uint64_t hs_link_to_pa(const struct hs_machine *m, uint64_t link)
 {
-	return (uint64_t)((int64_t)link + m->load_bias);
+	return link + (uint64_t)m->load_bias; /* modulo 2^64 */
 }
 
 uint64_t hs_link_to_hyp_va(const struct hs_machine *m, uint64_t link)
@@ -446,7 +446,7 @@ bool hs_addr_to_link(const struct hs_machine *m, uint64_t addr, uint64_t *link)
 		pa = hs_layout_pa(&m->layout, addr);
 	if (!(pa >= img_pa0 && pa < img_pa1))
 		return false;
-	*link = (uint64_t)((int64_t)pa - m->load_bias);
+	*link = pa - (uint64_t)m->load_bias;
 	return true;
 }
 
