@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unicorn/unicorn.h>
+
 #include "host.h"
 #include "host_boot.h"
 #include "testutil.h"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unicorn/unicorn.h>
+
 #include "host.h"
 #include "host_boot.h"
 #include "host_vm.h"
