@@ -527,7 +527,8 @@ static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 		ev.tlbi = (struct hs_event_tlbi){.op = tlbi_name(cp),
 						 .operand = cp->val,
 						 .pc = hs_cpu_reg(c, UC_ARM64_REG_PC),
-						 .el = hs_cpu_el(c)};
+						 .el = hs_cpu_el(c),
+						 .vttbr = hs_cpu_sr(c, HS_SR_VTTBR_EL2)};
 		hs_emit(c->m, &ev);
 		/*
 		 * Engines share no TLB: replay the inner-shareable (broadcast)

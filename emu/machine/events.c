@@ -8,7 +8,8 @@ const char *hs_event_type_name(enum hs_event_type t)
 	    [HS_EV_SYSREG_WRITE] = "sysreg",	 [HS_EV_TLBI] = "tlbi",
 	    [HS_EV_HVC_ENTER] = "hvc-enter",	 [HS_EV_HVC_EXIT] = "hvc-exit",
 	    [HS_EV_HYP_FAULT] = "hyp-fault",	 [HS_EV_BOOT_STEP] = "boot-step",
-	    [HS_EV_HOST_ACCESS] = "host-access",
+	    [HS_EV_HOST_ACCESS] = "host-access", [HS_EV_BARRIER] = "barrier",
+	    [HS_EV_TABLE_STORE] = "table-store",
 	};
 	return (unsigned)t < HS_EV_COUNT ? names[t] : "?";
 }

@@ -18,6 +18,8 @@ enum hs_event_type {
 	HS_EV_HYP_FAULT,    /* the hypervisor took an exception at EL2: machine stopped */
 	HS_EV_BOOT_STEP,    /* the host model reached a step of the boot flow */
 	HS_EV_HOST_ACCESS,  /* a host load/store completed or was refused */
+	HS_EV_BARRIER,	    /* DSB/DMB/ISB in the hypervisor's code (barrier_hooks.h, when on) */
+	HS_EV_TABLE_STORE,  /* a CPU store to a page the store tap watches (write_log.h) */
 	HS_EV_COUNT
 };
 
@@ -43,6 +45,23 @@ struct hs_event_tlbi {
 	uint64_t operand;
 	uint64_t pc;
 	unsigned el;
+	uint64_t vttbr; /* VTTBR_EL2 live on the CPU: its VMID scopes EL1&0 and stage-2 ops */
+};
+
+enum hs_barrier_kind { HS_BARRIER_DSB, HS_BARRIER_DMB, HS_BARRIER_ISB };
+
+struct hs_event_barrier {
+	unsigned kind;	 /* enum hs_barrier_kind */
+	unsigned option; /* CRm: 0xf SY, 0xe ST, 0xb ISH, 0xa ISHST, 0x7 NSH, 0x3 OSH ... */
+	uint64_t pc;
+};
+
+struct hs_event_store {
+	uint64_t va, pa; /* the address the CPU used, and where it landed */
+	unsigned size;	 /* bytes (1..8) */
+	unsigned el;
+	uint64_t old, val; /* the bytes at pa before and after, little-endian */
+	uint64_t pc;	   /* the storing instruction */
 };
 
 struct hs_event_hvc {
@@ -80,6 +99,8 @@ struct hs_event {
 		struct hs_event_hvc hvc;
 		struct hs_event_boot boot;
 		struct hs_event_access access;
+		struct hs_event_barrier barrier;
+		struct hs_event_store store;
 	};
 };
 

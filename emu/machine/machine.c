@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "barrier_hooks.h"
 #include "machine_priv.h"
 #include "write_log.h"
 
@@ -339,6 +340,7 @@ void hs_machine_destroy(struct hs_machine *m)
 	if (m->client.destroy)
 		m->client.destroy(m);
 	hs_write_log_free(m); /* its hooks live on the engines */
+	hs_barrier_feed_free(m);
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);
 	if (m->ram)
@@ -552,6 +554,7 @@ const char *hs_stop_reason_name(enum hs_stop_reason r)
 	    [HS_STOP_BREAKPOINT] = "breakpoint",
 	    [HS_STOP_STEP] = "step",
 	    [HS_STOP_WATCH] = "watchpoint",
+	    [HS_STOP_CHECK] = "check",
 	    [HS_STOP_HYP_FAULT] = "hypervisor fault",
 	    [HS_STOP_LIMIT] = "instruction limit",
 	    [HS_STOP_ERROR] = "error",

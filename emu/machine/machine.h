@@ -143,6 +143,7 @@ enum hs_stop_reason {
 	HS_STOP_BREAKPOINT, /* a breakpoint was hit (PC is at it) */
 	HS_STOP_STEP,	    /* single-step count reached */
 	HS_STOP_WATCH,	    /* a watchpoint fired */
+	HS_STOP_CHECK,	    /* a live checker found a violation (set check-tlb on) */
 	HS_STOP_HYP_FAULT,  /* the hypervisor took an exception at EL2 */
 	HS_STOP_LIMIT,	    /* instruction limit reached: the hypervisor is looping? */
 	HS_STOP_ERROR,	    /* the emulator failed; see the error */

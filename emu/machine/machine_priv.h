@@ -16,6 +16,7 @@
 #define HS_COUNTER_HZ 100000000ULL /* counters tick once per instruction */
 
 struct hs_write_log;
+struct hs_barrier_feed;
 
 #define HS_CPU_MAX_STOP_HOOKS 32
 
@@ -100,8 +101,9 @@ struct hs_machine {
 	struct hs_machine_op op;
 	struct hs_stop last_stop;
 	bool dead;
-	struct hs_dbg dbg;	   /* debug.c */
-	struct hs_write_log *wlog; /* write_log.c: NULL until a reader opens it */
+	struct hs_dbg dbg;	       /* debug.c */
+	struct hs_write_log *wlog;     /* write_log.c: NULL until a reader opens it */
+	struct hs_barrier_feed *bfeed; /* barrier_hooks.c: NULL until a user asks */
 };
 
 /* Emit an event to every subscriber. */

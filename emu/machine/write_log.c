@@ -36,6 +36,8 @@ struct wlog_cpu {
 	/* the page of the last store, valid while nothing was taken since */
 	uint64_t last_key;
 	uint32_t last_take;
+	uint64_t last_pa; /* where that page is */
+	bool last_tapped; /* and whether the tap watches it */
 	struct tc_entry tc[2][TC_SIZE];
 	uint32_t gen[2];
 	struct regime reg[2];
@@ -59,6 +61,10 @@ struct hs_write_log {
 	struct hs_pt_trace t;	   /* scratch for walks (the hook's stack stays small) */
 	struct hs_pt_trace_2d t2d; /* scratch for EL1&0 + stage-2 walks */
 	struct hs_write_log_stats stats;
+	unsigned tap_users;
+	uint64_t *tapped; /* bit per RAM page the tap watches */
+	uint64_t tap_base, tap_pages;
+	size_t nr_tapped;
 };
 
 /* ---- the readers' page sets -------------------------------------------- */
@@ -231,14 +237,43 @@ static bool translate(struct wlog_cpu *wc, unsigned which, uint64_t va, uint64_t
 
 /* ---- the hook ----------------------------------------------------------- */
 
-static void record(struct wlog_cpu *wc, unsigned which, uint64_t va)
+static bool tap_watches(const struct hs_write_log *log, uint64_t pa)
 {
-	uint64_t pa;
-	if (translate(wc, which, va, &pa))
-		add_page(wc->log, pa);
-	else
-		lose_all(wc->log, "a store the log could not translate (it faulted, or went "
-				  "through a stale TLB entry)");
+	if (!log->nr_tapped || pa < log->tap_base)
+		return false;
+	uint64_t pg = (pa - log->tap_base) >> HS_PAGE_SHIFT;
+	return pg < log->tap_pages && (log->tapped[pg / 64] >> (pg % 64) & 1);
+}
+
+static void tap(struct wlog_cpu *wc, uint64_t va, uint64_t pa, int size, int64_t value)
+{
+	struct hs_machine *m = wc->log->m;
+	unsigned n = size > 0 && size <= 8 ? (unsigned)size : 8;
+	n = n > HS_PAGE_SIZE - (pa & ~PAGE_MASK) ? (unsigned)(HS_PAGE_SIZE - (pa & ~PAGE_MASK)) : n;
+	struct hs_cpu *c = &m->cpus[wc->idx];
+	struct hs_event ev = {
+	    .type = HS_EV_TABLE_STORE, .cpu = wc->idx, .icount = hs_machine_icount(m)};
+	ev.store = (struct hs_event_store){.va = va,
+					   .pa = pa,
+					   .size = n,
+					   .el = hs_cpu_el(c),
+					   .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
+	/* The hook runs before the store lands: memory still holds the old bytes. */
+	hs_phys_read(m, pa, &ev.store.old, n, NULL);
+	uint64_t mask = n == 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+	ev.store.val = (uint64_t)value & mask;
+	hs_emit(m, &ev);
+}
+
+static bool record(struct wlog_cpu *wc, unsigned which, uint64_t va, uint64_t *pa)
+{
+	if (translate(wc, which, va, pa)) {
+		add_page(wc->log, *pa);
+		return true;
+	}
+	lose_all(wc->log, "a store the log could not translate (it faulted, or went "
+			  "through a stale TLB entry)");
+	return false;
 }
 
 static void on_store(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int64_t value,
@@ -256,13 +291,21 @@ static void on_store(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 	/* Runs of stores to one page (a stack frame, a struct) cost one lookup. */
 	uint64_t key = (va & PAGE_MASK) | which;
 	bool one_page = (last & PAGE_MASK) == (va & PAGE_MASK);
-	if (one_page && key == wc->last_key && wc->last_take == log->take_gen)
+	if (one_page && key == wc->last_key && wc->last_take == log->take_gen) {
+		if (wc->last_tapped)
+			tap(wc, va, wc->last_pa | (va & ~PAGE_MASK), size, value);
 		return;
-	record(wc, which, va);
+	}
+	uint64_t pa, pa_last;
+	bool placed = record(wc, which, va, &pa);
 	if (!one_page)
-		record(wc, which, last);
-	wc->last_key = one_page ? key : 0;
+		record(wc, which, last, &pa_last);
+	wc->last_key = one_page && placed ? key : 0;
 	wc->last_take = log->take_gen;
+	wc->last_pa = pa & PAGE_MASK;
+	wc->last_tapped = placed && tap_watches(log, pa);
+	if (wc->last_tapped)
+		tap(wc, va, pa, size, value);
 }
 
 /* ---- cache maintenance from the machine's events ------------------------ */
@@ -375,7 +418,7 @@ static void reader_free(struct hs_write_log_reader *r)
 	free(r);
 }
 
-int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, struct hs_error *err)
+static int log_alloc(struct hs_machine *m, struct hs_error *err)
 {
 	if (!m->wlog) {
 		m->wlog = calloc(1, sizeof(*m->wlog));
@@ -383,6 +426,14 @@ int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, st
 			return hs_err(err, -ENOMEM, "write log: out of memory");
 		m->wlog->m = m;
 	}
+	return 0;
+}
+
+int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, struct hs_error *err)
+{
+	int arc = log_alloc(m, err);
+	if (arc)
+		return arc;
 	struct hs_write_log *log = m->wlog;
 	if (log->nr_readers == MAX_READERS)
 		return hs_err(err, -ENOSPC, "write log: at most %d readers", MAX_READERS);
@@ -397,7 +448,7 @@ int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, st
 			reader_free(r);
 		return hs_err(err, -ENOMEM, "write log: out of memory");
 	}
-	if (!log->nr_readers) {
+	if (!log->nr_readers && !log->tap_users) {
 		int rc = hook_all(log, err);
 		if (rc) {
 			reader_free(r);
@@ -420,7 +471,7 @@ void hs_write_log_close(struct hs_write_log_reader *r)
 		log->readers[i] = log->readers[--log->nr_readers];
 		break;
 	}
-	if (!log->nr_readers)
+	if (!log->nr_readers && !log->tap_users)
 		unhook_all(log);
 	reader_free(r);
 }
@@ -481,6 +532,57 @@ void hs_write_log_mark(struct hs_machine *m, uint64_t pa, uint64_t len)
 		add_page(log, p);
 }
 
+int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err)
+{
+	int rc = log_alloc(m, err);
+	if (rc)
+		return rc;
+	struct hs_write_log *log = m->wlog;
+	if (!log->tapped) {
+		const struct hs_machine_opts *o = hs_machine_opts(m);
+		log->tap_base = o->ram_base;
+		log->tap_pages = o->ram_size >> HS_PAGE_SHIFT;
+		log->tapped = calloc((log->tap_pages + 63) / 64, sizeof(uint64_t));
+		if (!log->tapped)
+			return hs_err(err, -ENOMEM, "store tap: out of memory");
+	}
+	if (!log->nr_readers && !log->tap_users && (rc = hook_all(log, err)))
+		return rc;
+	log->tap_users++;
+	return 0;
+}
+
+void hs_write_log_tap_put(struct hs_machine *m)
+{
+	struct hs_write_log *log = m->wlog;
+	if (!log || !log->tap_users)
+		return;
+	if (--log->tap_users)
+		return;
+	memset(log->tapped, 0, (log->tap_pages + 63) / 64 * sizeof(uint64_t));
+	log->nr_tapped = 0;
+	if (!log->nr_readers)
+		unhook_all(log);
+}
+
+int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on)
+{
+	struct hs_write_log *log = m->wlog;
+	if (!log || !log->tapped || pa < log->tap_base ||
+	    (pa - log->tap_base) >> HS_PAGE_SHIFT >= log->tap_pages)
+		return -EINVAL;
+	uint64_t pg = (pa - log->tap_base) >> HS_PAGE_SHIFT, bit = 1ULL << (pg % 64);
+	bool was = log->tapped[pg / 64] & bit;
+	if (was == on)
+		return 0;
+	log->tapped[pg / 64] ^= bit;
+	log->nr_tapped += on ? 1 : -1;
+	/* the hooks' one-page shortcut remembers whether the last page was watched */
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		log->cpu[i].last_key = 0;
+	return 0;
+}
+
 void hs_write_log_stats(const struct hs_machine *m, struct hs_write_log_stats *st)
 {
 	if (m->wlog)
@@ -495,10 +597,11 @@ void hs_write_log_free(struct hs_machine *m)
 	if (!log)
 		return;
 	/* readers left open: their owner is gone with the machine */
-	if (log->nr_readers)
+	if (log->nr_readers || log->tap_users)
 		unhook_all(log);
 	for (unsigned i = 0; i < log->nr_readers; i++)
 		reader_free(log->readers[i]);
+	free(log->tapped);
 	free(log);
 	m->wlog = NULL;
 }

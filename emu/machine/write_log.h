@@ -56,6 +56,18 @@ void hs_write_log_take(struct hs_write_log_reader *r, struct hs_write_log_pages 
 /* Record a store into [pa, pa + len) that no CPU made (RAM only; cheap when no reader). */
 void hs_write_log_mark(struct hs_machine *m, uint64_t pa, uint64_t len);
 
+/*
+ * The store tap: an HS_EV_TABLE_STORE event for every CPU store that lands in
+ * a watched page (the TLB checker watches the table pages it tracks), with
+ * the bytes before and after and the storing PC. The store hooks are on while
+ * a tap user or a reader is open. A store wider than 8 bytes or crossing a
+ * page is reported for its first page only.
+ */
+int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err);
+void hs_write_log_tap_put(struct hs_machine *m);
+/* Watch (or stop watching) the RAM page holding pa; -EINVAL when it is not RAM. */
+int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on);
+
 struct hs_write_log_stats {
 	uint64_t stores;       /* stores the hooks saw */
 	uint64_t translations; /* of which needed a page-table walk */
