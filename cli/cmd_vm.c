@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "profile.h"
 #include "host_vm.h"
 #include "pt_decode.h"
 
@@ -322,7 +323,7 @@ int cli_vm_regime(struct cli *c, uint64_t handle, struct hs_pt_regime *r, char *
 		snprintf(err, len, "%s", e.msg);
 		return -ENOENT;
 	}
-	return hs_pt_regime_s2(vtcr, vttbr, r, err, len);
+	return hs_machine_regime_s2(c->m, vtcr, vttbr, r, err, len);
 }
 
 static int vm_show(struct cli *c, struct vm_opts *o)
@@ -340,7 +341,7 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 		return fail(c, "show", &e);
 	struct hs_pt_regime r;
 	char err[256];
-	bool have_r = !hs_pt_regime_s2(vtcr, vttbr, &r, err, sizeof(err));
+	bool have_r = !hs_machine_regime_s2(c->m, vtcr, vttbr, &r, err, sizeof(err));
 	struct hs_phys ph = cli_phys(c);
 	struct hs_vm_map *maps = NULL;
 	if (info.nr_maps) {
@@ -390,7 +391,8 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 		prot_str(mp->prot, p);
 		if (ok)
 			hs_pt_perm_str(t.attrs.perm, s2);
-		const char *state = ok ? hs_pt_state_name(t.attrs.state) : "unmapped";
+		const char *state =
+		    ok ? hs_swenc_state_name(&hs_hypscope_swenc, t.attrs.state) : "unmapped";
 		if (c->json) {
 			hs_sb_printf(&sb,
 				     "%s{\"gfn\":%" PRIu64 ",\"pfn\":%" PRIu64

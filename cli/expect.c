@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "profile.h"
 #include "inspect_check.h"
 #include "inspect_owner.h"
 #include "pt_decode.h"
@@ -350,7 +351,7 @@ static int ex_owner(struct ex *e)
 	if (eq == (op == OP_EQ))
 		return 0;
 	return cli_error(e->c, "expected owner %#" PRIx64 " %s %s, got %s", pa, op_names[op],
-			 owners[want], hs_pt_owner_name(pg.owner));
+			 owners[want], hs_swenc_owner_name(&hs_hypscope_swenc, pg.owner));
 }
 
 /* expect state PA host|hyp ==|!= OWNED|SHARED_OWNED|SHARED_BORROWED|NOPAGE */
@@ -394,7 +395,7 @@ static int ex_state(struct ex *e)
 	if ((got == (unsigned)want) == (op == OP_EQ))
 		return 0;
 	return cli_error(e->c, "expected state %#" PRIx64 " %s %s %s, got %s", pa, e->argv[3],
-			 op_names[op], states[want], hs_pt_state_name(got));
+			 op_names[op], states[want], hs_swenc_state_name(&hs_hypscope_swenc, got));
 }
 
 /* expect check clean */

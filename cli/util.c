@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "profile.h"
 #include "hyp_state.h"
 #include "inspect_check_incr.h"
 
@@ -425,7 +426,7 @@ int cli_regime(struct cli *c, const char *table, struct hs_pt_regime *r, char *e
 				 cpu);
 			return -EINVAL;
 		}
-		return hs_pt_regime_s2(a, b, r, err, len);
+		return hs_machine_regime_s2(c->m, a, b, r, err, len);
 	}
 	if (!strcmp(table, "guest")) {
 		snprintf(err, len, "guest tables are not available yet (no VM has been created)");

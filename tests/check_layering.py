@@ -27,6 +27,7 @@ ALLOWED = {
 PRIVATE = {"uc_quirks.h": "emu/machine"}
 # Headers a folder may include only if it is the machine (Unicorn's API).
 UNICORN = re.compile(r"#\s*include\s*<unicorn/")
+ABI = re.compile(r"#\s*include\s*<hypscope/")
 LOCAL = re.compile(r'#\s*include\s*"([^"]+)"')
 # Known exceptions, each with the work that removes it.
 EXEMPT = {
@@ -61,6 +62,11 @@ def main():
                 for lineno, line in enumerate(f, 1):
                     if UNICORN.search(line) and folder != "emu/machine":
                         errors.append(f"{rel}:{lineno}: only emu/machine may include Unicorn")
+                    if ABI.search(line) and folder == "emu/arch":
+                        errors.append(
+                            f"{rel}:{lineno}: emu/arch knows no hypervisor: take the "
+                            "encoding from the profile (pt_swenc.h), not from abi.h"
+                        )
                     m = LOCAL.search(line)
                     if not m:
                         continue

@@ -30,6 +30,7 @@
 #include <hypscope/abi.h>
 
 #include "host.h"
+#include "profile.h"
 #include "host_boot.h"
 #include "host_vm.h"
 #include "hyp_state.h"
@@ -763,7 +764,7 @@ START_TEST(mutation_guest_leaf)
 	ck_assert_int_eq(hs_vm_regs(m, h, &vttbr, &vtcr, NULL), 0);
 	struct hs_pt_regime r;
 	char msg[200];
-	ck_assert_int_eq(hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(hs_machine_regime_s2(m, vtcr, vttbr, &r, msg, sizeof(msg)), 0);
 	uint64_t d = hs_test_regime_desc_pa(m, &r, (gfn + 1) << HS_PAGE_SHIFT),
 		 pte = hs_test_rd64(m, d);
 	poke64(d, (pte & ~HS_PTE_STATE_MASK) | ((uint64_t)HS_PAGE_OWNED << HS_PTE_STATE_SHIFT));

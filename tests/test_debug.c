@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "debug.h"
+#include "profile.h"
 #include "host.h"
 #include "host_boot.h"
 #include "inspect_check.h"
@@ -83,7 +84,7 @@ START_TEST(watch_a_host_stage2_entry_stops_on_the_store_that_changes_it)
 	hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &vtcr);
 	struct hs_pt_regime r;
 	char msg[128];
-	ck_assert_int_eq(hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(hs_machine_regime_s2(m, vtcr, vttbr, &r, msg, sizeof(msg)), 0);
 	struct hs_phys phys = {.read = phys_read, .ud = m};
 	struct hs_pt_trace t;
 	ck_assert_int_eq(hs_pt_translate(&phys, &r, pa, &t), 0);

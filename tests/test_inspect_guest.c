@@ -14,6 +14,7 @@
 #include <hypscope/abi.h>
 
 #include "host.h"
+#include "profile.h"
 #include "host_vm.h"
 #include "hyp_state.h"
 #include "inspect_check.h"
@@ -144,7 +145,7 @@ static uint64_t s2_desc_pa(uint64_t h, uint64_t ipa)
 	}
 	struct hs_pt_regime r;
 	char msg[200];
-	ck_assert_int_eq(hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(hs_machine_regime_s2(m, vtcr, vttbr, &r, msg, sizeof(msg)), 0);
 	return hs_test_regime_desc_pa(m, &r, ipa);
 }
 

@@ -11,6 +11,7 @@
 #include <hypscope/abi.h>
 
 #include "pt_dump.h"
+#include "profile.h"
 #include "pt_translate.h"
 #include "pt_walk.h"
 
@@ -118,6 +119,7 @@ static struct hs_pt_regime el2_regime(void)
 	char err[128];
 	uint64_t root = alloc_pages(1);
 	ck_assert_int_eq(hs_pt_regime_el2(TCR_EL2_48, root, MAIR, &r, err, sizeof(err)), 0);
+	r.swenc = &hs_hypscope_swenc; /* page states in the software bits */
 	return r;
 }
 
@@ -130,6 +132,7 @@ static struct hs_pt_regime s2_regime(uint16_t vmid)
 	ck_assert_int_eq(
 	    hs_pt_regime_s2(VTCR_40 | BIT(19), root | ((uint64_t)vmid << 48), &r, err, sizeof(err)),
 	    0);
+	r.swenc = &hs_hypscope_swenc; /* the bundled hypervisor's owner annotations */
 	return r;
 }
 
@@ -550,6 +553,59 @@ START_TEST(decode_annotations)
 	/* Zero entry: plain invalid, not an annotation. */
 	hs_pt_decode(&r, 3, 0, 0, &a);
 	ck_assert_int_eq(a.kind, HS_PT_K_INVALID);
+	hs_sb_free(&sb);
+}
+END_TEST
+
+/* The walker knows no hypervisor: without an encoding an annotation is plain invalid. */
+START_TEST(decode_without_encoding)
+{
+	struct hs_pt_regime r = s2_regime(0);
+	r.swenc = NULL;
+	struct hs_pt_attrs a;
+	hs_pt_decode(&r, 3, hs_annotation(HS_OWNER_HYP, 0), 0, &a);
+	ck_assert_int_eq(a.kind, HS_PT_K_INVALID);
+	ck_assert(!a.annotated);
+	hs_pt_decode(&r, 3, 0x40001000 | 0x4c3 | (1ULL << 55), 0, &a);
+	ck_assert_int_eq(a.kind, HS_PT_K_PAGE);
+	ck_assert_uint_eq(a.state, 0);
+}
+END_TEST
+
+/* Another hypervisor's layout: Linux 6.12 keeps the owner id in [9:2], with no type field. */
+START_TEST(decode_other_encoding)
+{
+	static const char *const owners[] = {"host", "hyp", "ffa"};
+	const struct hs_pt_swenc linux612 = {
+	    .name = "linux-6.12",
+	    .owner_shift = 2,
+	    .owner_bits = 8,
+	    .host_owner = 0,
+	    .hyp_owner = 1,
+	    .guest_owner = -1,
+	    .state_shift = 55,
+	    .state_bits = 2,
+	    .owner_names = owners,
+	    .nr_owner_names = 3,
+	};
+	struct hs_pt_regime r = s2_regime(0);
+	r.swenc = &linux612;
+	struct hs_pt_attrs a;
+	hs_pt_decode(&r, 3, 1ULL << 2, 0, &a);
+	ck_assert_int_eq(a.kind, HS_PT_K_ANNOTATION);
+	ck_assert_uint_eq(a.owner, 1);
+	ck_assert(!a.guest);
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	hs_pt_attrs_token(&sb, &a);
+	ck_assert_str_eq(hs_sb_str(&sb), "OWNER hyp");
+	hs_pt_decode(&r, 3, 2ULL << 2, 0, &a);
+	hs_sb_reset(&sb);
+	hs_pt_attrs_token(&sb, &a);
+	ck_assert_str_eq(hs_sb_str(&sb), "OWNER ffa");
+	ck_assert_int_eq(hs_swenc_owner_parse(&linux612, "ffa"), 2);
+	ck_assert_int_eq(hs_swenc_owner_parse(&linux612, "255"), 255);
+	ck_assert_int_eq(hs_swenc_owner_parse(&linux612, "256"), -1);
 	hs_sb_free(&sb);
 }
 END_TEST
@@ -1009,6 +1065,8 @@ static Suite *pt_suite(void)
 	tcase_add_test(tc, decode_s1_leaf_fields);
 	tcase_add_test(tc, decode_s2_leaf_fields);
 	tcase_add_test(tc, decode_annotations);
+	tcase_add_test(tc, decode_without_encoding);
+	tcase_add_test(tc, decode_other_encoding);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("translate");

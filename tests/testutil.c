@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "testutil.h"
+#include "profile.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ uint64_t hs_test_desc_pa(struct hs_machine *m, bool stage2, uint64_t in)
 	if (stage2) {
 		hs_cpu_sysreg(m, 0, HS_SR_VTCR_EL2, &a);
 		hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &b);
-		ck_assert_msg(hs_pt_regime_s2(a, b, &r, msg, sizeof(msg)) == 0, "%s", msg);
+		ck_assert_msg(hs_machine_regime_s2(m, a, b, &r, msg, sizeof(msg)) == 0, "%s", msg);
 	} else {
 		hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &a);
 		hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &b);

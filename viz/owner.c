@@ -6,6 +6,7 @@
  * swapped for emu/inspect_owner once that lands.
  */
 #include "viz_internal.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -68,7 +69,7 @@ int viz_regime(struct hs_machine *m, enum hs_viz_table t, unsigned cpu, uint64_t
 	case HS_VIZ_TABLE_GUEST_S2:
 		break;
 	}
-	if (hs_pt_regime_s2(vtcr, vttbr, r, msg, sizeof(msg)))
+	if (hs_machine_regime_s2(m, vtcr, vttbr, r, msg, sizeof(msg)))
 		return hs_err(err, -EINVAL, "stage 2 VTTBR %#" PRIx64 " VTCR %#" PRIx64 ": %s",
 			      vttbr, vtcr, msg);
 	return 0;
@@ -204,7 +205,8 @@ void hs_viz_page_describe(struct hs_machine *m, uint64_t pa, struct hs_strbuf *s
 		hs_sb_printf(sb, "  host S2: L%d[%" PRIu64 "] %#018" PRIx64 "\n    %s\n", st->level,
 			     st->index, st->desc, hs_sb_str(&tok));
 		if (st->attrs.valid)
-			hs_sb_printf(sb, "    state %s\n", hs_pt_state_name(st->attrs.state));
+			hs_sb_printf(sb, "    state %s\n",
+				     hs_swenc_state_name(&hs_hypscope_swenc, st->attrs.state));
 	} else {
 		hs_sb_puts(sb, "  host S2: none\n");
 	}
@@ -212,8 +214,8 @@ void hs_viz_page_describe(struct hs_machine *m, uint64_t pa, struct hs_strbuf *s
 	if (!hs_read_vmemmap(m, pa, &raw, NULL)) {
 		hs_sb_printf(sb, "  vmemmap: %#018" PRIx64 "\n    ref %u host %s hyp %s\n", raw,
 			     hs_hyp_page_refcount(raw),
-			     hs_pt_state_name(hs_hyp_page_host_state(raw)),
-			     hs_pt_state_name(hs_hyp_page_hyp_state(raw)));
+			     hs_swenc_state_name(&hs_hypscope_swenc, hs_hyp_page_host_state(raw)),
+			     hs_swenc_state_name(&hs_hypscope_swenc, hs_hyp_page_hyp_state(raw)));
 		if (hs_hyp_page_order(raw) != HS_NO_ORDER || hs_hyp_page_guest_shares(raw))
 			hs_sb_printf(sb, "    order %u guest shares %u\n", hs_hyp_page_order(raw),
 				     hs_hyp_page_guest_shares(raw));

@@ -8,6 +8,7 @@
  * row follows from a single pass and drawing needs only the visible rows.
  */
 #include "viz_internal.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -60,9 +61,10 @@ static uint32_t row_color(const struct tree_row *r, const struct hs_pt_attrs *a)
 	case HS_PT_K_PAGE:
 		return leaf_color(a);
 	case HS_PT_K_ANNOTATION:
-		if (a->annot_type == HS_ANNOT_TYPE_OWNER && a->owner == HS_OWNER_HYP)
+		if (a->swenc && a->swenc->hyp_owner >= 0 &&
+		    a->owner == (unsigned)a->swenc->hyp_owner)
 			return hs_viz_class_color(HS_VIZ_C_HYP_OWNED);
-		if (a->annot_type == HS_ANNOT_TYPE_OWNER && a->owner == HS_OWNER_GUEST)
+		if (a->guest)
 			return hs_viz_class_color(HS_VIZ_C_GUEST);
 		return hs_viz_class_color(HS_VIZ_C_ANNOT_UNKNOWN);
 	case HS_PT_K_RESERVED:
@@ -460,7 +462,8 @@ static void row_label(const struct viz_tree *t, const struct tree_row *r, char *
 		break;
 	}
 	case HS_PT_K_ANNOTATION:
-		snprintf(what, sizeof(what), "OWNER %s", hs_pt_owner_name(r->owner));
+		snprintf(what, sizeof(what), "OWNER %s",
+			 hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
 		break;
 	case HS_PT_K_RESERVED:
 		snprintf(what, sizeof(what), "RESERVED");

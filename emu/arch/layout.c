@@ -2,7 +2,6 @@
 #include "layout.h"
 
 #include <errno.h>
-#include <hypscope/abi.h>
 
 int hs_layout_compute(uint64_t ram_base, uint64_t ram_size, uint64_t idmap_pa, unsigned va_bits,
 		      struct hs_layout *l, struct hs_error *err)

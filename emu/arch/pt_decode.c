@@ -2,8 +2,6 @@
 /* Descriptor and attribute decoding, from the Arm ARM descriptor formats. */
 #include "pt_decode.h"
 
-#include <hypscope/abi.h>
-
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,44 +90,6 @@ void hs_pt_s2_memattr_str(unsigned memattr, char *buf, size_t len)
 		snprintf(buf, len, "Normal i:%s o:%s", cache[inner], cache[outer]);
 }
 
-const char *hs_pt_owner_name(unsigned owner)
-{
-	static const char *const names[8] = {"host",   "hyp",	 "guest",  "owner3",
-					     "owner4", "owner5", "owner6", "owner7"};
-	return names[owner & 7];
-}
-
-const char *hs_pt_state_name(unsigned state)
-{
-	static const char *const names[4] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "NOPAGE"};
-	return names[state & 3];
-}
-
-static int parse_num(const char *s, int max)
-{
-	char *end;
-	long v = strtol(s, &end, 0);
-	if (!*s || *end || v < 0 || v > max)
-		return -1;
-	return (int)v;
-}
-
-int hs_pt_owner_parse(const char *s)
-{
-	for (unsigned i = 0; i < 3; i++)
-		if (!strcasecmp(s, hs_pt_owner_name(i)))
-			return (int)i;
-	return parse_num(s, 7);
-}
-
-int hs_pt_state_parse(const char *s)
-{
-	for (unsigned i = 0; i < 4; i++)
-		if (!strcasecmp(s, hs_pt_state_name(i)))
-			return (int)i;
-	return parse_num(s, 3);
-}
-
 const char *hs_pt_perm_str(unsigned perm, char buf[4])
 {
 	buf[0] = perm & HS_PT_PERM_R ? 'r' : '-';
@@ -190,6 +150,7 @@ void hs_pt_decode(const struct hs_pt_regime *r, int level, uint64_t d, unsigned 
 {
 	memset(a, 0, sizeof(*a));
 	a->stage = r->stage;
+	a->swenc = r->swenc;
 	a->level = level;
 	a->raw = d;
 	a->valid = d & 1;
@@ -200,12 +161,12 @@ void hs_pt_decode(const struct hs_pt_regime *r, int level, uint64_t d, unsigned 
 		return;
 	case HS_PT_K_ANNOTATION:
 		a->annotated = true;
-		a->annot_type = (unsigned)(d >> HS_ANNOT_TYPE_SHIFT) & 0xf;
-		a->owner = hs_annotation_owner(d);
-		a->meta = hs_annotation_meta(d);
-		if (a->owner == HS_OWNER_GUEST) {
-			a->handle = (uint16_t)(a->meta & HS_ANNOT_META_HANDLE_MASK);
-			a->gfn = a->meta >> HS_ANNOT_META_GFN_SHIFT;
+		a->owner = hs_swenc_owner(r->swenc, d);
+		a->meta = hs_swenc_meta(r->swenc, d);
+		if (r->swenc->guest_owner >= 0 && a->owner == (unsigned)r->swenc->guest_owner) {
+			a->guest = true;
+			a->handle = (uint16_t)(a->meta & r->swenc->guest_handle_mask);
+			a->gfn = a->meta >> r->swenc->guest_gfn_shift;
 		}
 		return;
 	case HS_PT_K_RESERVED:
@@ -236,7 +197,7 @@ void hs_pt_decode(const struct hs_pt_regime *r, int level, uint64_t d, unsigned 
 	a->dbm = d & BIT(51);
 	a->contig = d & BIT(52);
 	a->sw = (unsigned)(d >> 55) & 0xf;
-	a->state = (unsigned)((d & HS_PTE_STATE_MASK) >> HS_PTE_STATE_SHIFT);
+	a->state = hs_swenc_state(r->swenc, d);
 	if (r->stage == HS_PT_S2)
 		decode_s2_leaf(d, a);
 	else
@@ -260,8 +221,8 @@ void hs_pt_attrs_token(struct hs_strbuf *sb, const struct hs_pt_attrs *a)
 		hs_sb_puts(sb, "INVALID");
 		return;
 	case HS_PT_K_ANNOTATION:
-		hs_sb_printf(sb, "OWNER %s", hs_pt_owner_name(a->owner));
-		if (a->owner == HS_OWNER_GUEST)
+		hs_sb_printf(sb, "OWNER %s", hs_swenc_owner_name(a->swenc, a->owner));
+		if (a->guest)
 			hs_sb_printf(sb, " h=0x%x gfn=0x%llx", a->handle,
 				     (unsigned long long)a->gfn);
 		else if (a->meta)
@@ -314,7 +275,8 @@ void hs_pt_attrs_describe(struct hs_strbuf *sb, const struct hs_pt_attrs *a)
 	if (a->stage != HS_PT_S2)
 		hs_sb_printf(sb, " AttrIndx=%u", a->attr_idx);
 	if (a->sw)
-		hs_sb_printf(sb, " state=%s sw=0x%x", hs_pt_state_name(a->state), a->sw);
+		hs_sb_printf(sb, " state=%s sw=0x%x", hs_swenc_state_name(a->swenc, a->state),
+			     a->sw);
 }
 
 void hs_pt_attrs_json(struct hs_strbuf *sb, const struct hs_pt_attrs *a)
@@ -331,8 +293,9 @@ void hs_pt_attrs_json(struct hs_strbuf *sb, const struct hs_pt_attrs *a)
 		hs_sb_printf(sb, ",\"next\":\"0x%llx\"", (unsigned long long)a->oa);
 	if (a->kind == HS_PT_K_ANNOTATION) {
 		hs_sb_printf(sb, ",\"owner\":\"%s\",\"owner_id\":%u,\"meta\":\"0x%llx\"",
-			     hs_pt_owner_name(a->owner), a->owner, (unsigned long long)a->meta);
-		if (a->owner == HS_OWNER_GUEST)
+			     hs_swenc_owner_name(a->swenc, a->owner), a->owner,
+			     (unsigned long long)a->meta);
+		if (a->guest)
 			hs_sb_printf(sb, ",\"handle\":%u,\"gfn\":\"0x%llx\"", a->handle,
 				     (unsigned long long)a->gfn);
 	}
@@ -344,7 +307,8 @@ void hs_pt_attrs_json(struct hs_strbuf *sb, const struct hs_pt_attrs *a)
 			     ",\"device\":%s,\"sh\":%u,\"af\":%s,\"contig\":%s,\"sw\":%u,"
 			     "\"state\":\"%s\"",
 			     a->device ? "true" : "false", a->sh, a->af ? "true" : "false",
-			     a->contig ? "true" : "false", a->sw, hs_pt_state_name(a->state));
+			     a->contig ? "true" : "false", a->sw,
+			     hs_swenc_state_name(a->swenc, a->state));
 		if (a->stage == HS_PT_S2)
 			hs_sb_printf(sb, ",\"memattr\":%u,\"s2ap\":%u,\"xn\":%u", a->memattr,
 				     a->s2ap, a->xnx);

@@ -2,7 +2,8 @@
 /*
  * Descriptor and attribute decoding: every field of a stage 1 (EL2 or EL1&0)
  * or stage 2 descriptor, MAIR memory types, stage 2 MemAttr, SW bits and page
- * state, owner annotations of invalid stage 2 entries (abi.h), and short
+ * state, owner annotations of invalid stage 2 entries (as the regime's
+ * software encoding, pt_swenc.h, describes them), and short
  * TF-A-style attribute tokens ("MEM-RW-XN", "S2 RWX NORMAL", "OWNER hyp").
  */
 #ifndef HS_PT_DECODE_H
@@ -18,6 +19,7 @@
 
 struct hs_pt_attrs {
 	enum hs_pt_stage stage;
+	const struct hs_pt_swenc *swenc; /* the regime's software encoding (may be NULL) */
 	enum hs_pt_kind kind;
 	bool valid; /* bit 0 */
 	int level;
@@ -31,7 +33,7 @@ struct hs_pt_attrs {
 	bool contig;	  /* [52] contiguous hint */
 	bool dbm;	  /* [51] dirty bit modifier */
 	unsigned sw;	  /* [58:55] software bits */
-	unsigned state;	  /* [56:55]: HS_PAGE_* page state */
+	unsigned state;	  /* page state in the software bits (swenc) */
 	bool device;	  /* memory type is Device */
 	char memtype[40]; /* "Normal WB RA WA", "Device-nGnRE" ... */
 	/* Effective permissions for the regime's own level (EL2, EL1 or stage 2 access). */
@@ -58,11 +60,11 @@ struct hs_pt_attrs {
 
 	/* Non-zero invalid stage 2 entries */
 	bool annotated;
-	unsigned annot_type; /* [63:60] */
-	unsigned owner;	     /* [3:1] HS_OWNER_* */
-	uint64_t meta;	     /* [59:4] */
-	uint16_t handle;     /* guest: VM handle = meta[15:0] */
-	uint64_t gfn;	     /* guest: gfn = meta[55:16] */
+	unsigned owner;	 /* owner id (swenc) */
+	uint64_t meta;	 /* metadata field (swenc) */
+	bool guest;	 /* owned by a guest: handle and gfn below are meaningful */
+	uint16_t handle; /* guest: VM handle */
+	uint64_t gfn;	 /* guest: gfn */
 
 	/* Reserved encodings */
 	enum hs_pt_malformed why;
@@ -82,12 +84,6 @@ void hs_pt_decode_ctx(const struct hs_pt_visit_ctx *ctx, struct hs_pt_attrs *out
 void hs_pt_mair_str(uint8_t attr, char *buf, size_t len);
 /* Memory type of a stage 2 MemAttr[3:0] (HCR_EL2.FWB = 0). */
 void hs_pt_s2_memattr_str(unsigned memattr, char *buf, size_t len);
-const char *hs_pt_owner_name(unsigned owner); /* "host", "hyp", "guest", "owner5" style */
-const char *hs_pt_state_name(unsigned state); /* "OWNED", "SHARED_OWNED", ... */
-/* Parse "host"/"hyp"/"guest" or a number; -1 if unknown. */
-int hs_pt_owner_parse(const char *s);
-/* Parse "owned"/"shared_owned"/"shared_borrowed"/"nopage" (any case) or a number; -1. */
-int hs_pt_state_parse(const char *s);
 /* "rwx" style permission string (3 chars + NUL) for HS_PT_PERM_* bits. */
 const char *hs_pt_perm_str(unsigned perm, char buf[4]);
 

@@ -2,8 +2,6 @@
 /* Merged-range dumps of translation tables: text, JSON and Graphviz DOT. */
 #include "pt_dump.h"
 
-#include <hypscope/abi.h>
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +9,18 @@
 #define BIT(n) (1ULL << (n))
 #define GENMASK(h, l) (((~0ULL) >> (63 - (h))) & ~((1ULL << (l)) - 1))
 
-/* Annotation bits holding the gfn (metadata [55:16] = entry [59:20]). */
-#define ANNOT_GFN_SHIFT (HS_ANNOT_META_SHIFT + HS_ANNOT_META_GFN_SHIFT)
-#define ANNOT_GFN_MASK GENMASK(59, ANNOT_GFN_SHIFT)
+/* Guest annotations count gfns in 4 KiB pages. */
+#define GFN_SHIFT 12
+
+/* The bits of a guest annotation that hold its gfn (the rest must match to merge). */
+static uint64_t annot_gfn_mask(const struct hs_pt_regime *r)
+{
+	const struct hs_pt_swenc *e = r->swenc;
+	unsigned lo = hs_swenc_gfn_bit(e);
+	if (!lo || e->meta_shift + e->meta_bits <= lo)
+		return 0;
+	return GENMASK(e->meta_shift + e->meta_bits - 1, lo);
+}
 
 void hs_pt_filter_init(struct hs_pt_filter *f)
 {
@@ -62,9 +69,10 @@ static int range_owner(const struct hs_pt_regime *r, const struct hs_pt_range *g
 {
 	if (g->kind == HS_PT_K_ANNOTATION)
 		return (int)g->attrs.owner;
-	if (r->stage == HS_PT_S2 && r->vmid == 0 &&
+	/* The host's stage 2 maps what the host owns; an empty entry is the host's too. */
+	if (r->stage == HS_PT_S2 && r->vmid == 0 && r->swenc && r->swenc->host_owner >= 0 &&
 	    (g->leaf || (g->kind == HS_PT_K_INVALID && g->attrs.raw == 0)))
-		return HS_OWNER_HOST;
+		return r->swenc->host_owner;
 	return -1;
 }
 
@@ -97,8 +105,8 @@ static int merger_flush(struct merger *m)
 		return 0;
 	if (g.leaf)
 		g.pa_start += s - g.va_start;
-	if (g.kind == HS_PT_K_ANNOTATION && g.attrs.owner == HS_OWNER_GUEST)
-		g.attrs.gfn += (s - g.va_start) >> HS_PAGE_SHIFT;
+	if (g.kind == HS_PT_K_ANNOTATION && g.attrs.guest)
+		g.attrs.gfn += (s - g.va_start) >> GFN_SHIFT;
 	g.va_start = s;
 	g.va_end = e;
 	g.owner = range_owner(m->r, &g);
@@ -123,11 +131,13 @@ static int merger_feed(struct merger *m, const struct hs_pt_visit_ctx *ctx)
 				m->next += ctx->size;
 		} else if (ctx->kind == c->kind && ctx->kind == HS_PT_K_INVALID) {
 			ext = ctx->desc == m->key;
-		} else if (ctx->kind == c->kind && c->attrs.owner == HS_OWNER_GUEST) {
-			ext = (ctx->desc & ~ANNOT_GFN_MASK) == m->key &&
-			      ((ctx->desc & ANNOT_GFN_MASK) >> ANNOT_GFN_SHIFT) == m->next;
+		} else if (ctx->kind == c->kind && c->attrs.guest) {
+			uint64_t gfn_mask = annot_gfn_mask(m->r);
+			unsigned gfn_bit = hs_swenc_gfn_bit(m->r->swenc);
+			ext = (ctx->desc & ~gfn_mask) == m->key &&
+			      ((ctx->desc & gfn_mask) >> gfn_bit) == m->next;
 			if (ext)
-				m->next += ctx->size >> HS_PAGE_SHIFT;
+				m->next += ctx->size >> GFN_SHIFT;
 		} else if (ctx->kind == c->kind) {
 			ext = ctx->desc == m->key;
 		}
@@ -162,9 +172,9 @@ static int merger_feed(struct merger *m, const struct hs_pt_visit_ctx *ctx)
 		c->pa_start = c->attrs.oa;
 		m->key = ctx->desc & ~m->oa_field;
 		m->next = hs_pt_desc_oa(m->r, ctx->desc) + ctx->size;
-	} else if (ctx->kind == HS_PT_K_ANNOTATION && c->attrs.owner == HS_OWNER_GUEST) {
-		m->key = ctx->desc & ~ANNOT_GFN_MASK;
-		m->next = c->attrs.gfn + (ctx->size >> HS_PAGE_SHIFT);
+	} else if (ctx->kind == HS_PT_K_ANNOTATION && c->attrs.guest) {
+		m->key = ctx->desc & ~annot_gfn_mask(m->r);
+		m->next = c->attrs.gfn + (ctx->size >> GFN_SHIFT);
 	} else {
 		m->key = ctx->desc;
 	}
@@ -250,7 +260,8 @@ void hs_pt_range_json(struct hs_strbuf *sb, const struct hs_pt_range *g)
 		hs_sb_json_str(sb, hs_pt_malformed_name(g->why));
 	}
 	if (g->owner >= 0)
-		hs_sb_printf(sb, ",\"owner\":\"%s\"", hs_pt_owner_name((unsigned)g->owner));
+		hs_sb_printf(sb, ",\"owner\":\"%s\"",
+			     hs_swenc_owner_name(g->attrs.swenc, (unsigned)g->owner));
 	hs_sb_puts(sb, ",\"attrs\":");
 	hs_pt_attrs_json(sb, &g->attrs);
 	hs_sb_putc(sb, '}');

@@ -2,8 +2,6 @@
 /* Translation with a per-level trace and architectural fault reporting. */
 #include "pt_translate.h"
 
-#include <hypscope/abi.h>
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,7 +157,7 @@ static int translate_core(const struct hs_phys *phys, const struct hs_pt_regime 
 				  (unsigned long long)s->desc);
 			return 1;
 		case HS_PT_K_ANNOTATION:
-			if (s->attrs.owner == HS_OWNER_GUEST)
+			if (s->attrs.guest)
 				set_fault(t, HS_PT_FAULT_TRANSLATION, level,
 					  "level %d entry is invalid: page annotated as owned by "
 					  "guest handle 0x%x gfn 0x%llx",
@@ -168,7 +166,7 @@ static int translate_core(const struct hs_phys *phys, const struct hs_pt_regime 
 				set_fault(
 				    t, HS_PT_FAULT_TRANSLATION, level,
 				    "level %d entry is invalid: page annotated as owned by %s",
-				    level, hs_pt_owner_name(s->attrs.owner));
+				    level, hs_swenc_owner_name(s->attrs.swenc, s->attrs.owner));
 			return 1;
 		case HS_PT_K_RESERVED:
 			set_fault(t, HS_PT_FAULT_TRANSLATION, level,

@@ -6,8 +6,6 @@
  */
 #include "pt_walk.h"
 
-#include <hypscope/abi.h>
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,8 +124,7 @@ enum hs_pt_kind hs_pt_classify(const struct hs_pt_regime *r, int level, uint64_t
 	if (why)
 		*why = HS_PT_MAL_NONE;
 	if (!(desc & 1)) {
-		if (r->stage == HS_PT_S2 &&
-		    ((desc & HS_ANNOT_TYPE_MASK) >> HS_ANNOT_TYPE_SHIFT) == HS_ANNOT_TYPE_OWNER)
+		if (r->stage == HS_PT_S2 && hs_swenc_is_annotation(r->swenc, desc))
 			return HS_PT_K_ANNOTATION;
 		return HS_PT_K_INVALID;
 	}

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pt_swenc.h"
+
 /* Physical memory seen by the walker. read() returns 0, or -1 if [pa, pa+len) is not RAM. */
 struct hs_phys {
 	int (*read)(void *ud, uint64_t pa, void *buf, size_t len);
@@ -48,6 +50,9 @@ struct hs_pt_regime {
 	bool hpd;		/* hierarchical permissions disabled (TCR.HPD) */
 	bool mmu_off;		/* EL1 stage 1 with SCTLR_EL1.M = 0: flat VA == IPA */
 	bool walks_disabled;	/* EL1 stage 1 with TCR_EL1.EPD0 = 1: every VA faults */
+	/* The hypervisor's software encodings (NULL: none decoded); set by whoever knows the
+	 * profile. */
+	const struct hs_pt_swenc *swenc;
 };
 
 /*

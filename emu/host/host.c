@@ -13,6 +13,7 @@
 #include "host.h"
 #include "host_vm.h"
 #include "machine_priv.h"
+#include "profile.h"
 
 #define A64_HVC0 0xd4000002u
 #define A64_NOP 0xd503201fu
@@ -80,9 +81,15 @@ struct hs_host *hs_host_of(const struct hs_machine *m)
 
 int hs_host_init(struct hs_machine *m, struct hs_error *err)
 {
+	const struct hs_profile *profile = hs_profile_for_image(m->img);
+	if (!profile)
+		return hs_err(err, -EINVAL,
+			      "%s: not a hypervisor hypscope knows (profiles: hypscope)",
+			      m->opts.hyp_elf);
 	struct hs_host *h = calloc(1, sizeof(*h));
 	if (!h)
 		return hs_err(err, -ENOMEM, "out of memory for the host model");
+	h->profile = profile;
 	h->code_pa = m->opts.ram_base;
 	hs_machine_set_client(m, &(struct hs_machine_client){
 				     .data = h,

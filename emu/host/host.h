@@ -17,6 +17,7 @@
 struct hs_machine;
 struct hs_host_op;
 struct hs_vm_records;
+struct hs_profile;
 
 enum hs_host_op_kind {
 	HS_HOP_NONE,
@@ -60,6 +61,7 @@ struct hs_host_op {
 #define HS_HOST_OFF_VECTORS 0x800 /* VBAR_EL1: brk in every slot */
 
 struct hs_host {
+	const struct hs_profile *profile; /* the hypervisor's, chosen from its image */
 	uint64_t code_pa;
 	struct hs_host_op op; /* the operation in progress, or the last one */
 	/* memblock: the host's early allocator, top-down below alloc_top. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "host_vm.h"
+#include "profile.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -467,7 +468,7 @@ int hs_vm_check(struct hs_machine *m, uint64_t handle, struct hs_strbuf *sb, str
 		return rc;
 	struct hs_pt_regime r;
 	char msg[160];
-	if (hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)))
+	if (hs_machine_regime_s2(m, vtcr, vttbr, &r, msg, sizeof(msg)))
 		return hs_err(err, -EINVAL, "VM %#" PRIx64 ": %s", handle, msg);
 	struct hs_phys phys = {.read = phys_read, .ud = m};
 	bool *seen = calloc(v->info.nr_maps ? v->info.nr_maps : 1, sizeof(*seen));

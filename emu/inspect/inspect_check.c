@@ -6,6 +6,7 @@
  * a few hundred segment evaluations, not 262,144 page evaluations.
  */
 #include "inspect_check_priv.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -117,7 +118,7 @@ static void tag(struct hs_check_report *rep, size_t total_before, uint64_t vm, u
 
 static const char *st(unsigned s)
 {
-	return hs_pt_state_name(s);
+	return hs_swenc_state_name(&hs_hypscope_swenc, s);
 }
 
 static bool owns(unsigned s)
@@ -169,7 +170,7 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 		    rep, "host-nopage-annot", pa, n, S2 | VM,
 		    annot ? "host stage 2 annotates the page (owner %s) but the host state is %s"
 			  : "host state is NOPAGE but the host stage-2 entry is %s",
-		    annot ? hs_pt_owner_name(s2->owner) : st(host),
+		    annot ? hs_swenc_owner_name(&hs_hypscope_swenc, s2->owner) : st(host),
 		    kind == HS_SNAP_LEAF ? "a valid mapping" : "empty");
 	if (annot) {
 		if (s2->owner == HS_OWNER_HYP && hyp != HS_PAGE_OWNED)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "inspect_owner.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -288,7 +289,7 @@ static void s2_text(struct hs_strbuf *sb, const struct hs_owner_page *p)
 			     c.oa != p->pa ? " NOT IDENTITY" : "");
 	} else if (r->kind == HS_SNAP_ANNOT) {
 		hs_sb_puts(sb, "annotation ");
-		hs_sb_printf(sb, "OWNER %s", hs_pt_owner_name(p->owner));
+		hs_sb_printf(sb, "OWNER %s", hs_swenc_owner_name(&hs_hypscope_swenc, p->owner));
 		if (p->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, " handle=%#" PRIx64 " gfn=%#" PRIx64,
 				     p->owner_meta & HS_ANNOT_META_HANDLE_MASK,
@@ -310,7 +311,7 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		hs_sb_printf(sb, ", memory region %d\n", p->region);
 	else
 		hs_sb_puts(sb, ", not memory\n");
-	hs_sb_printf(sb, "  owner:    %s", hs_pt_owner_name(p->owner));
+	hs_sb_printf(sb, "  owner:    %s", hs_swenc_owner_name(&hs_hypscope_swenc, p->owner));
 	if (p->owner == HS_OWNER_GUEST)
 		hs_sb_printf(sb, " (VM %#" PRIx64 ", gfn %#" PRIx64 ")", p->guest_handle,
 			     p->guest_gfn);
@@ -329,7 +330,8 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		char pb[4];
 		hs_sb_printf(sb, "  hyp s1:   VA %#" PRIx64 " %s%s state=%s (%s)\n", p->el2[i].va,
 			     hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
-			     hs_pt_state_name(l->state), l->block ? "block" : "page");
+			     hs_swenc_state_name(&hs_hypscope_swenc, l->state),
+			     l->block ? "block" : "page");
 	}
 	if (p->nr_el2 > k)
 		hs_sb_printf(sb, "  hyp s1:   ... %u more\n", p->nr_el2 - k);
@@ -339,12 +341,12 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 	for (unsigned i = 0; i < kg; i++) {
 		const struct hs_snap_pt_range *l = &p->guest[i].leaf;
 		char pb[4];
-		hs_sb_printf(sb,
-			     "  guest s2: VM %#" PRIx64 " (VMID %u) gfn %#" PRIx64
-			     " %s%s state=%s (%s)\n",
-			     p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn,
-			     hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
-			     hs_pt_state_name(l->state), l->block ? "block" : "page");
+		hs_sb_printf(
+		    sb,
+		    "  guest s2: VM %#" PRIx64 " (VMID %u) gfn %#" PRIx64 " %s%s state=%s (%s)\n",
+		    p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn,
+		    hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
+		    hs_swenc_state_name(&hs_hypscope_swenc, l->state), l->block ? "block" : "page");
 	}
 	if (p->nr_guest > kg)
 		hs_sb_printf(sb, "  guest s2: ... %u more\n", p->nr_guest - kg);
@@ -361,7 +363,7 @@ static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 	hs_sb_printf(
 	    sb, "{\"pa\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64 "\",\"region\":%d,\"owner\":", p->pa,
 	    end, p->region);
-	hs_sb_json_str(sb, hs_pt_owner_name(p->owner));
+	hs_sb_json_str(sb, hs_swenc_owner_name(&hs_hypscope_swenc, p->owner));
 	if (p->owner == HS_OWNER_GUEST)
 		hs_sb_printf(sb, ",\"handle\":\"%#" PRIx64 "\",\"gfn\":\"%#" PRIx64 "\"",
 			     p->owner_meta & HS_ANNOT_META_HANDLE_MASK,
@@ -641,7 +643,7 @@ const char *hs_owner_range_class(const struct hs_owner_range *r)
 
 static const char *st_name(unsigned s)
 {
-	return s == HS_STATE_UNKNOWN ? "?" : hs_pt_state_name(s);
+	return s == HS_STATE_UNKNOWN ? "?" : hs_swenc_state_name(&hs_hypscope_swenc, s);
 }
 
 void hs_owner_map_text(const struct hs_owner_map *map, struct hs_strbuf *sb)
@@ -650,7 +652,7 @@ void hs_owner_map_text(const struct hs_owner_map *map, struct hs_strbuf *sb)
 		const struct hs_owner_range *r = &map->r[i];
 		hs_sb_printf(sb, "%#012" PRIx64 "-%#012" PRIx64 " %8" PRIu64 " pages  %-5s",
 			     r->start, r->end - 1, (r->end - r->start) >> HS_PAGE_SHIFT,
-			     hs_pt_owner_name(r->owner));
+			     hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, " h=%#x", r->handle);
 		hs_sb_printf(sb, "  host %-15s hyp %s", st_name(r->host_state),
@@ -672,7 +674,7 @@ void hs_owner_map_json(const struct hs_owner_map *map, struct hs_strbuf *sb)
 			     "%s{\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64
 			     "\",\"pages\":%" PRIu64 ",\"region\":%u,\"owner\":\"%s\"",
 			     i ? "," : "", r->start, r->end, (r->end - r->start) >> HS_PAGE_SHIFT,
-			     r->region, hs_pt_owner_name(r->owner));
+			     r->region, hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, ",\"handle\":\"%#x\"", r->handle);
 		hs_sb_printf(sb,

@@ -6,6 +6,7 @@
  * stays cheap.
  */
 #include "inspect_snapshot.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -646,7 +647,7 @@ static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct
 		}
 		g->vmid = (uint16_t)(g->abi.vttbr >> 48);
 		char msg[100];
-		if (hs_pt_regime_s2(g->abi.vtcr, g->abi.vttbr, &g->r, msg, sizeof(msg))) {
+		if (hs_machine_regime_s2(m, g->abi.vtcr, g->abi.vttbr, &g->r, msg, sizeof(msg))) {
 			snprintf(g->error, sizeof(g->error), "VM %#" PRIx64 ": stage 2: %s",
 				 g->handle, msg);
 			continue;
@@ -702,7 +703,7 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 	}
 	if (vttbr & OA_BITS) {
 		struct hs_pt_regime r;
-		if (hs_pt_regime_s2(vtcr, vttbr, &r, msg, sizeof(msg)))
+		if (hs_machine_regime_s2(m, vtcr, vttbr, &r, msg, sizeof(msg)))
 			return hs_err(err, -EINVAL, "snapshot: host stage 2: %s", msg);
 		if ((rc = hs_snapshot_walk(s, HS_SNAP_HOST_S2, &phys, &r, err)))
 			return rc;
@@ -1038,10 +1039,11 @@ void hs_snap_pt_range_text(struct hs_strbuf *sb, enum hs_snap_table table,
 	case HS_SNAP_LEAF:
 		hs_sb_printf(sb, "%s PA %#" PRIx64 " %s%s state=%s%s", r->block ? "block" : "page",
 			     r->oa, perm_s(r->perm, pb), r->device ? " DEV" : " MEM",
-			     hs_pt_state_name(r->state), r->level >= 0 ? "" : "");
+			     hs_swenc_state_name(&hs_hypscope_swenc, r->state),
+			     r->level >= 0 ? "" : "");
 		break;
 	case HS_SNAP_ANNOT:
-		hs_sb_printf(sb, "OWNER %s", hs_pt_owner_name(r->owner));
+		hs_sb_printf(sb, "OWNER %s", hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, " handle=%#" PRIx64 " gfn=%#" PRIx64,
 				     r->meta & HS_ANNOT_META_HANDLE_MASK,
@@ -1075,10 +1077,11 @@ void hs_snap_pt_range_json(struct hs_strbuf *sb, enum hs_snap_table table,
 			     "\",\"perm\":\"%s\",\"device\":%s,\"state\":\"%s\","
 			     "\"block\":%s,\"attr\":\"%#" PRIx64 "\"",
 			     r->oa, perm_s(r->perm, pb), r->device ? "true" : "false",
-			     hs_pt_state_name(r->state), r->block ? "true" : "false", r->attr);
+			     hs_swenc_state_name(&hs_hypscope_swenc, r->state),
+			     r->block ? "true" : "false", r->attr);
 	else if (r->kind == HS_SNAP_ANNOT) {
 		hs_sb_printf(sb, ",\"owner\":\"%s\",\"meta\":\"%#" PRIx64 "\"",
-			     hs_pt_owner_name(r->owner), r->meta);
+			     hs_swenc_owner_name(&hs_hypscope_swenc, r->owner), r->meta);
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, ",\"handle\":\"%#" PRIx64 "\",\"gfn\":\"%#" PRIx64 "\"",
 				     r->meta & HS_ANNOT_META_HANDLE_MASK,
@@ -1099,8 +1102,8 @@ void hs_snap_vm_text(struct hs_strbuf *sb, uint64_t v, bool backed)
 		hs_sb_puts(sb, "-");
 	else
 		hs_sb_printf(sb, "%u", HS_VM_ORDER(v));
-	hs_sb_printf(sb, " host=%s hyp=%s", hs_pt_state_name(HS_VM_HOST(v)),
-		     hs_pt_state_name(HS_VM_HYP(v)));
+	hs_sb_printf(sb, " host=%s hyp=%s", hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HOST(v)),
+		     hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HYP(v)));
 	if (HS_VM_SHARES(v))
 		hs_sb_printf(sb, " guest-shares=%u", HS_VM_SHARES(v));
 }
@@ -1115,8 +1118,8 @@ void hs_snap_vm_json(struct hs_strbuf *sb, uint64_t v, bool backed)
 		     "{\"backed\":true,\"refcount\":%u,\"order\":%d,\"host_state\":\"%s\","
 		     "\"hyp_state\":\"%s\",\"guest_shares\":%u}",
 		     HS_VM_RC(v), HS_VM_ORDER(v) == HS_NO_ORDER ? -1 : (int)HS_VM_ORDER(v),
-		     hs_pt_state_name(HS_VM_HOST(v)), hs_pt_state_name(HS_VM_HYP(v)),
-		     HS_VM_SHARES(v));
+		     hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HOST(v)),
+		     hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HYP(v)), HS_VM_SHARES(v));
 }
 
 void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d)

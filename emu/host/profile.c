@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Choosing a hypervisor's profile from its image. */
+#include "profile.h"
+
+#include "host.h"
+
+static const struct hs_profile *const known[] = {&hs_profile_hypscope, NULL};
+
+const struct hs_profile *const *hs_profiles(void)
+{
+	return known;
+}
+
+const struct hs_profile *hs_profile_for_image(const struct hs_image *img)
+{
+	for (unsigned i = 0; known[i]; i++)
+		if (known[i]->matches(img))
+			return known[i];
+	return NULL;
+}
+
+const struct hs_profile *hs_profile_of(const struct hs_machine *m)
+{
+	return hs_host_of(m)->profile;
+}
+
+const char *hs_machine_hypercall_name(const struct hs_machine *m, uint64_t fn)
+{
+	return hs_profile_of(m)->hypercall_name(fn);
+}
+
+int64_t hs_machine_hypercall_by_name(const struct hs_machine *m, const char *name)
+{
+	return hs_profile_of(m)->hypercall_by_name(name);
+}
+
+int hs_machine_regime_s2(const struct hs_machine *m, uint64_t vtcr, uint64_t vttbr,
+			 struct hs_pt_regime *r, char *err, size_t errlen)
+{
+	int rc = hs_pt_regime_s2(vtcr, vttbr, r, err, errlen);
+	if (!rc)
+		r->swenc = hs_profile_of(m)->swenc;
+	return rc;
+}

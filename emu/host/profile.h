@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hypervisor profile: everything hypscope knows about one hypervisor that
+ * the architecture does not say — how its host boots it, its hypercall table,
+ * what it keeps in the software bits of its descriptors. The image picks its
+ * profile (hs_profile_for_image); cli/, viz/ and scenarios ask the machine's
+ * profile instead of naming a hypervisor.
+ */
+#ifndef HS_PROFILE_H
+#define HS_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "elf_image.h"
+#include "hs_error.h"
+#include "pt_swenc.h"
+#include "pt_walk.h"
+
+struct hs_machine;
+struct hs_stop;
+
+struct hs_profile {
+	const char *name;    /* "hypscope" */
+	const char *summary; /* one line for `info profile` */
+	/* Does this image belong to the profile? (symbols, sections) */
+	bool (*matches)(const struct hs_image *img);
+	/* Owner annotations and page states in descriptors. */
+	const struct hs_pt_swenc *swenc;
+
+	/* Hypercalls: function id <-> name, and how many arguments one takes. */
+	const char *(*hypercall_name)(uint64_t fn);	/* NULL when unknown */
+	int64_t (*hypercall_by_name)(const char *name); /* -1 when unknown */
+	int (*hypercall_nargs)(uint64_t fn);		/* -1 when unknown */
+
+	/* The host's boot flow, as steps a user can stop before (`boot --until`). */
+	int (*boot)(struct hs_machine *m, const char *until, struct hs_stop *stop,
+		    struct hs_error *err);
+	const char *(*boot_step_name)(int step);
+	int (*boot_step_by_name)(const char *name); /* -1 when unknown */
+	int (*boot_next_step)(const struct hs_machine *m);
+	int nr_boot_steps;
+};
+
+/* The bundled hypervisor (hyp/), the first profile. */
+extern const struct hs_profile hs_profile_hypscope;
+extern const struct hs_pt_swenc hs_hypscope_swenc;
+
+/* The profile whose matches() accepts the image; NULL when none does. */
+const struct hs_profile *hs_profile_for_image(const struct hs_image *img);
+/* Every known profile, NULL-terminated (for messages and `info profile`). */
+const struct hs_profile *const *hs_profiles(void);
+/* The profile of a machine's hypervisor (set when its host was created). */
+const struct hs_profile *hs_profile_of(const struct hs_machine *m);
+
+/* Hypercall name/number/arguments through the machine's profile. */
+const char *hs_machine_hypercall_name(const struct hs_machine *m, uint64_t fn);
+int64_t hs_machine_hypercall_by_name(const struct hs_machine *m, const char *name);
+
+/* hs_pt_regime_s2() that also knows the software encoding of the machine's hypervisor. */
+int hs_machine_regime_s2(const struct hs_machine *m, uint64_t vtcr, uint64_t vttbr,
+			 struct hs_pt_regime *r, char *err, size_t errlen);
+
+#endif
