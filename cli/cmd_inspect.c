@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "profile.h"
 #include "regular_file.h"
 
 /* ---- disassembly ----------------------------------------------------------- */
@@ -484,14 +485,14 @@ static int add_vector_break(struct cli *c, int argc, char **argv, bool temp)
 		return cli_error(c, "%s %s: usage: %s hvc NAME | %s exception EC", cmd, argv[1],
 				 cmd, cmd);
 	if (!strcmp(argv[1], "hvc")) {
-		int64_t fn = hs_hypercall_by_name(argv[2]);
+		int64_t fn = hs_machine_hypercall_by_name(c->m, argv[2]);
 		if (fn < 0) {
 			int64_t v;
 			if (!cli_parse_num(argv[2], &v) || v < 0)
 				return cli_error(c, "%s hvc: unknown hypercall '%s'", cmd, argv[2]);
 			fn = v;
 		}
-		const char *name = hs_hypercall_name((uint64_t)fn);
+		const char *name = hs_machine_hypercall_name(c->m, (uint64_t)fn);
 		snprintf(spec, sizeof(spec), "hvc %s", name ? name : argv[2]);
 		id = cli_bp_add_vector(&c->bps, spec, CLI_BP_HVC, (uint64_t)fn, temp, msg,
 				       sizeof(msg));

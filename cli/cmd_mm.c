@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "profile.h"
 #include "inspect_check.h"
 #include "inspect_check_incr.h"
 #include "inspect_owner.h"
@@ -197,7 +198,7 @@ int cli_mm_after(struct cli *c, const struct cli_cmd *cmd, struct cli_mm_pre *pr
 		hs_check_incr_free(c->incr_check);
 		c->incr_check = NULL;
 	}
-	if (c->check_after_hvc && e && hs_boot_next_step(c->m) == HS_BOOT_DONE) {
+	if (c->check_after_hvc && e && hs_machine_booted(c->m)) {
 		struct hs_check_report rep;
 		hs_check_report_init(&rep);
 		/* The incremental checker: the same report, at a fraction of the cost. */
@@ -838,7 +839,7 @@ int cli_render_main(struct cli *c, int argc, char **argv)
 		struct hs_stop s = {0};
 		struct hs_error err = {0};
 		c->live = false;
-		if (hs_boot(c->m, NULL, &s, &err)) {
+		if (hs_profile_of(c->m)->boot(c->m, NULL, &s, &err)) {
 			fprintf(stderr, "hypscope: render: boot failed: %s\n", err.msg);
 			free(rargv);
 			return 1;

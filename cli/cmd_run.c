@@ -230,7 +230,7 @@ static void vector_text(struct cli *c, const struct hs_stop *s, const struct cli
 	hs_cpu_sysreg(c->m, s->cpu, HS_SR_FAR_EL2, &far);
 	unsigned ec = (unsigned)(esr >> 26) & 0x3f;
 	if (bp->kind == CLI_BP_HVC) {
-		const char *name = hs_hypercall_name(bp->value);
+		const char *name = hs_machine_hypercall_name(c->m, bp->value);
 		snprintf(buf, len, "hypercall %s at the EL2 vector %#" PRIx64 " (cpu%u)",
 			 name ? name : "?", s->pc, s->cpu);
 	} else {
@@ -292,7 +292,7 @@ int cmd_boot(struct cli *c, int argc, char **argv)
 	cli_before_run(c);
 	bool live = c->live;
 	c->live = !c->json;
-	int rc = hs_boot(c->m, until, &s, &err);
+	int rc = hs_profile_of(c->m)->boot(c->m, until, &s, &err);
 	c->live = live;
 	if (rc)
 		return cli_error(c, "boot: %s", err.msg);
@@ -301,7 +301,7 @@ int cmd_boot(struct cli *c, int argc, char **argv)
 	if ((s.reason == HS_STOP_DONE || s.reason == HS_STOP_IDLE) && next != HS_BOOT_DONE) {
 		if (!c->json)
 			printf("%sboot stopped before step %s%s (`boot` or `continue` resumes)\n",
-			       cli_col(c, COL_YELLOW), hs_boot_step_name(next),
+			       cli_col(c, COL_YELLOW), hs_profile_of(c->m)->boot_step_name(next),
 			       cli_col(c, COL_RESET));
 		cli_cpu_summary(c);
 	} else if (s.reason == HS_STOP_DONE || s.reason == HS_STOP_IDLE) {
@@ -341,7 +341,7 @@ int cmd_continue(struct cli *c, int argc, char **argv)
 		return cli_error(c, "continue: %s", err.msg);
 	int bad = cli_after_run(c, &s);
 	cli_report_stop(c, &s);
-	if (next != HS_BOOT_DONE && hs_boot_next_step(c->m) == HS_BOOT_DONE && !c->json) {
+	if (next != HS_BOOT_DONE && hs_machine_booted(c->m) && !c->json) {
 		printf("%sboot complete%s: %zu console lines\n", cli_col(c, COL_GREEN),
 		       cli_col(c, COL_RESET), c->nconsole);
 		cli_cpu_summary(c);
@@ -406,7 +406,7 @@ static void print_ret(struct cli *c, const char *label, int64_t v)
 
 int cmd_hvc(struct cli *c, int argc, char **argv)
 {
-	int64_t fn = hs_hypercall_by_name(argv[1]);
+	int64_t fn = hs_machine_hypercall_by_name(c->m, argv[1]);
 	if (fn < 0) {
 		int64_t v;
 		if (!cli_parse_num(argv[1], &v))
@@ -416,10 +416,10 @@ int cmd_hvc(struct cli *c, int argc, char **argv)
 					 argv[1]);
 		fn = v;
 	}
-	const char *name = hs_hypercall_name((uint64_t)fn);
+	const char *name = hs_machine_hypercall_name(c->m, (uint64_t)fn);
 	int nargs = argc - 2;
 	if (name) {
-		int want = hs_hypercall_nargs((int)((uint64_t)fn - HS_HC_FN_BASE));
+		int want = hs_machine_hypercall_nargs(c->m, (uint64_t)fn);
 		if (want >= 0 && nargs > want)
 			return cli_error(c, "hvc: %s takes %d argument%s, %d given", name, want,
 					 want == 1 ? "" : "s", nargs);

@@ -906,7 +906,7 @@ int cmd_vm(struct cli *c, int argc, char **argv)
 		/* Guests need pKVM's vectors: nothing to call before the boot completes. */
 		bool inspects =
 		    subs[i].fn == vm_list || subs[i].fn == vm_show || subs[i].fn == vm_check;
-		if (!inspects && hs_boot_next_step(c->m) != HS_BOOT_DONE)
+		if (!inspects && !hs_machine_booted(c->m))
 			return cli_error(c, "vm %s: the machine is not booted (run `boot` first)",
 					 argv[1]);
 		return subs[i].fn(c, &o);

@@ -34,6 +34,16 @@ int64_t hs_machine_hypercall_by_name(const struct hs_machine *m, const char *nam
 	return hs_profile_of(m)->hypercall_by_name(name);
 }
 
+int hs_machine_hypercall_nargs(const struct hs_machine *m, uint64_t fn)
+{
+	return hs_profile_of(m)->hypercall_nargs(fn);
+}
+
+bool hs_machine_booted(const struct hs_machine *m)
+{
+	return hs_profile_of(m)->booted(m);
+}
+
 int hs_machine_regime_s2(const struct hs_machine *m, uint64_t vtcr, uint64_t vttbr,
 			 struct hs_pt_regime *r, char *err, size_t errlen)
 {

@@ -41,6 +41,8 @@ struct hs_profile {
 	int (*boot_step_by_name)(const char *name); /* -1 when unknown */
 	int (*boot_next_step)(const struct hs_machine *m);
 	int nr_boot_steps;
+	/* Has the boot flow run to its end (the host protected)? */
+	bool (*booted)(const struct hs_machine *m);
 };
 
 /* The bundled hypervisor (hyp/), the first profile. */
@@ -57,6 +59,9 @@ const struct hs_profile *hs_profile_of(const struct hs_machine *m);
 /* Hypercall name/number/arguments through the machine's profile. */
 const char *hs_machine_hypercall_name(const struct hs_machine *m, uint64_t fn);
 int64_t hs_machine_hypercall_by_name(const struct hs_machine *m, const char *name);
+int hs_machine_hypercall_nargs(const struct hs_machine *m, uint64_t fn);
+/* The boot flow of the machine's hypervisor has run to its end. */
+bool hs_machine_booted(const struct hs_machine *m);
 
 /* hs_pt_regime_s2() that also knows the software encoding of the machine's hypervisor. */
 int hs_machine_regime_s2(const struct hs_machine *m, uint64_t vtcr, uint64_t vttbr,

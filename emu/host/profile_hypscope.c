@@ -51,6 +51,11 @@ static int nargs(uint64_t fn)
 	return name ? hs_hypercall_nargs((int)(fn - HS_HC_FN_BASE)) : -1;
 }
 
+static bool booted(const struct hs_machine *m)
+{
+	return hs_boot_next_step(m) == HS_BOOT_DONE;
+}
+
 const struct hs_profile hs_profile_hypscope = {
     .name = "hypscope",
     .summary = "the bundled hypervisor (hyp/), ABI in include/hypscope/abi.h",
@@ -64,4 +69,5 @@ const struct hs_profile hs_profile_hypscope = {
     .boot_step_by_name = hs_boot_step_by_name,
     .boot_next_step = hs_boot_next_step,
     .nr_boot_steps = HS_BOOT_NR_STEPS,
+    .booted = booted,
 };

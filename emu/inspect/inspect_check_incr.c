@@ -18,6 +18,7 @@
  *     to, or the vmemmap over its range changed.
  */
 #include "inspect_check_incr.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -430,7 +431,7 @@ static int full(struct hs_check_incr *ci, struct hs_check_report *rep, const cha
 		hs_chk_pool_run(ci->m, s, &ci->pool[i], &ci->pool_rep[i]);
 	}
 	/* before the boot is done the host model writes memory itself: no baseline yet */
-	ci->valid = !hs_chk_state_why(ci->st) && hs_boot_next_step(ci->m) == HS_BOOT_DONE;
+	ci->valid = !hs_chk_state_why(ci->st) && hs_machine_booted(ci->m);
 	return assemble(ci, rep);
 }
 
@@ -442,9 +443,9 @@ int hs_check_incr(struct hs_check_incr *ci, struct hs_check_report *rep)
 	ci->stats.pages += wp.nr;
 	if (!ci->valid)
 		return full(ci, rep,
-			    hs_boot_next_step(ci->m) != HS_BOOT_DONE ? "the boot is not done"
-			    : hs_chk_state_why(ci->st)		     ? hs_chk_state_why(ci->st)
-								     : "first check");
+			    !hs_machine_booted(ci->m)  ? "the boot is not done"
+			    : hs_chk_state_why(ci->st) ? hs_chk_state_why(ci->st)
+						       : "first check");
 	if (wp.lost)
 		return full(ci, rep, wp.lost);
 	if (hs_chk_state_update(ci->st, wp.pa, wp.nr, &ci->ch))

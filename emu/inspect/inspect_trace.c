@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "inspect_trace.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -63,7 +64,8 @@ static void on_event(const struct hs_event *ev, void *ud)
 		e->nr = ev->hvc.nr;
 		e->name = ev->hvc.name ? ev->hvc.name : "unknown";
 		memcpy(e->args, ev->hvc.args, sizeof(e->args));
-		e->nargs = e->nr >= 0 ? (unsigned)hs_hypercall_nargs(e->nr) : 6;
+		int nargs = hs_machine_hypercall_nargs(t->m, e->fn);
+		e->nargs = nargs >= 0 ? (unsigned)nargs : 6;
 		if (e->nargs > 6)
 			e->nargs = 6;
 		e->icount_enter = ev->icount;
