@@ -40,6 +40,17 @@ struct cli_hvc_rec {
 
 struct hs_check_incr;
 
+/* One debugger write (set var ...), listed by `trace` among the hypercalls. */
+struct cli_dbg_write {
+	unsigned cpu;
+	uint64_t icount;
+	char reg[24]; /* "" for memory */
+	uint64_t pa;
+	unsigned len;
+	uint64_t old, value;
+};
+struct cli_expr_state;
+
 struct cli {
 	struct hs_machine_opts mopts;
 	struct hs_machine *m; /* NULL when it could not be created */
@@ -52,13 +63,19 @@ struct cli {
 	/* Where the current command comes from (for messages). */
 	const char *src_file;
 	int src_line;
-	int err_col;	     /* > 0: the next error is a syntax error at this column */
-	const int *arg_cols; /* columns of the current command's words (NULL if unknown) */
+	int err_col;		     /* > 0: the next error is a syntax error at this column */
+	const int *arg_cols;	     /* columns of the current command's words (NULL if unknown) */
+	const char *cur_line;	     /* the text of the current command (NULL if unknown) */
+	struct cli_expr_state *expr; /* print/display/value history (cmd_print.c) */
+	/* Frees c->expr's machine-bound part (all = false) or everything; set with it. */
+	void (*expr_free)(struct cli *c, bool all);
 	/* Recorded from events. */
 	char **console;
 	size_t nconsole, capconsole;
 	struct cli_hvc_rec *trace;
 	size_t ntrace, captrace;
+	struct cli_dbg_write *dbgw; /* debugger writes (HS_EV_DEBUG_WRITE), for `trace` */
+	size_t ndbgw, capdbgw;
 	bool have_hvc;
 	int64_t last_x0, last_x1;
 	bool have_access;
@@ -106,6 +123,13 @@ void cli_fini(struct cli *c);
  * cli_mm_machine_hook. A pointer so that util.c links without the visualizer.
  */
 extern void (*cli_machine_hook)(struct cli *c, bool create);
+/*
+ * Evaluates an address or value that uses registers or C operators with the
+ * expression evaluator (cli_eval calls it; NULL: only the simple forms).
+ * main() installs cli_expr_eval_addr.
+ */
+extern int (*cli_expr_hook)(struct cli *c, const char *s, bool spaced, uint64_t *out);
+int cli_expr_eval_addr(struct cli *c, const char *s, bool spaced, uint64_t *out);
 
 /* ---- command table ------------------------------------------------------- */
 #define CMD_MACHINE (1u << 0) /* needs a machine */
@@ -138,7 +162,10 @@ extern const size_t cli_ncmds;
 
 /* Check the table (no duplicate names, sane arity); 0 or -1 with a message. */
 int cli_check_table(void);
-/* Find a command by exact name, then unique prefix; prints "ambiguous"/"unknown" errors. */
+/* The command a gdb abbreviation stands for ("b" -> "break"), or NULL. */
+const char *cli_alias_of(const char *name);
+/* Find a command by exact name, then gdb abbreviation, then unique prefix; prints
+ * "ambiguous"/"unknown" errors. */
 const struct cli_cmd *cli_find_cmd(struct cli *c, const char *name, bool quiet);
 
 /* Split a line into words ("..." quoting, x/FMT split into "x" "/FMT"); cols are 1-based. */
@@ -235,6 +262,12 @@ int cmd_trace(struct cli *c, int argc, char **argv);
 int cmd_echo(struct cli *c, int argc, char **argv);
 int cmd_expect(struct cli *c, int argc, char **argv);
 int cmd_quit(struct cli *c, int argc, char **argv);
+/* Expressions (cmd_print.c). */
+int cmd_print(struct cli *c, int argc, char **argv);
+int cmd_ptype(struct cli *c, int argc, char **argv);
+int cmd_whatis(struct cli *c, int argc, char **argv);
+int cmd_display(struct cli *c, int argc, char **argv);
+int cmd_undisplay(struct cli *c, int argc, char **argv);
 /* Inspection engine and visualizer (cmd_mm.c). */
 int cmd_owner(struct cli *c, int argc, char **argv);
 int cmd_map(struct cli *c, int argc, char **argv);

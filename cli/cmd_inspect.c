@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "profile.h"
 #include "regular_file.h"
+#include "cmd_print.h"
 
 /* ---- disassembly ----------------------------------------------------------- */
 
@@ -113,6 +114,77 @@ int cmd_disas(struct cli *c, int argc, char **argv)
 
 /* ---- x/FMT ------------------------------------------------------------------ */
 
+/* x/s: COUNT C strings from addr, each up to its NUL (200 characters shown, like gdb). */
+static int x_strings(struct cli *c, enum cli_space sp, uint64_t addr, unsigned count)
+{
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	if (c->json)
+		hs_sb_puts(&sb, "[");
+	int rc = 0;
+	for (unsigned i = 0; i < count; i++) {
+		char sym[128], err[256];
+		cli_symbolize(c, addr, sym, sizeof(sym));
+		struct hs_strbuf str;
+		hs_sb_init(&str);
+		uint64_t a = addr;
+		bool more = false;
+		for (;;) {
+			uint8_t ch;
+			if (cli_read(c, sp, a, &ch, 1, err, sizeof(err))) {
+				if (a == addr) {
+					rc =
+					    cli_error(c, "x: cannot read %#" PRIx64 ": %s", a, err);
+					hs_sb_free(&str);
+					goto out;
+				}
+				break;
+			}
+			a++;
+			if (!ch)
+				break;
+			if (a - addr > 200) {
+				more = true;
+				/* skip to the end of the string for the next address */
+				continue;
+			}
+			hs_sb_putc(&str, (char)ch);
+			if (a - addr > 1u << 20)
+				break;
+		}
+		if (c->json) {
+			hs_sb_printf(&sb, "%s{\"addr\":\"%#" PRIx64 "\",\"string\":", i ? "," : "",
+				     addr);
+			hs_sb_json_str(&sb, hs_sb_str(&str));
+			hs_sb_puts(&sb, "}");
+		} else {
+			hs_sb_printf(&sb, "%#" PRIx64 "%s%s%s%s:\t\"", addr, cli_col(c, COL_DIM),
+				     *sym ? " <" : "", sym, *sym ? ">" : "");
+			hs_sb_puts(&sb, cli_col(c, COL_RESET));
+			for (const char *p = hs_sb_str(&str); *p; p++) {
+				unsigned char ch = (unsigned char)*p;
+				if (ch == '\n')
+					hs_sb_puts(&sb, "\\n");
+				else if (ch == '"' || ch == '\\')
+					hs_sb_printf(&sb, "\\%c", ch);
+				else if (ch >= 0x20 && ch < 0x7f)
+					hs_sb_putc(&sb, (char)ch);
+				else
+					hs_sb_printf(&sb, "\\%03o", ch);
+			}
+			hs_sb_printf(&sb, "\"%s\n", more ? "..." : "");
+		}
+		hs_sb_free(&str);
+		addr = a;
+	}
+	if (c->json)
+		hs_sb_puts(&sb, "]");
+	cli_print_sb(c, &sb);
+out:
+	hs_sb_free(&sb);
+	return rc;
+}
+
 int cmd_x(struct cli *c, int argc, char **argv)
 {
 	unsigned count = 1, size = 4;
@@ -135,6 +207,7 @@ int cmd_x(struct cli *c, int argc, char **argv)
 			case 'd':
 			case 'u':
 			case 'i':
+			case 's':
 				fmt = *p;
 				break;
 			case 'b':
@@ -152,7 +225,7 @@ int cmd_x(struct cli *c, int argc, char **argv)
 			default:
 				return cli_error(
 				    c,
-				    "x: format letter '%c' in '%s': give a count, x/d/u/i "
+				    "x: format letter '%c' in '%s': give a count, x/d/u/i/s "
 				    "and b/h/w/g",
 				    *p, argv[1]);
 			}
@@ -169,6 +242,8 @@ int cmd_x(struct cli *c, int argc, char **argv)
 		sp = SP_VA;
 	if (fmt == 'i')
 		return cli_disas(c, sp, addr, count, true);
+	if (fmt == 's')
+		return x_strings(c, sp, addr, count);
 	size_t len = (size_t)count * size;
 	uint8_t *buf = malloc(len);
 	char err[256];
@@ -781,7 +856,10 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"cpus", info_cpus},
 		    {"breakpoints", info_breakpoints},
 		    {"watchpoints", info_watchpoints},
-		    {"program", info_program}};
+		    {"program", info_program},
+		    {"display", cli_info_display},
+		    {"symbol", NULL},
+		    {"line", NULL}};
 	size_t n = strlen(argv[1]), hit = 0, hits = 0;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(subs[i].name, argv[1])) {
@@ -797,11 +875,28 @@ int cmd_info(struct cli *c, int argc, char **argv)
 	if (hits != 1)
 		return cli_error(c,
 				 "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
-				 "watchpoints or program",
+				 "watchpoints, program, display, symbol or line",
 				 hits ? "ambiguous" : "unknown", argv[1]);
+	const char *sub = subs[hit].name;
+	bool takes_arg = !strcmp(sub, "symbol") || !strcmp(sub, "line");
+	if (!strcmp(sub, "symbol") && argc < 3)
+		return cli_error(c, "info symbol: give an address; usage: info symbol ADDR");
+	if (!takes_arg && argc > 2)
+		return cli_error(c, "info %s: takes no argument ('%s')", sub, argv[2]);
 	struct hs_strbuf sb;
 	hs_sb_init(&sb);
-	int rc = subs[hit].fn(c, &sb);
+	int rc;
+	if (!strcmp(sub, "symbol")) {
+		char text[1024] = "";
+		for (int i = 2; i < argc; i++)
+			snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%s",
+				 i > 2 ? " " : "", argv[i]);
+		rc = cli_info_symbol(c, text, c->arg_cols && !c->json ? c->arg_cols[2] : 0, &sb);
+	} else if (!strcmp(sub, "line")) {
+		rc = cli_info_line(c, argc, argv, &sb);
+	} else {
+		rc = subs[hit].fn(c, &sb);
+	}
 	cli_print_sb(c, &sb);
 	hs_sb_free(&sb);
 	return rc;

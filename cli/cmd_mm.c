@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "profile.h"
+#include "cmd_print.h"
 #include "inspect_check.h"
 #include "inspect_check_incr.h"
 #include "inspect_owner.h"
@@ -536,6 +537,22 @@ static void trace_entry_text(struct cli *c, const struct hs_trace_entry *e, stru
 	hs_sb_free(&d);
 }
 
+static void dbg_write_text(struct cli *c, const struct cli_dbg_write *w, struct hs_strbuf *sb)
+{
+	if (*w->reg)
+		hs_sb_printf(sb,
+			     "%s   debugger write cpu%u icount %" PRIu64 ": $%s %#" PRIx64
+			     " -> %#" PRIx64 "%s\n",
+			     cli_col(c, COL_YELLOW), w->cpu, w->icount, w->reg, w->old, w->value,
+			     cli_col(c, COL_RESET));
+	else
+		hs_sb_printf(sb,
+			     "%s   debugger write cpu%u icount %" PRIu64 ": pa %#" PRIx64
+			     " (%u bytes) %#" PRIx64 " -> %#" PRIx64 "%s\n",
+			     cli_col(c, COL_YELLOW), w->cpu, w->icount, w->pa, w->len, w->old,
+			     w->value, cli_col(c, COL_RESET));
+}
+
 int cmd_trace(struct cli *c, int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "clear"))
@@ -547,6 +564,7 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		if (c->recorder)
 			hs_viz_recorder_clear(c->recorder);
 		c->ntrace = 0;
+		c->ndbgw = 0;
 		if (c->json)
 			printf("{\"cleared\":true}\n");
 		else
@@ -564,8 +582,15 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 	} else if (!n) {
 		hs_sb_puts(&sb, "(no hypercalls yet)\n");
 	}
-	for (size_t i = 0; !c->json && i < n; i++)
-		trace_entry_text(c, hs_trace_get(c->itrace, i), &sb);
+	/* Debugger writes go between the hypercalls, by instruction count. */
+	size_t w = 0;
+	for (size_t i = 0; !c->json && i <= n; i++) {
+		const struct hs_trace_entry *e = i < n ? hs_trace_get(c->itrace, i) : NULL;
+		for (; w < c->ndbgw && (!e || c->dbgw[w].icount <= e->icount_enter); w++)
+			dbg_write_text(c, &c->dbgw[w], &sb);
+		if (e)
+			trace_entry_text(c, e, &sb);
+	}
 	const char *msg = NULL;
 	if (!c->json && c->itrace && hs_trace_last_error(c->itrace, &msg) && msg)
 		hs_sb_printf(&sb, "note: some diffs are missing: %s\n", msg);
@@ -603,6 +628,21 @@ int cmd_set(struct cli *c, int argc, char **argv)
 		if (c->json)
 			printf("}\n");
 		return 0;
+	}
+	/* set var EXPR = V, set $x0 = V, set {u64} pa:ADDR = V: gdb's assignments. */
+	bool var = !strcmp(argv[1], "var") || !strcmp(argv[1], "variable");
+	if (var || argv[1][0] == '$' || argv[1][0] == '{' ||
+	    strchr(c->cur_line ? c->cur_line : "", '=')) {
+		int first = var ? 2 : 1;
+		if (first >= argc)
+			return cli_error(c,
+					 "set var: give an assignment, e.g. set var $x0 = 0x1000");
+		char text[2048];
+		cli_raw_args(c, argc, argv, first, text, sizeof(text));
+		if (!strchr(text, '='))
+			return cli_error(c, "set: '%s' is not an assignment (EXPR = VALUE)", text);
+		struct cli_value v;
+		return cli_expr_eval_line(c, text, c->arg_cols ? c->arg_cols[first] : 0, &v);
 	}
 	size_t i;
 	for (i = 0; i < ns; i++)

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_print.h"
 
-static const char *const info_words[] = {"registers",	"sysregs", "cpus", "breakpoints",
-					 "watchpoints", "program", NULL};
+static const char *const info_words[] = {"registers",	"sysregs", "cpus",    "breakpoints",
+					 "watchpoints", "program", "display", "symbol",
+					 "line",	NULL};
 static const char *const watch_words[] = {"pte", "hyp", "host", "guest", NULL};
 static const char *const host_words[] = {"read", "write", "--size", NULL};
 static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
@@ -27,7 +29,7 @@ static const char *const expect_words[] = {
     "NOPAGE",	 "host-s2",   "hyp-s1",	  "vmemmap",	"==",		"!=",
     "vm",	 "exit",      "value",	  "fault-ipa",	"s2-fault",	"hvc",
     "stop",	 "pc",	      "line",	  "breakpoint", "watchpoint",	"step",
-    "done",	 "hyp-fault", NULL};
+    "done",	 "hyp-fault", "expr",	  NULL};
 static const char *const vm_words[] = {
     "create", "list",	   "show",	     "load",	"put",	  "share",	 "unshare",
     "donate", "wrprotect", "young",	     "mkyoung", "relax",  "run",	 "teardown",
@@ -108,19 +110,25 @@ const struct cli_cmd cli_cmds[] = {
      "Examples:\n  watch 0x48000000\n  watch pte host 0x48000000\n"
      "  watch pte hyp va:0x800008000000",
      CC_WORDS, watch_words},
-    {"info", cmd_info, 1, 1, CMD_MACHINE | CMD_JSON,
-     "info registers|sysregs|cpus|breakpoints|watchpoints|program [--json]", "show machine state",
+    {"info", cmd_info, 1, -1, CMD_MACHINE | CMD_JSON,
+     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display [--json] | "
+     "info symbol ADDR | info line [LOCATION]",
+     "show machine state",
      "registers    general registers of the current CPU\n"
      "sysregs      every named system register of the current CPU\n"
      "cpus         one line per CPU\n"
      "breakpoints  the breakpoint list (code, hvc, exception, watchpoints)\n"
      "watchpoints  the watchpoints only\n"
      "program      why and where the machine stopped\n"
+     "display      the expressions `display` shows at every stop\n"
+     "symbol ADDR  the symbol an address is in: \"handle_host_trap + 12 in section .text\"\n"
+     "line [LOC]   the addresses of a source line (LOC: FILE:LINE, SYM, *ADDR; default\n"
+     "             the PC)\n"
      "Examples:\n  info registers\n  info cpus --json",
      CC_WORDS, info_words},
     {"x", cmd_x, 1, 1, CMD_MACHINE | CMD_JSON, "x[/FMT] ADDR [--json]", "examine memory",
      "FMT is [COUNT][FORMAT][SIZE] like gdb: FORMAT x (hex), d (signed), u (unsigned),\n"
-     "i (instructions); SIZE b, h, w, g (1, 2, 4, 8 bytes). ADDR is a number, a\n"
+     "i (instructions), s (C strings); SIZE b, h, w, g (1, 2, 4, 8 bytes). ADDR is a number, a\n"
      "symbol or SYM+OFF, optionally in an address space: pa:ADDR (physical),\n"
      "va:ADDR (EL2 virtual, through TTBR0_EL2 when the MMU is on) or ipa:ADDR (host\n"
      "IPA, through stage 2). Without a prefix the address is an EL2 VA.\n"
@@ -238,7 +246,17 @@ const struct cli_cmd cli_cmds[] = {
      "message; the command fails when there is any. `set check-after-hvc on`\n"
      "runs it after every hypercall.\nExamples:\n  check\n  check --json",
      CC_NONE, NULL},
-    {"set", cmd_set, 0, 2, CMD_JSON, "set [NAME on|off]", "debugger settings",
+    {"set", cmd_set, 0, -1, CMD_JSON, "set [NAME on|off] | set var EXPR = VALUE",
+     "debugger settings; change memory and registers",
+     "set var EXPR = VALUE, set $REG = VALUE, set {TYPE} ADDR = VALUE change the\n"
+     "machine like a JTAG probe: memory is written physically (no stage 1 or 2 is\n"
+     "consulted after the address is translated, no permission applies), translated\n"
+     "code over it is dropped, the write log and the incremental checker see it,\n"
+     "and `trace` lists it as a debugger write. Registers are the current CPU's\n"
+     "(`cpu N` first for another): $x0..$x30, $w0.., $pc, $sp, $lr, $fp, $cpsr and\n"
+     "system registers by name.\n"
+     "  set var $x1 = 0x48000\n  set {u64} pa:0x48000000 = 0x1234\n"
+     "  set var ((struct hyp_page *)hyp_vmemmap)[0x48000].refcount = 1\n"
      "With no argument, lists the settings.\n"
      "  diff-on-stop     show the table diff after stepi, continue, hvc, host, boot\n"
      "  check-after-hvc  run the checker after every hypercall (once booted) and\n"
@@ -337,8 +355,44 @@ const struct cli_cmd cli_cmds[] = {
      "                                    watchpoint, step, done, hyp-fault, idle, limit\n"
      "  expect pc == __pkvm_init+0x10     the PC (symbols compare as link addresses)\n"
      "  expect line == pkvm.c:120         the source line of the PC\n"
+     "  expect expr $x1 == 0x48000        any expression of `print` is true\n"
      "Operators: == != < <= > >=. See docs/scenario-language.md.",
      CC_WORDS, expect_words},
+    {"print", cmd_print, 0, -1, CMD_MACHINE, "print[/FMT] [EXPR]",
+     "evaluate an expression and print its value (gdb's print)",
+     "C expressions over registers ($pc, $sp, $x0..$x30, $w0.., $lr, $fp, $cpsr, and\n"
+     "system registers by name: $TTBR0_EL2, $hcr_el2), the hypervisor's symbols (HYP\n"
+     "VAs) and memory, with C precedence, comparisons, casts, dereference and, from\n"
+     "the image's DWARF, the hypervisor's own types: struct members (. ->),\n"
+     "subscripts, sizeof. {TYPE} ADDR is the object of TYPE at ADDR; pa:, va: and\n"
+     "ipa: give an address space (default: EL2 VA, flat when the MMU is off).\n"
+     "EXPR = VALUE assigns (a debugger write, like set var). Each value is kept\n"
+     "as $1, $2, ... ($ is the last); $NAME = V makes a convenience variable.\n"
+     "FMT: x d u o t (binary) c a (address + symbol) z (zero-padded hex) s.\n"
+     "Examples:\n  print $pc\n  p/x $x0 + 0x10\n  p *(struct hyp_page *)hyp_vmemmap\n"
+     "  p hyp_vm_table\n  p/x *(u64 *)pa:0x40200000\n  p sizeof(struct hyp_pool)\n"
+     "  p $TTBR0_EL2 & 0xfffffffff000",
+     CC_SYMBOL, NULL},
+    {"ptype", cmd_ptype, 1, -1, CMD_MACHINE, "ptype TYPE|EXPR",
+     "show a type with its members (from the image's DWARF)",
+     "A struct, union or enum is shown with its members; typedefs are resolved.\n"
+     "An expression is not evaluated, only typed.\n"
+     "Examples:\n  ptype struct hyp_page\n  ptype u64\n  ptype hyp_vm_table",
+     CC_SYMBOL, NULL},
+    {"whatis", cmd_whatis, 1, -1, CMD_MACHINE, "whatis TYPE|EXPR",
+     "the type of an expression (one level of typedef)",
+     "Examples:\n  whatis hyp_vmemmap\n  whatis $pc", CC_SYMBOL, NULL},
+    {"display", cmd_display, 0, -1, CMD_MACHINE, "display[/FMT] [EXPR]",
+     "print an expression at every stop",
+     "The expression is evaluated now and after every command that runs the\n"
+     "machine (stepi, step, next, continue, hvc, ...). display/i $pc shows the next\n"
+     "instruction. With no argument, shows them all now. `info display` lists\n"
+     "them, `undisplay N` removes one.\n"
+     "Examples:\n  display $x0\n  display/x $sp\n  display/i $pc",
+     CC_SYMBOL, NULL},
+    {"undisplay", cmd_undisplay, 0, -1, 0, "undisplay [N...]",
+     "stop displaying expressions (all with no argument)", "Example:\n  undisplay 1", CC_NONE,
+     NULL},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
@@ -367,10 +421,37 @@ int cli_check_table(void)
 	return 0;
 }
 
+/*
+ * gdb's own abbreviations win over the unique-prefix rule, as in gdb: `b` is
+ * break although boot and bt start with b too, `p` is print, not pt.
+ */
+static const struct {
+	const char *alias, *name;
+} gdb_aliases[] = {
+    {"b", "break"},	{"br", "break"},     {"c", "continue"},	   {"cont", "continue"},
+    {"fg", "continue"}, {"s", "step"},	     {"n", "next"},	   {"si", "stepi"},
+    {"ni", "nexti"},	{"p", "print"},	     {"inspect", "print"}, {"i", "info"},
+    {"where", "bt"},	{"backtrace", "bt"}, {"d", "delete"},	   {"disassemble", "disas"},
+    {"l", "list"},	{"u", "until"},	     {"q", "quit"},	   {"h", "help"},
+    {"tb", "tbreak"},	{"fin", "finish"},   {"disp", "display"},
+};
+
+const char *cli_alias_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(gdb_aliases) / sizeof(gdb_aliases[0]); i++)
+		if (!strcmp(gdb_aliases[i].alias, name))
+			return gdb_aliases[i].name;
+	return NULL;
+}
+
 const struct cli_cmd *cli_find_cmd(struct cli *c, const char *name, bool quiet)
 {
 	for (size_t i = 0; i < cli_ncmds; i++)
 		if (!strcmp(cli_cmds[i].name, name))
+			return &cli_cmds[i];
+	const char *alias = cli_alias_of(name);
+	for (size_t i = 0; alias && i < cli_ncmds; i++)
+		if (!strcmp(cli_cmds[i].name, alias))
 			return &cli_cmds[i];
 	size_t n = strlen(name), hits = 0;
 	const struct cli_cmd *found = NULL;
@@ -515,6 +596,8 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	int rc = cmd->fn(c, argc, argv);
 	if (cli_mm_after(c, cmd, &pre))
 		rc = -1;
+	if ((cmd->flags & CMD_RUNS) && c->m)
+		cli_show_displays(c); /* gdb shows them at every stop */
 	c->json = false;
 	cli_free_args(argv + 1, argc - 1);
 	fflush(stdout);
@@ -539,7 +622,10 @@ int cli_exec_line(struct cli *c, const char *line)
 		return 0;
 	char *name = argv[0];
 	c->arg_cols = cols;
+	const char *saved_line = c->cur_line;
+	c->cur_line = line;
 	int rc = dispatch(c, argc, argv);
+	c->cur_line = saved_line;
 	c->arg_cols = NULL;
 	free(name);
 	return rc;

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "profile.h"
+#include "cmd_print.h"
 #include "inspect_check.h"
 #include "inspect_owner.h"
 #include "pt_decode.h"
@@ -684,6 +685,27 @@ static int ex_line(struct ex *e)
 			 b ? b + 1 : ln->file, ln->line, st.pc);
 }
 
+/* expect expr EXPR: any expression of `print` is true (non-zero). */
+static int ex_expr(struct ex *e)
+{
+	if (e->argc < 3)
+		return syntax(e, 2, "expected an expression%s", "");
+	struct cli *c = e->c;
+	char text[2048];
+	cli_raw_args(c, e->argc, e->argv, 2, text, sizeof(text));
+	struct cli_value v;
+	if (cli_expr_eval_line(c, text, c->arg_cols ? c->arg_cols[2] : 0, &v))
+		return -1;
+	int t = cli_value_true(&v);
+	if (t < 0)
+		return cli_error(c, "expected expr %s: not a number or pointer", text);
+	if (!t)
+		return cli_error(c, "expected %s, but it is false", text);
+	if (c->interactive && !c->src_file)
+		printf("ok: %s\n", text);
+	return 0;
+}
+
 int cmd_expect(struct cli *c, int argc, char **argv)
 {
 	struct ex e = {c, argc, argv};
@@ -758,6 +780,8 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 		return ex_check(&e);
 	if (!strcmp(what, "diff"))
 		return ex_diff(&e);
+	if (!strcmp(what, "expr"))
+		return ex_expr(&e);
 	if (!strcmp(what, "vm"))
 		return ex_vm(&e);
 	if (!strcmp(what, "stop"))
@@ -784,6 +808,6 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 	return syntax(
 	    &e, 1,
 	    "expected result, x0, reg, sysreg, translates, faults, host-read, console, el, "
-	    "owner, state, check, diff, vm, stop, pc or line, got '%s'",
+	    "owner, state, check, diff, vm, stop, pc, line or expr, got '%s'",
 	    what);
 }

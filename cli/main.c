@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 	if (cli_check_table())
 		return 70;
 	cli_machine_hook = cli_mm_machine_hook;
+	cli_expr_hook = cli_expr_eval_addr;
 	struct cli c;
 	cli_init(&c);
 	struct invocation inv = {0};

@@ -15,6 +15,7 @@
 
 struct hs_strbuf *cli_failure_log;
 void (*cli_machine_hook)(struct cli *c, bool create);
+int (*cli_expr_hook)(struct cli *c, const char *s, bool spaced, uint64_t *out);
 
 /* ---- events --------------------------------------------------------------- */
 
@@ -66,6 +67,25 @@ static void on_event(const struct hs_event *ev, void *ud)
 		c->have_hvc = true;
 		c->last_x0 = ev->hvc.x0;
 		c->last_x1 = ev->hvc.x1;
+		break;
+	case HS_EV_DEBUG_WRITE:
+		if (c->ndbgw == c->capdbgw) {
+			size_t cap = c->capdbgw ? 2 * c->capdbgw : 16;
+			struct cli_dbg_write *v = realloc(c->dbgw, cap * sizeof(*v));
+			if (!v)
+				return;
+			c->dbgw = v;
+			c->capdbgw = cap;
+		}
+		c->dbgw[c->ndbgw] = (struct cli_dbg_write){.cpu = ev->cpu,
+							   .icount = ev->icount,
+							   .pa = ev->dbgw.pa,
+							   .len = ev->dbgw.len,
+							   .old = ev->dbgw.old,
+							   .value = ev->dbgw.value};
+		snprintf(c->dbgw[c->ndbgw].reg, sizeof(c->dbgw[0].reg), "%s",
+			 ev->dbgw.reg ? ev->dbgw.reg : "");
+		c->ndbgw++;
 		break;
 	case HS_EV_HOST_ACCESS:
 		c->have_access = true;
@@ -119,6 +139,8 @@ int cli_machine_create(struct cli *c)
 void cli_machine_destroy(struct cli *c)
 {
 	cli_bps_fini(&c->bps);
+	if (c->expr_free)
+		c->expr_free(c, false);
 	if (c->m && cli_machine_hook)
 		cli_machine_hook(c, false);
 	hs_check_incr_free(c->incr_check);
@@ -130,6 +152,9 @@ void cli_machine_destroy(struct cli *c)
 		free(c->console[i]);
 	free(c->console);
 	free(c->trace);
+	free(c->dbgw);
+	c->dbgw = NULL;
+	c->ndbgw = c->capdbgw = 0;
 	c->console = NULL;
 	c->trace = NULL;
 	c->nconsole = c->capconsole = c->ntrace = c->captrace = 0;
@@ -142,6 +167,8 @@ void cli_machine_destroy(struct cli *c)
 void cli_fini(struct cli *c)
 {
 	cli_machine_destroy(c);
+	if (c->expr_free)
+		c->expr_free(c, true);
 }
 
 /* ---- output --------------------------------------------------------------- */
@@ -357,6 +384,12 @@ int cli_eval(struct cli *c, const char *s, enum cli_space *space, uint64_t *out)
 		sp = SP_IPA;
 		s += 4;
 	}
+	/* Registers and C operators: the expression evaluator (print's language). */
+	if (cli_expr_hook && strpbrk(s, "$*()&|^~<>[]/%{}= '")) {
+		if (space)
+			*space = sp;
+		return cli_expr_hook(c, s, sp != SP_DEFAULT, out);
+	}
 	enum cli_space esp = sp;
 	if (esp == SP_DEFAULT && space && *space == SP_VA)
 		esp = SP_VA; /* the caller's default space */
@@ -445,10 +478,16 @@ int cli_to_pa(struct cli *c, enum cli_space sp, uint64_t addr, uint64_t *pa, cha
 	}
 	struct hs_pt_regime r;
 	if (sp == SP_VA || sp == SP_DEFAULT) {
-		uint64_t sctlr = 0;
+		uint64_t sctlr = 0, link;
 		hs_cpu_sysreg(c->m, cpu, HS_SR_SCTLR_EL2, &sctlr);
 		if (!(sctlr & 1)) {
-			*pa = addr; /* EL2 MMU off: VA == PA */
+			/*
+			 * EL2 MMU off: VA == PA. A HYP VA of the image (a symbol, a
+			 * pointer the hypervisor will use) means where the image is.
+			 */
+			*pa = addr;
+			if (!hs_phys_is_ram(c->m, addr, 1) && hs_addr_to_link(c->m, addr, &link))
+				*pa = hs_link_to_pa(c->m, link);
 			return 0;
 		}
 		if (cli_regime(c, "hyp", &r, err, len))

@@ -141,3 +141,23 @@ add_test(NAME scenario_wrong_stop_message COMMAND hypscope run ${neg}/wrong_stop
 set_tests_properties(scenario_wrong_stop_message PROPERTIES
   ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
   PASS_REGULAR_EXPRESSION "wrong_stop.hss:5: expected stop == watchpoint, got breakpoint \\(cpu0 at 0x[0-9a-f]+ <__hyp_text_start\\+0x400>\\).*wrong_stop.hss:6: expected pc == __pkvm_init, got 0x[0-9a-f]+.*wrong_stop.hss:7: expected line == setup.c:1, got .*wrong_stop.hss:8:16: expected a stop.*1 failed")
+
+# Expressions (issue #13): print/ptype/display/info symbol/info line as a gdb user meets them.
+add_test(NAME cli_print_message COMMAND hypscope run ${HS_SCENARIO_DIR}/print_expr.hss)
+set_tests_properties(cli_print_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "\\$1 = \\(void \\*\\) 0x[0-9a-f]+.*\\$2 = 0x[0-9a-f]+000.*type = struct hyp_page {.*u8 host_state : 4;.*type = struct hyp_page \\*.*\\$3 = {refcount = 0, order = 0 '.000', host_state = 0 '.000', __hyp_state_comp = 0 '.000', guest_shares = 0}.*1: /x hyp_vmemmap\\[0x48000\\].host_state = 0x0.*1: /x hyp_vmemmap\\[0x48000\\].host_state = 0x1.*handle_host_trap \\+ 12 in section .text.*Line [0-9]+ of \"main.c\" starts at address 0x[0-9a-f]+ <handle_host_trap> and ends at.*1 passed")
+# Debugger writes: the incremental checker sees a vmemmap entry the debugger
+# corrupted (no CPU stored it), trace lists the write, and a patched
+# instruction runs although its block was translated before.
+add_test(NAME cli_debug_write_checked COMMAND hypscope --batch -ex boot
+  -ex "set check-after-hvc on" -ex "hvc nop"
+  -ex "set var hyp_vmemmap[0x48000].host_state = 1" -ex "hvc nop" -ex trace)
+set_tests_properties(cli_debug_write_checked PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli WILL_FAIL FALSE
+  PASS_REGULAR_EXPRESSION "1 violation.*check-after-hvc: 1 violation after nop.*debugger write cpu0 icount [0-9]+: pa 0x[0-9a-f]+ \\(1 bytes\\) 0 -> 0x1\n#5 ")
+add_test(NAME cli_debug_write_code COMMAND hypscope --batch -ex boot -ex "hvc nop"
+  -ex "set {u32} handle_host_trap = 0xd4200000" -ex "hvc nop" -ex "info program")
+set_tests_properties(cli_debug_write_code PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "hypervisor fault on cpu0: BRK64.*at 0x[0-9a-f]+.*handle_host_trap")

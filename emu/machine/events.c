@@ -9,7 +9,7 @@ const char *hs_event_type_name(enum hs_event_type t)
 	    [HS_EV_HVC_ENTER] = "hvc-enter",	 [HS_EV_HVC_EXIT] = "hvc-exit",
 	    [HS_EV_HYP_FAULT] = "hyp-fault",	 [HS_EV_BOOT_STEP] = "boot-step",
 	    [HS_EV_HOST_ACCESS] = "host-access", [HS_EV_BARRIER] = "barrier",
-	    [HS_EV_TABLE_STORE] = "table-store",
+	    [HS_EV_TABLE_STORE] = "table-store", [HS_EV_DEBUG_WRITE] = "debug-write",
 	};
 	return (unsigned)t < HS_EV_COUNT ? names[t] : "?";
 }

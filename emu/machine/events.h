@@ -20,6 +20,7 @@ enum hs_event_type {
 	HS_EV_HOST_ACCESS,  /* a host load/store completed or was refused */
 	HS_EV_BARRIER,	    /* DSB/DMB/ISB in the hypervisor's code (barrier_hooks.h, when on) */
 	HS_EV_TABLE_STORE,  /* a CPU store to a page the store tap watches (write_log.h) */
+	HS_EV_DEBUG_WRITE,  /* the debugger changed memory or a register (debug_write.h) */
 	HS_EV_COUNT
 };
 
@@ -87,6 +88,13 @@ struct hs_event_access {
 	uint64_t esr; /* ESR_EL1 the host saw, when refused */
 };
 
+struct hs_event_debug_write {
+	const char *reg;     /* a register's name, or NULL for memory */
+	uint64_t pa;	     /* memory: first byte written (physical) */
+	unsigned len;	     /* bytes */
+	uint64_t old, value; /* the first 8 bytes (or the register) before and after */
+};
+
 struct hs_event {
 	enum hs_event_type type;
 	unsigned cpu;
@@ -101,6 +109,7 @@ struct hs_event {
 		struct hs_event_access access;
 		struct hs_event_barrier barrier;
 		struct hs_event_store store;
+		struct hs_event_debug_write dbgw;
 	};
 };
 
