@@ -72,6 +72,7 @@ struct cli {
 	/* Recorded from events. */
 	char **console;
 	size_t nconsole, capconsole;
+	size_t console_dropped; /* oldest lines no longer kept (CLI_CONSOLE_KEEP) */
 	struct cli_hvc_rec *trace;
 	size_t ntrace, captrace;
 	struct cli_dbg_write *dbgw; /* debugger writes (HS_EV_DEBUG_WRITE), for `trace` */
@@ -186,6 +187,8 @@ int cli_error(struct cli *c, const char *fmt, ...) __attribute__((format(printf,
 extern struct hs_strbuf *cli_failure_log;
 void cli_print_sb(struct cli *c, struct hs_strbuf *sb);
 
+/* Console lines kept (`console`, `expect console`); older ones are dropped. */
+#define CLI_CONSOLE_KEEP 10000
 /* The longest command line (REPL, -ex, scenario and -x files); longer is an error. */
 #define CLI_MAX_LINE_LEN 4096
 /* The largest scenario or -x file read. */

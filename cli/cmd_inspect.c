@@ -951,6 +951,9 @@ int cmd_console(struct cli *c, int argc, char **argv)
 	hs_sb_init(&sb);
 	if (c->json)
 		hs_sb_puts(&sb, "[");
+	else if (c->console_dropped)
+		hs_sb_printf(&sb, "(%zu earlier lines not kept: the last %d are)\n",
+			     c->console_dropped, CLI_CONSOLE_KEEP);
 	for (size_t i = 0; i < c->nconsole; i++) {
 		if (c->json) {
 			if (i)

@@ -655,6 +655,8 @@ const char *cli_vm_exit_name(uint64_t reason)
 		return "s2-fault";
 	case HS_EXIT_OTHER:
 		return "other";
+	case HS_EXIT_IRQ:
+		return "irq";
 	default:
 		return "none";
 	}
@@ -778,6 +780,8 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 			printf(",\"fault_ipa\":%" PRIu64 ",\"esr\":%" PRIu64
 			       ",\"decoded\":\"%s\"}\n",
 			       x.x2, x.x3, esr);
+		else if (x.reason == HS_EXIT_IRQ)
+			printf(",\"pc\":%" PRIu64 "}\n", x.x2);
 		else
 			printf(",\"esr\":%" PRIu64 ",\"decoded\":\"%s\"}\n", x.x3, esr);
 		return 0;
@@ -796,6 +800,12 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 		printf("%sstage-2 fault%s at IPA %#" PRIx64 ": %s (ESR_EL2=%#" PRIx64 ")\n",
 		       cli_col(c, COL_RED), cli_col(c, COL_RESET), x.x2, esr, x.x3);
 		printf("  `vm run resume` retries the access; another op abandons it\n");
+		break;
+	case HS_EXIT_IRQ:
+		printf("%sinterrupted%s: the guest used its instruction budget at IPA %#" PRIx64
+		       " (a timer tick took the CPU back)\n",
+		       cli_col(c, COL_YELLOW), cli_col(c, COL_RESET), x.x2);
+		printf("  `vm run resume` lets it go on; another op starts afresh\n");
 		break;
 	default:
 		printf("%sother exit%s: %s (ESR_EL2=%#" PRIx64 ")\n", cli_col(c, COL_YELLOW),

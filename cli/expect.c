@@ -504,18 +504,19 @@ static int ex_vm(struct ex *e)
 	if (parse_op(e, 3, &op))
 		return -1;
 	if (!strcmp(what, "exit")) {
-		static const char *const exits[] = {"hvc", "s2-fault", "other"};
+		static const char *const exits[] = {"hvc", "s2-fault", "other", "irq"};
 		static const uint64_t reasons[] = {HS_EXIT_GUEST_HVC, HS_EXIT_S2_FAULT,
-						   HS_EXIT_OTHER};
+						   HS_EXIT_OTHER, HS_EXIT_IRQ};
 		if (op != OP_EQ && op != OP_NE)
 			return syntax(e, 3, "expected == or != (exits are not ordered), got '%s'",
 				      e->argv[3]);
 		int k = -1;
-		for (int j = 0; j < 3 && e->argc > 4; j++)
+		for (int j = 0; j < 4 && e->argc > 4; j++)
 			if (!strcmp(e->argv[4], exits[j]))
 				k = j;
 		if (k < 0)
-			return syntax(e, 4, "expected an exit (hvc, s2-fault or other), got '%s'",
+			return syntax(e, 4,
+				      "expected an exit (hvc, s2-fault, other or irq), got '%s'",
 				      word(e, 4));
 		if (end_of(e, 5))
 			return -1;

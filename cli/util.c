@@ -24,6 +24,16 @@ static void on_event(const struct hs_event *ev, void *ud)
 	struct cli *c = ud;
 	switch (ev->type) {
 	case HS_EV_CONSOLE:
+		if (c->nconsole == CLI_CONSOLE_KEEP) {
+			/* A bounded history: the oldest half goes (a looping hypervisor prints). */
+			size_t drop = CLI_CONSOLE_KEEP / 2;
+			for (size_t i = 0; i < drop; i++)
+				free(c->console[i]);
+			memmove(c->console, c->console + drop,
+				(c->nconsole - drop) * sizeof(*c->console));
+			c->nconsole -= drop;
+			c->console_dropped += drop;
+		}
 		if (c->nconsole == c->capconsole) {
 			size_t cap = c->capconsole ? 2 * c->capconsole : 64;
 			char **v = realloc(c->console, cap * sizeof(*v));
@@ -158,6 +168,7 @@ void cli_machine_destroy(struct cli *c)
 	c->console = NULL;
 	c->trace = NULL;
 	c->nconsole = c->capconsole = c->ntrace = c->captrace = 0;
+	c->console_dropped = 0;
 	c->have_hvc = c->have_access = false;
 	c->have_vm_exit = false;
 	memset(c->stepped, 0, sizeof(c->stepped));

@@ -29,9 +29,12 @@ __guest_enter:
 	b	__host_enter		/* x0: the guest's registers */
 	.size __guest_enter, . - __guest_enter
 
-/* From __host_trap: x0 = the guest's register block; the guest's x0/x1 are on the stack. */
-	.global __guest_exit
-__guest_exit:
+/*
+ * From __host_trap (a trap: __guest_enter returns 1) or __host_irq (an
+ * interrupt: returns 2): x0 = the guest's register block; the guest's x0/x1
+ * are on the stack.
+ */
+.macro guest_exit why
 	save_lower_el_regs
 	adr_this_cpu x1, guest_running, x2
 	str	xzr, [x1]
@@ -45,5 +48,14 @@ __guest_exit:
 	ldp	x29, x30, [x1, #80]
 	ldr	x2, [x1, #96]
 	mov	sp, x2
-	mov	x0, #1
+	mov	x0, #\why
 	ret
+.endm
+
+	.global __guest_exit
+__guest_exit:
+	guest_exit 1
+
+	.global __guest_exit_irq
+__guest_exit_irq:
+	guest_exit 2

@@ -21,7 +21,7 @@ __kvm_hyp_host_vector:
 	ventry	hyp_bad_vector
 	ventry	hyp_bad_vector
 	ventry	__host_trap		/* lower EL, AArch64 sync */
-	ventry	hyp_bad_vector
+	ventry	__host_irq		/* lower EL, AArch64 IRQ (HCR_EL2.IMO: guests only) */
 	ventry	hyp_bad_vector
 	ventry	hyp_bad_vector
 	ventry	hyp_bad_vector		/* lower EL, AArch32 */
@@ -66,6 +66,15 @@ __host_enter:
 	ldp	x0, x1, [x0, #0]
 	eret
 	.size __host_enter, . - __host_enter
+
+/* An interrupt ends a guest's run (a guest exit); the host never routes one here. */
+__host_irq:
+	stp	x0, x1, [sp, #-16]!
+	adr_this_cpu x0, guest_running, x1
+	ldr	x0, [x0]
+	cbnz	x0, __guest_exit_irq
+	ldp	x0, x1, [sp], #16
+	eret
 
 hyp_bad_vector:
 	brk	#0x800

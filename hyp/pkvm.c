@@ -49,7 +49,7 @@ static u32 vm_table_lock;
 
 int __guest_enter(struct hyp_cpu_ctxt *regs, u64 *save);
 
-#define HCR_GUEST ((1UL << 31) | (1UL << 19) | 1UL) /* RW, TSC, VM */
+#define HCR_GUEST ((1UL << 31) | (1UL << 19) | (1UL << 4) | 1UL) /* RW, TSC, IMO, VM */
 #define GUEST_PROT_OK (HS_PROT_R | HS_PROT_W | HS_PROT_X)
 
 static struct hyp_vm *vm_by_handle(u64 handle)
@@ -437,7 +437,7 @@ void __pkvm_vcpu_run(struct hyp_cpu_ctxt *host)
 	write_sysreg(vcpu->pstate, spsr_el2);
 	isb();
 
-	__guest_enter(&vcpu->regs, this_cpu_ptr(&guest_save_area)->r);
+	int why = __guest_enter(&vcpu->regs, this_cpu_ptr(&guest_save_area)->r);
 
 	u64 esr = read_sysreg(esr_el2), far = read_sysreg(far_el2), hpfar = read_sysreg(hpfar_el2);
 	vcpu->pc = read_sysreg(elr_el2);
@@ -452,7 +452,12 @@ void __pkvm_vcpu_run(struct hyp_cpu_ctxt *host)
 	isb();
 
 	unsigned ec = (unsigned)(esr >> 26) & 0x3f;
-	if (ec == 0x16) {
+	if (why == 2) {
+		/* Interrupted (ESR is not written for an IRQ): RESUME goes on at vcpu->pc. */
+		host->regs[1] = HS_EXIT_IRQ;
+		host->regs[2] = vcpu->pc;
+		host->regs[3] = 0;
+	} else if (ec == 0x16) {
 		host->regs[1] = HS_EXIT_GUEST_HVC;
 		host->regs[2] = vcpu->regs.regs[0];
 		host->regs[3] = vcpu->regs.regs[2];

@@ -131,13 +131,38 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 	return 0;
 }
 
+/*
+ * An operation that ended in a loop (instruction limit) or at an address with
+ * nothing there is not resumable: continuing repeats it. When its CPU is back
+ * in the host (EL1), the host gives it up as a kernel would give up a
+ * request, and returns to idle; the hypervisor holds nothing then.
+ */
+static bool abandon_stuck_op(struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_host *h = hs_host_of(m);
+	enum hs_stop_reason why = hs_last_stop(m)->reason;
+	if (why != HS_STOP_LIMIT && why != HS_STOP_ERROR)
+		return !hs_err(err, -EBUSY,
+			       "the machine is stopped inside another host operation "
+			       "(continue it first)");
+	struct hs_cpu *c = &m->cpus[hs_machine_op(m)->cpu];
+	if (hs_cpu_el(c) != 1)
+		return !hs_err(err, -EBUSY,
+			       "cpu%u is looping at EL%u: the machine can only be inspected now",
+			       c->idx, hs_cpu_el(c));
+	uint32_t el1h = 0x3c5;
+	uc_reg_write(c->uc, UC_ARM64_REG_PSTATE, &el1h);
+	hs_cpu_set_reg(c, UC_ARM64_REG_PC, h->code_pa + HS_HOST_OFF_IDLE);
+	memset(&h->op, 0, sizeof(h->op));
+	hs_machine_op_abandon(m);
+	return true;
+}
+
 int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err)
 {
 	struct hs_host *h = hs_host_of(m);
-	if (hs_op_pending(m))
-		return hs_err(err, -EBUSY,
-			      "the machine is stopped inside another host operation "
-			      "(continue it first)");
+	if (hs_op_pending(m) && !abandon_stuck_op(m, err))
+		return err ? err->code : -EBUSY;
 	if (m->dead)
 		return hs_err(err, -EIO,
 			      "the hypervisor faulted at EL2 earlier: the machine can "

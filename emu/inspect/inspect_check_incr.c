@@ -121,14 +121,18 @@ static void clear(struct hs_check_report *r)
 	r->pages_checked = r->tables_checked = r->free_blocks_checked = 0;
 }
 
-/* Append violations (the group's own lists are never truncated: see assemble()). */
-static int append(struct hs_check_report *to, const struct hs_violation *v, size_t n)
+/*
+ * Append violations v[first, first + n) (the group's own lists are never
+ * truncated: see assemble()). v is NULL for an empty group, so the element is
+ * only addressed when there is one (NULL + 0 is undefined in C).
+ */
+static int append(struct hs_check_report *to, const struct hs_violation *v, size_t first, size_t n)
 {
 	if (!n)
-		return 0; /* v may be NULL: an empty group */
+		return 0;
 	if (hs_snap_grow((void **)&to->v, &to->cap, to->nr + n, sizeof(*to->v)))
 		return -ENOMEM;
-	memcpy(&to->v[to->nr], v, n * sizeof(*v));
+	memcpy(&to->v[to->nr], &v[first], n * sizeof(*v));
 	to->nr += n;
 	to->total += n;
 	return 0;
@@ -226,15 +230,15 @@ static int pages_update(struct hs_check_incr *ci, const struct hs_snapshot *s, u
 	for (size_t i = 0; i < ci->pa.nr; i++) {
 		size_t from = k;
 		k = first_at(old, k, ci->pa.w[i].start);
-		if (append(&ci->next, old->v + from, k - from))
+		if (append(&ci->next, old->v, from, k - from))
 			return -ENOMEM;
 		k = first_at(old, k, ci->pa.w[i].end);
 		clear(&ci->win);
 		hs_chk_pages(s, ci->pa.w[i].start, ci->pa.w[i].end, &ci->win);
-		if (ci->win.total != ci->win.nr || append(&ci->next, ci->win.v, ci->win.nr))
+		if (ci->win.total != ci->win.nr || append(&ci->next, ci->win.v, 0, ci->win.nr))
 			return -ENOMEM;
 	}
-	if (append(&ci->next, old->v + k, old->nr - k))
+	if (append(&ci->next, old->v, k, old->nr - k))
 		return -ENOMEM;
 	swap(old, &ci->next);
 	return 0;
@@ -267,9 +271,10 @@ static int el2_update(struct hs_check_incr *ci, const struct hs_snapshot *s)
 		if (again) {
 			clear(&ci->win);
 			hs_chk_el2_range(s, i, &ci->win);
-			if (ci->win.total != ci->win.nr || append(&ci->next, ci->win.v, ci->win.nr))
+			if (ci->win.total != ci->win.nr ||
+			    append(&ci->next, ci->win.v, 0, ci->win.nr))
 				return -ENOMEM;
-		} else if (append(&ci->next, old->v + from, k - from)) {
+		} else if (append(&ci->next, old->v, from, k - from)) {
 			return -ENOMEM;
 		}
 		if (set_keys(&ci->next_key, &ci->cap_next_key, before, ci->next.nr, r->start))
@@ -387,7 +392,7 @@ static int assemble(struct hs_check_incr *ci, struct hs_check_report *rep)
 		return hs_check_snapshot(ci->m, s, rep);
 	clear(rep);
 	for (size_t i = 0; i < ng; i++)
-		if (append(rep, g[i]->v, g[i]->nr))
+		if (append(rep, g[i]->v, 0, g[i]->nr))
 			return hs_check_snapshot(ci->m, s, rep);
 	for (unsigned i = 0; i < s->nr_mem; i++)
 		rep->pages_checked += s->mem[i].size >> HS_PAGE_SHIFT;

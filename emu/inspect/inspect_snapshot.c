@@ -884,8 +884,10 @@ static int diff_ranges(const struct hs_snap_pt_range *a, size_t na,
 	       pt_equal(&a[na - 1 - tail], &b[nb - 1 - tail]))
 		tail++;
 	uint64_t pos = head ? a[head - 1].end : 0;
-	a += head;
-	b += head;
+	if (head) { /* an empty table is NULL: no offset, even 0, may be added to it */
+		a += head;
+		b += head;
+	}
 	na -= head + tail;
 	nb -= head + tail;
 	static const struct hs_snap_pt_range empty;

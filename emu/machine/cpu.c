@@ -275,6 +275,15 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	case EXCP_PREFETCH_ABORT:
 	case EXCP_DATA_ABORT:
 		if (el < 2 && qe.target_el == 2) {
+			/*
+			 * Out of budget: stop before taking it (the access runs again on
+			 * `continue`); a fault loop through EL2 stops here, with the
+			 * hypervisor holding nothing.
+			 */
+			if (c->icount >= c->run_icount_limit) {
+				stop_cpu(c, HS_STOP_LIMIT);
+				return;
+			}
 			take_to_el2(c, qe.syndrome, qe.vaddress, pc, pc, 0x400);
 			return;
 		}
@@ -329,8 +338,14 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	unsigned el = hs_cpu_el(c);
 	bool fetch = type == UC_MEM_FETCH_UNMAPPED;
-	unsigned ec = (fetch ? 0x20 : 0x24) + (el == 2);
-	uint32_t esr = (ec << ESR_EC_SHIFT) | (1u << 25) | 0x04; /* IL, translation fault L0 */
+	unsigned ec = (fetch ? 0x20 : 0x24) + (el >= 1);
+	/*
+	 * EL2: the translation fault at level 0 its table would give. EL1 (host or
+	 * guest): a physical address with nothing there, a synchronous external
+	 * abort taken to EL1 (hs_cpu_run delivers it).
+	 */
+	uint32_t fsc = el == 2 ? 0x04 : 0x10;
+	uint32_t esr = (ec << ESR_EC_SHIFT) | (1u << 25) | fsc; /* IL */
 	if (type == UC_MEM_WRITE_UNMAPPED)
 		esr |= 1u << 6; /* WnR */
 	if (el == 2) {
@@ -350,15 +365,54 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	return false;
 }
 
+/* Past the limit, the hypervisor gets this much longer to leave EL2 before the stop. */
+#define LIMIT_GRACE_INSNS 1000000ULL
+
 static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 {
 	struct hs_cpu *c = ud;
 	c->icount += size / 4;
 	c->block_start = address;
 	c->block_end = address + size;
-	if (c->icount >= c->run_icount_limit)
+	/*
+	 * Stop below EL2 (EL3 runs only the ERET recipe's stub) when possible: a loop that goes
+	 * through the host (a fault injected again and again) then stops where the hypervisor holds
+	 * no lock, and the operation can be abandoned.
+	 */
+	if (c->icount >= c->run_icount_limit &&
+	    (hs_cpu_el(c) < 2 || c->icount >= c->run_icount_limit + LIMIT_GRACE_INSNS))
 		stop_cpu(c, HS_STOP_LIMIT);
 	(void)uc;
+}
+
+/*
+ * The tick a timer would give: an IRQ taken to EL2 (HCR_EL2.IMO routes it
+ * there while a guest runs; ESR is not written for an interrupt).
+ */
+static void take_irq_to_el2(struct hs_cpu *c)
+{
+	uint32_t pstate = 0;
+	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
+	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	hs_cpu_set_sr(c, HS_SR_ELR_EL2, pc);
+	hs_cpu_set_sr(c, HS_SR_SPSR_EL2, pstate);
+	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL2) + 0x480;
+	struct hs_event_exception x = {
+	    .from_el = (pstate >> 2) & 3, .to_el = 2, .ec_name = "IRQ", .pc = pc, .vector = target};
+	hs_cpu_enter_el2(c, target, 0x3c9);
+	emit_exception(c, HS_EV_EXCEPTION, &x);
+}
+
+#define HCR_IMO (1ULL << 4)
+
+/* A guest (EL1 with interrupts routed to EL2) used its budget: preempt it. */
+static bool preempt_guest(struct hs_cpu *c)
+{
+	if (hs_cpu_el(c) != 1 || !(hs_cpu_sr(c, HS_SR_HCR_EL2) & HCR_IMO))
+		return false;
+	c->translated_el = 1; /* the code that ran was translated for EL1 */
+	take_irq_to_el2(c);
+	return true;
 }
 
 static void on_vector(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
@@ -596,7 +650,8 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 			       struct hs_error *err)
 {
 	c->stop = HS_STOP_NONE;
-	uint64_t limit = c->m->opts.insn_limit ? c->m->opts.insn_limit : HS_DEFAULT_INSN_LIMIT;
+	uint64_t limit = c->m->opts.insn_limit ? c->m->opts.insn_limit
+					       : HS_DEFAULT_INSN_LIMIT(c->m->opts.ram_size);
 	c->run_icount_limit = c->icount + limit;
 	uint64_t start_icount = c->icount, last_icount = c->icount;
 	unsigned idle_returns = 0;
@@ -609,6 +664,17 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		uc_err e = uc_emu_start(c->uc, pc, NO_UNTIL, 0, count);
 		if (e && c->stop == HS_STOP_HYP_FAULT)
 			return c->stop;
+		/* EL1 reached a PA with nothing there: the external abort goes to its vectors. */
+		if (e && c->stop == HS_STOP_ERROR && c->fault.from_el == 1 &&
+		    take_to_el1(c, c->fault.esr, c->fault.far, c->fault.pc, c->fault.pc)) {
+			c->stop = HS_STOP_NONE;
+			continue;
+		}
+		if (!e && c->stop == HS_STOP_LIMIT && !count && preempt_guest(c)) {
+			c->stop = HS_STOP_NONE;
+			c->run_icount_limit = c->icount + limit;
+			continue;
+		}
 		if (e && c->stop == HS_STOP_ERROR) {
 			hs_err(err, -EIO,
 			       "cpu%u: EL%u access to %#" PRIx64 " at %#" PRIx64

@@ -587,6 +587,11 @@ void hs_machine_op_begin(struct hs_machine *m, unsigned cpu, uint64_t ret_pc)
 	m->op = (struct hs_machine_op){.pending = true, .cpu = cpu, .ret_pc = ret_pc};
 }
 
+void hs_machine_op_abandon(struct hs_machine *m)
+{
+	m->op.pending = false;
+}
+
 const struct hs_machine_op *hs_machine_op(const struct hs_machine *m)
 {
 	return &m->op;

@@ -80,6 +80,8 @@ struct hs_machine_op {
 };
 /* Begin an operation on `cpu` (its registers and PC already set by the client). */
 void hs_machine_op_begin(struct hs_machine *m, unsigned cpu, uint64_t ret_pc);
+/* Drop the pending operation without completing it (its client gave it up). */
+void hs_machine_op_abandon(struct hs_machine *m);
 const struct hs_machine_op *hs_machine_op(const struct hs_machine *m);
 
 const struct hs_machine_opts *hs_machine_opts(const struct hs_machine *m);

@@ -12,7 +12,12 @@
 #define HS_MAX_SUBSCRIBERS 16
 #define HS_DBG_MAX_HVC_BREAKS 16
 #define HS_DBG_MAX_WATCH 8
-#define HS_DEFAULT_INSN_LIMIT 2000000000ULL
+/*
+ * Instructions one run may take before it is called a loop: more than any
+ * operation needs (the longest, __pkvm_init, grows with RAM: ~14 per page),
+ * little enough that a loop stops in about a second.
+ */
+#define HS_DEFAULT_INSN_LIMIT(ram_size) (64000000ULL + 16 * ((ram_size) >> 12))
 #define HS_COUNTER_HZ 100000000ULL /* counters tick once per instruction */
 
 struct hs_write_log;

@@ -284,6 +284,12 @@
 #define HS_EXIT_GUEST_HVC 1 /* the guest called the hypervisor: x2 = guest x0, x3 = guest x2 */
 #define HS_EXIT_S2_FAULT 2  /* stage-2 abort: x2 = IPA, x3 = ESR_EL2 */
 #define HS_EXIT_OTHER 3	    /* anything else: x3 = ESR_EL2 */
+/*
+ * An interrupt took the CPU back from the guest (the emulator's tick when a
+ * guest exhausts its instruction budget, as a timer would on hardware):
+ * `vcpu_run` with HS_VCPU_OP_RESUME goes on where it stopped.
+ */
+#define HS_EXIT_IRQ 4
 
 /* Guest x0 at its hypercall: what it did. */
 #define HS_GUEST_DONE_IDLE 0x10
