@@ -69,6 +69,32 @@ struct cli {
 	struct cli_expr_state *expr; /* print/display/value history (cmd_print.c) */
 	/* Frees c->expr's machine-bound part (all = false) or everything; set with it. */
 	void (*expr_free)(struct cli *c, bool all);
+	/* Breakpoint conditions, ignore counts, commands (bp_control.c). */
+	struct cli_bpx *bpx;
+	size_t nbpx, capbpx;
+	int bpx_pending; /* the breakpoint whose commands run after this command */
+	int bpx_depth;	 /* commands running commands */
+	bool bpx_ran;	 /* the last command ran the machine */
+	/* Blocks ending with `end`, and user-defined commands (user_cmds.c). */
+	int collect; /* enum cli_collect_kind */
+	int collect_id, collect_depth;
+	char collect_name[64];
+	char **collect_lines;
+	size_t ncollect, capcollect;
+	struct cli_user_cmd *ucmds;
+	size_t nucmds;
+	int user_depth;
+	/* Habits */
+	bool pagination;   /* page long output on a terminal (`set pagination off`) */
+	bool quiet;	   /* -q: no boot chatter (console lines, steps, summary) on stdout */
+	bool run_single;   /* the run was stepi: a breakpoint stop is never resumed */
+	char *repeat_line; /* what an empty line at the prompt runs again */
+	bool repeat_is_x;
+	/* What an empty line repeats after `x`: the next address. */
+	bool x_valid;
+	char x_fmt[24];
+	int x_space; /* enum cli_space */
+	uint64_t x_next;
 	/* Recorded from events. */
 	char **console;
 	size_t nconsole, capconsole;
@@ -124,6 +150,9 @@ void cli_fini(struct cli *c);
  * cli_mm_machine_hook. A pointer so that util.c links without the visualizer.
  */
 extern void (*cli_machine_hook)(struct cli *c, bool create);
+/* Called by cli_fini (NULL by default; main() installs cli_habits_fini). */
+extern void (*cli_fini_hook)(struct cli *c);
+void cli_habits_fini(struct cli *c);
 /*
  * Evaluates an address or value that uses registers or C operators with the
  * expression evaluator (cli_eval calls it; NULL: only the simple forms).
@@ -318,9 +347,14 @@ int cli_render_main(struct cli *c, int argc, char **argv);
 void cli_report_stop(struct cli *c, const struct hs_stop *s);
 /* Before running the current CPU: step over a breakpoint at its PC. */
 void cli_before_run(struct cli *c);
+/*
+ * A stop at a breakpoint whose condition is false (or that is ignored) is
+ * resumed at once (hs_continue) and *s replaced by the next stop, except
+ * after stepi (c->run_single).
+ */
 /* After a run: which breakpoint/watchpoint hit (counted, temporary ones deleted); non-zero for bad
  * stops. */
-int cli_after_run(struct cli *c, const struct hs_stop *s);
+int cli_after_run(struct cli *c, struct hs_stop *s);
 /* "0x... in sym at file:line" */
 void cli_where(struct cli *c, uint64_t pc, char *buf, size_t len);
 /* The text of a source line ("" when the file cannot be read); false if none. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bp_control.h"
 #include "cli.h"
 #include "profile.h"
 #include "regular_file.h"
@@ -176,6 +177,7 @@ static int x_strings(struct cli *c, enum cli_space sp, uint64_t addr, unsigned c
 		}
 		hs_sb_free(&str);
 		addr = a;
+		c->x_next = a;
 	}
 	if (c->json)
 		hs_sb_puts(&sb, "]");
@@ -240,6 +242,11 @@ int cmd_x(struct cli *c, int argc, char **argv)
 		return -1;
 	if (sp == SP_DEFAULT)
 		sp = SP_VA;
+	/* For an empty line: the next x starts where this one ends. */
+	c->x_valid = true;
+	c->x_space = sp;
+	c->x_next = addr + (uint64_t)count * (fmt == 'i' ? 4 : size);
+	snprintf(c->x_fmt, sizeof(c->x_fmt), "%s", argv[1][0] == '/' ? argv[1] : "");
 	if (fmt == 'i')
 		return cli_disas(c, sp, addr, count, true);
 	if (fmt == 's')
@@ -626,7 +633,13 @@ static int each_bp(struct cli *c, int argc, char **argv, int op)
 	int rc = 0;
 	for (int i = 1; i < argc; i++) {
 		int64_t id;
-		if (!cli_parse_num(argv[i], &id) || id <= 0) {
+		uint64_t u;
+		/* $bpnum (saved breakpoints say `disable $bpnum`) */
+		if (argv[i][0] == '$' && !cli_eval(c, argv[i], NULL, &u))
+			id = (int64_t)u;
+		else if (!cli_parse_num(argv[i], &id))
+			id = 0;
+		if (id <= 0) {
 			rc =
 			    cli_error(c, "%s: '%s' is not a breakpoint number", names[op], argv[i]);
 			continue;
@@ -766,6 +779,7 @@ static int list_bps(struct cli *c, struct hs_strbuf *sb, bool watch_only)
 			else if (bp->kind != CLI_BP_CODE)
 				hs_sb_puts(sb, " (at the EL2 vector)");
 			hs_sb_puts(sb, "\n");
+			cli_bpx_info(c, bp->id, sb);
 		}
 		first = false;
 	}

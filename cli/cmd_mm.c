@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bp_control.h"
 #include "cli.h"
 #include "profile.h"
 #include "cmd_print.h"
@@ -88,6 +89,7 @@ void cli_mm_machine_hook(struct cli *c, bool create)
 		c->have_mark = false;
 		return;
 	}
+	cli_bpx_clear(c); /* the breakpoints go with the machine */
 	if (c->viz)
 		hs_viz_live_close(c->viz);
 	c->viz = NULL;
@@ -610,6 +612,8 @@ static const struct {
      "show the table diff after stepi, continue, hvc, host and boot"},
     {"check-after-hvc", offsetof(struct cli, check_after_hvc),
      "run the invariant checker after every hypercall (once booted); fail on violations"},
+    {"pagination", offsetof(struct cli, pagination),
+     "page output longer than the terminal at the prompt (--Type <RET> for more--)"},
 };
 
 int cmd_set(struct cli *c, int argc, char **argv)
@@ -649,8 +653,9 @@ int cmd_set(struct cli *c, int argc, char **argv)
 		if (!strcmp(argv[1], settings[i].name))
 			break;
 	if (i == ns)
-		return cli_error(c, "set: unknown setting '%s' (diff-on-stop, check-after-hvc)",
-				 argv[1]);
+		return cli_error(
+		    c, "set: unknown setting '%s' (diff-on-stop, check-after-hvc, pagination)",
+		    argv[1]);
 	if (argc < 3)
 		return cli_error(c, "set %s: give on or off", argv[1]);
 	bool v;

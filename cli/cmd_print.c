@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bp_control.h"
 #include "cli.h"
 #include "cmd_print.h"
 #include "dwarf_types.h"
@@ -161,6 +162,11 @@ static int ev_var(void *ud, const char *name, struct cli_value *out)
 			snprintf(out->reg, sizeof(out->reg), "%s", name);
 			return 0;
 		}
+	if (!strcmp(name, "bpnum")) { /* the newest breakpoint, as gdb's $bpnum */
+		*out = (struct cli_value){.type = cli_type_builtin("int"),
+					  .v = (uint64_t)cli_bp_newest(c)};
+		return 0;
+	}
 	if (!c->m)
 		return -1;
 	unsigned cpu = hs_current_cpu(c->m);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bp_control.h"
 #include "cli.h"
 #include "profile.h"
 #include "debug.h"
@@ -241,13 +242,23 @@ static void vector_text(struct cli *c, const struct hs_stop *s, const struct cli
 	}
 }
 
-int cli_after_run(struct cli *c, const struct hs_stop *s)
+int cli_after_run(struct cli *c, struct hs_stop *s)
 {
 	c->hit_id = 0;
 	c->hit_temp = false;
 	c->hit_what[0] = '\0';
 	c->have_user_stop = false;
 	struct cli_bp *bp = cli_bps_classify(&c->bps, s->reason, s->cpu, s->pc);
+	/* Conditions and ignore counts (bp_control.c): resume the stops they pass. */
+	while (bp && bp->id > 0 && !c->run_single && !cli_bpx_should_stop(c, bp->id)) {
+		struct hs_error err = {0};
+		cli_before_run(c);
+		if (hs_continue(c->m, s, &err)) {
+			cli_error(c, "resuming after breakpoint %d: %s", bp->id, err.msg);
+			return 1;
+		}
+		bp = cli_bps_classify(&c->bps, s->reason, s->cpu, s->pc);
+	}
 	if (bp) {
 		bp->hits++;
 		c->hit_id = bp->id;
@@ -304,13 +315,13 @@ int cmd_boot(struct cli *c, int argc, char **argv)
 			       cli_col(c, COL_YELLOW), hs_profile_of(c->m)->boot_step_name(next),
 			       cli_col(c, COL_RESET));
 		cli_cpu_summary(c);
-	} else if (s.reason == HS_STOP_DONE || s.reason == HS_STOP_IDLE) {
+	} else if ((s.reason == HS_STOP_DONE || s.reason == HS_STOP_IDLE) && !c->quiet) {
 		if (!c->json)
 			printf("%sboot complete%s: %zu console lines, %" PRIu64 " instructions\n",
 			       cli_col(c, COL_GREEN), cli_col(c, COL_RESET), c->nconsole,
 			       hs_machine_icount(c->m));
 		cli_cpu_summary(c);
-	} else {
+	} else if (s.reason != HS_STOP_DONE && s.reason != HS_STOP_IDLE) {
 		cli_report_stop(c, &s);
 	}
 	return bad ? -1 : 0;
@@ -385,7 +396,9 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 	c->live = live;
 	if (rc)
 		return cli_error(c, "stepi: %s", err.msg);
+	c->run_single = true;
 	int bad = cli_after_run(c, &s);
+	c->run_single = false;
 	cli_report_stop(c, &s);
 	return bad ? -1 : 0;
 }

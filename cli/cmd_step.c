@@ -106,7 +106,7 @@ enum run_res {
 };
 
 /* After a run: a user breakpoint/watchpoint or any other stop ends the command. */
-static enum run_res judge(struct cli *c, const struct hs_stop *s, const int *ids, unsigned n,
+static enum run_res judge(struct cli *c, struct hs_stop *s, const int *ids, unsigned n,
 			  bool *hit_internal)
 {
 	cli_after_run(c, s);

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bp_control.h"
 #include "cli.h"
 #include "cmd_print.h"
+#include "user_cmds.h"
 
 static const char *const info_words[] = {"registers",	"sysregs", "cpus",    "breakpoints",
 					 "watchpoints", "program", "display", "symbol",
@@ -37,7 +39,8 @@ static const char *const vm_words[] = {
     "--prot", "--clear",   "start-teardown", "reclaim", NULL};
 static const char *const diff_words[] = {"mark", NULL};
 static const char *const trace_words[] = {"clear", NULL};
-static const char *const set_words[] = {"diff-on-stop", "check-after-hvc", "on", "off", NULL};
+static const char *const set_words[] = {
+    "diff-on-stop", "check-after-hvc", "pagination", "var", "on", "off", NULL};
 static const char *const render_words[] = {"--view", "tree", "map",    "timeline", "--table",
 					   "hyp",    "host", "--addr", "--cpu",	   "--call",
 					   "--size", "-o",   NULL};
@@ -261,6 +264,7 @@ const struct cli_cmd cli_cmds[] = {
      "  diff-on-stop     show the table diff after stepi, continue, hvc, host, boot\n"
      "  check-after-hvc  run the checker after every hypercall (once booted) and\n"
      "                   fail the command on violations\n"
+     "  pagination       page long output at the prompt on a terminal (default on)\n"
      "Examples:\n  set\n  set diff-on-stop on\n  set check-after-hvc off",
      CC_WORDS, set_words},
     {"render", cmd_render, 2, 14, CMD_MACHINE | CMD_JSON,
@@ -393,6 +397,42 @@ const struct cli_cmd cli_cmds[] = {
     {"undisplay", cmd_undisplay, 0, -1, 0, "undisplay [N...]",
      "stop displaying expressions (all with no argument)", "Example:\n  undisplay 1", CC_NONE,
      NULL},
+    {"condition", cmd_condition, 1, -1, CMD_MACHINE, "condition N [EXPR]",
+     "stop at breakpoint N only when EXPR is true (none: always)",
+     "EXPR is any expression of `print`, evaluated when the breakpoint is reached;\n"
+     "when it is false the machine goes on as if there were no breakpoint (the hit\n"
+     "is not counted). `break LOC if EXPR` sets it with the breakpoint.\n"
+     "Examples:\n  condition 1 $x1 == 0x48000\n  break host_hyp_share_transition if $x0 == "
+     "0x48000\n"
+     "  condition 1",
+     CC_NONE, NULL},
+    {"ignore", cmd_ignore, 2, 2, CMD_MACHINE, "ignore N COUNT",
+     "pass breakpoint N the next COUNT times it is reached",
+     "Each time the breakpoint is reached (and its condition is true) the count goes\n"
+     "down instead of stopping.\nExample:\n  ignore 1 3",
+     CC_NONE, NULL},
+    {"commands", cmd_commands, 0, 1, CMD_MACHINE, "commands [N] ... end",
+     "commands to run when breakpoint N stops the machine (default: the last one)",
+     "The lines up to `end` run after the stop is shown, as gdb does; a command that\n"
+     "runs the machine (continue, step ...) ends the list. An empty list removes them.\n"
+     "Example:\n  commands 1\n  p/x $x0\n  bt\n  end",
+     CC_NONE, NULL},
+    {"save", cmd_save, 2, 2, CMD_MACHINE, "save breakpoints FILE",
+     "write the breakpoints (conditions, ignore counts, commands) as a script",
+     "`source FILE` sets them again, in a new session too.\n"
+     "Example:\n  save breakpoints bps.hss\n  source bps.hss",
+     CC_NONE, NULL},
+    {"define", cmd_define, 1, 1, 0, "define NAME ... end", "a command of your own",
+     "The lines up to `end` run when NAME is typed; $arg0..$arg9 are its arguments\n"
+     "and $argc their number.\n"
+     "Example:\n  define pg\n  p hyp_vmemmap[$arg0]\n  end\n  pg 0x48000",
+     CC_NONE, NULL},
+    {"source", cmd_source, 1, 1, 0, "source FILE", "run the commands of a file",
+     "The file is in the scenario language (any command, `expect`, comments).\n"
+     "Example:\n  source bps.hss",
+     CC_NONE, NULL},
+    {"shell", cmd_shell, 0, -1, 0, "shell [CMD]", "run a shell command (none: a shell)",
+     "Example:\n  shell ls *.png", CC_NONE, NULL},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);
@@ -555,8 +595,33 @@ void cli_free_args(char **argv, int argc)
 		free(argv[i]);
 }
 
+/* Commands that make a breakpoint or watchpoint: `... if COND` is theirs. */
+static bool makes_breakpoint(const struct cli_cmd *cmd)
+{
+	return !strcmp(cmd->name, "break") || !strcmp(cmd->name, "tbreak") ||
+	       !strcmp(cmd->name, "watch") || !strcmp(cmd->name, "rwatch") ||
+	       !strcmp(cmd->name, "awatch");
+}
+
+static bool is_builtin(const char *name)
+{
+	for (size_t i = 0; i < cli_ncmds; i++)
+		if (!strcmp(cli_cmds[i].name, name))
+			return true;
+	return false;
+}
+
 static int dispatch(struct cli *c, int argc, char **argv)
 {
+	if (!is_builtin(argv[0]) && cli_user_cmd_exists(c, argv[0])) {
+		int rc = cli_user_cmd_run(c, argc, argv);
+		cli_free_args(argv + 1, argc - 1);
+		return rc ? -1 : 0;
+	}
+	if (!strcmp(argv[0], "end")) {
+		cli_free_args(argv + 1, argc - 1);
+		return cli_error(c, "end: no block to end (it closes commands and define)");
+	}
 	const struct cli_cmd *cmd = cli_find_cmd(c, argv[0], false);
 	if (!cmd) {
 		cli_free_args(argv + 1, argc - 1);
@@ -574,6 +639,28 @@ static int dispatch(struct cli *c, int argc, char **argv)
 		argv[n++] = argv[i];
 	}
 	argc = n;
+	/* break LOC if COND: the condition is the raw text after the word "if". */
+	char cond[2048] = "", made[2048] = "";
+	int newest = 0;
+	if (makes_breakpoint(cmd)) {
+		int k = cli_bpx_if_word(argc, argv);
+		if (k) {
+			cli_raw_args(c, argc, argv, k + 1 < argc ? k + 1 : k, cond, sizeof(cond));
+			if (k + 1 >= argc)
+				cond[0] = '\0';
+			cli_free_args(argv + k, argc - k);
+			argc = k;
+			if (!*cond) {
+				cli_error(c, "%s: 'if' needs a condition", cmd->name);
+				cli_free_args(argv + 1, argc - 1);
+				return -1;
+			}
+		}
+		snprintf(made, sizeof(made), "%s", cmd->name);
+		for (int i = 1; i < argc; i++)
+			snprintf(made + strlen(made), sizeof(made) - strlen(made), " %s", argv[i]);
+		newest = cli_bp_newest(c);
+	}
 	int nargs = argc - 1;
 	/* x/FMT: the format word does not count. */
 	if (!strcmp(cmd->name, "x") && nargs > 0 && argv[1][0] == '/')
@@ -596,8 +683,13 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	int rc = cmd->fn(c, argc, argv);
 	if (cli_mm_after(c, cmd, &pre))
 		rc = -1;
-	if ((cmd->flags & CMD_RUNS) && c->m)
+	if (makes_breakpoint(cmd) && !rc && cli_bp_newest(c) > newest)
+		cli_bpx_created(c, cli_bp_newest(c), made, cond);
+	if ((cmd->flags & CMD_RUNS) && c->m) {
+		c->bpx_ran = true;
 		cli_show_displays(c); /* gdb shows them at every stop */
+		cli_bpx_run_commands(c);
+	}
 	c->json = false;
 	cli_free_args(argv + 1, argc - 1);
 	fflush(stdout);
@@ -606,6 +698,8 @@ static int dispatch(struct cli *c, int argc, char **argv)
 
 int cli_exec_line(struct cli *c, const char *line)
 {
+	if (cli_collecting(c))
+		return cli_collect_line(c, line);
 	char *argv[CLI_MAX_ARGS];
 	int cols[CLI_MAX_ARGS];
 	int errcol;
@@ -613,6 +707,18 @@ int cli_exec_line(struct cli *c, const char *line)
 	size_t len = strnlen(line, CLI_MAX_LINE_LEN + 1);
 	if (len > CLI_MAX_LINE_LEN)
 		return cli_error(c, "line longer than %d characters", CLI_MAX_LINE_LEN);
+	/* CMD ... > FILE */
+	if (memchr(line, '>', len)) {
+		char *copy = strdup(line);
+		bool append = false;
+		const char *file = copy ? cli_redirect_split(copy, &append) : NULL;
+		if (file) {
+			int rc = cli_exec_redirected(c, copy, file, append);
+			free(copy);
+			return rc;
+		}
+		free(copy);
+	}
 	int argc = cli_split(line, argv, cols, CLI_MAX_ARGS, &errcol, &emsg);
 	if (argc < 0) {
 		c->err_col = errcol;

@@ -11,8 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <capstone/capstone.h>
+
 #include "cli.h"
 
+#ifndef HS_VERSION
+#define HS_VERSION "unknown"
+#endif
+#ifndef HS_UNICORN_VERSION
+#define HS_UNICORN_VERSION "?"
+#endif
 #ifndef HS_DEFAULT_HYP_ELF
 #define HS_DEFAULT_HYP_ELF "hyp.elf"
 #endif
@@ -44,6 +52,9 @@ static void usage(FILE *o)
 		"  -x FILE           source a script (same language as scenarios)\n"
 		"  --batch           exit after -ex / -x instead of starting the REPL\n"
 		"  --no-color        no colours even on a terminal (NO_COLOR works too)\n"
+		"  -q, --quiet       no boot chatter on stdout (console lines, boot steps, the\n"
+		"                    summary): only what the commands print, for pipes\n"
+		"  --version         print the version and exit\n"
 		"  -h, --help        this text\n",
 		HS_DEFAULT_HYP_ELF, HS_DEFAULT_GUEST_ELF);
 }
@@ -99,6 +110,17 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 			inv->batch = true;
 		} else if (!strcmp(a, "--no-color")) {
 			inv->no_color = true;
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet") || !strcmp(a, "-quiet") ||
+			   !strcmp(a, "--silent")) {
+			c->quiet = true;
+		} else if (!strcmp(a, "--version") || !strcmp(a, "-version")) {
+			int major, minor;
+			cs_version(&major, &minor);
+			printf("hypscope %s\n"
+			       "An EL2 hypervisor emulator and debugger: Unicorn %s, Capstone "
+			       "%d.%d.\n",
+			       HS_VERSION, HS_UNICORN_VERSION, major, minor);
+			return 0;
 		} else if (!strcmp(a, "-ex") || !strcmp(a, "--ex") || !strcmp(a, "--eval") ||
 			   !strcmp(a, "--eval-command")) {
 			TAKE();
@@ -190,7 +212,7 @@ static int invoke(struct invocation *inv, struct cli *c)
 	if (no_machine)
 		fprintf(stderr, "hypscope: %s: no machine: %s\n", inv->batch ? "error" : "warning",
 			c->machine_err);
-	c->live = true;
+	c->live = !c->quiet;
 	int failures = 0;
 	for (int i = 0; i < inv->nacts && !c->quit; i++) {
 		if (inv->acts[i].is_file) {
@@ -211,6 +233,7 @@ int main(int argc, char **argv)
 		return 70;
 	cli_machine_hook = cli_mm_machine_hook;
 	cli_expr_hook = cli_expr_eval_addr;
+	cli_fini_hook = cli_habits_fini;
 	struct cli c;
 	cli_init(&c);
 	struct invocation inv = {0};

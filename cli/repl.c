@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "user_cmds.h"
 
 /* Readline's callbacks take no user data: the session being completed. */
 static struct cli *repl_session;
@@ -297,7 +298,7 @@ int cli_repl(struct cli *c)
 		read_history(hist);
 	int failures = 0;
 	while (!c->quit) {
-		char *line = readline("(hypscope) ");
+		char *line = readline(cli_collecting(c) ? ">" : "(hypscope) ");
 		if (!line) {
 			printf("\n");
 			break;
@@ -305,11 +306,11 @@ int cli_repl(struct cli *c)
 		const char *p = line;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p) {
+		if (*p)
 			add_history(line);
-			if (cli_exec_line(c, line))
-				failures++;
-		}
+		/* An empty line repeats a stepping or examining command, as in gdb. */
+		if (cli_repl_line(c, line))
+			failures++;
 		free(line);
 	}
 	if (hist) {

@@ -16,6 +16,7 @@
 struct hs_strbuf *cli_failure_log;
 void (*cli_machine_hook)(struct cli *c, bool create);
 int (*cli_expr_hook)(struct cli *c, const char *s, bool spaced, uint64_t *out);
+void (*cli_fini_hook)(struct cli *c);
 
 /* ---- events --------------------------------------------------------------- */
 
@@ -43,7 +44,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 			c->capconsole = cap;
 		}
 		c->console[c->nconsole++] = strdup(ev->console ? ev->console : "");
-		if (c->live && !c->json)
+		if (c->live && !c->json && !c->quiet)
 			printf("%s[hyp cpu%u]%s %s\n", cli_col(c, COL_CYAN), ev->cpu,
 			       cli_col(c, COL_RESET), ev->console);
 		break;
@@ -104,7 +105,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 		c->last_esr = ev->access.esr;
 		break;
 	case HS_EV_BOOT_STEP:
-		if (c->live && !c->json)
+		if (c->live && !c->json && !c->quiet)
 			printf("%sboot: %s%s%s%s\n", cli_col(c, COL_DIM), ev->boot.name,
 			       ev->boot.detail && *ev->boot.detail ? " — " : "",
 			       ev->boot.detail ? ev->boot.detail : "", cli_col(c, COL_RESET));
@@ -125,6 +126,7 @@ void cli_init(struct cli *c)
 {
 	memset(c, 0, sizeof(*c));
 	hs_machine_opts_default(&c->mopts);
+	c->pagination = true;
 	cli_bps_init(&c->bps, NULL);
 }
 
@@ -180,6 +182,8 @@ void cli_fini(struct cli *c)
 	cli_machine_destroy(c);
 	if (c->expr_free)
 		c->expr_free(c, true);
+	if (cli_fini_hook)
+		cli_fini_hook(c);
 }
 
 /* ---- output --------------------------------------------------------------- */

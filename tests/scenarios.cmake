@@ -161,3 +161,28 @@ add_test(NAME cli_debug_write_code COMMAND hypscope --batch -ex boot -ex "hvc no
 set_tests_properties(cli_debug_write_code PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
   PASS_REGULAR_EXPRESSION "hypervisor fault on cpu0: BRK64.*at 0x[0-9a-f]+.*handle_host_trap")
+# Breakpoint control (issue #13): the stop a condition lets through, the commands
+# a stop runs, and `save breakpoints` read back by `source` in a new session.
+add_test(NAME cli_break_control_message COMMAND hypscope run ${HS_SCENARIO_DIR}/break_control.hss)
+set_tests_properties(cli_break_control_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "Breakpoint 1, cpu0, 0x[0-9a-f]+ in host_hyp_share_transition.*\\$1 = 0x49000.*Will ignore next crossing of breakpoint 1.*Breakpoint 1, cpu0.*\\$2 = 0x4b000.*\\$3 = 1 '.001'.*1 passed")
+add_test(NAME cli_save_breakpoints COMMAND sh -c "rm -f bps_saved.hss && \"$0\" --batch -ex boot -ex 'break host_hyp_share_transition if $x0 == 0x49000' -ex 'ignore 1 2' -ex 'commands' -ex 'p/x $x0' -ex 'end' -ex 'break handle_host_trap' -ex 'disable 2' -ex 'save breakpoints bps_saved.hss' && \"$0\" --batch -ex 'source bps_saved.hss' -ex 'info breakpoints'"
+  $<TARGET_FILE:hypscope>
+  WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(cli_save_breakpoints PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "Saved to file 'bps_saved.hss' \\(2 breakpoints\\).*1 +break +y .*host_hyp_share_transition.*stop only if \\$x0 == 0x49000.*Will ignore next 2 crossings of breakpoint.*p/x \\$x0.*2 +break +n .*handle_host_trap")
+# -q: stdout holds only what the commands print (a DOT graph for dot).
+add_test(NAME cli_quiet_pipe COMMAND sh -c "\"$0\" -q --batch -ex boot -ex 'pt dump --dot' > quiet.dot && head -1 quiet.dot | grep -qx 'digraph pagetable {' && tail -1 quiet.dot | grep -qx '}' && \"$0\" --version | grep -q '^hypscope '"
+  $<TARGET_FILE:hypscope>
+  WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(cli_quiet_pipe PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli)
+if(HS_PYTHON3)
+  # gdb habits at the prompt: repeat on an empty line, blocks, define, > FILE, paging, shell.
+  add_test(NAME cli_pty_habits COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/cli_pty_habits.py
+    $<TARGET_FILE:hypscope>)
+  set_tests_properties(cli_pty_habits PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 300 LABELS cli)
+endif()
