@@ -619,10 +619,15 @@ static u64 guest_leaf_pa(u64 pte, s8 level, u64 ipa)
 /* Unmap one guest page, with the guest's VMID live for the TLB maintenance. */
 static int guest_unmap_page(struct hyp_pgtable *g, u64 gvttbr, u64 ipa)
 {
+#ifdef HS_DEFECT_GUEST_TLBI_VMID0 /* injected defect: the host's VMID stays live */
+	(void)gvttbr;
+	return pgt_unmap(g, ipa, HS_PAGE_SIZE);
+#else
 	guest_vttbr(gvttbr);
 	int ret = pgt_unmap(g, ipa, HS_PAGE_SIZE);
 	guest_vttbr(host_vttbr);
 	return ret;
+#endif
 }
 
 /* Zero a page hyp does not map, through a temporary mapping. */

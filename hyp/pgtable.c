@@ -222,7 +222,9 @@ static bool ctx_covers_entry(const struct pgt_visit_ctx *ctx)
 /* Invalidate every TLB (and walk-cache) entry translating @addr. */
 static void pgt_tlb_flush_addr(const struct hyp_pgtable *pgt, u64 addr)
 {
+#ifndef HS_DEFECT_TLBI_BEFORE_DSB /* injected defect (tests/test_tlb_defects.c) */
 	dsb(ishst);
+#endif
 	if (pgt->stage == HS_PGT_S1_EL2) {
 		tlbi_vae2is(addr);
 		dsb(ish);
@@ -278,7 +280,11 @@ static int pgt_split_block(const struct pgt_visit_ctx *ctx, const struct hyp_pgt
 	}
 
 	/* valid -> valid: the parent's refcount does not change. */
+#ifndef HS_DEFECT_REMAP_NO_BBM /* injected defect (tests/test_tlb_defects.c) */
 	pgt_break_pte(ctx, pgt);
+#else
+	(void)pgt;
+#endif
 	pgt_set_table(ctx->ptep, make_table(mm_ops->virt_to_phys(childp)));
 	return 0;
 }
@@ -443,7 +449,11 @@ static int unmap_walker(const struct pgt_visit_ctx *ctx)
 		childp = mm_ops->phys_to_virt(pte_to_phys(ctx->old));
 		if (mm_ops->page_count(childp) != 1)
 			return 0;
+#ifdef HS_DEFECT_FREE_TABLE_NO_TLBI /* injected defect (tests/test_tlb_defects.c) */
+		WRITE_ONCE(*ctx->ptep, 0);
+#else
 		pgt_break_pte(ctx, pgt);
+#endif
 		mm_ops->put_page(ctx->ptep);
 		mm_ops->put_page(childp);
 		return 0;
@@ -460,7 +470,11 @@ static int unmap_walker(const struct pgt_visit_ctx *ctx)
 	if (!ctx_covers_entry(ctx))
 		return pgt_split_block(ctx, pgt);
 
+#ifdef HS_DEFECT_UNMAP_NO_TLBI /* injected defect (tests/test_tlb_defects.c) */
+	WRITE_ONCE(*ctx->ptep, 0);
+#else
 	pgt_break_pte(ctx, pgt);
+#endif
 	mm_ops->put_page(ctx->ptep);
 	return 0;
 }

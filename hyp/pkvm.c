@@ -521,15 +521,21 @@ s64 __pkvm_teardown_vm(u64 handle)
 	if (vm_has_loaded_vcpu(vm))
 		return -HS_EBUSY;
 	hyp_spin_lock(&vm_table_lock);
+	/*
+	 * Invalidate the VMID first: until that completes, TLBs and walk caches
+	 * may hold the guest's entries, so its pages must not change owner and
+	 * its table pages must not go back to the pool (the allocator writes
+	 * into them). No vCPU is loaded, so nothing can cache them again.
+	 */
+	guest_s2_enter(vm);
+	asm volatile("tlbi vmalls12e1is" ::: "memory");
+	dsb(ish);
+	guest_s2_exit();
 	/* Every page the guest had goes back to the host, scrubbed if it owned it. */
 	int ret = guest_reclaim_all(&vm->pgt);
 	if (ret)
 		goto out;
-	guest_s2_enter(vm);
 	pgt_destroy(&vm->pgt);
-	asm volatile("tlbi vmalls12e1is" ::: "memory");
-	dsb(ish);
-	guest_s2_exit();
 	u64 pa = vm->abi.pa, nr = vm->abi.nr_pages;
 	unsigned idx = vm->idx;
 	/* The donated block leaves as it came: zero, with fresh page metadata. */
