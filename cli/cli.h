@@ -39,6 +39,7 @@ struct cli_hvc_rec {
 };
 
 struct hs_check_incr;
+struct hs_tlb_check;
 
 /* One debugger write (set var ...), listed by `trace` among the hypercalls. */
 struct cli_dbg_write {
@@ -135,7 +136,25 @@ struct cli {
 	bool diff_on_stop;		  /* show the diff after stepi/continue/hvc/host/boot */
 	bool check_after_hvc;		  /* run the checker after every completed hypercall */
 	struct hs_check_incr *incr_check; /* its incremental state, made on first use */
+	int check_tlb;			  /* enum cli_tlb_mode: the live TLB checker (cmd_tlb.c) */
+	struct hs_tlb_check *tlb;	  /* while on and a machine exists */
+	size_t tlb_shown;		  /* violations already printed */
 };
+
+/* ---- the live TLB checker (cmd_tlb.c) --------------------------------------- */
+enum cli_tlb_mode { CLI_TLB_OFF, CLI_TLB_ON /* stop at violations */, CLI_TLB_LOG };
+/* Machine created / about to be destroyed: start or stop the checker with it. */
+void cli_tlb_attach(struct cli *c);
+void cli_tlb_detach(struct cli *c);
+/* `set check-tlb on|off|log` */
+int cli_tlb_set(struct cli *c, const char *value);
+/* `check tlb [--json]` */
+int cmd_check_tlb(struct cli *c);
+/* After every command: print the violations found since; non-zero when there are new ones. */
+int cli_tlb_after(struct cli *c);
+/* Under a trace entry: the violations found during that hypercall. */
+struct hs_trace_entry;
+void cli_tlb_trace(struct cli *c, const struct hs_trace_entry *e, struct hs_strbuf *sb);
 
 /* ---- session ------------------------------------------------------------- */
 /* Create the machine from c->mopts (on failure c->m stays NULL and the message is kept). */

@@ -464,8 +464,11 @@ int cmd_diff(struct cli *c, int argc, char **argv)
 
 int cmd_check(struct cli *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && !strcmp(argv[1], "tlb"))
+		return cmd_check_tlb(c);
+	if (argc > 1)
+		return cli_error(c, "check: unknown argument '%s'; usage: check [tlb] [--json]",
+				 argv[1]);
 	struct hs_check_report rep;
 	hs_check_report_init(&rep);
 	int n = hs_check(c->m, &rep);
@@ -590,8 +593,10 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		const struct hs_trace_entry *e = i < n ? hs_trace_get(c->itrace, i) : NULL;
 		for (; w < c->ndbgw && (!e || c->dbgw[w].icount <= e->icount_enter); w++)
 			dbg_write_text(c, &c->dbgw[w], &sb);
-		if (e)
+		if (e) {
 			trace_entry_text(c, e, &sb);
+			cli_tlb_trace(c, e, &sb);
+		}
 	}
 	const char *msg = NULL;
 	if (!c->json && c->itrace && hs_trace_last_error(c->itrace, &msg) && msg)
@@ -629,9 +634,18 @@ int cmd_set(struct cli *c, int argc, char **argv)
 				printf("%-16s %-3s  %s\n", settings[i].name, v ? "on" : "off",
 				       settings[i].what);
 		}
+		static const char *const modes[] = {"off", "on", "log"};
 		if (c->json)
-			printf("}\n");
+			printf(",\"check-tlb\":\"%s\"}\n", modes[c->check_tlb]);
+		else
+			printf("%-16s %-3s  %s\n", "check-tlb", modes[c->check_tlb],
+			       "check TLB maintenance live (on: stop at a violation; log: record)");
 		return 0;
+	}
+	if (!strcmp(argv[1], "check-tlb")) {
+		if (argc < 3)
+			return cli_error(c, "set check-tlb: give on, log or off");
+		return cli_tlb_set(c, argv[2]);
 	}
 	/* set var EXPR = V, set $x0 = V, set {u64} pa:ADDR = V: gdb's assignments. */
 	bool var = !strcmp(argv[1], "var") || !strcmp(argv[1], "variable");
@@ -653,9 +667,10 @@ int cmd_set(struct cli *c, int argc, char **argv)
 		if (!strcmp(argv[1], settings[i].name))
 			break;
 	if (i == ns)
-		return cli_error(
-		    c, "set: unknown setting '%s' (diff-on-stop, check-after-hvc, pagination)",
-		    argv[1]);
+		return cli_error(c,
+				 "set: unknown setting '%s' (diff-on-stop, check-after-hvc, "
+				 "pagination, check-tlb)",
+				 argv[1]);
 	if (argc < 3)
 		return cli_error(c, "set %s: give on or off", argv[1]);
 	bool v;

@@ -40,7 +40,7 @@ static const char *const vm_words[] = {
 static const char *const diff_words[] = {"mark", NULL};
 static const char *const trace_words[] = {"clear", NULL};
 static const char *const set_words[] = {
-    "diff-on-stop", "check-after-hvc", "pagination", "var", "on", "off", NULL};
+    "diff-on-stop", "check-after-hvc", "check-tlb", "pagination", "var", "on", "off", "log", NULL};
 static const char *const render_words[] = {"--view", "tree", "map",    "timeline", "--table",
 					   "hyp",    "host", "--addr", "--cpu",	   "--call",
 					   "--size", "-o",   NULL};
@@ -241,13 +241,17 @@ const struct cli_cmd cli_cmds[] = {
      "stepi/continue/hvc/host/boot.\n"
      "Examples:\n  diff mark\n  hvc host_share_hyp 0x48000\n  diff\n  diff --json",
      CC_WORDS, diff_words},
-    {"check", cmd_check, 0, 0, CMD_MACHINE | CMD_JSON, "check [--json]",
+    {"check", cmd_check, 0, 1, CMD_MACHINE | CMD_JSON, "check [tlb] [--json]",
      "run the ownership invariant checker",
      "Checks every invariant of the ownership rules (owner-unique, share-pair,\n"
      "s2-state, el2-wx, table-refcount, buddy pools, ...) on the machine as it is.\n"
      "Each violation prints its rule, the first page, the tables involved and a\n"
      "message; the command fails when there is any. `set check-after-hvc on`\n"
-     "runs it after every hypercall.\nExamples:\n  check\n  check --json",
+     "runs it after every hypercall.\n"
+     "`check tlb` prints what the live TLB checker found (`set check-tlb on`):\n"
+     "break-before-make, TLBI scope, VMID and DSB ordering violations, each with\n"
+     "the descriptor, CPU, source line and hypercall, and the entries TLBs may\n"
+     "still hold.\nExamples:\n  check\n  check --json\n  check tlb",
      CC_NONE, NULL},
     {"set", cmd_set, 0, -1, CMD_JSON, "set [NAME on|off] | set var EXPR = VALUE",
      "debugger settings; change memory and registers",
@@ -265,7 +269,10 @@ const struct cli_cmd cli_cmds[] = {
      "  check-after-hvc  run the checker after every hypercall (once booted) and\n"
      "                   fail the command on violations\n"
      "  pagination       page long output at the prompt on a terminal (default on)\n"
-     "Examples:\n  set\n  set diff-on-stop on\n  set check-after-hvc off",
+     "  check-tlb        on|log|off: check break-before-make and TLB maintenance as\n"
+     "                   the hypervisor runs (on: stop at a violation, like a\n"
+     "                   watchpoint; log: record); see `check tlb`\n"
+     "Examples:\n  set\n  set diff-on-stop on\n  set check-after-hvc off\n  set check-tlb on",
      CC_WORDS, set_words},
     {"render", cmd_render, 2, 14, CMD_MACHINE | CMD_JSON,
      "render --view tree|map|timeline [--table hyp|host] [--addr A] [--cpu N] [--call N] "
@@ -682,6 +689,8 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	cli_mm_before(c, cmd, &pre);
 	int rc = cmd->fn(c, argc, argv);
 	if (cli_mm_after(c, cmd, &pre))
+		rc = -1;
+	if (cli_tlb_after(c))
 		rc = -1;
 	if (makes_breakpoint(cmd) && !rc && cli_bp_newest(c) > newest)
 		cli_bpx_created(c, cli_bp_newest(c), made, cond);

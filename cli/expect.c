@@ -572,6 +572,7 @@ static int ex_stop(struct ex *e)
 		enum hs_stop_reason r;
 	} stops[] = {{"breakpoint", HS_STOP_BREAKPOINT},
 		     {"watchpoint", HS_STOP_WATCH},
+		     {"check", HS_STOP_CHECK},
 		     {"step", HS_STOP_STEP},
 		     {"done", HS_STOP_DONE},
 		     {"hyp-fault", HS_STOP_HYP_FAULT},

@@ -55,6 +55,8 @@ static void usage(FILE *o)
 		"  -q, --quiet       no boot chatter on stdout (console lines, boot steps, the\n"
 		"                    summary): only what the commands print, for pipes\n"
 		"  --version         print the version and exit\n"
+		"  --check-tlb       check TLB maintenance live (like `set check-tlb log`); runs "
+		"fail on violations\n"
 		"  -h, --help        this text\n",
 		HS_DEFAULT_HYP_ELF, HS_DEFAULT_GUEST_ELF);
 }
@@ -108,6 +110,9 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 			return 0;
 		} else if (!strcmp(a, "--batch") || !strcmp(a, "-batch")) {
 			inv->batch = true;
+		} else if (!strcmp(a, "--check-tlb")) {
+			c->check_tlb =
+			    CLI_TLB_LOG; /* runs fail on violations; stopping adds nothing */
 		} else if (!strcmp(a, "--no-color")) {
 			inv->no_color = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet") || !strcmp(a, "-quiet") ||

@@ -24,13 +24,13 @@ static u64 pgt_idx(u64 addr, s8 level)
 
 static int walk_table(struct pgt_walk_data *data, u64 *table, s8 level);
 
-/* Call the visitor for one entry; the context lives only for this call. */
-static int visit(struct pgt_walk_data *data, u64 *ptep, u64 old, s8 level, unsigned flag)
+/* Call the visitor for one entry at addr; the context lives only for this call. */
+static int visit(struct pgt_walk_data *data, u64 *ptep, u64 old, s8 level, unsigned flag, u64 addr)
 {
 	struct pgt_visit_ctx ctx = {
 	    .ptep = ptep,
 	    .old = old,
-	    .addr = data->addr,
+	    .addr = addr,
 	    .end = data->end,
 	    .level = level,
 	    .flags = flag,
@@ -45,6 +45,8 @@ static int walk_entry(struct pgt_walk_data *data, u64 *ptep, s8 level)
 	struct pgt_walker *walker = data->walker;
 	u64 old = READ_ONCE(*ptep);
 	bool table = pte_is_table(old, level);
+	/* The walk below moves data->addr past this entry: its post visit must not see that. */
+	u64 addr = data->addr;
 	int ret = 0;
 
 	/*
@@ -53,9 +55,9 @@ static int walk_entry(struct pgt_walk_data *data, u64 *ptep, s8 level)
 	 * way down are tables nobody asked to see.
 	 */
 	if (table && (walker->flags & PGT_WALK_TABLE_PRE))
-		ret = visit(data, ptep, old, level, PGT_WALK_TABLE_PRE);
+		ret = visit(data, ptep, old, level, PGT_WALK_TABLE_PRE, addr);
 	else if (!table && (walker->flags & PGT_WALK_LEAF))
-		ret = visit(data, ptep, old, level, PGT_WALK_LEAF);
+		ret = visit(data, ptep, old, level, PGT_WALK_LEAF, addr);
 	if (ret)
 		return ret;
 
@@ -72,7 +74,7 @@ static int walk_entry(struct pgt_walk_data *data, u64 *ptep, s8 level)
 		return ret;
 
 	if (walker->flags & PGT_WALK_TABLE_POST)
-		ret = visit(data, ptep, old, level, PGT_WALK_TABLE_POST);
+		ret = visit(data, ptep, old, level, PGT_WALK_TABLE_POST, addr);
 	return ret;
 }
 

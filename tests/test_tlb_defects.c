@@ -189,6 +189,38 @@ START_TEST(guest_ipa_invalidated_with_vmid0)
 }
 END_TEST
 
+START_TEST(stop_at_the_violation_like_a_watchpoint)
+{
+	if (!start("remap_no_bbm", 1))
+		return;
+	hs_tlb_check_set_stop(tc, true);
+	uint64_t p = pfn0();
+	host_touch(p, false);
+	uint64_t args[1] = {p + 3};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_msg(
+	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), args, 1, &res, &stop, &err) == 0,
+	    "%s", err.msg);
+	/* stopped inside the hypercall, right after the block with the bad store */
+	ck_assert_int_eq(stop.reason, HS_STOP_CHECK);
+	ck_assert(hs_op_pending(m));
+	ck_assert_uint_eq(hs_tlb_check_count(tc), 1);
+	const struct hs_tlb_check_entry *e = hs_tlb_check_get(tc, 0);
+	ck_assert_str_eq(hs_tlb_rule_name(e->v.rule), "bbm");
+	ck_assert_str_eq(e->v.hvc, "host_share_hyp");
+	char sym[128];
+	ck_assert(hs_symbolize(m, stop.pc, sym, sizeof(sym)));
+	ck_assert_msg(!strncmp(sym, "pgt_split_block", 15), "stopped at %s", sym);
+	/* and the call goes on to its end */
+	ck_assert_msg(hs_continue(m, &stop, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_host_last_op(m)->x1, 0);
+	finish();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tlb_defects");
@@ -200,6 +232,7 @@ int main(void)
 	tcase_add_test(t, tlbi_before_the_dsb);
 	tcase_add_test(t, table_freed_without_invalidation);
 	tcase_add_test(t, guest_ipa_invalidated_with_vmid0);
+	tcase_add_test(t, stop_at_the_violation_like_a_watchpoint);
 	suite_add_tcase(s, t);
 	return hs_test_run(s);
 }

@@ -21,6 +21,12 @@ struct hs_tlb_check {
 	struct hs_tlb_check_entry *v;
 	size_t nr, cap;
 	struct hs_snapshot snap; /* scratch: guests' regimes */
+	/* stage-2 regimes learned, by VTTBR: a guest's root comes and goes with every call */
+	struct {
+		uint64_t vttbr;
+		struct hs_pt_regime r;
+	} known[16];
+	unsigned next_known;
 };
 
 /* ---- what the model asks -------------------------------------------------- */
@@ -57,6 +63,12 @@ static int root_regime(void *ud, unsigned cpu, enum hs_tlb_regime regime, uint64
 	hs_host_s2_regs(m, cpu, &vtcr, &vttbr);
 	if (vttbr && same_root(vttbr, ttbr))
 		return hs_pt_regime_s2(vtcr, ttbr, out, msg, sizeof(msg)) ? -1 : 0;
+	for (unsigned i = 0; i < sizeof(c->known) / sizeof(c->known[0]); i++) {
+		if (c->known[i].vttbr && same_root(c->known[i].vttbr, ttbr)) {
+			*out = c->known[i].r;
+			return 0;
+		}
+	}
 	/* A guest's: its VTCR is in its VM struct, found through the hypervisor's VM table. */
 	struct hs_error err = {0};
 	if (!hs_snapshot_take(m, 0, &c->snap, &err)) {
@@ -64,6 +76,10 @@ static int root_regime(void *ud, unsigned cpu, enum hs_tlb_regime regime, uint64
 			const struct hs_snap_guest *g = &c->snap.guests[i];
 			if (g->ok && same_root(g->abi.vttbr, ttbr)) {
 				*out = g->r;
+				unsigned k =
+				    c->next_known++ % (sizeof(c->known) / sizeof(c->known[0]));
+				c->known[k].vttbr = ttbr;
+				c->known[k].r = g->r;
 				return 0;
 			}
 		}
@@ -176,6 +192,9 @@ static void on_event(const struct hs_event *ev, void *ud)
 		break;
 	case HS_EV_HVC_EXIT:
 		hs_tlb_model_hvc_exit(md, cpu, ev->icount);
+		/* VMs came or went: a VTTBR may now stand for another VM's geometry */
+		if (ev->hvc.name && strstr(ev->hvc.name, "_vm"))
+			memset(c->known, 0, sizeof(c->known));
 		hs_tlb_model_lower_el_runs(md, cpu, s2_on(c, cpu));
 		break;
 	case HS_EV_EXCEPTION:

@@ -285,6 +285,19 @@ START_TEST(test_unmap_frees_empty_tables)
 }
 END_TEST
 
+START_TEST(test_freed_table_is_invalidated_at_its_own_address)
+{
+	/* The last page of a 1 GiB region: the walk ends at the next region's start. */
+	init_s2();
+	ck_assert_int_eq(pgt_map(&pgt, 0x7ffff000, SZ_4K, 0x7ffff000, HS_PROT_RW), 0);
+	unsigned long live = mm->live_pages;
+	ck_assert_int_eq(pgt_unmap(&pgt, 0x7ffff000, SZ_4K), 0);
+	ck_assert_uint_eq(mm->live_pages, live - 2); /* the level-2 and level-3 tables */
+	/* the last break is the level-1 entry: its TLBI is for its own range, not the next */
+	ck_assert_uint_eq(hs_fake_arch.last_tlbi_arg, 0x40000000UL >> 12);
+}
+END_TEST
+
 START_TEST(test_refcounts_track_entries_throughout)
 {
 	static const struct {
@@ -589,6 +602,7 @@ static Suite *pgtable_suite(void)
 	tcase_add_test(tc, test_partial_unmap_splits_block_bbm);
 	tcase_add_test(tc, test_s2_partial_unmap_flushes_by_ipa);
 	tcase_add_test(tc, test_unmap_frees_empty_tables);
+	tcase_add_test(tc, test_freed_table_is_invalidated_at_its_own_address);
 	tcase_add_test(tc, test_refcounts_track_entries_throughout);
 	tcase_add_test(tc, test_set_owner_annotates_pages);
 	tcase_add_test(tc, test_set_owner_guest_metadata_on_empty_range);
