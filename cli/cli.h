@@ -155,6 +155,9 @@ int cli_tlb_after(struct cli *c);
 /* Under a trace entry: the violations found during that hypercall. */
 struct hs_trace_entry;
 void cli_tlb_trace(struct cli *c, const struct hs_trace_entry *e, struct hs_strbuf *sb);
+/* The tree view outlines the entries TLBs may still hold: fill them into the options. */
+struct hs_viz_opts;
+void cli_tlb_viz_opts(struct cli *c, struct hs_viz_opts *o);
 
 /* ---- session ------------------------------------------------------------- */
 /* Create the machine from c->mopts (on failure c->m stays NULL and the message is kept). */

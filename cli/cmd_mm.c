@@ -87,8 +87,10 @@ void cli_mm_machine_hook(struct cli *c, bool create)
 						      NULL);
 		hs_snapshot_init(&c->mark);
 		c->have_mark = false;
+		cli_tlb_attach(c);
 		return;
 	}
+	cli_tlb_detach(c);
 	cli_bpx_clear(c); /* the breakpoints go with the machine */
 	if (c->viz)
 		hs_viz_live_close(c->viz);
@@ -179,6 +181,18 @@ static void print_diff_on_stop(struct cli *c, const struct hs_snapshot *before)
 	hs_snapshot_free(&now);
 }
 
+/* Redraw the live window with the entries the TLB checker has pending, if it runs. */
+static void redraw_viz(struct cli *c)
+{
+	if (!c->tlb) {
+		hs_viz_live_redraw(c->viz, NULL);
+		return;
+	}
+	struct hs_viz_opts o = *hs_viz_get_opts(hs_viz_live_viz(c->viz));
+	cli_tlb_viz_opts(c, &o);
+	hs_viz_live_redraw(c->viz, &o);
+}
+
 int cli_mm_after(struct cli *c, const struct cli_cmd *cmd, struct cli_mm_pre *pre)
 {
 	(void)cmd;
@@ -223,7 +237,7 @@ int cli_mm_after(struct cli *c, const struct cli_cmd *cmd, struct cli_mm_pre *pr
 		hs_check_report_free(&rep);
 	}
 	if (c->viz && ran)
-		hs_viz_live_redraw(c->viz, NULL);
+		redraw_viz(c);
 	return rc;
 }
 
@@ -802,6 +816,7 @@ int cmd_render(struct cli *c, int argc, char **argv)
 			    n, n == 1 ? "" : "s", n ? n - 1 : 0);
 		o.selected_call = (int)call;
 	}
+	cli_tlb_viz_opts(c, &o);
 	headless_if_no_display();
 	struct hs_error err = {0};
 	if (hs_viz_render(c->m, &o, out, &err))
@@ -859,7 +874,12 @@ int cmd_viz(struct cli *c, int argc, char **argv)
 		if (have_view)
 			o.recorder = hs_viz_get_opts(hs_viz_live_viz(c->viz))->recorder;
 	}
-	hs_viz_live_redraw(c->viz, have_view ? &o : NULL);
+	if (have_view) {
+		cli_tlb_viz_opts(c, &o);
+		hs_viz_live_redraw(c->viz, &o);
+	} else {
+		redraw_viz(c);
+	}
 	return 0;
 }
 

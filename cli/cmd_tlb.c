@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "inspect_trace.h"
 #include "tlb_check.h"
+#include "viz.h"
 
 void cli_tlb_attach(struct cli *c)
 {
@@ -130,4 +131,15 @@ void cli_tlb_trace(struct cli *c, const struct hs_trace_entry *e, struct hs_strb
 			     hs_tlb_rule_name(t->v.rule), t->where, t->v.detail,
 			     cli_col(c, COL_RESET));
 	}
+}
+
+void cli_tlb_viz_opts(struct cli *c, struct hs_viz_opts *o)
+{
+	o->nr_tlb_pending = 0;
+	if (!c->tlb)
+		return;
+	struct hs_tlb_pending_info p[HS_VIZ_MAX_TLB_PENDING];
+	size_t n = hs_tlb_model_pending(hs_tlb_check_model(c->tlb), p, HS_VIZ_MAX_TLB_PENDING);
+	for (size_t i = 0; i < n && i < HS_VIZ_MAX_TLB_PENDING; i++)
+		o->tlb_pending[o->nr_tlb_pending++] = p[i].desc_pa;
 }

@@ -145,13 +145,11 @@ int cli_machine_create(struct cli *c)
 	cli_bps_init(&c->bps, c->m);
 	if (cli_machine_hook)
 		cli_machine_hook(c, true);
-	cli_tlb_attach(c);
 	return 0;
 }
 
 void cli_machine_destroy(struct cli *c)
 {
-	cli_tlb_detach(c);
 	cli_bps_fini(&c->bps);
 	if (c->expr_free)
 		c->expr_free(c, false);

@@ -293,6 +293,36 @@ START_TEST(timeline_marks_by_result)
 }
 END_TEST
 
+START_TEST(tree_outlines_entries_with_pending_tlb_maintenance)
+{
+	headless();
+	struct hs_machine *m = hs_test_booted(1, 0);
+	uint64_t idmap = sym(m, "__hyp_idmap_text_start");
+	struct hs_viz_opts o;
+	hs_viz_opts_default(&o);
+	o.view = HS_VIZ_VIEW_TREE;
+	o.table = HS_VIZ_TABLE_HYP_S1;
+	o.has_addr = true;
+	o.addr = idmap;
+	struct hs_viz *v = viz_for(m, &o);
+	struct hs_viz_rect hl[8];
+	int levels[8];
+	ck_assert_int_eq(hs_viz_tree_highlights(v, hl, 8, levels), 4);
+	uint32_t pending = 0xffff8c00u;
+	ck_assert_uint_ne(hs_viz_pixel(v, hl[3].x + 2, hl[3].y + hl[3].h / 2), pending);
+	/* the leaf's descriptor as the TLB checker would list it */
+	o.tlb_pending[0] = hs_test_desc_pa(m, false, idmap);
+	o.nr_tlb_pending = 1;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_viz_set_opts(v, &o, &err), 0);
+	hs_viz_draw(v);
+	ck_assert_uint_eq(hs_viz_pixel(v, hl[3].x + 2, hl[3].y + hl[3].h / 2), pending);
+	ck_assert_uint_ne(hs_viz_pixel(v, hl[2].x + 2, hl[2].y + hl[2].h / 2), pending);
+	hs_viz_destroy(v);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 START_TEST(tree_run_expands_on_click)
 {
 	headless();
@@ -484,6 +514,7 @@ int main(void)
 	tcase_add_test(tc, map_share_changes_exactly_one_cell);
 	tcase_add_test(tc, timeline_marks_by_result);
 	tcase_add_test(tc, tree_run_expands_on_click);
+	tcase_add_test(tc, tree_outlines_entries_with_pending_tlb_maintenance);
 	tcase_add_test(tc, render_png_files);
 	tcase_add_test(tc, live_window_keys);
 	suite_add_tcase(s, tc);

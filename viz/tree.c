@@ -480,6 +480,16 @@ static void row_label(const struct viz_tree *t, const struct tree_row *r, char *
 		snprintf(buf, len, "[%u] %#" PRIx64 " %s", r->index, r->ia, what);
 }
 
+/* Does the row hold a descriptor whose break the TLBs have not seen completed yet? */
+static bool tlb_pending(const struct hs_viz_opts *o, const struct tree_row *r)
+{
+	for (unsigned i = 0; i < o->nr_tlb_pending && i < HS_VIZ_MAX_TLB_PENDING; i++)
+		if (o->tlb_pending[i] >= r->desc_pa &&
+		    o->tlb_pending[i] < r->desc_pa + 8 * (uint64_t)(r->count ? r->count : 1))
+			return true;
+	return false;
+}
+
 void viz_tree_paint(struct hs_viz *v)
 {
 	SDL_Surface *s = v->layer;
@@ -535,6 +545,8 @@ void viz_tree_paint(struct hs_viz *v)
 		viz_fill(s, rc.x, rc.y, rc.w, rc.h, r->color);
 		if (r->flags & ROW_CHANGED)
 			viz_outline(s, rc.x, rc.y, rc.w, rc.h, 2, VIZ_CHANGED);
+		if (tlb_pending(&v->o, r))
+			viz_outline(s, rc.x + 2, rc.y + 2, rc.w - 4, rc.h - 4, 2, VIZ_TLB_PENDING);
 		if (r->count > 1) /* a collapsed run: a notch on the right edge */
 			viz_fill(s, rc.x + rc.w - 4, rc.y, 4, rc.h, 0xffffffffu);
 		row_label(t, r, buf, sizeof(buf));

@@ -55,6 +55,8 @@ uint32_t hs_viz_class_color(enum hs_viz_class c);
 
 struct hs_viz_recorder;
 
+#define HS_VIZ_MAX_TLB_PENDING 32
+
 struct hs_viz_opts {
 	enum hs_viz_view view;
 	int width, height; /* canvas; 0: 1280 x 800 */
@@ -64,6 +66,9 @@ struct hs_viz_opts {
 	uint64_t vttbr, vtcr; /* HS_VIZ_TABLE_GUEST_S2 */
 	bool has_addr;	      /* highlight the walk of addr (and scroll to it) */
 	uint64_t addr;
+	/* descriptors (PAs) whose old value TLBs may still hold (the TLB checker): outlined */
+	uint64_t tlb_pending[HS_VIZ_MAX_TLB_PENDING];
+	unsigned nr_tlb_pending;
 	/* map */
 	uint64_t map_start_pa;	     /* first page shown (0: RAM base) */
 	uint64_t map_pages_per_cell; /* 0: fit all of RAM */

@@ -51,6 +51,7 @@ uint32_t viz_text_on(uint32_t bg);
 #define VIZ_DIM 0xff8a8f98u
 #define VIZ_HILITE 0xffffff00u
 #define VIZ_CHANGED 0xffff2bd6u
+#define VIZ_TLB_PENDING 0xffff8c00u /* an entry TLBs may still hold the old value of */
 #define VIZ_PANEL 0xff272b33u
 
 /* ---- machine access (owner.c) ---- */
