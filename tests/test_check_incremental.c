@@ -211,14 +211,7 @@ static uint64_t sym(const char *name)
 
 static struct hs_host_op hvc_on(unsigned cpu, int nr, uint64_t a0, uint64_t a1)
 {
-	uint64_t args[2] = {a0, a1};
-	struct hs_host_op res;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	ck_assert_msg(hs_host_hvc(m, cpu, HS_HC_FN(nr), args, 2, &res, &stop, &err) == 0, "%s",
-		      err.msg);
-	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
-	return res;
+	return hs_test_hvc(m, cpu, nr, a0, a1);
 }
 
 static int64_t hvc(int nr, uint64_t a0, uint64_t a1)
@@ -486,17 +479,7 @@ static void vm_op(struct diff *d, uint64_t r)
 
 static void cpu1_op(struct diff *d)
 {
-	struct hs_host_op r;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	if (d->cpu1_on)
-		ck_assert_msg(hs_host_smc(m, 1, HS_PSCI_CPU_OFF, 0, 0, 0, &r, &stop, &err) == 0,
-			      "%s", err.msg);
-	else
-		ck_assert_msg(
-		    hs_host_smc(m, 0, HS_PSCI_CPU_ON, 1, hs_host_entry(m), 0, &r, &stop, &err) == 0,
-		    "%s", err.msg);
-	d->cpu1_on = !d->cpu1_on;
+	hs_test_toggle_cpu1(m, &d->cpu1_on);
 }
 
 static void host_op(struct diff *d, uint64_t r)

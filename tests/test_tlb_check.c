@@ -38,13 +38,7 @@ static void teardown(void)
 
 static const char *report(void)
 {
-	static char buf[16384];
-	struct hs_strbuf sb;
-	hs_sb_init(&sb);
-	hs_tlb_check_text(&sb, tc, 0);
-	snprintf(buf, sizeof(buf), "%s", sb.data ? sb.data : "");
-	hs_sb_free(&sb);
-	return buf;
+	return hs_test_tlb_report(tc);
 }
 
 static void assert_no_violation(const char *when)
@@ -54,24 +48,12 @@ static void assert_no_violation(const char *when)
 
 static struct hs_host_op hvc_on(unsigned cpu, int nr, uint64_t a0, uint64_t a1)
 {
-	uint64_t args[2] = {a0, a1};
-	struct hs_host_op res;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	ck_assert_msg(hs_host_hvc(m, cpu, HS_HC_FN(nr), args, 2, &res, &stop, &err) == 0, "%s",
-		      err.msg);
-	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
-	return res;
+	return hs_test_hvc(m, cpu, nr, a0, a1);
 }
 
 static void host_touch(unsigned cpu, uint64_t pfn, bool write)
 {
-	struct hs_host_op res;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	ck_assert_msg(
-	    hs_host_access(m, cpu, write, pfn << HS_PAGE_SHIFT, 8, pfn, &res, &stop, &err) == 0,
-	    "%s", err.msg);
+	hs_test_host_touch(m, cpu, pfn, write);
 }
 
 static uint64_t pfn0(void)
@@ -229,21 +211,6 @@ static void random_vm_op(struct campaign *k, uint64_t r)
 	}
 }
 
-static void cpu1_toggle(struct campaign *k)
-{
-	struct hs_host_op r;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	if (k->cpu1_on)
-		ck_assert_msg(hs_host_smc(m, 1, HS_PSCI_CPU_OFF, 0, 0, 0, &r, &stop, &err) == 0,
-			      "%s", err.msg);
-	else
-		ck_assert_msg(
-		    hs_host_smc(m, 0, HS_PSCI_CPU_ON, 1, hs_host_entry(m), 0, &r, &stop, &err) == 0,
-		    "%s", err.msg);
-	k->cpu1_on = !k->cpu1_on;
-}
-
 START_TEST(random_campaign_is_clean)
 {
 	start(2);
@@ -258,7 +225,7 @@ START_TEST(random_campaign_is_clean)
 		else if (kind < 97)
 			random_vm_op(&k, rnd());
 		else
-			cpu1_toggle(&k);
+			hs_test_toggle_cpu1(m, &k.cpu1_on);
 		if (hs_tlb_check_count(tc))
 			ck_abort_msg("operation %" PRIu64 " (kind %u):\n%s", i, kind, report());
 	}

@@ -60,34 +60,17 @@ static void finish(void)
 
 static const char *report(void)
 {
-	static char buf[32768];
-	struct hs_strbuf sb;
-	hs_sb_init(&sb);
-	hs_tlb_check_text(&sb, tc, 0);
-	snprintf(buf, sizeof(buf), "%s", sb.data ? sb.data : "");
-	hs_sb_free(&sb);
-	return buf;
+	return hs_test_tlb_report(tc);
 }
 
 static void hvc(int nr, uint64_t a0, uint64_t a1)
 {
-	uint64_t args[2] = {a0, a1};
-	struct hs_host_op res;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	ck_assert_msg(hs_host_hvc(m, 0, HS_HC_FN(nr), args, 2, &res, &stop, &err) == 0, "%s",
-		      err.msg);
-	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	hs_test_hvc(m, 0, nr, a0, a1);
 }
 
 static void host_touch(uint64_t pfn, bool write)
 {
-	struct hs_host_op res;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	ck_assert_msg(hs_host_access(m, 0, write, pfn << HS_PAGE_SHIFT, 8, 1, &res, &stop, &err) ==
-			  0,
-		      "%s", err.msg);
+	hs_test_host_touch(m, 0, pfn, write);
 }
 
 static uint64_t pfn0(void)

@@ -11,6 +11,9 @@
 #include "layout.h"
 #include "pt_translate.h"
 #include "sysregs.h"
+#include "tlb_check.h"
+
+#include <stdio.h>
 
 const char *hs_test_hyp_elf(void)
 {
@@ -120,4 +123,52 @@ void hs_test_assert_clean(struct hs_machine *m, const char *when)
 		ck_abort_msg("%s: %d violations\n%s", when, n, hs_sb_str(&sb));
 	}
 	hs_check_report_free(&rep);
+}
+
+struct hs_host_op hs_test_hvc(struct hs_machine *m, unsigned cpu, int nr, uint64_t a0, uint64_t a1)
+{
+	uint64_t args[2] = {a0, a1};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_host_hvc(m, cpu, HS_HC_FN(nr), args, 2, &res, &stop, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	return res;
+}
+
+void hs_test_host_touch(struct hs_machine *m, unsigned cpu, uint64_t pfn, bool write)
+{
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_msg(
+	    hs_host_access(m, cpu, write, pfn << HS_PAGE_SHIFT, 8, pfn, &res, &stop, &err) == 0,
+	    "%s", err.msg);
+}
+
+void hs_test_toggle_cpu1(struct hs_machine *m, bool *on)
+{
+	struct hs_host_op r;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	if (*on)
+		ck_assert_msg(hs_host_smc(m, 1, HS_PSCI_CPU_OFF, 0, 0, 0, &r, &stop, &err) == 0,
+			      "%s", err.msg);
+	else
+		ck_assert_msg(
+		    hs_host_smc(m, 0, HS_PSCI_CPU_ON, 1, hs_host_entry(m), 0, &r, &stop, &err) == 0,
+		    "%s", err.msg);
+	*on = !*on;
+}
+
+const char *hs_test_tlb_report(const struct hs_tlb_check *tc)
+{
+	static char buf[32768];
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	hs_tlb_check_text(&sb, tc, 0);
+	snprintf(buf, sizeof(buf), "%s", sb.data ? sb.data : "");
+	hs_sb_free(&sb);
+	return buf;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "host.h"
 #include "machine.h"
 #include "pt_walk.h"
 
@@ -28,6 +29,16 @@ uint64_t hs_test_desc_pa(struct hs_machine *m, bool stage2, uint64_t in);
 uint64_t hs_test_vmemmap_entry_pa(struct hs_machine *m, uint64_t pa);
 /* Fail the test with the checker's report unless hs_check() finds nothing. */
 void hs_test_assert_clean(struct hs_machine *m, const char *when);
+
+/* One hypercall by number from the host on cpu; fails the test unless it completed. */
+struct hs_host_op hs_test_hvc(struct hs_machine *m, unsigned cpu, int nr, uint64_t a0, uint64_t a1);
+/* A host load or store of 8 bytes at pfn's page (refusals are results, not failures). */
+void hs_test_host_touch(struct hs_machine *m, unsigned cpu, uint64_t pfn, bool write);
+/* Switch CPU 1 off (PSCI CPU_OFF on it) or on (CPU_ON from CPU 0) and flip *on. */
+void hs_test_toggle_cpu1(struct hs_machine *m, bool *on);
+/* The TLB checker's report as text (a static buffer). */
+struct hs_tlb_check;
+const char *hs_test_tlb_report(const struct hs_tlb_check *tc);
 
 /* Run a suite with the usual runner; returns the process exit status. */
 struct Suite;
