@@ -141,8 +141,8 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 		printf("only inspection is possible now\n");
 		break;
 	case HS_STOP_CHECK:
-		printf("%sstopped by the TLB checker%s on cpu%u after the block that broke a rule; "
-		       "next: %s\n",
+		printf("%sstopped by the TLB checker%s on cpu%u at the first barrier after the "
+		       "violation; next: %s\n",
 		       cli_col(c, COL_RED), cli_col(c, COL_RESET), s->cpu, w);
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;

@@ -17,6 +17,7 @@
 #include "host.h"
 #include "host_boot.h"
 #include "host_vm.h"
+#include "hyp_state.h"
 #include "testutil.h"
 #include "tlb_check.h"
 
@@ -174,7 +175,7 @@ END_TEST
 
 START_TEST(stop_at_the_violation_like_a_watchpoint)
 {
-	if (!start("remap_no_bbm", 1))
+	if (!start("tlbi_before_dsb", 1))
 		return;
 	hs_tlb_check_set_stop(tc, true);
 	uint64_t p = pfn0();
@@ -186,20 +187,25 @@ START_TEST(stop_at_the_violation_like_a_watchpoint)
 	ck_assert_msg(
 	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), args, 1, &res, &stop, &err) == 0,
 	    "%s", err.msg);
-	/* stopped inside the hypercall, right after the block with the bad store */
+	/* stopped inside the hypercall, at the DSB right after the early TLBI, not run yet */
 	ck_assert_int_eq(stop.reason, HS_STOP_CHECK);
 	ck_assert(hs_op_pending(m));
 	ck_assert_uint_eq(hs_tlb_check_count(tc), 1);
 	const struct hs_tlb_check_entry *e = hs_tlb_check_get(tc, 0);
-	ck_assert_str_eq(hs_tlb_rule_name(e->v.rule), "bbm");
+	ck_assert_str_eq(hs_tlb_rule_name(e->v.rule), "tlbi-before-dsb");
 	ck_assert_str_eq(e->v.hvc, "host_share_hyp");
-	char sym[128];
-	ck_assert(hs_symbolize(m, stop.pc, sym, sizeof(sym)));
-	ck_assert_msg(!strncmp(sym, "pgt_split_block", 15), "stopped at %s", sym);
+	ck_assert_uint_gt(stop.pc, e->v.at_pc);
+	ck_assert_uint_le(stop.pc, e->v.at_pc + 8);
+	uint32_t insn = 0;
+	uint64_t pa = 0;
+	ck_assert(hs_el2_va_to_pa(m, 0, stop.pc, &pa, &err) == 0);
+	ck_assert_int_eq(hs_phys_read(m, pa, &insn, 4, &err), 0);
+	ck_assert_uint_eq(insn, 0xd5033b9f); /* dsb ish */
 	/* and the call goes on to its end */
 	ck_assert_msg(hs_continue(m, &stop, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
 	ck_assert_int_eq(hs_host_last_op(m)->x1, 0);
+	ck_assert_uint_eq(hs_tlb_check_count(tc), 1);
 	finish();
 }
 END_TEST

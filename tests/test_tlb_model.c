@@ -291,6 +291,20 @@ START_TEST(tlbi_with_another_vmid_is_named)
 }
 END_TEST
 
+START_TEST(tlbi_for_another_regime_is_named)
+{
+	build();
+	store(2, 0, 0x10);
+	dsb(0, 0xa);
+	tlbi(0, "VAE2IS", 2); /* the address of the stage-2 entry, as an EL2 VA */
+	dsb(0, 0xb);
+	exit_hvc();
+	ck_assert_uint_eq(nr_seen, 1);
+	ck_assert_int_eq(seen[0].rule, HS_TLB_R_WRONG_REGIME);
+	done();
+}
+END_TEST
+
 START_TEST(remap_over_an_incomplete_break_is_bbm)
 {
 	build();
@@ -347,6 +361,7 @@ int main(void)
 	tcase_add_test(t, dsb_st_does_not_complete_the_tlbi);
 	tcase_add_test(t, tlbi_before_the_store_is_visible);
 	tcase_add_test(t, tlbi_with_another_vmid_is_named);
+	tcase_add_test(t, tlbi_for_another_regime_is_named);
 	tcase_add_test(t, remap_over_an_incomplete_break_is_bbm);
 	tcase_add_test(t, unmapped_page_mapped_elsewhere_before_the_tlbi);
 	tcase_add_test(t, tables_of_a_regime_nobody_ran_need_no_maintenance);

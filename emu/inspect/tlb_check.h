@@ -9,8 +9,8 @@
  * Each violation names the rule, the descriptor (regime, VMID, table,
  * level, input address, old and new value), the CPU, the storing PC as
  * symbol and source line, where it was found, and the hypercall in
- * progress. With stop on, the machine stops (HS_STOP_CHECK) at the end of
- * the block that committed it, like a watchpoint.
+ * progress. With stop on, the machine stops (HS_STOP_CHECK) at the next
+ * barrier after it (hs_machine_request_stop), like a watchpoint.
  */
 #ifndef HS_TLB_CHECK_H
 #define HS_TLB_CHECK_H

@@ -27,6 +27,7 @@ struct hs_barrier_feed {
 	struct barrier *b; /* sorted by addr */
 	size_t nr;
 	unsigned users;
+	bool stop_requested; /* stop at the next barrier any CPU reaches */
 	struct feed_cpu cpu[HS_MAX_CPUS];
 };
 
@@ -132,11 +133,20 @@ static void on_barrier(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 {
 	struct feed_cpu *fc = ud;
 	struct hs_barrier_feed *f = fc->f;
-	(void)uc;
 	(void)size;
 	const struct barrier *b = find(f, address);
 	if (!b || !f->users)
 		return;
+	if (f->stop_requested) {
+		/* Exact from a code hook: the barrier has not run; it reports when resumed. */
+		struct hs_cpu *c = &f->m->cpus[fc->idx];
+		f->stop_requested = false;
+		hs_cpu_cut_block(c, address);
+		if (c->stop == HS_STOP_NONE)
+			c->stop = HS_STOP_CHECK;
+		uc_emu_stop(uc);
+		return;
+	}
 	struct hs_event ev = {
 	    .type = HS_EV_BARRIER, .cpu = fc->idx, .icount = hs_machine_icount(f->m)};
 	ev.barrier = (struct hs_event_barrier){.kind = b->kind, .option = b->option, .pc = address};
@@ -227,12 +237,8 @@ size_t hs_barrier_feed_count(const struct hs_machine *m)
 
 void hs_machine_request_stop(struct hs_machine *m)
 {
-	struct hs_cpu *c = &m->cpus[m->cur];
-	if (!c->uc)
-		return;
-	if (c->stop == HS_STOP_NONE)
-		c->stop = HS_STOP_CHECK;
-	uc_emu_stop(c->uc);
+	if (m->bfeed && m->bfeed->users)
+		m->bfeed->stop_requested = true;
 }
 
 void hs_barrier_feed_free(struct hs_machine *m)

@@ -25,9 +25,13 @@ size_t hs_barrier_feed_count(const struct hs_machine *m);
 const char *hs_barrier_name(unsigned kind, unsigned option, char *buf, size_t len);
 
 /*
- * Stop the CPU that is running now at the end of its current block, as a
- * checker does on a violation (reported as HS_STOP_CHECK). Safe to call from
- * an event subscriber; does nothing when no CPU runs.
+ * Stop the machine at the next barrier a CPU reaches (reported as
+ * HS_STOP_CHECK), as a checker does on a violation. A store hook cannot stop
+ * exactly (Unicorn stops only between blocks and would run the block again
+ * from its start), a code hook on the barrier can: the barrier has not run,
+ * and runs when the machine is resumed. Table updates are followed by
+ * barriers, so the stop comes a few instructions after the violation; without
+ * one the operation simply completes. Needs the feed on (a checker has it).
  */
 void hs_machine_request_stop(struct hs_machine *m);
 
