@@ -322,6 +322,7 @@ int cmd_ptype(struct cli *c, int argc, char **argv);
 int cmd_whatis(struct cli *c, int argc, char **argv);
 int cmd_display(struct cli *c, int argc, char **argv);
 int cmd_undisplay(struct cli *c, int argc, char **argv);
+int cmd_gdbserver(struct cli *c, int argc, char **argv); /* gdbserver.c */
 /* Inspection engine and visualizer (cmd_mm.c). */
 int cmd_owner(struct cli *c, int argc, char **argv);
 int cmd_map(struct cli *c, int argc, char **argv);

@@ -440,6 +440,12 @@ const struct cli_cmd cli_cmds[] = {
      CC_NONE, NULL},
     {"shell", cmd_shell, 0, -1, 0, "shell [CMD]", "run a shell command (none: a shell)",
      "Example:\n  shell ls *.png", CC_NONE, NULL},
+    {"gdbserver", cmd_gdbserver, 1, 1, CMD_MACHINE, "gdbserver [HOST:]PORT",
+     "serve this machine to gdb until it detaches (see docs/gdb.md)",
+     "Listens on PORT (loopback unless HOST is given) for one gdb: `target remote\n"
+     ":PORT` in gdb-multiarch. `monitor CMD` in gdb runs hypscope commands.\n"
+     "Example:\n  gdbserver 1234",
+     CC_NONE, NULL},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);

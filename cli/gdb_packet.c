@@ -28,7 +28,7 @@ static void rx_start(struct gdb_rx *rx)
 	rx->state = RX_BODY;
 	rx->sum = 0;
 	rx->raw_len = rx->len = 0;
-	rx->escape = rx->repeat = rx->overflow = rx->bad = false;
+	rx->escape = rx->repeat = rx->overflow = rx->bad = rx->have_raw = false;
 }
 
 static void rx_store(struct gdb_rx *rx, uint8_t b, size_t n)
@@ -50,19 +50,27 @@ static void rx_body_byte(struct gdb_rx *rx, uint8_t b)
 	if (rx->escape) {
 		rx->escape = false;
 		rx_store(rx, b ^ 0x20, 1);
+		rx->last_raw = b;
+		rx->have_raw = true;
 	} else if (rx->repeat) {
-		/* "X*n": n - 29 more copies of X; the count is printable (3..97 copies). */
+		/*
+		 * "X*n": n - 29 more copies of the raw byte X (gdb expands runs
+		 * before it unescapes, so X repeats literally even after '}').
+		 * The count is printable: 3..97 copies.
+		 */
 		rx->repeat = false;
-		if (b < 32 || b > 126 || rx->len == 0)
+		if (b < 32 || b > 126 || !rx->have_raw)
 			rx->bad = true;
 		else
-			rx_store(rx, rx->buf[rx->len - 1], (size_t)b - 29);
+			rx_store(rx, rx->last_raw, (size_t)b - 29);
 	} else if (b == '}') {
 		rx->escape = true;
 	} else if (b == '*') {
 		rx->repeat = true;
 	} else {
 		rx_store(rx, b, 1);
+		rx->last_raw = b;
+		rx->have_raw = true;
 	}
 }
 

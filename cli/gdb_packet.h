@@ -41,6 +41,8 @@ struct gdb_rx {
 	bool repeat;	  /* the previous raw byte was '*' */
 	bool overflow;	  /* too long: keep counting, report GDB_RX_OVERSIZE */
 	bool bad;	  /* a bad escape or repeat: report GDB_RX_MALFORMED */
+	bool have_raw;	  /* last_raw is valid */
+	uint8_t last_raw; /* the last raw data byte (what '*' repeats) */
 	size_t discarded; /* bytes outside packets ignored so far (line noise) */
 	uint8_t buf[GDB_PKT_DECODED_MAX + 1]; /* decoded body, NUL-terminated */
 };

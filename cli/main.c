@@ -6,6 +6,7 @@
  *   hypscope [OPTIONS] -x FILE                 source FILE, then stay interactive
  *   hypscope [OPTIONS] run FILE... [--junit OUT.xml]   replay scenarios
  *   hypscope [OPTIONS] render --view V -o OUT.png [FILE.hss]   boot (or run FILE), draw
+ *   hypscope [OPTIONS] gdbserver [HOST:]PORT | --stdio [-ex CMD ...]   serve gdb
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <capstone/capstone.h>
 
 #include "cli.h"
+#include "gdbserver.h"
 
 #ifndef HS_VERSION
 #define HS_VERSION "unknown"
@@ -38,6 +40,11 @@ static void usage(FILE *o)
 		"       hypscope [OPTIONS] render --view tree|map|timeline [--table hyp|host]\n"
 		"                [--addr A] [--cpu N] -o FILE.png [SCENARIO.hss]\n"
 		"                boot the machine (or run SCENARIO), then draw a view\n"
+		"       hypscope [OPTIONS] gdbserver [HOST:]PORT [-ex CMD ...]\n"
+		"       hypscope [OPTIONS] --stdio [-ex CMD ...]\n"
+		"                run the -ex commands, then serve the machine to gdb on a\n"
+		"                port (loopback unless HOST is given; 0 picks a free one) or\n"
+		"                on stdin/stdout (gdb: target remote | hypscope --stdio)\n"
 		"\n"
 		"options:\n"
 		"  --hyp FILE        hypervisor image (default $HYPSCOPE_HYP, else the built one:\n"
@@ -77,7 +84,9 @@ static int bad(const char *fmt, const char *arg)
 /* What the command line asks for; parse_args fills it. */
 struct invocation {
 	bool batch, no_color, run, render;
-	bool guest_given; /* --guest or $HYPSCOPE_GUEST, not the built default */
+	bool gdb_stdio;	      /* gdbserver on stdin/stdout */
+	const char *gdb_port; /* gdbserver [HOST:]PORT */
+	bool guest_given;     /* --guest or $HYPSCOPE_GUEST, not the built default */
 	const char *hyp, *guest, *junit;
 	struct action *acts;
 	char **files;
@@ -167,6 +176,16 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 			   strcmp(a, "--hyp-va-bits")) {
 			/* Everything else after `render` is render's (values included). */
 			inv->files[inv->nfiles++] = argv[i];
+		} else if (!strcmp(a, "--stdio") && !inv->run && !inv->render) {
+			inv->gdb_stdio = true;
+		} else if (!strcmp(a, "gdbserver") && !inv->run && !inv->render && !inv->gdb_port) {
+			if (next && !strcmp(next, "--stdio"))
+				inv->gdb_stdio = true;
+			else if (next && next[0] != '-')
+				inv->gdb_port = next;
+			else
+				return bad("gdbserver needs [HOST:]PORT or --stdio%s", "");
+			i++;
 		} else if (!strcmp(a, "--junit")) {
 			TAKE();
 			inv->junit = next;
@@ -225,6 +244,15 @@ static int invoke(struct invocation *inv, struct cli *c)
 		} else if (cli_exec_line(c, inv->acts[i].arg)) {
 			failures++;
 		}
+	}
+	if (inv->gdb_port || inv->gdb_stdio) {
+		/* The -ex commands prepared the machine; now gdb drives it. */
+		if (no_machine)
+			return 1;
+		return (inv->gdb_stdio ? cli_gdbserver_stdio(c)
+				       : cli_gdbserver_listen(c, inv->gdb_port, false))
+			   ? 1
+			   : 0;
 	}
 	if (!inv->batch && !c->quit)
 		cli_repl(c);

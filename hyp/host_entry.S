@@ -8,6 +8,9 @@
 #include <hypscope/abi.h>
 #include <hyp/asm.h>
 
+	/* Unwind information for debuggers only (never loaded). */
+	.cfi_sections .debug_frame
+
 	.section .hyp.vectors, "ax"
 	.align 11
 	.global __kvm_hyp_host_vector
@@ -32,6 +35,12 @@ __kvm_hyp_host_vector:
 	.text
 	.align 3
 __host_trap:
+	/*
+	 * The outermost EL2 frame: the host's x30 is not a return address.
+	 * Saying so stops gdb's backtrace here (frames above are prologues).
+	 */
+	.cfi_startproc
+	.cfi_undefined x30
 	stp	x0, x1, [sp, #-16]!
 	/* A trap while a guest runs is a guest exit, not a host call. */
 	adr_this_cpu x0, guest_running, x1
@@ -44,6 +53,7 @@ __host_trap:
 	bl	handle_host_trap
 	mov	x0, x19
 	b	__host_enter
+	.cfi_endproc
 
 	.global __host_enter
 	.type __host_enter, %function

@@ -2,7 +2,9 @@
 /* Hypercall and exception breakpoints, watchpoints on physical memory. */
 #include <check.h>
 #include <hypscope/abi.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "debug.h"
 #include "profile.h"
@@ -130,6 +132,69 @@ START_TEST(watch_a_host_stage2_entry_stops_on_the_store_that_changes_it)
 }
 END_TEST
 
+/* An interrupt asked before a run stops it before its first instruction; continue finishes it. */
+START_TEST(interrupt_stops_before_the_next_block_and_continue_finishes_exactly)
+{
+	struct hs_machine *m = hs_test_booted(1, 0);
+	struct hs_error err = {0};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	uint64_t i0 = hs_machine_icount(m);
+	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err), 0);
+	uint64_t plain = hs_machine_icount(m) - i0;
+	i0 = hs_machine_icount(m);
+	hs_machine_interrupt(m);
+	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_INTERRUPTED);
+	ck_assert_str_eq(hs_stop_reason_name(stop.reason), "interrupted");
+	ck_assert(hs_op_pending(m));
+	ck_assert_uint_eq(hs_machine_icount(m), i0); /* nothing ran */
+	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_host_last_op(m)->x0, 0);
+	ck_assert_uint_eq(hs_machine_icount(m) - i0, plain);
+	/* The request is consumed: the next run is not interrupted. */
+	ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	hs_machine_destroy(m);
+}
+END_TEST
+
+static void *interrupt_later(void *ud)
+{
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	hs_machine_interrupt(ud);
+	return NULL;
+}
+
+/* From another thread, mid-run: the loop stops somewhere, and resuming costs no instruction. */
+START_TEST(interrupt_from_another_thread_keeps_the_run_deterministic)
+{
+	const uint64_t loops = 200000;
+	struct hs_machine *m = hs_test_booted(1, 0);
+	struct hs_error err = {0};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	uint64_t i0 = hs_machine_icount(m);
+	ck_assert_int_eq(hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), loops, &res, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	uint64_t plain = hs_machine_icount(m) - i0;
+	i0 = hs_machine_icount(m);
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, interrupt_later, m), 0);
+	ck_assert_int_eq(hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), loops, &res, &stop, &err), 0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(stop.reason, HS_STOP_INTERRUPTED);
+	ck_assert(hs_op_pending(m));
+	ck_assert_uint_lt(hs_machine_icount(m) - i0, plain);
+	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_uint_eq(hs_machine_icount(m) - i0, plain);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("debug");
@@ -138,6 +203,8 @@ int main(void)
 	tcase_add_test(tc, break_on_a_hypercall_stops_at_the_el2_vector);
 	tcase_add_test(tc, break_on_an_exception_class);
 	tcase_add_test(tc, watch_a_host_stage2_entry_stops_on_the_store_that_changes_it);
+	tcase_add_test(tc, interrupt_stops_before_the_next_block_and_continue_finishes_exactly);
+	tcase_add_test(tc, interrupt_from_another_thread_keeps_the_run_deterministic);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }

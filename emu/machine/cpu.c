@@ -382,6 +382,12 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	if (c->icount >= c->run_icount_limit &&
 	    (hs_cpu_el(c) < 2 || c->icount >= c->run_icount_limit + LIMIT_GRACE_INSNS))
 		stop_cpu(c, HS_STOP_LIMIT);
+	/* A relaxed load per block: the block hook runs anyway, so Ctrl-C costs nothing. */
+	if (atomic_load_explicit(&c->m->interrupt, memory_order_relaxed) &&
+	    atomic_exchange(&c->m->interrupt, false)) {
+		hs_cpu_cut_block(c, address);
+		stop_cpu(c, HS_STOP_INTERRUPTED);
+	}
 	(void)uc;
 }
 

@@ -558,6 +558,7 @@ const char *hs_stop_reason_name(enum hs_stop_reason r)
 	    [HS_STOP_HYP_FAULT] = "hypervisor fault",
 	    [HS_STOP_LIMIT] = "instruction limit",
 	    [HS_STOP_ERROR] = "error",
+	    [HS_STOP_INTERRUPTED] = "interrupted",
 	};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
@@ -654,6 +655,16 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		if (!m->op.pending || count)
 			return finish_stop(m, c, HS_STOP_DONE, stop);
 	}
+}
+
+void hs_machine_interrupt(struct hs_machine *m)
+{
+	atomic_store_explicit(&m->interrupt, true, memory_order_relaxed);
+}
+
+void hs_machine_interrupt_cancel(struct hs_machine *m)
+{
+	atomic_store(&m->interrupt, false);
 }
 
 int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err)

@@ -139,16 +139,17 @@ uint64_t hs_machine_icount(const struct hs_machine *m);
 
 /* ---- run control --------------------------------------------------------- */
 enum hs_stop_reason {
-	HS_STOP_NONE,	    /* still running */
-	HS_STOP_DONE,	    /* the requested host operation completed */
-	HS_STOP_IDLE,	    /* nothing left to run */
-	HS_STOP_BREAKPOINT, /* a breakpoint was hit (PC is at it) */
-	HS_STOP_STEP,	    /* single-step count reached */
-	HS_STOP_WATCH,	    /* a watchpoint fired */
-	HS_STOP_CHECK,	    /* a live checker found a violation (set check-tlb on) */
-	HS_STOP_HYP_FAULT,  /* the hypervisor took an exception at EL2 */
-	HS_STOP_LIMIT,	    /* instruction limit reached: the hypervisor is looping? */
-	HS_STOP_ERROR,	    /* the emulator failed; see the error */
+	HS_STOP_NONE,	     /* still running */
+	HS_STOP_DONE,	     /* the requested host operation completed */
+	HS_STOP_IDLE,	     /* nothing left to run */
+	HS_STOP_BREAKPOINT,  /* a breakpoint was hit (PC is at it) */
+	HS_STOP_STEP,	     /* single-step count reached */
+	HS_STOP_WATCH,	     /* a watchpoint fired */
+	HS_STOP_CHECK,	     /* a live checker found a violation (set check-tlb on) */
+	HS_STOP_HYP_FAULT,   /* the hypervisor took an exception at EL2 */
+	HS_STOP_LIMIT,	     /* instruction limit reached: the hypervisor is looping? */
+	HS_STOP_ERROR,	     /* the emulator failed; see the error */
+	HS_STOP_INTERRUPTED, /* hs_machine_interrupt() asked the run to stop */
 };
 const char *hs_stop_reason_name(enum hs_stop_reason r);
 
@@ -172,5 +173,14 @@ bool hs_machine_dead(const struct hs_machine *m);
 int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err);
 /* Execute n instructions on the current CPU (within the pending operation). */
 int hs_stepi(struct hs_machine *m, uint64_t n, struct hs_stop *stop, struct hs_error *err);
+/*
+ * Ask the run in progress (or the next one) to stop before its next
+ * translated block: it returns HS_STOP_INTERRUPTED with the operation still
+ * pending, so hs_continue() resumes it. The one call that is safe from
+ * another thread or a signal handler (a debugger's Ctrl-C).
+ */
+void hs_machine_interrupt(struct hs_machine *m);
+/* Drop a request no run has consumed yet (the run it was meant for ended by itself). */
+void hs_machine_interrupt_cancel(struct hs_machine *m);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef HS_MACHINE_PRIV_H
 #define HS_MACHINE_PRIV_H
 
+#include <stdatomic.h>
+
 #include <hypscope/abi.h>
 
 #include "debug.h"
@@ -109,6 +111,7 @@ struct hs_machine {
 	struct hs_dbg dbg;	       /* debug.c */
 	struct hs_write_log *wlog;     /* write_log.c: NULL until a reader opens it */
 	struct hs_barrier_feed *bfeed; /* barrier_hooks.c: NULL until a user asks */
+	atomic_bool interrupt;	       /* hs_machine_interrupt(): stop at the next block */
 };
 
 /* Emit an event to every subscriber. */

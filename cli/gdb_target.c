@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* The machine as gdb sees it (see gdb_target.h). */
+#include "gdb_target.h"
+
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include <hypscope/abi.h>
+
+#include "pt_translate.h"
+#include "pt_walk.h"
+
+/*
+ * gdb's numbering: x0-x30 (0-30), sp 31, pc 32, cpsr 33 (core); v0-v31
+ * 34-65, fpsr 66, fpcr 67 (fpu); then the system registers the emulator
+ * names (HS_SYSREG_LIST order) and SP_EL2.
+ */
+#define GDB_REG_V0 34
+#define GDB_REG_FPSR 66
+#define GDB_REG_FPCR 67
+#define GDB_REG_SYS0 68
+#define GDB_REG_SP_EL2 (GDB_REG_SYS0 + HS_SR_COUNT)
+#define GDB_NREGS (GDB_REG_SP_EL2 + 1)
+
+unsigned gdb_target_nregs(void)
+{
+	return GDB_NREGS;
+}
+
+unsigned gdb_target_g_nregs(void)
+{
+	return GDB_REG_SYS0;
+}
+
+unsigned gdb_target_reg_size(unsigned regno)
+{
+	if (regno < GDB_REG_CPSR)
+		return 8;
+	if (regno == GDB_REG_CPSR || regno == GDB_REG_FPSR || regno == GDB_REG_FPCR)
+		return 4;
+	if (regno >= GDB_REG_V0 && regno < GDB_REG_FPSR)
+		return 16;
+	if (regno < GDB_NREGS)
+		return 8;
+	return 0;
+}
+
+/*
+ * The vector type of org.gnu.gdb.aarch64.fpu: gdb builds the q/d/s/h/b
+ * pseudo registers on v0-v31 and shows them as this union.
+ */
+static const char fpu_types[] =
+    "<vector id=\"v2d\" type=\"ieee_double\" count=\"2\"/>"
+    "<vector id=\"v2u\" type=\"uint64\" count=\"2\"/>"
+    "<vector id=\"v2i\" type=\"int64\" count=\"2\"/>"
+    "<vector id=\"v4f\" type=\"ieee_single\" count=\"4\"/>"
+    "<vector id=\"v4u\" type=\"uint32\" count=\"4\"/>"
+    "<vector id=\"v4i\" type=\"int32\" count=\"4\"/>"
+    "<vector id=\"v8u\" type=\"uint16\" count=\"8\"/>"
+    "<vector id=\"v8i\" type=\"int16\" count=\"8\"/>"
+    "<vector id=\"v16u\" type=\"uint8\" count=\"16\"/>"
+    "<vector id=\"v16i\" type=\"int8\" count=\"16\"/>"
+    "<vector id=\"v1u\" type=\"uint128\" count=\"1\"/>"
+    "<vector id=\"v1i\" type=\"int128\" count=\"1\"/>"
+    "<union id=\"vnd\"><field name=\"f\" type=\"v2d\"/><field name=\"u\" type=\"v2u\"/>"
+    "<field name=\"s\" type=\"v2i\"/></union>"
+    "<union id=\"vns\"><field name=\"f\" type=\"v4f\"/><field name=\"u\" type=\"v4u\"/>"
+    "<field name=\"s\" type=\"v4i\"/></union>"
+    "<union id=\"vnh\"><field name=\"u\" type=\"v8u\"/><field name=\"s\" type=\"v8i\"/></union>"
+    "<union id=\"vnb\"><field name=\"u\" type=\"v16u\"/><field name=\"s\" type=\"v16i\"/></union>"
+    "<union id=\"vnq\"><field name=\"u\" type=\"v1u\"/><field name=\"s\" type=\"v1i\"/></union>"
+    "<union id=\"aarch64v\"><field name=\"d\" type=\"vnd\"/><field name=\"s\" type=\"vns\"/>"
+    "<field name=\"h\" type=\"vnh\"/><field name=\"b\" type=\"vnb\"/>"
+    "<field name=\"q\" type=\"vnq\"/></union>";
+
+void gdb_target_xml(struct hs_strbuf *sb)
+{
+	hs_sb_puts(sb, "<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
+		       "<target><architecture>aarch64</architecture>"
+		       "<feature name=\"org.gnu.gdb.aarch64.core\">");
+	for (unsigned i = 0; i < 31; i++)
+		hs_sb_printf(sb, "<reg name=\"x%u\" bitsize=\"64\" regnum=\"%u\"/>", i, i);
+	hs_sb_printf(sb,
+		     "<reg name=\"sp\" bitsize=\"64\" type=\"data_ptr\" regnum=\"%d\"/>"
+		     "<reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\" regnum=\"%d\"/>"
+		     "<reg name=\"cpsr\" bitsize=\"32\" regnum=\"%d\"/></feature>",
+		     GDB_REG_SP, GDB_REG_PC, GDB_REG_CPSR);
+	hs_sb_printf(sb, "<feature name=\"org.gnu.gdb.aarch64.fpu\">%s", fpu_types);
+	for (unsigned i = 0; i < 32; i++)
+		hs_sb_printf(sb,
+			     "<reg name=\"v%u\" bitsize=\"128\" type=\"aarch64v\" regnum=\"%u\"/>",
+			     i, GDB_REG_V0 + i);
+	hs_sb_printf(sb,
+		     "<reg name=\"fpsr\" bitsize=\"32\" regnum=\"%d\"/>"
+		     "<reg name=\"fpcr\" bitsize=\"32\" regnum=\"%d\"/></feature>",
+		     GDB_REG_FPSR, GDB_REG_FPCR);
+	/* Not in the 'g' packet: gdb reads these one by one with 'p' when shown. */
+	hs_sb_puts(sb, "<feature name=\"org.hypscope.aarch64.sysregs\">");
+	for (unsigned r = 0; r < HS_SR_COUNT; r++)
+		hs_sb_printf(sb,
+			     "<reg name=\"%s\" bitsize=\"64\" type=\"uint64\" group=\"system\" "
+			     "regnum=\"%u\"/>",
+			     hs_sysreg_desc((enum hs_sysreg)r)->name, GDB_REG_SYS0 + r);
+	hs_sb_printf(sb,
+		     "<reg name=\"SP_EL2\" bitsize=\"64\" type=\"data_ptr\" group=\"system\" "
+		     "regnum=\"%d\"/></feature></target>",
+		     GDB_REG_SP_EL2);
+}
+
+static void put_le(uint8_t *out, uint64_t v, unsigned size)
+{
+	for (unsigned i = 0; i < size; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+}
+
+int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint8_t out[16])
+{
+	unsigned size = gdb_target_reg_size(regno);
+	struct hs_cpu_state st;
+	uc_engine *uc = hs_cpu_engine(m, cpu);
+	if (!size || !uc || hs_cpu_state(m, cpu, &st))
+		return -1;
+	uint64_t v = 0;
+	if (regno < 31) {
+		v = st.x[regno];
+	} else if (regno == GDB_REG_SP) {
+		v = st.sp;
+	} else if (regno == GDB_REG_PC) {
+		v = st.pc;
+	} else if (regno == GDB_REG_CPSR) {
+		v = st.pstate;
+	} else if (regno < GDB_REG_FPSR) {
+		uint64_t q[2] = {0, 0};
+		if (uc_reg_read(uc, UC_ARM64_REG_Q0 + (int)(regno - GDB_REG_V0), q))
+			return -1;
+		put_le(out, q[0], 8);
+		put_le(out + 8, q[1], 8);
+		return 16;
+	} else if (regno == GDB_REG_FPSR || regno == GDB_REG_FPCR) {
+		uint32_t w = 0;
+		if (uc_reg_read(uc, regno == GDB_REG_FPSR ? UC_ARM64_REG_FPSR : UC_ARM64_REG_FPCR,
+				&w))
+			return -1;
+		v = w;
+	} else if (regno == GDB_REG_SP_EL2) {
+		/* At EL2h the live SP is SP_EL2 (QEMU banks it only on an exception level change).
+		 */
+		if (st.el == 2 && st.sp_el_x)
+			v = st.sp;
+		else if (uc_reg_read(uc, UC_ARM64_REG_SP_EL2, &v))
+			return -1;
+	} else if (hs_cpu_sysreg(m, cpu, (enum hs_sysreg)(regno - GDB_REG_SYS0), &v)) {
+		return -1;
+	}
+	put_le(out, v, size);
+	return (int)size;
+}
+
+static uint64_t get_le(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n && i < 8; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+int gdb_target_write_reg(struct hs_machine *m, unsigned cpu, unsigned regno, const uint8_t *val,
+			 size_t len)
+{
+	uc_engine *uc = hs_cpu_engine(m, cpu);
+	if (!uc || len != gdb_target_reg_size(regno))
+		return -1;
+	uint64_t v = get_le(val, len);
+	if (regno < 31)
+		return hs_cpu_set_xreg(m, cpu, regno, v) ? -1 : 0;
+	if (regno == GDB_REG_PC)
+		return hs_cpu_set_pc(m, cpu, v) ? -1 : 0;
+	if (regno == GDB_REG_SP)
+		return uc_reg_write(uc, UC_ARM64_REG_SP, &v) ? -1 : 0;
+	if (regno == GDB_REG_CPSR) {
+		/* Only the condition flags: an EL or SP change needs the emulator's ERET recipe. */
+		uint32_t nzcv = (uint32_t)v & 0xf0000000u;
+		return uc_reg_write(uc, UC_ARM64_REG_NZCV, &nzcv) ? -1 : 0;
+	}
+	if (regno >= GDB_REG_V0 && regno < GDB_REG_FPSR) {
+		uint64_t q[2] = {get_le(val, 8), get_le(val + 8, 8)};
+		return uc_reg_write(uc, UC_ARM64_REG_Q0 + (int)(regno - GDB_REG_V0), q) ? -1 : 0;
+	}
+	if (regno == GDB_REG_FPSR || regno == GDB_REG_FPCR) {
+		uint32_t w = (uint32_t)v;
+		return uc_reg_write(
+			   uc, regno == GDB_REG_FPSR ? UC_ARM64_REG_FPSR : UC_ARM64_REG_FPCR, &w)
+			   ? -1
+			   : 0;
+	}
+	return -1;
+}
+
+static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+int gdb_target_translate(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr, uint64_t *pa)
+{
+	struct hs_cpu_state st;
+	if (phys) {
+		*pa = addr;
+		return 0;
+	}
+	if (hs_cpu_state(m, cpu, &st))
+		return -1;
+	uint64_t sctlr, tcr, ttbr, mair, hcr, vtcr, vttbr;
+	struct hs_phys ph = {.read = phys_read, .ud = m};
+	struct hs_pt_regime s1, s2;
+	if (st.el == 2) {
+		hs_cpu_sysreg(m, cpu, HS_SR_SCTLR_EL2, &sctlr);
+		if (!(sctlr & 1)) {
+			*pa = addr;
+			return 0;
+		}
+		hs_cpu_sysreg(m, cpu, HS_SR_TCR_EL2, &tcr);
+		hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL2, &ttbr);
+		hs_cpu_sysreg(m, cpu, HS_SR_MAIR_EL2, &mair);
+		struct hs_pt_trace t;
+		if (hs_pt_regime_el2(tcr, ttbr, mair, &s1, NULL, 0) ||
+		    hs_pt_translate(&ph, &s1, addr, &t))
+			return -1;
+		*pa = t.out_pa;
+		return 0;
+	}
+	hs_cpu_sysreg(m, cpu, HS_SR_SCTLR_EL1, &sctlr);
+	hs_cpu_sysreg(m, cpu, HS_SR_TCR_EL1, &tcr);
+	hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL1, &ttbr);
+	hs_cpu_sysreg(m, cpu, HS_SR_MAIR_EL1, &mair);
+	hs_cpu_sysreg(m, cpu, HS_SR_HCR_EL2, &hcr);
+	if (hs_pt_regime_el1(sctlr, tcr, ttbr, mair, &s1, NULL, 0))
+		return -1;
+	if (!(hcr & 1)) {
+		struct hs_pt_trace t;
+		if (s1.mmu_off) {
+			*pa = addr;
+			return 0;
+		}
+		if (hs_pt_translate(&ph, &s1, addr, &t))
+			return -1;
+		*pa = t.out_pa;
+		return 0;
+	}
+	/* The live VTTBR: the host's stage 2, or the running guest's. */
+	hs_cpu_sysreg(m, cpu, HS_SR_VTCR_EL2, &vtcr);
+	hs_cpu_sysreg(m, cpu, HS_SR_VTTBR_EL2, &vttbr);
+	struct hs_pt_trace_2d t2;
+	if (hs_pt_regime_s2(vtcr, vttbr, &s2, NULL, 0) ||
+	    hs_pt_translate_2d(&ph, &s1, &s2, addr, 0, &t2))
+		return -1;
+	*pa = t2.pa;
+	return 0;
+}
+
+int gdb_target_read_mem(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr, void *buf,
+			size_t len, size_t *done)
+{
+	uint8_t *out = buf;
+	*done = 0;
+	while (len) {
+		size_t chunk = HS_PAGE_SIZE - (addr & (HS_PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		uint64_t pa;
+		if (gdb_target_translate(m, cpu, phys, addr, &pa) ||
+		    hs_phys_read(m, pa, out, chunk, NULL))
+			return -1;
+		out += chunk;
+		addr += chunk;
+		len -= chunk;
+		*done += chunk;
+	}
+	return 0;
+}
+
+int gdb_target_write_mem(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr,
+			 const void *buf, size_t len)
+{
+	const uint8_t *in = buf;
+	/* Check every page first: a write either happens whole or not at all. */
+	uint64_t pas[GDB_TARGET_MAX_WRITE_PAGES];
+	size_t npages = 0;
+	for (uint64_t a = addr, left = len; left;) {
+		size_t chunk = HS_PAGE_SIZE - (a & (HS_PAGE_SIZE - 1));
+		if (chunk > left)
+			chunk = left;
+		if (npages == GDB_TARGET_MAX_WRITE_PAGES ||
+		    gdb_target_translate(m, cpu, phys, a, &pas[npages]) ||
+		    !hs_phys_is_ram(m, pas[npages], chunk))
+			return -1;
+		npages++;
+		a += chunk;
+		left -= chunk;
+	}
+	for (size_t i = 0; len; i++) {
+		size_t chunk = HS_PAGE_SIZE - (addr & (HS_PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		if (hs_phys_write(m, pas[i], in, chunk, NULL))
+			return -1;
+		in += chunk;
+		addr += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
