@@ -5,6 +5,7 @@
  * strict request parser on good, malformed and oversized input.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
