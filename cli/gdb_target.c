@@ -3,7 +3,6 @@
 #include "gdb_target.h"
 
 #include <string.h>
-#include <unicorn/unicorn.h>
 
 #include <hypscope/abi.h>
 
@@ -117,9 +116,9 @@ int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint
 {
 	unsigned size = gdb_target_reg_size(regno);
 	struct hs_cpu_state st;
-	uc_engine *uc = hs_cpu_engine(m, cpu);
-	if (!size || !uc || hs_cpu_state(m, cpu, &st))
+	if (!size || hs_cpu_state(m, cpu, &st))
 		return -1;
+	uint64_t w[2];
 	uint64_t v = 0;
 	if (regno < 31) {
 		v = st.x[regno];
@@ -130,25 +129,20 @@ int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint
 	} else if (regno == GDB_REG_CPSR) {
 		v = st.pstate;
 	} else if (regno < GDB_REG_FPSR) {
-		uint64_t q[2] = {0, 0};
-		if (uc_reg_read(uc, UC_ARM64_REG_Q0 + (int)(regno - GDB_REG_V0), q))
+		if (hs_cpu_reg_read(m, cpu, HS_CPU_REG_V0 + (regno - GDB_REG_V0), w))
 			return -1;
-		put_le(out, q[0], 8);
-		put_le(out + 8, q[1], 8);
+		put_le(out, w[0], 8);
+		put_le(out + 8, w[1], 8);
 		return 16;
 	} else if (regno == GDB_REG_FPSR || regno == GDB_REG_FPCR) {
-		uint32_t w = 0;
-		if (uc_reg_read(uc, regno == GDB_REG_FPSR ? UC_ARM64_REG_FPSR : UC_ARM64_REG_FPCR,
-				&w))
+		if (hs_cpu_reg_read(m, cpu,
+				    regno == GDB_REG_FPSR ? HS_CPU_REG_FPSR : HS_CPU_REG_FPCR, w))
 			return -1;
-		v = w;
+		v = w[0];
 	} else if (regno == GDB_REG_SP_EL2) {
-		/* At EL2h the live SP is SP_EL2 (QEMU banks it only on an exception level change).
-		 */
-		if (st.el == 2 && st.sp_el_x)
-			v = st.sp;
-		else if (uc_reg_read(uc, UC_ARM64_REG_SP_EL2, &v))
+		if (hs_cpu_reg_read(m, cpu, HS_CPU_REG_SP_EL2, w))
 			return -1;
+		v = w[0];
 	} else if (hs_cpu_sysreg(m, cpu, (enum hs_sysreg)(regno - GDB_REG_SYS0), &v)) {
 		return -1;
 	}
@@ -167,33 +161,27 @@ static uint64_t get_le(const uint8_t *p, size_t n)
 int gdb_target_write_reg(struct hs_machine *m, unsigned cpu, unsigned regno, const uint8_t *val,
 			 size_t len)
 {
-	uc_engine *uc = hs_cpu_engine(m, cpu);
-	if (!uc || len != gdb_target_reg_size(regno))
+	if (len != gdb_target_reg_size(regno) || !len)
 		return -1;
-	uint64_t v = get_le(val, len);
+	uint64_t v[2] = {get_le(val, len), len > 8 ? get_le(val + 8, 8) : 0};
+	unsigned reg;
 	if (regno < 31)
-		return hs_cpu_set_xreg(m, cpu, regno, v) ? -1 : 0;
+		return hs_cpu_set_xreg(m, cpu, regno, v[0]) ? -1 : 0;
 	if (regno == GDB_REG_PC)
-		return hs_cpu_set_pc(m, cpu, v) ? -1 : 0;
+		return hs_cpu_set_pc(m, cpu, v[0]) ? -1 : 0;
 	if (regno == GDB_REG_SP)
-		return uc_reg_write(uc, UC_ARM64_REG_SP, &v) ? -1 : 0;
-	if (regno == GDB_REG_CPSR) {
-		/* Only the condition flags: an EL or SP change needs the emulator's ERET recipe. */
-		uint32_t nzcv = (uint32_t)v & 0xf0000000u;
-		return uc_reg_write(uc, UC_ARM64_REG_NZCV, &nzcv) ? -1 : 0;
-	}
-	if (regno >= GDB_REG_V0 && regno < GDB_REG_FPSR) {
-		uint64_t q[2] = {get_le(val, 8), get_le(val + 8, 8)};
-		return uc_reg_write(uc, UC_ARM64_REG_Q0 + (int)(regno - GDB_REG_V0), q) ? -1 : 0;
-	}
-	if (regno == GDB_REG_FPSR || regno == GDB_REG_FPCR) {
-		uint32_t w = (uint32_t)v;
-		return uc_reg_write(
-			   uc, regno == GDB_REG_FPSR ? UC_ARM64_REG_FPSR : UC_ARM64_REG_FPCR, &w)
-			   ? -1
-			   : 0;
-	}
-	return -1;
+		reg = HS_CPU_REG_SP;
+	else if (regno == GDB_REG_CPSR)
+		reg = HS_CPU_REG_NZCV; /* an EL or SP change needs the emulator's ERET recipe */
+	else if (regno >= GDB_REG_V0 && regno < GDB_REG_FPSR)
+		reg = HS_CPU_REG_V0 + (regno - GDB_REG_V0);
+	else if (regno == GDB_REG_FPSR)
+		reg = HS_CPU_REG_FPSR;
+	else if (regno == GDB_REG_FPCR)
+		reg = HS_CPU_REG_FPCR;
+	else
+		return -1; /* system registers are read-only from gdb */
+	return hs_cpu_reg_write(m, cpu, reg, v) ? -1 : 0;
 }
 
 static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)

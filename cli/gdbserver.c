@@ -39,6 +39,12 @@
 
 struct gdb_bp {
 	bool used;
+	/*
+	 * Watchpoints: what gdb wants, applied at the next resume (arming one
+	 * retranslates code, which can outlast gdb's 2-second packet timeout;
+	 * nothing runs in between, so the machine cannot tell the difference).
+	 */
+	bool want;
 	int type; /* Z type: 0 sw, 1 hw, 2 write, 3 read, 4 access */
 	uint64_t addr, len;
 	uint64_t pa; /* watchpoints: the PA watched */
@@ -356,6 +362,8 @@ static bool machine_idle(struct cli *c)
 	return !hs_op_pending(c->m) && (next == HS_BOOT_DONE || next == HS_BOOT_FIRMWARE);
 }
 
+static void sync_watches(struct gdb_server *s);
+
 /* Returns false when the client went away while waiting. */
 static bool resume(struct gdb_server *s, bool step)
 {
@@ -371,6 +379,7 @@ static bool resume(struct gdb_server *s, bool step)
 		return true;
 	}
 	s->swallow_step = false;
+	sync_watches(s);
 	struct hs_strbuf out;
 	hs_sb_init(&out);
 	char *queued = NULL;
@@ -398,12 +407,13 @@ static bool resume(struct gdb_server *s, bool step)
 		if (!ok)
 			return false;
 		/* Report the interrupt where the machine is. */
-		send_reply(s, "T02", 3);
+		char t[32];
+		int n = snprintf(t, sizeof(t), "T02thread:%x;", s->g_cpu + 1);
+		send_reply(s, t, (size_t)n);
 		return true;
 	}
 	if (s->flush_pending) {
-		for (unsigned i = 0; i < hs_nr_cpus(c->m); i++)
-			uc_ctl_flush_tlb(hs_cpu_engine(c->m, i));
+		hs_machine_flush_code(c->m);
 		s->flush_pending = false;
 	}
 	uint64_t before = hs_machine_icount(c->m);
@@ -487,9 +497,21 @@ static int bp_insert(struct gdb_server *s, const struct gdb_req *q)
 					 &pa_last) ||
 		    pa_last - pa != q->bp_len - 1)
 			return -1;
-		snprintf(spec, sizeof(spec), "gdb Z2 %#" PRIx64, q->addr);
-		id = cli_bp_add_watch(&c->bps, spec, pa, q->bp_len, NULL, msg, sizeof(msg));
-		*slot = (struct gdb_bp){.type = 2, .addr = q->addr, .len = q->bp_len, .pa = pa};
+		for (unsigned i = 0; i < GDB_MAX_BPS; i++) {
+			struct gdb_bp *b = &s->bps[i];
+			if (b->used && b->type == 2 && b->addr == q->addr && b->len == q->bp_len &&
+			    b->pa == pa) {
+				b->want = true; /* still armed from before */
+				return 0;
+			}
+		}
+		*slot = (struct gdb_bp){.used = true,
+					.want = true,
+					.type = 2,
+					.addr = q->addr,
+					.len = q->bp_len,
+					.pa = pa};
+		return 0;
 	}
 	if (id <= 0)
 		return -1;
@@ -502,10 +524,42 @@ static void bp_remove(struct gdb_server *s, const struct gdb_req *q)
 {
 	for (unsigned i = 0; i < GDB_MAX_BPS; i++) {
 		struct gdb_bp *b = &s->bps[i];
+		if (b->used && b->type == q->bp_type && b->addr == q->addr && b->type >= 2) {
+			b->want = false; /* disarmed at the next resume */
+			return;
+		}
 		if (b->used && b->type == q->bp_type && b->addr == q->addr) {
 			cli_bp_delete(&s->c->bps, b->cli_id);
 			b->used = false;
 			return;
+		}
+	}
+}
+
+/* Arm the watchpoints gdb inserted, disarm those it removed (see struct gdb_bp). */
+static void sync_watches(struct gdb_server *s)
+{
+	for (unsigned i = 0; i < GDB_MAX_BPS; i++) {
+		struct gdb_bp *b = &s->bps[i];
+		if (!b->used || b->type < 2)
+			continue;
+		if (!b->want) {
+			if (b->cli_id)
+				cli_bp_delete(&s->c->bps, b->cli_id);
+			b->used = false;
+			b->cli_id = 0;
+		} else if (!b->cli_id) {
+			char spec[64], msg[256];
+			snprintf(spec, sizeof(spec), "gdb Z2 %#" PRIx64, b->addr);
+			int id = cli_bp_add_watch(&s->c->bps, spec, b->pa, b->len, NULL, msg,
+						  sizeof(msg));
+			if (id > 0) {
+				b->cli_id = id;
+			} else {
+				send_outputf(s, "hypscope: watchpoint at %#" PRIx64 ": %s\n",
+					     b->addr, msg);
+				b->used = false;
+			}
 		}
 	}
 }
@@ -515,7 +569,8 @@ static void session_end(struct gdb_server *s)
 {
 	for (unsigned i = 0; i < GDB_MAX_BPS; i++)
 		if (s->bps[i].used) {
-			cli_bp_delete(&s->c->bps, s->bps[i].cli_id);
+			if (s->bps[i].cli_id)
+				cli_bp_delete(&s->c->bps, s->bps[i].cli_id);
 			s->bps[i].used = false;
 		}
 	for (unsigned i = 0; i < s->nqueue; i++)

@@ -524,6 +524,74 @@ int hs_cpu_set_xreg(struct hs_machine *m, unsigned cpu, unsigned n, uint64_t val
 	return 0;
 }
 
+static int extra_reg_id(unsigned reg)
+{
+	switch (reg) {
+	case HS_CPU_REG_SP:
+		return UC_ARM64_REG_SP;
+	case HS_CPU_REG_NZCV:
+		return UC_ARM64_REG_NZCV;
+	case HS_CPU_REG_FPSR:
+		return UC_ARM64_REG_FPSR;
+	case HS_CPU_REG_FPCR:
+		return UC_ARM64_REG_FPCR;
+	case HS_CPU_REG_SP_EL2:
+		return UC_ARM64_REG_SP_EL2;
+	default:
+		return reg >= HS_CPU_REG_V0 && reg < HS_CPU_REG_V0 + 32
+			   ? UC_ARM64_REG_Q0 + (int)(reg - HS_CPU_REG_V0)
+			   : -1;
+	}
+}
+
+int hs_cpu_reg_read(struct hs_machine *m, unsigned cpu, unsigned reg, uint64_t v[2])
+{
+	int id = extra_reg_id(reg);
+	if (cpu >= m->nr_cpus || id < 0)
+		return -EINVAL;
+	uc_engine *uc = m->cpus[cpu].uc;
+	v[0] = v[1] = 0;
+	if (reg >= HS_CPU_REG_V0)
+		return uc_reg_read(uc, id, v) ? -EINVAL : 0;
+	if (reg == HS_CPU_REG_NZCV || reg == HS_CPU_REG_FPSR || reg == HS_CPU_REG_FPCR) {
+		uint32_t w = 0;
+		int rc = uc_reg_read(uc, id, &w) ? -EINVAL : 0;
+		v[0] = w;
+		return rc;
+	}
+	if (reg == HS_CPU_REG_SP_EL2 && hs_cpu_el(&m->cpus[cpu]) == 2) {
+		/* QEMU banks the live SP only on an exception level change. */
+		uint32_t pstate = 0;
+		uc_reg_read(uc, UC_ARM64_REG_PSTATE, &pstate);
+		if (pstate & 1)
+			id = UC_ARM64_REG_SP;
+	}
+	return uc_reg_read(uc, id, v) ? -EINVAL : 0;
+}
+
+int hs_cpu_reg_write(struct hs_machine *m, unsigned cpu, unsigned reg, const uint64_t v[2])
+{
+	int id = extra_reg_id(reg);
+	if (cpu >= m->nr_cpus || id < 0 || reg == HS_CPU_REG_SP_EL2)
+		return -EINVAL;
+	uc_engine *uc = m->cpus[cpu].uc;
+	if (reg >= HS_CPU_REG_V0)
+		return uc_reg_write(uc, id, v) ? -EINVAL : 0;
+	if (reg == HS_CPU_REG_NZCV || reg == HS_CPU_REG_FPSR || reg == HS_CPU_REG_FPCR) {
+		uint32_t w = (uint32_t)v[0];
+		if (reg == HS_CPU_REG_NZCV)
+			w &= 0xf0000000u;
+		return uc_reg_write(uc, id, &w) ? -EINVAL : 0;
+	}
+	return uc_reg_write(uc, id, &v[0]) ? -EINVAL : 0;
+}
+
+void hs_machine_flush_code(struct hs_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		uc_ctl_flush_tlb(m->cpus[i].uc);
+}
+
 int hs_cpu_set_pc(struct hs_machine *m, unsigned cpu, uint64_t pc)
 {
 	if (cpu >= m->nr_cpus)
