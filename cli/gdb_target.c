@@ -6,6 +6,7 @@
 
 #include <hypscope/abi.h>
 
+#include "hyp_state.h"
 #include "pt_translate.h"
 #include "pt_walk.h"
 
@@ -201,22 +202,8 @@ int gdb_target_translate(struct hs_machine *m, unsigned cpu, bool phys, uint64_t
 	uint64_t sctlr, tcr, ttbr, mair, hcr, vtcr, vttbr;
 	struct hs_phys ph = {.read = phys_read, .ud = m};
 	struct hs_pt_regime s1, s2;
-	if (st.el == 2) {
-		hs_cpu_sysreg(m, cpu, HS_SR_SCTLR_EL2, &sctlr);
-		if (!(sctlr & 1)) {
-			*pa = addr;
-			return 0;
-		}
-		hs_cpu_sysreg(m, cpu, HS_SR_TCR_EL2, &tcr);
-		hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL2, &ttbr);
-		hs_cpu_sysreg(m, cpu, HS_SR_MAIR_EL2, &mair);
-		struct hs_pt_trace t;
-		if (hs_pt_regime_el2(tcr, ttbr, mair, &s1, NULL, 0) ||
-		    hs_pt_translate(&ph, &s1, addr, &t))
-			return -1;
-		*pa = t.out_pa;
-		return 0;
-	}
+	if (st.el == 2)
+		return hs_el2_va_to_pa(m, cpu, addr, pa, NULL) ? -1 : 0;
 	hs_cpu_sysreg(m, cpu, HS_SR_SCTLR_EL1, &sctlr);
 	hs_cpu_sysreg(m, cpu, HS_SR_TCR_EL1, &tcr);
 	hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL1, &ttbr);

@@ -212,10 +212,14 @@ static void *watch_interrupt(void *ud)
 			break;
 		if (!p[0].revents)
 			continue;
-		if (s->inlen == sizeof(s->inbuf) && s->inpos == 0)
+		/* Keep what the serve loop has not read yet at the front. */
+		if (s->inpos) {
+			memmove(s->inbuf, s->inbuf + s->inpos, s->inlen - s->inpos);
+			s->inlen -= s->inpos;
+			s->inpos = 0;
+		}
+		if (s->inlen == sizeof(s->inbuf))
 			break; /* gdb does not send this much while the target runs */
-		if (s->inpos == s->inlen)
-			s->inpos = s->inlen = 0;
 		ssize_t n = read(s->in_fd, s->inbuf + s->inlen, sizeof(s->inbuf) - s->inlen);
 		if (n <= 0) {
 			/* The client went away: stop the run, the serve loop sees the end. */

@@ -219,6 +219,8 @@ def main():
           out)
     check("boot complete" in out, "--stdio: continue resumes the boot flow", out)
     check("0 violations" in out, "--stdio: monitor check after the boot", out)
+    # Its stderr is gdb's: sanitizer reports (ASan build) would show here.
+    check(not re.search(r"Sanitizer|runtime error:", out), "--stdio: server exits clean", out)
     if failures:
         print("%d check(s) failed" % len(failures))
         return 1

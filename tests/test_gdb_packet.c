@@ -50,6 +50,14 @@ static enum gdb_rx_event feed_str(const char *s)
 	return feed(s, strlen(s), NULL);
 }
 
+/* Frame a raw body (escapes and repeats as given) with its checksum and feed it. */
+static enum gdb_rx_event feed_body(const char *b)
+{
+	char pkt[64];
+	snprintf(pkt, sizeof(pkt), "$%s#%02x", b, gdb_checksum(b, strlen(b)));
+	return feed_str(pkt);
+}
+
 /* Frame body with our encoder, then feed it back. */
 static void roundtrip(const void *body, size_t len, bool rle)
 {
@@ -118,31 +126,25 @@ START_TEST(test_escapes_roundtrip)
 	uint8_t body[] = {'X', '$', '#', '}', '*', 0, 0xff, 0x7d, 0x03};
 	roundtrip(body, sizeof(body), false);
 	roundtrip(body, sizeof(body), true);
-	/* "}]" is '}' ^ 0x20 ... i.e. ']' ^ 0x20 = '}' */
-	char pkt[16];
-	const char *b = "a}]b";
-	snprintf(pkt, sizeof(pkt), "$%s#%02x", b, gdb_checksum(b, strlen(b)));
-	ck_assert_int_eq(feed_str(pkt), GDB_RX_PACKET);
+	/* "}]" is an escaped '}' (0x5d ^ 0x20). */
+	ck_assert_int_eq(feed_body("a}]b"), GDB_RX_PACKET);
 	ck_assert_str_eq((char *)rx->buf, "a}b");
+	/* A repeat after an escape repeats the raw byte, as gdb (which expands first) reads it. */
+	ck_assert_int_eq(feed_body("}]* "), GDB_RX_PACKET);
+	ck_assert_str_eq((char *)rx->buf, "}]]]");
 }
 END_TEST
 
 START_TEST(test_escape_at_end_is_malformed)
 {
-	char pkt[16];
-	const char *b = "ab}";
-	snprintf(pkt, sizeof(pkt), "$%s#%02x", b, gdb_checksum(b, strlen(b)));
-	ck_assert_int_eq(feed_str(pkt), GDB_RX_MALFORMED);
+	ck_assert_int_eq(feed_body("ab}"), GDB_RX_MALFORMED);
 }
 END_TEST
 
 START_TEST(test_rle_decodes_and_encodes)
 {
 	/* "0* " is "0" and 3 more. */
-	char pkt[32];
-	const char *b = "10* 2";
-	snprintf(pkt, sizeof(pkt), "$%s#%02x", b, gdb_checksum(b, strlen(b)));
-	ck_assert_int_eq(feed_str(pkt), GDB_RX_PACKET);
+	ck_assert_int_eq(feed_body("10* 2"), GDB_RX_PACKET);
 	ck_assert_str_eq((char *)rx->buf, "100002");
 	/* Runs of every length up to 300 survive the encoder (which skips '#' and '$'). */
 	char body[300];
@@ -162,13 +164,8 @@ END_TEST
 
 START_TEST(test_rle_without_previous_char_is_malformed)
 {
-	char pkt[16];
-	const char *b = "* ";
-	snprintf(pkt, sizeof(pkt), "$%s#%02x", b, gdb_checksum(b, strlen(b)));
-	ck_assert_int_eq(feed_str(pkt), GDB_RX_MALFORMED);
-	b = "a*\x01";
-	snprintf(pkt, sizeof(pkt), "$%s#%02x", b, gdb_checksum(b, strlen(b)));
-	ck_assert_int_eq(feed_str(pkt), GDB_RX_MALFORMED);
+	ck_assert_int_eq(feed_body("* "), GDB_RX_MALFORMED);
+	ck_assert_int_eq(feed_body("a*\x01"), GDB_RX_MALFORMED);
 }
 END_TEST
 
