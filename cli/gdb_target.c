@@ -6,6 +6,7 @@
 
 #include <hypscope/abi.h>
 
+#include "debug_write.h"
 #include "hyp_state.h"
 #include "pt_translate.h"
 #include "pt_walk.h"
@@ -159,29 +160,41 @@ static uint64_t get_le(const uint8_t *p, size_t n)
 	return v;
 }
 
+/*
+ * Writes go through the debugger's write path (debug_write.h), like the
+ * REPL's `set var`: the trace records them and the incremental checker and
+ * the write log see them.
+ */
 int gdb_target_write_reg(struct hs_machine *m, unsigned cpu, unsigned regno, const uint8_t *val,
 			 size_t len)
 {
 	if (len != gdb_target_reg_size(regno) || !len)
 		return -1;
 	uint64_t v[2] = {get_le(val, len), len > 8 ? get_le(val + 8, 8) : 0};
-	unsigned reg;
 	if (regno < 31)
-		return hs_cpu_set_xreg(m, cpu, regno, v[0]) ? -1 : 0;
-	if (regno == GDB_REG_PC)
-		return hs_cpu_set_pc(m, cpu, v[0]) ? -1 : 0;
-	if (regno == GDB_REG_SP)
-		reg = HS_CPU_REG_SP;
-	else if (regno == GDB_REG_CPSR)
-		reg = HS_CPU_REG_NZCV; /* an EL or SP change needs the emulator's ERET recipe */
-	else if (regno >= GDB_REG_V0 && regno < GDB_REG_FPSR)
+		return hs_debug_set_xreg(m, cpu, regno, v[0], NULL) ? -1 : 0;
+	if (regno == GDB_REG_PC || regno == GDB_REG_SP || regno == GDB_REG_CPSR)
+		return hs_debug_set_special(m, cpu,
+					    regno == GDB_REG_PC	  ? HS_DBG_REG_PC
+					    : regno == GDB_REG_SP ? HS_DBG_REG_SP
+								  : HS_DBG_REG_PSTATE,
+					    v[0], NULL)
+			   ? -1
+			   : 0;
+	if (regno >= GDB_REG_SYS0 && regno < GDB_REG_SYS0 + HS_SR_COUNT)
+		return hs_debug_set_sysreg(m, cpu, (enum hs_sysreg)(regno - GDB_REG_SYS0), v[0],
+					   NULL)
+			   ? -1
+			   : 0;
+	unsigned reg;
+	if (regno >= GDB_REG_V0 && regno < GDB_REG_FPSR)
 		reg = HS_CPU_REG_V0 + (regno - GDB_REG_V0);
 	else if (regno == GDB_REG_FPSR)
 		reg = HS_CPU_REG_FPSR;
 	else if (regno == GDB_REG_FPCR)
 		reg = HS_CPU_REG_FPCR;
 	else
-		return -1; /* system registers are read-only from gdb */
+		return -1; /* SP_EL2: the live SP at EL2h is sp */
 	return hs_cpu_reg_write(m, cpu, reg, v) ? -1 : 0;
 }
 
@@ -277,7 +290,7 @@ int gdb_target_write_mem(struct hs_machine *m, unsigned cpu, bool phys, uint64_t
 		size_t chunk = HS_PAGE_SIZE - (addr & (HS_PAGE_SIZE - 1));
 		if (chunk > len)
 			chunk = len;
-		if (hs_phys_write(m, pas[i], in, chunk, NULL))
+		if (hs_debug_write(m, cpu, pas[i], in, chunk, NULL))
 			return -1;
 		in += chunk;
 		addr += chunk;

@@ -32,7 +32,7 @@ void gdb_target_xml(struct hs_strbuf *sb);
 
 /* Read register regno of cpu into out (little-endian, up to 16 bytes); its size or -1. */
 int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint8_t out[16]);
-/* Write it (x0-x30, sp, pc, cpsr, v0-v31, fpsr, fpcr); 0 or -1 (system registers are read-only). */
+/* Write it (as a debugger write, like `set var`; SP_EL2 is read-only); 0 or -1. */
 int gdb_target_write_reg(struct hs_machine *m, unsigned cpu, unsigned regno, const uint8_t *val,
 			 size_t len);
 

@@ -143,6 +143,8 @@ def main():
             "monitor phys off",
             "set var $x1 = 0x1234",
             "p/x $x1",
+            "set var $TPIDR_EL1 = 0x5a5a",
+            "monitor sysreg TPIDR_EL1",
             "monitor info registers",
             "finish",
             "delete",
@@ -185,6 +187,7 @@ def main():
         check(code and phys and code.groups() == phys.groups(),
               "x/2gx physical equals the same bytes through EL2 stage 1", out)
         check("$2 = 0x1234" in out, "set var $x1", out)
+        check(re.search(r"TPIDR_EL1 = 0x0*5a5a ", out), "set var a system register", out)
         check(re.search(r"x1\s+(=\s*)?0x0*1234", out) is not None,
               "the REPL sees the register gdb wrote", out)
         check(re.search(r"__host_trap \(\) at .*host_entry\.S", out), "finish", out)

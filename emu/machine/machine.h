@@ -135,14 +135,17 @@ int hs_cpu_set_pc(struct hs_machine *m, unsigned cpu, uint64_t pc);
 struct uc_struct *hs_cpu_engine(struct hs_machine *m, unsigned cpu);
 /* Registers beyond x0-x30 and pc, for debuggers: v0-v31 are HS_CPU_REG_V0 + n (128 bits). */
 enum hs_cpu_reg {
-	HS_CPU_REG_SP,	 /* the SP of the current exception level */
-	HS_CPU_REG_NZCV, /* writes change the condition flags only */
+	HS_CPU_REG_SP, /* the SP of the current exception level */
+	HS_CPU_REG_NZCV,
 	HS_CPU_REG_FPSR,
 	HS_CPU_REG_FPCR,
 	HS_CPU_REG_SP_EL2, /* the banked SP_EL2 (the live SP at EL2h) */
 	HS_CPU_REG_V0,
 };
-/* Read (v[0] low, v[1] high) or write one; 0, or -EINVAL for a bad CPU or register. */
+/*
+ * Read one (v[0] low, v[1] high), or write FP/SIMD state (FPSR, FPCR, v0-v31;
+ * SP and flags are written through debug_write.h); 0, or -EINVAL.
+ */
 int hs_cpu_reg_read(struct hs_machine *m, unsigned cpu, unsigned reg, uint64_t v[2]);
 int hs_cpu_reg_write(struct hs_machine *m, unsigned cpu, unsigned reg, const uint64_t v[2]);
 /* Drop every CPU's translated code (a code hook added late is then seen; slow: 15 ms+). */
