@@ -101,6 +101,11 @@ def main():
     descs = re.findall(r"desc @(0x[0-9a-f]+)", walk)
     check(bool(descs), "REPL walks the host stage 2 for 0x48000000", walk)
     pte = descs[-1] if descs else "0"
+    # Where handle_host_trap's code is in physical memory.
+    code_walk = repl("boot", "pt walk handle_host_trap")
+    code_pa = re.search(r"=> PA (0x[0-9a-f]+)", code_walk)
+    check(code_pa is not None, "REPL walks handle_host_trap", code_walk)
+    code_pa = int(code_pa.group(1), 16) if code_pa else 0
 
     srv, port = start_server("--cpus", "2", "-ex", "boot")
     try:
@@ -139,7 +144,7 @@ def main():
             "eval \"monitor x/4xg va:%#lx\", $sp",
             "x/2gx handle_host_trap",
             "monitor phys on",
-            "eval \"x/2gx %#lx\", 0x40204680",
+            "x/2gx %#x" % code_pa,
             "monitor phys off",
             "set var $x1 = 0x1234",
             "p/x $x1",
@@ -183,7 +188,7 @@ def main():
                       int(gdb_words[0][1], 16) == int(rep.group(2), 16),
                       "x/4gx $sp equals the REPL's x va:", out)
         code = re.search(r"<handle_host_trap>:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)", out)
-        phys = re.search(r"0x40204680:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)", out)
+        phys = re.search(r"%#x:\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)" % code_pa, out)
         check(code and phys and code.groups() == phys.groups(),
               "x/2gx physical equals the same bytes through EL2 stage 1", out)
         check("$2 = 0x1234" in out, "set var $x1", out)
