@@ -194,3 +194,14 @@ if(HS_PYTHON3)
   set_tests_properties(cli_pty_habits PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
     TIMEOUT 300 LABELS cli)
 endif()
+
+# The TLB checker from the command line: off until asked, then live through
+# shares, a guest and its teardown, listed by `trace`, reported as text and JSON.
+add_test(NAME cli_check_tlb COMMAND hypscope --batch -ex boot -ex "check tlb"
+  -ex "set check-tlb log" -ex "set" -ex "host read 0x60000000" -ex "hvc host_share_hyp 0x60003"
+  -ex "hvc host_unshare_hyp 0x60003" -ex "vm create" -ex "vm share 0x1000 0x40400 0x48100 1"
+  -ex "vm run write 0x48100000 0x5" -ex "vm teardown 0x1000" -ex "check tlb"
+  -ex "check tlb --json" -ex "set check-tlb off" -ex "check tlb")
+set_tests_properties(cli_check_tlb PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "check tlb: the TLB checker is off.*check-tlb +log.*tlb check: 0 violations; 0 pending; [0-9]+ roots, [0-9]+ table pages; [1-9][0-9]* table stores, [1-9][0-9]* TLBIs.*\\{\"violations\":\\[\\],\"pending\":\\[\\],\"roots\":[0-9]+.*check tlb: the TLB checker is off")

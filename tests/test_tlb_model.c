@@ -305,6 +305,17 @@ START_TEST(tlbi_for_another_regime_is_named)
 }
 END_TEST
 
+START_TEST(stage2_leaf_over_a_live_table_page)
+{
+	build();
+	store(10, (BASE + 0x2000) | 0x7ff, 0x40); /* the level-3 table page itself, as data */
+	ck_assert_uint_eq(nr_seen, 1);
+	ck_assert_int_eq(seen[0].rule, HS_TLB_R_TABLE_MAPPED);
+	ck_assert_uint_eq(seen[0].pc, 0x40);
+	done();
+}
+END_TEST
+
 START_TEST(remap_over_an_incomplete_break_is_bbm)
 {
 	build();
@@ -362,6 +373,7 @@ int main(void)
 	tcase_add_test(t, tlbi_before_the_store_is_visible);
 	tcase_add_test(t, tlbi_with_another_vmid_is_named);
 	tcase_add_test(t, tlbi_for_another_regime_is_named);
+	tcase_add_test(t, stage2_leaf_over_a_live_table_page);
 	tcase_add_test(t, remap_over_an_incomplete_break_is_bbm);
 	tcase_add_test(t, unmapped_page_mapped_elsewhere_before_the_tlbi);
 	tcase_add_test(t, tables_of_a_regime_nobody_ran_need_no_maintenance);
