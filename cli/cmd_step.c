@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "debug.h"
 #include "pt_decode.h"
+#include "uc_quirks.h"
 
 #define CLI_STEP_LIMIT 1000000ULL
 
@@ -94,7 +95,7 @@ static void prepare_stepping(struct cli *c)
 	unsigned cpu = hs_current_cpu(c->m);
 	if (!c->stepped[cpu]) {
 		for (unsigned i = 0; i < hs_nr_cpus(c->m); i++)
-			uc_ctl_flush_tlb(hs_cpu_engine(c->m, i));
+			hs_quirk_flush_code(hs_cpu_engine(c->m, i));
 		memset(c->stepped, 1, sizeof(c->stepped));
 	}
 }

@@ -16,6 +16,7 @@
 #include "inspect_check.h"
 #include "inspect_snapshot.h"
 #include "testutil.h"
+#include "uc_quirks.h"
 
 #define GFN 0x48100ULL
 #define IPA(g) ((uint64_t)(g) << 12)
@@ -372,7 +373,7 @@ START_TEST(snapshot_mid_guest_table_change_shows_the_host_stage2)
 	    uc_hook_add(hs_cpu_engine(m, 0), &hook, UC_HOOK_CODE, (void *)stop_at, &once, va, va),
 	    UC_ERR_OK);
 	/* Code translated before the hook would not call it (remove_cache works on EL1 VAs). */
-	uc_ctl_flush_tlb(hs_cpu_engine(m, 0));
+	hs_quirk_flush_code(hs_cpu_engine(m, 0));
 	uint64_t args[4] = {host_pfn0, GFN, 1, HS_PROT_RW};
 	struct hs_host_op res;
 	struct hs_stop stop;

@@ -85,5 +85,4 @@ void hs_firmware_power_on(struct hs_cpu *c)
 	hs_quirk_tlbi_all(c->uc);
 	hs_cpu_set_reg(c, UC_ARM64_REG_X0, c->power_on_ctx);
 	hs_cpu_enter_el2(c, c->power_on_entry, 0x3c9);
-	c->elr_restore_pending = false;
 }

@@ -17,7 +17,6 @@
 
 #define A64_HVC0 0xd4000002u
 #define A64_NOP 0xd503201fu
-#define A64_ERET 0xd69f03e0u
 #define A64_BRK(imm) (0xd4200000u | ((uint32_t)(imm) << 5))
 static const uint32_t a64_ldr_x1_x0[] = {0x39400001u, 0x79400001u, 0xb9400001u, 0xf9400001u};
 static const uint32_t a64_str_x1_x0[] = {0x39000001u, 0x79000001u, 0xb9000001u, 0xf9000001u};
@@ -111,7 +110,6 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 		page[(HS_HOST_OFF_STR + i * 8) / 4 + 1] = A64_NOP;
 	}
 	page[HS_HOST_OFF_IDLE / 4] = A64_NOP;
-	page[HS_HOST_OFF_ERET / 4] = A64_ERET;
 	page[HS_HOST_OFF_SMC / 4] = 0xd4000003u; /* smc #0 */
 	page[HS_HOST_OFF_SMC / 4 + 1] = A64_NOP;
 	page[HS_HOST_OFF_LOOP / 4] = 0xaa1403e0u;     /* mov x0, x20 */
@@ -126,8 +124,6 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 	/* memblock: everything above the hypervisor image, allocated top-down. */
 	h->alloc_top = m->opts.ram_base + m->opts.ram_size;
 	h->alloc_floor = hs_link_to_pa(m, m->img->link_end) + (2ULL << 20);
-	for (unsigned i = 0; i < m->nr_cpus; i++)
-		m->cpus[i].el1_eret_stub = h->code_pa + HS_HOST_OFF_ERET;
 	return 0;
 }
 
@@ -192,7 +188,6 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->ret_pc);
 		hs_cpu_set_reg(c, UC_ARM64_REG_X1, op->cpu);
 		hs_cpu_enter_el2(c, entry, 0x3c9);
-		c->elr_restore_pending = false;
 		break;
 	}
 	case HS_HOP_POWER_ON:

@@ -55,7 +55,6 @@ struct hs_host_op {
 #define HS_HOST_OFF_LDR 0x010	  /* ldr{b,h,w,x} x1, [x0] at +0x10.. ; ret at +0x30 */
 #define HS_HOST_OFF_STR 0x040	  /* str{b,h,w,x} x1, [x0] at +0x40.. ; ret at +0x60 */
 #define HS_HOST_OFF_IDLE 0x080	  /* where an idle host CPU sits */
-#define HS_HOST_OFF_ERET 0x0c0	  /* eret stub for the ERET recipe */
 #define HS_HOST_OFF_SMC 0x0e0	  /* smc #0 ; (ret) */
 #define HS_HOST_OFF_LOOP 0x100	  /* mov x0,x20; hvc #0; subs x19,x19,#1; b.ne; (ret) */
 #define HS_HOST_OFF_VECTORS 0x800 /* VBAR_EL1: brk in every slot */

@@ -11,8 +11,6 @@
 #include <string.h>
 
 #include "machine_priv.h"
-#include "pt_translate.h"
-#include "pt_walk.h"
 
 /* QEMU's EXCP_* numbers as seen by UC_HOOK_INTR. */
 enum {
@@ -76,60 +74,20 @@ void hs_cpu_cut_block(struct hs_cpu *c, uint64_t pc)
 	}
 }
 
-static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
-{
-	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
-}
-
-/* Can the stale EL1&0 regime fetch the eret stub through the live stage 2? */
-static bool stub_reachable_through_s2(struct hs_cpu *c)
-{
-	/* Once fetched through a stage 2, it stays mapped until a stage-2 TLBI. */
-	uint64_t vttbr = hs_cpu_sr(c, HS_SR_VTTBR_EL2);
-	if (c->stub_ok_vttbr == vttbr && vttbr)
-		return true;
-	struct hs_pt_regime r;
-	char msg[128];
-	if (hs_pt_regime_s2(hs_cpu_sr(c, HS_SR_VTCR_EL2), hs_cpu_sr(c, HS_SR_VTTBR_EL2), &r, msg,
-			    sizeof(msg)))
-		return false;
-	struct hs_phys phys = {.read = phys_read_cb, .ud = c->m};
-	struct hs_pt_trace t;
-	/* Identity only: a guest may map that IPA to some other page. */
-	if (hs_pt_translate_access(&phys, &r, c->el1_eret_stub, HS_PT_ACC_X, &t) ||
-	    t.out_pa != c->el1_eret_stub)
-		return false;
-	c->stub_ok_vttbr = vttbr;
-	return true;
-}
-
 void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr)
 {
-	uint32_t pstate = 0;
+	uint32_t pstate = 0, to = (uint32_t)spsr;
 	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
-	/* The raw PSTATE write below does not bank SP: do it by hand. */
-	if ((pstate & 0xd) == 0x5)
-		hs_cpu_set_reg(c, UC_ARM64_REG_SP_EL1, hs_cpu_reg(c, UC_ARM64_REG_SP));
-	else if ((pstate & 0xd) == 0x4 || (pstate & 0xf) == 0)
-		hs_cpu_set_reg(c, UC_ARM64_REG_SP_EL0, hs_cpu_reg(c, UC_ARM64_REG_SP));
-	uint64_t hcr = hs_cpu_sr(c, HS_SR_HCR_EL2);
-	if (c->translated_el < 2 && (hcr & 1) && !stub_reachable_through_s2(c)) {
-		/*
-		 * The stub is fetched in the stale EL1&0 regime, whose stage 2 does
-		 * not map it yet (e.g. the host's very first fault): fetch it with
-		 * stage 2 off; the vector hook turns it back on.
-		 */
-		hs_cpu_set_sr(c, HS_SR_HCR_EL2, hcr & ~1ULL);
-		c->hcr_restore_pending = true;
-		c->hcr_saved = hcr;
-	}
-	if (c->translated_el == 1) {
-		/* The recipe clobbers ELR_EL1; the vector hook puts it back. */
-		c->elr_el1_saved = hs_cpu_reg(c, UC_ARM64_REG_ELR_EL1);
-		c->elr_restore_pending = true;
-	}
-	hs_quirk_eret_to(c->uc, c->translated_el, target, spsr, c->el1_eret_stub);
-	c->translated_el = 2;
+	/* A raw PSTATE write banks no SP: save the current one, load the target's. */
+	static const int sp_el[] = {UC_ARM64_REG_SP_EL0, UC_ARM64_REG_SP_EL1, UC_ARM64_REG_SP_EL2,
+				    UC_ARM64_REG_SP_EL3};
+	unsigned from_sp = (pstate & 1) ? (pstate >> 2) & 3 : 0,
+		 to_sp = (to & 1) ? (to >> 2) & 3 : 0;
+	hs_cpu_set_reg(c, sp_el[from_sp], hs_cpu_reg(c, UC_ARM64_REG_SP));
+	uc_reg_write(c->uc, UC_ARM64_REG_PSTATE, &to);
+	hs_cpu_set_reg(c, UC_ARM64_REG_SP, hs_cpu_reg(c, sp_el[to_sp]));
+	hs_cpu_set_reg(c, UC_ARM64_REG_PC, target);
+	hs_quirk_rebuild_hflags(&c->m->quirks, c->qcpu);
 }
 
 static void emit_exception(struct hs_cpu *c, enum hs_event_type type,
@@ -140,40 +98,10 @@ static void emit_exception(struct hs_cpu *c, enum hs_event_type type,
 	hs_emit(c->m, &ev);
 }
 
-/* Architectural entry to EL2 from a lower EL, at the lower-EL AArch64 vector. */
-static void take_to_el2(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t return_pc,
-			uint64_t fault_pc, unsigned vec_off)
-{
-	uint32_t pstate = 0;
-	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
-	hs_cpu_set_sr(c, HS_SR_ESR_EL2, esr);
-	hs_cpu_set_sr(c, HS_SR_FAR_EL2, far);
-	hs_cpu_set_sr(c, HS_SR_ELR_EL2, return_pc);
-	hs_cpu_set_sr(c, HS_SR_SPSR_EL2, pstate);
-	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL2) + vec_off;
-	struct hs_event_exception x = {
-	    .from_el = (pstate >> 2) & 3,
-	    .to_el = 2,
-	    .ec = esr >> ESR_EC_SHIFT,
-	    .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
-	    .esr = esr,
-	    .far = far,
-	    .hpfar = hs_cpu_sr(c, HS_SR_HPFAR_EL2),
-	    .pc = fault_pc,
-	    .vector = target,
-	};
-	uint64_t x0 = hs_cpu_reg(c, UC_ARM64_REG_X0);
-	hs_cpu_enter_el2(c, target, 0x3c9);
-	emit_exception(c, HS_EV_EXCEPTION, &x);
-	/* Exception and hypercall breakpoints stop at the vector, before it runs. */
-	if (hs_dbg_should_break(c->m, x.ec, x0))
-		c->break_at_vector = true;
-}
-
 /*
- * An exception the architecture routes to EL1 (UNDEF, SVC, BRK, a stage-1
- * abort at EL1): Unicorn only reports it, so enter the EL1 vectors as the
- * hardware would. From EL1 the EL does not change, so no ERET is needed.
+ * An external abort Unicorn reports as an unmapped access (EL1 reached a PA
+ * with nothing there): QEMU raised no exception, so enter the EL1 vectors
+ * by hand, as the hardware would; the EL does not change.
  */
 static bool take_to_el1(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t return_pc,
 			uint64_t fault_pc)
@@ -194,6 +122,7 @@ static bool take_to_el1(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t r
 	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL1) + ((pstate & 1) ? 0x200 : 0x000);
 	uint32_t el1h = 0x3c5 | (pstate & 0xf0000000u);
 	uc_reg_write(c->uc, UC_ARM64_REG_PSTATE, &el1h);
+	hs_quirk_rebuild_hflags(&c->m->quirks, c->qcpu);
 	hs_cpu_set_reg(c, UC_ARM64_REG_PC, target);
 	struct hs_event_exception x = {.from_el = 1,
 				       .to_el = 1,
@@ -226,6 +155,20 @@ static void hyp_fault(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t pc)
 	stop_cpu(c, HS_STOP_HYP_FAULT);
 }
 
+/* An exception the host model never takes (from EL0, or none QEMU delivers): an error stop. */
+static void unexpected_exception(struct hs_cpu *c, unsigned el, uint32_t esr, uint64_t pc)
+{
+	struct hs_event_exception x = {.from_el = el,
+				       .to_el = el,
+				       .ec = esr >> ESR_EC_SHIFT,
+				       .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
+				       .esr = esr,
+				       .pc = pc};
+	c->fault = x;
+	emit_exception(c, HS_EV_EXCEPTION, &x);
+	stop_cpu(c, HS_STOP_ERROR);
+}
+
 static bool in_host_vectors(struct hs_cpu *c, uint64_t pc)
 {
 	const struct hs_machine_client *cl = &c->m->client;
@@ -233,64 +176,56 @@ static bool in_host_vectors(struct hs_cpu *c, uint64_t pc)
 	       pc - cl->el1_vectors_pa < cl->el1_vectors_len;
 }
 
+/*
+ * QEMU's synchronous exceptions: the architectural entry is QEMU's own
+ * (hs_quirk_deliver_exception), to whichever EL QEMU routed it. `pc` is the
+ * PC the hook saw, `fault_pc` the instruction that took it.
+ */
+static void deliver(struct hs_cpu *c, unsigned from_el, uint64_t fault_pc, bool abort)
+{
+	hs_quirk_deliver_exception(c->qcpu);
+	/* QEMU may have edited the syndrome it delivered (e.g. for FP traps): read it now. */
+	uint32_t esr = hs_quirk_syndrome(&c->m->quirks, c->qcpu);
+	unsigned to_el = hs_cpu_el(c);
+	uint64_t far = 0;
+	if (abort)
+		far = hs_cpu_reg(c, to_el == 2 ? UC_ARM64_REG_FAR_EL2 : UC_ARM64_REG_FAR_EL1);
+	if (from_el == 2) {
+		hyp_fault(c, esr, far, fault_pc);
+		return;
+	}
+	struct hs_event_exception x = {
+	    .from_el = from_el,
+	    .to_el = to_el,
+	    .ec = esr >> ESR_EC_SHIFT,
+	    .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
+	    .esr = esr,
+	    .far = far,
+	    .hpfar = to_el == 2 ? hs_cpu_sr(c, HS_SR_HPFAR_EL2) : 0,
+	    .pc = fault_pc,
+	    .vector = hs_cpu_reg(c, UC_ARM64_REG_PC),
+	};
+	emit_exception(c, HS_EV_EXCEPTION, &x);
+	/* Exception and hypercall breakpoints stop at the vector, before it runs. */
+	if (to_el == 2 && hs_dbg_should_break(c->m, x.ec, hs_cpu_reg(c, UC_ARM64_REG_X0)))
+		stop_cpu(c, HS_STOP_BREAKPOINT);
+}
+
 static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 {
 	struct hs_cpu *c = ud;
+	(void)uc;
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	unsigned el = hs_cpu_el(c);
-	struct hs_qemu_exception qe;
-	hs_quirk_read_exception(&c->m->quirks, uc, c->ctx, &qe);
 
 	/* Instructions after the one that trapped in this block did not run. */
 	hs_cpu_cut_block(c, pc);
-	/* The code that trapped ran with hflags built for its own EL. */
-	c->translated_el = (int)el;
-
 	switch (intno) {
-	case EXCP_SWI:
-		if (el == 1 && take_to_el1(c, qe.syndrome, 0, pc, pc - 4))
-			return;
-		break;
-	case EXCP_UDEF:
-		if (el == 1 && take_to_el1(c, qe.syndrome, 0, pc, pc))
-			return;
-		break;
-	case EXCP_HVC:
-		if (el == 2)
-			break;
-		/* PC is already the preferred return address (next instruction). */
-		take_to_el2(c, qe.syndrome, 0, pc, pc - 4, 0x400);
-		return;
-	case EXCP_HYP_TRAP:
-		if (el == 2)
-			break;
-		/* Trapped instruction (e.g. SMC with HCR_EL2.TSC): return to it. */
-		take_to_el2(c, qe.syndrome, 0, pc, pc, 0x400);
-		return;
 	case EXCP_SMC:
 		/* Not trapped to EL2: the call reaches the emulated EL3 firmware. */
 		if (c->m->client.smc)
 			c->m->client.smc(c->m, c->idx);
 		return;
-	case EXCP_PREFETCH_ABORT:
-	case EXCP_DATA_ABORT:
-		if (el < 2 && qe.target_el == 2) {
-			/*
-			 * Out of budget: stop before taking it (the access runs again on
-			 * `continue`); a fault loop through EL2 stops here, with the
-			 * hypervisor holding nothing.
-			 */
-			if (c->icount >= c->run_icount_limit) {
-				stop_cpu(c, HS_STOP_LIMIT);
-				return;
-			}
-			take_to_el2(c, qe.syndrome, qe.vaddress, pc, pc, 0x400);
-			return;
-		}
-		if (el == 1 && qe.target_el == 1 &&
-		    take_to_el1(c, qe.syndrome, qe.vaddress, pc, pc))
-			return;
-		break;
 	case EXCP_BKPT:
 		if (el == 1 && in_host_vectors(c, pc)) {
 			/* The hypervisor injected an exception into the host. */
@@ -300,27 +235,46 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 			stop_cpu(c, HS_STOP_DONE);
 			return;
 		}
-		if (el == 1 && take_to_el1(c, qe.syndrome, 0, pc, pc))
-			return;
 		break;
 	default:
 		break;
 	}
-	if (el == 2) {
-		hyp_fault(c, qe.syndrome, qe.vaddress, pc);
+	if (el == 0) {
+		unexpected_exception(c, el, hs_quirk_syndrome(&c->m->quirks, c->qcpu), pc);
 		return;
 	}
-	/* Something the host model never does: report it as an error stop. */
-	struct hs_event_exception x = {.from_el = el,
-				       .to_el = qe.target_el,
-				       .ec = qe.syndrome >> ESR_EC_SHIFT,
-				       .ec_name = hs_ec_name(qe.syndrome >> ESR_EC_SHIFT),
-				       .esr = qe.syndrome,
-				       .far = qe.vaddress,
-				       .pc = pc};
-	c->fault = x;
-	emit_exception(c, HS_EV_EXCEPTION, &x);
-	stop_cpu(c, HS_STOP_ERROR);
+	switch (intno) {
+	case EXCP_HVC:
+	case EXCP_SWI:
+		/* PC is already the preferred return address (the next instruction). */
+		deliver(c, el, pc - 4, false);
+		return;
+	case EXCP_UDEF:
+	case EXCP_BKPT:
+	case EXCP_HYP_TRAP: /* e.g. SMC with HCR_EL2.TSC: ELR is the SMC itself */
+		deliver(c, el, pc, false);
+		return;
+	case EXCP_PREFETCH_ABORT:
+	case EXCP_DATA_ABORT:
+		/*
+		 * Out of budget: stop before taking it (the access runs again on
+		 * `continue`); a fault loop through EL2 stops here, with the
+		 * hypervisor holding nothing.
+		 */
+		if (el < 2 && c->icount >= c->run_icount_limit) {
+			stop_cpu(c, HS_STOP_LIMIT);
+			return;
+		}
+		deliver(c, el, pc, true);
+		return;
+	default:
+		/* Not a synchronous exception QEMU's entry code knows: do not hand it over. */
+		if (el == 2)
+			hyp_fault(c, hs_quirk_syndrome(&c->m->quirks, c->qcpu), 0, pc);
+		else
+			unexpected_exception(c, el, hs_quirk_syndrome(&c->m->quirks, c->qcpu), pc);
+		return;
+	}
 }
 
 /*
@@ -375,7 +329,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	c->block_start = address;
 	c->block_end = address + size;
 	/*
-	 * Stop below EL2 (EL3 runs only the ERET recipe's stub) when possible: a loop that goes
+	 * Stop below EL2 when possible: a loop that goes
 	 * through the host (a fault injected again and again) then stops where the hypervisor holds
 	 * no lock, and the operation can be abandoned.
 	 */
@@ -416,29 +370,8 @@ static bool preempt_guest(struct hs_cpu *c)
 {
 	if (hs_cpu_el(c) != 1 || !(hs_cpu_sr(c, HS_SR_HCR_EL2) & HCR_IMO))
 		return false;
-	c->translated_el = 1; /* the code that ran was translated for EL1 */
 	take_irq_to_el2(c);
 	return true;
-}
-
-static void on_vector(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
-{
-	struct hs_cpu *c = ud;
-	(void)size;
-	if (c->elr_restore_pending) {
-		c->elr_restore_pending = false;
-		uc_reg_write(uc, UC_ARM64_REG_ELR_EL1, &c->elr_el1_saved);
-	}
-	if (c->hcr_restore_pending) {
-		c->hcr_restore_pending = false;
-		hs_cpu_set_sr(c, HS_SR_HCR_EL2, c->hcr_saved);
-	}
-	if (c->break_at_vector) {
-		/* Stopping from a code hook is exact: the vector has not run yet. */
-		c->break_at_vector = false;
-		hs_cpu_cut_block(c, address);
-		stop_cpu(c, HS_STOP_BREAKPOINT);
-	}
 }
 
 /*
@@ -482,24 +415,10 @@ static int arm_stop_hook(struct hs_cpu *c, uint64_t until, struct hs_error *err)
 	return 0;
 }
 
-/* Keep a code hook over the current EL2 vectors (it restores ELR_EL1, see above). */
-static void update_vector_hook(struct hs_cpu *c)
-{
-	uint64_t vbar = hs_cpu_sr(c, HS_SR_VBAR_EL2) & ~0x7ffULL;
-	if (vbar == c->vec_hook_base && c->h_vec)
-		return;
-	if (c->h_vec)
-		uc_hook_del(c->uc, c->h_vec);
-	c->h_vec = 0;
-	c->vec_hook_base = vbar;
-	if (uc_hook_add(c->uc, &c->h_vec, UC_HOOK_CODE, (void *)on_vector, c, vbar, vbar + 0x7ff))
-		c->h_vec = 0;
-	uc_ctl_remove_cache(c->uc, vbar, vbar + 0x800);
-}
-
 static uint32_t on_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
 {
 	struct hs_cpu *c = ud;
+	(void)uc;
 	(void)reg;
 	int r = hs_sysreg_by_encoding(cp->op0, cp->op1, cp->crn, cp->crm, cp->op2);
 	if (r < 0)
@@ -514,11 +433,6 @@ static uint32_t on_msr(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 						     .old = hs_cpu_sr(c, r),
 						     .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
 		hs_emit(c->m, &ev);
-	}
-	if (r == HS_SR_VBAR_EL2) {
-		/* Stop at the end of this block so the vector hook follows VBAR_EL2. */
-		c->vbar_changed = true;
-		uc_emu_stop(uc);
 	}
 	return 0;
 }
@@ -580,8 +494,6 @@ static uint32_t on_sys(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 	(void)uc;
 	(void)reg;
 	if (cp->op0 == 1 && cp->crn == 8) {
-		if (cp->op1 == 4 && (cp->crm == 0 || cp->crm == 4 || cp->op2 >= 4))
-			c->stub_ok_vttbr = 0; /* stage-2 maintenance: re-check the stub */
 		struct hs_event ev = {
 		    .type = HS_EV_TLBI, .cpu = c->idx, .icount = hs_machine_icount(c->m)};
 		ev.tlbi = (struct hs_event_tlbi){.op = tlbi_name(cp),
@@ -613,8 +525,7 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	memset(c, 0, sizeof(*c));
 	c->m = m;
 	c->idx = idx;
-	c->translated_el = 1; /* Unicorn resets the CPU to EL1h */
-	uc_err e = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &c->uc);
+	uc_err e = hs_quirk_open(&c->uc);
 	if (e)
 		return hs_err(err, -EIO, "cpu%u: unicorn: %s", idx, uc_strerror(e));
 	int model = UC_CPU_ARM64_A72;
@@ -624,8 +535,12 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	int rc = hs_machine_map_engine(m, c->uc, err);
 	if (rc)
 		return rc;
-	if ((e = uc_context_alloc(c->uc, &c->ctx)) ||
-	    (e = uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, (void *)on_intr, c, 1, 0)) ||
+	c->qcpu = hs_quirk_engine_cpu(c->uc);
+	if (!c->qcpu)
+		return hs_err(err, -EIO, "cpu%u: libunicorn gives no CPU object", idx);
+	c->fast_stores =
+	    hs_quirk_fast_stores_attach(c->uc, c->qcpu, m->ram, m->opts.ram_base, m->opts.ram_size);
+	if ((e = uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, (void *)on_intr, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, (void *)on_block, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, c, 1,
 			     0)) ||
@@ -642,13 +557,27 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	return 0;
 }
 
+uc_err hs_cpu_hook_stores(struct hs_cpu *c, uc_hook *h, void *cb, void *ud, uint64_t begin,
+			  uint64_t end)
+{
+	uc_err e = uc_hook_add(c->uc, h, UC_HOOK_MEM_WRITE, cb, ud, begin, end);
+	if (!e)
+		hs_quirk_store_hooks(c->uc, true);
+	return e;
+}
+
+void hs_cpu_unhook_stores(struct hs_cpu *c, uc_hook h)
+{
+	if (uc_hook_del(c->uc, h) == UC_ERR_OK)
+		hs_quirk_store_hooks(c->uc, false);
+}
+
 void hs_cpu_fini(struct hs_cpu *c)
 {
-	if (c->ctx)
-		uc_context_free(c->ctx);
-	if (c->uc)
+	if (c->uc) {
+		hs_quirk_fast_stores_detach(c->uc);
 		uc_close(c->uc);
-	c->ctx = NULL;
+	}
 	c->uc = NULL;
 }
 
@@ -697,10 +626,6 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		if (count) {
 			/* Unicorn counts the steps; our block hook counted whole blocks. */
 			c->icount = start_icount + count;
-		}
-		if (c->vbar_changed) {
-			c->vbar_changed = false;
-			update_vector_hook(c);
 		}
 		if (c->stop != HS_STOP_NONE)
 			return c->stop;

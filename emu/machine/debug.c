@@ -116,7 +116,7 @@ static int rehook(struct hs_machine *m, struct hs_error *err)
 	for (unsigned i = 0; i < m->nr_cpus; i++) {
 		struct hs_cpu *c = &m->cpus[i];
 		for (unsigned k = 0; k < c->nr_watch_hooks; k++)
-			uc_hook_del(c->uc, c->watch_hooks[k]);
+			hs_cpu_unhook_stores(c, c->watch_hooks[k]);
 		c->nr_watch_hooks = 0;
 		bool had = c->insn_hook != 0;
 		if (any && !had) {
@@ -129,7 +129,7 @@ static int rehook(struct hs_machine *m, struct hs_error *err)
 			c->insn_hook = 0;
 		}
 		if (any != had)
-			uc_ctl_flush_tlb(c->uc); /* retranslate with (or without) the hook */
+			hs_quirk_flush_code(c->uc); /* retranslate with (or without) the hook */
 		for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++) {
 			struct hs_dbg_watch *wp = &m->dbg.watch[w];
 			if (!wp->id)
@@ -138,9 +138,8 @@ static int rehook(struct hs_machine *m, struct hs_error *err)
 				uc_hook h;
 				if (c->nr_watch_hooks == HS_DBG_MAX_WATCH * 4)
 					return hs_err(err, -ENOSPC, "too many watched aliases");
-				uc_err e =
-				    uc_hook_add(c->uc, &h, UC_HOOK_MEM_WRITE, (void *)on_write, c,
-						wp->va[k], wp->va[k] + wp->len - 1);
+				uc_err e = hs_cpu_hook_stores(c, &h, (void *)on_write, c, wp->va[k],
+							      wp->va[k] + wp->len - 1);
 				if (e)
 					return hs_err(err, -EIO, "watchpoint hook: %s",
 						      uc_strerror(e));

@@ -413,7 +413,7 @@ int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len
 		if (!m->cpus[i].uc)
 			continue;
 		if (code)
-			uc_ctl_flush_tlb(m->cpus[i].uc);
+			hs_quirk_flush_code(m->cpus[i].uc);
 		else
 			uc_ctl_remove_cache(m->cpus[i].uc, pa, pa + len);
 	}
@@ -672,6 +672,8 @@ static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reas
 {
 	struct hs_stop s = {.reason = r, .cpu = c->idx, .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
 	if (r == HS_STOP_HYP_FAULT) {
+		/* The CPU sits at the EL2 vector; the stop names the instruction that faulted. */
+		s.pc = c->fault.pc;
 		s.fault = c->fault;
 		m->dead = true;
 	}

@@ -31,19 +31,12 @@ struct hs_cpu {
 	struct hs_machine *m;
 	unsigned idx;
 	uc_engine *uc;
-	uc_context *ctx;   /* scratch context to read QEMU's syndrome */
-	int translated_el; /* the EL the (possibly stale) hflags describe */
+	void *qcpu;	  /* QEMU's CPU object inside the engine (uc_quirks.h) */
+	bool fast_stores; /* stores to code-free pages skip the code check */
 	uint64_t icount;
 	uint64_t block_start, block_end; /* last translated block entered */
 	uint64_t run_icount_limit;
-	uc_hook h_intr, h_block, h_unmapped, h_msr, h_mrs, h_sys, h_vec;
-	uint64_t vec_hook_base; /* VBAR_EL2 the vector hook covers */
-	bool vbar_changed;
-	bool elr_restore_pending;
-	bool hcr_restore_pending;
-	bool break_at_vector; /* an exception/hypercall breakpoint matched */
-	uint64_t hcr_saved;
-	uint64_t stub_ok_vttbr;
+	uc_hook h_intr, h_block, h_unmapped, h_msr, h_mrs, h_sys;
 	uc_hook watch_hooks[HS_DBG_MAX_WATCH * 4];
 	unsigned nr_watch_hooks;
 	uc_hook insn_hook; /* debug.c: a code hook on every instruction while watching */
@@ -55,8 +48,6 @@ struct hs_cpu {
 	uint64_t run_until;
 	uint64_t stop_hook_addr[HS_CPU_MAX_STOP_HOOKS];
 	unsigned nr_stop_hooks;
-	uint64_t elr_el1_saved;
-	uint64_t el1_eret_stub; /* an `eret` executable in the current EL1 regime */
 	bool online;
 	bool powered_off;      /* PSCI CPU_OFF / SYSTEM_OFF stopped it */
 	bool power_on_pending; /* PSCI CPU_ON accepted, not started yet */
@@ -130,8 +121,16 @@ void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v);
 unsigned hs_cpu_el(struct hs_cpu *c);
 /* A hook stops the CPU before pc: take back the block's instructions from pc on. */
 void hs_cpu_cut_block(struct hs_cpu *c, uint64_t pc);
-/* Enter EL2h (DAIF masked) at `target` from wherever the CPU is, through the ERET recipe. */
+/* Enter EL2 at `target` with PSTATE `spsr` from wherever the CPU is (reset, power on). */
 void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr);
+
+/*
+ * A UC_HOOK_MEM_WRITE hook over [begin, end] (1, 0: everything) that every
+ * store reaches, fast stores or not; and its removal.
+ */
+uc_err hs_cpu_hook_stores(struct hs_cpu *c, uc_hook *h, void *cb, void *ud, uint64_t begin,
+			  uint64_t end);
+void hs_cpu_unhook_stores(struct hs_cpu *c, uc_hook h);
 
 /* debug.c */
 bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);

@@ -41,6 +41,42 @@ void page_collection_unlock_aarch64(struct page_collection *set)
 }
 #endif
 
+#if HS_UC_2_0
+/*
+ * 2.0.1 has no UC_CTL_TCG_BUFFER_SIZE (2.1.0 added it). libunicorn takes
+ * tcg_exec_init's address through its GOT (uc->tcg_exec_init), so the
+ * executable's definition (exported: emu/CMakeLists.txt) is the one called:
+ * it passes QEMU the size instead of 0 (= the 1 GiB default).
+ */
+void tcg_exec_init_aarch64(uc_engine *uc, unsigned long tb_size);
+
+void tcg_exec_init_aarch64(uc_engine *uc, unsigned long tb_size)
+{
+	(void)tb_size;
+	void (*init)(uc_engine *, unsigned long) = dlsym(RTLD_NEXT, "tcg_exec_init_aarch64");
+	init(uc, HS_UC_CODE_BUFFER_SIZE);
+}
+#endif
+
+uc_err hs_quirk_open(uc_engine **uc)
+{
+	uc_err e = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, uc);
+#if !HS_UC_2_0
+	if (!e)
+		e = uc_ctl_set_tcg_buffer_size(*uc, HS_UC_CODE_BUFFER_SIZE);
+#endif
+	return e;
+}
+
+void hs_quirk_flush_code(uc_engine *uc)
+{
+#if HS_UC_2_0
+	uc_ctl_flush_tlb(uc);
+#else
+	uc_ctl_flush_tb(uc);
+#endif
+}
+
 bool hs_quirk_store_lock_skipped(void)
 {
 #ifdef HS_UC_SKIP_PAGE_LOCK
@@ -75,72 +111,44 @@ void hs_quirk_cp_write(uc_engine *uc, int op0, int op1, int crn, int crm, int op
 	uc_reg_write(uc, UC_ARM64_REG_CP_REG, &r);
 }
 
-static void stop_hook(uc_engine *uc, uint32_t intno, void *ud)
+/*
+ * QEMU's own functions, exported by every Debian libunicorn (2.0.1, 2.1.1,
+ * 2.1.4). The CPU object is QEMU's CPUState (an ARMCPU); env is its
+ * CPUARMState. Declared with opaque pointers: hypscope never looks inside
+ * except at the offsets hs_quirks_calibrate found.
+ */
+void *qemu_get_cpu_aarch64(uc_engine *uc, int index);
+void arm_cpu_do_interrupt_aarch64(void *cs);
+void arm_rebuild_hflags_aarch64(void *env);
+
+void *hs_quirk_engine_cpu(uc_engine *uc)
 {
-	(void)intno;
-	(void)ud;
-	uc_emu_stop(uc);
+	/* Unicorn never assigns the one CPU an index: it stays UNASSIGNED_CPU_INDEX (-1). */
+	void *cpu = qemu_get_cpu_aarch64(uc, -1);
+	return cpu ? cpu : qemu_get_cpu_aarch64(uc, 0);
 }
 
-int hs_quirks_calibrate(struct hs_quirks *q, struct hs_error *err)
+uint32_t hs_quirk_syndrome(const struct hs_quirks *q, void *cpu)
 {
-	uc_engine *uc;
-	uc_err e = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &uc);
-	if (e)
-		return hs_err(err, -EIO, "unicorn: %s", uc_strerror(e));
-	int rc = 0;
-	uc_context *ctx = NULL;
-	uc_hook h;
-	uint32_t brk = 0xd4200000u | (0x1234u << 5); /* brk #0x1234: syndrome 0xF2001234 */
-	if ((e = uc_mem_map(uc, 0x1000, 0x1000, UC_PROT_ALL)) ||
-	    (e = uc_mem_write(uc, 0x1000, &brk, 4)) || (e = uc_context_alloc(uc, &ctx)) ||
-	    (e = uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)stop_hook, NULL, 1, 0))) {
-		rc = hs_err(err, -EIO, "unicorn calibration: %s", uc_strerror(e));
-		goto out;
-	}
-	uc_emu_start(uc, 0x1000, 0x1004, 0, 1);
-	uc_context_save(uc, ctx);
-	q->ctx_size = uc_context_size(uc);
-	q->exc_off = 0;
-	const uint8_t *b = (const uint8_t *)ctx;
-	for (size_t i = 0; i + 24 <= q->ctx_size; i += 4) {
-		uint32_t w;
-		memcpy(&w, b + i, 4);
-		if (w == 0xF2001234u) {
-			q->exc_off = i;
-			break;
-		}
-	}
-	if (!q->exc_off)
-		rc = hs_err(err, -EIO,
-			    "cannot find QEMU's exception syndrome in a Unicorn context: is this "
-			    "Unicorn 2.0.1?");
-out:
-	if (ctx)
-		uc_context_free(ctx);
-	uc_close(uc);
-	return rc;
+	uint32_t v;
+	memcpy(&v, (const uint8_t *)cpu + q->env_off + q->exc_off, 4);
+	return v;
 }
 
-void hs_quirk_read_exception(const struct hs_quirks *q, uc_engine *uc, uc_context *ctx,
-			     struct hs_qemu_exception *out)
+/*
+ * No Unicorn version delivers synchronous exceptions (cpu_handle_exception
+ * only calls the INTR hooks; unicorn issues #838, #825). QEMU's
+ * arm_cpu_do_interrupt does, and reads everything it needs from the CPU
+ * (exception_index, env->exception) while the hook runs.
+ */
+void hs_quirk_deliver_exception(void *cpu)
 {
-	uc_context_save(uc, ctx);
-	const uint8_t *blob = (const uint8_t *)ctx;
-	memcpy(&out->syndrome, blob + q->exc_off, 4);
-	memcpy(&out->vaddress, blob + q->exc_off + 8, 8);
-	memcpy(&out->target_el, blob + q->exc_off + 16, 4);
+	arm_cpu_do_interrupt_aarch64(cpu);
 }
 
-void hs_quirk_eret_to(uc_engine *uc, int stale_el, uint64_t target, uint64_t spsr, uint64_t stub)
+void hs_quirk_rebuild_hflags(const struct hs_quirks *q, void *cpu)
 {
-	static const int elr[] = {UC_ARM64_REG_ELR_EL0, UC_ARM64_REG_ELR_EL1, UC_ARM64_REG_ELR_EL2,
-				  UC_ARM64_REG_ELR_EL3};
-	uint32_t el3h = 0x3cd;
-	uc_reg_write(uc, UC_ARM64_REG_PSTATE, &el3h);
-	hs_quirk_cp_write(uc, 3, 6, 4, 0, 0, spsr); /* SPSR_EL3 */
-	uc_reg_write(uc, elr[stale_el & 3], &target);
-	uc_reg_write(uc, UC_ARM64_REG_PC, &stub);
+	arm_rebuild_hflags_aarch64((uint8_t *)cpu + q->env_off);
 }
 
 void hs_quirk_tlbi_all(uc_engine *uc)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Every workaround for Unicorn 2.0.1 (Debian 12) lives behind these names.
- * See docs/architecture.md, "Unicorn 2.0.1 quirks". When the package moves to
- * 2.1+, most of this file can go.
+ * Every workaround for the Unicorn versions hypscope supports lives behind
+ * these names: 2.0.1 (Debian 12) and 2.1.x (Debian 13, sid), chosen at build
+ * time from the headers' version. See docs/architecture.md, "CPUs over
+ * Unicorn".
  */
 #ifndef HS_UC_QUIRKS_H
 #define HS_UC_QUIRKS_H
@@ -14,41 +15,88 @@
 
 #include "hs_error.h"
 
+/*
+ * Where QEMU keeps what the hooks need inside an engine's CPU object, found
+ * once per machine by calibration (never hard-coded) and proved by a
+ * self-test that delivers a known exception.
+ */
 struct hs_quirks {
-	/* Offset of env->exception {u32 syndrome; u32 fsr; u64 vaddress; u32 target_el} in a saved
-	 * context. */
-	size_t exc_off;
-	size_t ctx_size;
+	size_t env_off; /* CPUARMState inside the CPU object */
+	size_t exc_off; /* env->exception.syndrome inside CPUARMState */
 };
 
-/* Find the offsets once per process start (never hard-coded). */
+/*
+ * Calibrate against the linked libunicorn on a scratch engine, then check
+ * native exception delivery and hflags rebuilding against the architecture
+ * (an HVC from EL1: ESR_EL2, ELR_EL2, SPSR_EL2, the vector, CurrentEL).
+ * Fails with a message naming what differs: hypscope must not run wrong.
+ */
 int hs_quirks_calibrate(struct hs_quirks *q, struct hs_error *err);
 
-/* The syndrome QEMU computed for the exception being reported in the INTR hook. */
-struct hs_qemu_exception {
-	uint32_t syndrome;
-	uint64_t vaddress;
-	uint32_t target_el;
-};
-void hs_quirk_read_exception(const struct hs_quirks *q, uc_engine *uc, uc_context *ctx,
-			     struct hs_qemu_exception *out);
+/* Unicorn's version, as the headers hypscope was built against give it. */
+#define HS_UC_2_0 (UC_API_MAJOR == 2 && UC_API_MINOR == 0)
+
+/*
+ * Translated code per engine. Unicorn's default is 1 GiB, and 2.0.1 and
+ * 2.1.0-2.1.1 zero the whole buffer at every flush of translated code (a
+ * stepi, a patched hypervisor): 1.08 GB of RSS per CPU. hypscope translates
+ * a few MiB; a full buffer is flushed and refilled by QEMU.
+ */
+#define HS_UC_CODE_BUFFER_SIZE (32u << 20)
+
+/* uc_open for an AArch64 engine with the code buffer sized as above. */
+uc_err hs_quirk_open(uc_engine **uc);
+
+/*
+ * Drop every translated block of an engine: uc_ctl_flush_tlb in 2.0.1,
+ * uc_ctl_flush_tb from 2.1.0 (where uc_ctl_flush_tlb flushes only the TLB).
+ */
+void hs_quirk_flush_code(uc_engine *uc);
+
+/* The engine's QEMU CPU object (valid once the engine has mapped memory). */
+void *hs_quirk_engine_cpu(uc_engine *uc);
+
+/* The syndrome QEMU computed for the exception the INTR hook is reporting. */
+uint32_t hs_quirk_syndrome(const struct hs_quirks *q, void *cpu);
+
+/*
+ * From the INTR hook: QEMU's own architectural exception entry for the
+ * exception being reported (ESR/ELR/SPSR/FAR of the target EL, PSTATE, SP
+ * banking, hflags, PC = VBAR_ELx + offset). HPFAR_EL2 was set at fault time.
+ */
+void hs_quirk_deliver_exception(void *cpu);
+
+/*
+ * Rebuild QEMU's cached mode flags after a raw PSTATE write: the API does not
+ * (2.0.1; 2.1.0 does it only for CP_REG writes, unicorn commit a24e53d7).
+ */
+void hs_quirk_rebuild_hflags(const struct hs_quirks *q, void *cpu);
 
 /* CP_REG access (the only way to reach most EL2/EL3 registers). */
 uint64_t hs_quirk_cp_read(uc_engine *uc, int op0, int op1, int crn, int crm, int op2);
 void hs_quirk_cp_write(uc_engine *uc, int op0, int op1, int crn, int crm, int op2, uint64_t v);
 
 /*
- * ERET recipe: hflags are only rebuilt by an exception return. Set raw PSTATE
- * to EL3h, SPSR_EL3 = spsr, ELR of the *stale* EL = target and jump to an
- * `eret` stub executable in the stale regime.
- */
-void hs_quirk_eret_to(uc_engine *uc, int stale_el, uint64_t target, uint64_t spsr, uint64_t stub);
-
-/*
  * True when guest stores skip Unicorn 2.0.1's per-store page-collection lock
  * (see uc_quirks.c): ~70 -> ~30 ns per store.
  */
 bool hs_quirk_store_lock_skipped(void);
+
+/*
+ * Stores to RAM pages that hold no translated code skip QEMU's
+ * self-modifying-code check (see uc_fast_stores.c; Unicorn 2.1 does it
+ * itself). `ram` is the host memory mapped at guest physical `ram_base`.
+ * Attach after the engine mapped its memory, detach before uc_close. False:
+ * this engine keeps the slow, safe path (the interposition is not bound).
+ */
+bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
+				 uint64_t ram_size);
+void hs_quirk_fast_stores_detach(uc_engine *uc);
+/*
+ * Call after adding (added) or deleting a UC_HOOK_MEM_WRITE hook: while any
+ * exists every store goes through the store helper, which calls the hooks.
+ */
+void hs_quirk_store_hooks(uc_engine *uc, bool added);
 
 /* TLB invalidation through CP_REG (works at any EL; CP_REG writes of TTBR/TCR do not flush). */
 void hs_quirk_tlbi_all(uc_engine *uc);

@@ -382,13 +382,14 @@ static int hook_all(struct hs_write_log *log, struct hs_error *err)
 		/*
 		 * Memory hooks are looked up when a store executes, not when it is
 		 * translated, so code translated before this hook reports to it too
-		 * (tests/test_check_incremental.c checks a hypercall's stores).
+		 * once no TLB entry lets stores past the store helper
+		 * (hs_cpu_hook_stores; tests/test_check_incremental.c checks a
+		 * hypercall's stores).
 		 */
-		uc_err e = uc_hook_add(m->cpus[i].uc, &wc->hook, UC_HOOK_MEM_WRITE,
-				       (void *)on_store, wc, 1, 0);
+		uc_err e = hs_cpu_hook_stores(&m->cpus[i], &wc->hook, (void *)on_store, wc, 1, 0);
 		if (e) {
 			while (i-- > 0)
-				uc_hook_del(m->cpus[i].uc, log->cpu[i].hook);
+				hs_cpu_unhook_stores(&m->cpus[i], log->cpu[i].hook);
 			return hs_err(err, -EIO, "write log: cannot hook stores: %s",
 				      uc_strerror(e));
 		}
@@ -396,7 +397,7 @@ static int hook_all(struct hs_write_log *log, struct hs_error *err)
 	int rc = hs_machine_subscribe(m, on_event, log);
 	if (rc) {
 		for (unsigned i = 0; i < m->nr_cpus; i++)
-			uc_hook_del(m->cpus[i].uc, log->cpu[i].hook);
+			hs_cpu_unhook_stores(&m->cpus[i], log->cpu[i].hook);
 		return hs_err(err, rc, "write log: no free event subscription");
 	}
 	return 0;
@@ -407,7 +408,7 @@ static void unhook_all(struct hs_write_log *log)
 	struct hs_machine *m = log->m;
 	hs_machine_unsubscribe(m, on_event, log);
 	for (unsigned i = 0; i < m->nr_cpus; i++)
-		uc_hook_del(m->cpus[i].uc, log->cpu[i].hook);
+		hs_cpu_unhook_stores(&m->cpus[i], log->cpu[i].hook);
 }
 
 static void reader_free(struct hs_write_log_reader *r)

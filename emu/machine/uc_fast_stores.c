@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fast guest stores on Unicorn 2.0.1.
+ *
+ * QEMU sends a store to a page through the self-modifying-code check
+ * (notdirty_write: a region lookup by VA, tb_invalidate_phys_page_fast,
+ * page_find) only while the page's TLB entry carries TLB_NOTDIRTY, and clears
+ * the flag once the page holds no translated code. Unicorn 2.0.1 keeps no
+ * dirty bitmap (cpu_physical_memory_is_clean() is always true), so every
+ * store to RAM takes that path forever: ~40 % of a null hypercall. Unicorn
+ * 2.1.0 fixed it itself (commit d0103576), so this file is built only
+ * against 2.0.1.
+ *
+ * libunicorn calls the three functions below through its PLT, so defining
+ * them in the executable (exported: emu/CMakeLists.txt) interposes them:
+ * - tlb_set_page_with_attrs: after QEMU filled a TLB entry, clear
+ *   TLB_NOTDIRTY (tlb_set_dirty) when the page holds no translated code;
+ * - tlb_protect_code (a page receives its first translated block): remember
+ *   the page, and put TLB_NOTDIRTY back on every entry that maps it
+ *   (tlb_reset_dirty, what QEMU's dirty bitmap would have done), so stores
+ *   to it are checked again and drop the stale translations;
+ * - tlb_unprotect_code (the page's last block was invalidated): forget it.
+ * Pages that held code and are reused (donated, reclaimed, loaded with a new
+ * guest program) are therefore exactly as safe as before.
+ *
+ * The interposed functions get no user data, so the engines are found in a
+ * process-wide table (the one piece of global state in emu/, guarded by a
+ * mutex): each attached engine's CPU object, RAM and a bitmap of the RAM
+ * pages that hold its translated code. An engine not in the table (the
+ * calibration's scratch engine, or a full table) keeps the slow, safe path.
+ */
+#include "uc_quirks.h"
+
+void tlb_flush_aarch64(void *cpu);
+
+/*
+ * Code translated before a memory write hook existed tests the TLB inline and
+ * calls the store helper (and so the hook) only when the entry is not a plain
+ * writable one: refill every entry, without the fast-store mark.
+ */
+static void flush_tlb(uc_engine *uc)
+{
+	tlb_flush_aarch64(hs_quirk_engine_cpu(uc));
+}
+
+#if HS_UC_2_0
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_WRITE 0x2 /* QEMU's PAGE_WRITE */
+#define MAX_ENGINES 64
+
+/* QEMU's MemTxAttrs: 32 bits of bit-fields, passed by value in one register. */
+struct qemu_memtxattrs {
+	uint32_t bits;
+};
+
+void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
+				     struct qemu_memtxattrs attrs, int prot, int mmu_idx,
+				     uint64_t size);
+void tlb_protect_code_aarch64(uc_engine *uc, uint64_t ram_addr);
+void tlb_unprotect_code_aarch64(uc_engine *uc, uint64_t ram_addr);
+/* libunicorn's own, called directly. */
+void tlb_set_dirty_aarch64(void *cpu, uint64_t vaddr);
+void tlb_reset_dirty_aarch64(void *cpu, uintptr_t host_start, uintptr_t length);
+uint64_t qemu_ram_addr_from_host_aarch64(uc_engine *uc, void *host);
+
+struct engine {
+	uc_engine *uc;
+	void *cpu;
+	uint8_t *ram;	   /* host memory of the guest's RAM */
+	uint64_t ram_base; /* its guest physical address */
+	uint64_t npages;
+	uint64_t ram_addr; /* QEMU's ram_addr_t of ram[0] in this engine */
+	uint64_t *code;	   /* a bit per RAM page: holds translated code */
+	int store_hooks;   /* memory write hooks: every store must reach them */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct engine *e[MAX_ENGINES];
+} engines = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static struct engine *find_locked(const void *cpu, const uc_engine *uc)
+{
+	for (int i = 0; i < MAX_ENGINES; i++) {
+		struct engine *e = engines.e[i];
+		if (e && (cpu ? e->cpu == cpu : e->uc == uc))
+			return e;
+	}
+	return NULL;
+}
+
+static void *real(const char *name)
+{
+	/* The next definition after the executable's: libunicorn's. */
+	return dlsym(RTLD_NEXT, name);
+}
+
+void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
+				     struct qemu_memtxattrs attrs, int prot, int mmu_idx,
+				     uint64_t size)
+{
+	void (*fill)(void *, uint64_t, uint64_t, struct qemu_memtxattrs, int, int, uint64_t) =
+	    real("tlb_set_page_with_attrs_aarch64");
+	fill(cpu, vaddr, paddr, attrs, prot, mmu_idx, size);
+	if (!(prot & PAGE_WRITE))
+		return;
+	pthread_mutex_lock(&engines.lock);
+	struct engine *e = find_locked(cpu, NULL);
+	uint64_t pfn = (paddr - (e ? e->ram_base : 0)) >> PAGE_SHIFT;
+	if (e && !e->store_hooks && paddr >= e->ram_base && pfn < e->npages &&
+	    !(e->code[pfn / 64] & (1ULL << (pfn % 64))))
+		tlb_set_dirty_aarch64(cpu, vaddr);
+	pthread_mutex_unlock(&engines.lock);
+}
+
+void tlb_protect_code_aarch64(uc_engine *uc, uint64_t ram_addr)
+{
+	void (*protect)(uc_engine *, uint64_t) = real("tlb_protect_code_aarch64");
+	protect(uc, ram_addr);
+	pthread_mutex_lock(&engines.lock);
+	struct engine *e = find_locked(NULL, uc);
+	uint64_t pfn = (ram_addr - (e ? e->ram_addr : 0)) >> PAGE_SHIFT;
+	if (e && ram_addr >= e->ram_addr && pfn < e->npages) {
+		e->code[pfn / 64] |= 1ULL << (pfn % 64);
+		tlb_reset_dirty_aarch64(e->cpu, (uintptr_t)(e->ram + (pfn << PAGE_SHIFT)),
+					1u << PAGE_SHIFT);
+	}
+	pthread_mutex_unlock(&engines.lock);
+}
+
+void tlb_unprotect_code_aarch64(uc_engine *uc, uint64_t ram_addr)
+{
+	void (*unprotect)(uc_engine *, uint64_t) = real("tlb_unprotect_code_aarch64");
+	unprotect(uc, ram_addr);
+	pthread_mutex_lock(&engines.lock);
+	struct engine *e = find_locked(NULL, uc);
+	uint64_t pfn = (ram_addr - (e ? e->ram_addr : 0)) >> PAGE_SHIFT;
+	if (e && ram_addr >= e->ram_addr && pfn < e->npages)
+		e->code[pfn / 64] &= ~(1ULL << (pfn % 64));
+	pthread_mutex_unlock(&engines.lock);
+}
+
+bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
+				 uint64_t ram_size)
+{
+	/* Only if the dynamic linker bound libunicorn's calls to the functions above. */
+	if (dlsym(RTLD_DEFAULT, "tlb_set_page_with_attrs_aarch64") !=
+		(void *)tlb_set_page_with_attrs_aarch64 ||
+	    dlsym(RTLD_DEFAULT, "tlb_protect_code_aarch64") != (void *)tlb_protect_code_aarch64 ||
+	    dlsym(RTLD_DEFAULT, "tlb_unprotect_code_aarch64") != (void *)tlb_unprotect_code_aarch64)
+		return false;
+	struct engine *e = calloc(1, sizeof(*e));
+	uint64_t npages = ram_size >> PAGE_SHIFT;
+	uint64_t ram_addr = qemu_ram_addr_from_host_aarch64(uc, ram);
+	/* The RAM must be one QEMU RAM block, so ram_addr runs along with the host address. */
+	bool one_block = qemu_ram_addr_from_host_aarch64(uc, (uint8_t *)ram + ram_size - 1) ==
+			 ram_addr + ram_size - 1;
+	if (!e || !one_block || !(e->code = calloc((npages + 63) / 64, 8))) {
+		if (e)
+			free(e->code);
+		free(e);
+		return false;
+	}
+	*e = (struct engine){.uc = uc,
+			     .cpu = cpu,
+			     .ram = ram,
+			     .ram_base = ram_base,
+			     .npages = npages,
+			     .ram_addr = ram_addr,
+			     .code = e->code};
+	pthread_mutex_lock(&engines.lock);
+	bool placed = false;
+	for (int i = 0; i < MAX_ENGINES && !placed; i++)
+		if (!engines.e[i])
+			engines.e[i] = e, placed = true;
+	pthread_mutex_unlock(&engines.lock);
+	if (!placed) {
+		free(e->code);
+		free(e);
+	}
+	return placed;
+}
+
+void hs_quirk_store_hooks(uc_engine *uc, bool added)
+{
+	pthread_mutex_lock(&engines.lock);
+	struct engine *e = find_locked(NULL, uc);
+	if (e)
+		e->store_hooks += added ? 1 : -1;
+	pthread_mutex_unlock(&engines.lock);
+	if (added)
+		flush_tlb(uc);
+}
+
+void hs_quirk_fast_stores_detach(uc_engine *uc)
+{
+	pthread_mutex_lock(&engines.lock);
+	for (int i = 0; i < MAX_ENGINES; i++) {
+		struct engine *e = engines.e[i];
+		if (e && e->uc == uc) {
+			engines.e[i] = NULL;
+			free(e->code);
+			free(e);
+		}
+	}
+	pthread_mutex_unlock(&engines.lock);
+}
+
+#else
+
+/* Unicorn 2.1.0 marks pages without translated code dirty itself (commit d0103576). */
+bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
+				 uint64_t ram_size)
+{
+	(void)uc;
+	(void)cpu;
+	(void)ram;
+	(void)ram_base;
+	(void)ram_size;
+	return true;
+}
+
+void hs_quirk_store_hooks(uc_engine *uc, bool added)
+{
+	if (added)
+		flush_tlb(uc);
+}
+
+void hs_quirk_fast_stores_detach(uc_engine *uc)
+{
+	(void)uc;
+}
+
+#endif
