@@ -10,7 +10,6 @@
 #include "profile.h"
 #include "debug.h"
 #include "pt_decode.h"
-#include "uc_quirks.h"
 
 void cli_cpu_summary(struct cli *c)
 {
@@ -393,8 +392,7 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 	 */
 	unsigned cpu = hs_current_cpu(c->m);
 	if (!c->stepped[cpu]) {
-		for (unsigned i = 0; i < hs_nr_cpus(c->m); i++)
-			hs_quirk_flush_code(hs_cpu_engine(c->m, i));
+		hs_machine_flush_code(c->m);
 		memset(c->stepped, 1, sizeof(c->stepped));
 	}
 	bool live = c->live;

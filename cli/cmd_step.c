@@ -19,7 +19,6 @@
 #include "cli.h"
 #include "debug.h"
 #include "pt_decode.h"
-#include "uc_quirks.h"
 
 #define CLI_STEP_LIMIT 1000000ULL
 
@@ -94,8 +93,7 @@ static void prepare_stepping(struct cli *c)
 {
 	unsigned cpu = hs_current_cpu(c->m);
 	if (!c->stepped[cpu]) {
-		for (unsigned i = 0; i < hs_nr_cpus(c->m); i++)
-			hs_quirk_flush_code(hs_cpu_engine(c->m, i));
+		hs_machine_flush_code(c->m);
 		memset(c->stepped, 1, sizeof(c->stepped));
 	}
 }

@@ -582,12 +582,6 @@ int hs_cpu_reg_write(struct hs_machine *m, unsigned cpu, unsigned reg, const uin
 	return uc_reg_write(uc, id, &w) ? -EINVAL : 0;
 }
 
-void hs_machine_flush_code(struct hs_machine *m)
-{
-	for (unsigned i = 0; i < m->nr_cpus; i++)
-		uc_ctl_flush_tlb(m->cpus[i].uc);
-}
-
 int hs_cpu_set_pc(struct hs_machine *m, unsigned cpu, uint64_t pc)
 {
 	if (cpu >= m->nr_cpus)
@@ -599,6 +593,12 @@ int hs_cpu_set_pc(struct hs_machine *m, unsigned cpu, uint64_t pc)
 uc_engine *hs_cpu_engine(struct hs_machine *m, unsigned cpu)
 {
 	return cpu < m->nr_cpus ? m->cpus[cpu].uc : NULL;
+}
+
+void hs_machine_flush_code(struct hs_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		hs_quirk_flush_code(m->cpus[i].uc);
 }
 
 uint64_t hs_machine_icount(const struct hs_machine *m)

@@ -57,7 +57,8 @@ static size_t find_marks(const uint8_t *b, size_t len)
 	uint64_t want[NR_MARKS];
 	for (int i = 0; i < NR_MARKS; i++)
 		want[i] = MARK(i);
-	for (size_t i = 0; i + sizeof(want) <= len; i += 8)
+	/* Step 4: a context's header need not keep its copy of the CPU state 8-aligned. */
+	for (size_t i = 0; i + sizeof(want) <= len; i += 4)
 		if (!memcmp(b + i, want, sizeof(want)))
 			return i;
 	return SIZE_MAX;
