@@ -128,8 +128,9 @@ static int find_env(struct scratch *s, struct hs_quirks *q, uint8_t *mem, struct
 		if (v < (uintptr_t)s->cpu || v > marks_at || marks_at - v > b)
 			continue;
 		size_t env = v - (uintptr_t)s->cpu, head = b - (marks_at - v);
-		size_t n = s->ctx_size - head < got - env ? s->ctx_size - head : got - env;
-		if (n < 1024 || memcmp(blob + head, mem + env, n))
+		/* 4 KiB of the state: well inside both (2.1's header is shorter than its size). */
+		size_t n = 4096;
+		if (head + n > s->ctx_size || env + n > got || memcmp(blob + head, mem + env, n))
 			continue;
 		if (found != SIZE_MAX && found != env)
 			return hs_err(err, -EIO, "two candidates for QEMU's CPU state");

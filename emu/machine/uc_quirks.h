@@ -37,6 +37,13 @@ int hs_quirks_calibrate(struct hs_quirks *q, struct hs_error *err);
 #define HS_UC_2_0 (UC_API_MAJOR == 2 && UC_API_MINOR == 0)
 
 /*
+ * What a UC_HOOK_MEM_* callback's address is: the virtual address in 2.0.1;
+ * from 2.1.0 the physical one (store_helper reports entry->paddr and bounds
+ * hooks by it).
+ */
+#define HS_UC_MEM_HOOKS_SEE_PA (!HS_UC_2_0)
+
+/*
  * Translated code per engine. Unicorn's default is 1 GiB, and 2.0.1 and
  * 2.1.0-2.1.1 zero the whole buffer at every flush of translated code (a
  * stepi, a patched hypervisor): 1.08 GB of RSS per CPU. hypscope translates

@@ -267,6 +267,12 @@ static void tap(struct wlog_cpu *wc, uint64_t va, uint64_t pa, int size, int64_t
 
 static bool record(struct wlog_cpu *wc, unsigned which, uint64_t va, uint64_t *pa)
 {
+	if (HS_UC_MEM_HOOKS_SEE_PA) {
+		/* Unicorn 2.1 reports the physical address: nothing to translate. */
+		*pa = va;
+		add_page(wc->log, *pa);
+		return true;
+	}
 	if (translate(wc, which, va, pa)) {
 		add_page(wc->log, *pa);
 		return true;
