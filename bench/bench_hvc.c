@@ -84,6 +84,7 @@ int main(int argc, char **argv)
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : 1000000;
 	struct hs_machine_opts o;
 	hs_machine_opts_default(&o);
+	o.insn_limit = 1ULL << 48; /* one run of N calls: far beyond the default stuck-loop limit */
 	o.hyp_elf = argc > 2 ? argv[2] : HS_DEFAULT_HYP_ELF;
 	struct hs_machine *m;
 	struct hs_error err = {0};
