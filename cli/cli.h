@@ -162,6 +162,17 @@ void cli_tlb_viz_opts(struct cli *c, struct hs_viz_opts *o);
 /* ---- session ------------------------------------------------------------- */
 /* Create the machine from c->mopts (on failure c->m stays NULL and the message is kept). */
 int cli_machine_create(struct cli *c);
+/*
+ * cli_dump_load() - read `hypscope inspect`'s inputs: RAM from FILE[@BASE]
+ * and the CPUs from --sysregs files (`dump sysregs` files, or one CPU's
+ * `info sysregs --json`), filling d and the machine options (ram_base,
+ * ram_size, nr_cpus, dump). *path_out is the RAM file's path, the caller's
+ * to free. Return: 0, or -EINVAL with a message naming the file and the
+ * line:column of a JSON mistake.
+ */
+struct hs_dump;
+int cli_dump_load(const char *ram_spec, char *const *sysreg_files, int nr_files, struct hs_dump *d,
+		  struct hs_machine_opts *o, char **path_out, char *err, size_t len);
 void cli_machine_destroy(struct cli *c);
 void cli_init(struct cli *c);
 void cli_fini(struct cli *c);
@@ -314,6 +325,9 @@ int cmd_pt(struct cli *c, int argc, char **argv);
 int cmd_console(struct cli *c, int argc, char **argv);
 int cmd_trace(struct cli *c, int argc, char **argv);
 int cmd_echo(struct cli *c, int argc, char **argv);
+int cmd_dump(struct cli *c, int argc, char **argv);
+/* True for commands a dump (no CPUs) cannot serve. */
+bool cli_needs_cpus(const struct cli_cmd *cmd);
 int cmd_expect(struct cli *c, int argc, char **argv);
 int cmd_quit(struct cli *c, int argc, char **argv);
 /* Expressions (cmd_print.c). */

@@ -14,6 +14,7 @@
 #include "cmd_print.h"
 #include "user_cmds.h"
 
+static const char *const dump_words[] = {"ram", "sysregs", NULL};
 static const char *const info_words[] = {"registers",	"sysregs", "cpus",    "breakpoints",
 					 "watchpoints", "program", "display", "symbol",
 					 "line",	NULL};
@@ -338,6 +339,15 @@ const struct cli_cmd cli_cmds[] = {
      "  vm show 0x1000\n  vm teardown 0x1000\n"
      "  vm start-teardown 0x1000\n  vm reclaim 0x1000 0x48100",
      CC_WORDS, vm_words},
+    {"dump", cmd_dump, 2, 2, CMD_MACHINE | CMD_JSON, "dump ram|sysregs FILE",
+     "write physical memory or the CPUs' registers to a file",
+     "dump ram FILE      all of RAM as a raw file (zero chunks left as holes), from\n"
+     "                   the RAM base\n"
+     "dump sysregs FILE  every CPU's registers and system registers as JSON\n"
+     "Together they are a machine `hypscope inspect` opens without running it:\n"
+     "  hypscope inspect --hyp hyp.elf --ram FILE@0x40000000 --sysregs FILE.json\n"
+     "Examples:\n  dump ram /tmp/m.ram\n  dump sysregs /tmp/m.json",
+     CC_WORDS, dump_words},
     {"echo", cmd_echo, 0, -1, 0, "echo TEXT...", "print text", "Example:\n  echo booting now",
      CC_NONE, NULL},
     {"expect", cmd_expect, 1, -1, 0, "expect WHAT ...", "check a condition (scenario language)",
@@ -690,6 +700,14 @@ static int dispatch(struct cli *c, int argc, char **argv)
 		cli_free_args(argv + 1, argc - 1);
 		return -1;
 	}
+	if (c->m && hs_machine_is_dump(c->m) && cli_needs_cpus(cmd)) {
+		cli_error(c,
+			  "%s: this machine is a memory dump (hypscope inspect): it can be "
+			  "inspected (pt, owner, map, check, x, info, render), not run",
+			  cmd->name);
+		cli_free_args(argv + 1, argc - 1);
+		return -1;
+	}
 	c->json = json;
 	struct cli_mm_pre pre;
 	cli_mm_before(c, cmd, &pre);
@@ -709,6 +727,19 @@ static int dispatch(struct cli *c, int argc, char **argv)
 	cli_free_args(argv + 1, argc - 1);
 	fflush(stdout);
 	return rc ? -1 : 0;
+}
+
+bool cli_needs_cpus(const struct cli_cmd *cmd)
+{
+	/* Commands that run CPUs, or hook their engines, have nothing to act on in a dump. */
+	static const char *const hooks[] = {"break",  "tbreak", "watch", "rwatch",
+					    "awatch", "hvc",	"host",	 "boot"};
+	if (cmd->flags & CMD_RUNS)
+		return true;
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+		if (!strcmp(cmd->name, hooks[i]))
+			return true;
+	return false;
 }
 
 int cli_exec_line(struct cli *c, const char *line)

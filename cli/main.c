@@ -7,6 +7,8 @@
  *   hypscope [OPTIONS] run FILE... [--junit OUT.xml]   replay scenarios
  *   hypscope [OPTIONS] render --view V -o OUT.png [FILE.hss]   boot (or run FILE), draw
  *   hypscope [OPTIONS] gdbserver [HOST:]PORT | --stdio [-ex CMD ...]   serve gdb
+ *   hypscope inspect --hyp IMAGE --ram FILE[@BASE] --sysregs FILE.json [-ex CMD ...]
+ *                                              inspect a memory dump without running it
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 
 #include "cli.h"
 #include "gdbserver.h"
+#include "machine.h"
 
 #ifndef HS_VERSION
 #define HS_VERSION "unknown"
@@ -32,40 +35,43 @@
 
 static void usage(FILE *o)
 {
-	fprintf(o,
-		"usage: hypscope [OPTIONS]                      interactive debugger\n"
-		"       hypscope [OPTIONS] --batch -ex CMD ...  run commands and exit\n"
-		"       hypscope [OPTIONS] -x FILE              source FILE, then interactive\n"
-		"       hypscope [OPTIONS] run FILE.hss... [--junit OUT.xml]\n"
-		"       hypscope [OPTIONS] render --view tree|map|timeline [--table hyp|host]\n"
-		"                [--addr A] [--cpu N] -o FILE.png [SCENARIO.hss]\n"
-		"                boot the machine (or run SCENARIO), then draw a view\n"
-		"       hypscope [OPTIONS] gdbserver [HOST:]PORT [-ex CMD ...]\n"
-		"       hypscope [OPTIONS] --stdio [-ex CMD ...]\n"
-		"                run the -ex commands, then serve the machine to gdb on a\n"
-		"                port (loopback unless HOST is given; 0 picks a free one) or\n"
-		"                on stdin/stdout (gdb: target remote | hypscope --stdio)\n"
-		"\n"
-		"options:\n"
-		"  --hyp FILE        hypervisor image (default $HYPSCOPE_HYP, else the built one:\n"
-		"                    %s)\n"
-		"  --guest FILE      guest program for `vm create` (default $HYPSCOPE_GUEST, else\n"
-		"                    the built one: %s)\n"
-		"  --ram SIZE        RAM size, e.g. 1G, 512M, 16G (default 1G)\n"
-		"  --ram-base ADDR   physical base of RAM (default 0x40000000)\n"
-		"  --cpus N          number of CPUs (default 1)\n"
-		"  --hyp-va-bits N   EL2 VA size, 39..48 (default 48)\n"
-		"  -ex, --eval CMD   run CMD (repeatable, in order)\n"
-		"  -x FILE           source a script (same language as scenarios)\n"
-		"  --batch           exit after -ex / -x instead of starting the REPL\n"
-		"  --no-color        no colours even on a terminal (NO_COLOR works too)\n"
-		"  -q, --quiet       no boot chatter on stdout (console lines, boot steps, the\n"
-		"                    summary): only what the commands print, for pipes\n"
-		"  --version         print the version and exit\n"
-		"  --check-tlb       check TLB maintenance live (like `set check-tlb log`); runs "
-		"fail on violations\n"
-		"  -h, --help        this text\n",
-		HS_DEFAULT_HYP_ELF, HS_DEFAULT_GUEST_ELF);
+	fprintf(
+	    o,
+	    "usage: hypscope [OPTIONS]                      interactive debugger\n"
+	    "       hypscope [OPTIONS] --batch -ex CMD ...  run commands and exit\n"
+	    "       hypscope [OPTIONS] -x FILE              source FILE, then interactive\n"
+	    "       hypscope [OPTIONS] run FILE.hss... [--junit OUT.xml]\n"
+	    "       hypscope inspect --hyp IMAGE --ram FILE[@BASE] --sysregs FILE.json...\n"
+	    "                [--batch -ex CMD ...]  inspect a dump (`dump ram`, `dump sysregs`)\n"
+	    "       hypscope [OPTIONS] render --view tree|map|timeline [--table hyp|host]\n"
+	    "                [--addr A] [--cpu N] -o FILE.png [SCENARIO.hss]\n"
+	    "                boot the machine (or run SCENARIO), then draw a view\n"
+	    "       hypscope [OPTIONS] gdbserver [HOST:]PORT [-ex CMD ...]\n"
+	    "       hypscope [OPTIONS] --stdio [-ex CMD ...]\n"
+	    "                run the -ex commands, then serve the machine to gdb on a\n"
+	    "                port (loopback unless HOST is given; 0 picks a free one) or\n"
+	    "                on stdin/stdout (gdb: target remote | hypscope --stdio)\n"
+	    "\n"
+	    "options:\n"
+	    "  --hyp FILE        hypervisor image (default $HYPSCOPE_HYP, else the built one:\n"
+	    "                    %s)\n"
+	    "  --guest FILE      guest program for `vm create` (default $HYPSCOPE_GUEST, else\n"
+	    "                    the built one: %s)\n"
+	    "  --ram SIZE        RAM size, e.g. 1G, 512M, 16G (default 1G)\n"
+	    "  --ram-base ADDR   physical base of RAM (default 0x40000000)\n"
+	    "  --cpus N          number of CPUs (default 1)\n"
+	    "  --hyp-va-bits N   EL2 VA size, 39..48 (default 48)\n"
+	    "  -ex, --eval CMD   run CMD (repeatable, in order)\n"
+	    "  -x FILE           source a script (same language as scenarios)\n"
+	    "  --batch           exit after -ex / -x instead of starting the REPL\n"
+	    "  --no-color        no colours even on a terminal (NO_COLOR works too)\n"
+	    "  -q, --quiet       no boot chatter on stdout (console lines, boot steps, the\n"
+	    "                    summary): only what the commands print, for pipes\n"
+	    "  --version         print the version and exit\n"
+	    "  --check-tlb       check TLB maintenance live (like `set check-tlb log`); runs "
+	    "fail on violations\n"
+	    "  -h, --help        this text\n",
+	    HS_DEFAULT_HYP_ELF, HS_DEFAULT_GUEST_ELF);
 }
 
 struct action {
@@ -83,14 +89,19 @@ static int bad(const char *fmt, const char *arg)
 
 /* What the command line asks for; parse_args fills it. */
 struct invocation {
-	bool batch, no_color, run, render;
+	bool batch, no_color, run, render, inspect;
 	bool gdb_stdio;	      /* gdbserver on stdin/stdout */
 	const char *gdb_port; /* gdbserver [HOST:]PORT */
-	bool guest_given;     /* --guest or $HYPSCOPE_GUEST, not the built default */
+	const char *ram_dump; /* inspect: --ram FILE[@BASE] */
+	char **sysregs;	      /* inspect: --sysregs FILE (one per file) */
+	int nsysregs;
+	bool guest_given; /* --guest or $HYPSCOPE_GUEST, not the built default */
 	const char *hyp, *guest, *junit;
 	struct action *acts;
 	char **files;
 	int nacts, nfiles;
+	struct hs_dump dump; /* inspect: what the files hold */
+	char *dump_path;
 };
 
 /* Parses argv into inv and c->mopts. Returns -1 to go on, else the exit status. */
@@ -149,6 +160,14 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 			TAKE();
 			inv->guest = next;
 			inv->guest_given = true;
+		} else if (!strcmp(a, "--ram") && inv->inspect) {
+			TAKE();
+			inv->ram_dump = next;
+		} else if (!strcmp(a, "--sysregs")) {
+			TAKE();
+			if (!inv->inspect)
+				return bad("--sysregs only goes with inspect%s", "");
+			inv->sysregs[inv->nsysregs++] = (char *)next;
 		} else if (!strcmp(a, "--ram")) {
 			TAKE();
 			if (!cli_parse_size(next, &c->mopts.ram_size))
@@ -191,6 +210,9 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 			inv->junit = next;
 		} else if (!strcmp(a, "render") && !inv->run && !inv->render && inv->nacts == 0) {
 			inv->render = true;
+		} else if (!strcmp(a, "inspect") && !inv->run && !inv->render && !inv->inspect &&
+			   inv->nacts == 0) {
+			inv->inspect = true;
 		} else if (!strcmp(a, "run") && !inv->run && !inv->render && inv->nfiles == 0) {
 			inv->run = true;
 		} else if (inv->run && a[0] != '-') {
@@ -200,6 +222,8 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 		}
 #undef TAKE
 	}
+	if (inv->inspect && !inv->ram_dump)
+		return bad("inspect: give the memory dump with --ram FILE[@BASE]%s", "");
 	if (inv->run && !inv->nfiles)
 		return bad("run: no scenario files given%s", "");
 	if (inv->junit && !inv->run)
@@ -214,6 +238,11 @@ static int invoke(struct invocation *inv, struct cli *c)
 	c->mopts.guest_elf = inv->guest;
 	c->color = !inv->no_color && isatty(1) && !getenv("NO_COLOR");
 	struct hs_error err = {0};
+	if (inv->inspect && cli_dump_load(inv->ram_dump, inv->sysregs, inv->nsysregs, &inv->dump,
+					  &c->mopts, &inv->dump_path, err.msg, sizeof(err.msg))) {
+		fprintf(stderr, "hypscope: inspect: %s\n", err.msg);
+		return 2;
+	}
 	if (hs_machine_opts_check(&c->mopts, &err)) {
 		fprintf(stderr, "hypscope: %s\n", err.msg);
 		return 2;
@@ -279,8 +308,9 @@ int main(int argc, char **argv)
 		inv.guest = HS_DEFAULT_GUEST_ELF;
 	inv.acts = calloc((size_t)argc + 1, sizeof(*inv.acts));
 	inv.files = calloc((size_t)argc + 1, sizeof(*inv.files));
+	inv.sysregs = calloc((size_t)argc + 1, sizeof(*inv.sysregs));
 	int st = 70;
-	if (inv.acts && inv.files) {
+	if (inv.acts && inv.files && inv.sysregs) {
 		st = parse_args(argc, argv, &inv, &c);
 		if (st < 0)
 			st = invoke(&inv, &c);
@@ -288,5 +318,7 @@ int main(int argc, char **argv)
 	cli_fini(&c);
 	free(inv.acts);
 	free(inv.files);
+	free(inv.sysregs);
+	free(inv.dump_path);
 	return st;
 }

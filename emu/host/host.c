@@ -11,6 +11,7 @@
 
 #include "firmware.h"
 #include "host.h"
+#include "host_boot.h"
 #include "host_vm.h"
 #include "machine_priv.h"
 #include "profile.h"
@@ -118,6 +119,19 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 	page[HS_HOST_OFF_LOOP / 4 + 3] =
 	    0x54000001u | ((0x7ffffu & (uint32_t)-3) << 5); /* b.ne -12 */
 	page[HS_HOST_OFF_LOOP / 4 + 4] = A64_NOP;
+	if (hs_machine_is_dump(m)) {
+		/*
+		 * A dump carries the host's memory but none of its records: the boot
+		 * is taken as done when CPU 0 runs with a stage 2 on (HCR_EL2.VM).
+		 */
+		uint64_t hcr = 0;
+		hs_cpu_sysreg(m, 0, HS_SR_HCR_EL2, &hcr);
+		if (hcr & 1) {
+			h->boot_step = HS_BOOT_DONE;
+			h->booted = h->finalized = true;
+		}
+		return 0;
+	}
 	int rc = hs_phys_write(m, h->code_pa, page, sizeof(page), err);
 	if (rc)
 		return rc;
@@ -157,6 +171,10 @@ static bool abandon_stuck_op(struct hs_machine *m, struct hs_error *err)
 int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err)
 {
 	struct hs_host *h = hs_host_of(m);
+	if (hs_machine_is_dump(m))
+		return hs_err(err, -EPERM,
+			      "this machine is a memory dump (hypscope inspect): the host "
+			      "cannot run operations on it");
 	if (hs_op_pending(m) && !abandon_stuck_op(m, err))
 		return err ? err->code : -EBUSY;
 	if (m->dead)

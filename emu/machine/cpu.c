@@ -29,6 +29,8 @@ enum {
 
 uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg)
 {
+	if (!c->uc)
+		return c->saved ? hs_dump_reg(c->saved, uc_reg) : 0;
 	uint64_t v = 0;
 	uc_reg_read(c->uc, uc_reg, &v);
 	return v;
@@ -36,23 +38,31 @@ uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg)
 
 void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v)
 {
+	if (!c->uc)
+		return; /* a dump's CPU never changes */
 	uc_reg_write(c->uc, uc_reg, &v);
 }
 
 uint64_t hs_cpu_sr(struct hs_cpu *c, enum hs_sysreg r)
 {
+	if (!c->uc)
+		return c->saved ? c->saved->sr[r] : 0;
 	const struct hs_sysreg_desc *d = hs_sysreg_desc(r);
 	return hs_quirk_cp_read(c->uc, d->op0, d->op1, d->crn, d->crm, d->op2);
 }
 
 void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v)
 {
+	if (!c->uc)
+		return;
 	const struct hs_sysreg_desc *d = hs_sysreg_desc(r);
 	hs_quirk_cp_write(c->uc, d->op0, d->op1, d->crn, d->crm, d->op2, v);
 }
 
 unsigned hs_cpu_el(struct hs_cpu *c)
 {
+	if (!c->uc)
+		return (unsigned)(hs_cpu_reg(c, UC_ARM64_REG_PSTATE) >> 2) & 3;
 	uint32_t pstate = 0;
 	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
 	return (pstate >> 2) & 3;

@@ -285,7 +285,7 @@ int hs_machine_create_bare(const struct hs_machine_opts *o, struct hs_machine **
 		rc = hs_err(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((rc = hs_quirks_calibrate(&m->quirks, err)))
+	if (!o->dump && (rc = hs_quirks_calibrate(&m->quirks, err)))
 		goto fail;
 	if ((rc = hs_image_load(o->hyp_elf, &m->img, err)))
 		goto fail;
@@ -310,6 +310,13 @@ int hs_machine_create_bare(const struct hs_machine_opts *o, struct hs_machine **
 				    o->hyp_va_bits, &m->layout, err)))
 		goto fail;
 
+	if (o->dump) {
+		/* The image and the CPUs are as the dump has them: nothing is loaded or run. */
+		if ((rc = hs_dump_open(m, o->dump, err)))
+			goto fail;
+		*out = m;
+		return 0;
+	}
 	m->ram = mmap(NULL, o->ram_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	m->shadow_size = GiB;
@@ -343,7 +350,9 @@ void hs_machine_destroy(struct hs_machine *m)
 	hs_barrier_feed_free(m);
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);
-	if (m->ram)
+	if (m->dump)
+		hs_dump_close(m);
+	else if (m->ram)
 		munmap(m->ram, m->opts.ram_size);
 	if (m->shadow)
 		munmap(m->shadow, m->shadow_size);
@@ -492,9 +501,8 @@ int hs_cpu_state(struct hs_machine *m, unsigned cpu, struct hs_cpu_state *st)
 	struct hs_cpu *c = &m->cpus[cpu];
 	memset(st, 0, sizeof(*st));
 	st->online = c->online;
-	uint32_t pstate = 0;
-	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
-	st->pstate = pstate;
+	st->pstate = hs_cpu_reg(c, UC_ARM64_REG_PSTATE);
+	uint32_t pstate = (uint32_t)st->pstate;
 	st->el = (pstate >> 2) & 3;
 	st->sp_el_x = pstate & 1;
 	st->pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
@@ -632,6 +640,11 @@ const struct hs_stop *hs_last_stop(const struct hs_machine *m)
 	return &m->last_stop;
 }
 
+bool hs_machine_is_dump(const struct hs_machine *m)
+{
+	return m->dump != NULL;
+}
+
 bool hs_op_pending(const struct hs_machine *m)
 {
 	return m->op.pending;
@@ -690,6 +703,10 @@ static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reas
  */
 static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, struct hs_error *err)
 {
+	if (m->dump)
+		return hs_err(err, -EPERM,
+			      "this machine is a memory dump (hypscope inspect): it can be "
+			      "inspected, not run");
 	if (m->dead)
 		return hs_err(err, -EIO,
 			      "the hypervisor faulted at EL2 earlier: the machine can "

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <hypscope/abi.h>
+
 #include "elf_image.h"
 #include "events.h"
 #include "hs_error.h"
@@ -21,14 +23,35 @@
 struct hs_machine;
 struct uc_struct; /* Unicorn's engine (uc_engine), for emu/ and tests only */
 
+/*
+ * A machine read from files instead of run: physical memory from a raw dump
+ * and each CPU's registers as they were (see `dump ram`, `dump sysregs`).
+ * Such a machine has no CPUs to run: inspection works on it as on a live one,
+ * and every run or host operation is refused.
+ */
+struct hs_dump_cpu {
+	bool online;
+	uint64_t pc, sp, pstate;
+	uint64_t icount; /* instructions it had executed */
+	uint64_t x[31];
+	uint64_t sr[HS_SR_COUNT]; /* indexed by enum hs_sysreg */
+};
+struct hs_dump {
+	const char *ram_path; /* raw physical memory from ram_base; its size is the RAM size */
+	unsigned nr_cpus;
+	unsigned current; /* the selected CPU when it was taken */
+	struct hs_dump_cpu cpu[HS_MAX_CPUS];
+};
+
 struct hs_machine_opts {
-	uint64_t ram_base;     /* physical base of RAM (default 0x40000000) */
-	uint64_t ram_size;     /* bytes of RAM (default 1 GiB) */
-	unsigned nr_cpus;      /* CPUs (default 1, at most HS_MAX_CPUS) */
-	unsigned hyp_va_bits;  /* EL2 VA size (default 48) */
-	const char *hyp_elf;   /* path of the hypervisor image */
-	const char *guest_elf; /* path of the bundled guest program (NULL: $HS_GUEST_ELF) */
-	uint64_t insn_limit;   /* per run: instructions before giving up (0: default) */
+	uint64_t ram_base;	    /* physical base of RAM (default 0x40000000) */
+	uint64_t ram_size;	    /* bytes of RAM (default 1 GiB) */
+	unsigned nr_cpus;	    /* CPUs (default 1, at most HS_MAX_CPUS) */
+	unsigned hyp_va_bits;	    /* EL2 VA size (default 48) */
+	const char *hyp_elf;	    /* path of the hypervisor image */
+	const char *guest_elf;	    /* path of the bundled guest program (NULL: $HS_GUEST_ELF) */
+	uint64_t insn_limit;	    /* per run: instructions before giving up (0: default) */
+	const struct hs_dump *dump; /* open a dump instead of running (ram_size from the file) */
 };
 
 void hs_machine_opts_default(struct hs_machine_opts *o);
@@ -85,6 +108,8 @@ void hs_machine_op_abandon(struct hs_machine *m);
 const struct hs_machine_op *hs_machine_op(const struct hs_machine *m);
 
 const struct hs_machine_opts *hs_machine_opts(const struct hs_machine *m);
+/* True for a machine opened from a dump: it can be inspected, never run. */
+bool hs_machine_is_dump(const struct hs_machine *m);
 const struct hs_image *hs_machine_image(const struct hs_machine *m);
 const struct hs_layout *hs_machine_layout(const struct hs_machine *m);
 

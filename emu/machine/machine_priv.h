@@ -48,6 +48,7 @@ struct hs_cpu {
 	uint64_t run_until;
 	uint64_t stop_hook_addr[HS_CPU_MAX_STOP_HOOKS];
 	unsigned nr_stop_hooks;
+	const struct hs_dump_cpu *saved; /* a dump's CPU: registers read from here, no engine */
 	bool online;
 	bool powered_off;      /* PSCI CPU_OFF / SYSTEM_OFF stopped it */
 	bool power_on_pending; /* PSCI CPU_ON accepted, not started yet */
@@ -101,6 +102,7 @@ struct hs_machine {
 	bool dead;
 	struct hs_dbg dbg;	       /* debug.c */
 	struct hs_write_log *wlog;     /* write_log.c: NULL until a reader opens it */
+	struct hs_dump *dump;	       /* dump.c: the machine was opened from files */
 	struct hs_barrier_feed *bfeed; /* barrier_hooks.c: NULL until a user asks */
 	atomic_bool interrupt;	       /* hs_machine_interrupt(): stop at the next block */
 };
@@ -134,6 +136,12 @@ void hs_cpu_unhook_stores(struct hs_cpu *c, uc_hook h);
 
 /* debug.c */
 bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);
+
+/* dump.c: RAM and CPUs of a machine opened from a dump. */
+int hs_dump_open(struct hs_machine *m, const struct hs_dump *d, struct hs_error *err);
+void hs_dump_close(struct hs_machine *m);
+/* A dump CPU's register by Unicorn register id (PC, SP, X0..X30, PSTATE). */
+uint64_t hs_dump_reg(const struct hs_dump_cpu *d, int uc_reg);
 
 /* machine.c: map the memory of one engine (RAM, UART, shadows). */
 int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *err);
