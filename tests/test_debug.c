@@ -160,11 +160,17 @@ START_TEST(interrupt_stops_before_the_next_block_and_continue_finishes_exactly)
 }
 END_TEST
 
+struct later {
+	struct hs_machine *m;
+	long ms;
+};
+
 static void *interrupt_later(void *ud)
 {
-	struct timespec ts = {0, 20 * 1000 * 1000};
+	struct later *l = ud;
+	struct timespec ts = {0, l->ms * 1000 * 1000};
 	nanosleep(&ts, NULL);
-	hs_machine_interrupt(ud);
+	hs_machine_interrupt(l->m);
 	return NULL;
 }
 
@@ -180,17 +186,23 @@ START_TEST(interrupt_from_another_thread_keeps_the_run_deterministic)
 	ck_assert_int_eq(hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), loops, &res, &stop, &err), 0);
 	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
 	uint64_t plain = hs_machine_icount(m) - i0;
-	i0 = hs_machine_icount(m);
-	pthread_t t;
-	ck_assert_int_eq(pthread_create(&t, NULL, interrupt_later, m), 0);
-	ck_assert_int_eq(hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), loops, &res, &stop, &err), 0);
-	pthread_join(t, NULL);
-	ck_assert_int_eq(stop.reason, HS_STOP_INTERRUPTED);
-	ck_assert(hs_op_pending(m));
-	ck_assert_uint_lt(hs_machine_icount(m) - i0, plain);
-	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
-	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
-	ck_assert_uint_eq(hs_machine_icount(m) - i0, plain);
+	/* Land in different places of the loop (host, EL2, the exception entry). */
+	static const long delays_ms[] = {3, 7, 13, 29};
+	for (unsigned i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
+		i0 = hs_machine_icount(m);
+		pthread_t t;
+		struct later l = {m, delays_ms[i]};
+		ck_assert_int_eq(pthread_create(&t, NULL, interrupt_later, &l), 0);
+		ck_assert_int_eq(
+		    hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), loops, &res, &stop, &err), 0);
+		pthread_join(t, NULL);
+		ck_assert_int_eq(stop.reason, HS_STOP_INTERRUPTED);
+		ck_assert(hs_op_pending(m));
+		ck_assert_uint_lt(hs_machine_icount(m) - i0, plain);
+		ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+		ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+		ck_assert_uint_eq(hs_machine_icount(m) - i0, plain);
+	}
 	hs_machine_destroy(m);
 }
 END_TEST

@@ -217,9 +217,10 @@ int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err
 int hs_stepi(struct hs_machine *m, uint64_t n, struct hs_stop *stop, struct hs_error *err);
 /*
  * Ask the run in progress (or the next one) to stop before its next
- * translated block: it returns HS_STOP_INTERRUPTED with the operation still
- * pending, so hs_continue() resumes it. The one call that is safe from
- * another thread or a signal handler (a debugger's Ctrl-C).
+ * translated block below EL2 (in the hypervisor the request waits for the
+ * CPU to return to EL1): the run returns HS_STOP_INTERRUPTED with the
+ * operation still pending, so hs_continue() resumes it exactly. The one call
+ * that is safe from another thread or a signal handler (a debugger's Ctrl-C).
  */
 void hs_machine_interrupt(struct hs_machine *m);
 /* Drop a request no run has consumed yet (the run it was meant for ended by itself). */
