@@ -348,13 +348,12 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 		stop_cpu(c, HS_STOP_LIMIT);
 	/*
 	 * A relaxed load per block: the block hook runs anyway, so Ctrl-C costs
-	 * nothing. Only below EL2 (the host or a guest), like the limit: a stop
-	 * inside the emulator's exception entry or return (the ERET recipe, the
-	 * vector hook's restores) does not resume exactly. The request waits for
-	 * the next block at EL1; a hypervisor looping at EL2 meets the limit.
+	 * nothing. Only below EL2 (the host or a guest), like the limit: stops
+	 * in the middle of exception entry resumed inexactly under the old
+	 * exception path. The request waits for the next block at EL1; a
+	 * hypervisor looping at EL2 meets the limit.
 	 */
 	if (atomic_load_explicit(&c->m->interrupt, memory_order_relaxed) && hs_cpu_el(c) < 2 &&
-	    !c->elr_restore_pending && !c->hcr_restore_pending &&
 	    atomic_exchange(&c->m->interrupt, false)) {
 		hs_cpu_cut_block(c, address);
 		stop_cpu(c, HS_STOP_INTERRUPTED);
