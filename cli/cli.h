@@ -380,6 +380,11 @@ int cli_mm_diff_pages(struct cli *c, int table, uint64_t *pages, char *err, size
 /* `hypscope render ...`: boot or run a scenario, then render; returns the exit status. */
 int cli_render_main(struct cli *c, int argc, char **argv);
 
+/*
+ * Why the machine stopped last as the user sees it: a step/next/finish/until
+ * that ended where it should is a "step", not the internal breakpoint it used.
+ */
+enum hs_stop_reason cli_stop_reason(struct cli *c);
 /* Shared by run-control commands: print where the machine stopped. */
 void cli_report_stop(struct cli *c, const struct hs_stop *s);
 /* Before running the current CPU: step over a breakpoint at its PC. */

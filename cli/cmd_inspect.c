@@ -104,6 +104,26 @@ int cmd_disas(struct cli *c, int argc, char **argv)
 	unsigned n = 10;
 	if (argc > 1 && cli_eval(c, argv[1], &sp, &addr))
 		return -1;
+	if (argc == 1 && st.el < 2) {
+		/*
+		 * The PC is in the host (or a guest) at EL1: read it as that CPU does,
+		 * through the EL1&0 regime. With the EL1 MMU off (the host model and
+		 * the bundled guest) the PC is an IPA, translated by the current stage 2.
+		 */
+		uint64_t sctlr1 = 0, hcr = 0;
+		hs_cpu_sysreg(c->m, hs_current_cpu(c->m), HS_SR_SCTLR_EL1, &sctlr1);
+		hs_cpu_sysreg(c->m, hs_current_cpu(c->m), HS_SR_HCR_EL2, &hcr);
+		if (sctlr1 & 1)
+			return cli_error(
+			    c,
+			    "disas: cpu%u is at EL%u with its stage 1 on, which hypscope "
+			    "does not walk: give an address (pa:ADDR, ipa:ADDR)",
+			    hs_current_cpu(c->m), st.el);
+		sp = (hcr & 1) ? SP_IPA : SP_PA;
+		if (!c->json)
+			printf("cpu%u is at EL%u: the PC as %s\n", hs_current_cpu(c->m), st.el,
+			       sp == SP_IPA ? "an IPA through the host stage 2" : "a PA");
+	}
 	if (argc > 2) {
 		int64_t v;
 		if (!cli_parse_num(argv[2], &v) || v <= 0 || v > 100000)
@@ -437,6 +457,12 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		if (argc > 1 && cli_eval(c, argv[1], &sp, &addr))
 			return -1;
 		uint64_t link;
+		if (!hs_addr_to_link(c->m, addr, &link) && argc == 1 && st.el < 2)
+			return cli_error(c,
+					 "list: cpu%u is in the host at EL%u (pc %#" PRIx64
+					 "): the host model's code has no source; give a location "
+					 "in the hypervisor (list SYM, list FILE:LINE)",
+					 hs_current_cpu(c->m), st.el, addr);
 		if (!hs_addr_to_link(c->m, addr, &link))
 			return cli_error(c, "list: %#" PRIx64 " is not in the hypervisor image",
 					 addr);
@@ -834,19 +860,21 @@ static int info_cpus(struct cli *c, struct hs_strbuf *sb)
 static int info_program(struct cli *c, struct hs_strbuf *sb)
 {
 	const struct hs_stop *s = hs_last_stop(c->m);
+	/* After step/next/finish/until the machine's stop is their internal breakpoint. */
+	enum hs_stop_reason why = cli_stop_reason(c);
 	char sym[128];
 	cli_symbolize(c, s->pc, sym, sizeof(sym));
 	if (c->json) {
 		hs_sb_printf(sb, "{\"reason\":\"%s\",\"cpu\":%u,\"pc\":%" PRIu64 ",\"symbol\":",
-			     hs_stop_reason_name(s->reason), s->cpu, s->pc);
+			     hs_stop_reason_name(why), s->cpu, s->pc);
 		hs_sb_json_str(sb, sym);
 		hs_sb_printf(sb, ",\"pending\":%s,\"dead\":%s,\"icount\":%" PRIu64 "}",
 			     hs_op_pending(c->m) ? "true" : "false",
 			     hs_machine_dead(c->m) ? "true" : "false", hs_machine_icount(c->m));
 		return 0;
 	}
-	hs_sb_printf(sb, "last stop: %s on cpu%u at %#" PRIx64 " %s\n",
-		     hs_stop_reason_name(s->reason), s->cpu, s->pc, sym);
+	hs_sb_printf(sb, "last stop: %s on cpu%u at %#" PRIx64 " %s\n", hs_stop_reason_name(why),
+		     s->cpu, s->pc, sym);
 	hs_sb_printf(sb, "operation pending: %s\n",
 		     hs_op_pending(c->m) ? "yes (continue / stepi)" : "no");
 	if (hs_machine_dead(c->m))

@@ -865,7 +865,9 @@ int cmd_viz(struct cli *c, int argc, char **argv)
 	}
 	if (!c->viz) {
 		struct hs_error err = {0};
-		c->viz = hs_viz_live_open(c->m, &err);
+		/* The session's recorder: every call since the machine was made, numbered as trace.
+		 */
+		c->viz = hs_viz_live_open(c->m, c->recorder, &err);
 		if (!c->viz)
 			return cli_error(
 			    c, "viz: cannot open a window: %s (carrying on without it)", err.msg);

@@ -379,9 +379,17 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 			return cli_error(c, "stepi: '%s' is not a positive count", argv[1]);
 		n = (uint64_t)v;
 	}
+	int next_step = hs_boot_next_step(c->m);
+	if (!hs_op_pending(c->m) && next_step != HS_BOOT_DONE && next_step != HS_BOOT_FIRMWARE)
+		return cli_error(
+		    c,
+		    "stepi: the boot flow is paused before step %s, none of whose "
+		    "instructions has run yet: `break` where you want to stop (e.g. "
+		    "break __pkvm_init) and `continue`, or `boot --until` a later step",
+		    hs_profile_of(c->m)->boot_step_name(next_step));
 	if (!hs_op_pending(c->m))
 		return cli_error(c, "stepi: the machine is idle: nothing to step (start something "
-				    "with boot --until STEP, or stop at a breakpoint)");
+				    "with hvc, host or vm run, or stop at a breakpoint)");
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
 	cli_before_run(c);

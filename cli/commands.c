@@ -578,9 +578,11 @@ int cli_split(const char *line, char **argv, int *cols, int max, int *errcol, co
 			goto fail;
 		}
 		bool quoted = false;
+		const char *open_quote = NULL;
 		while (*p && !((*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') && !quoted)) {
 			if (*p == '"') {
 				quoted = !quoted;
+				open_quote = p;
 				p++;
 				continue;
 			}
@@ -598,9 +600,10 @@ int cli_split(const char *line, char **argv, int *cols, int max, int *errcol, co
 		}
 		w[len] = '\0';
 		if (quoted) {
+			/* Point at the quote that is not closed (the line end is past the text). */
 			free(w);
-			*errcol = (int)(p - line) + 1;
-			*emsg = "expected a closing '\"'";
+			*errcol = (int)(open_quote - line) + 1;
+			*emsg = "expected a closing '\"' for this one";
 			goto fail;
 		}
 		cols[argc] = col;

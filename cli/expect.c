@@ -24,6 +24,7 @@ struct ex {
 	struct cli *c;
 	int argc;
 	char **argv;
+	const char *want_word; /* the expected value as written (how to show values) */
 };
 
 static int syntax(struct ex *e, int i, const char *fmt, const char *what)
@@ -61,6 +62,7 @@ static int parse_value(struct ex *e, int i, int64_t *v)
 	if (i >= e->argc)
 		return syntax(e, i, "expected a value%s", "");
 	const char *w = e->argv[i];
+	e->want_word = w;
 	if (cli_parse_num(w, v))
 		return 0;
 	/* Symbols and address expressions: pa:SYM, SYM+0x10 ... (errors name the word). */
@@ -104,11 +106,25 @@ static bool cmp(int64_t a, enum op op, int64_t b)
 	return false;
 }
 
-static void fmt_val(int64_t v, char *buf, size_t len)
+/*
+ * A value of a failed expectation, shown the way the expected one was written:
+ * hex for hex (or a symbol), errno names for hypercall results and errno
+ * operands (-1 of x1 is -EPERM; -1 of x0 is SMCCC NOT_SUPPORTED).
+ */
+static void fmt_val(int64_t v, const char *what, const char *word, char *buf, size_t len)
 {
-	const char *e = v < -1 ? cli_errno_name(v) : NULL;
-	if (e)
+	bool hex = word && (strstr(word, "0x") || strstr(word, "0X") ||
+			    isalpha((unsigned char)*word) || *word == '_' || *word == '.');
+	bool errno_word = word && (word[0] == 'E' || (word[0] == '-' && word[1] == 'E'));
+	bool result = !strcmp(what, "result") || !strcmp(what, "x1");
+	const char *e = (v < -1 || (v == -1 && (result || errno_word))) ? cli_errno_name(v) : NULL;
+	if (e && (result || errno_word || v < -1))
 		snprintf(buf, len, "-%s (%" PRId64 ")", e, v);
+	else if (v == -1 && !strcmp(what, "x0"))
+		snprintf(buf, len, "-1 (NOT_SUPPORTED)");
+	else if (hex && !errno_word)
+		snprintf(buf, len, "%s%#" PRIx64, v < 0 && v > -4096 ? "-" : "",
+			 v < 0 && v > -4096 ? (uint64_t)-v : (uint64_t)v);
 	else if (v > -4096 && v < 4096)
 		snprintf(buf, len, "%" PRId64, v);
 	else
@@ -123,8 +139,8 @@ static int check(struct ex *e, const char *what, int64_t got, enum op op, int64_
 		return 0;
 	}
 	char g[64], w[64];
-	fmt_val(got, g, sizeof(g));
-	fmt_val(want, w, sizeof(w));
+	fmt_val(got, what, e->want_word, g, sizeof(g));
+	fmt_val(want, what, e->want_word, w, sizeof(w));
 	return cli_error(e->c, "expected %s %s %s, got %s", what, op_names[op], w, g);
 }
 
@@ -596,9 +612,7 @@ static int ex_stop(struct ex *e)
 	if (end_of(e, 4) || !need_machine(e))
 		return -1;
 	struct cli *c = e->c;
-	enum hs_stop_reason got = hs_last_stop(c->m)->reason;
-	if (c->have_user_stop && c->user_stop_icount == hs_machine_icount(c->m))
-		got = c->user_stop;
+	enum hs_stop_reason got = cli_stop_reason(c);
 	const char *gname = hs_stop_reason_name(got);
 	for (size_t j = 0; j < sizeof(stops) / sizeof(stops[0]); j++)
 		if (stops[j].r == got)
@@ -710,7 +724,7 @@ static int ex_expr(struct ex *e)
 
 int cmd_expect(struct cli *c, int argc, char **argv)
 {
-	struct ex e = {c, argc, argv};
+	struct ex e = {c, argc, argv, NULL};
 	const char *what = argv[1];
 	enum op op = OP_EQ;
 	int64_t want = 0, got = 0;

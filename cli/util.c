@@ -435,6 +435,13 @@ int cli_eval(struct cli *c, const char *s, enum cli_space *space, uint64_t *out)
 	return 0;
 }
 
+enum hs_stop_reason cli_stop_reason(struct cli *c)
+{
+	if (c->have_user_stop && c->user_stop_icount == hs_machine_icount(c->m))
+		return c->user_stop;
+	return hs_last_stop(c->m)->reason;
+}
+
 /* ---- memory --------------------------------------------------------------- */
 
 static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)

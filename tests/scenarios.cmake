@@ -46,7 +46,7 @@ set_tests_properties(scenario_wrong_expectation_message PROPERTIES
 add_test(NAME scenario_syntax_error_message COMMAND hypscope run ${neg}/syntax_error.hss)
 set_tests_properties(scenario_syntax_error_message PROPERTIES
   ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
-  PASS_REGULAR_EXPRESSION "syntax_error.hss:3:15: expected an operator.*syntax_error.hss:4:23: expected a field of TCR_EL2.*syntax_error.hss:5:20: expected a closing")
+  PASS_REGULAR_EXPRESSION "syntax_error.hss:3:15: expected an operator.*syntax_error.hss:4:23: expected a field of TCR_EL2.*syntax_error.hss:5:6: expected a closing '\"' for this one")
 # Garbage never crashes: the runner reaches its summary.
 add_test(NAME scenario_garbage_no_crash COMMAND hypscope run ${neg}/garbage.hss)
 set_tests_properties(scenario_garbage_no_crash PROPERTIES
@@ -205,3 +205,17 @@ add_test(NAME cli_check_tlb COMMAND hypscope --batch -ex boot -ex "check tlb"
 set_tests_properties(cli_check_tlb PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
   PASS_REGULAR_EXPRESSION "check tlb: the TLB checker is off.*check-tlb +log.*tlb check: 0 violations; 0 pending; [0-9]+ roots, [0-9]+ table pages; [1-9][0-9]* table stores, [1-9][0-9]* TLBIs.*\\{\"violations\":\\[\\],\"pending\":\\[\\],\"roots\":[0-9]+.*check tlb: the TLB checker is off")
+# Failed expectations show hex for hex operands and errno names for results.
+add_test(NAME scenario_wrong_values_message COMMAND hypscope run ${neg}/wrong_values.hss)
+set_tests_properties(scenario_wrong_values_message PROPERTIES
+  ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
+  PASS_REGULAR_EXPRESSION "wrong_values.hss:6: expected result == -EBUSY \\(-16\\), got -EPERM \\(-1\\).*wrong_values.hss:7: expected result == 0, got -EPERM \\(-1\\).*wrong_values.hss:10: expected reg x1 == 0x20, got 0x10.*1 failed")
+# Issue #13's small ones, as a user meets them: stepi between boot steps, info
+# program after next, disas and list while the CPU is in the host, the diff
+# naming the attribute that changed.
+add_test(NAME cli_small_fixes COMMAND hypscope --batch -ex "boot --until pkvm-init" -ex stepi
+  -ex "break __pkvm_init" -ex continue -ex next -ex "info program" -ex delete -ex continue
+  -ex disas -ex list -ex trace)
+set_tests_properties(cli_small_fixes PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "stepi: the boot flow is paused before step pkvm-init.*last stop: step on cpu0.*cpu0 is at EL1: the PC as an IPA through the host stage 2.*=> 0x40000004.*list: cpu0 is in the host at EL1.*attr: page PA 0x9000000 rw- DEV state=OWNED -> page PA 0x9000000 rw- DEV state=OWNED \\(SH non-shareable -> inner shareable\\)")

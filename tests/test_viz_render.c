@@ -16,6 +16,7 @@
 
 #include "host.h"
 #include "host_boot.h"
+#include "inspect_trace.h"
 #include "testutil.h"
 #include "viz.h"
 #include "viz_internal.h"
@@ -139,9 +140,17 @@ START_TEST(tree_highlights_trampoline_walk)
 	/* The leaf is the executable, read-only idmap text: the R-X colour. */
 	ck_assert_uint_eq(hs_viz_pixel(v, hl[3].x + hl[3].w - 8, hl[3].y + hl[3].h / 2),
 			  0xffe9c46au);
+	/* An address the table does not map: the walk says which fault, once. */
+	o.addr = 0x0000700000000000ULL;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_viz_set_opts(v, &o, &err), 0);
+	hs_viz_draw(v);
+	ck_assert_int_gt(v->tree.nwalk_text, 0);
+	const char *last = v->tree.walk_text[v->tree.nwalk_text - 1];
+	ck_assert_msg(strstr(last, "translation fault at level") && !strstr(last, "fault fault"),
+		      "walk text: %s", last);
 	/* Without an address, nothing is outlined. */
 	o.has_addr = false;
-	struct hs_error err = {0};
 	ck_assert_int_eq(hs_viz_set_opts(v, &o, &err), 0);
 	hs_viz_draw(v);
 	ck_assert_int_eq(hs_viz_tree_highlights(v, hl, 8, levels), 0);
@@ -477,7 +486,7 @@ START_TEST(live_window_keys)
 	headless();
 	struct hs_machine *m = hs_test_booted(1, 0);
 	struct hs_error err = {0};
-	struct hs_viz_live *lv = hs_viz_live_open(m, &err);
+	struct hs_viz_live *lv = hs_viz_live_open(m, NULL, &err);
 	ck_assert_msg(lv != NULL, "live: %s", err.msg);
 	struct hs_viz *v = hs_viz_live_viz(lv);
 	ck_assert_int_eq(hs_viz_live_poll(lv), 0);
@@ -503,6 +512,41 @@ START_TEST(live_window_keys)
 }
 END_TEST
 
+/*
+ * The live window opened late in a session shows every call the session's
+ * recorder saw since the machine was made, numbered as `trace` numbers them.
+ */
+START_TEST(live_window_shows_the_sessions_calls)
+{
+	headless();
+	struct hs_machine *m = hs_test_machine(1, 0);
+	struct hs_viz_recorder *rec = hs_viz_recorder_attach(m);
+	struct hs_trace *tr = NULL;
+	struct hs_error err = {0};
+	ck_assert(!hs_trace_start(m, 0, &tr, &err));
+	struct hs_stop st;
+	ck_assert_msg(!hs_boot(m, NULL, &st, &err), "%s", err.msg);
+	uint64_t pfn = 0x48000;
+	struct hs_host_op res;
+	ck_assert(!hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &st, &err));
+	struct hs_viz_live *lv = hs_viz_live_open(m, rec, &err);
+	ck_assert_msg(lv != NULL, "live: %s", err.msg);
+	const struct hs_viz_opts *o = hs_viz_get_opts(hs_viz_live_viz(lv));
+	ck_assert_ptr_eq(o->recorder, rec);
+	ck_assert_uint_eq(hs_viz_recorder_count(rec), hs_trace_count(tr));
+	ck_assert_uint_ge(hs_trace_count(tr), 5); /* the boot's calls and the share */
+	for (size_t i = 0; i < hs_trace_count(tr); i++)
+		ck_assert_str_eq(hs_viz_recorder_get(rec, i)->name, hs_trace_get(tr, i)->name);
+	hs_viz_live_close(lv);
+	/* Closing the window leaves the session's recorder recording. */
+	ck_assert(!hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_unshare_hyp), &pfn, 1, &res, &st, &err));
+	ck_assert_uint_eq(hs_viz_recorder_count(rec), hs_trace_count(tr));
+	hs_trace_stop(tr);
+	hs_viz_recorder_detach(rec);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("viz");
@@ -517,6 +561,7 @@ int main(void)
 	tcase_add_test(tc, tree_outlines_entries_with_pending_tlb_maintenance);
 	tcase_add_test(tc, render_png_files);
 	tcase_add_test(tc, live_window_keys);
+	tcase_add_test(tc, live_window_shows_the_sessions_calls);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

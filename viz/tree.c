@@ -341,8 +341,8 @@ void viz_tree_update_walk(struct hs_viz *v)
 			 "%#" PRIx64 " -> PA %#" PRIx64, v->o.addr, tr.out_pa);
 	else
 		snprintf(t->walk_text[t->nwalk_text++], sizeof(t->walk_text[0]),
-			 "%#" PRIx64 ": %s fault at level %d", v->o.addr,
-			 hs_pt_fault_name(tr.fault.type), tr.fault.level);
+			 "%#" PRIx64 ": %s at level %d", v->o.addr, hs_pt_fault_name(tr.fault.type),
+			 tr.fault.level);
 }
 
 int viz_tree_refresh(struct hs_viz *v, struct hs_error *err)

@@ -410,6 +410,7 @@ struct hs_viz_live {
 	SDL_Window *win;
 	struct hs_viz *v;
 	struct hs_viz_recorder *rec;
+	bool own_rec; /* attached by the window (detached at close) */
 };
 
 static void live_present(struct hs_viz_live *lv)
@@ -422,7 +423,8 @@ static void live_present(struct hs_viz_live *lv)
 	}
 }
 
-struct hs_viz_live *hs_viz_live_open(struct hs_machine *m, struct hs_error *err)
+struct hs_viz_live *hs_viz_live_open(struct hs_machine *m, struct hs_viz_recorder *rec,
+				     struct hs_error *err)
 {
 	const char *drv = getenv("SDL_VIDEODRIVER");
 	if ((!drv || !*drv) && !getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY")) {
@@ -443,7 +445,8 @@ struct hs_viz_live *hs_viz_live_open(struct hs_machine *m, struct hs_error *err)
 	}
 	struct hs_viz_opts o;
 	hs_viz_opts_default(&o);
-	lv->rec = hs_viz_recorder_attach(m);
+	lv->own_rec = rec == NULL;
+	lv->rec = rec ? rec : hs_viz_recorder_attach(m);
 	o.recorder = lv->rec;
 	lv->v = hs_viz_create(m, &o, err);
 	if (lv->v)
@@ -577,7 +580,8 @@ void hs_viz_live_close(struct hs_viz_live *lv)
 	if (lv->win)
 		SDL_DestroyWindow(lv->win);
 	hs_viz_destroy(lv->v);
-	hs_viz_recorder_detach(lv->rec);
+	if (lv->own_rec)
+		hs_viz_recorder_detach(lv->rec);
 	free(lv);
 	SDL_QuitSubSystem(SDL_INIT_VIDEO);
 }

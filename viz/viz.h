@@ -89,10 +89,14 @@ int hs_viz_render(struct hs_machine *m, const struct hs_viz_opts *opts, const ch
 /* ---- live window --------------------------------------------------------- */
 struct hs_viz_live;
 /*
- * Open a window on the machine (attaches its own hypercall recorder, detached
- * at close). Fails with a message when there is no display.
+ * Open a window on the machine. Its timeline shows the calls of `rec` (a
+ * session's recorder, attached when the machine was made, so the window shows
+ * every call with the numbers `trace` and `render --call` use); rec NULL
+ * attaches a recorder of its own, from now on, detached at close. Fails with a
+ * message when there is no display.
  */
-struct hs_viz_live *hs_viz_live_open(struct hs_machine *m, struct hs_error *err);
+struct hs_viz_live *hs_viz_live_open(struct hs_machine *m, struct hs_viz_recorder *rec,
+				     struct hs_error *err);
 /*
  * Re-read the machine and redraw; entries/pages that changed since the
  * previous redraw are outlined. opts NULL keeps the current options (view,

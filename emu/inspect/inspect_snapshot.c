@@ -1029,6 +1029,47 @@ static const char *perm_s(unsigned p, char buf[4])
 	return hs_pt_perm_str(p, buf);
 }
 
+/*
+ * The descriptor fields an "attr" change is about, which the range text does
+ * not show: " (SH non-shareable -> inner shareable)". Bit positions from the
+ * Arm ARM's stage 1 (EL2) and stage 2 block and page descriptors.
+ */
+static void attr_delta(struct hs_strbuf *sb, enum hs_snap_table table, uint64_t a, uint64_t b)
+{
+	static const char *const sh[] = {"non-shareable", "reserved", "outer shareable",
+					 "inner shareable"};
+	bool s2 = table != HS_SNAP_HYP_S1;
+	struct {
+		const char *name;
+		unsigned lo, width;
+	} fields[] = {
+	    {s2 ? "MemAttr" : "AttrIndx", 2, s2 ? 4 : 3},
+	    {"NS", 5, s2 ? 0 : 1},
+	    {"SH", 8, 2},
+	    {"AF", 10, 1},
+	    {"nG", 11, s2 ? 0 : 1},
+	    {"DBM", 51, 1},
+	    {"Contiguous", 52, 1},
+	};
+	bool any = false;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!fields[i].width)
+			continue;
+		uint64_t mask = (1ULL << fields[i].width) - 1;
+		uint64_t x = (a >> fields[i].lo) & mask, y = (b >> fields[i].lo) & mask;
+		if (x == y)
+			continue;
+		hs_sb_puts(sb, any ? ", " : " (");
+		if (!strcmp(fields[i].name, "SH"))
+			hs_sb_printf(sb, "SH %s -> %s", sh[x], sh[y]);
+		else
+			hs_sb_printf(sb, "%s %#" PRIx64 " -> %#" PRIx64, fields[i].name, x, y);
+		any = true;
+	}
+	if (any)
+		hs_sb_putc(sb, ')');
+}
+
 void hs_snap_pt_range_text(struct hs_strbuf *sb, enum hs_snap_table table,
 			   const struct hs_snap_pt_range *r)
 {
@@ -1147,6 +1188,9 @@ void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d)
 			hs_snap_pt_range_text(sb, r->table, &r->old_pt);
 			hs_sb_puts(sb, " -> ");
 			hs_snap_pt_range_text(sb, r->table, &r->new_pt);
+			if ((r->changes & HS_CHG_ATTR) && r->old_pt.kind == HS_SNAP_LEAF &&
+			    r->new_pt.kind == HS_SNAP_LEAF)
+				attr_delta(sb, r->table, r->old_pt.attr, r->new_pt.attr);
 		}
 		hs_sb_putc(sb, '\n');
 	}
