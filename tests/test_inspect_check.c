@@ -136,6 +136,32 @@ START_TEST(mutation_annotation_changed_owner)
 }
 END_TEST
 
+/* A HYP annotation is exactly the owner id: teardown and donation compare it whole. */
+START_TEST(mutation_hyp_annotation_metadata_set)
+{
+	uint64_t text = sym("__hyp_text_start") & ~(HS_PAGE_SIZE - 1);
+	uint64_t d = hs_test_desc_pa(m, true, text);
+	ck_assert_uint_eq(hs_test_rd64(m, d), hs_annotation(HS_OWNER_HYP, 0));
+	hs_test_wr64(m, d, hs_annotation(HS_OWNER_HYP, 0x5));
+	assert_fires("annot-meta", text);
+}
+END_TEST
+
+/* EL2 maps a shared page only while pinned: the pin count dropped to 0 under the mapping. */
+START_TEST(mutation_el2_maps_unpinned_shared_page)
+{
+	uint64_t pa = 0x50000000;
+	ck_assert_int_eq(hvc1(HS_HC_host_share_hyp, pa >> HS_PAGE_SHIFT), 0);
+	ck_assert_int_eq(hvc1(HS_HC_hyp_pin_shared, pa >> HS_PAGE_SHIFT), 0);
+	assert_clean("after share + pin");
+	uint64_t e = hs_test_vmemmap_entry_pa(m, pa);
+	uint64_t raw = hs_test_rd64(m, e);
+	ck_assert_uint_eq(raw & 0xffff, 1);
+	hs_test_wr64(m, e, raw & ~0xffffULL);
+	assert_fires("el2-pinned", pa);
+}
+END_TEST
+
 START_TEST(mutation_vmemmap_host_state_flipped)
 {
 	uint64_t pa = 0x50000000;
@@ -250,6 +276,8 @@ int main(void)
 	tcase_add_test(tc, mutation_el2_pte_made_wx);
 	tcase_add_test(tc, mutation_annotation_changed_owner);
 	tcase_add_test(tc, mutation_vmemmap_host_state_flipped);
+	tcase_add_test(tc, mutation_hyp_annotation_metadata_set);
+	tcase_add_test(tc, mutation_el2_maps_unpinned_shared_page);
 	tcase_add_test(tc, mutation_vmemmap_shared_without_borrower);
 	tcase_add_test(tc, mutation_free_list_next_broken);
 	tcase_add_test(tc, mutation_free_page_dirty);

@@ -27,6 +27,7 @@ const struct hs_check_rule hs_check_rules[] = {
     {"annot-owner", "an annotation names a known owner consistent with the vmemmap "
 		    "(HYP: hyp OWNED; GUEST: hyp NOPAGE)"},
     {"annot-level", "annotations are written on last-level (page) entries"},
+    {"annot-meta", "a HYP annotation carries no metadata (it is exactly the owner id)"},
     {"s2-malformed", "the host stage 2 holds no malformed or unknown non-zero invalid entry"},
     {"s2-maps-nopage",
      "the host stage 2 never maps (valid leaf) a page whose host state is NOPAGE"},
@@ -37,6 +38,8 @@ const struct hs_check_rule hs_check_rules[] = {
     {"el2-wx", "no EL2 stage-1 mapping is writable and executable"},
     {"el2-maps-unowned", "the EL2 stage 1 maps only memory hyp owns or borrows (plus MMIO)"},
     {"el2-state", "the SW state of an EL2 stage-1 leaf equals the vmemmap hyp state"},
+    {"el2-pinned", "EL2 maps memory it borrows (SHARED_BORROWED) only while the page is pinned "
+		   "(pin count > 0)"},
     {"el2-malformed", "the EL2 stage 1 holds no malformed entry"},
     {"table-refcount", "a table page's refcount is 1 + its valid (stage 2: non-zero) entries "
 		       "(host stage 2, EL2 stage 1, every guest stage 2)"},
@@ -173,6 +176,11 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 		    annot ? hs_swenc_owner_name(&hs_hypscope_swenc, s2->owner) : st(host),
 		    kind == HS_SNAP_LEAF ? "a valid mapping" : "empty");
 	if (annot) {
+		if (s2->owner == HS_OWNER_HYP && s2->meta)
+			hs_chk_report(rep, "annot-meta", pa, n, S2,
+				      "HYP annotation carries metadata %#" PRIx64
+				      " (the hypervisor writes none)",
+				      s2->meta);
 		if (s2->owner == HS_OWNER_HYP && hyp != HS_PAGE_OWNED)
 			hs_chk_report(rep, "annot-owner", pa, n, S2 | VM,
 				      "annotated as owned by hyp but the hyp state is %s", st(hyp));
@@ -315,6 +323,11 @@ void hs_chk_el2_range(const struct hs_snapshot *s, size_t i, struct hs_check_rep
 						      "EL2 VA %#" PRIx64
 						      " leaf says %s, vmemmap hyp state is %s",
 						      va, st(r->state), st(hyp));
+				else if (hyp == HS_PAGE_SHARED_BORROWED && !HS_VM_RC(vm->val))
+					hs_chk_report(rep, "el2-pinned", pa, n, S1 | VM,
+						      "EL2 VA %#" PRIx64
+						      " maps a borrowed page whose pin count is 0",
+						      va);
 			}
 			pa = seg;
 		}
