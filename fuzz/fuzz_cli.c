@@ -6,8 +6,8 @@
  * crash, leak, undefined behaviour or hang (the instruction limit is lowered
  * so a loop costs little). The machine is booted once and made afresh every
  * 64 inputs, or when an input left it dead (an EL2 fault after a debugger
- * write is a legitimate outcome) or stuck; commands that write files, open
- * windows or quit are skipped.
+ * write is a legitimate outcome); commands that write files, run
+ * a shell, open windows or quit are skipped, and so are lines with '>'.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +40,8 @@ static void fresh_machine(void)
 	cli_init(&c);
 	c.mopts.hyp_elf = HS_HYP_ELF;
 	c.mopts.guest_elf = HS_GUEST_ELF;
-	c.mopts.insn_limit = 20000000; /* boot needs ~6.5 M in all */
+	c.mopts.insn_limit = 20000000;	 /* boot needs ~6.5 M in all */
+	c.mopts.ram_size = 256ULL << 20; /* checks and diffs cost with RAM */
 	have_machine = cli_machine_create(&c) == 0 && cli_exec_line(&c, "boot") == 0;
 	if (!have_machine)
 		fprintf(stderr, "fuzz: no booted machine: %s\n", c.machine_err);
@@ -50,7 +51,7 @@ static void fresh_machine(void)
 /* Commands with effects outside the machine: files, windows, the process. */
 static bool skipped(const char *line)
 {
-	static const char *const outside[] = {"render", "viz", "quit"};
+	static const char *const outside[] = {"render", "viz", "quit", "shell", "source", "save"};
 	char word[32];
 	if (sscanf(line, " %31[^ \t]", word) != 1)
 		return false;
@@ -58,7 +59,7 @@ static bool skipped(const char *line)
 	for (size_t i = 0; cmd && i < sizeof(outside) / sizeof(outside[0]); i++)
 		if (!strcmp(cmd->name, outside[i]))
 			return true;
-	return false;
+	return strchr(line, '>') != NULL; /* `CMD > FILE` writes a file */
 }
 #endif
 
@@ -66,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 4096)
 		return 0;
-	if (!have_machine || runs++ % 64 == 0 || hs_machine_dead(c.m) || hs_op_pending(c.m))
+	if (!have_machine || runs++ % 64 == 0 || hs_machine_dead(c.m))
 		fresh_machine();
 	if (!have_machine)
 		abort(); /* the harness itself is broken: say so */
@@ -74,13 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 #ifdef HS_FUZZ_EXPR
-	memcpy(buf, "print ", 6);
-	memcpy(buf + 6, data, size);
-	buf[6 + size] = '\0';
-	for (char *p = buf; *p; p++)
-		if (*p == '\n')
-			*p = ' ';
-	cli_exec_line(&c, buf);
+	/* Straight to `print`: the whole input is its argument (no `> FILE` redirection). */
+	memcpy(buf, data, size);
+	buf[size] = '\0';
+	char *argv[] = {(char *)"print", buf, NULL};
+	cmd_print(&c, 2, argv);
 #else
 	memcpy(buf, data, size);
 	buf[size] = '\0';
