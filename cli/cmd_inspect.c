@@ -63,7 +63,7 @@ int cli_disas(struct cli *c, enum cli_space sp, uint64_t addr, unsigned n, bool 
 			a += 4;
 		}
 		if (c->json) {
-			hs_sb_printf(&sb, "%s{\"addr\":%" PRIu64 ",\"word\":%u,\"symbol\":",
+			hs_sb_printf(&sb, "%s{\"addr\":\"0x%" PRIx64 "\",\"word\":%u,\"symbol\":",
 				     i ? "," : "", at, word);
 			hs_sb_json_str(&sb, sym);
 			hs_sb_puts(&sb, ",\"text\":");
@@ -283,7 +283,8 @@ int cmd_x(struct cli *c, int argc, char **argv)
 	struct hs_strbuf sb;
 	hs_sb_init(&sb);
 	if (c->json)
-		hs_sb_printf(&sb, "{\"addr\":%" PRIu64 ",\"size\":%u,\"values\":[", addr, size);
+		hs_sb_printf(&sb, "{\"addr\":\"0x%" PRIx64 "\",\"size\":%u,\"values\":[", addr,
+			     size);
 	unsigned per_line = size == 8 ? 2 : size == 4 ? 4 : 8;
 	for (unsigned i = 0; i < count; i++) {
 		uint64_t v = 0;
@@ -294,9 +295,10 @@ int cmd_x(struct cli *c, int argc, char **argv)
 					 : (int8_t)v;
 		if (c->json) {
 			if (fmt == 'd')
-				hs_sb_printf(&sb, "%s%" PRId64, i ? "," : "", sv);
+				hs_sb_printf(&sb, "%s\"0x%" PRIx64 "\"", i ? "," : "",
+					     (uint64_t)sv);
 			else
-				hs_sb_printf(&sb, "%s%" PRIu64, i ? "," : "", v);
+				hs_sb_printf(&sb, "%s\"0x%" PRIx64 "\"", i ? "," : "", v);
 			continue;
 		}
 		if (i % per_line == 0) {
@@ -354,9 +356,8 @@ int cmd_bt(struct cli *c, int argc, char **argv)
 		char sym[128];
 		cli_symbolize(c, frames[i], sym, sizeof(sym));
 		if (c->json) {
-			hs_sb_printf(&sb,
-				     "%s{\"frame\":%u,\"pc\":%" PRIu64 ",\"symbol\":", i ? "," : "",
-				     i, frames[i]);
+			hs_sb_printf(&sb, "%s{\"frame\":%u,\"pc\":\"0x%" PRIx64 "\",\"symbol\":",
+				     i ? "," : "", i, frames[i]);
 			hs_sb_json_str(&sb, sym);
 			hs_sb_puts(&sb, "}");
 		} else {
@@ -702,11 +703,11 @@ static int info_registers(struct cli *c, struct hs_strbuf *sb)
 	hs_cpu_state(c->m, cpu, &st);
 	if (c->json) {
 		hs_sb_printf(sb,
-			     "{\"cpu\":%u,\"el\":%u,\"pc\":%" PRIu64 ",\"sp\":%" PRIu64
-			     ",\"pstate\":%" PRIu64 ",\"x\":[",
+			     "{\"cpu\":%u,\"el\":%u,\"pc\":\"0x%" PRIx64 "\",\"sp\":\"0x%" PRIx64
+			     "\",\"pstate\":\"0x%" PRIx64 "\",\"x\":[",
 			     cpu, st.el, st.pc, st.sp, st.pstate);
 		for (int i = 0; i < 31; i++)
-			hs_sb_printf(sb, "%s%" PRIu64, i ? "," : "", st.x[i]);
+			hs_sb_printf(sb, "%s\"0x%" PRIx64 "\"", i ? "," : "", st.x[i]);
 		hs_sb_puts(sb, "]}");
 		return 0;
 	}
@@ -733,7 +734,7 @@ static int info_sysregs(struct cli *c, struct hs_strbuf *sb)
 		hs_cpu_sysreg(c->m, cpu, r, &v);
 		const char *name = hs_sysreg_desc(r)->name;
 		if (c->json)
-			hs_sb_printf(sb, "%s\"%s\":%" PRIu64, r ? "," : "", name, v);
+			hs_sb_printf(sb, "%s\"%s\":\"0x%" PRIx64 "\"", r ? "," : "", name, v);
 		else
 			hs_sb_printf(sb, "%-17s 0x%016" PRIx64 "%s", name, v, r % 2 ? "\n" : "   ");
 	}
@@ -783,13 +784,13 @@ static int list_bps(struct cli *c, struct hs_strbuf *sb, bool watch_only)
 				     bp->temp ? "true" : "false", bp->enabled ? "true" : "false",
 				     bp->hits);
 			for (unsigned k = 0; k < bp->naddrs; k++)
-				hs_sb_printf(sb, "%s%" PRIu64, k ? "," : "", bp->addrs[k]);
+				hs_sb_printf(sb, "%s\"0x%" PRIx64 "\"", k ? "," : "", bp->addrs[k]);
 			hs_sb_puts(sb, "]");
 			if (bp->kind == CLI_BP_WATCH)
-				hs_sb_printf(sb, ",\"pa\":%" PRIu64 ",\"len\":%" PRIu64, bp->pa,
-					     bp->len);
+				hs_sb_printf(sb, ",\"pa\":\"0x%" PRIx64 "\",\"len\":%" PRIu64,
+					     bp->pa, bp->len);
 			else if (bp->kind != CLI_BP_CODE)
-				hs_sb_printf(sb, ",\"value\":%" PRIu64, bp->value);
+				hs_sb_printf(sb, ",\"value\":\"0x%" PRIx64 "\"", bp->value);
 			hs_sb_puts(sb, ",\"what\":");
 			hs_sb_json_str(sb, bp->spec);
 			hs_sb_puts(sb, "}");
@@ -836,12 +837,11 @@ static int info_cpus(struct cli *c, struct hs_strbuf *sb)
 		if (!*sym && st.el == 1)
 			snprintf(sym, sizeof(sym), "<host>");
 		if (c->json) {
-			hs_sb_printf(
-			    sb,
-			    "%s{\"cpu\":%u,\"current\":%s,\"online\":%s,\"el\":%u,\"pc\":%" PRIu64
-			    ",\"symbol\":",
-			    i ? "," : "", i, i == hs_current_cpu(c->m) ? "true" : "false",
-			    st.online ? "true" : "false", st.el, st.pc);
+			hs_sb_printf(sb,
+				     "%s{\"cpu\":%u,\"current\":%s,\"online\":%s,\"el\":%u,\"pc\":"
+				     "\"0x%" PRIx64 "\",\"symbol\":",
+				     i ? "," : "", i, i == hs_current_cpu(c->m) ? "true" : "false",
+				     st.online ? "true" : "false", st.el, st.pc);
 			hs_sb_json_str(sb, sym);
 			hs_sb_printf(sb, ",\"icount\":%" PRIu64 "}", st.icount);
 		} else {
@@ -865,7 +865,8 @@ static int info_program(struct cli *c, struct hs_strbuf *sb)
 	char sym[128];
 	cli_symbolize(c, s->pc, sym, sizeof(sym));
 	if (c->json) {
-		hs_sb_printf(sb, "{\"reason\":\"%s\",\"cpu\":%u,\"pc\":%" PRIu64 ",\"symbol\":",
+		hs_sb_printf(sb,
+			     "{\"reason\":\"%s\",\"cpu\":%u,\"pc\":\"0x%" PRIx64 "\",\"symbol\":",
 			     hs_stop_reason_name(why), s->cpu, s->pc);
 		hs_sb_json_str(sb, sym);
 		hs_sb_printf(sb, ",\"pending\":%s,\"dead\":%s,\"icount\":%" PRIu64 "}",
@@ -965,8 +966,8 @@ int cmd_sysreg(struct cli *c, int argc, char **argv)
 	cli_sysreg_fields(r, &nf);
 	if (c->json) {
 		hs_sb_printf(&sb,
-			     "{\"name\":\"%s\",\"cpu\":%u,\"value\":%" PRIu64 ",\"fields\":", name,
-			     hs_current_cpu(c->m), v);
+			     "{\"name\":\"%s\",\"cpu\":%u,\"value\":\"0x%" PRIx64 "\",\"fields\":",
+			     name, hs_current_cpu(c->m), v);
 		if (nf)
 			cli_sysreg_decode(c, r, v, &sb, true);
 		else
