@@ -10,6 +10,7 @@
 
 #include "bp_control.h"
 #include "cli.h"
+#include "linux_boot.h"
 #include "profile.h"
 #include "regular_file.h"
 #include "cmd_print.h"
@@ -888,6 +889,13 @@ static int info_program(struct cli *c, struct hs_strbuf *sb)
 	return 0;
 }
 
+/* Linux's hypervisor: every alternative, callback, jump label and relocation decision. */
+static int info_patches(struct cli *c, struct hs_strbuf *sb)
+{
+	hs_linux_patches_print(c->m, true, sb);
+	return 0;
+}
+
 int cmd_info(struct cli *c, int argc, char **argv)
 {
 	(void)argc;
@@ -902,7 +910,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"program", info_program},
 		    {"display", cli_info_display},
 		    {"symbol", NULL},
-		    {"line", NULL}};
+		    {"line", NULL},
+		    {"patches", info_patches}};
 	size_t n = strlen(argv[1]), hit = 0, hits = 0;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(subs[i].name, argv[1])) {
@@ -918,7 +927,7 @@ int cmd_info(struct cli *c, int argc, char **argv)
 	if (hits != 1)
 		return cli_error(c,
 				 "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
-				 "watchpoints, program, display, symbol or line",
+				 "watchpoints, program, display, symbol, line or patches",
 				 hits ? "ambiguous" : "unknown", argv[1]);
 	const char *sub = subs[hit].name;
 	bool takes_arg = !strcmp(sub, "symbol") || !strcmp(sub, "line");

@@ -17,7 +17,7 @@
 static const char *const dump_words[] = {"ram", "sysregs", NULL};
 static const char *const info_words[] = {"registers",	"sysregs", "cpus",    "breakpoints",
 					 "watchpoints", "program", "display", "symbol",
-					 "line",	NULL};
+					 "line",	"patches", NULL};
 static const char *const watch_words[] = {"pte", "hyp", "host", "guest", NULL};
 static const char *const host_words[] = {"read", "write", "--size", NULL};
 static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
@@ -115,7 +115,7 @@ const struct cli_cmd cli_cmds[] = {
      "  watch pte hyp va:0x800008000000",
      CC_WORDS, watch_words},
     {"info", cmd_info, 1, -1, CMD_MACHINE | CMD_JSON,
-     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display [--json] | "
+     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|patches [--json] | "
      "info symbol ADDR | info line [LOCATION]",
      "show machine state",
      "registers    general registers of the current CPU\n"
@@ -128,6 +128,8 @@ const struct cli_cmd cli_cmds[] = {
      "symbol ADDR  the symbol an address is in: \"handle_host_trap + 12 in section .text\"\n"
      "line [LOC]   the addresses of a source line (LOC: FILE:LINE, SYM, *ADDR; default\n"
      "             the PC)\n"
+     "patches      Linux's hypervisor: each alternative, callback, jump label and\n"
+     "             relocation the host applied (site, capability or key, decision)\n"
      "Examples:\n  info registers\n  info cpus --json",
      CC_WORDS, info_words},
     {"x", cmd_x, 1, 1, CMD_MACHINE | CMD_JSON, "x[/FMT] ADDR [--json]", "examine memory",

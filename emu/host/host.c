@@ -12,6 +12,7 @@
 #include "firmware.h"
 #include "host.h"
 #include "host_boot.h"
+#include "linux_boot.h"
 #include "host_vm.h"
 #include "machine_priv.h"
 #include "profile.h"
@@ -71,6 +72,7 @@ static void host_smc(struct hs_machine *m, unsigned cpu)
 static void host_destroy(struct hs_machine *m)
 {
 	hs_vm_records_free(m);
+	hs_linux_free(m);
 	free(hs_host_of(m));
 }
 

@@ -18,6 +18,7 @@ struct hs_machine;
 struct hs_host_op;
 struct hs_vm_records;
 struct hs_profile;
+struct hs_linux;
 
 enum hs_host_op_kind {
 	HS_HOP_NONE,
@@ -82,6 +83,7 @@ struct hs_host {
 	uint64_t cpu_entry[8];
 	struct hs_host_op smc_result;
 	struct hs_vm_records *vms; /* host_vm.c: the host's records of its VMs */
+	struct hs_linux *lx;	   /* linux_boot.c: Linux's host state, for Linux's hypervisor */
 	/* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host
 								  after PSCI CPU_ON */
 };

@@ -17,21 +17,11 @@
 #include <strings.h>
 
 #include "hyp_state.h"
+#include "boot_util.h"
 #include "host.h"
+#include "linux_boot.h"
 #include "machine_priv.h"
 
-/* Stage-1 EL2 descriptor bits the host uses for its throw-away table. */
-#define S1_VALID 0x1ULL
-#define S1_TABLE 0x3ULL
-#define S1_PAGE 0x3ULL
-#define S1_ATTR_NORMAL (0ULL << 2)
-#define S1_ATTR_DEVICE (1ULL << 2)
-#define S1_AP_RW (1ULL << 6)
-#define S1_AP_RO (3ULL << 6)
-#define S1_SH_IS (3ULL << 8)
-#define S1_AF (1ULL << 10)
-#define S1_XN (1ULL << 54)
-#define S1_OA_MASK 0x0000fffffffff000ULL
 #define MAIR_EL2_VALUE 0x04ffULL		     /* idx0 Normal WB RA WA, idx1 Device-nGnRE */
 #define HCR_HOST_FLAGS ((1ULL << 31) | (1ULL << 19)) /* RW, TSC */
 
@@ -64,7 +54,7 @@ int hs_boot_next_step(const struct hs_machine *m)
 	return hs_host_of(m)->boot_step;
 }
 
-static void emit_step(struct hs_machine *m, int step, const char *detail)
+void hs_boot_emit_step(struct hs_machine *m, int step, const char *detail)
 {
 	struct hs_event ev = {
 	    .type = HS_EV_BOOT_STEP, .cpu = m->cur, .icount = hs_machine_icount(m)};
@@ -72,91 +62,16 @@ static void emit_step(struct hs_machine *m, int step, const char *detail)
 	hs_emit(m, &ev);
 }
 
-/* memblock: top-down, aligned, never below the image. */
-static int memblock_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
-			  struct hs_error *err)
-{
-	struct hs_host *h = hs_host_of(m);
-	uint64_t top = (h->alloc_top - size) & ~(align - 1);
-	if (size > h->alloc_top || top < h->alloc_floor)
-		return hs_err(err, -ENOMEM, "memblock: cannot allocate %#" PRIx64 " bytes", size);
-	h->alloc_top = top;
-	*pa = top;
-	memset(hs_phys_ptr(m, top, size), 0, size);
-	return 0;
-}
-
-static int write_sym(struct hs_machine *m, const char *name, const void *val, size_t len,
-		     struct hs_error *err)
-{
-	uint64_t pa;
-	int rc = hs_sym_pa(m, name, &pa, err);
-	return rc ? rc : hs_phys_write(m, pa, val, len, err);
-}
-
-/* ---- the host's throw-away EL2 stage-1 table --------------------------- */
-
-static int boot_table_page(struct hs_machine *m, uint64_t *pa, struct hs_error *err)
-{
-	struct hs_host *h = hs_host_of(m);
-	if (h->nr_boot_table_pages == sizeof(h->boot_table_pages) / sizeof(h->boot_table_pages[0]))
-		return hs_err(err, -ENOMEM, "throw-away table: too many pages");
-	int rc = memblock_alloc(m, HS_PAGE_SIZE, HS_PAGE_SIZE, pa, err);
-	if (!rc)
-		h->boot_table_pages[h->nr_boot_table_pages++] = *pa;
-	return rc;
-}
-
-static int boot_map_page(struct hs_machine *m, uint64_t va, uint64_t pa, uint64_t attrs,
-			 struct hs_error *err)
-{
-	unsigned va_bits = m->opts.hyp_va_bits;
-	int start_level = va_bits > 39 ? 0 : 1;
-	uint64_t table = hs_host_of(m)->boot_pgd_pa;
-	for (int level = start_level; level < 3; level++) {
-		unsigned shift = 39 - 9 * level;
-		uint64_t idx = (va >> shift) & 511;
-		uint64_t *e = hs_phys_ptr(m, table + idx * 8, 8);
-		if (!(*e & S1_VALID)) {
-			uint64_t next = 0;
-			int rc = boot_table_page(m, &next, err);
-			if (rc)
-				return rc;
-			*e = next | S1_TABLE;
-		}
-		table = *e & S1_OA_MASK;
-	}
-	uint64_t *pte = hs_phys_ptr(m, table + ((va >> 12) & 511) * 8, 8);
-	*pte = (pa & S1_OA_MASK) | attrs | S1_PAGE | S1_AF;
-	return 0;
-}
-
-static int boot_map_range(struct hs_machine *m, uint64_t va, uint64_t pa, uint64_t size,
-			  uint64_t attrs, struct hs_error *err)
-{
-	for (uint64_t off = 0; off < size; off += HS_PAGE_SIZE) {
-		int rc = boot_map_page(m, va + off, pa + off, attrs, err);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-static uint64_t link_sym(struct hs_machine *m, const char *name)
-{
-	const struct hs_symbol *s = hs_image_symbol(m->img, name);
-	return s ? s->addr : 0;
-}
-
 static int map_section(struct hs_machine *m, const char *start, const char *end, uint64_t attrs,
 		       struct hs_error *err)
 {
-	uint64_t s = link_sym(m, start), e = link_sym(m, end);
+	uint64_t s = hs_link_sym(m, start), e = hs_link_sym(m, end);
 	if (!s || !e || e < s)
 		return hs_err(err, -EINVAL, "image has no %s/%s", start, end);
 	s &= ~(HS_PAGE_SIZE - 1);
 	e = (e + HS_PAGE_SIZE - 1) & ~(HS_PAGE_SIZE - 1);
-	return boot_map_range(m, hs_link_to_hyp_va(m, s), hs_link_to_pa(m, s), e - s, attrs, err);
+	return hs_boot_map_range(m, hs_link_to_hyp_va(m, s), hs_link_to_pa(m, s), e - s, attrs,
+				 err);
 }
 
 static uint64_t tcr_el2(unsigned va_bits)
@@ -177,17 +92,17 @@ static int step_reserve(struct hs_machine *m, struct hs_error *err)
 	hs_pool_sizes(regions, nr, &sz);
 	const uint64_t two_mib = 2ULL << 20;
 	h->pool_size = ((sz.total << HS_PAGE_SHIFT) + two_mib - 1) & ~(two_mib - 1);
-	int rc = memblock_alloc(m, h->pool_size, two_mib, &h->pool_pa, err);
+	int rc = hs_memblock_alloc(m, h->pool_size, two_mib, &h->pool_pa, err);
 	if (rc)
 		return hs_err_prefix(err, "reserving the hypervisor pool");
 	/* Tell the hypervisor about memory, as Linux fills kvm_nvhe_sym(hyp_memory). */
-	if ((rc = write_sym(m, "hyp_memory", regions, sizeof(regions), err)) ||
-	    (rc = write_sym(m, "hyp_memblock_nr", &nr, sizeof(nr), err)))
+	if ((rc = hs_write_sym(m, "hyp_memory", regions, sizeof(regions), err)) ||
+	    (rc = hs_write_sym(m, "hyp_memblock_nr", &nr, sizeof(nr), err)))
 		return rc;
 	char detail[160];
 	snprintf(detail, sizeof(detail), "pool %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " pages)",
 		 h->pool_pa, h->pool_pa + h->pool_size, h->pool_size >> HS_PAGE_SHIFT);
-	emit_step(m, HS_BOOT_RESERVE, detail);
+	hs_boot_emit_step(m, HS_BOOT_RESERVE, detail);
 	return 0;
 }
 
@@ -197,52 +112,56 @@ static int step_tables(struct hs_machine *m, struct hs_error *err)
 	const struct hs_layout *l = &m->layout;
 	int rc;
 	/* Per-CPU copies of the hypervisor's per-CPU section, and one stack page each. */
-	uint64_t pc0 = link_sym(m, "__hyp_percpu_start"), pc1 = link_sym(m, "__hyp_percpu_end");
-	uint64_t params_off = link_sym(m, "kvm_init_params") - pc0;
+	uint64_t pc0 = hs_link_sym(m, "__hyp_percpu_start"),
+		 pc1 = hs_link_sym(m, "__hyp_percpu_end");
+	uint64_t params_off = hs_link_sym(m, "kvm_init_params") - pc0;
 	h->percpu_size = (pc1 - pc0 + HS_PAGE_SIZE - 1) & ~(HS_PAGE_SIZE - 1);
 	if (!pc0 || !h->percpu_size)
 		return hs_err(err, -EINVAL, "the image has no per-CPU section");
-	if ((rc = memblock_alloc(m, h->percpu_size * m->nr_cpus, HS_PAGE_SIZE, &h->percpu_pa, err)))
+	if ((rc = hs_memblock_alloc(m, h->percpu_size * m->nr_cpus, HS_PAGE_SIZE, &h->percpu_pa,
+				    err)))
 		return rc;
 	for (unsigned cpu = 0; cpu < m->nr_cpus; cpu++) {
 		memcpy(hs_phys_ptr(m, h->percpu_pa + cpu * h->percpu_size, h->percpu_size),
 		       hs_phys_ptr(m, hs_link_to_pa(m, pc0), h->percpu_size), h->percpu_size);
-		if ((rc = memblock_alloc(m, HS_STACK_SIZE, HS_PAGE_SIZE, &h->stack_pa[cpu], err)))
+		if ((rc =
+			 hs_memblock_alloc(m, HS_STACK_SIZE, HS_PAGE_SIZE, &h->stack_pa[cpu], err)))
 			return rc;
 	}
 	/* The throw-away table. */
-	if ((rc = boot_table_page(m, &h->boot_pgd_pa, err)))
+	if ((rc = hs_boot_table_page(m, &h->boot_pgd_pa, err)))
 		return rc;
 	uint64_t idmap = l->idmap_pa;
 	uint64_t normal = S1_ATTR_NORMAL | S1_SH_IS;
-	if ((rc = boot_map_page(m, idmap, idmap, normal | S1_AP_RO, err)) ||
+	if ((rc = hs_boot_map_page(m, idmap, idmap, normal | S1_AP_RO, err)) ||
 	    (rc = map_section(m, "__hyp_text_start", "__hyp_text_end", normal | S1_AP_RO, err)) ||
 	    (rc = map_section(m, "__hyp_rodata_start", "__hyp_rodata_end",
 			      normal | S1_AP_RO | S1_XN, err)) ||
 	    (rc = map_section(m, "__hyp_data_start", "__hyp_bss_end", normal | S1_AP_RW | S1_XN,
 			      err)) ||
-	    (rc = boot_map_range(m, hs_layout_hyp_va(l, h->pool_pa), h->pool_pa, h->pool_size,
-				 normal | S1_AP_RW | S1_XN, err)) ||
-	    (rc = boot_map_range(m, hs_layout_hyp_va(l, h->percpu_pa), h->percpu_pa,
-				 h->percpu_size * m->nr_cpus, normal | S1_AP_RW | S1_XN, err)))
+	    (rc = hs_boot_map_range(m, hs_layout_hyp_va(l, h->pool_pa), h->pool_pa, h->pool_size,
+				    normal | S1_AP_RW | S1_XN, err)) ||
+	    (rc = hs_boot_map_range(m, hs_layout_hyp_va(l, h->percpu_pa), h->percpu_pa,
+				    h->percpu_size * m->nr_cpus, normal | S1_AP_RW | S1_XN, err)))
 		return rc;
 	/* Private range: the UART first, then each stack above a guard page. */
 	uint64_t priv = l->io_map_base;
 	uint64_t uart_va = priv;
-	if ((rc = boot_map_page(m, uart_va, HS_UART_BASE, S1_ATTR_DEVICE | S1_AP_RW | S1_XN, err)))
+	if ((rc = hs_boot_map_page(m, uart_va, HS_UART_BASE, S1_ATTR_DEVICE | S1_AP_RW | S1_XN,
+				   err)))
 		return rc;
 	priv += HS_PAGE_SIZE;
-	if ((rc = write_sym(m, "hyp_uart_va", &uart_va, 8, err)))
+	if ((rc = hs_write_sym(m, "hyp_uart_va", &uart_va, 8, err)))
 		return rc;
 	int64_t physvirt = l->physvirt_offset;
-	if ((rc = write_sym(m, "hyp_physvirt_offset", &physvirt, 8, err)))
+	if ((rc = hs_write_sym(m, "hyp_physvirt_offset", &physvirt, 8, err)))
 		return rc;
 	uint64_t percpu_template_va = hs_link_to_hyp_va(m, pc0);
 	for (unsigned cpu = 0; cpu < m->nr_cpus; cpu++) {
 		priv = (priv + 2 * HS_STACK_SIZE - 1) & ~(2 * HS_STACK_SIZE - 1);
 		uint64_t stack_va = priv + HS_STACK_SIZE;
-		if ((rc = boot_map_page(m, stack_va, h->stack_pa[cpu], normal | S1_AP_RW | S1_XN,
-					err)))
+		if ((rc = hs_boot_map_page(m, stack_va, h->stack_pa[cpu], normal | S1_AP_RW | S1_XN,
+					   err)))
 			return rc;
 		priv += 2 * HS_STACK_SIZE;
 		struct hs_init_params p = {
@@ -265,7 +184,7 @@ static int step_tables(struct hs_machine *m, struct hs_error *err)
 		 "; linear map at %#" PRIx64,
 		 h->boot_pgd_pa, h->nr_boot_table_pages, idmap,
 		 hs_layout_hyp_va(l, m->opts.ram_base));
-	emit_step(m, HS_BOOT_TABLES, detail);
+	hs_boot_emit_step(m, HS_BOOT_TABLES, detail);
 	return 0;
 }
 
@@ -312,7 +231,7 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 				    .kind = HS_HOP_RESET, .cpu = sub, .done = boot_op_done};
 				return hs_host_start_op(m, &op, err);
 			}
-			emit_step(m, HS_BOOT_FIRMWARE, "every CPU is in the host at EL1");
+			hs_boot_emit_step(m, HS_BOOT_FIRMWARE, "every CPU is in the host at EL1");
 			break;
 		case HS_BOOT_RESERVE:
 			rc = step_reserve(m, err);
@@ -334,8 +253,8 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 				uint64_t a[1] = {h->params_pa[cpu]};
 				return start_hvc(m, cpu, HS_HC_FN(HS_HC___kvm_hyp_init), a, 1, err);
 			}
-			emit_step(m, HS_BOOT_HYP_INIT,
-				  "every CPU runs EL2 with its MMU on (boot table)");
+			hs_boot_emit_step(m, HS_BOOT_HYP_INIT,
+					  "every CPU runs EL2 with its MMU on (boot table)");
 			break;
 		case HS_BOOT_PKVM_INIT:
 			if (sub == 0) {
@@ -343,20 +262,20 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 						 m->opts.hyp_va_bits};
 				return start_hvc(m, 0, HS_HC_FN(HS_HC___pkvm_init), a, 5, err);
 			}
-			emit_step(m, HS_BOOT_PKVM_INIT,
-				  "the hypervisor runs on its own page table");
+			hs_boot_emit_step(m, HS_BOOT_PKVM_INIT,
+					  "the hypervisor runs on its own page table");
 			break;
 		case HS_BOOT_FINALIZE:
 			if (sub < m->nr_cpus)
 				return start_hvc(m, sub, HS_HC_FN(HS_HC___pkvm_prot_finalize), NULL,
 						 0, err);
 			h->finalized = true;
-			emit_step(m, HS_BOOT_FINALIZE, "host stage 2 on, on every CPU");
+			hs_boot_emit_step(m, HS_BOOT_FINALIZE, "host stage 2 on, on every CPU");
 			break;
 		case HS_BOOT_FREE:
 			/* Linux frees the pages; nothing of the host points at them any more. */
 			h->boot_tables_freed = true;
-			emit_step(m, HS_BOOT_FREE, "throw-away EL2 tables freed");
+			hs_boot_emit_step(m, HS_BOOT_FREE, "throw-away EL2 tables freed");
 			break;
 		default:
 			return hs_err(err, -EINVAL, "bad boot step %d", h->boot_step);
@@ -390,7 +309,7 @@ int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struc
 	if (target < h->boot_step)
 		return hs_err(err, -EINVAL, "the boot is already past step '%s'", until);
 	h->boot_until = target;
-	int rc = boot_advance(m, err);
+	int rc = hs_linux_image(m) ? hs_linux_boot_advance(m, err) : boot_advance(m, err);
 	if (rc)
 		return rc;
 	return hs_continue(m, stop, err);

@@ -476,10 +476,8 @@ const struct hs_symbol *hs_image_symbolize(const struct hs_image *img, uint64_t 
 	return s;
 }
 
-const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *name)
+static const struct hs_symbol *symbol_exact(const struct hs_image *img, const char *name)
 {
-	if (!img)
-		return NULL;
 	size_t lo = 0, hi = img->nsyms;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -490,6 +488,45 @@ const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *
 			lo = mid + 1;
 		else
 			hi = mid;
+	}
+	return NULL;
+}
+
+#define LINUX_HYP_PREFIX "__kvm_nvhe_"
+
+const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *name)
+{
+	if (!img)
+		return NULL;
+	const struct hs_symbol *s = symbol_exact(img, name);
+	if (s || !strncmp(name, LINUX_HYP_PREFIX, strlen(LINUX_HYP_PREFIX)) || strlen(name) > 200)
+		return s;
+	char buf[256];
+	snprintf(buf, sizeof(buf), LINUX_HYP_PREFIX "%s", name);
+	return symbol_exact(img, buf);
+}
+
+const void *hs_image_section(const struct hs_image *img, const char *name, size_t *len)
+{
+	/* The headers were checked to lie inside the file when the image was loaded. */
+	Elf64_Ehdr eh;
+	memcpy(&eh, img->file, sizeof(eh));
+	if (eh.e_shstrndx >= eh.e_shnum)
+		return NULL;
+	Elf64_Shdr strs;
+	memcpy(&strs, img->file + eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof(Elf64_Shdr),
+	       sizeof(strs));
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		Elf64_Shdr sh;
+		memcpy(&sh, img->file + eh.e_shoff + (uint64_t)i * sizeof(Elf64_Shdr), sizeof(sh));
+		if (sh.sh_type == SHT_NOBITS || !sh.sh_size || sh.sh_name >= strs.sh_size)
+			continue;
+		const char *n = (const char *)img->file + strs.sh_offset + sh.sh_name;
+		size_t room = strs.sh_size - sh.sh_name;
+		if (strnlen(n, room) == room || strcmp(n, name))
+			continue;
+		*len = sh.sh_size;
+		return img->file + sh.sh_offset;
 	}
 	return NULL;
 }

@@ -65,8 +65,14 @@ void hs_image_free(struct hs_image *img);
 /* The symbol containing (or the last one before) addr, with the offset; NULL if none. */
 const struct hs_symbol *hs_image_symbolize(const struct hs_image *img, uint64_t addr,
 					   uint64_t *offset);
-/* A symbol by exact name; NULL if none. */
+/*
+ * A symbol by exact name; NULL if none. Linux's hypervisor object prefixes every symbol
+ * with `__kvm_nvhe_`: a name not found as given is looked up with that prefix too, so
+ * people can type Linux's names (`__pkvm_init`).
+ */
 const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *name);
+/* The contents of a section by name (loaded or not); NULL if none or empty. */
+const void *hs_image_section(const struct hs_image *img, const char *name, size_t *len);
 /* The line-table row covering addr; NULL if none. */
 const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr);
 /*

@@ -218,8 +218,12 @@ int hs_machine_map_engine(struct hs_machine *m, uc_engine *uc, struct hs_error *
 	     hs_layout_hyp_va(l, m->opts.ram_base + m->opts.ram_size)},
 	    /* private mappings: stacks, vectors, I/O (bump-allocated upwards) */
 	    {l->io_map_base, l->io_map_base + GiB},
-	    /* the vmemmap windows that cover memory */
-	    {l->vmemmap_base + pfn0 * HS_HYP_PAGE_SIZE, l->vmemmap_base + pfn1 * HS_HYP_PAGE_SIZE},
+	    /*
+	     * the vmemmap windows that cover memory, for any entry size from 4 bytes
+	     * (Linux 6.x's struct hyp_page) to 16: a shadow only lets Unicorn translate
+	     * the VA, the hypervisor's own table still decides what is mapped.
+	     */
+	    {l->vmemmap_base + pfn0 * 4, l->vmemmap_base + pfn1 * 16},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		int rc = for_each_gap(m, uc, want[i].start, want[i].end, map_shadow_gap, err);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host's part of booting Linux's own nVHE hypervisor in protected mode, as Linux's
+ * arch/arm64/kvm (arm.c init_hyp_mode, cpu_prepare_hyp_mode, kvm_hyp_init_protection,
+ * do_pkvm_init; pkvm.c kvm_hyp_reserve, finalize_pkvm; va_layout.c) does it, as the same
+ * chain of steps as the bundled flow (host_boot.h) so `boot --until STEP` works alike.
+ */
+#ifndef HS_LINUX_BOOT_H
+#define HS_LINUX_BOOT_H
+
+#include <stdbool.h>
+
+#include "linux_patch.h"
+#include "machine.h"
+#include "strbuf.h"
+
+/* Whether the machine runs Linux's hypervisor object (its symbols say so). */
+bool hs_linux_image(const struct hs_machine *m);
+/* The next boot step(s) of the Linux flow; like hs_boot(). */
+int hs_linux_boot_advance(struct hs_machine *m, struct hs_error *err);
+/* Free the Linux host state (machine teardown). */
+void hs_linux_free(struct hs_machine *m);
+/* Every patch decision so far (NULL before the firmware step). */
+const struct hs_patch_log *hs_linux_patches(const struct hs_machine *m);
+/* `info patches`: one line per site, or a summary per kind with `all` false. */
+void hs_linux_patches_print(const struct hs_machine *m, bool all, struct hs_strbuf *sb);
+/* The name Linux gives a host hypercall id (from the image's enum), or NULL. */
+const char *hs_linux_hypercall_name(const struct hs_machine *m, uint64_t fn);
+
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+#include "image_dwarf.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hs_dwarf {
+	Elf *elf;
+	Dwarf *dw;
+};
+
+int hs_dwarf_open(const struct hs_image *img, struct hs_dwarf **out, struct hs_error *err)
+{
+	*out = NULL;
+	struct hs_dwarf *d = calloc(1, sizeof(*d));
+	if (!d)
+		return hs_err(err, -ENOMEM, "out of memory");
+	elf_version(EV_CURRENT);
+	d->elf = elf_memory((char *)img->file, img->file_size);
+	d->dw = d->elf ? dwarf_begin_elf(d->elf, DWARF_C_READ, NULL) : NULL;
+	if (!d->dw) {
+		hs_dwarf_close(d);
+		return hs_err(err, -ENOENT, "%s has no DWARF type information", img->path);
+	}
+	*out = d;
+	return 0;
+}
+
+void hs_dwarf_close(struct hs_dwarf *d)
+{
+	if (!d)
+		return;
+	if (d->dw)
+		dwarf_end(d->dw);
+	if (d->elf)
+		elf_end(d->elf);
+	free(d);
+}
+
+/* The first complete top-level definition with this tag and name, in any unit. */
+static bool find_type(struct hs_dwarf *d, int tag, const char *name, Dwarf_Die *out)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	while (dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, die;
+		bool have = dwarf_offdie(d->dw, off + hsize, &cu) && dwarf_child(&cu, &die) == 0;
+		off = next;
+		while (have) {
+			const char *n;
+			if (dwarf_tag(&die) == tag && (n = dwarf_diename(&die)) &&
+			    !strcmp(n, name) && !dwarf_hasattr(&die, DW_AT_declaration)) {
+				*out = die;
+				return true;
+			}
+			have = dwarf_siblingof(&die, &die) == 0;
+		}
+	}
+	return false;
+}
+
+int hs_dwarf_struct_size(struct hs_dwarf *d, const char *name, uint64_t *size, struct hs_error *err)
+{
+	Dwarf_Die die;
+	if (!find_type(d, DW_TAG_structure_type, name, &die))
+		return hs_err(err, -ENOENT, "the image's DWARF has no struct %s", name);
+	int s = dwarf_bytesize(&die);
+	if (s < 0)
+		return hs_err(err, -EINVAL, "struct %s has no size in DWARF", name);
+	*size = (uint64_t)s;
+	return 0;
+}
+
+int hs_dwarf_member_offset(struct hs_dwarf *d, const char *sname, const char *member, uint64_t *off,
+			   struct hs_error *err)
+{
+	Dwarf_Die die, m;
+	if (!find_type(d, DW_TAG_structure_type, sname, &die))
+		return hs_err(err, -ENOENT, "the image's DWARF has no struct %s", sname);
+	bool have = dwarf_child(&die, &m) == 0;
+	while (have) {
+		const char *n = dwarf_diename(&m);
+		if (dwarf_tag(&m) == DW_TAG_member && n && !strcmp(n, member)) {
+			Dwarf_Attribute a;
+			Dwarf_Word w;
+			if (!dwarf_attr(&m, DW_AT_data_member_location, &a) ||
+			    dwarf_formudata(&a, &w))
+				return hs_err(err, -EINVAL, "struct %s.%s has no plain offset",
+					      sname, member);
+			*off = w;
+			return 0;
+		}
+		have = dwarf_siblingof(&m, &m) == 0;
+	}
+	return hs_err(err, -ENOENT, "struct %s has no member %s in DWARF", sname, member);
+}
+
+int hs_dwarf_enum_each(struct hs_dwarf *d, const char *ename,
+		       void (*fn)(void *ud, const char *name, int64_t value), void *ud,
+		       struct hs_error *err)
+{
+	Dwarf_Die die, e;
+	if (!find_type(d, DW_TAG_enumeration_type, ename, &die))
+		return hs_err(err, -ENOENT, "the image's DWARF has no enum %s", ename);
+	int n = 0;
+	bool have = dwarf_child(&die, &e) == 0;
+	while (have) {
+		Dwarf_Attribute a;
+		Dwarf_Sword v;
+		const char *nm = dwarf_diename(&e);
+		if (dwarf_tag(&e) == DW_TAG_enumerator && nm &&
+		    dwarf_attr(&e, DW_AT_const_value, &a) && !dwarf_formsdata(&a, &v)) {
+			fn(ud, nm, v);
+			n++;
+		}
+		have = dwarf_siblingof(&e, &e) == 0;
+	}
+	return n;
+}
+
+struct enum_find {
+	const char *name;
+	int64_t value;
+	bool found;
+};
+
+static void enum_find_fn(void *ud, const char *name, int64_t value)
+{
+	struct enum_find *f = ud;
+	if (!f->found && !strcmp(name, f->name)) {
+		f->value = value;
+		f->found = true;
+	}
+}
+
+int hs_dwarf_enum_value(struct hs_dwarf *d, const char *ename, const char *enumerator, int64_t *val,
+			struct hs_error *err)
+{
+	struct enum_find f = {.name = enumerator};
+	int rc = hs_dwarf_enum_each(d, ename, enum_find_fn, &f, err);
+	if (rc < 0)
+		return rc;
+	if (!f.found)
+		return hs_err(err, -ENOENT, "enum %s has no %s in DWARF", ename, enumerator);
+	*val = f.value;
+	return 0;
+}
+
+int hs_dwarf_func_params(struct hs_dwarf *d, const char *name, const char **names, unsigned max,
+			 struct hs_error *err)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	while (dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, die;
+		bool have = dwarf_offdie(d->dw, off + hsize, &cu) && dwarf_child(&cu, &die) == 0;
+		off = next;
+		for (; have; have = dwarf_siblingof(&die, &die) == 0) {
+			const char *n = dwarf_diename(&die);
+			Dwarf_Die p;
+			if (dwarf_tag(&die) != DW_TAG_subprogram || !n || strcmp(n, name) ||
+			    dwarf_hasattr(&die, DW_AT_declaration) || dwarf_child(&die, &p))
+				continue;
+			unsigned k = 0;
+			do {
+				if (dwarf_tag(&p) == DW_TAG_formal_parameter && k < max)
+					names[k++] = dwarf_diename(&p);
+			} while (dwarf_siblingof(&p, &p) == 0);
+			return (int)k;
+		}
+	}
+	return hs_err(err, -ENOENT, "the image's DWARF has no function %s", name);
+}
