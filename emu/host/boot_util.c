@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "host_boot.h"
 #include "machine_priv.h"
 
 /* memblock: top-down, aligned, never below the image. */
@@ -81,4 +82,24 @@ uint64_t hs_link_sym(struct hs_machine *m, const char *name)
 {
 	const struct hs_symbol *s = hs_image_symbol(m->img, name);
 	return s ? s->addr : 0;
+}
+
+int hs_boot_start_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
+		      unsigned nargs,
+		      int (*done)(struct hs_machine *, struct hs_host_op *, struct hs_error *),
+		      struct hs_error *err)
+{
+	struct hs_host_op op = {.kind = HS_HOP_HVC, .cpu = cpu, .fn = fn, .done = done};
+	for (unsigned i = 0; i < nargs && i < sizeof(op.args) / sizeof(op.args[0]); i++)
+		op.args[i] = args[i];
+	return hs_host_start_op(m, &op, err);
+}
+
+void hs_boot_step_done(struct hs_machine *m)
+{
+	struct hs_host *h = hs_host_of(m);
+	h->boot_step++;
+	h->boot_cpu_done = 0;
+	if (h->boot_step == HS_BOOT_DONE)
+		h->booted = true;
 }

@@ -42,6 +42,14 @@ int hs_boot_map_range(struct hs_machine *m, uint64_t va, uint64_t pa, uint64_t s
 		      struct hs_error *err);
 /* A symbol's link address; 0 when the image has none. */
 uint64_t hs_link_sym(struct hs_machine *m, const char *name);
+struct hs_host_op;
+/* Start `hvc #0` on cpu with x0 = fn and x1.. = args; `done` continues the flow. */
+int hs_boot_start_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
+		      unsigned nargs,
+		      int (*done)(struct hs_machine *, struct hs_host_op *, struct hs_error *),
+		      struct hs_error *err);
+/* The current boot step is complete: on to the next one's first operation. */
+void hs_boot_step_done(struct hs_machine *m);
 /* Emit the boot-step event for `step` (enum in host_boot.h) with a detail line. */
 void hs_boot_emit_step(struct hs_machine *m, int step, const char *detail);
 

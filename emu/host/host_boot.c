@@ -209,10 +209,7 @@ static int boot_op_done(struct hs_machine *m, struct hs_host_op *op, struct hs_e
 static int start_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
 		     unsigned nargs, struct hs_error *err)
 {
-	struct hs_host_op op = {.kind = HS_HOP_HVC, .cpu = cpu, .fn = fn, .done = boot_op_done};
-	for (unsigned i = 0; i < nargs; i++)
-		op.args[i] = args[i];
-	return hs_host_start_op(m, &op, err);
+	return hs_boot_start_hvc(m, cpu, fn, args, nargs, boot_op_done, err);
 }
 
 /* Run C steps and start the next hypercall; return with nothing pending at the end. */
@@ -282,10 +279,7 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 		}
 		if (rc)
 			return rc;
-		h->boot_step++;
-		h->boot_cpu_done = 0;
-		if (h->boot_step == HS_BOOT_DONE)
-			h->booted = true;
+		hs_boot_step_done(m);
 	}
 }
 

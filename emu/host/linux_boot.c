@@ -33,6 +33,7 @@
 #include "host_boot.h"
 #include "image_dwarf.h"
 #include "machine_priv.h"
+#include "write_log.h"
 
 #define LX_MAX_HC 96
 #define SMCCC_FN_BASE 0xC6000000ULL /* fast, SMC64, vendor-specific hypervisor service */
@@ -160,6 +161,32 @@ static int need_sym(struct hs_machine *m, const char *name, uint64_t *addr, stru
 	return *addr ? 0 : hs_err(err, -ENOENT, "the image has no symbol %s", name);
 }
 
+/*
+ * Store patched code. While every CPU is in the host at EL1 with its MMU and stage 2 off,
+ * each engine translates a PA to itself, and Unicorn invalidates translated blocks by
+ * physical page: dropping just these bytes' blocks is exact, also for blocks translated
+ * at their HYP VAs. (hs_phys_write's global flush for code would reset each engine's
+ * whole translation buffer: a 1 GiB memset per CPU.) Otherwise, the global flush.
+ */
+static int write_code(struct hs_machine *m, uint64_t pa, const void *buf, size_t len,
+		      struct hs_error *err)
+{
+	for (unsigned i = 0; i < m->nr_cpus; i++) {
+		struct hs_cpu *c = &m->cpus[i];
+		if (hs_cpu_el(c) != 1 || (hs_cpu_sr(c, HS_SR_SCTLR_EL1) & 1) ||
+		    (hs_cpu_sr(c, HS_SR_HCR_EL2) & 1))
+			return hs_phys_write(m, pa, buf, len, err);
+	}
+	void *dst = hs_phys_ptr(m, pa, len);
+	if (!dst)
+		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
+	memcpy(dst, buf, len);
+	hs_write_log_mark(m, pa, len);
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		uc_ctl_remove_cache(m->cpus[i].uc, pa, pa + len);
+	return 0;
+}
+
 /* Patch a copy of the loaded image, then write it back: all sites or none. */
 static int patch_image(struct hs_machine *m, uint64_t only_key, struct hs_error *err)
 {
@@ -186,7 +213,7 @@ static int patch_image(struct hs_machine *m, uint64_t only_key, struct hs_error 
 			rc = hs_lx_apply_hyp_relocs(&c, r0, r1, err);
 	}
 	if (!rc)
-		rc = hs_phys_write(m, hs_link_to_pa(m, base), copy, size, err);
+		rc = write_code(m, hs_link_to_pa(m, base), copy, size, err);
 	free(copy);
 	return rc;
 }
@@ -562,10 +589,7 @@ static int linux_op_done(struct hs_machine *m, struct hs_host_op *op, struct hs_
 static int hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
 	       unsigned nargs, struct hs_error *err)
 {
-	struct hs_host_op op = {.kind = HS_HOP_HVC, .cpu = cpu, .fn = fn, .done = linux_op_done};
-	for (unsigned i = 0; i < nargs; i++)
-		op.args[i] = args[i];
-	return hs_host_start_op(m, &op, err);
+	return hs_boot_start_hvc(m, cpu, fn, args, nargs, linux_op_done, err);
 }
 
 static int named_hvc(struct hs_machine *m, unsigned cpu, const char *name, const uint64_t *args,
@@ -735,10 +759,7 @@ int hs_linux_boot_advance(struct hs_machine *m, struct hs_error *err)
 		}
 		if (rc)
 			return rc;
-		h->boot_step++;
-		h->boot_cpu_done = 0;
-		if (h->boot_step == HS_BOOT_DONE)
-			h->booted = true;
+		hs_boot_step_done(m);
 	}
 }
 

@@ -332,9 +332,9 @@ int hs_lx_apply_alternatives(struct hs_lx_patch_ctx *c, uint64_t begin, uint64_t
 			if (!strncmp(s, "__kvm_nvhe_", 11))
 				s += 11;
 			snprintf(cbname, sizeof(cbname), "%s", s);
-			snprintf(p->cause, sizeof(p->cause), "%s [%s]", cbname, capname);
+			snprintf(p->cause, sizeof(p->cause), "%.50s [%.40s]", cbname, capname);
 		} else {
-			snprintf(p->cause, sizeof(p->cause), "%s", capname);
+			snprintf(p->cause, sizeof(p->cause), "%.95s", capname);
 		}
 		if (!present) {
 			snprintf(p->what, sizeof(p->what), "left: absent (%.110s)", why);
@@ -415,7 +415,7 @@ int hs_lx_apply_jump_labels(struct hs_lx_patch_ctx *c, uint64_t begin, uint64_t 
 		if (p->after[0] == HS_A64_BAD)
 			return hs_err(err, -ERANGE, "jump label at %s: target out of range", sname);
 		char tname[96];
-		snprintf(p->cause, sizeof(p->cause), "%.63s", kname);
+		snprintf(p->cause, sizeof(p->cause), "%.95s", kname);
 		snprintf(p->what, sizeof(p->what), "%s: key %s%s", jump ? "b " : "NOP",
 			 enabled > 0 ? "enabled" : "disabled", branch ? ", inverted site" : "");
 		if (jump)

@@ -95,7 +95,7 @@ struct hs_patch {
 	enum hs_patch_kind kind;
 	unsigned nr; /* instructions (relocs: 2 words) */
 	bool changed;
-	char cause[64]; /* capability, callback, key */
+	char cause[96]; /* capability, callback, key */
 	char what[128]; /* the decision in words */
 	uint32_t before[HS_PATCH_MAX_INSNS], after[HS_PATCH_MAX_INSNS];
 };

@@ -43,8 +43,9 @@ void hs_dwarf_close(struct hs_dwarf *d)
 	free(d);
 }
 
-/* The first complete top-level definition with this tag and name, in any unit. */
-static bool find_type(struct hs_dwarf *d, int tag, const char *name, Dwarf_Die *out)
+/* The first top-level DIE of any unit that `match` accepts, into *out. */
+static bool find_top(struct hs_dwarf *d, bool (*match)(Dwarf_Die *, const void *), const void *arg,
+		     Dwarf_Die *out)
 {
 	Dwarf_Off off = 0, next;
 	size_t hsize;
@@ -52,17 +53,33 @@ static bool find_type(struct hs_dwarf *d, int tag, const char *name, Dwarf_Die *
 		Dwarf_Die cu, die;
 		bool have = dwarf_offdie(d->dw, off + hsize, &cu) && dwarf_child(&cu, &die) == 0;
 		off = next;
-		while (have) {
-			const char *n;
-			if (dwarf_tag(&die) == tag && (n = dwarf_diename(&die)) &&
-			    !strcmp(n, name) && !dwarf_hasattr(&die, DW_AT_declaration)) {
+		for (; have; have = dwarf_siblingof(&die, &die) == 0)
+			if (match(&die, arg)) {
 				*out = die;
 				return true;
 			}
-			have = dwarf_siblingof(&die, &die) == 0;
-		}
 	}
 	return false;
+}
+
+struct type_key {
+	int tag;
+	const char *name;
+};
+
+/* A complete definition (not a declaration) with this tag and name. */
+static bool match_type(Dwarf_Die *die, const void *arg)
+{
+	const struct type_key *k = arg;
+	const char *n = dwarf_diename(die);
+	return dwarf_tag(die) == k->tag && n && !strcmp(n, k->name) &&
+	       !dwarf_hasattr(die, DW_AT_declaration);
+}
+
+static bool find_type(struct hs_dwarf *d, int tag, const char *name, Dwarf_Die *out)
+{
+	struct type_key k = {tag, name};
+	return find_top(d, match_type, &k, out);
 }
 
 int hs_dwarf_struct_size(struct hs_dwarf *d, const char *name, uint64_t *size, struct hs_error *err)
@@ -152,28 +169,25 @@ int hs_dwarf_enum_value(struct hs_dwarf *d, const char *ename, const char *enume
 	return 0;
 }
 
+/* A function's definition that has children (its parameters). */
+static bool match_func(Dwarf_Die *die, const void *arg)
+{
+	const char *n = dwarf_diename(die);
+	Dwarf_Die p;
+	return dwarf_tag(die) == DW_TAG_subprogram && n && !strcmp(n, arg) &&
+	       !dwarf_hasattr(die, DW_AT_declaration) && dwarf_child(die, &p) == 0;
+}
+
 int hs_dwarf_func_params(struct hs_dwarf *d, const char *name, const char **names, unsigned max,
 			 struct hs_error *err)
 {
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	while (dwarf_nextcu(d->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, die;
-		bool have = dwarf_offdie(d->dw, off + hsize, &cu) && dwarf_child(&cu, &die) == 0;
-		off = next;
-		for (; have; have = dwarf_siblingof(&die, &die) == 0) {
-			const char *n = dwarf_diename(&die);
-			Dwarf_Die p;
-			if (dwarf_tag(&die) != DW_TAG_subprogram || !n || strcmp(n, name) ||
-			    dwarf_hasattr(&die, DW_AT_declaration) || dwarf_child(&die, &p))
-				continue;
-			unsigned k = 0;
-			do {
-				if (dwarf_tag(&p) == DW_TAG_formal_parameter && k < max)
-					names[k++] = dwarf_diename(&p);
-			} while (dwarf_siblingof(&p, &p) == 0);
-			return (int)k;
-		}
-	}
-	return hs_err(err, -ENOENT, "the image's DWARF has no function %s", name);
+	Dwarf_Die die, p;
+	if (!find_top(d, match_func, name, &die) || dwarf_child(&die, &p))
+		return hs_err(err, -ENOENT, "the image's DWARF has no function %s", name);
+	unsigned k = 0;
+	do {
+		if (dwarf_tag(&p) == DW_TAG_formal_parameter && k < max)
+			names[k++] = dwarf_diename(&p);
+	} while (dwarf_siblingof(&p, &p) == 0);
+	return (int)k;
 }
