@@ -483,6 +483,13 @@ int cmd_check(struct cli *c, int argc, char **argv)
 	if (argc > 1)
 		return cli_error(c, "check: unknown argument '%s'; usage: check [tlb] [--json]",
 				 argv[1]);
+	const struct hs_profile *prof = hs_profile_of(c->m);
+	if (!prof->checker)
+		return cli_error(
+		    c,
+		    "check: the checker's rules are written for the bundled hypervisor; "
+		    "profile %s has none yet (docs/linux-pkvm.md)",
+		    prof->name);
 	struct hs_check_report rep;
 	hs_check_report_init(&rep);
 	int n = hs_check(c->m, &rep);

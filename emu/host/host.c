@@ -240,7 +240,7 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		op->ret_pc = base + HS_HOST_OFF_HVC + 4;
 		struct hs_event ev = {
 		    .type = HS_EV_HVC_ENTER, .cpu = op->cpu, .icount = op->start_icount};
-		const char *name = hs_hypercall_name(op->fn);
+		const char *name = hs_machine_hypercall_name(m, op->fn);
 		ev.hvc = (struct hs_event_hvc){
 		    .fn = op->fn,
 		    .nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
@@ -313,7 +313,7 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 		op->x1 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X1);
 		struct hs_event ev = {
 		    .type = HS_EV_HVC_EXIT, .cpu = op->cpu, .icount = hs_machine_icount(m)};
-		const char *name = hs_hypercall_name(op->fn);
+		const char *name = hs_machine_hypercall_name(m, op->fn);
 		ev.hvc = (struct hs_event_hvc){.fn = op->fn,
 					       .nr = name ? (int)(op->fn - HS_HC_FN_BASE) : -1,
 					       .name = name ? name

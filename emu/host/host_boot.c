@@ -19,7 +19,6 @@
 #include "hyp_state.h"
 #include "boot_util.h"
 #include "host.h"
-#include "linux_boot.h"
 #include "machine_priv.h"
 
 #define MAIR_EL2_VALUE 0x04ffULL		     /* idx0 Normal WB RA WA, idx1 Device-nGnRE */
@@ -283,7 +282,9 @@ static int boot_advance(struct hs_machine *m, struct hs_error *err)
 	}
 }
 
-int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struct hs_error *err)
+int hs_boot_run(struct hs_machine *m, const char *until,
+		int (*advance)(struct hs_machine *m, struct hs_error *err), struct hs_stop *stop,
+		struct hs_error *err)
 {
 	struct hs_host *h = hs_host_of(m);
 	int target = HS_BOOT_DONE;
@@ -303,10 +304,15 @@ int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struc
 	if (target < h->boot_step)
 		return hs_err(err, -EINVAL, "the boot is already past step '%s'", until);
 	h->boot_until = target;
-	int rc = hs_linux_image(m) ? hs_linux_boot_advance(m, err) : boot_advance(m, err);
+	int rc = advance(m, err);
 	if (rc)
 		return rc;
 	return hs_continue(m, stop, err);
+}
+
+int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struct hs_error *err)
+{
+	return hs_boot_run(m, until, boot_advance, stop, err);
 }
 
 void hs_boot_info(const struct hs_machine *m, struct hs_boot_info *info)

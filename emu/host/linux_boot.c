@@ -76,6 +76,48 @@ static struct hs_linux *lx_of(const struct hs_machine *m)
 	return hs_host_of(m)->lx;
 }
 
+static void add_hc(void *ud, const char *name, int64_t value);
+
+/*
+ * The Linux host state, made on first use from the image: its cpucap list (the
+ * .hypscope.cpucaps note), its DWARF, its hypercall table (enum __kvm_host_smccc_func).
+ * NULL with *err filled when the image lacks one of them.
+ */
+static struct hs_linux *lx_get(const struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_host *h = hs_host_of(m);
+	if (h->lx)
+		return h->lx;
+	struct hs_linux *lx = calloc(1, sizeof(*lx));
+	if (!lx) {
+		hs_err(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	size_t len = 0;
+	const char *caps = hs_image_section(m->img, ".hypscope.cpucaps", &len);
+	int rc = 0;
+	if (!caps)
+		rc = hs_err(err, -EINVAL,
+			    "%s has no .hypscope.cpucaps note: link it with scripts/linux-hyp, "
+			    "which records the build's cpucaps",
+			    m->img->path);
+	if (!rc)
+		rc = hs_lx_caps_parse(caps, len, &lx->caps, err);
+	if (!rc)
+		rc = hs_dwarf_open(m->img, &lx->dw, err);
+	/* kvm_asm.h: __kvm_hyp_init is a #define (0) outside the enum, so not in DWARF. */
+	add_hc(lx, "__KVM_HOST_SMCCC_FUNC___kvm_hyp_init", 0);
+	if (!rc && (rc = hs_dwarf_enum_each(lx->dw, "__kvm_host_smccc_func", add_hc, lx, err)) > 0)
+		rc = 0;
+	if (rc) {
+		hs_dwarf_close(lx->dw);
+		hs_lx_caps_free(&lx->caps);
+		free(lx);
+		return NULL;
+	}
+	return h->lx = lx;
+}
+
 void hs_linux_free(struct hs_machine *m)
 {
 	struct hs_linux *lx = lx_of(m);
@@ -106,11 +148,39 @@ static void add_hc(void *ud, const char *name, int64_t value)
 
 const char *hs_linux_hypercall_name(const struct hs_machine *m, uint64_t fn)
 {
-	struct hs_linux *lx = lx_of(m);
+	struct hs_linux *lx = lx_get(m, NULL);
 	for (unsigned i = 0; lx && i < lx->nhc; i++)
 		if ((SMCCC_FN_BASE | (uint64_t)lx->hc[i].id) == fn)
 			return lx->hc[i].name;
 	return NULL;
+}
+
+int64_t hs_linux_hypercall_by_name(const struct hs_machine *m, const char *name)
+{
+	struct hs_linux *lx = lx_get(m, NULL);
+	for (unsigned i = 0; lx && i < lx->nhc; i++)
+		if (!strcmp(lx->hc[i].name, name))
+			return (int64_t)(SMCCC_FN_BASE | (uint64_t)lx->hc[i].id);
+	return -1;
+}
+
+int hs_linux_hypercall_nargs(const struct hs_machine *m, uint64_t fn)
+{
+	const char *name = hs_linux_hypercall_name(m, fn);
+	const char *pn[8];
+	if (!name)
+		return -1;
+	if (!strcmp(name, "__kvm_hyp_init"))
+		return 1; /* the init vectors take the params' PA in x1 */
+	/* The C function the handler calls has the same name (hyp-main.c's handle___X). */
+	int n = hs_dwarf_func_params(lx_of(m)->dw, name, pn, 8, NULL);
+	return n < 0 ? -1 : n;
+}
+
+int hs_linux_boot(struct hs_machine *m, const char *until, struct hs_stop *stop,
+		  struct hs_error *err)
+{
+	return hs_boot_run(m, until, hs_linux_boot_advance, stop, err);
 }
 
 static int hc_fn(struct hs_linux *lx, const char *name, uint64_t *fn, struct hs_error *err)
@@ -648,26 +718,8 @@ int hs_linux_boot_advance(struct hs_machine *m, struct hs_error *err)
 {
 	struct hs_host *h = hs_host_of(m);
 	int rc;
-	if (!h->lx) {
-		struct hs_linux *lx = calloc(1, sizeof(*lx));
-		if (!lx)
-			return hs_err(err, -ENOMEM, "out of memory");
-		h->lx = lx;
-		size_t len = 0;
-		const char *caps = hs_image_section(m->img, ".hypscope.cpucaps", &len);
-		if (!caps)
-			return hs_err(err, -EINVAL,
-				      "%s has no .hypscope.cpucaps note: link it with "
-				      "scripts/linux-hyp, which records the build's cpucaps",
-				      m->img->path);
-		if ((rc = hs_lx_caps_parse(caps, len, &lx->caps, err)) ||
-		    (rc = hs_dwarf_open(m->img, &lx->dw, err)))
-			return rc;
-		/* kvm_asm.h: __kvm_hyp_init is a #define (0) outside the enum, so not in DWARF. */
-		add_hc(lx, "__KVM_HOST_SMCCC_FUNC___kvm_hyp_init", 0);
-		if ((rc = hs_dwarf_enum_each(lx->dw, "__kvm_host_smccc_func", add_hc, lx, err)) < 0)
-			return rc;
-	}
+	if (!lx_get(m, err))
+		return err ? err->code : -EINVAL;
 	for (;;) {
 		if (h->boot_step == h->boot_until || h->boot_step == HS_BOOT_DONE)
 			return 0;

@@ -26,5 +26,13 @@ const struct hs_patch_log *hs_linux_patches(const struct hs_machine *m);
 void hs_linux_patches_print(const struct hs_machine *m, bool all, struct hs_strbuf *sb);
 /* The name Linux gives a host hypercall id (from the image's enum), or NULL. */
 const char *hs_linux_hypercall_name(const struct hs_machine *m, uint64_t fn);
+/* The id of a hypercall name (without the __KVM_HOST_SMCCC_FUNC_ prefix); -1 if none. */
+int64_t hs_linux_hypercall_by_name(const struct hs_machine *m, const char *name);
+/* Arguments of a hypercall: the parameters of the C function of that name; -1 if unknown. */
+int hs_linux_hypercall_nargs(const struct hs_machine *m, uint64_t fn);
+/* The Linux boot flow, with the bundled flow's steps (host_boot.h). */
+struct hs_stop;
+int hs_linux_boot(struct hs_machine *m, const char *until, struct hs_stop *stop,
+		  struct hs_error *err);
 
 #endif

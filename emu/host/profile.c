@@ -4,7 +4,8 @@
 
 #include "host.h"
 
-static const struct hs_profile *const known[] = {&hs_profile_hypscope, NULL};
+static const struct hs_profile *const known[] = {&hs_profile_hypscope, &hs_profile_linux7,
+						 &hs_profile_linux6, NULL};
 
 const struct hs_profile *const *hs_profiles(void)
 {
@@ -26,17 +27,17 @@ const struct hs_profile *hs_profile_of(const struct hs_machine *m)
 
 const char *hs_machine_hypercall_name(const struct hs_machine *m, uint64_t fn)
 {
-	return hs_profile_of(m)->hypercall_name(fn);
+	return hs_profile_of(m)->hypercall_name(m, fn);
 }
 
 int64_t hs_machine_hypercall_by_name(const struct hs_machine *m, const char *name)
 {
-	return hs_profile_of(m)->hypercall_by_name(name);
+	return hs_profile_of(m)->hypercall_by_name(m, name);
 }
 
 int hs_machine_hypercall_nargs(const struct hs_machine *m, uint64_t fn)
 {
-	return hs_profile_of(m)->hypercall_nargs(fn);
+	return hs_profile_of(m)->hypercall_nargs(m, fn);
 }
 
 bool hs_machine_booted(const struct hs_machine *m)

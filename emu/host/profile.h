@@ -29,10 +29,14 @@ struct hs_profile {
 	/* Owner annotations and page states in descriptors. */
 	const struct hs_pt_swenc *swenc;
 
-	/* Hypercalls: function id <-> name, and how many arguments one takes. */
-	const char *(*hypercall_name)(uint64_t fn);	/* NULL when unknown */
-	int64_t (*hypercall_by_name)(const char *name); /* -1 when unknown */
-	int (*hypercall_nargs)(uint64_t fn);		/* -1 when unknown */
+	/*
+	 * Hypercalls: function id <-> name, and how many arguments one takes. The
+	 * machine is given because a profile may read its table from the image
+	 * (Linux's enum __kvm_host_smccc_func, from DWARF).
+	 */
+	const char *(*hypercall_name)(const struct hs_machine *m, uint64_t fn); /* NULL: unknown */
+	int64_t (*hypercall_by_name)(const struct hs_machine *m, const char *name); /* -1 */
+	int (*hypercall_nargs)(const struct hs_machine *m, uint64_t fn);	    /* -1 */
 
 	/* The host's boot flow, as steps a user can stop before (`boot --until`). */
 	int (*boot)(struct hs_machine *m, const char *until, struct hs_stop *stop,
@@ -41,12 +45,16 @@ struct hs_profile {
 	int (*boot_step_by_name)(const char *name); /* -1 when unknown */
 	int (*boot_next_step)(const struct hs_machine *m);
 	int nr_boot_steps;
+	/* Do emu/inspect's checker rules hold for this hypervisor? (false: `check` refuses) */
+	bool checker;
 	/* Has the boot flow run to its end (the host protected)? */
 	bool (*booted)(const struct hs_machine *m);
 };
 
 /* The bundled hypervisor (hyp/), the first profile. */
 extern const struct hs_profile hs_profile_hypscope;
+/* Linux's own nVHE hypervisor object linked by scripts/linux-hyp: 6.x and 7.x. */
+extern const struct hs_profile hs_profile_linux6, hs_profile_linux7;
 extern const struct hs_pt_swenc hs_hypscope_swenc;
 
 /* The profile whose matches() accepts the image; NULL when none does. */

@@ -45,8 +45,21 @@ static bool matches(const struct hs_image *img)
 	       !hs_image_symbol(img, "__kvm_nvhe___pkvm_init");
 }
 
-static int nargs(uint64_t fn)
+static const char *name_of(const struct hs_machine *m, uint64_t fn)
 {
+	(void)m;
+	return hs_hypercall_name(fn);
+}
+
+static int64_t by_name(const struct hs_machine *m, const char *name)
+{
+	(void)m;
+	return hs_hypercall_by_name(name);
+}
+
+static int nargs(const struct hs_machine *m, uint64_t fn)
+{
+	(void)m;
 	const char *name = hs_hypercall_name(fn);
 	return name ? hs_hypercall_nargs((int)(fn - HS_HC_FN_BASE)) : -1;
 }
@@ -61,8 +74,8 @@ const struct hs_profile hs_profile_hypscope = {
     .summary = "the bundled hypervisor (hyp/), ABI in include/hypscope/abi.h",
     .matches = matches,
     .swenc = &hs_hypscope_swenc,
-    .hypercall_name = hs_hypercall_name,
-    .hypercall_by_name = hs_hypercall_by_name,
+    .hypercall_name = name_of,
+    .hypercall_by_name = by_name,
     .hypercall_nargs = nargs,
     .boot = hs_boot,
     .boot_step_name = hs_boot_step_name,
@@ -70,4 +83,5 @@ const struct hs_profile hs_profile_hypscope = {
     .boot_next_step = hs_boot_next_step,
     .nr_boot_steps = HS_BOOT_NR_STEPS,
     .booted = booted,
+    .checker = true,
 };

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Linux's own nVHE hypervisor, as scripts/linux-hyp links it: two profiles, because the
+ * host stage-2 annotations changed between the kernels Debian carries (6.x: owner id in
+ * an untyped invalid PTE; 7.x: typed annotations). The hypercall table is read from the
+ * image (linux_boot.c); the boot flow is linux_boot.c's.
+ */
+#include <string.h>
+
+#include "host_boot.h"
+#include "linux_boot.h"
+#include "profile.h"
+
+/* The Debian version scripts/linux-hyp recorded ("linux-source-6.12 6.12.117-1"), or "". */
+static const char *kernel_note(const struct hs_image *img, size_t *len)
+{
+	const char *v = hs_image_section(img, ".hypscope.kernel", len);
+	return v ? v : (*len = 0, "");
+}
+
+static bool is_linux(const struct hs_image *img)
+{
+	return hs_image_symbol(img, "__kvm_nvhe___pkvm_init") &&
+	       hs_image_symbol(img, "__kvm_nvhe___kvm_hyp_init");
+}
+
+/* 7.x by its note; any other Linux object is taken as 6.x. */
+static bool note_says_7(const struct hs_image *img)
+{
+	size_t len;
+	const char *v = kernel_note(img, &len);
+	return len > 20 && !strncmp(v, "linux-source-7.", 15);
+}
+
+static bool matches6(const struct hs_image *img)
+{
+	return is_linux(img) && !note_says_7(img);
+}
+
+static bool matches7(const struct hs_image *img)
+{
+	return is_linux(img) && note_says_7(img);
+}
+
+/*
+ * enum pkvm_component_id (nvhe/mem_protect.h): 6.x HOST, HYP, FFA; 7.x HOST, HYP, GUEST.
+ * Page states in the SW0/SW1 bits (KVM_PGTABLE_PROT_SW0 = bit 55) of valid leaves:
+ * OWNED 0, SHARED_OWNED 1, SHARED_BORROWED 2 (6.x: reserved 3; 7.x: the vmemmap's NOPAGE).
+ */
+static const char *const owners6[] = {"host", "hyp", "ffa"};
+static const char *const owners7[] = {"host", "hyp", "guest"};
+static const char *const states[] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "RESERVED"};
+static const char *const states7[] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "NOPAGE"};
+
+/* 6.x kvm_pgtable.h: KVM_INVALID_PTE_OWNER_MASK = [9:2]; bit 10 is the BBM lock. */
+static const struct hs_pt_swenc swenc6 = {
+    .name = "linux-6",
+    .annot_mask = 1ULL << 10,
+    .annot_match = 0,
+    .owner_shift = 2,
+    .owner_bits = 8,
+    .host_owner = 0,
+    .hyp_owner = 1,
+    .guest_owner = -1,
+    .state_shift = 55,
+    .state_bits = 2,
+    .owner_names = owners6,
+    .nr_owner_names = 3,
+    .state_names = states,
+    .nr_state_names = 4,
+};
+
+/* 7.x: type [63:60] = KVM_HOST_INVALID_PTE_TYPE_DONATION (2), owner [3:1], extra [59:4]. */
+static const struct hs_pt_swenc swenc7 = {
+    .name = "linux-7",
+    .annot_mask = 0xfULL << 60,
+    .annot_match = 2ULL << 60,
+    .owner_shift = 1,
+    .owner_bits = 3,
+    .meta_shift = 4,
+    .meta_bits = 56,
+    .host_owner = 0,
+    .hyp_owner = 1,
+    .guest_owner = 2,
+    .state_shift = 55,
+    .state_bits = 2,
+    .owner_names = owners7,
+    .nr_owner_names = 3,
+    .state_names = states7,
+    .nr_state_names = 4,
+};
+
+static bool booted(const struct hs_machine *m)
+{
+	return hs_boot_next_step(m) == HS_BOOT_DONE;
+}
+
+#define LINUX_PROFILE(nm, sum, match, enc)                                                      \
+	{                                                                                       \
+		.name = nm, .summary = sum, .matches = match, .swenc = &enc,                    \
+		.hypercall_name = hs_linux_hypercall_name,                                      \
+		.hypercall_by_name = hs_linux_hypercall_by_name,                                \
+		.hypercall_nargs = hs_linux_hypercall_nargs, .boot = hs_linux_boot,             \
+		.boot_step_name = hs_boot_step_name, .boot_step_by_name = hs_boot_step_by_name, \
+		.boot_next_step = hs_boot_next_step, .nr_boot_steps = HS_BOOT_NR_STEPS,         \
+		.booted = booted,                                                               \
+	}
+
+const struct hs_profile hs_profile_linux6 = LINUX_PROFILE(
+    "linux-6", "Linux 6.x's nVHE hypervisor (kvm_nvhe.o), owner ids in [9:2]", matches6, swenc6);
+const struct hs_profile hs_profile_linux7 = LINUX_PROFILE(
+    "linux-7", "Linux 7.x's nVHE hypervisor (kvm_nvhe.o), typed annotations", matches7, swenc7);
