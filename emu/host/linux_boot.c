@@ -140,7 +140,9 @@ static void add_hc(void *ud, const char *name, int64_t value)
 {
 	struct hs_linux *lx = ud;
 	const char *prefix = "__KVM_HOST_SMCCC_FUNC_";
-	if (lx->nhc == LX_MAX_HC || strncmp(name, prefix, strlen(prefix)))
+	/* Calls are __KVM_HOST_SMCCC_FUNC___name; markers (..._FUNC_PKVM_ONLY ...) are not. */
+	if (lx->nhc == LX_MAX_HC || strncmp(name, prefix, strlen(prefix)) ||
+	    strncmp(name + strlen(prefix), "__", 2))
 		return;
 	snprintf(lx->hc[lx->nhc].name, sizeof(lx->hc[0].name), "%s", name + strlen(prefix));
 	lx->hc[lx->nhc++].id = value;
