@@ -11,6 +11,7 @@
 #include "bp_control.h"
 #include "cli.h"
 #include "linux_boot.h"
+#include "paths.h"
 #include "profile.h"
 #include "regular_file.h"
 #include "cmd_print.h"
@@ -392,10 +393,15 @@ static FILE *open_source(const char *file)
 		return f;
 	const char *base = strrchr(file, '/');
 	base = base ? base + 1 : file;
-	const char *roots[] = {getenv("HS_SOURCE_DIR"), HS_SOURCE_DIR};
+	/* An installation carries the hypervisor's sources in its data dir (src/hyp). */
+	char installed[1024], src[1100];
+	const char *data = cli_installed_data_dir(installed, sizeof(installed));
+	if (data)
+		snprintf(src, sizeof(src), "%s/src", data);
+	const char *roots[] = {getenv("HS_SOURCE_DIR"), data ? src : NULL, HS_SOURCE_DIR};
 	const char *subs[] = {"hyp", "hyp/lib", "emu", ""};
-	char path[1024];
-	for (size_t r = 0; r < 2; r++) {
+	char path[1200];
+	for (size_t r = 0; r < 3; r++) {
 		if (!roots[r])
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", roots[r], file);

@@ -1,4 +1,6 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT *   hypscope --version | --man | --complete WORD...
+ * The modes and options are described once, in options.c.
+ */
 /*
  * hypscope: invocation like gdb.
  *   hypscope [OPTIONS]                         interactive (readline)
@@ -14,65 +16,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <capstone/capstone.h>
-
 #include "cli.h"
+#include "complete.h"
 #include "gdbserver.h"
+#include "options.h"
+#include "paths.h"
+#include "version.h"
 #include "machine.h"
 
-#ifndef HS_VERSION
-#define HS_VERSION "unknown"
-#endif
-#ifndef HS_UNICORN_VERSION
-#define HS_UNICORN_VERSION "?"
-#endif
 #ifndef HS_DEFAULT_HYP_ELF
 #define HS_DEFAULT_HYP_ELF "hyp.elf"
 #endif
 #ifndef HS_DEFAULT_GUEST_ELF
 #define HS_DEFAULT_GUEST_ELF "guest.elf"
 #endif
-
-static void usage(FILE *o)
-{
-	fprintf(
-	    o,
-	    "usage: hypscope [OPTIONS]                      interactive debugger\n"
-	    "       hypscope [OPTIONS] --batch -ex CMD ...  run commands and exit\n"
-	    "       hypscope [OPTIONS] -x FILE              source FILE, then interactive\n"
-	    "       hypscope [OPTIONS] run FILE.hss... [--junit OUT.xml]\n"
-	    "       hypscope inspect --hyp IMAGE --ram FILE[@BASE] --sysregs FILE.json...\n"
-	    "                [--batch -ex CMD ...]  inspect a dump (`dump ram`, `dump sysregs`)\n"
-	    "       hypscope [OPTIONS] render --view tree|map|timeline [--table hyp|host]\n"
-	    "                [--addr A] [--cpu N] -o FILE.png [SCENARIO.hss]\n"
-	    "                boot the machine (or run SCENARIO), then draw a view\n"
-	    "       hypscope [OPTIONS] gdbserver [HOST:]PORT [-ex CMD ...]\n"
-	    "       hypscope [OPTIONS] --stdio [-ex CMD ...]\n"
-	    "                run the -ex commands, then serve the machine to gdb on a\n"
-	    "                port (loopback unless HOST is given; 0 picks a free one) or\n"
-	    "                on stdin/stdout (gdb: target remote | hypscope --stdio)\n"
-	    "\n"
-	    "options:\n"
-	    "  --hyp FILE        hypervisor image (default $HYPSCOPE_HYP, else the built one:\n"
-	    "                    %s)\n"
-	    "  --guest FILE      guest program for `vm create` (default $HYPSCOPE_GUEST, else\n"
-	    "                    the built one: %s)\n"
-	    "  --ram SIZE        RAM size, e.g. 1G, 512M, 16G (default 1G)\n"
-	    "  --ram-base ADDR   physical base of RAM (default 0x40000000)\n"
-	    "  --cpus N          number of CPUs (default 1)\n"
-	    "  --hyp-va-bits N   EL2 VA size, 39..48 (default 48)\n"
-	    "  -ex, --eval CMD   run CMD (repeatable, in order)\n"
-	    "  -x FILE           source a script (same language as scenarios)\n"
-	    "  --batch           exit after -ex / -x instead of starting the REPL\n"
-	    "  --no-color        no colours even on a terminal (NO_COLOR works too)\n"
-	    "  -q, --quiet       no boot chatter on stdout (console lines, boot steps, the\n"
-	    "                    summary): only what the commands print, for pipes\n"
-	    "  --version         print the version and exit\n"
-	    "  --check-tlb       check TLB maintenance live (like `set check-tlb log`); runs "
-	    "fail on violations\n"
-	    "  -h, --help        this text\n",
-	    HS_DEFAULT_HYP_ELF, HS_DEFAULT_GUEST_ELF);
-}
 
 struct action {
 	bool is_file;
@@ -89,7 +46,7 @@ static int bad(const char *fmt, const char *arg)
 
 /* What the command line asks for; parse_args fills it. */
 struct invocation {
-	bool batch, no_color, run, render, inspect;
+	bool batch, no_color, run, render, inspect, version;
 	bool gdb_stdio;	      /* gdbserver on stdin/stdout */
 	const char *gdb_port; /* gdbserver [HOST:]PORT */
 	const char *ram_dump; /* inspect: --ram FILE[@BASE] */
@@ -97,6 +54,7 @@ struct invocation {
 	int nsysregs;
 	bool guest_given; /* --guest or $HYPSCOPE_GUEST, not the built default */
 	const char *hyp, *guest, *junit;
+	const char *bundled_hyp, *bundled_guest; /* the images of this build or installation */
 	struct action *acts;
 	char **files;
 	int nacts, nfiles;
@@ -118,109 +76,122 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 			a = optbuf;
 			next = eq + 1;
 		}
-#define TAKE()                                                    \
-	do {                                                      \
-		if (!next)                                        \
-			return bad("option %s needs a value", a); \
-		if (!eq)                                          \
-			i++;                                      \
-	} while (0)
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
+		const struct cli_option *opt = cli_option_find(a);
+		if (inv->render && (!opt || opt->id == OPT_JUNIT || opt->id == OPT_STDIO)) {
+			/* Everything else after `render` is render's (values included). */
+			inv->files[inv->nfiles++] = argv[i];
+			continue;
+		}
+		if (!opt) {
+			if (!strcmp(a, "render") && !inv->run && !inv->render && inv->nacts == 0) {
+				inv->render = true;
+			} else if (!strcmp(a, "run") && !inv->run && !inv->render &&
+				   inv->nfiles == 0) {
+				inv->run = true;
+			} else if (inv->run && a[0] != '-') {
+				inv->files[inv->nfiles++] = argv[i];
+			} else if (!strcmp(a, "gdbserver") && !inv->run && !inv->gdb_port) {
+				if (next && !strcmp(next, "--stdio"))
+					inv->gdb_stdio = true;
+				else if (next && next[0] != '-')
+					inv->gdb_port = next;
+				else
+					return bad("gdbserver needs [HOST:]PORT or --stdio%s", "");
+				i++;
+			} else {
+				return bad("unknown argument '%s'", a);
+			}
+			continue;
+		}
+		if (opt->arg) {
+			if (!next)
+				return bad("option %s needs a value", a);
+			if (!eq)
+				i++;
+		} else if (eq) {
+			return bad("option %s takes no value", a);
+		}
+		uint64_t v;
+		switch (opt->id) {
+		case OPT_HELP:
+			cli_usage(stdout, inv->bundled_hyp, inv->bundled_guest);
 			return 0;
-		} else if (!strcmp(a, "--batch") || !strcmp(a, "-batch")) {
-			inv->batch = true;
-		} else if (!strcmp(a, "--check-tlb")) {
+		case OPT_MAN:
+			cli_print_man(stdout);
+			return 0;
+		case OPT_COMPLETE:
+			return bad("--complete must come first%s", "");
+		case OPT_VERSION:
+			inv->version = true;
+			break;
+		case OPT_QUIET:
+			c->quiet = true;
+			break;
+		case OPT_CHECK_TLB:
 			c->check_tlb =
 			    CLI_TLB_LOG; /* runs fail on violations; stopping adds nothing */
-		} else if (!strcmp(a, "--no-color")) {
+			break;
+		case OPT_STDIO:
+			if (inv->run)
+				return bad("unknown argument '%s'", a);
+			inv->gdb_stdio = true;
+			break;
+		case OPT_BATCH:
+			inv->batch = true;
+			break;
+		case OPT_NO_COLOR:
 			inv->no_color = true;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet") || !strcmp(a, "-quiet") ||
-			   !strcmp(a, "--silent")) {
-			c->quiet = true;
-		} else if (!strcmp(a, "--version") || !strcmp(a, "-version")) {
-			int major, minor;
-			cs_version(&major, &minor);
-			printf("hypscope %s\n"
-			       "An EL2 hypervisor emulator and debugger: Unicorn %s, Capstone "
-			       "%d.%d.\n",
-			       HS_VERSION, HS_UNICORN_VERSION, major, minor);
-			return 0;
-		} else if (!strcmp(a, "-ex") || !strcmp(a, "--ex") || !strcmp(a, "--eval") ||
-			   !strcmp(a, "--eval-command")) {
-			TAKE();
+			break;
+		case OPT_EVAL:
 			inv->acts[inv->nacts++] = (struct action){false, next};
-		} else if (!strcmp(a, "-x") || !strcmp(a, "--command")) {
-			TAKE();
+			break;
+		case OPT_SOURCE:
 			inv->acts[inv->nacts++] = (struct action){true, next};
-		} else if (!strcmp(a, "--hyp")) {
-			TAKE();
+			break;
+		case OPT_HYP:
 			inv->hyp = next;
-		} else if (!strcmp(a, "--guest")) {
-			TAKE();
+			break;
+		case OPT_GUEST:
 			inv->guest = next;
 			inv->guest_given = true;
-		} else if (!strcmp(a, "--ram") && inv->inspect) {
-			TAKE();
-			inv->ram_dump = next;
-		} else if (!strcmp(a, "--sysregs")) {
-			TAKE();
+			break;
+		case OPT_JUNIT:
+			inv->junit = next;
+			break;
+		case OPT_SYSREGS:
 			if (!inv->inspect)
 				return bad("--sysregs only goes with inspect%s", "");
 			inv->sysregs[inv->nsysregs++] = (char *)next;
-		} else if (!strcmp(a, "--ram")) {
-			TAKE();
+			break;
+		case OPT_RAM:
+			if (inv->inspect) { /* inspect: the memory dump, FILE[@BASE] */
+				inv->ram_dump = next;
+				break;
+			}
 			if (!cli_parse_size(next, &c->mopts.ram_size))
 				return bad("--ram '%s': give a size like 1G, 512M or 0x40000000",
 					   next);
-		} else if (!strcmp(a, "--ram-base")) {
-			TAKE();
+			break;
+		case OPT_RAM_BASE:
 			if (!cli_parse_size(next, &c->mopts.ram_base))
 				return bad("--ram-base '%s': give an address like 0x40000000",
 					   next);
-		} else if (!strcmp(a, "--cpus")) {
-			TAKE();
-			uint64_t v;
+			break;
+		case OPT_CPUS:
 			if (!cli_parse_size(next, &v) || v < 1 || v > HS_MAX_CPUS)
 				return bad("--cpus '%s': give 1 to 8", next);
 			c->mopts.nr_cpus = (unsigned)v;
-		} else if (!strcmp(a, "--hyp-va-bits")) {
-			TAKE();
-			uint64_t v;
+			break;
+		case OPT_HYP_VA_BITS:
 			if (!cli_parse_size(next, &v) || v > 64)
 				return bad("--hyp-va-bits '%s': give 39 to 48", next);
 			c->mopts.hyp_va_bits = (unsigned)v;
-		} else if (inv->render && strcmp(a, "--hyp") && strcmp(a, "--guest") &&
-			   strcmp(a, "--ram") && strcmp(a, "--ram-base") && strcmp(a, "--cpus") &&
-			   strcmp(a, "--hyp-va-bits")) {
-			/* Everything else after `render` is render's (values included). */
-			inv->files[inv->nfiles++] = argv[i];
-		} else if (!strcmp(a, "--stdio") && !inv->run && !inv->render) {
-			inv->gdb_stdio = true;
-		} else if (!strcmp(a, "gdbserver") && !inv->run && !inv->render && !inv->gdb_port) {
-			if (next && !strcmp(next, "--stdio"))
-				inv->gdb_stdio = true;
-			else if (next && next[0] != '-')
-				inv->gdb_port = next;
-			else
-				return bad("gdbserver needs [HOST:]PORT or --stdio%s", "");
-			i++;
-		} else if (!strcmp(a, "--junit")) {
-			TAKE();
-			inv->junit = next;
-		} else if (!strcmp(a, "render") && !inv->run && !inv->render && inv->nacts == 0) {
-			inv->render = true;
-		} else if (!strcmp(a, "inspect") && !inv->run && !inv->render && !inv->inspect &&
-			   inv->nacts == 0) {
-			inv->inspect = true;
-		} else if (!strcmp(a, "run") && !inv->run && !inv->render && inv->nfiles == 0) {
-			inv->run = true;
-		} else if (inv->run && a[0] != '-') {
-			inv->files[inv->nfiles++] = argv[i];
-		} else {
-			return bad("unknown argument '%s'", a);
+			break;
 		}
-#undef TAKE
+	}
+	if (inv->version) {
+		cli_print_version(stdout, inv->hyp);
+		return 0;
 	}
 	if (inv->inspect && !inv->ram_dump)
 		return bad("inspect: give the memory dump with --ram FILE[@BASE]%s", "");
@@ -299,13 +270,28 @@ int main(int argc, char **argv)
 	struct cli c;
 	cli_init(&c);
 	struct invocation inv = {0};
+	/* The bundled images: beside the build, or in the installation's data dir. */
+	char hyp_buf[4096], guest_buf[4096];
+	inv.bundled_hyp = cli_data_file("hyp.elf", HS_DEFAULT_HYP_ELF, hyp_buf, sizeof(hyp_buf));
+	inv.bundled_guest =
+	    cli_data_file("guest.elf", HS_DEFAULT_GUEST_ELF, guest_buf, sizeof(guest_buf));
 	inv.hyp = getenv("HYPSCOPE_HYP");
 	if (!inv.hyp || !*inv.hyp)
-		inv.hyp = HS_DEFAULT_HYP_ELF;
+		inv.hyp = inv.bundled_hyp;
 	inv.guest = getenv("HYPSCOPE_GUEST");
 	inv.guest_given = inv.guest && *inv.guest;
 	if (!inv.guest_given)
-		inv.guest = HS_DEFAULT_GUEST_ELF;
+		inv.guest = inv.bundled_guest;
+	if (argc > 1 && !strcmp(argv[1], "--complete")) {
+		/* Everything after it is the shell's words, options included. */
+		c.mopts.hyp_elf = inv.hyp;
+		c.mopts.guest_elf = inv.guest;
+		/* The machine gives symbols; without one the rest still completes. */
+		cli_machine_create(&c);
+		cli_complete_argv(&c, argc - 2, argv + 2, stdout);
+		cli_fini(&c);
+		return 0;
+	}
 	inv.acts = calloc((size_t)argc + 1, sizeof(*inv.acts));
 	inv.files = calloc((size_t)argc + 1, sizeof(*inv.files));
 	inv.sysregs = calloc((size_t)argc + 1, sizeof(*inv.sysregs));

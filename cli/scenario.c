@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <hypscope/version.h>
+
 #include "cli.h"
 #include "regular_file.h"
 
@@ -151,8 +153,11 @@ int cli_run_scenarios(struct cli *proto, char **files, int nfiles, const char *j
 			    o,
 			    "<testsuites tests=\"%d\" failures=\"%d\" time=\"%.3f\">\n"
 			    "  <testsuite name=\"hypscope scenarios\" tests=\"%d\" failures=\"%d\" "
-			    "errors=\"0\" time=\"%.3f\">\n",
-			    nfiles, failed_files, total, nfiles, failed_files, total);
+			    "errors=\"0\" time=\"%.3f\">\n"
+			    "    <properties><property name=\"hypscope.version\" value=\"%s\"/>"
+			    "</properties>\n",
+			    nfiles, failed_files, total, nfiles, failed_files, total,
+			    HYPSCOPE_VERSION);
 			for (int i = 0; i < nfiles; i++) {
 				const char *base = strrchr(res[i].file, '/');
 				base = base ? base + 1 : res[i].file;

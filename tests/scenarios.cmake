@@ -17,7 +17,7 @@ endforeach()
 
 # All of them at once, with a JUnit report.
 add_test(NAME scenario_all_junit
-  COMMAND sh -c "\"$0\" run \"$@\" --junit scenarios.xml && grep -q '<testcase' scenarios.xml && ! grep -q '<failure' scenarios.xml"
+  COMMAND sh -c "\"$0\" run \"$@\" --junit scenarios.xml && grep -q '<testcase' scenarios.xml && ! grep -q '<failure' scenarios.xml && grep -q '<property name=\"hypscope.version\" value=\"${PROJECT_VERSION}\"/>' scenarios.xml"
     $<TARGET_FILE:hypscope> ${HS_SCENARIOS}
   WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(scenario_all_junit PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The protected-mode boot flow, observed from outside (issues 2 and 3). */
 #include <check.h>
+#include <elf.h>
 #include <errno.h>
 #include <hypscope/abi.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elf_image.h"
 #include "host.h"
 #include "host_boot.h"
 #include "hyp_state.h"
@@ -326,20 +328,30 @@ static void write_file(const char *path, const void *buf, size_t len)
 	fclose(f);
 }
 
+static unsigned char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	unsigned char *buf = malloc((size_t)n);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
 START_TEST(bad_elf_inputs_give_clear_errors)
 {
 	struct hs_error err = {0};
 	ck_assert_int_ne(create_with("/nonexistent/hyp.elf", &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "No such file"));
 	/* Read the real image and damage it in several ways. */
-	FILE *f = fopen(hs_test_hyp_elf(), "rb");
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	unsigned char *img = malloc((size_t)n);
-	ck_assert_int_eq(fread(img, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	size_t len;
+	unsigned char *img = read_file(hs_test_hyp_elf(), &len);
+	long n = (long)len;
 	char path[] = "/tmp/hs-bad-elf-XXXXXX";
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
@@ -379,6 +391,55 @@ START_TEST(bad_elf_inputs_give_clear_errors)
 	unlink(path);
 	free(bad);
 	free(img);
+}
+END_TEST
+
+/* The build id as the program headers give it (PT_NOTE), independently of elf_image.c. */
+static void build_id_from_phdrs(const unsigned char *f, size_t n, char *hex)
+{
+	const Elf64_Ehdr *eh = (const void *)f;
+	hex[0] = '\0';
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const void *)(f + eh->e_phoff + i * sizeof(*ph));
+		if (ph->p_type != PT_NOTE || ph->p_offset + ph->p_filesz > n)
+			continue;
+		const Elf64_Nhdr *nh = (const void *)(f + ph->p_offset);
+		const unsigned char *desc =
+		    (const unsigned char *)(nh + 1) + ((nh->n_namesz + 3) & ~3u);
+		if (nh->n_type == NT_GNU_BUILD_ID)
+			for (unsigned k = 0; k < nh->n_descsz; k++)
+				sprintf(hex + 2 * k, "%02x", desc[k]);
+	}
+}
+
+START_TEST(image_build_id_is_read_from_its_gnu_note)
+{
+	size_t n;
+	unsigned char *f = read_file(hs_test_hyp_elf(), &n);
+	char want[2 * HS_BUILD_ID_MAX + 1];
+	build_id_from_phdrs(f, n, want);
+	ck_assert_uint_eq(strlen(want), 40); /* ld --build-id=sha1 in hyp/CMakeLists.txt */
+	struct hs_image *img;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_image_load_mem(f, n, "hyp.elf", &img, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(img->build_id, want);
+	hs_image_free(img);
+	/* A build-id note with no bytes is malformed: refused, named. */
+	const Elf64_Ehdr *eh = (const void *)f;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		Elf64_Phdr *ph = (void *)(f + eh->e_phoff + i * sizeof(*ph));
+		if (ph->p_type == PT_NOTE)
+			((Elf64_Nhdr *)(f + ph->p_offset))->n_descsz = 0;
+	}
+	ck_assert_int_ne(hs_image_load_mem(f, n, "hyp.elf", &img, &err), 0);
+	ck_assert_msg(strstr(err.msg, "build-id note of 0 bytes"), "%s", err.msg);
+	free(f);
+	/* An image linked without one (the guest: --build-id=none) loads with none. */
+	const char *guest = getenv("HS_GUEST_ELF");
+	ck_assert_ptr_nonnull(guest);
+	ck_assert_msg(hs_image_load(guest, &img, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(img->build_id, "");
+	hs_image_free(img);
 }
 END_TEST
 
@@ -432,6 +493,7 @@ int main(void)
 	tcase_add_test(tc, data_abort_inside_el2_is_a_decoded_event);
 	tcase_add_test(tc, store_path_skips_page_lock_and_still_sees_code_writes);
 	tcase_add_test(tc, bad_elf_inputs_give_clear_errors);
+	tcase_add_test(tc, image_build_id_is_read_from_its_gnu_note);
 	tcase_add_test(tc, absurd_machine_options_are_refused);
 	tcase_add_test(tc, same_boot_twice_gives_identical_instruction_counts);
 	suite_add_tcase(s, tc);

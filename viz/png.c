@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hypscope/version.h>
+
 static uint32_t crc_table[256];
 static int crc_ready;
 
@@ -246,6 +248,10 @@ int hs_viz_png_write(const char *path, const uint32_t *argb, int w, int h, size_
 	rc = fwrite(sig, 1, 8, f) == 8 ? 0 : -EIO;
 	if (!rc)
 		rc = write_chunk(f, "IHDR", ihdr, sizeof(ihdr));
+	/* Which hypscope drew it (PNG's registered "Software" keyword). */
+	static const char software[] = "Software\0hypscope " HYPSCOPE_VERSION;
+	if (!rc)
+		rc = write_chunk(f, "tEXt", (const uint8_t *)software, sizeof(software) - 1);
 	if (!rc)
 		rc = write_chunk(f, "IDAT", z, z_len);
 	if (!rc)

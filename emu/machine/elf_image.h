@@ -13,6 +13,9 @@
 
 #include "hs_error.h"
 
+/* The longest build id kept (ld's sha1 gives 20 bytes, md5 16, uuid 16). */
+#define HS_BUILD_ID_MAX 64
+
 struct hs_segment {
 	uint64_t paddr, memsz, filesz;
 	uint64_t offset; /* in the file */
@@ -50,6 +53,8 @@ struct hs_image {
 	size_t nfiles;
 	uint64_t *abs_relocs; /* link addresses of 64-bit absolute pointers */
 	size_t nabs_relocs;
+	/* The GNU build-id note (ld --build-id) as lower-case hex; "" when the image has none. */
+	char build_id[2 * HS_BUILD_ID_MAX + 1];
 };
 
 /*

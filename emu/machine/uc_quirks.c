@@ -39,6 +39,15 @@ void page_collection_unlock_aarch64(struct page_collection *set)
 {
 	(void)set;
 }
+
+/*
+ * This file's own definition, by a name nobody can interpose: in a shared
+ * library (libhypscope.so, -fPIC) taking &page_collection_lock_aarch64 goes
+ * through the GOT and yields whichever definition won, so it cannot tell.
+ */
+extern struct page_collection *hs_quirk_own_page_lock(struct uc_struct *uc, uint64_t start,
+						      uint64_t end)
+    __attribute__((alias("page_collection_lock_aarch64"), visibility("hidden")));
 #endif
 
 #if HS_UC_2_0
@@ -82,7 +91,7 @@ bool hs_quirk_store_lock_skipped(void)
 #ifdef HS_UC_SKIP_PAGE_LOCK
 	/* Only if the dynamic linker bound Unicorn's calls to the functions above. */
 	return dlsym(RTLD_DEFAULT, "page_collection_lock_aarch64") ==
-	       (void *)page_collection_lock_aarch64;
+	       (void *)hs_quirk_own_page_lock;
 #else
 	return false;
 #endif
