@@ -85,6 +85,9 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 		if (!opt) {
 			if (!strcmp(a, "render") && !inv->run && !inv->render && inv->nacts == 0) {
 				inv->render = true;
+			} else if (!strcmp(a, "inspect") && !inv->run && !inv->render &&
+				   !inv->inspect && inv->nacts == 0) {
+				inv->inspect = true;
 			} else if (!strcmp(a, "run") && !inv->run && !inv->render &&
 				   inv->nfiles == 0) {
 				inv->run = true;
