@@ -21,7 +21,7 @@
 #include <hypscope/abi.h>
 #include <unicorn/unicorn.h>
 
-#include "cli_support_break.h"
+#include "code_breakpoints.h"
 #include "host.h"
 #include "host_boot.h"
 #include "machine.h"
@@ -34,23 +34,6 @@ static double now(void)
 }
 
 #define BENCH_PFN (0x50000000UL >> HS_PAGE_SHIFT) /* a host page */
-
-struct redirect {
-	struct hs_machine *m;
-	uc_hook hook;
-	bool hit;
-};
-
-static void stop_at_loop(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
-{
-	struct redirect *r = ud;
-	(void)uc;
-	(void)size;
-	if (!r->hit) {
-		r->hit = true;
-		hs_cli_break_stop(r->m, 0, addr);
-	}
-}
 
 static int fail(const char *what, const struct hs_error *err)
 {
@@ -114,15 +97,14 @@ int main(int argc, char **argv)
 	code[10] = 0x14000000u | ((uint32_t)off & 0x3ffffff); /* b back */
 	if (hs_phys_write(m, code_pa, code, sizeof(code), &err))
 		return fail("write loop", &err);
-	struct redirect r = {.m = m};
 	uint64_t at = host_page + HS_HOST_OFF_LOOP;
-	if (uc_hook_add(hs_cpu_engine(m, 0), &r.hook, UC_HOOK_CODE, (void *)stop_at_loop, &r, at,
-			at) != UC_ERR_OK)
-		return fail("hook", NULL);
+	int bp = hs_break_add(m, at, &err);
+	if (bp < 0)
+		return fail("break", &err);
 	if (hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), 1, &res, &stop, &err) ||
 	    stop.reason != HS_STOP_BREAKPOINT)
 		return fail("enter the loop", &err);
-	uc_hook_del(hs_cpu_engine(m, 0), r.hook);
+	hs_break_delete(m, bp, NULL);
 	hs_cpu_set_xreg(m, 0, 19, n);
 	hs_cpu_set_xreg(m, 0, 20, share);
 	hs_cpu_set_xreg(m, 0, 21, unshare);

@@ -2,14 +2,14 @@
 /*
  * How interactive stepping feels: the cost of one `stepi` (hs_stepi, what the
  * REPL command runs) inside __pkvm_init, and what breakpoints that are never
- * hit cost a full boot. Uses the debugger's own breakpoint code.
+ * hit cost a full boot. Uses the machine's breakpoints (emu/machine/code_breakpoints.h).
  * Usage: bench_step [hyp.elf]
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "../cli/breakpoints.h"
+#include "code_breakpoints.h"
 #include "host_boot.h"
 #include "machine.h"
 
@@ -34,14 +34,12 @@ static struct hs_machine *machine(const char *elf)
 	return m;
 }
 
-static int add_bp(struct cli_bps *b, struct hs_machine *m, const char *sym)
+static int add_bp(struct hs_machine *m, const char *sym)
 {
 	uint64_t pa;
-	char msg[128];
 	if (hs_sym_pa(m, sym, &pa, NULL))
 		return -1;
-	uint64_t addrs[2] = {pa, hs_layout_hyp_va(hs_machine_layout(m), pa)};
-	return cli_bp_add(b, sym, addrs, 2, false, msg, sizeof(msg));
+	return hs_break_add(m, pa, NULL);
 }
 
 static double boot_ms(const char *elf, int nbps)
@@ -55,10 +53,8 @@ static double boot_ms(const char *elf, int nbps)
 		struct hs_machine *m = machine(elf);
 		if (!m)
 			return -1;
-		struct cli_bps b;
-		cli_bps_init(&b, m);
 		for (int i = 0; i < nbps; i++)
-			add_bp(&b, m, unhit[i % 8]);
+			add_bp(m, unhit[i % 8]);
 		struct hs_stop stop;
 		struct hs_error err = {0};
 		double t0 = now();
@@ -67,7 +63,6 @@ static double boot_ms(const char *elf, int nbps)
 		if (stop.reason != HS_STOP_DONE)
 			fprintf(stderr, "bench_step: boot stopped (%s)\n",
 				hs_stop_reason_name(stop.reason));
-		cli_bps_fini(&b);
 		hs_machine_destroy(m);
 		if (dt < best)
 			best = dt;
@@ -84,9 +79,7 @@ int main(int argc, char **argv)
 	struct hs_machine *m = machine(elf);
 	if (!m)
 		return 1;
-	struct cli_bps b;
-	cli_bps_init(&b, m);
-	add_bp(&b, m, "__pkvm_init");
+	add_bp(m, "__pkvm_init");
 	struct hs_stop stop;
 	struct hs_error err = {0};
 	hs_boot(m, NULL, &stop, &err);
@@ -94,22 +87,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_step: expected to stop at __pkvm_init (%s)\n", err.msg);
 		return 1;
 	}
-	cli_bps_resume(&b, stop.cpu, stop.pc);
 	double t0 = now();
 	hs_stepi(m, 1, &stop, &err);
 	double first = now() - t0;
 	const int n = 2000;
 	t0 = now();
 	for (int i = 0; i < n; i++) {
-		cli_bps_resume(&b, stop.cpu, stop.pc);
 		if (hs_stepi(m, 1, &stop, &err) || stop.reason != HS_STOP_STEP)
 			break;
 	}
 	double per = (now() - t0) / n;
-	printf("stepi inside __pkvm_init: first %.2f ms (translated code is flushed once), then "
+	printf("stepi inside __pkvm_init: first %.2f ms (stepping mode drops translated code "
+	       "once), then "
 	       "%.1f us per step (%d steps)\n",
 	       first * 1e3, per * 1e6, n);
-	cli_bps_fini(&b);
 	hs_machine_destroy(m);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Breakpoints as Unicorn code hooks (see breakpoints.h). */
+/* The debugger's breakpoint list over the machine's services (see breakpoints.h). */
 #include "breakpoints.h"
 
 #include <errno.h>
@@ -8,69 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_support_break.h"
+#include "code_breakpoints.h"
 #include "debug.h"
 #include "machine.h"
-
-static void on_bp(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
-{
-	struct cli_bp_hook *hk = ud;
-	struct cli_bps *b = hk->bps;
-	(void)uc;
-	(void)size;
-	if (b->skip_armed) {
-		b->skip_armed = false;
-		if (hk->cpu == b->skip_cpu && address == b->skip_pc)
-			return;
-	}
-	b->hit_id = hk->id;
-	hs_cli_break_stop(b->m, hk->cpu, address);
-}
-
-static void unhook(struct cli_bps *b, struct cli_bp *bp)
-{
-	for (unsigned i = 0; i < bp->nhooks; i++) {
-		uc_engine *uc = hs_cpu_engine(b->m, bp->hooks[i].cpu);
-		if (uc && bp->hooks[i].h) {
-			uc_hook_del(uc, bp->hooks[i].h);
-			uint64_t a = bp->addrs[i % bp->naddrs];
-			uc_ctl_remove_cache(uc, a, a + 4);
-		}
-	}
-	free(bp->hooks);
-	bp->hooks = NULL;
-	bp->nhooks = 0;
-}
-
-static int hook(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
-{
-	unsigned ncpu = hs_nr_cpus(b->m);
-	bp->hooks = calloc((size_t)ncpu * bp->naddrs, sizeof(*bp->hooks));
-	if (!bp->hooks) {
-		snprintf(msg, len, "out of memory");
-		return -ENOMEM;
-	}
-	for (unsigned cpu = 0; cpu < ncpu; cpu++) {
-		uc_engine *uc = hs_cpu_engine(b->m, cpu);
-		for (unsigned i = 0; i < bp->naddrs; i++) {
-			struct cli_bp_hook *hk = &bp->hooks[bp->nhooks];
-			uint64_t a = bp->addrs[i];
-			*hk = (struct cli_bp_hook){.bps = b, .id = bp->id, .cpu = cpu};
-			uc_err e = uc_hook_add(uc, &hk->h, UC_HOOK_CODE, (void *)on_bp, hk, a, a);
-			if (e) {
-				snprintf(msg, len,
-					 "cpu%u: cannot add a code hook at %#" PRIx64 ": %s", cpu,
-					 a, uc_strerror(e));
-				unhook(b, bp);
-				return -EIO;
-			}
-			bp->nhooks++;
-			/* Blocks already translated must be retranslated to see the hook. */
-			uc_ctl_remove_cache(uc, a, a + 4);
-		}
-	}
-	return 0;
-}
 
 /* Is another enabled breakpoint of this kind on the same vector condition? */
 static bool vector_shared(struct cli_bps *b, const struct cli_bp *bp)
@@ -89,7 +29,12 @@ static int arm(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
 	int rc = 0;
 	switch (bp->kind) {
 	case CLI_BP_CODE:
-		return hook(b, bp, msg, len);
+		rc = hs_break_add(b->m, bp->addrs[0], &err);
+		if (rc > 0) {
+			bp->break_id = rc;
+			rc = 0;
+		}
+		break;
 	case CLI_BP_HVC:
 		rc = hs_break_on_hvc(b->m, bp->value, true, &err);
 		break;
@@ -113,7 +58,9 @@ static void disarm(struct cli_bps *b, struct cli_bp *bp)
 {
 	switch (bp->kind) {
 	case CLI_BP_CODE:
-		unhook(b, bp);
+		if (b->m && bp->break_id)
+			hs_break_delete(b->m, bp->break_id, NULL);
+		bp->break_id = 0;
 		break;
 	case CLI_BP_HVC:
 		if (b->m && !vector_shared(b, bp))
@@ -176,7 +123,6 @@ static struct cli_bp *new_slot(struct cli_bps *b, const char *spec, enum cli_bp_
 			snprintf(msg, len, "out of memory");
 			return NULL;
 		}
-		/* Hook user data points at the hook array, not at the bp: reallocation is safe. */
 		b->v = v;
 		b->cap = cap;
 	}
@@ -316,24 +262,6 @@ int cli_bp_enable(struct cli_bps *b, int id, bool on)
 	return 0;
 }
 
-void cli_bps_resume(struct cli_bps *b, unsigned cpu, uint64_t pc)
-{
-	b->hit_id = 0;
-	b->skip_armed = false;
-	for (size_t i = 0; i < b->n; i++) {
-		struct cli_bp *bp = &b->v[i];
-		if (!bp->enabled || bp->kind != CLI_BP_CODE)
-			continue;
-		for (unsigned k = 0; k < bp->naddrs; k++) {
-			if (bp->addrs[k] == pc) {
-				b->skip_armed = true;
-				b->skip_cpu = cpu;
-				b->skip_pc = pc;
-			}
-		}
-	}
-}
-
 struct cli_bp *cli_bps_hit(struct cli_bps *b)
 {
 	if (!b->hit_id)
@@ -341,32 +269,28 @@ struct cli_bp *cli_bps_hit(struct cli_bps *b)
 	return cli_bp_find(b, b->hit_id);
 }
 
-struct cli_bp *cli_bps_classify(struct cli_bps *b, enum hs_stop_reason reason, unsigned cpu,
-				uint64_t pc)
+struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s)
 {
-	if (reason == HS_STOP_WATCH) {
-		const struct hs_watch_hit *hit = hs_watch_last_hit(b->m);
-		b->hit_id = 0;
-		for (size_t i = 0; hit && i < b->n; i++)
-			if (b->v[i].kind == CLI_BP_WATCH && b->v[i].watch_id == hit->id)
+	b->hit_id = 0;
+	if (s->reason == HS_STOP_WATCH) {
+		for (size_t i = 0; s->bp_id && i < b->n; i++)
+			if (b->v[i].kind == CLI_BP_WATCH && b->v[i].watch_id == s->bp_id)
 				b->hit_id = b->v[i].id;
 		return cli_bps_hit(b);
 	}
-	if (reason != HS_STOP_BREAKPOINT) {
-		b->hit_id = 0;
+	if (s->reason != HS_STOP_BREAKPOINT)
 		return NULL;
+	if (s->bp_id) {
+		for (size_t i = 0; i < b->n; i++)
+			if (b->v[i].kind == CLI_BP_CODE && b->v[i].break_id == s->bp_id)
+				b->hit_id = b->v[i].id;
+		return cli_bps_hit(b);
 	}
-	struct cli_bp *bp = cli_bps_hit(b);
-	if (bp && bp->kind == CLI_BP_CODE)
-		for (unsigned k = 0; k < bp->naddrs; k++)
-			if (bp->addrs[k] == pc)
-				return bp;
 	/* Not a code breakpoint: a stop at the EL2 vector. */
-	b->hit_id = 0;
 	uint64_t esr = 0;
 	struct hs_cpu_state st;
-	hs_cpu_sysreg(b->m, cpu, HS_SR_ESR_EL2, &esr);
-	hs_cpu_state(b->m, cpu, &st);
+	hs_cpu_sysreg(b->m, s->cpu, HS_SR_ESR_EL2, &esr);
+	hs_cpu_state(b->m, s->cpu, &st);
 	unsigned ec = (unsigned)(esr >> 26) & 0x3f;
 	for (size_t i = 0; i < b->n && ec == 0x16; i++)
 		if (b->v[i].enabled && b->v[i].kind == CLI_BP_HVC && b->v[i].value == st.x[0])

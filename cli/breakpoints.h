@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Breakpoints: one Unicorn UC_HOOK_CODE hook per address and CPU, with
- * begin = end = the address (then uc_ctl_remove_cache so translated blocks
- * pick the hook up). A symbol breakpoint covers both addresses the CPU may
- * run it at: its PA (idmap / MMU off) and its HYP VA.
+ * The debugger's list of breakpoints and watchpoints: what the user typed,
+ * ids, hit counts, temporary and internal ones. The machine does the work
+ * (emu/machine/code_breakpoints.h for code, debug.h for hypercall, exception
+ * and watchpoints); this file never touches a Unicorn hook.
  */
 #ifndef HS_CLI_BREAKPOINTS_H
 #define HS_CLI_BREAKPOINTS_H
@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <unicorn/unicorn.h>
 
 #include <hypscope/abi.h>
 
@@ -19,19 +18,10 @@
 
 #include "machine.h"
 
-struct cli_bps;
-
-struct cli_bp_hook {
-	struct cli_bps *bps;
-	int id;
-	unsigned cpu;
-	uc_hook h;
-};
-
 #define CLI_BP_MAX_ADDRS 2
 
 enum cli_bp_kind {
-	CLI_BP_CODE,  /* an address (UC_HOOK_CODE) */
+	CLI_BP_CODE,  /* an address (hs_break_add) */
 	CLI_BP_HVC,   /* a hypercall, at the EL2 vector (hs_break_on_hvc) */
 	CLI_BP_EC,    /* an exception class, at the EL2 vector (hs_break_on_ec) */
 	CLI_BP_WATCH, /* a watchpoint on physical memory (hs_watch_add) */
@@ -55,11 +45,10 @@ struct cli_bp {
 	uint64_t pa, len; /* CLI_BP_WATCH */
 	int watch_id;	  /* CLI_BP_WATCH: the machine's id while enabled, else 0 */
 	struct cli_watch_pte pte;
-	uint64_t addrs[CLI_BP_MAX_ADDRS];
+	uint64_t addrs[CLI_BP_MAX_ADDRS]; /* CLI_BP_CODE: as shown (PA, HYP VA) */
 	unsigned naddrs;
+	int break_id; /* CLI_BP_CODE: the machine's breakpoint id */
 	unsigned hits;
-	struct cli_bp_hook *hooks; /* naddrs * nr_cpus while enabled, else NULL */
-	unsigned nhooks;
 };
 
 struct cli_bps {
@@ -69,10 +58,6 @@ struct cli_bps {
 	int next_id;
 	int next_internal; /* internal breakpoints count down from -1 */
 	int hit_id;	   /* id of the breakpoint that stopped the machine last, 0 if none */
-	/* Resuming from a breakpoint: ignore its first hit at (cpu, pc). */
-	bool skip_armed;
-	unsigned skip_cpu;
-	uint64_t skip_pc;
 };
 
 void cli_bps_init(struct cli_bps *b, struct hs_machine *m);
@@ -95,13 +80,10 @@ int cli_bp_add_watch(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t 
  * hit_id; a stop at the EL2 vector is matched with the hypercall in x0 or
  * the class in ESR_EL2). Returns the breakpoint or NULL.
  */
-struct cli_bp *cli_bps_classify(struct cli_bps *b, enum hs_stop_reason reason, unsigned cpu,
-				uint64_t pc);
+struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s);
 int cli_bp_delete(struct cli_bps *b, int id);
 int cli_bp_enable(struct cli_bps *b, int id, bool on);
 struct cli_bp *cli_bp_find(struct cli_bps *b, int id);
-/* Before resuming CPU cpu at pc: step over a breakpoint there. */
-void cli_bps_resume(struct cli_bps *b, unsigned cpu, uint64_t pc);
 /* After a stop: the breakpoint hit (NULL if none); temporary ones are deleted by the caller. */
 struct cli_bp *cli_bps_hit(struct cli_bps *b);
 

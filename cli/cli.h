@@ -113,8 +113,6 @@ struct cli {
 	bool have_vm_exit;
 	struct hs_vm_exit vm_exit;
 	uint64_t vm_exit_op, vm_exit_ipa;
-	/* CPUs that have been single-stepped (their stale translated code was flushed). */
-	bool stepped[HS_MAX_CPUS];
 	/* Breakpoints. */
 	struct cli_bps bps;
 	/* What the last stop hit (filled by cli_after_run, printed by cli_report_stop). */

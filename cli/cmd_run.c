@@ -112,14 +112,20 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 		{
 			struct hs_cpu_state st;
 			hs_cpu_state(c->m, s->cpu, &st);
+			const struct hs_watch_hit *hit = hs_watch_last_hit(c->m);
 			if (st.el != 2) {
-				printf("  after the store on cpu%u, by EL%u (the %s) at %#" PRIx64
-				       "\n",
+				printf("  stored on cpu%u by EL%u (the %s) at %#" PRIx64
+				       "; next: %#" PRIx64 "\n",
 				       s->cpu, st.el, st.el == 1 ? "host or a guest" : "CPU",
-				       s->pc);
+				       hit ? hit->pc : s->pc, s->pc);
 				break;
 			}
-			printf("  after the store on cpu%u; next: %s\n", s->cpu, w);
+			if (hit) {
+				char by[320];
+				cli_where(c, hit->pc, by, sizeof(by));
+				printf("  stored on cpu%u by %s\n", s->cpu, by);
+			}
+			printf("  the store has retired; next: %s\n", w);
 			cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 			break;
 		}
@@ -254,7 +260,7 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 	c->hit_temp = false;
 	c->hit_what[0] = '\0';
 	c->have_user_stop = false;
-	struct cli_bp *bp = cli_bps_classify(&c->bps, s->reason, s->cpu, s->pc);
+	struct cli_bp *bp = cli_bps_classify(&c->bps, s);
 	/* Conditions and ignore counts (bp_control.c): resume the stops they pass. */
 	while (bp && bp->id > 0 && !c->run_single && !cli_bpx_should_stop(c, bp->id)) {
 		struct hs_error err = {0};
@@ -263,7 +269,7 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 			cli_error(c, "resuming after breakpoint %d: %s", bp->id, err.msg);
 			return 1;
 		}
-		bp = cli_bps_classify(&c->bps, s->reason, s->cpu, s->pc);
+		bp = cli_bps_classify(&c->bps, s);
 	}
 	if (bp) {
 		bp->hits++;
@@ -283,10 +289,8 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 
 void cli_before_run(struct cli *c)
 {
-	unsigned cpu = hs_current_cpu(c->m);
-	struct hs_cpu_state st;
-	hs_cpu_state(c->m, cpu, &st);
-	cli_bps_resume(&c->bps, cpu, st.pc);
+	/* The machine steps over a breakpoint at the PC it resumes at. */
+	c->bps.hit_id = 0;
 }
 
 int cmd_boot(struct cli *c, int argc, char **argv)
@@ -393,16 +397,6 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
 	cli_before_run(c);
-	/*
-	 * Unicorn counts steps with a code hook it adds on the first counted run;
-	 * code translated before that never calls it and would run whole blocks.
-	 * Flush translated code once per CPU (later counted runs are exact).
-	 */
-	unsigned cpu = hs_current_cpu(c->m);
-	if (!c->stepped[cpu]) {
-		hs_machine_flush_code(c->m);
-		memset(c->stepped, 1, sizeof(c->stepped));
-	}
 	bool live = c->live;
 	c->live = true;
 	int rc = hs_stepi(c->m, n, &s, &err);

@@ -88,16 +88,6 @@ static bool is_eret(uint32_t i)
 	return i == 0xd69f03e0u;
 }
 
-/* Unicorn's instruction counting needs retranslated code once per CPU (see cmd_stepi). */
-static void prepare_stepping(struct cli *c)
-{
-	unsigned cpu = hs_current_cpu(c->m);
-	if (!c->stepped[cpu]) {
-		hs_machine_flush_code(c->m);
-		memset(c->stepped, 1, sizeof(c->stepped));
-	}
-}
-
 enum run_res {
 	RUN_OK,	  /* the step (or the call) completed: keep going */
 	RUN_STOP, /* something else stopped the machine: report it and end the command */
@@ -126,7 +116,6 @@ static enum run_res step1(struct cli *c, struct hs_stop *s, const char *cmd)
 {
 	struct hs_error err = {0};
 	cli_before_run(c);
-	prepare_stepping(c);
 	if (hs_stepi(c->m, 1, s, &err)) {
 		cli_error(c, "%s: %s", cmd, err.msg);
 		return RUN_ERR;

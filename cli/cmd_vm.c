@@ -178,13 +178,6 @@ static int want_pos(struct cli *c, const char *sub, const struct vm_opts *o, int
 	return 0;
 }
 
-static void before_hvc(struct cli *c, unsigned cpu)
-{
-	struct hs_cpu_state st;
-	hs_cpu_state(c->m, cpu, &st);
-	cli_bps_resume(&c->bps, cpu, st.pc);
-}
-
 /*
  * One hypercall's result: "host_share_guest(DETAIL): 0 (ok)" or
  * "...: -EPERM (-1)"; JSON: {"call":...,"result":...,"errno":...EXTRA}.
@@ -230,7 +223,6 @@ static int vm_create(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	uint64_t h, vttbr = 0, vtcr = 0;
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	if (hs_vm_create(c->m, cpu, o->protected_vm, &h, &err))
 		return fail(c, "create", &err);
 	if (hs_vm_regs(c->m, h, &vttbr, &vtcr, &err))
@@ -436,7 +428,6 @@ static int vm_load(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	int64_t ret;
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	if (hs_vm_load(c->m, cpu, h, &ret, &err))
 		return fail(c, "load", &err);
 	print_result(c, "vcpu_load", ret, NULL);
@@ -450,7 +441,6 @@ static int vm_put(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	int64_t ret;
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	if (hs_vm_put(c->m, cpu, &ret, &err))
 		return fail(c, "put", &err);
 	print_result(c, "vcpu_put", ret, NULL);
@@ -469,7 +459,6 @@ static int vm_share(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	int64_t ret;
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	if (hs_vm_share(c->m, cpu, h, pfn, gfn, nr, prot, &ret, &err))
 		return fail(c, "share", &err);
 	char p[4], extra[160];
@@ -495,7 +484,6 @@ static int vm_unshare(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	int64_t ret;
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	if (hs_vm_unshare(c->m, cpu, h, gfn, nr, &ret, &err))
 		return fail(c, "unshare", &err);
 	print_result(c, "host_unshare_guest", ret, NULL);
@@ -512,7 +500,6 @@ static int vm_donate(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	int64_t ret;
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	if (hs_vm_donate(c->m, cpu, h, pfn, gfn, &ret, &err))
 		return fail(c, "donate", &err);
 	char d[160];
@@ -525,7 +512,6 @@ static int raw_hvc(struct cli *c, const char *sub, unsigned cpu, int nr, const u
 		   unsigned n, int64_t *ret)
 {
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	if (hs_vm_hvc(c->m, cpu, nr, a, n, ret, &err))
 		return fail(c, sub, &err);
 	return 0;
@@ -603,7 +589,6 @@ static int vm_teardown(struct cli *c, struct vm_opts *o)
 	int64_t ret;
 	struct hs_error err = {0};
 	unsigned cpu = vm_cpu(c, o);
-	before_hvc(c, cpu);
 	if (hs_vm_teardown(c->m, cpu, h, &ret, &err))
 		return fail(c, "teardown", &err);
 	print_result(c, "teardown_vm", ret, NULL);
@@ -619,7 +604,6 @@ static int vm_start_teardown(struct cli *c, struct vm_opts *o)
 	int64_t ret;
 	struct hs_error err = {0};
 	unsigned cpu = vm_cpu(c, o);
-	before_hvc(c, cpu);
 	if (hs_vm_start_teardown(c->m, cpu, h, &ret, &err))
 		return fail(c, "start-teardown", &err);
 	print_result(c, "start_teardown_vm", ret, NULL);
@@ -635,7 +619,6 @@ static int vm_reclaim(struct cli *c, struct vm_opts *o)
 	int64_t ret;
 	struct hs_error err = {0};
 	unsigned cpu = vm_cpu(c, o);
-	before_hvc(c, cpu);
 	if (hs_vm_reclaim(c->m, cpu, h, gfn, &ret, &err))
 		return fail(c, "reclaim", &err);
 	print_result(c, "reclaim_page", ret, NULL);
@@ -746,7 +729,6 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	struct hs_vm_exit x;
 	struct hs_error err = {0};
-	before_hvc(c, cpu);
 	c->have_vm_exit = false;
 	if (hs_vm_run(c->m, cpu, op, ipa, value, &x, &err))
 		return fail(c, "run", &err);

@@ -173,7 +173,6 @@ void cli_machine_destroy(struct cli *c)
 	c->console_dropped = 0;
 	c->have_hvc = c->have_access = false;
 	c->have_vm_exit = false;
-	memset(c->stepped, 0, sizeof(c->stepped));
 	cli_bps_init(&c->bps, NULL);
 }
 

@@ -12,7 +12,7 @@
 #include "host_boot.h"
 #include "host_vm.h"
 #include "hyp_state.h"
-#include "cli_support_break.h"
+#include "code_breakpoints.h"
 #include "inspect_check.h"
 #include "inspect_snapshot.h"
 #include "testutil.h"
@@ -329,21 +329,6 @@ START_TEST(guest_undefined_instruction_goes_to_its_vectors_and_exits)
 }
 END_TEST
 
-struct stop_once {
-	bool hit;
-};
-
-static void stop_at(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
-{
-	struct stop_once *s = ud;
-	(void)uc;
-	(void)size;
-	if (!s->hit) {
-		s->hit = true;
-		hs_cli_break_stop(m, 0, addr);
-	}
-}
-
 /*
  * Stopped inside host_share_guest while the guest's VTTBR is loaded (the
  * hypervisor switches to it around changes to the guest's table): a snapshot
@@ -367,13 +352,8 @@ START_TEST(snapshot_mid_guest_table_change_shows_the_host_stage2)
 	ck_assert_int_eq(hs_sym_pa(m, "pgt_map", &pa, NULL), 0);
 	ck_assert(hs_addr_to_link(m, pa, &link));
 	uint64_t va = hs_link_to_hyp_va(m, link);
-	struct stop_once once = {0};
-	uc_hook hook;
-	ck_assert_int_eq(
-	    uc_hook_add(hs_cpu_engine(m, 0), &hook, UC_HOOK_CODE, (void *)stop_at, &once, va, va),
-	    UC_ERR_OK);
-	/* Code translated before the hook would not call it (remove_cache works on EL1 VAs). */
-	hs_quirk_flush_code(hs_cpu_engine(m, 0));
+	int bp = hs_break_add(m, va, &err);
+	ck_assert_msg(bp > 0, "%s", err.msg);
 	uint64_t args[4] = {host_pfn0, GFN, 1, HS_PROT_RW};
 	struct hs_host_op res;
 	struct hs_stop stop;
@@ -381,7 +361,8 @@ START_TEST(snapshot_mid_guest_table_change_shows_the_host_stage2)
 	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_guest), args, 4, &res, &stop, &err), 0);
 	ck_assert_msg(stop.reason == HS_STOP_BREAKPOINT, "not stopped at %#lx (x1 %ld)",
 		      (unsigned long)va, (long)res.x1);
-	uc_hook_del(hs_cpu_engine(m, 0), hook);
+	ck_assert_int_eq(stop.bp_id, bp);
+	ck_assert_int_eq(hs_break_delete(m, bp, &err), 0);
 
 	uint64_t live = 0;
 	ck_assert_int_eq(hs_cpu_sysreg(m, 0, HS_SR_VTTBR_EL2, &live), 0);

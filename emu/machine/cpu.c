@@ -604,15 +604,18 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 	uint64_t limit = c->m->opts.insn_limit ? c->m->opts.insn_limit
 					       : HS_DEFAULT_INSN_LIMIT(c->m->opts.ram_size);
 	c->run_icount_limit = c->icount + limit;
-	uint64_t start_icount = c->icount, last_icount = c->icount;
+	uint64_t last_icount = c->icount;
 	unsigned idle_returns = 0;
-	if (arm_stop_hook(c, until, err))
+	if (arm_stop_hook(c, until, err) || hs_dbg_run_begin(c, count, err))
 		return HS_STOP_ERROR;
 	for (;;) {
 		uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 		c->block_start = c->block_end = 0;
-		/* Stop addresses are code hooks (arm_stop_hook), never `until`. */
-		uc_err e = uc_emu_start(c->uc, pc, NO_UNTIL, 0, count);
+		/*
+		 * Stop addresses are code hooks (arm_stop_hook), never `until`; steps
+		 * are counted by stepping.c, never by Unicorn (see there).
+		 */
+		uc_err e = uc_emu_start(c->uc, pc, NO_UNTIL, 0, 0);
 		if (e && c->stop == HS_STOP_HYP_FAULT)
 			return c->stop;
 		/* EL1 reached a PA with nothing there: the external abort goes to its vectors. */
@@ -639,14 +642,8 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 			       uc_strerror(e));
 			return HS_STOP_ERROR;
 		}
-		if (count) {
-			/* Unicorn counts the steps; our block hook counted whole blocks. */
-			c->icount = start_icount + count;
-		}
-		if (c->stop != HS_STOP_NONE)
+		if (c->stop != HS_STOP_NONE && hs_dbg_run_settle(c, err))
 			return c->stop;
-		if (count)
-			return HS_STOP_STEP;
 		if (until && hs_cpu_reg(c, UC_ARM64_REG_PC) == until)
 			return HS_STOP_DONE;
 		/* A WFI returns like reaching `until`: keep going, but never spin idle. */

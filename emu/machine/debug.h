@@ -20,8 +20,12 @@ int hs_break_on_hvc(struct hs_machine *m, uint64_t fn, bool on, struct hs_error 
 /*
  * Watch [pa, pa + len) (at most 4 KiB, RAM only): any CPU's store that changes
  * a watched byte, through the identity map (host, EL2 with the MMU off or
- * the idmap) or the hypervisor's linear map, stops the machine with
- * HS_STOP_WATCH once the store is done. Returns the watchpoint id (> 0).
+ * the idmap) or the hypervisor's mappings of it, stops the machine with
+ * HS_STOP_WATCH after the storing instruction has retired: its PC is past
+ * it, its registers (e.g. a pre-index base, an STXR status) and memory are
+ * updated, and resuming does not repeat it. Unhit, a watchpoint costs only
+ * memory hooks on the watched range (no per-instruction hook). Returns the
+ * watchpoint id (> 0).
  */
 int hs_watch_add(struct hs_machine *m, uint64_t pa, uint64_t len, struct hs_error *err);
 int hs_watch_del(struct hs_machine *m, int id, struct hs_error *err);
@@ -29,10 +33,11 @@ int hs_watch_del(struct hs_machine *m, int id, struct hs_error *err);
 struct hs_watch_hit {
 	int id;
 	unsigned cpu;
-	uint64_t pa;   /* first byte written */
-	uint64_t va;   /* the address the CPU used */
-	unsigned size; /* bytes stored */
-	uint64_t old_value, new_value;
+	uint64_t pa;		       /* first byte written */
+	uint64_t va;		       /* the address the CPU used */
+	unsigned size;		       /* bytes stored */
+	uint64_t old_value, new_value; /* the stored bytes before and after */
+	uint64_t pc;		       /* the storing instruction (the CPU is now past it) */
 };
 /* The watchpoint that stopped the machine last (NULL if none). */
 const struct hs_watch_hit *hs_watch_last_hit(const struct hs_machine *m);

@@ -354,6 +354,7 @@ void hs_machine_destroy(struct hs_machine *m)
 	hs_barrier_feed_free(m);
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);
+	hs_dbg_fini(m);
 	if (m->dump)
 		hs_dump_close(m);
 	else if (m->ram)
@@ -688,6 +689,10 @@ static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reas
 		       struct hs_stop *stop)
 {
 	struct hs_stop s = {.reason = r, .cpu = c->idx, .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
+	if (r == HS_STOP_BREAKPOINT)
+		s.bp_id = hs_dbg_stop_bp(c);
+	else if (r == HS_STOP_WATCH && m->dbg.hit_valid)
+		s.bp_id = m->dbg.hit.id;
 	if (r == HS_STOP_HYP_FAULT) {
 		/* The CPU sits at the EL2 vector; the stop names the instruction that faulted. */
 		s.pc = c->fault.pc;

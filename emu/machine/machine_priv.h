@@ -7,13 +7,12 @@
 
 #include <hypscope/abi.h>
 
+#include "dbg_priv.h"
 #include "debug.h"
 #include "machine.h"
 #include "uc_quirks.h"
 
 #define HS_MAX_SUBSCRIBERS 16
-#define HS_DBG_MAX_HVC_BREAKS 16
-#define HS_DBG_MAX_WATCH 8
 /*
  * Instructions one run may take before it is called a loop: more than any
  * operation needs (the longest, __pkvm_init, grows with RAM: ~14 per page),
@@ -37,9 +36,7 @@ struct hs_cpu {
 	uint64_t block_start, block_end; /* last translated block entered */
 	uint64_t run_icount_limit;
 	uc_hook h_intr, h_block, h_unmapped, h_msr, h_mrs, h_sys;
-	uc_hook watch_hooks[HS_DBG_MAX_WATCH * 4];
-	unsigned nr_watch_hooks;
-	uc_hook insn_hook; /* debug.c: a code hook on every instruction while watching */
+	struct hs_cpu_dbg dbg; /* breakpoints, stepping, watchpoints (dbg_priv.h) */
 	/*
 	 * Where a run stops (the host operation's return address), through a
 	 * code hook per address rather than uc_emu_start's `until`: Unicorn
@@ -55,24 +52,6 @@ struct hs_cpu {
 	uint64_t power_on_entry, power_on_ctx;
 	enum hs_stop_reason stop;
 	struct hs_event_exception fault;
-};
-
-#define HS_DBG_MAX_ALIASES 4
-struct hs_dbg_watch {
-	int id; /* 0: free */
-	uint64_t pa, len;
-	uint64_t va[HS_DBG_MAX_ALIASES]; /* the PA itself, then the EL2 VAs mapping it */
-	unsigned nr_va;
-};
-
-struct hs_dbg {
-	uint64_t break_ec; /* bit per ESR.EC */
-	uint64_t break_hvc[HS_DBG_MAX_HVC_BREAKS];
-	unsigned nr_break_hvc;
-	struct hs_dbg_watch watch[HS_DBG_MAX_WATCH];
-	int next_watch_id;
-	struct hs_watch_hit hit;
-	bool hit_valid;
 };
 
 struct hs_subscriber {
@@ -133,9 +112,6 @@ void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr);
 uc_err hs_cpu_hook_stores(struct hs_cpu *c, uc_hook *h, void *cb, void *ud, uint64_t begin,
 			  uint64_t end);
 void hs_cpu_unhook_stores(struct hs_cpu *c, uc_hook h);
-
-/* debug.c */
-bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);
 
 /* dump.c: RAM and CPUs of a machine opened from a dump. */
 int hs_dump_open(struct hs_machine *m, const struct hs_dump *d, struct hs_error *err);

@@ -104,6 +104,15 @@ void hs_quirk_fast_stores_detach(uc_engine *uc);
  * exists every store goes through the store helper, which calls the hooks.
  */
 void hs_quirk_store_hooks(uc_engine *uc, bool added);
+/*
+ * Drop the translated code of [ram_off, ram_off + len) of the engine's RAM
+ * (ram_off = PA - RAM base: RAM is the first memory the engine maps), at
+ * whatever virtual addresses it was translated and whatever regime the CPU
+ * is in now. uc_ctl_remove_cache cannot: it translates its address through
+ * the CPU's current regime, so with the CPU in the host it misses the
+ * hypervisor's HYP VAs (and quietly does nothing).
+ */
+void hs_quirk_drop_code(uc_engine *uc, uint64_t ram_off, uint64_t len);
 
 /* TLB invalidation through CP_REG (works at any EL; CP_REG writes of TTBR/TCR do not flush). */
 void hs_quirk_tlbi_all(uc_engine *uc);

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal state of the machine's debugger services (breakpoints.c,
+ * stepping.c, watchpoints.c, debug.c) and the calls cpu.c makes around a run.
+ */
+#ifndef HS_DBG_PRIV_H
+#define HS_DBG_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include <hypscope/abi.h>
+
+#include "debug.h"
+#include "hs_error.h"
+
+struct hs_cpu;
+struct hs_machine;
+
+#define HS_DBG_MAX_HVC_BREAKS 16
+#define HS_DBG_MAX_WATCH 8
+#define HS_DBG_MAX_ALIASES 4
+#define HS_BP_MAX_ALIASES 2
+
+struct hs_bp;
+
+/* What a code hook of a breakpoint knows: its breakpoint and its CPU. */
+struct hs_bp_hook {
+	struct hs_bp *bp;
+	struct hs_cpu *cpu;
+	uc_hook h[HS_BP_MAX_ALIASES];
+};
+
+struct hs_bp {
+	int id;
+	bool enabled;
+	uint64_t addr;
+	uint64_t va[HS_BP_MAX_ALIASES]; /* the addresses the CPUs may fetch it at */
+	uint64_t pa[HS_BP_MAX_ALIASES]; /* their RAM address (UINT64_MAX: unknown) */
+	unsigned nr_va;
+	unsigned hits;
+	struct hs_bp_hook hooks[HS_MAX_CPUS];
+};
+
+struct hs_dbg_watch {
+	int id; /* 0: free */
+	uint64_t pa, len;
+	uint64_t va[HS_DBG_MAX_ALIASES]; /* the PA itself, then the EL2 VAs mapping it */
+	unsigned nr_va;
+};
+
+/* A store that changed watched bytes, caught before its instruction retired. */
+struct hs_watch_pending {
+	bool on;
+	struct hs_watch_hit hit;
+	uint8_t before[16]; /* the stored bytes before the store */
+};
+
+/* Per CPU. */
+struct hs_cpu_dbg {
+	int hit_bp; /* the breakpoint that stopped this CPU last (0: none) */
+	/* Resuming from a breakpoint: its first hook call at skip_pc is not a hit. */
+	bool skip_armed;
+	uint64_t skip_pc;
+	/* stepping.c: a code hook on every instruction, only while single-stepping. */
+	uc_hook step_hook;
+	uint64_t step_count, step_done;
+	/* watchpoints.c */
+	uc_hook watch_hooks[HS_DBG_MAX_WATCH * HS_DBG_MAX_ALIASES];
+	unsigned nr_watch_hooks;
+	uc_hook sync_hooks[2]; /* make loads/stores in code keep the PC exact */
+	bool replaying;	       /* re-executing a watched store: not a new hit */
+	struct hs_watch_pending pending;
+};
+
+/* Per machine. */
+struct hs_dbg {
+	uint64_t break_ec; /* bit per ESR.EC */
+	uint64_t break_hvc[HS_DBG_MAX_HVC_BREAKS];
+	unsigned nr_break_hvc;
+	struct hs_dbg_watch watch[HS_DBG_MAX_WATCH];
+	int next_watch_id;
+	struct hs_watch_hit hit;
+	bool hit_valid;
+	struct hs_bp **bps;
+	unsigned nr_bps, cap_bps;
+	int next_bp_id;
+};
+
+/* debug.c: should an exception of class ec (x0 for HVC) stop at the EL2 vector? */
+bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);
+
+/*
+ * cpu.c, before a run of CPU c from its PC: execute `count` instructions
+ * (0: run freely) and step over a breakpoint at the PC.
+ */
+int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err);
+/* After uc_emu_start returned: the run's stop is final (true) or it must go on. */
+bool hs_dbg_run_settle(struct hs_cpu *c, struct hs_error *err);
+/* machine.c, when CPU c stopped: the breakpoint (0: none) that did it. */
+int hs_dbg_stop_bp(struct hs_cpu *c);
+void hs_dbg_fini(struct hs_machine *m);
+
+/* stepping.c */
+int hs_step_arm(struct hs_cpu *c, uint64_t count, struct hs_error *err);
+/* Drop all of one engine's translated code that lies in RAM (retranslated on demand). */
+void hs_step_drop_all_code(struct hs_cpu *c);
+
+/* watchpoints.c: complete a store caught by a watchpoint (see there). */
+bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err);
+
+#endif

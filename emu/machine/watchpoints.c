@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Watchpoints on physical memory (see debug.h), from memory-write hooks over
+ * the watched bytes and their aliases only.
+ *
+ * Unicorn calls a write hook before the store, and a stop requested there
+ * takes effect right after that store's micro-op, in the middle of its
+ * instruction: an `stp x29, x30, [sp, #-0x70]!` has written memory but not
+ * SP, an `stxr` has written memory but neither its status register nor the
+ * exclusive monitor. So a hit is completed here: the store's bytes are put
+ * back, and the instruction is executed again, alone, with the stepping hook
+ * (stepping.c). The machine then stops with the instruction retired.
+ *
+ * That needs the PC of the store: Unicorn writes the PC before a load or
+ * store only when a memory hook's range covers the instruction's address.
+ * Two hooks that are never called (they cover code, which nothing stores
+ * to: RAM for code running at PAs, and the image's executable segments at
+ * their HYP VAs) make it do so, while a watchpoint exists.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "code_breakpoints.h"
+#include "machine_priv.h"
+#include "pt_walk.h"
+
+#define RUN_NO_UNTIL 1ULL /* an address no instruction has (as cpu.c) */
+
+static bool any_watch(const struct hs_machine *m)
+{
+	for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++)
+		if (m->dbg.watch[w].id)
+			return true;
+	return false;
+}
+
+static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int64_t value,
+		     void *ud)
+{
+	struct hs_cpu *c = ud;
+	struct hs_machine *m = c->m;
+	(void)type;
+	if (c->dbg.replaying || c->dbg.pending.on || size <= 0 || size > 8)
+		return;
+	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++) {
+		struct hs_dbg_watch *w = &m->dbg.watch[i];
+		if (!w->id)
+			continue;
+		/* Which alias of the watched bytes did the CPU use? */
+		uint64_t pa = UINT64_MAX;
+		for (unsigned k = 0; k < w->nr_va; k++)
+			if (va + (uint64_t)size > w->va[k] && va < w->va[k] + w->len)
+				pa = w->pa + (va - w->va[k]);
+		if (pa == UINT64_MAX || !hs_phys_is_ram(m, pa, (size_t)size))
+			continue;
+		uint64_t old = 0, new = (uint64_t)value;
+		hs_phys_read(m, pa, &old, (size_t)size, NULL);
+		if (size < 8)
+			new &= (1ULL << (8 * size)) - 1;
+		if (old == new)
+			continue; /* a store that changes nothing is not a change */
+		struct hs_watch_pending *p = &c->dbg.pending;
+		p->on = true;
+		p->hit = (struct hs_watch_hit){.id = w->id,
+					       .cpu = c->idx,
+					       .pa = pa,
+					       .va = va,
+					       .size = (unsigned)size,
+					       .old_value = old,
+					       .new_value = new,
+					       .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
+		memcpy(p->before, &old, (size_t)size);
+		if (c->stop == HS_STOP_NONE)
+			c->stop = HS_STOP_WATCH;
+		uc_emu_stop(uc);
+		return;
+	}
+}
+
+/* Never called: its range makes Unicorn keep the PC exact at loads and stores there. */
+static void on_code_store(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int64_t value,
+			  void *ud)
+{
+	(void)uc;
+	(void)type;
+	(void)va;
+	(void)size;
+	(void)value;
+	(void)ud;
+}
+
+static void unhook_cpu(struct hs_cpu *c)
+{
+	for (unsigned k = 0; k < c->dbg.nr_watch_hooks; k++)
+		uc_hook_del(c->uc, c->dbg.watch_hooks[k]);
+	c->dbg.nr_watch_hooks = 0;
+	for (unsigned k = 0; k < 2; k++)
+		if (c->dbg.sync_hooks[k])
+			uc_hook_del(c->uc, c->dbg.sync_hooks[k]);
+	memset(c->dbg.sync_hooks, 0, sizeof(c->dbg.sync_hooks));
+}
+
+/* The executable part of the image at its HYP VAs. */
+static void image_code_va(struct hs_machine *m, uint64_t *lo, uint64_t *hi)
+{
+	*lo = UINT64_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < m->img->nsegs; i++) {
+		const struct hs_segment *s = &m->img->segs[i];
+		if (!(s->flags & 1 /* PF_X */) || !s->memsz)
+			continue;
+		uint64_t a = hs_link_to_hyp_va(m, s->paddr);
+		if (a < *lo)
+			*lo = a;
+		if (a + s->memsz - 1 > *hi)
+			*hi = a + s->memsz - 1;
+	}
+}
+
+static int hook_cpu(struct hs_cpu *c, struct hs_error *err)
+{
+	struct hs_machine *m = c->m;
+	uc_err e = UC_ERR_OK;
+	uint64_t lo, hi;
+	image_code_va(m, &lo, &hi);
+	uint64_t ram0 = m->opts.ram_base, ram1 = ram0 + m->opts.ram_size - 1;
+	if ((e = uc_hook_add(c->uc, &c->dbg.sync_hooks[0], UC_HOOK_MEM_WRITE, (void *)on_code_store,
+			     c, ram0, ram1)))
+		goto fail;
+	if (lo <= hi && (e = uc_hook_add(c->uc, &c->dbg.sync_hooks[1], UC_HOOK_MEM_WRITE,
+					 (void *)on_code_store, c, lo, hi)))
+		goto fail;
+	for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++) {
+		struct hs_dbg_watch *wp = &m->dbg.watch[w];
+		for (unsigned k = 0; wp->id && k < wp->nr_va; k++) {
+			uc_hook *h = &c->dbg.watch_hooks[c->dbg.nr_watch_hooks];
+			if ((e = uc_hook_add(c->uc, h, UC_HOOK_MEM_WRITE, (void *)on_write, c,
+					     wp->va[k], wp->va[k] + wp->len - 1)))
+				goto fail;
+			c->dbg.nr_watch_hooks++;
+		}
+	}
+	return 0;
+fail:
+	return hs_err(err, -EIO, "cpu%u: watchpoint hook: %s", c->idx, uc_strerror(e));
+}
+
+/* The write hooks of every CPU for the current set of watchpoints. */
+static int rehook(struct hs_machine *m, struct hs_error *err)
+{
+	bool any = any_watch(m);
+	for (unsigned i = 0; i < m->nr_cpus; i++) {
+		struct hs_cpu *c = &m->cpus[i];
+		bool had = c->dbg.sync_hooks[0] != 0;
+		unhook_cpu(c);
+		int rc = any ? hook_cpu(c, err) : 0;
+		if (rc) {
+			unhook_cpu(c);
+			return rc;
+		}
+		/* Loads and stores translated before (or with) the PC-sync hooks. */
+		if (any != had)
+			hs_step_drop_all_code(c);
+	}
+	return 0;
+}
+
+static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+static int alias_visit(const struct hs_pt_visit_ctx *ctx)
+{
+	struct hs_dbg_watch *w = ctx->arg;
+	uint64_t oa = hs_pt_desc_oa(ctx->regime, ctx->desc);
+	if (w->pa < oa || w->pa >= oa + ctx->size || w->nr_va == HS_DBG_MAX_ALIASES)
+		return 0;
+	uint64_t va = ctx->addr + (w->pa - oa);
+	for (unsigned k = 0; k < w->nr_va; k++)
+		if (w->va[k] == va)
+			return 0;
+	w->va[w->nr_va++] = va;
+	return 0;
+}
+
+/* The addresses a CPU may store to the watched bytes with: identity and every EL2 alias. */
+static void find_aliases(struct hs_machine *m, struct hs_dbg_watch *w)
+{
+	w->nr_va = 0;
+	w->va[w->nr_va++] = w->pa;
+	uint64_t tcr, ttbr, mair, sctlr;
+	hs_cpu_sysreg(m, 0, HS_SR_SCTLR_EL2, &sctlr);
+	hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &tcr);
+	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr);
+	hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &mair);
+	struct hs_pt_regime r;
+	char msg[128];
+	if (!(sctlr & 1) || hs_pt_regime_el2(tcr, ttbr, mair, &r, msg, sizeof(msg)))
+		return;
+	struct hs_phys phys = {.read = phys_read_cb, .ud = m};
+	struct hs_pt_visitor v = {.cb = alias_visit, .arg = w, .flags = HS_PT_VISIT_LEAF};
+	hs_pt_walk(&phys, &r, 0, 1ULL << r.ia_bits, &v);
+}
+
+int hs_watch_add(struct hs_machine *m, uint64_t pa, uint64_t len, struct hs_error *err)
+{
+	if (!len || len > HS_PAGE_SIZE)
+		return hs_err(err, -EINVAL, "watch length %#" PRIx64 ": give 1 to 4096 bytes", len);
+	if (!hs_phys_is_ram(m, pa, len))
+		return hs_err(err, -EINVAL, "[%#" PRIx64 ", +%#" PRIx64 ") is not RAM", pa, len);
+	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++) {
+		struct hs_dbg_watch *w = &m->dbg.watch[i];
+		if (w->id)
+			continue;
+		*w = (struct hs_dbg_watch){.id = ++m->dbg.next_watch_id, .pa = pa, .len = len};
+		find_aliases(m, w);
+		int rc = rehook(m, err);
+		if (rc) {
+			w->id = 0;
+			rehook(m, NULL);
+			return rc;
+		}
+		return w->id;
+	}
+	return hs_err(err, -ENOSPC, "at most %d watchpoints", HS_DBG_MAX_WATCH);
+}
+
+int hs_watch_del(struct hs_machine *m, int id, struct hs_error *err)
+{
+	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++) {
+		if (m->dbg.watch[i].id == id && id) {
+			m->dbg.watch[i].id = 0;
+			return rehook(m, err);
+		}
+	}
+	return hs_err(err, -ENOENT, "no watchpoint %d", id);
+}
+
+const struct hs_watch_hit *hs_watch_last_hit(const struct hs_machine *m)
+{
+	return m->dbg.hit_valid ? &m->dbg.hit : NULL;
+}
+
+/* Execute the one instruction at the PC again, alone (its store undone first). */
+static bool replay(struct hs_cpu *c, struct hs_error *err)
+{
+	uint64_t count = c->dbg.step_count, done = c->dbg.step_done;
+	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	c->dbg.replaying = true;
+	c->stop = HS_STOP_NONE;
+	/* A breakpoint on the store itself was passed already. */
+	c->dbg.skip_armed = true;
+	c->dbg.skip_pc = pc;
+	int rc = hs_step_arm(c, 1, err);
+	uc_err e = UC_ERR_OK;
+	if (!rc)
+		e = uc_emu_start(c->uc, pc, RUN_NO_UNTIL, 0, 0);
+	c->dbg.replaying = false;
+	c->dbg.skip_armed = false;
+	c->dbg.step_count = count;
+	c->dbg.step_done = done;
+	if (rc)
+		return false;
+	if (e && c->stop != HS_STOP_HYP_FAULT) {
+		hs_err(err, -EIO, "cpu%u: re-executing the store at %#" PRIx64 ": %s", c->idx,
+		       c->dbg.pending.hit.pc, uc_strerror(e));
+		return false;
+	}
+	return true;
+}
+
+bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err)
+{
+	struct hs_machine *m = c->m;
+	struct hs_watch_pending *p = &c->dbg.pending;
+	if (!p->on)
+		return true;
+	p->on = false;
+	struct hs_watch_hit hit = p->hit;
+	uint8_t *mem = hs_phys_ptr(m, hit.pa, hit.size);
+	if (!mem || !memcmp(mem, p->before, hit.size)) {
+		/* The store did not happen (it faulted): not a change, run on. */
+		c->stop = HS_STOP_NONE;
+		return false;
+	}
+	/* Stopped right after the store's micro-op: its instruction has not retired. */
+	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	hs_cpu_cut_block(c, pc);
+	memcpy(mem, p->before, hit.size);
+	if (!replay(c, err)) {
+		c->stop = HS_STOP_ERROR;
+		return true;
+	}
+	if (c->stop == HS_STOP_HYP_FAULT || c->stop == HS_STOP_ERROR)
+		return true;
+	hit.new_value = 0;
+	memcpy(&hit.new_value, mem, hit.size);
+	m->dbg.hit = hit;
+	m->dbg.hit_valid = true;
+	c->stop = HS_STOP_WATCH;
+	return true;
+}
