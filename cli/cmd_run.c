@@ -120,10 +120,15 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 				       hit ? hit->pc : s->pc, s->pc);
 				break;
 			}
-			if (hit) {
+			if (hit && hit->pc) {
 				char by[320];
 				cli_where(c, hit->pc, by, sizeof(by));
 				printf("  stored on cpu%u by %s\n", s->cpu, by);
+			} else if (hit) {
+				printf("  stored on cpu%u by an instruction of the block before "
+				       "(its PC "
+				       "is not known)\n",
+				       s->cpu);
 			}
 			printf("  the store has retired; next: %s\n", w);
 			cli_disas(c, SP_DEFAULT, s->pc, 1, true);

@@ -225,6 +225,7 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err)
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	c->dbg.hit_bp = 0;
 	c->dbg.skip_armed = false;
+	c->dbg.pending.on = false;
 	for (unsigned i = 0; i < m->dbg.nr_bps && !c->dbg.skip_armed; i++) {
 		const struct hs_bp *bp = m->dbg.bps[i];
 		for (unsigned k = 0; bp->enabled && k < bp->nr_va; k++)

@@ -338,6 +338,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	c->icount += size / 4;
 	c->block_start = address;
 	c->block_end = address + size;
+	hs_watch_block(c, address);
 	/*
 	 * Stop below EL2 when possible: a loop that goes
 	 * through the host (a fault injected again and again) then stops where the hypervisor holds

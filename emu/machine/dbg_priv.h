@@ -53,8 +53,10 @@ struct hs_dbg_watch {
 /* A store that changed watched bytes, caught before its instruction retired. */
 struct hs_watch_pending {
 	bool on;
+	bool late; /* the store's PC is unknown: stop at the next block (hs_watch_block) */
 	struct hs_watch_hit hit;
 	uint8_t before[16]; /* the stored bytes before the store */
+	uint64_t resume_pc; /* late: the block the machine stopped before */
 };
 
 /* Per CPU. */
@@ -109,5 +111,7 @@ void hs_step_drop_all_code(struct hs_cpu *c);
 
 /* watchpoints.c: complete a store caught by a watchpoint (see there). */
 bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err);
+/* cpu.c's block hook, at the start of the block at pc. */
+void hs_watch_block(struct hs_cpu *c, uint64_t pc);
 
 #endif

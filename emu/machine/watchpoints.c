@@ -11,18 +11,26 @@
  * back, and the instruction is executed again, alone, with the stepping hook
  * (stepping.c). The machine then stops with the instruction retired.
  *
- * That needs the PC of the store: Unicorn writes the PC before a load or
- * store only when a memory hook's range covers the instruction's address.
- * Two hooks that are never called (they cover code, which nothing stores
- * to: RAM for code running at PAs, and the image's executable segments at
- * their HYP VAs) make it do so, while a watchpoint exists.
+ * That needs the PC of the store. Unicorn writes the PC before a load or
+ * store only in code translated while a memory hook's range covers the
+ * instruction's address: two hooks that are never called (they cover code,
+ * which nothing stores to: RAM for code running at PAs, and the image's
+ * executable segments at their HYP VAs) make it do so while a watchpoint
+ * exists. Code translated before keeps running as it was (retranslating it
+ * would make every load take Unicorn's slow path: +50 % on a hypercall);
+ * there the store is found by decoding the block's instructions with the
+ * registers as they are at the store (Unicorn writes them back before every
+ * memory access). If no single instruction matches, the machine stops at the
+ * next block instead, after the store, with the store's PC unknown.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
+#include "a64_store.h"
 #include "code_breakpoints.h"
 #include "machine_priv.h"
+#include "pt_translate.h"
 #include "pt_walk.h"
 
 #define RUN_NO_UNTIL 1ULL /* an address no instruction has (as cpu.c) */
@@ -33,6 +41,73 @@ static bool any_watch(const struct hs_machine *m)
 		if (m->dbg.watch[w].id)
 			return true;
 	return false;
+}
+
+static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+/* The instruction word at a PC of the CPU's current regime. */
+static bool fetch(struct hs_cpu *c, uint64_t va, uint32_t *insn)
+{
+	struct hs_machine *m = c->m;
+	uint64_t link, pa = va;
+	if (hs_addr_to_link(m, va, &link)) {
+		pa = hs_link_to_pa(m, link);
+	} else if (hs_cpu_el(c) == 1 && (hs_cpu_sr(c, HS_SR_HCR_EL2) & 1)) {
+		/* The host or a guest (stage 1 off): its IPA through the live stage 2. */
+		struct hs_pt_regime r;
+		struct hs_pt_trace t;
+		char msg[128];
+		struct hs_phys phys = {.read = phys_read_cb, .ud = m};
+		if (hs_pt_regime_s2(hs_cpu_sr(c, HS_SR_VTCR_EL2), hs_cpu_sr(c, HS_SR_VTTBR_EL2), &r,
+				    msg, sizeof(msg)) ||
+		    hs_pt_translate(&phys, &r, va, &t))
+			return false;
+		pa = t.out_pa;
+	}
+	return hs_phys_read(m, pa, insn, 4, NULL) == 0;
+}
+
+static uint64_t xreg(struct hs_cpu *c, unsigned n)
+{
+	if (n == 31)
+		return 0;
+	return hs_cpu_reg(c, n < 29    ? UC_ARM64_REG_X0 + (int)n
+			     : n == 29 ? UC_ARM64_REG_X29
+				       : UC_ARM64_REG_X30);
+}
+
+/* Is the instruction at pc a store that writes [va, va + size) with the registers as they are? */
+static bool stores_there(struct hs_cpu *c, uint64_t pc, uint64_t va, int size)
+{
+	uint32_t insn;
+	struct hs_a64_store s;
+	if (!fetch(c, pc, &insn) || !hs_a64_decode_store(insn, &s))
+		return false;
+	uint64_t base = s.rn == 31 ? hs_cpu_reg(c, UC_ARM64_REG_SP) : xreg(c, s.rn);
+	uint64_t index = s.rm < 0 ? 0 : xreg(c, (unsigned)s.rm);
+	uint64_t ea = hs_a64_store_address(&s, base, index);
+	return va + (uint64_t)size > ea && va < ea + s.width;
+}
+
+/* The PC of the store being made (see the top of the file); false if unsure. */
+static bool store_pc(struct hs_cpu *c, uint64_t va, int size, uint64_t *pc)
+{
+	uint64_t p = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	bool in_block = p >= c->block_start && p < c->block_end;
+	if (in_block && stores_there(c, p, va, size)) {
+		*pc = p;
+		return true;
+	}
+	unsigned n = 0;
+	for (uint64_t a = c->block_start; a < c->block_end && n < 2; a += 4)
+		if (stores_there(c, a, va, size)) {
+			*pc = a;
+			n++;
+		}
+	return n == 1;
 }
 
 static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int64_t value,
@@ -61,7 +136,9 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 		if (old == new)
 			continue; /* a store that changes nothing is not a change */
 		struct hs_watch_pending *p = &c->dbg.pending;
+		uint64_t pc = 0;
 		p->on = true;
+		p->late = !store_pc(c, va, size, &pc);
 		p->hit = (struct hs_watch_hit){.id = w->id,
 					       .cpu = c->idx,
 					       .pa = pa,
@@ -69,10 +146,18 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 					       .size = (unsigned)size,
 					       .old_value = old,
 					       .new_value = new,
-					       .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
+					       .pc = pc};
 		memcpy(p->before, &old, (size_t)size);
+		if (p->late)
+			return; /* let the block finish: hs_watch_block() stops at the next one */
 		if (c->stop == HS_STOP_NONE)
 			c->stop = HS_STOP_WATCH;
+		if (c->stop != HS_STOP_WATCH)
+			p->on = false;
+		/*
+		 * Not the PC: written from a hook it makes Unicorn carry on from there
+		 * and drop the stop (hs_watch_settle sets it).
+		 */
 		uc_emu_stop(uc);
 		return;
 	}
@@ -159,16 +244,14 @@ static int rehook(struct hs_machine *m, struct hs_error *err)
 			unhook_cpu(c);
 			return rc;
 		}
-		/* Loads and stores translated before (or with) the PC-sync hooks. */
-		if (any != had)
+		/*
+		 * Code translated while the hooks existed takes Unicorn's slow path for
+		 * every load: once the last watchpoint goes, translate it again.
+		 */
+		if (!any && had)
 			hs_step_drop_all_code(c);
 	}
 	return 0;
-}
-
-static int phys_read_cb(void *ud, uint64_t pa, void *buf, size_t len)
-{
-	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
 }
 
 static int alias_visit(const struct hs_pt_visit_ctx *ctx)
@@ -271,6 +354,18 @@ static bool replay(struct hs_cpu *c, struct hs_error *err)
 	return true;
 }
 
+void hs_watch_block(struct hs_cpu *c, uint64_t pc)
+{
+	struct hs_watch_pending *p = &c->dbg.pending;
+	if (!p->on || !p->late || c->stop != HS_STOP_NONE)
+		return;
+	/* The block that stored has retired: stop before this one. */
+	hs_cpu_cut_block(c, pc);
+	p->resume_pc = pc;
+	c->stop = HS_STOP_WATCH;
+	uc_emu_stop(c->uc);
+}
+
 bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err)
 {
 	struct hs_machine *m = c->m;
@@ -285,8 +380,17 @@ bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err)
 		c->stop = HS_STOP_NONE;
 		return false;
 	}
+	/* A stop requested from a hook leaves the PC where Unicorn last wrote it. */
+	if (p->late) {
+		hs_cpu_set_reg(c, UC_ARM64_REG_PC, p->resume_pc);
+		memcpy(&hit.new_value, mem, hit.size);
+		m->dbg.hit = hit;
+		m->dbg.hit_valid = true;
+		return true;
+	}
 	/* Stopped right after the store's micro-op: its instruction has not retired. */
-	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	uint64_t pc = hit.pc;
+	hs_cpu_set_reg(c, UC_ARM64_REG_PC, pc);
 	hs_cpu_cut_block(c, pc);
 	memcpy(mem, p->before, hit.size);
 	if (!replay(c, err)) {
