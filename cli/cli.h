@@ -420,4 +420,11 @@ int cli_repl(struct cli *c);
 /* Scenario runner (scenario.c): run files, optional JUnit; returns the exit status. */
 int cli_run_scenarios(struct cli *proto, char **files, int nfiles, const char *junit);
 
+/* sigint.c: Ctrl-C interrupts a running command (see there). */
+void cli_sigint_install(struct cli *c, bool interactive);
+/* Around each command: on while it runs. */
+void cli_sigint_running(struct cli *c, bool on);
+/* True once for each Ctrl-C that came while no command ran (the REPL's prompt). */
+bool cli_sigint_take_prompt(void);
+
 #endif

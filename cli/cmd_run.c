@@ -157,6 +157,11 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 		       cli_col(c, COL_RED), cli_col(c, COL_RESET), s->cpu, w);
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;
+	case HS_STOP_INTERRUPTED:
+		printf("%sInterrupted%s on cpu%u at %s (continue resumes)\n",
+		       cli_col(c, COL_YELLOW), cli_col(c, COL_RESET), s->cpu, w);
+		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
+		break;
 	case HS_STOP_LIMIT:
 		printf("%sinstruction limit reached%s on cpu%u at %s: is the hypervisor looping?\n",
 		       cli_col(c, COL_RED), cli_col(c, COL_RESET), s->cpu, w);

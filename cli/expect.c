@@ -580,7 +580,7 @@ static int ex_vm(struct ex *e)
 	return check(e, w, (int64_t)c->vm_exit.x2, op, want);
 }
 
-/* expect stop ==|!= breakpoint|watchpoint|step|done|hyp-fault|idle|limit */
+/* expect stop ==|!= breakpoint|watchpoint|step|done|hyp-fault|idle|limit|interrupted */
 static int ex_stop(struct ex *e)
 {
 	static const struct {
@@ -593,7 +593,8 @@ static int ex_stop(struct ex *e)
 		     {"done", HS_STOP_DONE},
 		     {"hyp-fault", HS_STOP_HYP_FAULT},
 		     {"idle", HS_STOP_IDLE},
-		     {"limit", HS_STOP_LIMIT}};
+		     {"limit", HS_STOP_LIMIT},
+		     {"interrupted", HS_STOP_INTERRUPTED}};
 	enum op op = OP_EQ;
 	if (parse_op(e, 2, &op))
 		return -1;
@@ -607,7 +608,7 @@ static int ex_stop(struct ex *e)
 	if (k < 0)
 		return syntax(e, 3,
 			      "expected a stop (breakpoint, watchpoint, step, done, hyp-fault, "
-			      "idle or limit), got '%s'",
+			      "idle, limit or interrupted), got '%s'",
 			      word(e, 3));
 	if (end_of(e, 4) || !need_machine(e))
 		return -1;

@@ -240,12 +240,16 @@ static int invoke(struct invocation *inv, struct cli *c)
 		fprintf(stderr, "hypscope: %s: no machine: %s\n", inv->batch ? "error" : "warning",
 			c->machine_err);
 	c->live = !c->quiet;
+	cli_sigint_install(c, !inv->batch);
 	int failures = 0;
 	for (int i = 0; i < inv->nacts && !c->quit; i++) {
 		if (inv->acts[i].is_file) {
 			cli_source_file(c, inv->acts[i].arg, &failures, NULL);
-		} else if (cli_exec_line(c, inv->acts[i].arg)) {
-			failures++;
+		} else {
+			cli_sigint_running(c, true);
+			if (cli_exec_line(c, inv->acts[i].arg))
+				failures++;
+			cli_sigint_running(c, false);
 		}
 	}
 	if (inv->gdb_port || inv->gdb_stdio) {

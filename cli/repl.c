@@ -93,6 +93,13 @@ static char *history_path(void)
  */
 static int repl_event(void)
 {
+	if (cli_sigint_take_prompt()) {
+		/* Ctrl-C at the prompt: abandon the line, a fresh prompt below. */
+		rl_replace_line("", 0);
+		printf("\n");
+		rl_on_new_line();
+		rl_redisplay();
+	}
 	if (!repl_session || !repl_session->viz)
 		return 0;
 	if (cli_mm_poll_viz(repl_session)) {
@@ -111,12 +118,14 @@ int cli_repl(struct cli *c)
 	rl_attempted_completion_function = complete;
 	rl_completer_word_break_characters = " \t";
 	rl_event_hook = repl_event;
+	rl_signal_event_hook = repl_event;
+	rl_catch_signals = 0;		      /* sigint.c handles SIGINT */
 	rl_set_keyboard_input_timeout(50000); /* poll the window every 50 ms */
 	char *hist = history_path();
 	using_history();
 	stifle_history(2000);
-	if (hist)
-		read_history(hist);
+	if (hist && read_history(hist))
+		write_history(hist); /* create it: append_history below needs the file */
 	int failures = 0;
 	while (!c->quit) {
 		char *line = readline(cli_collecting(c) ? ">" : "(hypscope) ");
@@ -129,17 +138,22 @@ int cli_repl(struct cli *c)
 			p++;
 		if (*p)
 			add_history(line);
+		if (*p && hist)
+			append_history(1, hist); /* as we go: a crash loses nothing */
 		/* An empty line repeats a stepping or examining command, as in gdb. */
+		cli_sigint_running(c, true);
 		if (cli_repl_line(c, line))
 			failures++;
+		cli_sigint_running(c, false);
 		free(line);
 	}
 	if (hist) {
-		write_history(hist);
+		history_truncate_file(hist, 2000);
 		free(hist);
 	}
 	cli_cands_free(&cands);
 	rl_event_hook = NULL;
+	rl_signal_event_hook = NULL;
 	repl_session = NULL;
 	(void)failures;
 	return 0;

@@ -7,7 +7,9 @@ sysreg names), help and prefix errors, then sets a breakpoint on
 __pkvm_init_switch_pgd, boots, and single-steps across the TTBR0_EL2 write,
 checking that the register changes. A second session steps through
 __pkvm_init at source level (next, until, step, finish), breaks on a
-hypercall and watches a host stage-2 entry. Usage: cli_pty_test.py PATH/TO/hypscope
+hypercall and watches a host stage-2 entry. A third presses Ctrl-C at the
+prompt and while the hypervisor spins, and reads the history file while the session
+runs. Usage: cli_pty_test.py PATH/TO/hypscope
 """
 import os
 import pty
@@ -216,9 +218,53 @@ def main():
     check("stepi 6" in h and "boot" in h, "history saved to $HYPSCOPE_HISTORY", h)
 
     run_control(exe, env)
+    interrupts(exe, env, hist.name)
     if os.path.exists(hist.name):
         os.unlink(hist.name)
     print("all REPL checks passed")
+
+
+def interrupts(exe, env, hist):
+    """Ctrl-C at the prompt and during a long command; history written as we go (issue 13)."""
+    r = Repl([exe], env)
+    r.read_until(re.escape(PROMPT))
+    r.send("frobnic")
+    time.sleep(0.3)
+    r.send("\x03")
+    r.read_until(re.escape(PROMPT), timeout=10)
+    out = r.cmd("help stepi")
+    check("usage: stepi" in out and "frobnic" not in out,
+          "Ctrl-C at the prompt abandons the line and gives a new prompt", out)
+    with open(hist) as f:
+        h = f.read()
+    check("help stepi" in h, "history is appended as commands are typed", h)
+    # The hypervisor spins on its own lock (held by a host write before
+    # protection): `boot` runs until Ctrl-C.
+    out = r.cmd("boot --until finalize", timeout=300)
+    out = r.cmd("host write host_s2_lock 1 --size 4")
+    check("ok" in out, "the host can still write the hypervisor's lock before finalize", out)
+    for what in ("boot", "continue"):
+        r.send(what + "\n")
+        time.sleep(1.5)
+        r.send("\x03")
+        out = r.read_until(re.escape(PROMPT), timeout=60).decode(errors="replace")
+        check(re.search(r"Interrupted on cpu0 at 0x[0-9a-f]+ in handle_host_mem_abort", out) is not None,
+              "Ctrl-C interrupts a spinning %s at an instruction boundary" % what, out)
+        out = r.cmd("expect stop == interrupted")
+        check("expected" not in out, "expect stop == interrupted", out)
+        out = r.cmd("info program")
+        icount = int(re.search(r"instructions executed: (\d+)", out).group(1))
+        if what == "continue":
+            check(icount > first, "continue resumed the run (%d -> %d instructions)" % (first, icount), out)
+        first = icount
+    r.send("\x03")
+    r.read_until(re.escape(PROMPT), timeout=10)
+    out = r.cmd("stepi 3")
+    check("Interrupted" not in out and "=>" in out,
+          "a Ctrl-C at the prompt does not stop the next command", out)
+    r.send("quit\n")
+    _, status = os.waitpid(r.pid, 0)
+    check(os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "quit exits 0 after Ctrl-C")
 
 
 def run_control(exe, env):

@@ -14,8 +14,7 @@
 #include "debug.h"
 #include "host.h"
 #include "host_boot.h"
-#include "pt_translate.h"
-#include "pt_walk.h"
+#include "hyp_state.h"
 #include "testutil.h"
 
 static struct hs_stop nop(struct hs_machine *m, unsigned cpu)
@@ -185,25 +184,13 @@ START_TEST(break_errors)
 }
 END_TEST
 
-static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
-{
-	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
-}
-
 /* EL2 stage 1 translation of a hypervisor VA (CPU 0's registers). */
 static uint64_t el2_translate(struct hs_machine *m, uint64_t va)
 {
-	uint64_t tcr, ttbr, mair;
-	hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &tcr);
-	hs_cpu_sysreg(m, 0, HS_SR_TTBR0_EL2, &ttbr);
-	hs_cpu_sysreg(m, 0, HS_SR_MAIR_EL2, &mair);
-	struct hs_pt_regime r;
-	char msg[128];
-	ck_assert_int_eq(hs_pt_regime_el2(tcr, ttbr, mair, &r, msg, sizeof(msg)), 0);
-	struct hs_phys phys = {.read = phys_read, .ud = m};
-	struct hs_pt_trace t;
-	ck_assert_int_eq(hs_pt_translate(&phys, &r, va, &t), 0);
-	return t.out_pa;
+	uint64_t pa = 0;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_el2_va_to_pa(m, 0, va, &pa, &err) == 0, "%s", err.msg);
+	return pa;
 }
 
 /*

@@ -226,6 +226,7 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err)
 	c->dbg.hit_bp = 0;
 	c->dbg.skip_armed = false;
 	c->dbg.pending.on = false;
+	c->dbg.resume_pc_valid = false;
 	for (unsigned i = 0; i < m->dbg.nr_bps && !c->dbg.skip_armed; i++) {
 		const struct hs_bp *bp = m->dbg.bps[i];
 		for (unsigned k = 0; bp->enabled && k < bp->nr_va; k++)
@@ -237,9 +238,38 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err)
 	return hs_step_arm(c, count, err);
 }
 
+void hs_dbg_block(struct hs_cpu *c, uint64_t pc)
+{
+	hs_watch_block(c, pc);
+	/*
+	 * Not inside the emulator's exception entry (the ERET stub, or the
+	 * vector before its hook restored ELR_EL1/HCR_EL2): the next block.
+	 */
+	/*
+	 * A relaxed load per block: the block hook runs anyway, so Ctrl-C costs
+	 * nothing. Only below EL2 (the host or a guest), like the limit: the
+	 * request waits for the next block at EL1; a hypervisor looping at EL2
+	 * meets the limit.
+	 */
+	if (!atomic_load_explicit(&c->m->interrupt, memory_order_relaxed) ||
+	    c->stop != HS_STOP_NONE || hs_cpu_el(c) >= 2 ||
+	    !atomic_exchange(&c->m->interrupt, false))
+		return;
+	hs_cpu_cut_block(c, pc);
+	c->dbg.resume_pc = pc;
+	c->dbg.resume_pc_valid = true;
+	c->stop = HS_STOP_INTERRUPTED;
+	uc_emu_stop(c->uc);
+}
+
 bool hs_dbg_run_settle(struct hs_cpu *c, struct hs_error *err)
 {
 	c->dbg.skip_armed = false;
+	if (c->dbg.resume_pc_valid) {
+		/* Stopped from the block hook: Unicorn's PC may be an older block's. */
+		c->dbg.resume_pc_valid = false;
+		hs_cpu_set_reg(c, UC_ARM64_REG_PC, c->dbg.resume_pc);
+	}
 	if (c->stop == HS_STOP_WATCH)
 		return hs_watch_settle(c, err);
 	return true;

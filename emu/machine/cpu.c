@@ -338,7 +338,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	c->icount += size / 4;
 	c->block_start = address;
 	c->block_end = address + size;
-	hs_watch_block(c, address);
+	hs_dbg_block(c, address);
 	/*
 	 * Stop below EL2 when possible: a loop that goes
 	 * through the host (a fault injected again and again) then stops where the hypervisor holds
@@ -347,18 +347,6 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	if (c->icount >= c->run_icount_limit &&
 	    (hs_cpu_el(c) < 2 || c->icount >= c->run_icount_limit + LIMIT_GRACE_INSNS))
 		stop_cpu(c, HS_STOP_LIMIT);
-	/*
-	 * A relaxed load per block: the block hook runs anyway, so Ctrl-C costs
-	 * nothing. Only below EL2 (the host or a guest), like the limit: stops
-	 * in the middle of exception entry resumed inexactly under the old
-	 * exception path. The request waits for the next block at EL1; a
-	 * hypervisor looping at EL2 meets the limit.
-	 */
-	if (atomic_load_explicit(&c->m->interrupt, memory_order_relaxed) && hs_cpu_el(c) < 2 &&
-	    atomic_exchange(&c->m->interrupt, false)) {
-		hs_cpu_cut_block(c, address);
-		stop_cpu(c, HS_STOP_INTERRUPTED);
-	}
 	(void)uc;
 }
 

@@ -56,7 +56,6 @@ struct hs_watch_pending {
 	bool late; /* the store's PC is unknown: stop at the next block (hs_watch_block) */
 	struct hs_watch_hit hit;
 	uint8_t before[16]; /* the stored bytes before the store */
-	uint64_t resume_pc; /* late: the block the machine stopped before */
 };
 
 /* Per CPU. */
@@ -74,6 +73,9 @@ struct hs_cpu_dbg {
 	uc_hook sync_hooks[2]; /* make loads/stores in code keep the PC exact */
 	bool replaying;	       /* re-executing a watched store: not a new hit */
 	struct hs_watch_pending pending;
+	/* A stop from the block hook: the PC Unicorn leaves is stale, this is the one. */
+	bool resume_pc_valid;
+	uint64_t resume_pc;
 };
 
 /* Per machine. */
@@ -111,7 +113,8 @@ void hs_step_drop_all_code(struct hs_cpu *c);
 
 /* watchpoints.c: complete a store caught by a watchpoint (see there). */
 bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err);
-/* cpu.c's block hook, at the start of the block at pc. */
+/* cpu.c's block hook, at the start of the block at pc: stop here if asked to. */
+void hs_dbg_block(struct hs_cpu *c, uint64_t pc);
 void hs_watch_block(struct hs_cpu *c, uint64_t pc);
 
 #endif

@@ -361,7 +361,8 @@ void hs_watch_block(struct hs_cpu *c, uint64_t pc)
 		return;
 	/* The block that stored has retired: stop before this one. */
 	hs_cpu_cut_block(c, pc);
-	p->resume_pc = pc;
+	c->dbg.resume_pc = pc;
+	c->dbg.resume_pc_valid = true;
 	c->stop = HS_STOP_WATCH;
 	uc_emu_stop(c->uc);
 }
@@ -380,9 +381,8 @@ bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err)
 		c->stop = HS_STOP_NONE;
 		return false;
 	}
-	/* A stop requested from a hook leaves the PC where Unicorn last wrote it. */
+	/* (The PC of a late stop was set by hs_dbg_run_settle.) */
 	if (p->late) {
-		hs_cpu_set_reg(c, UC_ARM64_REG_PC, p->resume_pc);
 		memcpy(&hit.new_value, mem, hit.size);
 		m->dbg.hit = hit;
 		m->dbg.hit_valid = true;
