@@ -86,6 +86,34 @@ void cli_bps_init(struct cli_bps *b, struct hs_machine *m)
 	b->next_internal = -1;
 }
 
+int cli_bps_rebind(struct cli_bps *b, struct hs_machine *m, char *msg, size_t len)
+{
+	for (size_t i = b->n; i-- > 0;)
+		if (b->v[i].id < 0) {
+			free(b->v[i].spec);
+			memmove(&b->v[i], &b->v[i + 1], (b->n - i - 1) * sizeof(b->v[0]));
+			b->n--;
+		}
+	b->next_internal = -1;
+	b->hit_id = 0;
+	b->m = m;
+	int failed = 0;
+	msg[0] = '\0';
+	for (size_t i = 0; i < b->n; i++) {
+		struct cli_bp *bp = &b->v[i];
+		bp->break_id = bp->watch_id = 0;
+		char why[256];
+		if (bp->enabled && arm(b, bp, why, sizeof(why))) {
+			bp->enabled = false;
+			size_t used = strlen(msg);
+			snprintf(msg + used, len - used, "%s%d (%s): %s", failed ? "; " : "",
+				 bp->id, bp->spec, why);
+			failed++;
+		}
+	}
+	return failed;
+}
+
 void cli_bps_fini(struct cli_bps *b)
 {
 	for (size_t i = 0; i < b->n; i++) {

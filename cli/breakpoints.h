@@ -81,6 +81,12 @@ int cli_bp_add_watch(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t 
  * the class in ESR_EL2). Returns the breakpoint or NULL.
  */
 struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s);
+/*
+ * The machine was replaced (restart): arm every enabled breakpoint and
+ * watchpoint on m again; internal ones are dropped. Returns how many could
+ * not be armed (they are disabled, and said so in msg).
+ */
+int cli_bps_rebind(struct cli_bps *b, struct hs_machine *m, char *msg, size_t len);
 int cli_bp_delete(struct cli_bps *b, int id);
 int cli_bp_enable(struct cli_bps *b, int id, bool on);
 struct cli_bp *cli_bp_find(struct cli_bps *b, int id);

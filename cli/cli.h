@@ -335,6 +335,8 @@ int cmd_whatis(struct cli *c, int argc, char **argv);
 int cmd_display(struct cli *c, int argc, char **argv);
 int cmd_undisplay(struct cli *c, int argc, char **argv);
 int cmd_gdbserver(struct cli *c, int argc, char **argv); /* gdbserver.c */
+int cmd_kill(struct cli *c, int argc, char **argv);
+int cmd_restart(struct cli *c, int argc, char **argv);
 /* Inspection engine and visualizer (cmd_mm.c). */
 int cmd_owner(struct cli *c, int argc, char **argv);
 int cmd_map(struct cli *c, int argc, char **argv);

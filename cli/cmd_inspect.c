@@ -885,7 +885,9 @@ static int info_program(struct cli *c, struct hs_strbuf *sb)
 		     s->cpu, s->pc, sym);
 	hs_sb_printf(sb, "operation pending: %s\n",
 		     hs_op_pending(c->m) ? "yes (continue / stepi)" : "no");
-	if (hs_machine_dead(c->m))
+	if (hs_machine_killed(c->m))
+		hs_sb_printf(sb, "killed: inspection only (restart builds a fresh machine)\n");
+	else if (hs_machine_dead(c->m))
 		hs_sb_printf(sb,
 			     "the hypervisor faulted (%s ESR=%#" PRIx64 " FAR=%#" PRIx64
 			     "): inspection only\n",

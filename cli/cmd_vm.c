@@ -242,9 +242,9 @@ static int vm_create(struct cli *c, struct vm_opts *o)
 	       " (VTTBR_EL2=%#" PRIx64 ")\n",
 	       cli_col(c, COL_BOLD), h, cli_col(c, COL_RESET), vmid,
 	       o->protected_vm ? "protected" : "not protected", vttbr & VM_ROOT_MASK, vttbr);
-	printf("  %" PRIu64 " pages donated at %#" PRIx64
-	       "; guest program at gfn %#llx -> pfn %#" PRIx64 " (%s); vCPU 0 loaded on cpu%d\n",
-	       info.nr_pages, info.pa, HS_GUEST_CODE_GFN, info.code_pfn,
+	printf("  %" PRIu64 " pages donated at %#" PRIx64 "; guest program at gfn %#" PRIx64
+	       " -> pfn %#" PRIx64 " (%s); vCPU 0 loaded on cpu%d\n",
+	       info.nr_pages, info.pa, hs_vm_code_gfn(c->m), info.code_pfn,
 	       o->protected_vm ? "donated" : "shared r-x", info.loaded_on);
 	return 0;
 }

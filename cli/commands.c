@@ -458,6 +458,17 @@ const struct cli_cmd cli_cmds[] = {
      ":PORT` in gdb-multiarch. `monitor CMD` in gdb runs hypscope commands.\n"
      "Example:\n  gdbserver 1234",
      CC_NONE, NULL},
+    {"kill", cmd_kill, 0, 0, CMD_MACHINE, "kill", "abandon the pending operation",
+     "Abandons the operation the machine is stopped in (e.g. after an emulation\n"
+     "error): the machine stays as it is for inspection but runs nothing more;\n"
+     "`restart` builds a fresh one.\nExample:\n  kill",
+     CC_NONE, NULL},
+    {"restart", cmd_restart, 0, 0, 0, "restart",
+     "a fresh machine with the same options, keeping breakpoints",
+     "Replaces the machine with a new one built from the same options (--ram,\n"
+     "--cpus, --hyp ...), not booted. Breakpoints, watchpoints and settings are\n"
+     "kept and armed on the new machine.\nExample:\n  restart\n  boot",
+     CC_NONE, NULL},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},
 };
 const size_t cli_ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]);

@@ -219,3 +219,20 @@ add_test(NAME cli_small_fixes COMMAND hypscope --batch -ex "boot --until pkvm-in
 set_tests_properties(cli_small_fixes PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
   PASS_REGULAR_EXPRESSION "stepi: the boot flow is paused before step pkvm-init.*last stop: step on cpu0.*cpu0 is at EL1: the PC as an IPA through the host stage 2.*=> 0x40000004.*list: cpu0 is in the host at EL1.*attr: page PA 0x9000000 rw- DEV state=OWNED -> page PA 0x9000000 rw- DEV state=OWNED \\(SH non-shareable -> inner shareable\\)")
+# Guests on a machine whose RAM does not cover 0x48000000 (issue 13, item 6): the
+# guest program is placed from the RAM, and an IPA outside it is refused up front
+# instead of wedging the machine.
+foreach(opt "--ram;100M" "--ram-base;0x100000000")
+  string(REPLACE ";" "_" tag "${opt}")
+  add_test(NAME cli_guest_ram${tag} COMMAND hypscope --batch ${opt} -ex boot -ex "vm create"
+    -ex "vm run resume" -ex "vm run read 0x48000000" -ex "hvc nop")
+  set_tests_properties(cli_guest_ram${tag} PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 300 LABELS cli
+    PASS_REGULAR_EXPRESSION "guest program at gfn 0x(43200|108000) .*guest hypercall: idle done.*IPA 0x48000000: the emulated guest can only reach IPAs inside RAM.*nop: x0=0")
+endforeach()
+# kill abandons a stopped operation; restart gives a fresh machine with the breakpoints.
+add_test(NAME cli_kill_restart COMMAND hypscope --batch -ex "break handle_host_trap" -ex boot
+  -ex kill -ex "info program" -ex continue -ex restart -ex "info breakpoints" -ex boot)
+set_tests_properties(cli_kill_restart PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "Breakpoint 1, cpu0.*handle_host_trap.*the pending operation is abandoned.*killed: inspection only.*continue: the pending operation was killed.*a fresh machine .same options.; breakpoints and watchpoints kept: 1.*1 +break +y .*handle_host_trap.*Breakpoint 1, cpu0.*handle_host_trap")

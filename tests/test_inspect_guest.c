@@ -191,7 +191,7 @@ START_TEST(snapshot_has_every_vm_stage2_from_the_hyp_table)
 		ck_assert_uint_eq(g->abi.handle, g->handle);
 		ck_assert_uint_eq(g->r.ia_bits, HS_GUEST_IPA_BITS);
 	}
-	/* VM a: the guest program RX at HS_GUEST_CODE_GFN, 3 shared pages RW at GFN. */
+	/* VM a: the guest program RX at hs_vm_code_gfn(), 3 shared pages RW at GFN. */
 	const struct hs_snap_pt_range *r = guest_range(&s, a, IPA(GFN));
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(r->kind, HS_SNAP_LEAF);
@@ -200,7 +200,7 @@ START_TEST(snapshot_has_every_vm_stage2_from_the_hyp_table)
 	ck_assert_uint_eq(r->oa, pfn0 << HS_PAGE_SHIFT);
 	ck_assert_uint_eq(r->state, HS_PAGE_SHARED_BORROWED);
 	ck_assert_uint_eq(r->perm, HS_PT_PERM_R | HS_PT_PERM_W);
-	r = guest_range(&s, a, IPA(HS_GUEST_CODE_GFN));
+	r = guest_range(&s, a, IPA(hs_vm_code_gfn(m)));
 	ck_assert_ptr_nonnull(r);
 	ck_assert_uint_eq(r->perm, HS_PT_PERM_R | HS_PT_PERM_X);
 	/* VM b: its own pages. */

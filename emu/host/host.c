@@ -180,9 +180,7 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 	if (hs_op_pending(m) && !abandon_stuck_op(m, err))
 		return err ? err->code : -EBUSY;
 	if (m->dead)
-		return hs_err(err, -EIO,
-			      "the hypervisor faulted at EL2 earlier: the machine can "
-			      "only be inspected now");
+		return hs_machine_dead_error(m, err);
 	if (op->cpu >= m->nr_cpus)
 		return hs_err(err, -EINVAL, "no CPU %u", op->cpu);
 	struct hs_cpu *c = &m->cpus[op->cpu];

@@ -162,6 +162,14 @@ static void record_del(struct hs_vm_rec *v, uint64_t gfn)
 
 static int ensure_loaded(struct hs_machine *m, unsigned cpu, uint64_t handle, struct hs_error *err);
 
+uint64_t hs_vm_code_gfn(const struct hs_machine *m)
+{
+	const struct hs_machine_opts *o = hs_machine_opts(m);
+	const uint64_t want = 128ULL << 20;
+	uint64_t off = o->ram_size >= 2 * want ? want : (o->ram_size / 2) & ~(HS_PAGE_SIZE - 1);
+	return (o->ram_base + off) >> HS_PAGE_SHIFT;
+}
+
 int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t *handle,
 		 struct hs_error *err)
 {
@@ -194,7 +202,8 @@ int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t
 				      .code_pfn = code >> HS_PAGE_SHIFT,
 				      .loaded_on = -1};
 	*handle = (uint64_t)ret;
-	uint64_t b[3] = {*handle, 0, HS_GUEST_CODE_GFN << HS_PAGE_SHIFT};
+	uint64_t gfn = hs_vm_code_gfn(m);
+	uint64_t b[3] = {*handle, 0, gfn << HS_PAGE_SHIFT};
 	if ((rc = hs_vm_hvc(m, cpu, HS_HC_init_vcpu, b, 3, &ret, err)))
 		return rc;
 	if (ret)
@@ -202,11 +211,10 @@ int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t
 	if ((rc = ensure_loaded(m, cpu, *handle, err)))
 		return rc;
 	if (protected_vm)
-		rc = hs_vm_donate(m, cpu, *handle, code >> HS_PAGE_SHIFT, HS_GUEST_CODE_GFN, &ret,
-				  err);
+		rc = hs_vm_donate(m, cpu, *handle, code >> HS_PAGE_SHIFT, gfn, &ret, err);
 	else
-		rc = hs_vm_share(m, cpu, *handle, code >> HS_PAGE_SHIFT, HS_GUEST_CODE_GFN, 1,
-				 HS_PROT_RX, &ret, err);
+		rc = hs_vm_share(m, cpu, *handle, code >> HS_PAGE_SHIFT, gfn, 1, HS_PROT_RX, &ret,
+				 err);
 	if (!rc && ret)
 		rc = hs_err(err, (int)ret, "mapping the guest program refused: %" PRId64, ret);
 	return rc;
@@ -302,6 +310,15 @@ int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uin
 {
 	struct hs_host_op res;
 	struct hs_stop stop;
+	const struct hs_machine_opts *o = hs_machine_opts(m);
+	bool access = op == HS_VCPU_OP_READ || op == HS_VCPU_OP_WRITE || op == HS_VCPU_OP_EXEC;
+	/* The guest's MMU is off: Unicorn needs a region at the IPA itself (see hs_vm_code_gfn). */
+	if (access && (ipa < o->ram_base + HS_PAGE_SIZE || ipa >= o->ram_base + o->ram_size))
+		return hs_err(err, -EINVAL,
+			      "IPA %#" PRIx64
+			      ": the emulated guest can only reach IPAs inside RAM's "
+			      "range above its first page, [%#" PRIx64 ", %#" PRIx64 ")",
+			      ipa, o->ram_base + HS_PAGE_SIZE, o->ram_base + o->ram_size);
 	uint64_t a[3] = {op, ipa, value};
 	int rc = hs_host_hvc(m, cpu, HS_HC_FN(HS_HC_vcpu_run), a, 3, &res, &stop, err);
 	if (rc)

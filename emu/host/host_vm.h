@@ -15,12 +15,14 @@
 #include "strbuf.h"
 
 /*
- * Where the bundled guest program is mapped in every VM. Guest IPAs must lie
- * where Unicorn has regions (the RAM range), and never on the host code page
- * (0x40000000): the emulator stops a host operation when the PC reaches its
- * return address there, whatever the regime.
+ * Where the bundled guest program is mapped in every VM, from the machine's
+ * RAM: 128 MiB above its base (gfn 0x48000 with the default RAM), or half way
+ * into a smaller RAM. Guest IPAs must lie where Unicorn has regions (the RAM
+ * range: the guest runs with its MMU off), and never on the host code page
+ * (RAM's first page): the emulator stops a host operation when the PC
+ * reaches its return address there, whatever the regime.
  */
-#define HS_GUEST_CODE_GFN 0x48000ULL
+uint64_t hs_vm_code_gfn(const struct hs_machine *m);
 
 struct hs_vm_map {
 	uint64_t gfn, pfn;

@@ -685,6 +685,31 @@ bool hs_machine_dead(const struct hs_machine *m)
 	return m->dead;
 }
 
+int hs_machine_kill(struct hs_machine *m, struct hs_error *err)
+{
+	if (!m->op.pending)
+		return hs_err(err, -EINVAL, "no operation is pending: nothing to kill");
+	m->op.pending = false;
+	m->dead = m->killed = true;
+	return 0;
+}
+
+bool hs_machine_killed(const struct hs_machine *m)
+{
+	return m->killed;
+}
+
+int hs_machine_dead_error(const struct hs_machine *m, struct hs_error *err)
+{
+	if (m->killed)
+		return hs_err(err, -EIO,
+			      "the pending operation was killed: the machine can only be "
+			      "inspected now (restart builds a fresh one)");
+	return hs_err(err, -EIO,
+		      "the hypervisor faulted at EL2 earlier: the machine can "
+		      "only be inspected now");
+}
+
 static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reason r,
 		       struct hs_stop *stop)
 {
@@ -717,9 +742,7 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 			      "this machine is a memory dump (hypscope inspect): it can be "
 			      "inspected, not run");
 	if (m->dead)
-		return hs_err(err, -EIO,
-			      "the hypervisor faulted at EL2 earlier: the machine can "
-			      "only be inspected now");
+		return hs_machine_dead_error(m, err);
 	if (!m->op.pending) {
 		struct hs_cpu *c = &m->cpus[m->cur];
 		return finish_stop(m, c, HS_STOP_IDLE, stop);

@@ -209,6 +209,16 @@ const struct hs_stop *hs_last_stop(const struct hs_machine *m);
 bool hs_op_pending(const struct hs_machine *m);
 /* True after a hypervisor fault: only inspection is possible. */
 bool hs_machine_dead(const struct hs_machine *m);
+/*
+ * Abandon the pending operation (gdb's `kill`): the machine keeps its state
+ * for inspection and runs nothing more (hs_machine_dead() and
+ * hs_machine_killed() are true; a fresh machine replaces it). -EINVAL when
+ * no operation is pending.
+ */
+int hs_machine_kill(struct hs_machine *m, struct hs_error *err);
+bool hs_machine_killed(const struct hs_machine *m);
+/* The error for a run asked of a dead machine (a fault at EL2, or killed). */
+int hs_machine_dead_error(const struct hs_machine *m, struct hs_error *err);
 
 /* Run the pending host operation (and any that follow, e.g. the boot flow) to completion or stop.
  */

@@ -79,6 +79,7 @@ struct hs_machine {
 	struct hs_machine_op op;
 	struct hs_stop last_stop;
 	bool dead;
+	bool killed;		       /* hs_machine_kill: dead by request, not by a fault */
 	struct hs_dbg dbg;	       /* debug.c */
 	struct hs_write_log *wlog;     /* write_log.c: NULL until a reader opens it */
 	struct hs_dump *dump;	       /* dump.c: the machine was opened from files */

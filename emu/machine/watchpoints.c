@@ -273,6 +273,11 @@ static void find_aliases(struct hs_machine *m, struct hs_dbg_watch *w)
 {
 	w->nr_va = 0;
 	w->va[w->nr_va++] = w->pa;
+	/* The linear map, even before the hypervisor has built it (a watchpoint set before boot).
+	 */
+	uint64_t lin = hs_layout_hyp_va(&m->layout, w->pa);
+	if (lin != w->pa)
+		w->va[w->nr_va++] = lin;
 	uint64_t tcr, ttbr, mair, sctlr;
 	hs_cpu_sysreg(m, 0, HS_SR_SCTLR_EL2, &sctlr);
 	hs_cpu_sysreg(m, 0, HS_SR_TCR_EL2, &tcr);
