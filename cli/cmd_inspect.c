@@ -540,9 +540,10 @@ int cli_resolve_location(struct cli *c, const char *cmd, const char *spec, uint6
 		if (!cli_parse_line_number(colon + 1, &line))
 			return cli_error(c, "%s: '%s' is not a line number (1 to %d)", cmd,
 					 colon + 1, CLI_MAX_LINE_NUMBER);
-		uint64_t link = hs_image_line_addr(img, file, line);
+		int got = 0;
+		uint64_t link = hs_image_line_addr_next(img, file, line, &got);
 		if (!link)
-			return cli_error(c, "%s: no code for %s:%d", cmd, file, line);
+			return cli_error(c, "%s: no code for %s:%d or after it", cmd, file, line);
 		addrs[n++] = hs_link_to_pa(c->m, link);
 		addrs[n++] = hs_link_to_hyp_va(c->m, link);
 	} else {

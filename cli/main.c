@@ -190,6 +190,10 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 				return bad("--hyp-va-bits '%s': give 39 to 48", next);
 			c->mopts.hyp_va_bits = (unsigned)v;
 			break;
+		case OPT_INSN_LIMIT:
+			if (!cli_parse_size(next, &c->mopts.insn_limit) || !c->mopts.insn_limit)
+				return bad("--insn-limit '%s': give a positive count", next);
+			break;
 		}
 	}
 	if (inv->version) {

@@ -42,6 +42,8 @@ const struct cli_option cli_options[] = {
     {OPT_RAM_BASE, "--ram-base", "ADDR", OPTV_WORD, "physical base of RAM (default 0x40000000)"},
     {OPT_CPUS, "--cpus", "N", OPTV_WORD, "number of CPUs, 1 to 8 (default 1)"},
     {OPT_HYP_VA_BITS, "--hyp-va-bits", "N", OPTV_WORD, "EL2 VA size, 39..48 (default 48)"},
+    {OPT_INSN_LIMIT, "--insn-limit", "N", OPTV_WORD,
+     "instructions one run may take before it is called a loop"},
     {OPT_EVAL, "-ex, --ex, --eval, --eval-command", "CMD", OPTV_COMMAND,
      "run CMD (repeatable, in order)"},
     {OPT_SOURCE, "-x, --command", "FILE", OPTV_FILE,

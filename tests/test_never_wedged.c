@@ -117,7 +117,7 @@ START_TEST(looping_guest_is_interrupted_by_its_tick)
 		struct hs_vm_exit x;
 		struct hs_error err = {0};
 		uint64_t op = i ? HS_VCPU_OP_RESUME : HS_VCPU_OP_EXEC;
-		ck_assert_msg(hs_vm_run(m, 0, op, HS_GUEST_CODE_GFN << 12, 0, &x, &err) == 0, "%s",
+		ck_assert_msg(hs_vm_run(m, 0, op, hs_vm_code_gfn(m) << 12, 0, &x, &err) == 0, "%s",
 			      err.msg);
 		ck_assert_int_eq(x.status, 0);
 		ck_assert_uint_eq(x.reason, HS_EXIT_IRQ);

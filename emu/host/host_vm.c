@@ -310,15 +310,6 @@ int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uin
 {
 	struct hs_host_op res;
 	struct hs_stop stop;
-	const struct hs_machine_opts *o = hs_machine_opts(m);
-	bool access = op == HS_VCPU_OP_READ || op == HS_VCPU_OP_WRITE || op == HS_VCPU_OP_EXEC;
-	/* The guest's MMU is off: Unicorn needs a region at the IPA itself (see hs_vm_code_gfn). */
-	if (access && (ipa < o->ram_base + HS_PAGE_SIZE || ipa >= o->ram_base + o->ram_size))
-		return hs_err(err, -EINVAL,
-			      "IPA %#" PRIx64
-			      ": the emulated guest can only reach IPAs inside RAM's "
-			      "range above its first page, [%#" PRIx64 ", %#" PRIx64 ")",
-			      ipa, o->ram_base + HS_PAGE_SIZE, o->ram_base + o->ram_size);
 	uint64_t a[3] = {op, ipa, value};
 	int rc = hs_host_hvc(m, cpu, HS_HC_FN(HS_HC_vcpu_run), a, 3, &res, &stop, err);
 	if (rc)

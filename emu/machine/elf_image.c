@@ -52,12 +52,18 @@ static int cmp_sym_name(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
+/*
+ * Rows by address, stable (the line program's order is kept at one address,
+ * as gdb keeps it), an end of sequence before the rows that start the next.
+ */
 static int cmp_line(const void *a, const void *b)
 {
 	const struct hs_line *x = a, *y = b;
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	return 0;
+	if ((x->line == 0) != (y->line == 0))
+		return x->line == 0 ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -302,6 +308,28 @@ static int load_symbols_and_relocs(struct hs_image *img, Elf *elf, struct hs_err
 	return 0;
 }
 
+/*
+ * gdb's buildsym drops the rows just before an end of sequence at its own
+ * address (a line left with no code, e.g. before alignment padding). libdw
+ * hands rows over sorted, an end of sequence before the rows at its address,
+ * so those are the non-statement rows sharing an end's address (the next
+ * sequence starts with a statement).
+ */
+static void drop_empty_rows(struct hs_image *img)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < img->nlines; i++) {
+		const struct hs_line *l = &img->lines[i];
+		bool at_end = false;
+		for (size_t j = i; j-- > 0 && img->lines[j].addr == l->addr;)
+			at_end |= img->lines[j].line == 0;
+		if (l->line && !l->is_stmt && at_end)
+			continue;
+		img->lines[out++] = *l;
+	}
+	img->nlines = out;
+}
+
 /* DWARF line tables are optional: an image without them simply has no lines. */
 static int load_lines(struct hs_image *img, Elf *elf, struct hs_error *err)
 {
@@ -349,12 +377,17 @@ static int load_lines(struct hs_image *img, Elf *elf, struct hs_error *err)
 				rc = hs_err(err, -ENOMEM, "out of memory");
 				goto out;
 			}
-			img->lines[img->nlines++] = (struct hs_line){
-			    .addr = a, .file = f, .line = end ? 0 : ln, .is_stmt = stmt && !end};
+			img->lines[img->nlines] = (struct hs_line){.addr = a,
+								   .file = f,
+								   .line = end ? 0 : ln,
+								   .is_stmt = stmt && !end,
+								   .order = img->nlines};
+			img->nlines++;
 		}
 	}
 	if (img->nlines)
 		qsort(img->lines, img->nlines, sizeof(*img->lines), cmp_line);
+	drop_empty_rows(img);
 out:
 	dwarf_end(dw);
 	return rc;
@@ -581,7 +614,22 @@ const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr)
 	}
 	if (!lo)
 		return NULL;
+	/*
+	 * gdb's rule: the last row at or before addr; if that is not a statement,
+	 * a statement row at the same address wins (GCC's location views put
+	 * several rows at one address, the statement first).
+	 */
 	const struct hs_line *l = &img->lines[lo - 1];
+	for (const struct hs_line *t = l; !l->is_stmt && t > img->lines; t--) {
+		if (t->is_stmt) {
+			l = t;
+			break;
+		}
+		if ((t - 1)->addr != t->addr || (t - 1)->line == 0)
+			break;
+		if ((t - 1)->is_stmt)
+			l = t - 1;
+	}
 	return l->line ? l : NULL;
 }
 
@@ -599,6 +647,20 @@ const char *hs_image_source_file(const struct hs_image *img, const char *name)
 		if (names_file(img->files[i], name))
 			return img->files[i];
 	return NULL;
+}
+
+uint64_t hs_image_line_addr_next(const struct hs_image *img, const char *file, int line, int *got)
+{
+	int best = 0;
+	for (size_t i = 0; img && i < img->nlines; i++) {
+		const struct hs_line *l = &img->lines[i];
+		if (l->line >= line && l->is_stmt && (!best || l->line < best) &&
+		    names_file(l->file, file))
+			best = l->line;
+	}
+	if (got)
+		*got = best;
+	return best ? hs_image_line_addr(img, file, best) : 0;
 }
 
 uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int line)

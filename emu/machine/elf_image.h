@@ -34,6 +34,7 @@ struct hs_line {
 	const char *file; /* interned in the image */
 	int line;
 	int is_stmt;
+	size_t order; /* the row's place in the line programs, to keep it at one address */
 };
 
 struct hs_image {
@@ -87,5 +88,11 @@ const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr);
 const char *hs_image_source_file(const struct hs_image *img, const char *name);
 /* The first is_stmt address of file:line (file matched by suffix); 0 when none. */
 uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int line);
+/*
+ * gdb's rule for a breakpoint on a line: file:line, or when that line has no
+ * code the next line of the same file that has; *got is the line used.
+ * 0 when no line at or after it has code.
+ */
+uint64_t hs_image_line_addr_next(const struct hs_image *img, const char *file, int line, int *got);
 
 #endif
