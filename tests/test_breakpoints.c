@@ -141,32 +141,25 @@ START_TEST(break_is_hit_on_every_cpu)
 END_TEST
 
 /*
- * kvm_hyp_cpu_entry runs at its PA (idmap, MMU off) when a CPU comes up; a
- * breakpoint given by its HYP VA covers that alias too, after it already ran.
+ * __pkvm_init_switch_pgd runs at its PA (the idmap trampoline) on every CPU in the
+ * boot; a breakpoint given by its HYP VA covers that alias, on each CPU.
  */
 START_TEST(break_by_hyp_va_is_hit_at_the_pa_alias)
 {
-	struct hs_machine *m = hs_test_booted(2, 0);
+	struct hs_machine *m = hs_test_machine(2, 0);
 	struct hs_error err = {0};
-	struct hs_host_op r;
 	struct hs_stop s;
-	ck_assert_int_eq(hs_host_smc(m, 1, HS_PSCI_CPU_OFF, 0, 0, 0, &r, &s, &err), 0);
-	uint64_t pa = sym_pa(m, "kvm_hyp_cpu_entry");
+	uint64_t pa = sym_pa(m, "__pkvm_init_switch_pgd");
 	int id = hs_break_add(m, pa_to_hyp_va(m, pa), &err);
 	ck_assert_int_gt(id, 0);
-	ck_assert_int_eq(hs_host_smc(m, 0, HS_PSCI_CPU_ON, 1, hs_host_entry(m), 0, &r, &s, &err),
-			 0);
-	for (int i = 0; s.reason == HS_STOP_DONE && hs_op_pending(m) && i < 4; i++)
-		ck_assert_int_eq(hs_continue(m, &s, &err), 0);
+	ck_assert_int_eq(hs_boot(m, NULL, &s, &err), 0);
+	assert_hit(m, s, id, 0, pa);
+	ck_assert_int_eq(hs_continue(m, &s, &err), 0);
 	assert_hit(m, s, id, 1, pa);
 	ck_assert_int_eq(hs_break_delete(m, id, &err), 0);
-	while (hs_op_pending(m)) {
-		ck_assert_int_eq(hs_continue(m, &s, &err), 0);
-		ck_assert_int_eq(s.reason, HS_STOP_DONE);
-	}
-	struct hs_cpu_state st;
-	hs_cpu_state(m, 1, &st);
-	ck_assert(st.online);
+	ck_assert_int_eq(hs_continue(m, &s, &err), 0);
+	ck_assert_int_eq(s.reason, HS_STOP_DONE);
+	ck_assert(!hs_op_pending(m));
 	ck_assert_int_eq(nop(m, 1).reason, HS_STOP_DONE);
 	hs_machine_destroy(m);
 }

@@ -242,10 +242,6 @@ void hs_dbg_block(struct hs_cpu *c, uint64_t pc)
 {
 	hs_watch_block(c, pc);
 	/*
-	 * Not inside the emulator's exception entry (the ERET stub, or the
-	 * vector before its hook restored ELR_EL1/HCR_EL2): the next block.
-	 */
-	/*
 	 * A relaxed load per block: the block hook runs anyway, so Ctrl-C costs
 	 * nothing. Only below EL2 (the host or a guest), like the limit: the
 	 * request waits for the next block at EL1; a hypervisor looping at EL2

@@ -166,20 +166,17 @@ void hs_quirk_tlbi_all(uc_engine *uc)
 	hs_quirk_cp_write(uc, 1, 4, 8, 7, 4, 0); /* TLBI ALLE1 */
 }
 
-#ifdef HS_UC_SKIP_PAGE_LOCK
-/* libunicorn 2.0.1's own: invalidate the blocks on a range of RAM offsets (ram_addr_t). */
+/*
+ * libunicorn's own (2.0.1 and 2.1.1 export it): invalidate the blocks on a
+ * range of RAM offsets (ram_addr_t).
+ */
+struct uc_struct;
 void tb_invalidate_phys_range_aarch64(struct uc_struct *uc, uint64_t start, uint64_t end);
-#endif
 
 void hs_quirk_drop_code(uc_engine *uc, uint64_t ram_off, uint64_t len)
 {
 	if (!len)
 		return;
-#ifdef HS_UC_SKIP_PAGE_LOCK
 	/* A uc_engine is libunicorn's struct uc_struct. */
 	tb_invalidate_phys_range_aarch64((struct uc_struct *)uc, ram_off, ram_off + len);
-#else
-	(void)uc;
-	(void)ram_off;
-#endif
 }

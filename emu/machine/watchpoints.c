@@ -70,6 +70,34 @@ static bool fetch(struct hs_cpu *c, uint64_t va, uint32_t *insn)
 	return hs_phys_read(m, pa, insn, 4, NULL) == 0;
 }
 
+/* A data address of the CPU's current regime as a PA (EL2 stage 1, or the host's/guest's IPA). */
+static bool current_pa(struct hs_cpu *c, uint64_t va, uint64_t *pa)
+{
+	struct hs_pt_regime r;
+	struct hs_pt_trace t;
+	char msg[128];
+	struct hs_phys phys = {.read = phys_read_cb, .ud = c->m};
+	int rc;
+	if (hs_cpu_el(c) == 2) {
+		if (!(hs_cpu_sr(c, HS_SR_SCTLR_EL2) & 1)) {
+			*pa = va;
+			return true;
+		}
+		rc = hs_pt_regime_el2(hs_cpu_sr(c, HS_SR_TCR_EL2), hs_cpu_sr(c, HS_SR_TTBR0_EL2),
+				      hs_cpu_sr(c, HS_SR_MAIR_EL2), &r, msg, sizeof(msg));
+	} else if (hs_cpu_sr(c, HS_SR_HCR_EL2) & 1) {
+		rc = hs_pt_regime_s2(hs_cpu_sr(c, HS_SR_VTCR_EL2), hs_cpu_sr(c, HS_SR_VTTBR_EL2),
+				     &r, msg, sizeof(msg));
+	} else {
+		*pa = va;
+		return true;
+	}
+	if (rc || hs_pt_translate(&phys, &r, va, &t))
+		return false;
+	*pa = t.out_pa;
+	return true;
+}
+
 static uint64_t xreg(struct hs_cpu *c, unsigned n)
 {
 	if (n == 31)
@@ -89,6 +117,8 @@ static bool stores_there(struct hs_cpu *c, uint64_t pc, uint64_t va, int size)
 	uint64_t base = s.rn == 31 ? hs_cpu_reg(c, UC_ARM64_REG_SP) : xreg(c, s.rn);
 	uint64_t index = s.rm < 0 ? 0 : xreg(c, (unsigned)s.rm);
 	uint64_t ea = hs_a64_store_address(&s, base, index);
+	if (HS_UC_MEM_HOOKS_SEE_PA && !current_pa(c, ea, &ea))
+		return false; /* the hook reported a PA (Unicorn 2.1) */
 	return va + (uint64_t)size > ea && va < ea + s.width;
 }
 
@@ -178,11 +208,11 @@ static void on_code_store(uc_engine *uc, uc_mem_type type, uint64_t va, int size
 static void unhook_cpu(struct hs_cpu *c)
 {
 	for (unsigned k = 0; k < c->dbg.nr_watch_hooks; k++)
-		uc_hook_del(c->uc, c->dbg.watch_hooks[k]);
+		hs_cpu_unhook_stores(c, c->dbg.watch_hooks[k]);
 	c->dbg.nr_watch_hooks = 0;
 	for (unsigned k = 0; k < 2; k++)
 		if (c->dbg.sync_hooks[k])
-			uc_hook_del(c->uc, c->dbg.sync_hooks[k]);
+			hs_cpu_unhook_stores(c, c->dbg.sync_hooks[k]);
 	memset(c->dbg.sync_hooks, 0, sizeof(c->dbg.sync_hooks));
 }
 
@@ -210,18 +240,18 @@ static int hook_cpu(struct hs_cpu *c, struct hs_error *err)
 	uint64_t lo, hi;
 	image_code_va(m, &lo, &hi);
 	uint64_t ram0 = m->opts.ram_base, ram1 = ram0 + m->opts.ram_size - 1;
-	if ((e = uc_hook_add(c->uc, &c->dbg.sync_hooks[0], UC_HOOK_MEM_WRITE, (void *)on_code_store,
-			     c, ram0, ram1)))
+	if ((e = hs_cpu_hook_stores(c, &c->dbg.sync_hooks[0], (void *)on_code_store, c, ram0,
+				    ram1)))
 		goto fail;
-	if (lo <= hi && (e = uc_hook_add(c->uc, &c->dbg.sync_hooks[1], UC_HOOK_MEM_WRITE,
-					 (void *)on_code_store, c, lo, hi)))
+	if (lo <= hi &&
+	    (e = hs_cpu_hook_stores(c, &c->dbg.sync_hooks[1], (void *)on_code_store, c, lo, hi)))
 		goto fail;
 	for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++) {
 		struct hs_dbg_watch *wp = &m->dbg.watch[w];
 		for (unsigned k = 0; wp->id && k < wp->nr_va; k++) {
 			uc_hook *h = &c->dbg.watch_hooks[c->dbg.nr_watch_hooks];
-			if ((e = uc_hook_add(c->uc, h, UC_HOOK_MEM_WRITE, (void *)on_write, c,
-					     wp->va[k], wp->va[k] + wp->len - 1)))
+			if ((e = hs_cpu_hook_stores(c, h, (void *)on_write, c, wp->va[k],
+						    wp->va[k] + wp->len - 1)))
 				goto fail;
 			c->dbg.nr_watch_hooks++;
 		}
