@@ -10,6 +10,10 @@
 #ifndef HS_GIT_VERSION
 #define HS_GIT_VERSION ""
 #endif
+#ifndef HS_UNICORN_BUILT_VERSION /* the build defines it; builds of cli/ code elsewhere (fuzz/) \
+				    may not */
+#define HS_UNICORN_BUILT_VERSION "?"
+#endif
 
 void cli_print_version(FILE *o, const char *hyp_elf)
 {
