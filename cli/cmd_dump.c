@@ -196,6 +196,15 @@ static bool load_cpu(const struct json_val *cpu, struct hs_dump_cpu *d, const ch
 	return true;
 }
 
+/* The dump's next CPU slot; NULL with a message when every slot is taken. */
+static struct hs_dump_cpu *next_cpu(struct hs_dump *d, const char *path, char *err, size_t len)
+{
+	if (d->nr_cpus < HS_MAX_CPUS)
+		return &d->cpu[d->nr_cpus++];
+	snprintf(err, len, "%s: more than %d CPUs", path, HS_MAX_CPUS);
+	return NULL;
+}
+
 static bool load_sysregs_file(const char *path, struct hs_dump *d, char *err, size_t len)
 {
 	char *text = read_text(path, err, len);
@@ -224,21 +233,13 @@ static bool load_sysregs_file(const char *path, struct hs_dump *d, char *err, si
 			ok = false;
 		}
 		for (size_t i = 0; ok && i < cpus->n; i++) {
-			if (d->nr_cpus == HS_MAX_CPUS) {
-				snprintf(err, len, "%s: more than %d CPUs", path, HS_MAX_CPUS);
-				ok = false;
-			} else {
-				ok = load_cpu(cpus->items[i].val, &d->cpu[d->nr_cpus++], path, err,
-					      len);
-			}
+			struct hs_dump_cpu *cpu = next_cpu(d, path, err, len);
+			ok = cpu && load_cpu(cpus->items[i].val, cpu, path, err, len);
 		}
-	} else if (d->nr_cpus == HS_MAX_CPUS) {
-		snprintf(err, len, "%s: more than %d CPUs", path, HS_MAX_CPUS);
-		ok = false;
 	} else {
 		/* `info sysregs --json` of one CPU: it ran at EL2 when it was taken. */
-		struct hs_dump_cpu *cpu = &d->cpu[d->nr_cpus++];
-		ok = load_cpu(root, cpu, path, err, len);
+		struct hs_dump_cpu *cpu = next_cpu(d, path, err, len);
+		ok = cpu && load_cpu(root, cpu, path, err, len);
 		if (ok && !json_get(root, "pstate"))
 			cpu->pstate = 0x3c9; /* EL2h, DAIF masked */
 	}
