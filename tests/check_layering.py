@@ -30,10 +30,7 @@ UNICORN = re.compile(r"#\s*include\s*<unicorn/")
 ABI = re.compile(r"#\s*include\s*<hypscope/")
 LOCAL = re.compile(r'#\s*include\s*"([^"]+)"')
 # Known exceptions, each with the work that removes it.
-EXEMPT = {
-    "cli/breakpoints.h": "issue 13 moves breakpoints into emu/machine",
-    "cli/breakpoints.c": "issue 13 moves breakpoints into emu/machine",
-}
+EXEMPT = {}
 
 
 def header_owners(root):
