@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "profile.h"
 #include "debug.h"
+#include "host_call.h"
 #include "pt_decode.h"
 
 void cli_cpu_summary(struct cli *c)
@@ -436,41 +437,29 @@ static void print_ret(struct cli *c, const char *label, int64_t v)
 
 int cmd_hvc(struct cli *c, int argc, char **argv)
 {
-	int64_t fn = hs_machine_hypercall_by_name(c->m, argv[1]);
-	if (fn < 0) {
-		int64_t v;
-		if (!cli_parse_num(argv[1], &v))
-			return cli_error(c,
-					 "hvc: unknown hypercall '%s' (tab completes the names; "
-					 "a function id works too)",
-					 argv[1]);
-		fn = v;
-	}
-	const char *name = hs_machine_hypercall_name(c->m, (uint64_t)fn);
-	int nargs = argc - 2;
-	if (name) {
-		int want = hs_machine_hypercall_nargs(c->m, (uint64_t)fn);
-		if (want >= 0 && nargs > want)
-			return cli_error(c, "hvc: %s takes %d argument%s, %d given", name, want,
-					 want == 1 ? "" : "s", nargs);
-	}
-	uint64_t args[6] = {0};
-	for (int i = 0; i < nargs; i++) {
+	struct hs_host_call call = {.call = argv[1], .nargs = (unsigned)(argc - 2)};
+	for (int i = 0; i < argc - 2 && i < HS_HOST_CALL_MAX_ARGS; i++) {
 		enum cli_space sp = SP_PA;
-		if (cli_eval(c, argv[2 + i], &sp, &args[i]))
+		if (cli_eval(c, argv[2 + i], &sp, &call.args[i]))
 			return cli_error(c, "hvc: argument %d ('%s') is not a value", i + 1,
 					 argv[2 + i]);
 	}
-	struct hs_host_op res;
+	struct hs_host_call_result res;
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
 	c->have_hvc = false;
 	cli_before_run(c);
 	bool live = c->live;
 	c->live = true;
-	int rc = hs_host_hvc(c->m, hs_current_cpu(c->m), (uint64_t)fn, args, (unsigned)nargs, &res,
-			     &s, &err);
+	int rc = hs_host_call(c->m, hs_current_cpu(c->m), &call, &res, &s, &err);
 	c->live = live;
+	if (rc == -ENOENT)
+		return cli_error(c,
+				 "hvc: unknown hypercall '%s' (tab completes the names; "
+				 "a function id works too)",
+				 argv[1]);
+	if (rc == -E2BIG)
+		return cli_error(c, "hvc: %s", err.msg);
 	if (rc)
 		return cli_error(c, "hvc %s: %s", argv[1], err.msg);
 	int bad = cli_after_run(c, &s);
@@ -482,13 +471,14 @@ int cmd_hvc(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		printf("{\"hvc\":\"%s\",\"fn\":%" PRIu64 ",\"x0\":%" PRId64 ",\"x1\":%" PRId64
 		       ",\"insns\":%" PRIu64 "}\n",
-		       name ? name : "unknown", (uint64_t)fn, res.x0, res.x1, insns);
+		       res.name ? res.name : "unknown", res.fn, res.op.x0, res.op.x1, insns);
 		return 0;
 	}
-	printf("%s%s%s: ", cli_col(c, COL_BOLD), name ? name : argv[1], cli_col(c, COL_RESET));
-	print_ret(c, "x0", res.x0);
+	printf("%s%s%s: ", cli_col(c, COL_BOLD), res.name ? res.name : argv[1],
+	       cli_col(c, COL_RESET));
+	print_ret(c, "x0", res.op.x0);
 	printf(" ");
-	print_ret(c, "x1", res.x1);
+	print_ret(c, "x1", res.op.x1);
 	printf(" [%" PRIu64 " insns]\n", insns);
 	return 0;
 }
