@@ -43,11 +43,40 @@ void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v)
 	uc_reg_write(c->uc, uc_reg, &v);
 }
 
+/*
+ * The generic timer's counters run on instructions, so every run is
+ * deterministic: CNTFRQ_EL0, CNTPCT_EL0 and CNTVCT_EL0 (op0 3, op1 3, CRn 14,
+ * CRm 0, op2 0/1/2) as the CPU's code reads them (on_mrs) and as the debugger
+ * shows them. Unicorn's own registers would read the host's clock.
+ */
+static bool virtual_counter(struct hs_cpu *c, unsigned op0, unsigned op1, unsigned crn,
+			    unsigned crm, unsigned op2, uint64_t *v)
+{
+	if (op0 != 3 || op1 != 3 || crn != 14 || crm != 0)
+		return false;
+	switch (op2) {
+	case 0:
+		*v = HS_COUNTER_HZ;
+		return true;
+	case 1:
+		*v = c->icount;
+		return true;
+	case 2:
+		*v = c->icount - hs_cpu_sr(c, HS_SR_CNTVOFF_EL2);
+		return true;
+	default:
+		return false;
+	}
+}
+
 uint64_t hs_cpu_sr(struct hs_cpu *c, enum hs_sysreg r)
 {
 	if (!c->uc)
 		return c->saved ? c->saved->sr[r] : 0;
 	const struct hs_sysreg_desc *d = hs_sysreg_desc(r);
+	uint64_t v;
+	if (virtual_counter(c, d->op0, d->op1, d->crn, d->crm, d->op2, &v))
+		return v;
 	return hs_quirk_cp_read(c->uc, d->op0, d->op1, d->crn, d->crm, d->op2);
 }
 
@@ -446,21 +475,7 @@ static uint32_t on_mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *c
 {
 	struct hs_cpu *c = ud;
 	uint64_t v;
-	if (cp->op0 == 3 && cp->op1 == 3 && cp->crn == 14 && cp->crm == 0) {
-		/* Counters run on instructions, so every run is deterministic. */
-		switch (cp->op2) {
-		case 0:
-			v = HS_COUNTER_HZ;
-			break;
-		case 1:
-			v = c->icount;
-			break;
-		case 2:
-			v = c->icount - hs_cpu_sr(c, HS_SR_CNTVOFF_EL2);
-			break;
-		default:
-			return 0;
-		}
+	if (virtual_counter(c, cp->op0, cp->op1, cp->crn, cp->crm, cp->op2, &v)) {
 		uc_reg_write(uc, reg, &v);
 		return 1;
 	}
