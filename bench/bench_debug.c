@@ -2,7 +2,7 @@
 /*
  * What the debugger costs when it is not stopping (issue 13): bench_hvc's
  * host EL1 loop of null hypercalls with no breakpoint, with N breakpoints
- * that are never hit, and with a watchpoint that is never hit; the time and
+ * that are never hit, and with a (read) watchpoint that is never hit; the time and
  * RSS of adding a breakpoint and a watchpoint on a machine whose code has
  * run (1 and 4 CPUs); and the first `stepi` after start-up.
  * Usage: bench_debug [N] [hyp.elf]   (N: hypercalls per timed loop)
@@ -92,10 +92,27 @@ static int add_bp(struct hs_machine *m, const char *sym)
 	return 0;
 }
 
+/* loop_us with a watchpoint of that kind on the host stage-2 lock. */
+static double watched_loop_us(struct hs_machine *m, uint64_t n, enum hs_watch_kind kind)
+{
+	uint64_t lock;
+	struct hs_error err = {0};
+	int w = hs_sym_pa(m, "host_s2_lock", &lock, &err)
+		    ? -1
+		    : hs_watch_add_kind(m, lock, 4, kind, &err);
+	if (w < 0) {
+		fprintf(stderr, "bench_debug: watch: %s\n", err.msg);
+		exit(1);
+	}
+	double t = loop_us(m, n);
+	hs_watch_del(m, w, NULL);
+	return t;
+}
+
 static void loops(const char *elf, uint64_t n)
 {
 	struct hs_machine *m = booted(elf, 1);
-	double base = 1e9, bps = 1e9, watch = 1e9;
+	double base = 1e9, bps = 1e9, watch = 1e9, rwatch = 1e9;
 	loop_us(m, n / 10); /* warm up: translate the loop's code */
 	for (unsigned i = 0; i < NR_UNHIT; i++)
 		add_bp(m, unhit[i]);
@@ -112,17 +129,10 @@ static void loops(const char *elf, uint64_t n)
 		for (unsigned i = 0; i < NR_UNHIT; i++)
 			hs_break_enable(m, (int)i + 1, false, NULL);
 		/* The host stage-2 lock: a null hypercall never takes it. */
-		uint64_t lock;
-		struct hs_error err = {0};
-		int w =
-		    hs_sym_pa(m, "host_s2_lock", &lock, &err) ? -1 : hs_watch_add(m, lock, 4, &err);
-		if (w < 0) {
-			fprintf(stderr, "bench_debug: watch: %s\n", err.msg);
-			exit(1);
-		}
-		t = loop_us(m, n);
+		t = watched_loop_us(m, n, HS_WATCH_WRITE);
 		watch = t < watch ? t : watch;
-		hs_watch_del(m, w, NULL);
+		t = watched_loop_us(m, n, HS_WATCH_READ);
+		rwatch = t < rwatch ? t : rwatch;
 	}
 	printf("null hypercall, host EL1 loop (%" PRIu64 " calls, best of 5):\n", n);
 	printf("  no breakpoint:                %.3f us\n", base);
@@ -130,6 +140,8 @@ static void loops(const char *elf, uint64_t n)
 	       (bps / base - 1) * 100);
 	printf("  a watchpoint, never hit:      %.3f us (%+.1f %%)\n", watch,
 	       (watch / base - 1) * 100);
+	printf("  a read watchpoint, never hit: %.3f us (%+.1f %%)\n", rwatch,
+	       (rwatch / base - 1) * 100);
 	hs_machine_destroy(m);
 }
 

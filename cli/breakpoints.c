@@ -42,7 +42,7 @@ static int arm(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
 		rc = hs_break_on_ec(b->m, (unsigned)bp->value, true, &err);
 		break;
 	case CLI_BP_WATCH:
-		rc = hs_watch_add(b->m, bp->pa, bp->len, &err);
+		rc = hs_watch_add_kind(b->m, bp->pa, bp->len, bp->access, &err);
 		if (rc > 0) {
 			bp->watch_id = rc;
 			rc = 0;
@@ -241,11 +241,19 @@ int cli_bp_add_vector(struct cli_bps *b, const char *spec, enum cli_bp_kind kind
 int cli_bp_add_watch(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t len,
 		     const struct cli_watch_pte *pte, char *msg, size_t len_msg)
 {
+	return cli_bp_add_watch_kind(b, spec, pa, len, HS_WATCH_WRITE, pte, msg, len_msg);
+}
+
+int cli_bp_add_watch_kind(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t len,
+			  enum hs_watch_kind kind, const struct cli_watch_pte *pte, char *msg,
+			  size_t len_msg)
+{
 	struct cli_bp *bp = new_slot(b, spec, CLI_BP_WATCH, false, msg, len_msg);
 	if (!bp)
 		return -EINVAL;
 	bp->pa = pa;
 	bp->len = len;
+	bp->access = kind;
 	if (pte)
 		bp->pte = *pte;
 	return commit_slot(b, bp, msg, len_msg);

@@ -16,6 +16,7 @@
 
 #include "pt_walk.h"
 
+#include "debug.h"
 #include "machine.h"
 
 #define CLI_BP_MAX_ADDRS 2
@@ -40,10 +41,11 @@ struct cli_bp {
 	int id; /* < 0: internal (next/finish/until), not listed */
 	enum cli_bp_kind kind;
 	bool enabled, temp;
-	char *spec;	  /* what the user typed */
-	uint64_t value;	  /* CLI_BP_HVC: function id; CLI_BP_EC: exception class */
-	uint64_t pa, len; /* CLI_BP_WATCH */
-	int watch_id;	  /* CLI_BP_WATCH: the machine's id while enabled, else 0 */
+	char *spec;		   /* what the user typed */
+	uint64_t value;		   /* CLI_BP_HVC: function id; CLI_BP_EC: exception class */
+	uint64_t pa, len;	   /* CLI_BP_WATCH */
+	int watch_id;		   /* CLI_BP_WATCH: the machine's id while enabled, else 0 */
+	enum hs_watch_kind access; /* CLI_BP_WATCH: watch, rwatch or awatch */
 	struct cli_watch_pte pte;
 	uint64_t addrs[CLI_BP_MAX_ADDRS]; /* CLI_BP_CODE: as shown (PA, HYP VA) */
 	unsigned naddrs;
@@ -75,6 +77,10 @@ int cli_bp_add_vector(struct cli_bps *b, const char *spec, enum cli_bp_kind kind
 /* A watchpoint on [pa, pa+len); pte (may be NULL) says how to decode the values. */
 int cli_bp_add_watch(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t len,
 		     const struct cli_watch_pte *pte, char *msg, size_t len_msg);
+/* The same for a read (rwatch) or access (awatch) watchpoint too. */
+int cli_bp_add_watch_kind(struct cli_bps *b, const char *spec, uint64_t pa, uint64_t len,
+			  enum hs_watch_kind kind, const struct cli_watch_pte *pte, char *msg,
+			  size_t len_msg);
 /*
  * After a stop: work out which breakpoint or watchpoint caused it (sets
  * hit_id; a stop at the EL2 vector is matched with the hypercall in x0 or

@@ -119,6 +119,7 @@ struct cli {
 	int hit_id;
 	bool hit_temp;
 	enum cli_bp_kind hit_kind;
+	enum hs_watch_kind hit_access; /* a watchpoint's: watch, rwatch or awatch */
 	char hit_what[1024];
 	/* step/next/finish/until end with "step" (expect stop): valid while icount matches. */
 	bool have_user_stop;
@@ -412,6 +413,9 @@ int cmd_next(struct cli *c, int argc, char **argv);
 int cmd_finish(struct cli *c, int argc, char **argv);
 int cmd_until(struct cli *c, int argc, char **argv);
 int cmd_watch(struct cli *c, int argc, char **argv);
+int cmd_rwatch(struct cli *c, int argc, char **argv);
+int cmd_awatch(struct cli *c, int argc, char **argv);
+int cmd_nexti(struct cli *c, int argc, char **argv);
 /* Per-CPU summary (EL, PC, SCTLR_EL2.M, VBAR_EL2, TTBR0_EL2, VTTBR_EL2, HCR_EL2.VM). */
 void cli_cpu_summary(struct cli *c);
 /* Disassemble n instructions at addr (space sp) into stdout. */

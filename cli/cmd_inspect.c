@@ -758,7 +758,9 @@ static const char *bp_type(const struct cli_bp *bp)
 	case CLI_BP_EC:
 		return bp->temp ? "texc" : "exc";
 	case CLI_BP_WATCH:
-		return "watch";
+		return bp->access == HS_WATCH_READ     ? "rwatch"
+		       : bp->access == HS_WATCH_ACCESS ? "awatch"
+						       : "watch";
 	default:
 		return bp->temp ? "tbreak" : "break";
 	}

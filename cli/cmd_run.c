@@ -108,30 +108,34 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 		cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 		break;
 	case HS_STOP_WATCH:
-		printf("%sWatchpoint %d%s: %s\n", cli_col(c, COL_YELLOW), c->hit_id,
-		       cli_col(c, COL_RESET), c->hit_what);
+		printf("%s%s %d%s: %s\n", cli_col(c, COL_YELLOW),
+		       c->hit_access == HS_WATCH_READ	  ? "Read watchpoint"
+		       : c->hit_access == HS_WATCH_ACCESS ? "Access watchpoint"
+							  : "Watchpoint",
+		       c->hit_id, cli_col(c, COL_RESET), c->hit_what);
 		{
 			struct hs_cpu_state st;
 			hs_cpu_state(c->m, s->cpu, &st);
 			const struct hs_watch_hit *hit = hs_watch_last_hit(c->m);
+			const char *did = hit && hit->read ? "loaded" : "stored";
 			if (st.el != 2) {
-				printf("  stored on cpu%u by EL%u (the %s) at %#" PRIx64
+				printf("  %s on cpu%u by EL%u (the %s) at %#" PRIx64
 				       "; next: %#" PRIx64 "\n",
-				       s->cpu, st.el, st.el == 1 ? "host or a guest" : "CPU",
+				       did, s->cpu, st.el, st.el == 1 ? "host or a guest" : "CPU",
 				       hit ? hit->pc : s->pc, s->pc);
 				break;
 			}
 			if (hit && hit->pc) {
 				char by[320];
 				cli_where(c, hit->pc, by, sizeof(by));
-				printf("  stored on cpu%u by %s\n", s->cpu, by);
+				printf("  %s on cpu%u by %s\n", did, s->cpu, by);
 			} else if (hit) {
-				printf("  stored on cpu%u by an instruction of the block before "
-				       "(its PC "
-				       "is not known)\n",
-				       s->cpu);
+				printf("  %s on cpu%u by an instruction of the block before "
+				       "(its PC is not known)\n",
+				       did, s->cpu);
 			}
-			printf("  the store has retired; next: %s\n", w);
+			printf("  the %s has retired; next: %s\n",
+			       hit && hit->read ? "load" : "store", w);
 			cli_disas(c, SP_DEFAULT, s->pc, 1, true);
 			break;
 		}
@@ -218,8 +222,8 @@ static void watch_text(struct cli *c, const struct cli_bp *bp, char *buf, size_t
 		return;
 	}
 	char by[160];
-	snprintf(by, sizeof(by), "%u-byte store to PA %#" PRIx64 " (via %#" PRIx64 ")", hit->size,
-		 hit->pa, hit->va);
+	snprintf(by, sizeof(by), "%u-byte %s PA %#" PRIx64 " (via %#" PRIx64 ")", hit->size,
+		 hit->read ? "load from" : "store to", hit->pa, hit->va);
 	if (bp->pte.on) {
 		/* The whole entry after the store, and before it (the stored bytes replaced). */
 		uint64_t now = 0, before;
@@ -235,10 +239,26 @@ static void watch_text(struct cli *c, const struct cli_bp *bp, char *buf, size_t
 		char o[160], n[160];
 		cli_pte_text(&bp->pte.regime, bp->pte.level, before, o, sizeof(o));
 		cli_pte_text(&bp->pte.regime, bp->pte.level, now, n, sizeof(n));
+		if (hit->read || before == now) {
+			snprintf(buf, len,
+				 "%s entry for %#" PRIx64 " at PA %#" PRIx64 " %s: %s\n"
+				 "  level %d, %#" PRIx64 " (%s)",
+				 bp->pte.table, bp->pte.addr, bp->pa,
+				 hit->read ? "read" : "written, unchanged", n, bp->pte.level, now,
+				 by);
+			return;
+		}
 		snprintf(buf, len,
 			 "%s entry for %#" PRIx64 " at PA %#" PRIx64 " changed: %s -> %s\n"
 			 "  level %d, %#" PRIx64 " -> %#" PRIx64 " (%s)",
 			 bp->pte.table, bp->pte.addr, bp->pa, o, n, bp->pte.level, before, now, by);
+		return;
+	}
+	if (hit->read || hit->old_value == hit->new_value) {
+		snprintf(buf, len,
+			 "PA %#" PRIx64 " (%" PRIu64 " byte%s) %s: value %#" PRIx64 " (%s)", bp->pa,
+			 bp->len, bp->len == 1 ? "" : "s",
+			 hit->read ? "read" : "written, unchanged", hit->new_value, by);
 		return;
 	}
 	snprintf(buf, len,
@@ -287,6 +307,7 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 		c->hit_id = bp->id;
 		c->hit_temp = bp->temp;
 		c->hit_kind = bp->kind;
+		c->hit_access = bp->kind == CLI_BP_WATCH ? bp->access : HS_WATCH_WRITE;
 		if (bp->kind == CLI_BP_WATCH)
 			watch_text(c, bp, c->hit_what, sizeof(c->hit_what));
 		else if (bp->kind != CLI_BP_CODE)
@@ -395,13 +416,18 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 		n = (uint64_t)v;
 	}
 	int next_step = hs_boot_next_step(c->m);
-	if (!hs_op_pending(c->m) && next_step != HS_BOOT_DONE && next_step != HS_BOOT_FIRMWARE)
-		return cli_error(
-		    c,
-		    "stepi: the boot flow is paused before step %s, none of whose "
-		    "instructions has run yet: `break` where you want to stop (e.g. "
-		    "break __pkvm_init) and `continue`, or `boot --until` a later step",
-		    hs_profile_of(c->m)->boot_step_name(next_step));
+	if (!hs_op_pending(c->m) && next_step != HS_BOOT_DONE && next_step != HS_BOOT_FIRMWARE) {
+		/* Paused between boot steps (boot --until): into the next one's first instructions.
+		 */
+		char name[] = "boot";
+		char *bargv[] = {name, NULL};
+		hs_machine_step_next_run(c->m, n);
+		c->run_single = true;
+		int rc = cmd_boot(c, 1, bargv);
+		c->run_single = false;
+		hs_machine_step_next_run(c->m, 0);
+		return rc;
+	}
 	if (!hs_op_pending(c->m))
 		return cli_error(c, "stepi: the machine is idle: nothing to step (start something "
 				    "with hvc, host or vm run, or stop at a breakpoint)");

@@ -413,6 +413,41 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
+int cmd_nexti(struct cli *c, int argc, char **argv)
+{
+	const char *cmd = "nexti";
+	uint64_t n;
+	if (parse_count(c, cmd, argc, argv, &n) || need_pending(c, cmd))
+		return -1;
+	for (uint64_t i = 0; i < n && hs_op_pending(c->m); i++) {
+		struct hs_stop s = {0};
+		uint32_t insn = 0;
+		uint64_t sp;
+		uint64_t pc = cur_pc(c, &sp);
+		enum run_res r;
+		if (insn_at(c, pc, &insn) && is_call(insn)) {
+			uint64_t ret = pc + 4;
+			r = run_to(c, &ret, 1, sp, true, &s, cmd);
+		} else {
+			c->run_single = true;
+			r = step1(c, &s, cmd);
+			c->run_single = false;
+		}
+		if (r == RUN_ERR)
+			return -1;
+		if (r == RUN_STOP) {
+			cli_report_stop(c, &s);
+			return hs_machine_dead(c->m) ? -1 : 0;
+		}
+	}
+	if (hs_op_pending(c->m))
+		cli_disas(c, SP_DEFAULT, cur_pc(c, NULL), 1, true);
+	else
+		printf("done (%" PRIu64 " instructions so far)\n", hs_machine_icount(c->m));
+	end_with_step(c);
+	return 0;
+}
+
 int cmd_until(struct cli *c, int argc, char **argv)
 {
 	if (argc == 1)
@@ -440,7 +475,11 @@ int cmd_until(struct cli *c, int argc, char **argv)
 
 /* ---- watch ------------------------------------------------------------------------ */
 
-static int watch_pte(struct cli *c, int argc, char **argv)
+static const char *const watch_names[] = {"", "watch", "rwatch", "awatch"};
+static const char *const watch_titles[] = {"", "Watchpoint", "Read watchpoint",
+					   "Access watchpoint"};
+
+static int watch_pte(struct cli *c, int argc, char **argv, enum hs_watch_kind kind)
 {
 	/* watch pte hyp|host ADDR | watch pte guest HANDLE ADDR */
 	if (argc < 4)
@@ -488,21 +527,22 @@ static int watch_pte(struct cli *c, int argc, char **argv)
 	p.level = st->level;
 	char spec[160], msg[256], now[200];
 	snprintf(spec, sizeof(spec), "pte %s %#" PRIx64 " (level %d)", p.table, addr, p.level);
-	int id = cli_bp_add_watch(&c->bps, spec, st->desc_pa, 8, &p, msg, sizeof(msg));
+	int id = cli_bp_add_watch_kind(&c->bps, spec, st->desc_pa, 8, kind, &p, msg, sizeof(msg));
 	if (id < 0)
-		return cli_error(c, "watch: %s", msg);
+		return cli_error(c, "%s: %s", watch_names[kind], msg);
 	cli_pte_text(&p.regime, p.level, st->desc, now, sizeof(now));
-	printf("Watchpoint %d: %s entry for %#" PRIx64 " at PA %#" PRIx64 " (level %d, now %s)\n",
-	       id, p.table, addr, st->desc_pa, p.level, now);
+	printf("%s %d: %s entry for %#" PRIx64 " at PA %#" PRIx64 " (level %d, now %s)\n",
+	       watch_titles[kind], id, p.table, addr, st->desc_pa, p.level, now);
 	return 0;
 }
 
-int cmd_watch(struct cli *c, int argc, char **argv)
+static int watch(struct cli *c, int argc, char **argv, enum hs_watch_kind kind)
 {
+	const char *cmd = watch_names[kind];
 	if (!strcmp(argv[1], "pte"))
-		return watch_pte(c, argc, argv);
+		return watch_pte(c, argc, argv, kind);
 	if (argc > 3)
-		return cli_error(c, "watch: usage: watch PA [LEN] | watch pte TABLE ADDR");
+		return cli_error(c, "%s: usage: %s PA [LEN] | %s pte TABLE ADDR", cmd, cmd, cmd);
 	enum cli_space sp = SP_PA;
 	uint64_t a, pa, len = 8;
 	if (cli_eval(c, argv[1], &sp, &a))
@@ -510,19 +550,34 @@ int cmd_watch(struct cli *c, int argc, char **argv)
 	if (sp == SP_VA || sp == SP_IPA) {
 		char err[256];
 		if (cli_to_pa(c, sp, a, &pa, err, sizeof(err)))
-			return cli_error(c, "watch: '%s': %s", argv[1], err);
+			return cli_error(c, "%s: '%s': %s", cmd, argv[1], err);
 	} else {
 		pa = a;
 	}
 	if (argc == 3 && (!cli_parse_size(argv[2], &len) || !len || len > 4096))
-		return cli_error(c, "watch: '%s' is not a length from 1 to 4096 bytes", argv[2]);
+		return cli_error(c, "%s: '%s' is not a length from 1 to 4096 bytes", cmd, argv[2]);
 	char spec[96], msg[256];
 	snprintf(spec, sizeof(spec), "%s%s%s", argv[1], argc == 3 ? " " : "",
 		 argc == 3 ? argv[2] : "");
-	int id = cli_bp_add_watch(&c->bps, spec, pa, len, NULL, msg, sizeof(msg));
+	int id = cli_bp_add_watch_kind(&c->bps, spec, pa, len, kind, NULL, msg, sizeof(msg));
 	if (id < 0)
-		return cli_error(c, "watch: %s", msg);
-	printf("Watchpoint %d: PA %#" PRIx64 " (%" PRIu64 " byte%s)\n", id, pa, len,
+		return cli_error(c, "%s: %s", cmd, msg);
+	printf("%s %d: PA %#" PRIx64 " (%" PRIu64 " byte%s)\n", watch_titles[kind], id, pa, len,
 	       len == 1 ? "" : "s");
 	return 0;
+}
+
+int cmd_watch(struct cli *c, int argc, char **argv)
+{
+	return watch(c, argc, argv, HS_WATCH_WRITE);
+}
+
+int cmd_rwatch(struct cli *c, int argc, char **argv)
+{
+	return watch(c, argc, argv, HS_WATCH_READ);
+}
+
+int cmd_awatch(struct cli *c, int argc, char **argv)
+{
+	return watch(c, argc, argv, HS_WATCH_ACCESS);
 }

@@ -70,6 +70,13 @@ const struct cli_cmd cli_cmds[] = {
      "Executes N instructions on the CPU running the pending operation and shows the\n"
      "next instruction.\nExamples:\n  stepi\n  stepi 10",
      CC_NONE, NULL},
+    {"nexti", cmd_nexti, 0, 1, CMD_MACHINE | CMD_RUNS, "nexti [N]",
+     "execute N instructions, stepping over calls",
+     "Like stepi, but a call (BL/BLR) runs until it returns to the next\n"
+     "instruction in the same frame (a temporary internal breakpoint), or stops\n"
+     "earlier at a breakpoint or watchpoint. Shows the next instruction.\n"
+     "Examples:\n  nexti\n  ni 3",
+     CC_NONE, NULL},
     {"step", cmd_step, 0, 1, CMD_MACHINE | CMD_JSON | CMD_RUNS, "step [N]",
      "run to the next source line, entering calls",
      "Single-steps until the PC reaches the start of a different source line (DWARF\n"
@@ -113,6 +120,23 @@ const struct cli_cmd cli_cmds[] = {
      "`delete N` removes a watchpoint, `info watchpoints` lists them.\n"
      "Examples:\n  watch 0x48000000\n  watch pte host 0x48000000\n"
      "  watch pte hyp va:0x800008000000",
+     CC_WORDS, watch_words},
+    {"rwatch", cmd_rwatch, 1, 4, CMD_MACHINE,
+     "rwatch PA [LEN] | rwatch pte hyp|host ADDR | rwatch pte guest HANDLE IPA",
+     "stop when memory (or a page-table entry) is read",
+     "Like watch, but stops after any CPU's load of a byte of [PA, PA+LEN) (its\n"
+     "destination registers written, a pre/post-index base updated), and shows the\n"
+     "value read and the PC of the load with its source line. Loads through the\n"
+     "identity map and every EL2 alias are seen; the MMU's own table walks are not\n"
+     "loads. `delete N` removes it.\n"
+     "Examples:\n  rwatch host_s2_lock 4\n  rwatch pte host 0x48000000",
+     CC_WORDS, watch_words},
+    {"awatch", cmd_awatch, 1, 4, CMD_MACHINE,
+     "awatch PA [LEN] | awatch pte hyp|host ADDR | awatch pte guest HANDLE IPA",
+     "stop when memory (or a page-table entry) is read or written",
+     "Like watch and rwatch together: stops after any load, and any store (even\n"
+     "one that stores the value already there), of a byte of [PA, PA+LEN).\n"
+     "Examples:\n  awatch host_s2_lock 4",
      CC_WORDS, watch_words},
     {"info", cmd_info, 1, -1, CMD_MACHINE | CMD_JSON,
      "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|patches [--json] | "

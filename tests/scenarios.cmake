@@ -210,7 +210,8 @@ add_test(NAME scenario_wrong_values_message COMMAND hypscope run ${neg}/wrong_va
 set_tests_properties(scenario_wrong_values_message PROPERTIES
   ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
   PASS_REGULAR_EXPRESSION "wrong_values.hss:6: expected result == -EBUSY \\(-16\\), got -EPERM \\(-1\\).*wrong_values.hss:7: expected result == 0, got -EPERM \\(-1\\).*wrong_values.hss:10: expected reg x1 == 0x20, got 0x10.*1 failed")
-# Issue #13's small ones, as a user meets them: stepi between boot steps, info
+# Issue #13's small ones, as a user meets them: stepi between boot steps (into the
+# step's first instruction, the host's HVC, to the EL2 vector), info
 # program after next, disas and list while the CPU is in the host, the diff
 # naming the attribute that changed.
 add_test(NAME cli_small_fixes COMMAND hypscope --batch -ex "boot --until pkvm-init" -ex stepi
@@ -218,7 +219,7 @@ add_test(NAME cli_small_fixes COMMAND hypscope --batch -ex "boot --until pkvm-in
   -ex disas -ex list -ex trace)
 set_tests_properties(cli_small_fixes PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
-  PASS_REGULAR_EXPRESSION "stepi: the boot flow is paused before step pkvm-init.*last stop: step on cpu0.*cpu0 is at EL1: the PC as an IPA through the host stage 2.*=> 0x40000004.*list: cpu0 is in the host at EL1.*attr: page PA 0x9000000 rw- DEV state=OWNED -> page PA 0x9000000 rw- DEV state=OWNED \\(SH non-shareable -> inner shareable\\)")
+  PASS_REGULAR_EXPRESSION "boot stopped before step pkvm-init.*=> 0x[0-9a-f]+ __hyp_text_start\\+0x400 .*last stop: step on cpu0.*cpu0 is at EL1: the PC as an IPA through the host stage 2.*=> 0x40000004.*list: cpu0 is in the host at EL1.*attr: page PA 0x9000000 rw- DEV state=OWNED -> page PA 0x9000000 rw- DEV state=OWNED \\(SH non-shareable -> inner shareable\\)")
 # Guests on a machine whose RAM does not cover 0x48000000 (issue 13, item 6): the
 # guest program is placed from the RAM and runs; an access outside RAM does not
 # wedge the machine.
@@ -244,4 +245,10 @@ if(HS_PYTHON3)
     $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
   set_tests_properties(gdb_lines PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
     TIMEOUT 600 LABELS cli)
+  # nexti/ni at a call found by objdump (issue 13): over it, into it with si, stopped
+  # by a breakpoint in the callee, with a count. ~2 s.
+  add_test(NAME cli_nexti COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/cli_nexti_test.py
+    $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
+  set_tests_properties(cli_nexti PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 300 LABELS cli)
 endif()

@@ -132,6 +132,105 @@ START_TEST(watch_a_host_stage2_entry_stops_on_the_store_that_changes_it)
 }
 END_TEST
 
+/* The instructions a share of pfn takes on cpu, with the machine stopping where it likes. */
+static uint64_t share_icount(struct hs_machine *m, unsigned cpu, uint64_t pfn, unsigned *stops,
+			     struct hs_watch_hit *hits, unsigned max)
+{
+	struct hs_error err = {0};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	uint64_t i0 = hs_machine_icount(m);
+	*stops = 0;
+	ck_assert_int_eq(
+	    hs_host_hvc(m, cpu, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err), 0);
+	while (stop.reason == HS_STOP_WATCH) {
+		const struct hs_watch_hit *hit = hs_watch_last_hit(m);
+		ck_assert_ptr_nonnull(hit);
+		ck_assert_uint_lt(*stops, max);
+		hits[(*stops)++] = *hit;
+		ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	}
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_int_eq(hs_host_last_op(m)->x1, 0);
+	return hs_machine_icount(m) - i0;
+}
+
+/*
+ * rwatch on the host stage-2 lock, set after the lock code has run (boot): the
+ * acquiring LDAXR stops with its destination written and the PC past it, on
+ * whichever CPU ran it; the share then takes exactly the instructions it takes
+ * unwatched (nothing re-executed, nothing skipped). awatch adds the stores (the
+ * STXR's compare is not a load), and the host's own faulting load of the lock is
+ * not an access.
+ */
+START_TEST(read_and_access_watchpoints_stop_after_the_instruction_retired)
+{
+	struct hs_machine *plain = hs_test_booted(2, 0);
+	struct hs_machine *m = hs_test_booted(2, 0);
+	struct hs_error err = {0};
+	uint64_t lock, pfn = (hs_machine_opts(m)->ram_base + 0x600000) >> 12;
+	ck_assert_int_eq(hs_sym_pa(m, "host_s2_lock", &lock, &err), 0);
+	struct hs_watch_hit hits[8];
+	unsigned n;
+	uint64_t want = share_icount(plain, 1, pfn, &n, hits, 8);
+	int id = hs_watch_add_kind(m, lock, 4, HS_WATCH_READ, &err);
+	ck_assert_msg(id > 0, "%s", err.msg);
+	struct hs_stop stop;
+	struct hs_host_op res;
+	uint64_t i0 = hs_machine_icount(m);
+	ck_assert_int_eq(
+	    hs_host_hvc(m, 1, HS_HC_FN(HS_HC_host_share_hyp), &pfn, 1, &res, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_WATCH);
+	const struct hs_watch_hit *hit = hs_watch_last_hit(m);
+	ck_assert(hit->read);
+	ck_assert_int_eq(hit->id, id);
+	ck_assert_uint_eq(hit->cpu, 1);
+	ck_assert_uint_eq(hit->pa, lock);
+	ck_assert_uint_eq(hit->old_value, 0);
+	ck_assert_uint_eq(hit->new_value, 0);
+	struct hs_cpu_state st;
+	hs_cpu_state(m, 1, &st);
+	ck_assert_uint_eq(st.pc, hit->pc + 4);
+	uint64_t link;
+	uint32_t insn;
+	ck_assert(hs_addr_to_link(m, hit->pc, &link));
+	ck_assert_int_eq(hs_phys_read(m, hs_link_to_pa(m, link), &insn, 4, &err), 0);
+	/* LDAXR Wt, [Xn]: Wt holds what it read. */
+	ck_assert_uint_eq(insn & 0xfffffc00u, 0x885ffc00u);
+	ck_assert_uint_eq(st.x[insn & 31], 0);
+	ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert_uint_eq(hs_machine_icount(m) - i0, want);
+	/* Delete, add again as awatch: the LDAXR, the STXR (0 -> 1), the release (1 -> 0). */
+	ck_assert_int_eq(hs_watch_del(m, id, &err), 0);
+	ck_assert_int_gt(hs_watch_add_kind(m, lock, 4, HS_WATCH_ACCESS, &err), 0);
+	pfn++;
+	uint64_t want2 = share_icount(plain, 0, pfn, &n, hits, 8);
+	ck_assert_uint_eq(share_icount(m, 0, pfn, &n, hits, 8), want2);
+	ck_assert_uint_eq(n, 3);
+	ck_assert(hits[0].read);
+	ck_assert(!hits[1].read);
+	ck_assert_uint_eq(hits[1].old_value, 0);
+	ck_assert_uint_eq(hits[1].new_value, 1);
+	ck_assert(!hits[2].read);
+	ck_assert_uint_eq(hits[2].new_value, 0);
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_uint_ne(hits[i].pc, 0);
+	/* The host's load of the hypervisor's lock faults: the first access is EL2's. */
+	ck_assert_int_eq(hs_host_access(m, 0, false, lock, 4, 0, &res, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_WATCH);
+	hs_cpu_state(m, 0, &st);
+	ck_assert_uint_eq(st.el, 2);
+	while (stop.reason == HS_STOP_WATCH)
+		ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
+	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
+	ck_assert(res.refused || hs_host_last_op(m)->refused);
+	ck_assert_int_lt(hs_watch_add_kind(m, lock, 4, 5, &err), 0);
+	hs_machine_destroy(m);
+	hs_machine_destroy(plain);
+}
+END_TEST
+
 /* An interrupt asked before a run stops it before its first instruction; continue finishes it. */
 START_TEST(interrupt_stops_before_the_next_block_and_continue_finishes_exactly)
 {
@@ -215,6 +314,7 @@ int main(void)
 	tcase_add_test(tc, break_on_a_hypercall_stops_at_the_el2_vector);
 	tcase_add_test(tc, break_on_an_exception_class);
 	tcase_add_test(tc, watch_a_host_stage2_entry_stops_on_the_store_that_changes_it);
+	tcase_add_test(tc, read_and_access_watchpoints_stop_after_the_instruction_retired);
 	tcase_add_test(tc, interrupt_stops_before_the_next_block_and_continue_finishes_exactly);
 	tcase_add_test(tc, interrupt_from_another_thread_keeps_the_run_deterministic);
 	suite_add_tcase(s, tc);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Decode an A64 store: which registers form its address and how many bytes
- * it writes (the Arm ARM's load/store encodings: unsigned immediate,
+ * Decode an A64 store or load: which registers form its address and how many bytes
+ * it writes or reads (the Arm ARM's load/store encodings: unsigned immediate,
  * unscaled/pre/post-indexed immediate, register offset, pair, exclusive and
  * ordered). A pure function; the machine uses it to find which instruction
  * of a translated block made a store it saw.
@@ -23,6 +23,8 @@ struct hs_a64_store {
 
 /* True when insn is a store of a general or SIMD register; fills *out. */
 bool hs_a64_decode_store(uint32_t insn, struct hs_a64_store *out);
+/* The same for a load (width: the bytes read); PRFM is not a load. */
+bool hs_a64_decode_load(uint32_t insn, struct hs_a64_store *out);
 
 /* The address the store writes, given its base and index register values. */
 uint64_t hs_a64_store_address(const struct hs_a64_store *s, uint64_t base, uint64_t index);

@@ -257,6 +257,7 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	unsigned el = hs_cpu_el(c);
 
+	hs_watch_exception(c);
 	/* Instructions after the one that trapped in this block did not run. */
 	hs_cpu_cut_block(c, pc);
 	switch (intno) {

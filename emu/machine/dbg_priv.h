@@ -45,17 +45,21 @@ struct hs_bp {
 
 struct hs_dbg_watch {
 	int id; /* 0: free */
+	enum hs_watch_kind kind;
 	uint64_t pa, len;
 	uint64_t va[HS_DBG_MAX_ALIASES]; /* the PA itself, then the EL2 VAs mapping it */
 	unsigned nr_va;
 };
 
-/* A store that changed watched bytes, caught before its instruction retired. */
+/* An access to watched bytes, caught before its instruction retired. */
 struct hs_watch_pending {
 	bool on;
-	bool late; /* the store's PC is unknown: stop at the next block (hs_watch_block) */
+	bool late;    /* the access's PC is unknown: stop at the next block (hs_watch_block) */
+	bool faulted; /* the CPU took an exception after the hook: the access did not happen */
 	struct hs_watch_hit hit;
 	uint8_t before[16]; /* the stored bytes before the store */
+	/* A load: x0..x30 and SP before it (the stop may come after it wrote one). */
+	uint64_t regs[32];
 };
 
 /* Per CPU. */
@@ -70,8 +74,10 @@ struct hs_cpu_dbg {
 	/* watchpoints.c */
 	uc_hook watch_hooks[HS_DBG_MAX_WATCH * HS_DBG_MAX_ALIASES];
 	unsigned nr_watch_hooks;
+	uc_hook read_hooks[HS_DBG_MAX_WATCH * HS_DBG_MAX_ALIASES];
+	unsigned nr_read_hooks;
 	uc_hook sync_hooks[2]; /* make loads/stores in code keep the PC exact */
-	bool replaying;	       /* re-executing a watched store: not a new hit */
+	bool replaying;	       /* re-executing a watched access: not a new hit */
 	struct hs_watch_pending pending;
 	/* A stop from the block hook: the PC Unicorn leaves is stale, this is the one. */
 	bool resume_pc_valid;
@@ -87,6 +93,7 @@ struct hs_dbg {
 	int next_watch_id;
 	struct hs_watch_hit hit;
 	bool hit_valid;
+	uint64_t step_next_run; /* hs_machine_step_next_run: the next run's count */
 	struct hs_bp **bps;
 	unsigned nr_bps, cap_bps;
 	int next_bp_id;
@@ -116,5 +123,7 @@ bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err);
 /* cpu.c's block hook, at the start of the block at pc: stop here if asked to. */
 void hs_dbg_block(struct hs_cpu *c, uint64_t pc);
 void hs_watch_block(struct hs_cpu *c, uint64_t pc);
+/* cpu.c's exception hook: an access caught by a watchpoint may have faulted. */
+void hs_watch_exception(struct hs_cpu *c);
 
 #endif

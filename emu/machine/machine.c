@@ -747,6 +747,10 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		struct hs_cpu *c = &m->cpus[m->cur];
 		return finish_stop(m, c, HS_STOP_IDLE, stop);
 	}
+	if (!count && m->dbg.step_next_run) {
+		count = m->dbg.step_next_run;
+		m->dbg.step_next_run = 0;
+	}
 	for (;;) {
 		struct hs_machine_op *op = &m->op;
 		struct hs_cpu *c = &m->cpus[op->cpu];
@@ -785,6 +789,11 @@ void hs_machine_interrupt_cancel(struct hs_machine *m)
 int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err)
 {
 	return run_ops(m, 0, stop, err);
+}
+
+void hs_machine_step_next_run(struct hs_machine *m, uint64_t n)
+{
+	m->dbg.step_next_run = n;
 }
 
 int hs_stepi(struct hs_machine *m, uint64_t n, struct hs_stop *stop, struct hs_error *err)

@@ -226,6 +226,12 @@ int hs_continue(struct hs_machine *m, struct hs_stop *stop, struct hs_error *err
 /* Execute n instructions on the current CPU (within the pending operation). */
 int hs_stepi(struct hs_machine *m, uint64_t n, struct hs_stop *stop, struct hs_error *err);
 /*
+ * Make the next run of an operation (one that starts later, e.g. the next
+ * boot step, or the pending one) execute at most n instructions, as
+ * hs_stepi would: stepi into a boot step that has not started. 0 cancels.
+ */
+void hs_machine_step_next_run(struct hs_machine *m, uint64_t n);
+/*
  * Ask the run in progress (or the next one) to stop before its next
  * translated block below EL2 (in the hypervisor the request waits for the
  * CPU to return to EL1): the run returns HS_STOP_INTERRUPTED with the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Watchpoints on physical memory (see debug.h), from memory-write hooks over
- * the watched bytes and their aliases only.
+ * Watchpoints on physical memory (see debug.h), from memory-write (and, for
+ * read and access watchpoints, memory-read) hooks over the watched bytes and
+ * their aliases only.
  *
  * Unicorn calls a write hook before the store, and a stop requested there
  * takes effect right after that store's micro-op, in the middle of its
@@ -10,6 +11,10 @@
  * exclusive monitor. So a hit is completed here: the store's bytes are put
  * back, and the instruction is executed again, alone, with the stepping hook
  * (stepping.c). The machine then stops with the instruction retired.
+ * A load is caught the same way, before it is made; the stop may come after
+ * it wrote its destination (even its own base: `ldr x1, [x1]`), so the
+ * general registers are put back as the hook saw them before it is executed
+ * again.
  *
  * That needs the PC of the store. Unicorn writes the PC before a load or
  * store only in code translated while a memory hook's range covers the
@@ -107,12 +112,16 @@ static uint64_t xreg(struct hs_cpu *c, unsigned n)
 				       : UC_ARM64_REG_X30);
 }
 
-/* Is the instruction at pc a store that writes [va, va + size) with the registers as they are? */
-static bool stores_there(struct hs_cpu *c, uint64_t pc, uint64_t va, int size)
+/*
+ * Is the instruction at pc a store (a load, for read) that accesses [va, va + size) with the
+ * registers as they are?
+ */
+static bool accesses_there(struct hs_cpu *c, uint64_t pc, uint64_t va, int size, bool read)
 {
 	uint32_t insn;
 	struct hs_a64_store s;
-	if (!fetch(c, pc, &insn) || !hs_a64_decode_store(insn, &s))
+	if (!fetch(c, pc, &insn) ||
+	    !(read ? hs_a64_decode_load(insn, &s) : hs_a64_decode_store(insn, &s)))
 		return false;
 	uint64_t base = s.rn == 31 ? hs_cpu_reg(c, UC_ARM64_REG_SP) : xreg(c, s.rn);
 	uint64_t index = s.rm < 0 ? 0 : xreg(c, (unsigned)s.rm);
@@ -122,35 +131,33 @@ static bool stores_there(struct hs_cpu *c, uint64_t pc, uint64_t va, int size)
 	return va + (uint64_t)size > ea && va < ea + s.width;
 }
 
-/* The PC of the store being made (see the top of the file); false if unsure. */
-static bool store_pc(struct hs_cpu *c, uint64_t va, int size, uint64_t *pc)
+/* The PC of the access being made (see the top of the file); false if unsure. */
+static bool access_pc(struct hs_cpu *c, uint64_t va, int size, bool read, uint64_t *pc)
 {
 	uint64_t p = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	bool in_block = p >= c->block_start && p < c->block_end;
-	if (in_block && stores_there(c, p, va, size)) {
+	if (in_block && accesses_there(c, p, va, size, read)) {
 		*pc = p;
 		return true;
 	}
 	unsigned n = 0;
 	for (uint64_t a = c->block_start; a < c->block_end && n < 2; a += 4)
-		if (stores_there(c, a, va, size)) {
+		if (accesses_there(c, a, va, size, read)) {
 			*pc = a;
 			n++;
 		}
 	return n == 1;
 }
 
-static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int64_t value,
-		     void *ud)
+/* A load (read) or store of size bytes at va, before it is made; value: the stored one. */
+static void on_access(struct hs_cpu *c, bool read, uint64_t va, int size, uint64_t value)
 {
-	struct hs_cpu *c = ud;
 	struct hs_machine *m = c->m;
-	(void)type;
 	if (c->dbg.replaying || c->dbg.pending.on || size <= 0 || size > 8)
 		return;
 	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++) {
 		struct hs_dbg_watch *w = &m->dbg.watch[i];
-		if (!w->id)
+		if (!w->id || !(w->kind & (read ? HS_WATCH_READ : HS_WATCH_WRITE)))
 			continue;
 		/* Which alias of the watched bytes did the CPU use? */
 		uint64_t pa = UINT64_MAX;
@@ -159,16 +166,23 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 				pa = w->pa + (va - w->va[k]);
 		if (pa == UINT64_MAX || !hs_phys_is_ram(m, pa, (size_t)size))
 			continue;
-		uint64_t old = 0, new = (uint64_t)value;
+		uint64_t old = 0, new = read ? 0 : value;
 		hs_phys_read(m, pa, &old, (size_t)size, NULL);
-		if (size < 8)
+		if (read)
+			new = old;
+		else if (size < 8)
 			new &= (1ULL << (8 * size)) - 1;
-		if (old == new)
+		if (old == new && w->kind == HS_WATCH_WRITE)
 			continue; /* a store that changes nothing is not a change */
 		struct hs_watch_pending *p = &c->dbg.pending;
 		uint64_t pc = 0;
+		bool late = !access_pc(c, va, size, read, &pc);
+		/* A store-exclusive compares memory first: a read to Unicorn, not a load. */
+		if (read && late && access_pc(c, va, size, false, &pc))
+			return;
 		p->on = true;
-		p->late = !store_pc(c, va, size, &pc);
+		p->faulted = false;
+		p->late = late;
 		p->hit = (struct hs_watch_hit){.id = w->id,
 					       .cpu = c->idx,
 					       .pa = pa,
@@ -176,8 +190,12 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 					       .size = (unsigned)size,
 					       .old_value = old,
 					       .new_value = new,
-					       .pc = pc};
+					       .pc = pc,
+					       .read = read};
 		memcpy(p->before, &old, (size_t)size);
+		for (unsigned r = 0; read && r < 31; r++)
+			p->regs[r] = xreg(c, r);
+		p->regs[31] = hs_cpu_reg(c, UC_ARM64_REG_SP);
 		if (p->late)
 			return; /* let the block finish: hs_watch_block() stops at the next one */
 		if (c->stop == HS_STOP_NONE)
@@ -188,9 +206,25 @@ static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int
 		 * Not the PC: written from a hook it makes Unicorn carry on from there
 		 * and drop the stop (hs_watch_settle sets it).
 		 */
-		uc_emu_stop(uc);
+		uc_emu_stop(c->uc);
 		return;
 	}
+}
+
+static void on_write(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int64_t value,
+		     void *ud)
+{
+	(void)uc;
+	(void)type;
+	on_access(ud, false, va, size, (uint64_t)value);
+}
+
+static void on_read(uc_engine *uc, uc_mem_type type, uint64_t va, int size, int64_t value, void *ud)
+{
+	(void)uc;
+	(void)type;
+	(void)value;
+	on_access(ud, true, va, size, 0);
 }
 
 /* Never called: its range makes Unicorn keep the PC exact at loads and stores there. */
@@ -210,6 +244,9 @@ static void unhook_cpu(struct hs_cpu *c)
 	for (unsigned k = 0; k < c->dbg.nr_watch_hooks; k++)
 		hs_cpu_unhook_stores(c, c->dbg.watch_hooks[k]);
 	c->dbg.nr_watch_hooks = 0;
+	for (unsigned k = 0; k < c->dbg.nr_read_hooks; k++)
+		uc_hook_del(c->uc, c->dbg.read_hooks[k]);
+	c->dbg.nr_read_hooks = 0;
 	for (unsigned k = 0; k < 2; k++)
 		if (c->dbg.sync_hooks[k])
 			hs_cpu_unhook_stores(c, c->dbg.sync_hooks[k]);
@@ -249,11 +286,21 @@ static int hook_cpu(struct hs_cpu *c, struct hs_error *err)
 	for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++) {
 		struct hs_dbg_watch *wp = &m->dbg.watch[w];
 		for (unsigned k = 0; wp->id && k < wp->nr_va; k++) {
-			uc_hook *h = &c->dbg.watch_hooks[c->dbg.nr_watch_hooks];
-			if ((e = hs_cpu_hook_stores(c, h, (void *)on_write, c, wp->va[k],
-						    wp->va[k] + wp->len - 1)))
-				goto fail;
-			c->dbg.nr_watch_hooks++;
+			uint64_t lo_va = wp->va[k], hi_va = wp->va[k] + wp->len - 1;
+			if (wp->kind & HS_WATCH_WRITE) {
+				uc_hook *h = &c->dbg.watch_hooks[c->dbg.nr_watch_hooks];
+				if ((e = hs_cpu_hook_stores(c, h, (void *)on_write, c, lo_va,
+							    hi_va)))
+					goto fail;
+				c->dbg.nr_watch_hooks++;
+			}
+			if (wp->kind & HS_WATCH_READ) {
+				uc_hook *h = &c->dbg.read_hooks[c->dbg.nr_read_hooks];
+				if ((e = uc_hook_add(c->uc, h, UC_HOOK_MEM_READ, (void *)on_read, c,
+						     lo_va, hi_va)))
+					goto fail;
+				c->dbg.nr_read_hooks++;
+			}
 		}
 	}
 	return 0;
@@ -324,6 +371,14 @@ static void find_aliases(struct hs_machine *m, struct hs_dbg_watch *w)
 
 int hs_watch_add(struct hs_machine *m, uint64_t pa, uint64_t len, struct hs_error *err)
 {
+	return hs_watch_add_kind(m, pa, len, HS_WATCH_WRITE, err);
+}
+
+int hs_watch_add_kind(struct hs_machine *m, uint64_t pa, uint64_t len, enum hs_watch_kind kind,
+		      struct hs_error *err)
+{
+	if (kind != HS_WATCH_WRITE && kind != HS_WATCH_READ && kind != HS_WATCH_ACCESS)
+		return hs_err(err, -EINVAL, "watch kind %d: give write, read or access", kind);
 	if (!len || len > HS_PAGE_SIZE)
 		return hs_err(err, -EINVAL, "watch length %#" PRIx64 ": give 1 to 4096 bytes", len);
 	if (!hs_phys_is_ram(m, pa, len))
@@ -332,7 +387,8 @@ int hs_watch_add(struct hs_machine *m, uint64_t pa, uint64_t len, struct hs_erro
 		struct hs_dbg_watch *w = &m->dbg.watch[i];
 		if (w->id)
 			continue;
-		*w = (struct hs_dbg_watch){.id = ++m->dbg.next_watch_id, .pa = pa, .len = len};
+		*w = (struct hs_dbg_watch){
+		    .id = ++m->dbg.next_watch_id, .kind = kind, .pa = pa, .len = len};
 		find_aliases(m, w);
 		int rc = rehook(m, err);
 		if (rc) {
@@ -361,7 +417,7 @@ const struct hs_watch_hit *hs_watch_last_hit(const struct hs_machine *m)
 	return m->dbg.hit_valid ? &m->dbg.hit : NULL;
 }
 
-/* Execute the one instruction at the PC again, alone (its store undone first). */
+/* Execute the one instruction at the PC again, alone (its store or load undone first). */
 static bool replay(struct hs_cpu *c, struct hs_error *err)
 {
 	uint64_t count = c->dbg.step_count, done = c->dbg.step_done;
@@ -382,7 +438,7 @@ static bool replay(struct hs_cpu *c, struct hs_error *err)
 	if (rc)
 		return false;
 	if (e && c->stop != HS_STOP_HYP_FAULT) {
-		hs_err(err, -EIO, "cpu%u: re-executing the store at %#" PRIx64 ": %s", c->idx,
+		hs_err(err, -EIO, "cpu%u: re-executing the access at %#" PRIx64 ": %s", c->idx,
 		       c->dbg.pending.hit.pc, uc_strerror(e));
 		return false;
 	}
@@ -402,6 +458,26 @@ void hs_watch_block(struct hs_cpu *c, uint64_t pc)
 	uc_emu_stop(c->uc);
 }
 
+void hs_watch_exception(struct hs_cpu *c)
+{
+	if (c->dbg.pending.on)
+		c->dbg.pending.faulted = true;
+}
+
+/*
+ * Did the access happen? The hook runs before the address is translated, so
+ * the access may have faulted instead (the CPU took the abort). A store that
+ * changed the bytes did happen.
+ */
+static bool access_happened(const struct hs_watch_pending *p, const uint8_t *mem)
+{
+	if (!mem)
+		return false;
+	if (!p->hit.read && memcmp(mem, p->before, p->hit.size))
+		return true;
+	return !p->faulted;
+}
+
 bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err)
 {
 	struct hs_machine *m = c->m;
@@ -411,31 +487,42 @@ bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err)
 	p->on = false;
 	struct hs_watch_hit hit = p->hit;
 	uint8_t *mem = hs_phys_ptr(m, hit.pa, hit.size);
-	if (!mem || !memcmp(mem, p->before, hit.size)) {
-		/* The store did not happen (it faulted): not a change, run on. */
+	if (!access_happened(p, mem)) {
+		/* The access faulted: not a hit, run on. */
 		c->stop = HS_STOP_NONE;
 		return false;
 	}
 	/* (The PC of a late stop was set by hs_dbg_run_settle.) */
 	if (p->late) {
-		memcpy(&hit.new_value, mem, hit.size);
+		if (!hit.read)
+			memcpy(&hit.new_value, mem, hit.size);
 		m->dbg.hit = hit;
 		m->dbg.hit_valid = true;
 		return true;
 	}
-	/* Stopped right after the store's micro-op: its instruction has not retired. */
+	/* Stopped right after the access's micro-op: its instruction has not retired. */
 	uint64_t pc = hit.pc;
 	hs_cpu_set_reg(c, UC_ARM64_REG_PC, pc);
 	hs_cpu_cut_block(c, pc);
-	memcpy(mem, p->before, hit.size);
+	if (hit.read) {
+		for (unsigned r = 0; r < 29; r++)
+			hs_cpu_set_reg(c, UC_ARM64_REG_X0 + (int)r, p->regs[r]);
+		hs_cpu_set_reg(c, UC_ARM64_REG_X29, p->regs[29]);
+		hs_cpu_set_reg(c, UC_ARM64_REG_X30, p->regs[30]);
+		hs_cpu_set_reg(c, UC_ARM64_REG_SP, p->regs[31]);
+	} else {
+		memcpy(mem, p->before, hit.size);
+	}
 	if (!replay(c, err)) {
 		c->stop = HS_STOP_ERROR;
 		return true;
 	}
 	if (c->stop == HS_STOP_HYP_FAULT || c->stop == HS_STOP_ERROR)
 		return true;
-	hit.new_value = 0;
-	memcpy(&hit.new_value, mem, hit.size);
+	if (!hit.read) {
+		hit.new_value = 0;
+		memcpy(&hit.new_value, mem, hit.size);
+	}
 	m->dbg.hit = hit;
 	m->dbg.hit_valid = true;
 	c->stop = HS_STOP_WATCH;
