@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "profile.h"
 #include "host_vm.h"
+#include "linux_boot.h"
+#include "linux_vm.h"
 #include "pt_decode.h"
 
 #define VM_ROOT_MASK                                                                \
@@ -204,6 +206,19 @@ static void print_result_d(struct cli *c, const char *call, int64_t ret, const c
 		printf("%" PRId64 "%s\n", ret, ret == 0 ? " (ok)" : "");
 }
 
+/* The hypercall's name as the machine's hypervisor calls it (Linux: __pkvm_host_share_guest). */
+static const char *call_name(struct cli *c, int nr)
+{
+	if (hs_linux_image(c->m)) {
+		if (nr == HS_HC_vcpu_load)
+			return "__pkvm_vcpu_load";
+		const char *n = hs_lx_guest_call_name(nr);
+		if (n)
+			return n;
+	}
+	return hs_hypercall_name(HS_HC_FN(nr));
+}
+
 static void print_result(struct cli *c, const char *call, int64_t ret, const char *json_extra)
 {
 	print_result_d(c, call, ret, json_extra, NULL);
@@ -384,7 +399,8 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 		if (ok)
 			hs_pt_perm_str(t.attrs.perm, s2);
 		const char *state =
-		    ok ? hs_swenc_state_name(&hs_hypscope_swenc, t.attrs.state) : "unmapped";
+		    ok ? hs_swenc_state_name(hs_profile_of(c->m)->swenc, t.attrs.state)
+		       : "unmapped";
 		if (c->json) {
 			hs_sb_printf(&sb,
 				     "%s{\"gfn\":%" PRIu64 ",\"pfn\":%" PRIu64
@@ -430,7 +446,7 @@ static int vm_load(struct cli *c, struct vm_opts *o)
 	struct hs_error err = {0};
 	if (hs_vm_load(c->m, cpu, h, &ret, &err))
 		return fail(c, "load", &err);
-	print_result(c, "vcpu_load", ret, NULL);
+	print_result(c, call_name(c, HS_HC_vcpu_load), ret, NULL);
 	return 0;
 }
 
@@ -443,7 +459,7 @@ static int vm_put(struct cli *c, struct vm_opts *o)
 	struct hs_error err = {0};
 	if (hs_vm_put(c->m, cpu, &ret, &err))
 		return fail(c, "put", &err);
-	print_result(c, "vcpu_put", ret, NULL);
+	print_result(c, call_name(c, HS_HC_vcpu_put), ret, NULL);
 	return 0;
 }
 
@@ -470,7 +486,7 @@ static int vm_share(struct cli *c, struct vm_opts *o)
 	snprintf(d, sizeof(d),
 		 "pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64 ", %" PRIu64 " page%s, %s",
 		 pfn, h, gfn, nr, nr == 1 ? "" : "s", p);
-	print_result_d(c, "host_share_guest", ret, extra, d);
+	print_result_d(c, call_name(c, HS_HC_host_share_guest), ret, extra, d);
 	return 0;
 }
 
@@ -486,7 +502,7 @@ static int vm_unshare(struct cli *c, struct vm_opts *o)
 	struct hs_error err = {0};
 	if (hs_vm_unshare(c->m, cpu, h, gfn, nr, &ret, &err))
 		return fail(c, "unshare", &err);
-	print_result(c, "host_unshare_guest", ret, NULL);
+	print_result(c, call_name(c, HS_HC_host_unshare_guest), ret, NULL);
 	return 0;
 }
 
@@ -504,7 +520,7 @@ static int vm_donate(struct cli *c, struct vm_opts *o)
 		return fail(c, "donate", &err);
 	char d[160];
 	snprintf(d, sizeof(d), "pfn %#" PRIx64 " -> VM %#" PRIx64 " gfn %#" PRIx64, pfn, h, gfn);
-	print_result_d(c, "host_donate_guest", ret, NULL, d);
+	print_result_d(c, call_name(c, HS_HC_host_donate_guest), ret, NULL, d);
 	return 0;
 }
 
@@ -526,7 +542,7 @@ static int vm_wrprotect(struct cli *c, struct vm_opts *o)
 	    gfn_arg(c, "wrprotect", o->pos[1], &a[1]) || nr_arg(c, "wrprotect", o, 2, &a[2]) ||
 	    raw_hvc(c, "wrprotect", vm_cpu(c, o), HS_HC_host_wrprotect_guest, a, 3, &ret))
 		return -1;
-	print_result(c, "host_wrprotect_guest", ret, NULL);
+	print_result(c, call_name(c, HS_HC_host_wrprotect_guest), ret, NULL);
 	return 0;
 }
 
@@ -548,7 +564,7 @@ static int vm_young(struct cli *c, struct vm_opts *o)
 		printf("gfn %#" PRIx64 "%s: %s%s\n", a[1], a[2] > 1 ? "+" : "",
 		       ret ? "young (accessed since last cleared)" : "old",
 		       o->clear ? "; access flag cleared" : "");
-	print_result(c, "host_test_clear_young_guest", ret, extra);
+	print_result(c, call_name(c, HS_HC_host_test_clear_young_guest), ret, extra);
 	return 0;
 }
 
@@ -560,7 +576,7 @@ static int vm_mkyoung(struct cli *c, struct vm_opts *o)
 	    gfn_arg(c, "mkyoung", o->pos[0], &a[0]) ||
 	    raw_hvc(c, "mkyoung", vm_cpu(c, o), HS_HC_host_mkyoung_guest, a, 1, &ret))
 		return -1;
-	print_result(c, "host_mkyoung_guest", ret, NULL);
+	print_result(c, call_name(c, HS_HC_host_mkyoung_guest), ret, NULL);
 	return 0;
 }
 
@@ -576,7 +592,7 @@ static int vm_relax(struct cli *c, struct vm_opts *o)
 	a[1] = o->prot;
 	if (raw_hvc(c, "relax", vm_cpu(c, o), HS_HC_host_relax_perms_guest, a, 2, &ret))
 		return -1;
-	print_result(c, "host_relax_perms_guest", ret, NULL);
+	print_result(c, call_name(c, HS_HC_host_relax_perms_guest), ret, NULL);
 	return 0;
 }
 
@@ -591,7 +607,7 @@ static int vm_teardown(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	if (hs_vm_teardown(c->m, cpu, h, &ret, &err))
 		return fail(c, "teardown", &err);
-	print_result(c, "teardown_vm", ret, NULL);
+	print_result(c, call_name(c, HS_HC_teardown_vm), ret, NULL);
 	return 0;
 }
 
@@ -606,7 +622,7 @@ static int vm_start_teardown(struct cli *c, struct vm_opts *o)
 	unsigned cpu = vm_cpu(c, o);
 	if (hs_vm_start_teardown(c->m, cpu, h, &ret, &err))
 		return fail(c, "start-teardown", &err);
-	print_result(c, "start_teardown_vm", ret, NULL);
+	print_result(c, call_name(c, HS_HC_start_teardown_vm), ret, NULL);
 	return 0;
 }
 
@@ -619,9 +635,13 @@ static int vm_reclaim(struct cli *c, struct vm_opts *o)
 	int64_t ret;
 	struct hs_error err = {0};
 	unsigned cpu = vm_cpu(c, o);
+	struct hs_vm_info info;
+	/* Linux gives a normal VM's pages back by unsharing them (destroy_range). */
+	bool unshare = hs_linux_image(c->m) && hs_vm_info(c->m, h, &info) && !info.protected_vm;
 	if (hs_vm_reclaim(c->m, cpu, h, gfn, &ret, &err))
 		return fail(c, "reclaim", &err);
-	print_result(c, "reclaim_page", ret, NULL);
+	print_result(c, call_name(c, unshare ? HS_HC_host_unshare_guest : HS_HC_reclaim_page), ret,
+		     NULL);
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "host.h"
+#include "linux_boot.h"
+#include "linux_vm.h"
 #include "machine_priv.h"
 #include "pt_translate.h"
 #include "pt_walk.h"
@@ -19,10 +21,13 @@ struct hs_vm_rec {
 	struct hs_vm_info info;
 	struct hs_vm_map *maps;
 	size_t cap;
+	struct hs_lx_vm *lx; /* Linux's hypervisor: the host's struct kvm and what it gave */
 };
 
 struct hs_vm_records {
 	struct hs_vm_rec vms[HS_MAX_VMS];
+	struct hs_lx_vm **gone; /* Linux VMs torn down: what the host gave and got back */
+	size_t nr_gone;
 	uint8_t *guest_code;
 	size_t guest_code_len;
 };
@@ -39,8 +44,13 @@ void hs_vm_records_free(struct hs_machine *m)
 	struct hs_vm_records *r = hs_host_of(m)->vms;
 	if (!r)
 		return;
-	for (int i = 0; i < HS_MAX_VMS; i++)
+	for (int i = 0; i < HS_MAX_VMS; i++) {
 		free(r->vms[i].maps);
+		hs_lx_vm_free(r->vms[i].lx);
+	}
+	for (size_t i = 0; i < r->nr_gone; i++)
+		hs_lx_vm_free(r->gone[i]);
+	free(r->gone);
 	free(r->guest_code);
 	free(r);
 	hs_host_of(m)->vms = NULL;
@@ -55,9 +65,48 @@ static struct hs_vm_rec *find(struct hs_machine *m, uint64_t handle)
 	return v->info.handle == handle ? v : NULL;
 }
 
+static struct hs_vm_rec *loaded_on(struct hs_machine *m, unsigned cpu)
+{
+	struct hs_vm_records *r = records(m);
+	for (int i = 0; r && i < HS_MAX_VMS; i++)
+		if (r->vms[i].info.handle && r->vms[i].info.loaded_on == (int)cpu)
+			return &r->vms[i];
+	return NULL;
+}
+
+/*
+ * A guest hypercall on Linux's hypervisor: the same arguments under Linux's name, with
+ * enum kvm_pgtable_prot for permissions, and the vCPU's memcache topped up first for the
+ * calls that may allocate stage-2 tables (user_mem_abort's topup_hyp_memcache).
+ */
+static int linux_hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t *args,
+		     unsigned nargs, int64_t *ret, struct hs_error *err)
+{
+	const char *name = hs_lx_guest_call_name(nr);
+	if (!name)
+		return hs_err(err, -ENOSYS, "%s has no counterpart in Linux's hypervisor",
+			      hs_hypercall_name(HS_HC_FN(nr)));
+	uint64_t a[6] = {0};
+	memcpy(a, args, nargs * sizeof(*a));
+	int rc = 0;
+	if (nr == HS_HC_host_share_guest)
+		rc = hs_lx_prot(m, (unsigned)a[3], &a[3], err);
+	else if (nr == HS_HC_host_relax_perms_guest)
+		rc = hs_lx_prot(m, (unsigned)a[1], &a[1], err);
+	if (rc)
+		return rc;
+	struct hs_vm_rec *v = loaded_on(m, cpu);
+	if ((nr == HS_HC_host_share_guest || nr == HS_HC_host_donate_guest) && v && v->lx &&
+	    hs_machine_hypercall_by_name(m, name) >= 0 && (rc = hs_lx_vm_topup(m, v->lx, err)))
+		return rc;
+	return hs_lx_call(m, cpu, name, a, nargs, ret, err);
+}
+
 int hs_vm_hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t *args, unsigned nargs,
 	      int64_t *ret, struct hs_error *err)
 {
+	if (hs_linux_image(m))
+		return linux_hvc(m, cpu, nr, args, nargs, ret, err);
 	struct hs_host_op res;
 	struct hs_stop stop;
 	int rc = hs_host_hvc(m, cpu, HS_HC_FN(nr), args, nargs, &res, &stop, err);
@@ -124,8 +173,8 @@ static int load_guest_code(struct hs_machine *m, struct hs_vm_records *r, struct
 }
 
 /* A page of host memory (memblock is the host's allocator after boot too). */
-static int host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
-		      struct hs_error *err)
+int hs_vm_host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
+		     struct hs_error *err)
 {
 	struct hs_host *h = hs_host_of(m);
 	uint64_t top = (h->alloc_top - size) & ~(align - 1);
@@ -180,33 +229,51 @@ int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t
 	if (rc)
 		return rc;
 	uint64_t pa = 0, code = 0;
-	if ((rc = host_alloc(m, VM_PAGES * HS_PAGE_SIZE, HS_VM_ALIGN, &pa, err)) ||
-	    (rc = host_alloc(m, HS_PAGE_SIZE, HS_PAGE_SIZE, &code, err)))
+	if ((rc = hs_vm_host_alloc(m, VM_PAGES * HS_PAGE_SIZE, HS_VM_ALIGN, &pa, err)) ||
+	    (rc = hs_vm_host_alloc(m, HS_PAGE_SIZE, HS_PAGE_SIZE, &code, err)))
 		return rc;
 	/* The host fills the page with the guest program before giving it away. */
 	if ((rc = hs_phys_write(m, code, r->guest_code, HS_PAGE_SIZE, err)))
 		return rc;
 	int64_t ret;
-	uint64_t a[3] = {pa, VM_PAGES, protected_vm ? HS_VM_F_PROTECTED : 0};
-	if ((rc = hs_vm_hvc(m, cpu, HS_HC_init_vm, a, 3, &ret, err)))
-		return rc;
-	if (ret < 0)
-		return hs_err(err, (int)ret, "init_vm refused: %" PRId64, ret);
+	uint64_t gfn = hs_vm_code_gfn(m);
+	struct hs_lx_vm *lx = NULL;
+	if (hs_linux_image(m)) {
+		if ((rc = hs_lx_vm_create(m, cpu, protected_vm, gfn << HS_PAGE_SHIFT, &lx, handle,
+					  err)))
+			return rc;
+		if (*handle < HS_VM_HANDLE_OFFSET || *handle >= HS_VM_HANDLE_OFFSET + HS_MAX_VMS) {
+			hs_lx_vm_free(lx);
+			return hs_err(err, -ENOSPC,
+				      "handle %#" PRIx64 ": the host model keeps %d VMs", *handle,
+				      HS_MAX_VMS);
+		}
+		const struct hs_lx_ledger *l = hs_lx_vm_ledger(lx);
+		pa = l->hyp_vm_pa;
+		ret = (int64_t)*handle;
+	} else {
+		uint64_t a[3] = {pa, VM_PAGES, protected_vm ? HS_VM_F_PROTECTED : 0};
+		if ((rc = hs_vm_hvc(m, cpu, HS_HC_init_vm, a, 3, &ret, err)))
+			return rc;
+		if (ret < 0)
+			return hs_err(err, (int)ret, "init_vm refused: %" PRId64, ret);
+	}
 	struct hs_vm_rec *v = &r->vms[ret - HS_VM_HANDLE_OFFSET];
 	free(v->maps);
+	hs_lx_vm_free(v->lx);
 	memset(v, 0, sizeof(*v));
+	v->lx = lx;
 	v->info = (struct hs_vm_info){.handle = (uint64_t)ret,
 				      .protected_vm = protected_vm,
 				      .pa = pa,
-				      .nr_pages = VM_PAGES,
+				      .nr_pages = lx ? hs_lx_vm_ledger(lx)->hyp_vm_pages : VM_PAGES,
 				      .code_pfn = code >> HS_PAGE_SHIFT,
 				      .loaded_on = -1};
 	*handle = (uint64_t)ret;
-	uint64_t gfn = hs_vm_code_gfn(m);
 	uint64_t b[3] = {*handle, 0, gfn << HS_PAGE_SHIFT};
-	if ((rc = hs_vm_hvc(m, cpu, HS_HC_init_vcpu, b, 3, &ret, err)))
+	if (!lx && (rc = hs_vm_hvc(m, cpu, HS_HC_init_vcpu, b, 3, &ret, err)))
 		return rc;
-	if (ret)
+	if (!lx && ret)
 		return hs_err(err, (int)ret, "init_vcpu refused: %" PRId64, ret);
 	if ((rc = ensure_loaded(m, cpu, *handle, err)))
 		return rc;
@@ -224,8 +291,18 @@ int hs_vm_load(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret
 	       struct hs_error *err)
 {
 	uint64_t a[2] = {handle, 0};
-	int rc = hs_vm_hvc(m, cpu, HS_HC_vcpu_load, a, 2, ret, err);
 	struct hs_vm_rec *v = find(m, handle);
+	int rc;
+	if (hs_linux_image(m)) {
+		/* __pkvm_vcpu_load returns nothing: Linux's host takes the vCPU as loaded. */
+		if (!v)
+			return hs_err(err, -ENOENT, "no VM %#" PRIx64 " in the host's records",
+				      handle);
+		*ret = 0;
+		rc = hs_lx_vm_load(m, cpu, v->lx, err);
+	} else {
+		rc = hs_vm_hvc(m, cpu, HS_HC_vcpu_load, a, 2, ret, err);
+	}
 	if (!rc && !*ret && v)
 		v->info.loaded_on = (int)cpu;
 	return rc;
@@ -234,6 +311,8 @@ int hs_vm_load(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret
 int hs_vm_put(struct hs_machine *m, unsigned cpu, int64_t *ret, struct hs_error *err)
 {
 	int rc = hs_vm_hvc(m, cpu, HS_HC_vcpu_put, NULL, 0, ret, err);
+	if (!rc && hs_linux_image(m))
+		*ret = 0; /* __pkvm_vcpu_put returns nothing either */
 	struct hs_vm_records *r = records(m);
 	if (!rc && !*ret && r)
 		for (int i = 0; i < HS_MAX_VMS; i++)
@@ -308,6 +387,15 @@ int hs_vm_donate(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t p
 int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uint64_t value,
 	      struct hs_vm_exit *exit, struct hs_error *err)
 {
+	if (hs_linux_image(m)) {
+		struct hs_vm_rec *v = loaded_on(m, cpu);
+		if (v)
+			return hs_lx_vm_run(m, cpu, v->lx, op, ipa, value, exit, err);
+		/* No vCPU of the host's on this CPU: Linux's hypervisor refuses the run. */
+		uint64_t none[1] = {0};
+		memset(exit, 0, sizeof(*exit));
+		return hs_lx_call(m, cpu, "__kvm_vcpu_run", none, 1, &exit->status, err);
+	}
 	struct hs_host_op res;
 	struct hs_stop stop;
 	uint64_t a[3] = {op, ipa, value};
@@ -358,18 +446,63 @@ int hs_vm_start_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, in
 int hs_vm_reclaim(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t gfn, int64_t *ret,
 		  struct hs_error *err)
 {
-	uint64_t a[2] = {handle, gfn};
-	int rc = hs_vm_hvc(m, cpu, HS_HC_reclaim_page, a, 2, ret, err);
+	uint64_t a[3] = {handle, gfn, 1};
 	struct hs_vm_rec *v = find(m, handle);
+	/* pkvm_pgtable_stage2_destroy_range: a normal VM's pages are unshared, not reclaimed. */
+	bool unshare = hs_linux_image(m) && v && !v->info.protected_vm;
+	int rc = hs_vm_hvc(m, cpu, unshare ? HS_HC_host_unshare_guest : HS_HC_reclaim_page, a,
+			   unshare ? 3 : 2, ret, err);
 	if (!rc && !*ret && v)
 		record_del(v, gfn);
 	return rc;
+}
+
+/*
+ * Linux's order (kvm_destroy_vm): the stage 2 destroyed range by range
+ * (pkvm_pgtable_stage2_destroy_range: __pkvm_start_teardown_vm once, then every recorded
+ * page reclaimed or unshared), then pkvm_destroy_hyp_vm's __pkvm_finalize_teardown_vm.
+ */
+static int linux_teardown(struct hs_machine *m, unsigned cpu, struct hs_vm_rec *v, int64_t *ret,
+			  struct hs_error *err)
+{
+	int rc;
+	if (!v->info.dying) {
+		if ((rc = hs_vm_start_teardown(m, cpu, v->info.handle, ret, err)) || *ret)
+			return rc;
+	}
+	while (v->info.nr_maps) {
+		if ((rc = hs_vm_reclaim(m, cpu, v->info.handle, v->maps[0].gfn, ret, err)))
+			return rc;
+		if (*ret)
+			return hs_err(err, (int)*ret,
+				      "giving gfn %#" PRIx64 " back refused: %" PRId64,
+				      v->maps[0].gfn, *ret);
+	}
+	if ((rc = hs_lx_vm_finalize(m, cpu, v->lx, ret, err)) || *ret)
+		return rc;
+	struct hs_vm_records *r = records(m);
+	struct hs_lx_vm **g = realloc(r->gone, (r->nr_gone + 1) * sizeof(*g));
+	if (g) {
+		r->gone = g;
+		g[r->nr_gone++] = v->lx;
+	} else {
+		hs_lx_vm_free(v->lx);
+	}
+	free(v->maps);
+	memset(v, 0, sizeof(*v));
+	return 0;
 }
 
 int hs_vm_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t *ret,
 		   struct hs_error *err)
 {
 	struct hs_vm_rec *v;
+	if (hs_linux_image(m)) {
+		if (!(v = find(m, handle)) || !v->lx)
+			return hs_err(err, -ENOENT, "no VM %#" PRIx64 " in the host's records",
+				      handle);
+		return linux_teardown(m, cpu, v, ret, err);
+	}
 	int rc = call_unloaded(m, cpu, handle, HS_HC_teardown_vm, ret, &v, err);
 	if (!rc && !*ret && v) {
 		free(v->maps);
@@ -387,6 +520,21 @@ bool hs_vm_info(const struct hs_machine *m, uint64_t handle, struct hs_vm_info *
 	return true;
 }
 
+size_t hs_vm_gone(const struct hs_machine *m, const struct hs_lx_vm **out, size_t max)
+{
+	const struct hs_vm_records *r = hs_host_of(m)->vms;
+	size_t n = 0;
+	for (; r && n < r->nr_gone && n < max; n++)
+		out[n] = r->gone[n];
+	return n;
+}
+
+struct hs_lx_vm *hs_vm_linux(const struct hs_machine *m, uint64_t handle)
+{
+	struct hs_vm_rec *v = find((struct hs_machine *)m, handle);
+	return v ? v->lx : NULL;
+}
+
 size_t hs_vm_list(const struct hs_machine *m, uint64_t *handles, size_t max)
 {
 	const struct hs_vm_records *r = hs_host_of(m)->vms;
@@ -400,6 +548,8 @@ size_t hs_vm_list(const struct hs_machine *m, uint64_t *handles, size_t max)
 int hs_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t *vtcr,
 	       struct hs_error *err)
 {
+	if (hs_linux_image(m))
+		return hs_lx_vm_regs(m, handle, vttbr, vtcr, err);
 	uint64_t sym, table_va;
 	int rc = hs_sym_pa(m, "hyp_vm_table", &sym, err);
 	if (rc || (rc = hs_phys_read(m, sym, &table_va, 8, err)))

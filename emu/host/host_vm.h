@@ -54,6 +54,10 @@ struct hs_vm_exit {
  */
 int hs_guest_program_check(const char *path, struct hs_error *err);
 
+/* Host memory for guests, from the top of the host's allocator. */
+int hs_vm_host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
+		     struct hs_error *err);
+
 /* Create a VM (and its vCPU 0, running the bundled guest program). */
 int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t *handle,
 		 struct hs_error *err);
@@ -87,6 +91,12 @@ int hs_vm_teardown(struct hs_machine *m, unsigned cpu, uint64_t handle, int64_t 
 bool hs_vm_info(const struct hs_machine *m, uint64_t handle, struct hs_vm_info *info);
 /* VMs the host created and has not torn down. */
 size_t hs_vm_list(const struct hs_machine *m, uint64_t *handles, size_t max);
+
+/* Linux's hypervisor: the host's state of a live VM (NULL: unknown or bundled). */
+struct hs_lx_vm;
+struct hs_lx_vm *hs_vm_linux(const struct hs_machine *m, uint64_t handle);
+/* Linux's hypervisor: VMs torn down, oldest first (their ledgers). */
+size_t hs_vm_gone(const struct hs_machine *m, const struct hs_lx_vm **out, size_t max);
 
 /* The VM's stage-2 regime registers as the hypervisor recorded them. */
 int hs_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t *vtcr,

@@ -179,6 +179,37 @@ int hs_linux_hypercall_nargs(const struct hs_machine *m, uint64_t fn)
 	return n < 0 ? -1 : n;
 }
 
+struct hs_dwarf *hs_linux_dwarf(const struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_linux *lx = lx_get(m, err);
+	return lx ? lx->dw : NULL;
+}
+
+const struct hs_lx_layout *hs_linux_layout(const struct hs_machine *m)
+{
+	return &lx_of(m)->layout;
+}
+
+const struct hs_lx_cpu *hs_linux_cpu(const struct hs_machine *m)
+{
+	return &lx_of(m)->cpu;
+}
+
+void hs_linux_kernel_name(const struct hs_machine *m, char *buf, size_t len)
+{
+	size_t n = 0;
+	const char *v = hs_image_section(m->img, ".hypscope.kernel", &n);
+	const char *sp = v ? memchr(v, ' ', n) : NULL;
+	if (!sp) {
+		snprintf(buf, len, "Linux");
+		return;
+	}
+	size_t vl = 0;
+	while (sp + 1 + vl < v + n && sp[1 + vl] > ' ')
+		vl++;
+	snprintf(buf, len, "Linux %.*s", (int)vl, sp + 1);
+}
+
 int hs_linux_boot(struct hs_machine *m, const char *until, struct hs_stop *stop,
 		  struct hs_error *err)
 {

@@ -30,6 +30,12 @@ const char *hs_linux_hypercall_name(const struct hs_machine *m, uint64_t fn);
 int64_t hs_linux_hypercall_by_name(const struct hs_machine *m, const char *name);
 /* Arguments of a hypercall: the parameters of the C function of that name; -1 if unknown. */
 int hs_linux_hypercall_nargs(const struct hs_machine *m, uint64_t fn);
+/* The host's view of the image and the machine, for the VM model (linux_vm.c). */
+struct hs_dwarf *hs_linux_dwarf(const struct hs_machine *m, struct hs_error *err);
+const struct hs_lx_layout *hs_linux_layout(const struct hs_machine *m);
+const struct hs_lx_cpu *hs_linux_cpu(const struct hs_machine *m);
+/* "Linux 7.2.13-1" from the image's .hypscope.kernel note ("Linux" without one). */
+void hs_linux_kernel_name(const struct hs_machine *m, char *buf, size_t len);
 /* The Linux boot flow, with the bundled flow's steps (host_boot.h). */
 struct hs_stop;
 int hs_linux_boot(struct hs_machine *m, const char *until, struct hs_stop *stop,

@@ -191,3 +191,96 @@ int hs_dwarf_func_params(struct hs_dwarf *d, const char *name, const char **name
 	} while (dwarf_siblingof(&p, &p) == 0);
 	return (int)k;
 }
+
+/* The type a DIE names, through typedefs and qualifiers; false when it has none. */
+static bool base_type(Dwarf_Die *die, Dwarf_Die *out)
+{
+	Dwarf_Attribute a;
+	Dwarf_Die t = *die;
+	for (;;) {
+		if (!dwarf_attr_integrate(&t, DW_AT_type, &a) || !dwarf_formref_die(&a, &t))
+			return false;
+		int tag = dwarf_tag(&t);
+		if (tag != DW_TAG_typedef && tag != DW_TAG_const_type &&
+		    tag != DW_TAG_volatile_type && tag != DW_TAG_atomic_type)
+			break;
+	}
+	*out = t;
+	return true;
+}
+
+static bool member_location(Dwarf_Die *m, uint64_t *off)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	if (!dwarf_attr(m, DW_AT_data_member_location, &a))
+		return (*off = 0), true; /* union members */
+	if (dwarf_formudata(&a, &w))
+		return false;
+	*off = w;
+	return true;
+}
+
+/*
+ * The member `name` of the struct or union `agg` (looking into anonymous members, as C
+ * does): its offset and DIE.
+ */
+static bool find_member(Dwarf_Die *agg, const char *name, size_t len, uint64_t *off, Dwarf_Die *out)
+{
+	Dwarf_Die m;
+	bool have = dwarf_child(agg, &m) == 0;
+	for (; have; have = dwarf_siblingof(&m, &m) == 0) {
+		if (dwarf_tag(&m) != DW_TAG_member)
+			continue;
+		const char *n = dwarf_diename(&m);
+		uint64_t here;
+		if (!member_location(&m, &here))
+			continue;
+		if (n && strlen(n) == len && !strncmp(n, name, len)) {
+			*off = here;
+			*out = m;
+			return true;
+		}
+		Dwarf_Die t;
+		uint64_t inner;
+		if (!n && base_type(&m, &t) && find_member(&t, name, len, &inner, out)) {
+			*off = here + inner;
+			return true;
+		}
+	}
+	return false;
+}
+
+int hs_dwarf_member_path(struct hs_dwarf *d, const char *sname, const char *path, uint64_t *off,
+			 uint64_t *size, struct hs_error *err)
+{
+	Dwarf_Die agg, m;
+	if (!find_type(d, DW_TAG_structure_type, sname, &agg))
+		return hs_err(err, -ENOENT, "the image's DWARF has no struct %s", sname);
+	uint64_t total = 0;
+	for (const char *p = path;;) {
+		size_t len = strcspn(p, ".");
+		uint64_t here;
+		if (!find_member(&agg, p, len, &here, &m))
+			return hs_err(err, -ENOENT, "struct %s has no member %s in DWARF", sname,
+				      path);
+		total += here;
+		if (!p[len])
+			break;
+		if (!base_type(&m, &agg) || (dwarf_tag(&agg) != DW_TAG_structure_type &&
+					     dwarf_tag(&agg) != DW_TAG_union_type))
+			return hs_err(err, -EINVAL, "struct %s: %.*s is not a struct", sname,
+				      (int)(p + len - path), path);
+		p += len + 1;
+	}
+	*off = total;
+	if (size) {
+		Dwarf_Die t;
+		Dwarf_Word s = 0;
+		if (!base_type(&m, &t) || dwarf_aggregate_size(&t, &s))
+			return hs_err(err, -EINVAL, "struct %s.%s has no size in DWARF", sname,
+				      path);
+		*size = s;
+	}
+	return 0;
+}

@@ -24,6 +24,12 @@ int hs_dwarf_struct_size(struct hs_dwarf *dw, const char *name, uint64_t *size,
 /* offsetof(struct sname, member), for a direct member. */
 int hs_dwarf_member_offset(struct hs_dwarf *dw, const char *sname, const char *member,
 			   uint64_t *off, struct hs_error *err);
+/*
+ * offsetof(struct sname, path) for a member path "a.b.c" (through nested and anonymous
+ * structs and unions, as C names them), and the member's size when size is not NULL.
+ */
+int hs_dwarf_member_path(struct hs_dwarf *dw, const char *sname, const char *path, uint64_t *off,
+			 uint64_t *size, struct hs_error *err);
 /* The value of an enumerator of `enum ename`. */
 int hs_dwarf_enum_value(struct hs_dwarf *dw, const char *ename, const char *enumerator,
 			int64_t *val, struct hs_error *err);
