@@ -39,6 +39,7 @@ static const char *vm_usage =
     "  | young HANDLE GFN [NR] [--clear] | mkyoung GFN | relax GFN --prot P\n"
     "  | run read|write|exec|resume [IPA] [VALUE] [--cpu N] | teardown HANDLE\n"
     "  | start-teardown HANDLE | reclaim HANDLE GFN\n"
+    "  | vcpu HANDLE IDX | reinit HANDLE (Linux's hypervisor)\n"
     "  | check [HANDLE]";
 
 static bool parse_prot(const char *s, unsigned *prot)
@@ -311,6 +312,16 @@ static int vm_list(struct cli *c, struct vm_opts *o)
 	}
 	if (c->json)
 		hs_sb_puts(&sb, "]");
+	struct hs_lx_vm *gone[HS_MAX_VMS];
+	size_t ng = c->json ? 0 : hs_vm_gone(c->m, gone, HS_MAX_VMS);
+	for (size_t i = 0; i < ng; i++) {
+		const struct hs_lx_ledger *l = hs_lx_vm_ledger(c->m, gone[i]);
+		hs_sb_printf(&sb,
+			     "torn down: VM %#" PRIx64 " (%s): %" PRIu64 " pages donated, %" PRIu64
+			     " back\n",
+			     l->handle, l->protected_vm ? "protected" : "normal", l->donated,
+			     l->returned);
+	}
 	cli_print_sb(c, &sb);
 	hs_sb_free(&sb);
 	return 0;
@@ -331,6 +342,24 @@ int cli_vm_regime(struct cli *c, uint64_t handle, struct hs_pt_regime *r, char *
 		return -ENOENT;
 	}
 	return hs_machine_regime_s2(c->m, vtcr, vttbr, r, err, len);
+}
+
+/* What Linux's host gave the hypervisor for a VM, and what came back. */
+static void ledger_text(struct cli *c, const struct hs_lx_ledger *l, struct hs_strbuf *sb)
+{
+	(void)c;
+	hs_sb_printf(sb,
+		     "  host: struct kvm %#" PRIx64 " (%" PRIu64
+		     " pages), struct kvm_vcpu %#" PRIx64 " (%" PRIu64
+		     " pages), shared with EL2; VTCR %#" PRIx64 "\n",
+		     l->kvm_pa, l->kvm_pages, l->vcpu_pa, l->vcpu_pages, l->host_vtcr);
+	hs_sb_printf(sb,
+		     "  donated: hyp VM %#" PRIx64 " (%" PRIu64 "), PGD %#" PRIx64 " (%" PRIu64
+		     "), hyp vCPU %#" PRIx64 " (%" PRIu64 "), memcache pages; %" PRIu64
+		     " pages in all, %" PRIu64 " back%s; %" PRIu64 " guest pages given back\n",
+		     l->hyp_vm_pa, l->hyp_vm_pages, l->pgd_pa, l->pgd_pages, l->hyp_vcpu_pa,
+		     l->hyp_vcpu_pages, l->donated, l->returned, l->finalized ? " (finalized)" : "",
+		     l->guest_back);
 }
 
 static int vm_show(struct cli *c, struct vm_opts *o)
@@ -423,10 +452,13 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 			    mismatch ? "  (stage 2 maps another page!)" : "");
 		}
 	}
+	struct hs_lx_vm *lx = hs_vm_linux(c->m, h);
 	if (c->json)
 		hs_sb_puts(&sb, "]}");
 	else if (info.loaded_on >= 0)
 		hs_sb_printf(&sb, "  vCPU 0 is loaded on cpu%d\n", info.loaded_on);
+	if (lx && !c->json)
+		ledger_text(c, hs_lx_vm_ledger(c->m, lx), &sb);
 	cli_print_sb(c, &sb);
 	hs_sb_free(&sb);
 	free(maps);
@@ -446,7 +478,11 @@ static int vm_load(struct cli *c, struct vm_opts *o)
 	struct hs_error err = {0};
 	if (hs_vm_load(c->m, cpu, h, &ret, &err))
 		return fail(c, "load", &err);
-	print_result(c, call_name(c, HS_HC_vcpu_load), ret, NULL);
+	if (hs_linux_image(c->m) && !c->json)
+		printf("__pkvm_vcpu_load: done (it returns nothing: Linux's host takes the vCPU as "
+		       "loaded; a refusal shows at __kvm_vcpu_run)\n");
+	else
+		print_result(c, call_name(c, HS_HC_vcpu_load), ret, NULL);
 	return 0;
 }
 
@@ -645,6 +681,51 @@ static int vm_reclaim(struct cli *c, struct vm_opts *o)
 	return 0;
 }
 
+/* Linux's refusals need the host's own memory: these repeat a step of its sequence. */
+static struct hs_lx_vm *linux_vm(struct cli *c, const char *sub, uint64_t h)
+{
+	struct hs_lx_vm *lx = hs_vm_linux(c->m, h);
+	if (!lx)
+		cli_error(c, "vm %s: %s", sub,
+			  hs_linux_image(c->m) ? "no such VM in the host's records (`vm list`)"
+					       : "only for Linux's hypervisor");
+	return lx;
+}
+
+static int vm_vcpu(struct cli *c, struct vm_opts *o)
+{
+	uint64_t h = 0, idx = 0;
+	if (want_pos(c, "vcpu", o, 2, 2, "vcpu HANDLE IDX") ||
+	    handle_arg(c, "vcpu", o->pos[0], &h) || num_arg(c, "vcpu", "IDX", o->pos[1], &idx))
+		return -1;
+	struct hs_lx_vm *lx = linux_vm(c, "vcpu", h);
+	int64_t ret;
+	struct hs_error err = {0};
+	if (!lx)
+		return -1;
+	if (hs_lx_vm_add_vcpu(c->m, vm_cpu(c, o), lx, idx, &ret, &err))
+		return fail(c, "vcpu", &err);
+	print_result(c, "__pkvm_init_vcpu", ret, NULL);
+	return 0;
+}
+
+static int vm_reinit(struct cli *c, struct vm_opts *o)
+{
+	uint64_t h = 0;
+	if (want_pos(c, "reinit", o, 1, 1, "reinit HANDLE") ||
+	    handle_arg(c, "reinit", o->pos[0], &h))
+		return -1;
+	struct hs_lx_vm *lx = linux_vm(c, "reinit", h);
+	int64_t ret;
+	struct hs_error err = {0};
+	if (!lx)
+		return -1;
+	if (hs_lx_vm_reinit(c->m, vm_cpu(c, o), lx, &ret, &err))
+		return fail(c, "reinit", &err);
+	print_result(c, "__pkvm_init_vm", ret, NULL);
+	return 0;
+}
+
 /* ---- running the guest ------------------------------------------------------- */
 
 static const char *const op_names[] = {"resume", "read", "write", "exec"};
@@ -763,8 +844,9 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 			       op_names[op], x.status, e ? e : "");
 			return 0;
 		}
-		printf("vcpu_run: %s-%s%s (%" PRId64 ")%s\n", cli_col(c, COL_RED), e ? e : "?",
-		       cli_col(c, COL_RESET), x.status,
+		printf("%s: %s-%s%s (%" PRId64 ")%s\n",
+		       hs_linux_image(c->m) ? "__kvm_vcpu_run" : "vcpu_run", cli_col(c, COL_RED),
+		       e ? e : "?", cli_col(c, COL_RESET), x.status,
 		       x.status == -HS_EINVAL ? ": no vCPU loaded on this CPU (`vm load HANDLE`)"
 					      : "");
 		return 0;
@@ -845,8 +927,26 @@ int cli_vm_check(struct cli *c, bool have_handle, uint64_t handle, struct hs_str
 		total += k;
 		hs_sb_free(&one);
 	}
+	struct hs_lx_vm *gone[HS_MAX_VMS];
+	size_t ng = have_handle ? 0 : hs_vm_gone(c->m, gone, HS_MAX_VMS);
+	for (size_t i = 0; i < ng; i++) {
+		struct hs_error err = {0};
+		struct hs_strbuf one;
+		hs_sb_init(&one);
+		int k = hs_lx_vm_check_gone(c->m, gone[i], &one, &err);
+		if (k < 0) {
+			hs_sb_free(&one);
+			return cli_error(c, "vm check: %s", err.msg);
+		}
+		if (k)
+			hs_sb_printf(sb, "VM %#" PRIx64 " (torn down): %d mismatch%s\n%s",
+				     hs_lx_vm_ledger(c->m, gone[i])->handle, k, k == 1 ? "" : "es",
+				     hs_sb_str(&one));
+		total += k;
+		hs_sb_free(&one);
+	}
 	if (nvms)
-		*nvms = n;
+		*nvms = n + ng;
 	return total;
 }
 
@@ -905,6 +1005,8 @@ static const struct {
     {"check", vm_check},
     {"start-teardown", vm_start_teardown},
     {"reclaim", vm_reclaim},
+    {"vcpu", vm_vcpu},
+    {"reinit", vm_reinit},
 };
 
 int cmd_vm(struct cli *c, int argc, char **argv)

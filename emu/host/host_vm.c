@@ -248,7 +248,7 @@ int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t
 				      "handle %#" PRIx64 ": the host model keeps %d VMs", *handle,
 				      HS_MAX_VMS);
 		}
-		const struct hs_lx_ledger *l = hs_lx_vm_ledger(lx);
+		const struct hs_lx_ledger *l = hs_lx_vm_ledger(m, lx);
 		pa = l->hyp_vm_pa;
 		ret = (int64_t)*handle;
 	} else {
@@ -263,12 +263,13 @@ int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t
 	hs_lx_vm_free(v->lx);
 	memset(v, 0, sizeof(*v));
 	v->lx = lx;
-	v->info = (struct hs_vm_info){.handle = (uint64_t)ret,
-				      .protected_vm = protected_vm,
-				      .pa = pa,
-				      .nr_pages = lx ? hs_lx_vm_ledger(lx)->hyp_vm_pages : VM_PAGES,
-				      .code_pfn = code >> HS_PAGE_SHIFT,
-				      .loaded_on = -1};
+	v->info =
+	    (struct hs_vm_info){.handle = (uint64_t)ret,
+				.protected_vm = protected_vm,
+				.pa = pa,
+				.nr_pages = lx ? hs_lx_vm_ledger(m, lx)->hyp_vm_pages : VM_PAGES,
+				.code_pfn = code >> HS_PAGE_SHIFT,
+				.loaded_on = -1};
 	*handle = (uint64_t)ret;
 	uint64_t b[3] = {*handle, 0, gfn << HS_PAGE_SHIFT};
 	if (!lx && (rc = hs_vm_hvc(m, cpu, HS_HC_init_vcpu, b, 3, &ret, err)))
@@ -452,8 +453,12 @@ int hs_vm_reclaim(struct hs_machine *m, unsigned cpu, uint64_t handle, uint64_t 
 	bool unshare = hs_linux_image(m) && v && !v->info.protected_vm;
 	int rc = hs_vm_hvc(m, cpu, unshare ? HS_HC_host_unshare_guest : HS_HC_reclaim_page, a,
 			   unshare ? 3 : 2, ret, err);
-	if (!rc && !*ret && v)
+	if (!rc && !*ret && v) {
+		for (size_t i = 0; v->lx && i < v->info.nr_maps; i++)
+			if (v->maps[i].gfn == gfn)
+				hs_lx_vm_page_back(v->lx, v->maps[i].pfn);
 		record_del(v, gfn);
+	}
 	return rc;
 }
 
@@ -520,7 +525,7 @@ bool hs_vm_info(const struct hs_machine *m, uint64_t handle, struct hs_vm_info *
 	return true;
 }
 
-size_t hs_vm_gone(const struct hs_machine *m, const struct hs_lx_vm **out, size_t max)
+size_t hs_vm_gone(const struct hs_machine *m, struct hs_lx_vm **out, size_t max)
 {
 	const struct hs_vm_records *r = hs_host_of(m)->vms;
 	size_t n = 0;

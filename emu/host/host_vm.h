@@ -96,7 +96,7 @@ size_t hs_vm_list(const struct hs_machine *m, uint64_t *handles, size_t max);
 struct hs_lx_vm;
 struct hs_lx_vm *hs_vm_linux(const struct hs_machine *m, uint64_t handle);
 /* Linux's hypervisor: VMs torn down, oldest first (their ledgers). */
-size_t hs_vm_gone(const struct hs_machine *m, const struct hs_lx_vm **out, size_t max);
+size_t hs_vm_gone(const struct hs_machine *m, struct hs_lx_vm **out, size_t max);
 
 /* The VM's stage-2 regime registers as the hypervisor recorded them. */
 int hs_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t *vtcr,

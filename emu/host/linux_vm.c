@@ -13,6 +13,7 @@
 #include "linux_boot.h"
 #include "machine_priv.h"
 #include "profile.h"
+#include "pt_translate.h"
 
 /* kvm_host.h (7.x): kvm->arch.flags bit the hypervisor tests before copying id_regs. */
 #define KVM_ARCH_FLAG_ID_REGS_INITIALIZED 7
@@ -43,6 +44,11 @@ struct hs_lx_vm {
 	uint64_t extra_donated; /* hyp vCPU pages of further vCPUs */
 	uint64_t host_vtcr;
 	bool started; /* the guest program has been entered once */
+	bool finalized;
+	uint64_t *back;	       /* guest pages given back (reclaimed or unshared) */
+	uint64_t *extra_vcpus; /* host struct kvm_vcpu of further vCPUs (shared with EL2) */
+	size_t nr_extra;
+	size_t nr_back;
 	struct hs_lx_ledger ledger;
 };
 
@@ -382,10 +388,22 @@ int hs_lx_vm_add_vcpu(struct hs_machine *m, unsigned cpu, struct hs_lx_vm *vm, u
 	if (rc || (rc = new_host_vcpu(m, cpu, &o, idx, &host_pa, err)) ||
 	    (rc = create_hyp_vcpu(m, cpu, &o, vm, host_pa, &hyp_pa, ret, err)))
 		return rc;
+	/*
+	 * Refused (a vCPU made after the VM was initialised at EL2 has an index beyond its
+	 * created_vcpus): the hypervisor gave the pages back; the check after teardown looks
+	 * at them. The host's vCPU exists either way and stays shared until teardown.
+	 */
+	for (uint64_t i = 0; i < pages_of(o.hyp_vcpu_size); i++)
+		if (*ret)
+			hs_lx_vm_page_back(vm, (hyp_pa >> HS_PAGE_SHIFT) + i);
 	if (*ret == 0)
 		vm->extra_donated += pages_of(o.hyp_vcpu_size);
-	/* Refused: the hypervisor gave the pages back; the host unshares its vCPU. */
-	return *ret ? share_hyp(m, cpu, host_pa, pages_of(o.vcpu_size), false, err) : 0;
+	uint64_t *n = realloc(vm->extra_vcpus, (vm->nr_extra + 1) * sizeof(*n));
+	if (!n)
+		return hs_err(err, -ENOMEM, "out of memory");
+	vm->extra_vcpus = n;
+	n[vm->nr_extra++] = host_pa;
+	return 0;
 }
 
 int hs_lx_vm_reinit(struct hs_machine *m, unsigned cpu, struct hs_lx_vm *vm, int64_t *ret,
@@ -534,9 +552,12 @@ int hs_lx_vm_finalize(struct hs_machine *m, unsigned cpu, struct hs_lx_vm *vm, i
 	vm->returned += free_memcache(m, &o, vm->kvm_pa + o.s2_teardown_mc);
 	/* kvm_arch_vcpu_destroy: pages never admitted; then the vCPU and the VM unshared. */
 	vm->ledger.memcache = free_memcache(m, &o, vm->vcpu_pa + o.vcpu_mc);
-	hs_lx_vm_ledger(vm);
+	vm->finalized = true;
 	if ((rc = share_hyp(m, cpu, vm->vcpu_pa, vm->vcpu_pages, false, err)))
 		return rc;
+	for (size_t i = 0; i < vm->nr_extra; i++)
+		if ((rc = share_hyp(m, cpu, vm->extra_vcpus[i], vm->vcpu_pages, false, err)))
+			return rc;
 	return share_hyp(m, cpu, vm->kvm_pa, vm->kvm_pages, false, err);
 }
 
@@ -568,10 +589,17 @@ int hs_lx_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64
 	return 0;
 }
 
-const struct hs_lx_ledger *hs_lx_vm_ledger(const struct hs_lx_vm *cvm)
+const struct hs_lx_ledger *hs_lx_vm_ledger(struct hs_machine *m, struct hs_lx_vm *vm)
 {
-	struct hs_lx_vm *vm = (struct hs_lx_vm *)cvm;
 	struct hs_lx_ledger *l = &vm->ledger;
+	struct lx_offs o;
+	/* Pages still in the host's vCPU memcache were not given yet. */
+	if (!vm->finalized && !offs_get(m, &o, NULL))
+		l->memcache = get(m, vm->vcpu_pa + o.vcpu_mc + o.mc_nr);
+	l->handle = vm->handle;
+	l->protected_vm = vm->protected_vm;
+	l->finalized = vm->finalized;
+	l->guest_back = vm->nr_back;
 	l->shared = vm->kvm_pages + vm->vcpu_pages;
 	l->donated = vm->hyp_vm_pages + vm->pgd_pages + vm->hyp_vcpu_pages + vm->extra_donated +
 		     vm->mc_given - l->memcache;
@@ -592,5 +620,77 @@ const struct hs_lx_ledger *hs_lx_vm_ledger(const struct hs_lx_vm *cvm)
 
 void hs_lx_vm_free(struct hs_lx_vm *vm)
 {
+	if (vm) {
+		free(vm->back);
+		free(vm->extra_vcpus);
+	}
 	free(vm);
+}
+
+void hs_lx_vm_page_back(struct hs_lx_vm *vm, uint64_t pfn)
+{
+	uint64_t *n = realloc(vm->back, (vm->nr_back + 1) * sizeof(*n));
+	if (n) {
+		vm->back = n;
+		n[vm->nr_back++] = pfn;
+	}
+}
+
+static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+/* Is the page the host's alone in the host stage 2: an OWNED leaf, or not annotated? */
+static bool host_owns(struct hs_machine *m, const struct hs_pt_regime *r, uint64_t pa)
+{
+	struct hs_phys ph = {.read = phys_read, .ud = m};
+	struct hs_pt_trace t;
+	int rc = hs_pt_translate(&ph, r, pa, &t);
+	if (rc == 0)
+		return t.attrs.state == 0 && t.out_pa == pa;
+	return rc == 1 && t.nr_steps && t.steps[t.nr_steps - 1].desc == 0;
+}
+
+static int check_range(struct hs_machine *m, const struct hs_pt_regime *r, const char *what,
+		       uint64_t pa, uint64_t pages, struct hs_strbuf *sb)
+{
+	int bad = 0;
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t p = pa + i * HS_PAGE_SIZE;
+		if (host_owns(m, r, p))
+			continue;
+		bad++;
+		hs_sb_printf(sb, "%s page %#" PRIx64 ": not the host's alone in the host stage 2\n",
+			     what, p);
+	}
+	return bad;
+}
+
+int hs_lx_vm_check_gone(struct hs_machine *m, struct hs_lx_vm *vm, struct hs_strbuf *sb,
+			struct hs_error *err)
+{
+	const struct hs_lx_ledger *l = hs_lx_vm_ledger(m, vm);
+	uint64_t vtcr, vttbr;
+	struct hs_pt_regime r;
+	char msg[160];
+	hs_host_s2_regs(m, 0, &vtcr, &vttbr);
+	if (hs_machine_regime_s2(m, vtcr, vttbr, &r, msg, sizeof(msg)))
+		return hs_err(err, -EINVAL, "the host stage 2: %s", msg);
+	int bad = 0;
+	if (l->donated != l->returned) {
+		bad++;
+		hs_sb_printf(sb,
+			     "the host donated %" PRIu64 " pages, the hypervisor gave %" PRIu64
+			     " back\n",
+			     l->donated, l->returned);
+	}
+	bad += check_range(m, &r, "struct kvm", l->kvm_pa, l->kvm_pages, sb);
+	bad += check_range(m, &r, "struct kvm_vcpu", l->vcpu_pa, l->vcpu_pages, sb);
+	bad += check_range(m, &r, "hyp VM", l->hyp_vm_pa, l->hyp_vm_pages, sb);
+	bad += check_range(m, &r, "stage-2 PGD", l->pgd_pa, l->pgd_pages, sb);
+	bad += check_range(m, &r, "hyp vCPU", l->hyp_vcpu_pa, l->hyp_vcpu_pages, sb);
+	for (size_t i = 0; i < vm->nr_back; i++)
+		bad += check_range(m, &r, "guest", vm->back[i] << HS_PAGE_SHIFT, 1, sb);
+	return bad;
 }

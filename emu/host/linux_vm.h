@@ -25,10 +25,13 @@ struct hs_lx_vm;
 
 /* What the host gave the hypervisor for a VM and what came back, in pages. */
 struct hs_lx_ledger {
-	uint64_t shared;   /* struct kvm + struct kvm_vcpu pages shared with the hypervisor */
-	uint64_t donated;  /* hyp VM, PGD, hyp vCPUs, memcache pages the hypervisor admitted */
-	uint64_t returned; /* pages the hypervisor pushed back (teardown memcaches) */
-	uint64_t memcache; /* pages left in the host's vCPU memcache (never admitted) */
+	uint64_t handle;
+	bool protected_vm, finalized;
+	uint64_t guest_back; /* guest pages given back to the host (reclaimed or unshared) */
+	uint64_t shared;     /* struct kvm + struct kvm_vcpu pages shared with the hypervisor */
+	uint64_t donated;    /* hyp VM, PGD, hyp vCPUs, memcache pages the hypervisor admitted */
+	uint64_t returned;   /* pages the hypervisor pushed back (teardown memcaches) */
+	uint64_t memcache;   /* pages left in the host's vCPU memcache (never admitted) */
 	uint64_t kvm_pa, hyp_vm_pa, pgd_pa, hyp_vcpu_pa, vcpu_pa;
 	uint64_t hyp_vm_pages, pgd_pages, hyp_vcpu_pages, kvm_pages, vcpu_pages;
 	uint64_t host_vtcr; /* the VTCR the host computed (kvm->arch.mmu.vtcr) */
@@ -72,7 +75,17 @@ int hs_lx_prot(struct hs_machine *m, unsigned prot, uint64_t *out, struct hs_err
 /* VTTBR/VTCR of the hyp VM's struct kvm_s2_mmu (vm_table[handle], read through DWARF). */
 int hs_lx_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t *vtcr,
 		  struct hs_error *err);
-const struct hs_lx_ledger *hs_lx_vm_ledger(const struct hs_lx_vm *vm);
+const struct hs_lx_ledger *hs_lx_vm_ledger(struct hs_machine *m, struct hs_lx_vm *vm);
+/* Note a guest page the hypervisor gave back (for the check after teardown). */
+void hs_lx_vm_page_back(struct hs_lx_vm *vm, uint64_t pfn);
+/*
+ * A torn-down VM against the hypervisor's tables: every page donated came back (the
+ * ledger), and every page of the VM's (struct kvm, kvm_vcpu, hyp VM, PGD, hyp vCPU,
+ * guest pages given back) is the host's alone in the host stage 2. Returns the number
+ * of mismatches (described in sb) or a negative error.
+ */
+int hs_lx_vm_check_gone(struct hs_machine *m, struct hs_lx_vm *vm, struct hs_strbuf *sb,
+			struct hs_error *err);
 void hs_lx_vm_free(struct hs_lx_vm *vm);
 
 #endif
