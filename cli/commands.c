@@ -37,7 +37,7 @@ static const char *const vm_words[] = {
     "create", "list",	   "show",	     "load",	"put",	  "share",	 "unshare",
     "donate", "wrprotect", "young",	     "mkyoung", "relax",  "run",	 "teardown",
     "check",  "read",	   "write",	     "exec",	"resume", "--protected", "--cpu",
-    "--prot", "--clear",   "start-teardown", "reclaim", NULL};
+    "--prot", "--clear",   "start-teardown", "reclaim", "vcpu",	  "reinit",	 NULL};
 static const char *const diff_words[] = {"mark", NULL};
 static const char *const trace_words[] = {"clear", NULL};
 static const char *const set_words[] = {
@@ -327,7 +327,7 @@ const struct cli_cmd cli_cmds[] = {
      CC_WORDS, viz_words},
     {"vm", cmd_vm, 1, 12, CMD_MACHINE | CMD_JSON | CMD_RUNS,
      "vm create|list|show|load|put|share|unshare|donate|wrprotect|young|mkyoung|relax|run|"
-     "teardown|start-teardown|reclaim|check ... [--json]",
+     "teardown|start-teardown|reclaim|vcpu|reinit|check ... [--json]",
      "guests: create VMs, map host pages into their stage 2, run the guest program",
      "  vm create [--protected]          a VM with vCPU 0 running the guest program\n"
      "                                   (loaded on the current CPU); prints handle,\n"
@@ -354,7 +354,12 @@ const struct cli_cmd cli_cmds[] = {
      "                                   VM is dying and never runs again\n"
      "  vm reclaim HANDLE GFN            reclaim_page: one page of a dying VM back to\n"
      "                                   the host (scrubbed if the guest owned it)\n"
-     "  vm check [HANDLE]                host records vs guest stage 2 (fails on mismatch)\n"
+     "  vm check [HANDLE]                host records vs guest stage 2 (fails on mismatch);\n"
+     "                                   Linux: torn-down VMs' pages all back with the host\n"
+     "  vm vcpu HANDLE IDX               Linux: a further vCPU (__pkvm_init_vcpu)\n"
+     "  vm reinit HANDLE                 Linux: __pkvm_init_vm again on the VM's memory\n"
+     "On Linux's hypervisor (7.x) the calls are Linux's: __pkvm_reserve_vm,\n"
+     "__pkvm_init_vm/_vcpu, __pkvm_vcpu_load, __kvm_vcpu_run, __pkvm_host_share_guest...\n"
      "A plain PFN inside RAM is taken as a PA (0x40400000 = pfn 0x40400); symbols\n"
      "and pa:ADDR are addresses. GFNs are page numbers (ipa:ADDR works too).\n"
      "Hypercall results print with errno names; `expect result` checks them.\n"

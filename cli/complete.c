@@ -128,9 +128,9 @@ static void complete_vm(struct cli *c, const char *const *words, int n, struct c
 	const char *prev = words[n - 1];
 	if (n == 1) {
 		static const char *const subs[] = {
-		    "create",  "list",	   "show",	"load",		  "put",     "share",
-		    "unshare", "donate",   "wrprotect", "young",	  "mkyoung", "relax",
-		    "run",     "teardown", "check",	"start-teardown", "reclaim", NULL};
+		    "create", "list",		"show",	   "load",    "put",	"share", "unshare",
+		    "donate", "wrprotect",	"young",   "mkyoung", "relax",	"run",	 "teardown",
+		    "check",  "start-teardown", "reclaim", "vcpu",    "reinit", NULL};
 		add_words(cs, subs);
 	} else if (!strcmp(prev, "--prot")) {
 		add_words(cs, prots);
