@@ -87,7 +87,10 @@ static int linux_hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t 
 		return hs_err(err, -ENOSYS, "%s has no counterpart in Linux's hypervisor",
 			      hs_hypercall_name(HS_HC_FN(nr)));
 	uint64_t a[6] = {0};
-	memcpy(a, args, nargs * sizeof(*a));
+	if (nargs > 6)
+		return hs_err(err, -EINVAL, "at most 6 hypercall arguments (got %u)", nargs);
+	if (nargs)
+		memcpy(a, args, nargs * sizeof(*a));
 	int rc = 0;
 	if (nr == HS_HC_host_share_guest)
 		rc = hs_lx_prot(m, (unsigned)a[3], &a[3], err);
