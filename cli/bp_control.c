@@ -58,15 +58,6 @@ void cli_bpx_clear(struct cli *c)
 	c->bpx_pending = 0;
 }
 
-int cli_bp_newest(struct cli *c)
-{
-	int id = 0;
-	for (size_t i = 0; i < c->bps.n; i++)
-		if (c->bps.v[i].id > id)
-			id = c->bps.v[i].id;
-	return id;
-}
-
 static bool exists(struct cli *c, int id)
 {
 	return id > 0 && cli_bp_find(&c->bps, id) != NULL;
@@ -246,7 +237,7 @@ int cmd_ignore(struct cli *c, int argc, char **argv)
 
 int cmd_commands(struct cli *c, int argc, char **argv)
 {
-	int id = cli_bp_newest(c);
+	int id = cli_bps_newest(&c->bps);
 	if (argc > 1 && parse_id(c, "commands", argv[1], &id))
 		return -1;
 	if (!id)
@@ -255,7 +246,7 @@ int cmd_commands(struct cli *c, int argc, char **argv)
 		printf("Type commands for breakpoint(s) %d, one per line.\n"
 		       "End with a line saying just \"end\".\n",
 		       id);
-	return cli_collect_start(c, CLI_COLLECT_COMMANDS, id, NULL);
+	return cli_collect_start(c, CLI_COLLECT_COMMANDS, id, NULL, cli_bpx_set_commands);
 }
 
 int cmd_save(struct cli *c, int argc, char **argv)

@@ -38,8 +38,6 @@ void cli_bpx_run_commands(struct cli *c);
 void cli_bpx_info(struct cli *c, int id, struct hs_strbuf *sb);
 /* Remember the command line that created breakpoint id (without its `if COND`). */
 void cli_bpx_created(struct cli *c, int id, const char *line, const char *cond);
-/* The highest user breakpoint number in use (0: none). */
-int cli_bp_newest(struct cli *c);
 /* Forget everything (machine recreated: the breakpoints are gone). */
 void cli_bpx_clear(struct cli *c);
 /* The lines of a `commands` block (the collector calls it at `end`). */

@@ -336,3 +336,12 @@ struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s)
 			b->hit_id = b->v[i].id;
 	return cli_bps_hit(b);
 }
+
+int cli_bps_newest(const struct cli_bps *b)
+{
+	int id = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].id > id)
+			id = b->v[i].id;
+	return id;
+}

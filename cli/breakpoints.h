@@ -96,6 +96,8 @@ int cli_bps_rebind(struct cli_bps *b, struct hs_machine *m, char *msg, size_t le
 int cli_bp_delete(struct cli_bps *b, int id);
 int cli_bp_enable(struct cli_bps *b, int id, bool on);
 struct cli_bp *cli_bp_find(struct cli_bps *b, int id);
+/* The highest breakpoint number in use (gdb's $bpnum, the default of `commands`), or 0. */
+int cli_bps_newest(const struct cli_bps *b);
 /* After a stop: the breakpoint hit (NULL if none); temporary ones are deleted by the caller. */
 struct cli_bp *cli_bps_hit(struct cli_bps *b);
 

@@ -52,7 +52,9 @@ struct cli_dbg_write {
 };
 struct cli_expr_state;
 
+struct cli_interp;
 struct cli {
+	const struct cli_interp *interp; /* the command interpreter (see cli_exec_line) */
 	struct hs_machine_opts mopts;
 	struct hs_machine *m; /* NULL when it could not be created */
 	char machine_err[512];
@@ -79,6 +81,7 @@ struct cli {
 	/* Blocks ending with `end`, and user-defined commands (user_cmds.c). */
 	int collect; /* enum cli_collect_kind */
 	int collect_id, collect_depth;
+	void (*collect_done)(struct cli *c, int id, char **lines, size_t n);
 	char collect_name[64];
 	char **collect_lines;
 	size_t ncollect, capcollect;
@@ -226,16 +229,39 @@ extern const size_t cli_ncmds;
 int cli_check_table(void);
 /* The command a gdb abbreviation stands for ("b" -> "break"), or NULL. */
 const char *cli_alias_of(const char *name);
-/* Find a command by exact name, then gdb abbreviation, then unique prefix; prints
- * "ambiguous"/"unknown" errors. */
-const struct cli_cmd *cli_find_cmd(struct cli *c, const char *name, bool quiet);
 
 /* Split a line into words ("..." quoting, x/FMT split into "x" "/FMT"); cols are 1-based. */
 #define CLI_MAX_ARGS 64
 int cli_split(const char *line, char **argv, int *cols, int max, int *errcol, const char **emsg);
 void cli_free_args(char **argv, int argc);
-/* Run one line; returns 0 on success, non-zero on failure (message already printed). */
-int cli_exec_line(struct cli *c, const char *line);
+/*
+ * The command interpreter as the commands see it. Commands that run other
+ * command lines (source, define, breakpoint commands, the gdb server's
+ * monitor, the scenario runner) reach the interpreter through the session,
+ * never by name: the interpreter (commands.c) sits above every command, and
+ * whoever builds a session (main.c; a scenario copies its prototype's)
+ * registers it with `c->interp = &cli_commands`.
+ */
+struct cli_interp {
+	/* Run one line; 0 on success, non-zero on failure (message already printed). */
+	int (*exec_line)(struct cli *c, const char *line);
+	/* A command by exact name, then gdb abbreviation, then unique prefix; unless
+	 * quiet, prints the "ambiguous"/"unknown" error. */
+	const struct cli_cmd *(*find_cmd)(struct cli *c, const char *name, bool quiet);
+	const struct cli_cmd *cmds; /* the command table */
+	size_t ncmds;
+};
+extern const struct cli_interp cli_commands;
+
+static inline int cli_exec_line(struct cli *c, const char *line)
+{
+	return c->interp->exec_line(c, line);
+}
+
+static inline const struct cli_cmd *cli_find_cmd(struct cli *c, const char *name, bool quiet)
+{
+	return c->interp->find_cmd(c, name, quiet);
+}
 /* Source a script file (scenario language): 0 when every line succeeded; counts failures. */
 int cli_source_file(struct cli *c, const char *path, int *nfail, struct hs_strbuf *failures);
 

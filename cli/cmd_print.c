@@ -164,7 +164,7 @@ static int ev_var(void *ud, const char *name, struct cli_value *out)
 		}
 	if (!strcmp(name, "bpnum")) { /* the newest breakpoint, as gdb's $bpnum */
 		*out = (struct cli_value){.type = cli_type_builtin("int"),
-					  .v = (uint64_t)cli_bp_newest(c)};
+					  .v = (uint64_t)cli_bps_newest(&c->bps)};
 		return 0;
 	}
 	if (!c->m)

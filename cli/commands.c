@@ -549,7 +549,7 @@ const char *cli_alias_of(const char *name)
 	return NULL;
 }
 
-const struct cli_cmd *cli_find_cmd(struct cli *c, const char *name, bool quiet)
+static const struct cli_cmd *find_cmd(struct cli *c, const char *name, bool quiet)
 {
 	for (size_t i = 0; i < cli_ncmds; i++)
 		if (!strcmp(cli_cmds[i].name, name))
@@ -727,7 +727,7 @@ static int dispatch(struct cli *c, int argc, char **argv)
 		snprintf(made, sizeof(made), "%s", cmd->name);
 		for (int i = 1; i < argc; i++)
 			snprintf(made + strlen(made), sizeof(made) - strlen(made), " %s", argv[i]);
-		newest = cli_bp_newest(c);
+		newest = cli_bps_newest(&c->bps);
 	}
 	int nargs = argc - 1;
 	/* x/FMT: the format word does not count. */
@@ -761,8 +761,8 @@ static int dispatch(struct cli *c, int argc, char **argv)
 		rc = -1;
 	if (cli_tlb_after(c))
 		rc = -1;
-	if (makes_breakpoint(cmd) && !rc && cli_bp_newest(c) > newest)
-		cli_bpx_created(c, cli_bp_newest(c), made, cond);
+	if (makes_breakpoint(cmd) && !rc && cli_bps_newest(&c->bps) > newest)
+		cli_bpx_created(c, cli_bps_newest(&c->bps), made, cond);
 	if ((cmd->flags & CMD_RUNS) && c->m) {
 		c->bpx_ran = true;
 		cli_show_displays(c); /* gdb shows them at every stop */
@@ -787,7 +787,7 @@ bool cli_needs_cpus(const struct cli_cmd *cmd)
 	return false;
 }
 
-int cli_exec_line(struct cli *c, const char *line)
+static int exec_line(struct cli *c, const char *line)
 {
 	if (cli_collecting(c))
 		return cli_collect_line(c, line);
@@ -802,7 +802,7 @@ int cli_exec_line(struct cli *c, const char *line)
 	if (memchr(line, '>', len)) {
 		char *copy = strdup(line);
 		bool append = false;
-		const char *file = copy ? cli_redirect_split(copy, &append) : NULL;
+		const char *file = copy ? cli_redirect_split(c, copy, &append) : NULL;
 		if (file) {
 			int rc = cli_exec_redirected(c, copy, file, append);
 			free(copy);
@@ -827,6 +827,13 @@ int cli_exec_line(struct cli *c, const char *line)
 	free(name);
 	return rc;
 }
+
+const struct cli_interp cli_commands = {
+    .exec_line = exec_line,
+    .find_cmd = find_cmd,
+    .cmds = cli_cmds,
+    .ncmds = sizeof(cli_cmds) / sizeof(cli_cmds[0]),
+};
 
 int cmd_help(struct cli *c, int argc, char **argv)
 {

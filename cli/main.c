@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "bp_control.h"
 #include "complete.h"
 #include "gdbserver.h"
 #include "options.h"
@@ -271,15 +272,23 @@ static int invoke(struct invocation *inv, struct cli *c)
 	return failures || (inv->batch && no_machine) ? 1 : 0;
 }
 
+/* A session ends: its habits (user commands, repeat line) and breakpoint extras go. */
+static void session_fini(struct cli *c)
+{
+	cli_habits_fini(c);
+	cli_bpx_clear(c);
+}
+
 int main(int argc, char **argv)
 {
 	if (cli_check_table())
 		return 70;
 	cli_machine_hook = cli_mm_machine_hook;
 	cli_expr_hook = cli_expr_eval_addr;
-	cli_fini_hook = cli_habits_fini;
+	cli_fini_hook = session_fini;
 	struct cli c;
 	cli_init(&c);
+	c.interp = &cli_commands;
 	struct invocation inv = {0};
 	/* The bundled images: beside the build, or in the installation's data dir. */
 	char hyp_buf[4096], guest_buf[4096];

@@ -113,6 +113,7 @@ int cli_run_scenarios(struct cli *proto, char **files, int nfiles, const char *j
 		double t0 = now();
 		struct cli c;
 		cli_init(&c);
+		c.interp = proto->interp;
 		c.mopts = proto->mopts;
 		c.color = proto->color;
 		c.live = false;

@@ -29,8 +29,10 @@ static void free_lines(char **lines, size_t n)
 	free(lines);
 }
 
-int cli_collect_start(struct cli *c, enum cli_collect_kind kind, int id, const char *name)
+int cli_collect_start(struct cli *c, enum cli_collect_kind kind, int id, const char *name,
+		      cli_collect_done_fn done)
 {
+	c->collect_done = done;
 	free_lines(c->collect_lines, c->ncollect);
 	c->collect_lines = NULL;
 	c->ncollect = c->capcollect = 0;
@@ -46,8 +48,9 @@ bool cli_collecting(const struct cli *c)
 	return c->collect != CLI_COLLECT_NONE;
 }
 
-static void define_done(struct cli *c, char **lines, size_t n)
+static void define_done(struct cli *c, int id, char **lines, size_t n)
 {
+	(void)id;
 	struct cli_user_cmd *u = NULL;
 	for (size_t i = 0; i < c->nucmds; i++)
 		if (!strcmp(c->ucmds[i].name, c->collect_name))
@@ -88,10 +91,8 @@ int cli_collect_line(struct cli *c, const char *line)
 			c->collect = CLI_COLLECT_NONE;
 			c->collect_lines = NULL;
 			c->ncollect = c->capcollect = 0;
-			if (kind == CLI_COLLECT_COMMANDS)
-				cli_bpx_set_commands(c, c->collect_id, lines, n);
-			else
-				define_done(c, lines, n);
+			(void)kind;
+			c->collect_done(c, c->collect_id, lines, n);
 			return 0;
 		}
 		c->collect_depth--;
@@ -125,8 +126,8 @@ int cmd_define(struct cli *c, int argc, char **argv)
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
 			return cli_error(c, "define: '%s' is not a command name", name);
-	for (size_t i = 0; i < cli_ncmds; i++)
-		if (!strcmp(cli_cmds[i].name, name))
+	for (size_t i = 0; i < c->interp->ncmds; i++)
+		if (!strcmp(c->interp->cmds[i].name, name))
 			return cli_error(c, "define: '%s' is a built-in command", name);
 	if (strlen(name) >= sizeof(c->collect_name))
 		return cli_error(c, "define: name too long");
@@ -134,7 +135,7 @@ int cmd_define(struct cli *c, int argc, char **argv)
 		printf("Type commands for definition of \"%s\".\n"
 		       "End with a line saying just \"end\".\n",
 		       name);
-	return cli_collect_start(c, CLI_COLLECT_DEFINE, 0, name);
+	return cli_collect_start(c, CLI_COLLECT_DEFINE, 0, name, define_done);
 }
 
 bool cli_user_cmd_exists(const struct cli *c, const char *name)
@@ -235,22 +236,22 @@ int cmd_shell(struct cli *c, int argc, char **argv)
 }
 
 /* The command a line starts with (NULL: none, or not a built-in). */
-static const struct cli_cmd *first_cmd(const char *line)
+static const struct cli_cmd *first_cmd(struct cli *c, const char *line)
 {
 	while (*line == ' ' || *line == '\t')
 		line++;
 	char first[64];
 	size_t w = strcspn(line, " \t/\r\n");
 	snprintf(first, sizeof(first), "%.*s", (int)(w < 63 ? w : 63), line);
-	return *first ? cli_find_cmd(NULL, first, true) : NULL;
+	return *first ? cli_find_cmd(c, first, true) : NULL;
 }
 
 /* ---- > FILE ------------------------------------------------------------------------------ */
 
 /* Commands whose arguments are expressions: there, > is a comparison. */
-static bool takes_expression(const char *line)
+static bool takes_expression(struct cli *c, const char *line)
 {
-	const struct cli_cmd *cmd = first_cmd(line);
+	const struct cli_cmd *cmd = first_cmd(c, line);
 	static const char *const expr_cmds[] = {"print",     "display", "set",	  "expect",
 						"condition", "ptype",	"whatis", "break",
 						"tbreak",    "until",	"x",	  NULL};
@@ -260,11 +261,11 @@ static bool takes_expression(const char *line)
 	return false;
 }
 
-const char *cli_redirect_split(char *line, bool *append)
+const char *cli_redirect_split(struct cli *c, char *line, bool *append)
 {
 	while (*line == ' ' || *line == '\t')
 		line++;
-	if (takes_expression(line))
+	if (takes_expression(c, line))
 		return NULL;
 	bool quoted = false;
 	char *gt = NULL;
@@ -316,9 +317,9 @@ int cli_exec_redirected(struct cli *c, const char *line, const char *file, bool 
 
 /* ---- paging ------------------------------------------------------------------------------- */
 
-static bool pageable(const char *line)
+static bool pageable(struct cli *c, const char *line)
 {
-	const struct cli_cmd *cmd = first_cmd(line);
+	const struct cli_cmd *cmd = first_cmd(c, line);
 	/* Running commands print as they go (console lines); shell and blocks read the tty. */
 	if (!cmd)
 		return false;
@@ -329,7 +330,7 @@ static bool pageable(const char *line)
 
 int cli_exec_paged(struct cli *c, const char *line)
 {
-	if (!c->pagination || !isatty(0) || !isatty(1) || cli_collecting(c) || !pageable(line))
+	if (!c->pagination || !isatty(0) || !isatty(1) || cli_collecting(c) || !pageable(c, line))
 		return cli_exec_line(c, line);
 	FILE *tmp = tmpfile();
 	if (!tmp)
@@ -381,13 +382,12 @@ void cli_habits_fini(struct cli *c)
 	free(c->repeat_line);
 	c->repeat_line = NULL;
 	cli_user_cmds_free(c);
-	cli_bpx_clear(c);
 }
 
 /* gdb repeats these on an empty line. */
-static bool repeatable(const char *line)
+static bool repeatable(struct cli *c, const char *line)
 {
-	const struct cli_cmd *cmd = first_cmd(line);
+	const struct cli_cmd *cmd = first_cmd(c, line);
 	static const char *const names[] = {"step",   "next",  "stepi", "nexti", "continue",
 					    "finish", "until", "x",	"disas", NULL};
 	for (int i = 0; cmd && names[i]; i++)
@@ -419,7 +419,7 @@ int cli_repl_line(struct cli *c, const char *line)
 	free(c->repeat_line);
 	c->repeat_line = NULL;
 	c->repeat_is_x = false;
-	if (repeatable(p)) {
+	if (repeatable(c, p)) {
 		c->repeat_line = strdup(p);
 		c->repeat_is_x = p[0] == 'x' && (p[1] == '/' || p[1] == ' ' || !p[1]);
 	}

@@ -19,8 +19,15 @@ enum cli_collect_kind {
 	CLI_COLLECT_DEFINE,   /* define NAME ... end */
 };
 
-/* Start collecting lines until `end` (nested blocks counted). Returns 0. */
-int cli_collect_start(struct cli *c, enum cli_collect_kind kind, int id, const char *name);
+/* What a collected block becomes at its `end` (the lines are the callee's to keep). */
+typedef void (*cli_collect_done_fn)(struct cli *c, int id, char **lines, size_t n);
+/*
+ * Start collecting lines until `end` (nested blocks counted); done receives them
+ * (breakpoint commands, a user-defined command: the collector knows neither).
+ * Returns 0.
+ */
+int cli_collect_start(struct cli *c, enum cli_collect_kind kind, int id, const char *name,
+		      cli_collect_done_fn done);
 /* True while a block is being collected (the REPL then prompts with ">"). */
 bool cli_collecting(const struct cli *c);
 /* Give the collector a line (cli_exec_line does, while collecting). */
@@ -36,7 +43,7 @@ void cli_user_cmds_free(struct cli *c);
  * commands whose arguments are expressions, where > compares). Returns the
  * file name (in buf) and sets *append, or NULL when the line has none.
  */
-const char *cli_redirect_split(char *line, bool *append);
+const char *cli_redirect_split(struct cli *c, char *line, bool *append);
 /* Run line with stdout sent to file; -1 with a message when it cannot be opened. */
 int cli_exec_redirected(struct cli *c, const char *line, const char *file, bool append);
 /* In the REPL on a terminal: run line, paging its output when longer than the screen. */

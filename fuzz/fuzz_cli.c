@@ -31,6 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		return 1;
 	cli_machine_hook = cli_mm_machine_hook; /* as main() does: mark, trace, checker */
 	cli_init(&c);
+	c.interp = &cli_commands;
 	return 0;
 }
 
@@ -38,6 +39,7 @@ static void fresh_machine(void)
 {
 	cli_fini(&c);
 	cli_init(&c);
+	c.interp = &cli_commands;
 	c.mopts.hyp_elf = HS_HYP_ELF;
 	c.mopts.guest_elf = HS_GUEST_ELF;
 	c.mopts.insn_limit = 20000000;	 /* boot needs ~6.5 M in all */
