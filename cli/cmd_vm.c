@@ -213,6 +213,10 @@ static const char *call_name(struct cli *c, int nr)
 	if (hs_linux_image(c->m)) {
 		if (nr == HS_HC_vcpu_load)
 			return "__pkvm_vcpu_load";
+		/* 6.12 tears a VM down in one call */
+		if (nr == HS_HC_teardown_vm &&
+		    hs_machine_hypercall_by_name(c->m, "__pkvm_finalize_teardown_vm") < 0)
+			return "__pkvm_teardown_vm";
 		const char *n = hs_lx_guest_call_name(nr);
 		if (n)
 			return n;
@@ -261,7 +265,10 @@ static int vm_create(struct cli *c, struct vm_opts *o)
 	printf("  %" PRIu64 " pages donated at %#" PRIx64 "; guest program at gfn %#" PRIx64
 	       " -> pfn %#" PRIx64 " (%s); vCPU 0 loaded on cpu%d\n",
 	       info.nr_pages, info.pa, hs_vm_code_gfn(c->m), info.code_pfn,
-	       o->protected_vm ? "donated" : "shared r-x", info.loaded_on);
+	       !info.nr_maps	 ? "not mapped: this hypervisor has no guest stage-2 hypercalls"
+	       : o->protected_vm ? "donated"
+				 : "shared r-x",
+	       info.loaded_on);
 	return 0;
 }
 

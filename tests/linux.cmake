@@ -33,11 +33,12 @@ if(HS_LINUX_TESTS)
         ENVIRONMENT "NO_COLOR=1;HYPSCOPE_HYP=${HS_LINUX_CACHE}/linux-${ver}.elf")
     endforeach()
   endforeach()
-  # 6.12's hypervisor has no __pkvm_reserve_vm (nor the guest stage-2 hypercalls):
-  # `vm create` fails naming the first hypercall of 7.x's sequence it lacks.
+  # 6.12's hypervisor has no guest stage-2 hypercalls: `vm share` and `vm run` fail
+  # naming __pkvm_host_share_guest, a protected VM is refused, the VM stays listed.
   add_test(NAME linux_vm_refused_6.12 COMMAND hypscope --hyp ${HS_LINUX_CACHE}/linux-6.12.elf
-    --batch -ex boot -ex "vm create" -ex "vm list")
+    --batch -ex boot -ex "vm create" -ex "vm share 0x1000 0x40400 0x48100"
+    -ex "vm run read ipa:0x48100000" -ex "vm create --protected" -ex "vm list")
   set_tests_properties(linux_vm_refused_6.12 PROPERTIES FIXTURES_REQUIRED linux_6.12
     TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
-    PASS_REGULAR_EXPRESSION "vm create: Linux 6\\.12[^ ]*'s hypervisor has no __pkvm_reserve_vm.*no VMs")
+    PASS_REGULAR_EXPRESSION "vm share: Linux 6\\.12[^ ]*'s hypervisor has no __pkvm_host_share_guest.*vm run: Linux 6\\.12[^ ]*'s hypervisor has no __pkvm_host_share_guest.*has no protected VMs.*0x1000 +1 +no +cpu0 +0")
 endif()

@@ -281,6 +281,9 @@ int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t
 		return hs_err(err, (int)ret, "init_vcpu refused: %" PRId64, ret);
 	if ((rc = ensure_loaded(m, cpu, *handle, err)))
 		return rc;
+	/* 6.12's hypervisor cannot map guest pages: its guest faults at the program. */
+	if (lx && hs_machine_hypercall_by_name(m, "__pkvm_host_share_guest") < 0)
+		return 0;
 	if (protected_vm)
 		rc = hs_vm_donate(m, cpu, *handle, code >> HS_PAGE_SHIFT, gfn, &ret, err);
 	else
@@ -393,12 +396,22 @@ int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uin
 {
 	if (hs_linux_image(m)) {
 		struct hs_vm_rec *v = loaded_on(m, cpu);
+		/*
+		 * 6.12's flush_hyp_vcpu takes the host's vcpu->arch.hw_mmu: a normal VM runs on
+		 * a stage 2 the host builds at EL1 (kvm->arch.mmu), which this host model does
+		 * not build; 7.x's hypervisor builds it (__pkvm_host_share_guest).
+		 */
+		if (hs_machine_hypercall_by_name(m, "__pkvm_host_share_guest") < 0)
+			return hs_lx_call(m, cpu, "__pkvm_host_share_guest", NULL, 0, NULL, err);
 		if (v)
 			return hs_lx_vm_run(m, cpu, v->lx, op, ipa, value, exit, err);
-		/* No vCPU of the host's on this CPU: Linux's hypervisor refuses the run. */
-		uint64_t none[1] = {0};
-		memset(exit, 0, sizeof(*exit));
-		return hs_lx_call(m, cpu, "__kvm_vcpu_run", none, 1, &exit->status, err);
+		/*
+		 * Linux's host runs only a vCPU it has: __kvm_vcpu_run takes the host's
+		 * struct kvm_vcpu (6.12's hypervisor dereferences it before any check).
+		 */
+		return hs_err(err, -EINVAL,
+			      "no vCPU loaded on cpu%u in the host's records (`vm load HANDLE`)",
+			      cpu);
 	}
 	struct hs_host_op res;
 	struct hs_stop stop;
@@ -474,7 +487,9 @@ static int linux_teardown(struct hs_machine *m, unsigned cpu, struct hs_vm_rec *
 			  struct hs_error *err)
 {
 	int rc;
-	if (!v->info.dying) {
+	/* 6.12 has no dying VMs (and no guest mappings): __pkvm_teardown_vm at once. */
+	bool dying = hs_machine_hypercall_by_name(m, "__pkvm_start_teardown_vm") >= 0;
+	if (dying && !v->info.dying) {
 		if ((rc = hs_vm_start_teardown(m, cpu, v->info.handle, ret, err)) || *ret)
 			return rc;
 	}

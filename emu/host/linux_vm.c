@@ -30,6 +30,19 @@
 /* PSR_MODE_EL1h with D, A, I, F masked: how the guest program starts. */
 #define GUEST_PSTATE 0x3c5ULL
 
+#define NO_FIELD UINT64_MAX
+
+/* 7.x's VM sequence (__pkvm_reserve_vm first); 6.12's __pkvm_init_vm returns the handle. */
+static bool has_reserve(struct hs_machine *m)
+{
+	return hs_machine_hypercall_by_name(m, "__pkvm_reserve_vm") >= 0;
+}
+
+static bool has_call(struct hs_machine *m, const char *name)
+{
+	return hs_machine_hypercall_by_name(m, name) >= 0;
+}
+
 struct hs_lx_vm {
 	uint64_t handle;
 	bool protected_vm;
@@ -57,7 +70,8 @@ struct lx_offs {
 	uint64_t kvm_size, vcpu_size, hyp_vm_size, hyp_vcpu_size;
 	uint64_t created_vcpus, handle, is_protected, flags, vtcr, id_regs, id_regs_size, ctr;
 	uint64_t teardown_mc, s2_teardown_mc;
-	uint64_t vcpu_id, vcpu_idx, regs, pc, pstate, sys_regs, fault_esr, fault_far, fault_hpfar;
+	uint64_t vcpu_kvm, vcpu_id, vcpu_idx, regs, pc, pstate, sys_regs, fault_esr, fault_far,
+	    fault_hpfar;
 	uint64_t vcpu_mc, vcpu_hcr;
 	uint64_t mc_head, mc_nr;
 	uint64_t vm_vmid, vm_pgd_phys, vm_vtcr;
@@ -69,35 +83,38 @@ static int offs_get(struct hs_machine *m, struct lx_offs *o, struct hs_error *er
 	struct hs_dwarf *dw = hs_linux_dwarf(m, err);
 	if (!dw)
 		return -ENOENT;
+	/* Fields marked optional are 7.x's (6.12 has no protected VMs, no vCPU memcache). */
 	const struct {
 		const char *s, *path;
 		uint64_t *off, *size;
+		bool optional;
 	} f[] = {
-	    {"kvm", "created_vcpus", &o->created_vcpus, NULL},
-	    {"kvm", "arch.pkvm.handle", &o->handle, NULL},
-	    {"kvm", "arch.pkvm.is_protected", &o->is_protected, NULL},
-	    {"kvm", "arch.pkvm.teardown_mc", &o->teardown_mc, NULL},
-	    {"kvm", "arch.pkvm.stage2_teardown_mc", &o->s2_teardown_mc, NULL},
-	    {"kvm", "arch.flags", &o->flags, NULL},
-	    {"kvm", "arch.mmu.vtcr", &o->vtcr, NULL},
-	    {"kvm", "arch.id_regs", &o->id_regs, &o->id_regs_size},
-	    {"kvm", "arch.ctr_el0", &o->ctr, NULL},
-	    {"kvm_vcpu", "vcpu_id", &o->vcpu_id, NULL},
-	    {"kvm_vcpu", "vcpu_idx", &o->vcpu_idx, NULL},
-	    {"kvm_vcpu", "arch.ctxt.regs.regs", &o->regs, NULL},
-	    {"kvm_vcpu", "arch.ctxt.regs.pc", &o->pc, NULL},
-	    {"kvm_vcpu", "arch.ctxt.regs.pstate", &o->pstate, NULL},
-	    {"kvm_vcpu", "arch.ctxt.sys_regs", &o->sys_regs, NULL},
-	    {"kvm_vcpu", "arch.fault.esr_el2", &o->fault_esr, NULL},
-	    {"kvm_vcpu", "arch.fault.far_el2", &o->fault_far, NULL},
-	    {"kvm_vcpu", "arch.fault.hpfar_el2", &o->fault_hpfar, NULL},
-	    {"kvm_vcpu", "arch.pkvm_memcache", &o->vcpu_mc, NULL},
-	    {"kvm_vcpu", "arch.hcr_el2", &o->vcpu_hcr, NULL},
-	    {"kvm_hyp_memcache", "head", &o->mc_head, NULL},
-	    {"kvm_hyp_memcache", "nr_pages", &o->mc_nr, NULL},
-	    {"pkvm_hyp_vm", "kvm.arch.mmu.vmid", &o->vm_vmid, NULL},
-	    {"pkvm_hyp_vm", "kvm.arch.mmu.pgd_phys", &o->vm_pgd_phys, NULL},
-	    {"pkvm_hyp_vm", "kvm.arch.mmu.vtcr", &o->vm_vtcr, NULL},
+	    {"kvm", "created_vcpus", &o->created_vcpus, NULL, false},
+	    {"kvm", "arch.pkvm.handle", &o->handle, NULL, false},
+	    {"kvm", "arch.pkvm.is_protected", &o->is_protected, NULL, true},
+	    {"kvm", "arch.pkvm.teardown_mc", &o->teardown_mc, NULL, false},
+	    {"kvm", "arch.pkvm.stage2_teardown_mc", &o->s2_teardown_mc, NULL, true},
+	    {"kvm", "arch.flags", &o->flags, NULL, false},
+	    {"kvm", "arch.mmu.vtcr", &o->vtcr, NULL, false},
+	    {"kvm", "arch.id_regs", &o->id_regs, &o->id_regs_size, false},
+	    {"kvm", "arch.ctr_el0", &o->ctr, NULL, false},
+	    {"kvm_vcpu", "kvm", &o->vcpu_kvm, NULL, false},
+	    {"kvm_vcpu", "vcpu_id", &o->vcpu_id, NULL, false},
+	    {"kvm_vcpu", "vcpu_idx", &o->vcpu_idx, NULL, false},
+	    {"kvm_vcpu", "arch.ctxt.regs.regs", &o->regs, NULL, false},
+	    {"kvm_vcpu", "arch.ctxt.regs.pc", &o->pc, NULL, false},
+	    {"kvm_vcpu", "arch.ctxt.regs.pstate", &o->pstate, NULL, false},
+	    {"kvm_vcpu", "arch.ctxt.sys_regs", &o->sys_regs, NULL, false},
+	    {"kvm_vcpu", "arch.fault.esr_el2", &o->fault_esr, NULL, false},
+	    {"kvm_vcpu", "arch.fault.far_el2", &o->fault_far, NULL, false},
+	    {"kvm_vcpu", "arch.fault.hpfar_el2", &o->fault_hpfar, NULL, false},
+	    {"kvm_vcpu", "arch.pkvm_memcache", &o->vcpu_mc, NULL, true},
+	    {"kvm_vcpu", "arch.hcr_el2", &o->vcpu_hcr, NULL, false},
+	    {"kvm_hyp_memcache", "head", &o->mc_head, NULL, false},
+	    {"kvm_hyp_memcache", "nr_pages", &o->mc_nr, NULL, false},
+	    {"pkvm_hyp_vm", "kvm.arch.mmu.vmid", &o->vm_vmid, NULL, false},
+	    {"pkvm_hyp_vm", "kvm.arch.mmu.pgd_phys", &o->vm_pgd_phys, NULL, false},
+	    {"pkvm_hyp_vm", "kvm.arch.mmu.vtcr", &o->vm_vtcr, NULL, false},
 	};
 	int rc;
 	if ((rc = hs_dwarf_struct_size(dw, "kvm", &o->kvm_size, err)) ||
@@ -106,9 +123,14 @@ static int offs_get(struct hs_machine *m, struct lx_offs *o, struct hs_error *er
 	    (rc = hs_dwarf_struct_size(dw, "pkvm_hyp_vcpu", &o->hyp_vcpu_size, err)) ||
 	    (rc = hs_dwarf_enum_value(dw, "vcpu_sysreg", "SCTLR_EL1", &o->sctlr_idx, err)))
 		return rc;
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if ((rc = hs_dwarf_member_path(dw, f[i].s, f[i].path, f[i].off, f[i].size, err)))
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		rc = hs_dwarf_member_path(dw, f[i].s, f[i].path, f[i].off, f[i].size,
+					  f[i].optional ? NULL : err);
+		if (rc && f[i].optional)
+			*f[i].off = NO_FIELD;
+		else if (rc)
 			return rc;
+	}
 	return 0;
 }
 
@@ -261,12 +283,14 @@ static uint64_t pgd_pages(unsigned ipa_bits, int start_level)
 }
 
 /* The host's kvm_vcpu for index idx: zeroed, shared with the hypervisor. */
-static int new_host_vcpu(struct hs_machine *m, unsigned cpu, const struct lx_offs *o, uint64_t idx,
-			 uint64_t *pa, struct hs_error *err)
+static int new_host_vcpu(struct hs_machine *m, unsigned cpu, const struct lx_offs *o,
+			 const struct hs_lx_vm *vm, uint64_t idx, uint64_t *pa,
+			 struct hs_error *err)
 {
 	uint64_t pages = pages_of(o->vcpu_size);
 	int rc;
 	if ((rc = alloc_zeroed(m, pages, pa, err)) ||
+	    (rc = put(m, *pa + o->vcpu_kvm, kva(m, vm->kvm_pa), 8, err)) ||
 	    (rc = put(m, *pa + o->vcpu_id, idx, 4, err)) ||
 	    (rc = put(m, *pa + o->vcpu_idx, idx, 4, err)))
 		return rc;
@@ -282,8 +306,8 @@ static int init_host_kvm(struct hs_machine *m, unsigned cpu, const struct lx_off
 	int rc = alloc_zeroed(m, vm->kvm_pages, &vm->kvm_pa, err);
 	if (rc || (rc = share_hyp(m, cpu, vm->kvm_pa, vm->kvm_pages, true, err)))
 		return rc;
-	int64_t handle;
-	if ((rc = must(m, cpu, "__pkvm_reserve_vm", NULL, 0, &handle, err)))
+	int64_t handle = 0;
+	if (has_reserve(m) && (rc = must(m, cpu, "__pkvm_reserve_vm", NULL, 0, &handle, err)))
 		return rc;
 	vm->handle = (uint64_t)handle;
 	unsigned ipa;
@@ -304,7 +328,8 @@ static int init_host_kvm(struct hs_machine *m, unsigned cpu, const struct lx_off
 	}
 	uint64_t p = vm->kvm_pa;
 	if ((rc = put(m, p + o->handle, vm->handle, 4, err)) ||
-	    (rc = put(m, p + o->is_protected, vm->protected_vm, 1, err)) ||
+	    (o->is_protected != NO_FIELD &&
+	     (rc = put(m, p + o->is_protected, vm->protected_vm, 1, err))) ||
 	    (rc = put(m, p + o->vtcr, vm->host_vtcr, 8, err)) ||
 	    (rc = put(m, p + o->ctr, c->ctr, 8, err)) ||
 	    (rc = put(m, p + o->flags, 1ULL << KVM_ARCH_FLAG_ID_REGS_INITIALIZED, 8, err)))
@@ -329,17 +354,24 @@ static int create_hyp_vcpu(struct hs_machine *m, unsigned cpu, const struct lx_o
 int hs_lx_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t entry_ipa,
 		    struct hs_lx_vm **out, uint64_t *handle, struct hs_error *err)
 {
-	/* Name the first hypercall of 7.x's sequence this kernel lacks (6.12: reserve_vm). */
-	static const char *const needed[] = {"__pkvm_reserve_vm", "__pkvm_init_vm",
-					     "__pkvm_init_vcpu", "__pkvm_vcpu_load",
-					     "__pkvm_host_share_guest"};
+	/* Name the first hypercall of the sequence this kernel lacks. */
+	static const char *const needed[] = {"__pkvm_init_vm", "__pkvm_init_vcpu"};
 	for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
-		if (hs_machine_hypercall_by_name(m, needed[i]) < 0)
+		if (!has_call(m, needed[i]))
 			return hs_lx_call(m, cpu, needed[i], NULL, 0, NULL, err);
 	struct lx_offs o;
 	int rc = offs_get(m, &o, err);
 	if (rc)
 		return rc;
+	if (protected_vm && (o.is_protected == NO_FIELD || !has_reserve(m))) {
+		char k[64];
+		hs_linux_kernel_name(m, k, sizeof(k));
+		return hs_err(
+		    err, -EOPNOTSUPP,
+		    "%s's hypervisor has no protected VMs (struct kvm_protected_vm has no "
+		    "is_protected, and no __pkvm_host_donate_guest)",
+		    k);
+	}
 	struct hs_lx_vm *vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return hs_err(err, -ENOMEM, "out of memory");
@@ -351,7 +383,7 @@ int hs_lx_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint6
 	/* kvm_vm_ioctl_create_vcpu: created_vcpus, then the vCPU shared with the hypervisor. */
 	vm->vcpu_pages = pages_of(o.vcpu_size);
 	if ((rc = put(m, vm->kvm_pa + o.created_vcpus, 1, 4, err)) ||
-	    (rc = new_host_vcpu(m, cpu, &o, 0, &vm->vcpu_pa, err)))
+	    (rc = new_host_vcpu(m, cpu, &o, vm, 0, &vm->vcpu_pa, err)))
 		goto fail;
 	/* The first KVM_RUN: pkvm_create_hyp_vm, then pkvm_create_hyp_vcpu. */
 	vm->hyp_vm_pages = pages_of(o.hyp_vm_size + 8 * 1);
@@ -361,7 +393,11 @@ int hs_lx_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint6
 				   err)))
 		goto fail;
 	uint64_t a[3] = {kva(m, vm->kvm_pa), kva(m, vm->hyp_vm_pa), kva(m, vm->pgd_pa)};
-	if ((rc = must(m, cpu, "__pkvm_init_vm", a, 3, NULL, err)))
+	if ((rc = must(m, cpu, "__pkvm_init_vm", a, 3, &r, err)))
+		goto fail;
+	/* 6.12: __pkvm_init_vm returns the handle, which the host keeps in its struct kvm. */
+	if (!has_reserve(m) &&
+	    ((vm->handle = (uint64_t)r), (rc = put(m, vm->kvm_pa + o.handle, vm->handle, 4, err))))
 		goto fail;
 	vm->hyp_vcpu_pages = pages_of(o.hyp_vcpu_size);
 	if ((rc = create_hyp_vcpu(m, cpu, &o, vm, vm->vcpu_pa, &vm->hyp_vcpu_pa, &r, err)))
@@ -385,7 +421,7 @@ int hs_lx_vm_add_vcpu(struct hs_machine *m, unsigned cpu, struct hs_lx_vm *vm, u
 	struct lx_offs o;
 	uint64_t host_pa, hyp_pa;
 	int rc = offs_get(m, &o, err);
-	if (rc || (rc = new_host_vcpu(m, cpu, &o, idx, &host_pa, err)) ||
+	if (rc || (rc = new_host_vcpu(m, cpu, &o, vm, idx, &host_pa, err)) ||
 	    (rc = create_hyp_vcpu(m, cpu, &o, vm, host_pa, &hyp_pa, ret, err)))
 		return rc;
 	/*
@@ -421,12 +457,17 @@ int hs_lx_vm_load(struct hs_machine *m, unsigned cpu, struct hs_lx_vm *vm, struc
 	if (rc)
 		return rc;
 	uint64_t a[3] = {vm->handle, 0, get(m, vm->vcpu_pa + o.vcpu_hcr)};
+	/* 6.12 has no __pkvm_vcpu_load: its __kvm_vcpu_run loads the hyp vCPU itself. */
+	if (!has_call(m, "__pkvm_vcpu_load"))
+		return 0;
 	return hs_lx_call(m, cpu, "__pkvm_vcpu_load", a, 3, &r, err);
 }
 
 int hs_lx_vm_put(struct hs_machine *m, unsigned cpu, struct hs_error *err)
 {
 	int64_t r;
+	if (!has_call(m, "__pkvm_vcpu_put"))
+		return 0;
 	return hs_lx_call(m, cpu, "__pkvm_vcpu_put", NULL, 0, &r, err);
 }
 
@@ -434,7 +475,7 @@ int hs_lx_vm_topup(struct hs_machine *m, struct hs_lx_vm *vm, struct hs_error *e
 {
 	struct lx_offs o;
 	int rc = offs_get(m, &o, err);
-	if (rc)
+	if (rc || o.vcpu_mc == NO_FIELD)
 		return rc;
 	/* kvm_mmu_cache_min_pages: one table page per level below the root. */
 	unsigned ipa;
@@ -545,13 +586,17 @@ int hs_lx_vm_finalize(struct hs_machine *m, unsigned cpu, struct hs_lx_vm *vm, i
 	if (rc)
 		return rc;
 	uint64_t a[1] = {vm->handle};
-	if ((rc = hs_lx_call(m, cpu, "__pkvm_finalize_teardown_vm", a, 1, ret, err)) || *ret)
+	/* 6.12: one __pkvm_teardown_vm does it all. */
+	const char *call = has_reserve(m) ? "__pkvm_finalize_teardown_vm" : "__pkvm_teardown_vm";
+	if ((rc = hs_lx_call(m, cpu, call, a, 1, ret, err)) || *ret)
 		return rc;
 	/* pkvm_destroy_hyp_vm: the hypervisor pushed every page it held into the memcaches. */
 	vm->returned += free_memcache(m, &o, vm->kvm_pa + o.teardown_mc);
-	vm->returned += free_memcache(m, &o, vm->kvm_pa + o.s2_teardown_mc);
+	if (o.s2_teardown_mc != NO_FIELD)
+		vm->returned += free_memcache(m, &o, vm->kvm_pa + o.s2_teardown_mc);
 	/* kvm_arch_vcpu_destroy: pages never admitted; then the vCPU and the VM unshared. */
-	vm->ledger.memcache = free_memcache(m, &o, vm->vcpu_pa + o.vcpu_mc);
+	if (o.vcpu_mc != NO_FIELD)
+		vm->ledger.memcache = free_memcache(m, &o, vm->vcpu_pa + o.vcpu_mc);
 	vm->finalized = true;
 	if ((rc = share_hyp(m, cpu, vm->vcpu_pa, vm->vcpu_pages, false, err)))
 		return rc;
@@ -594,7 +639,7 @@ const struct hs_lx_ledger *hs_lx_vm_ledger(struct hs_machine *m, struct hs_lx_vm
 	struct hs_lx_ledger *l = &vm->ledger;
 	struct lx_offs o;
 	/* Pages still in the host's vCPU memcache were not given yet. */
-	if (!vm->finalized && !offs_get(m, &o, NULL))
+	if (!vm->finalized && !offs_get(m, &o, NULL) && o.vcpu_mc != NO_FIELD)
 		l->memcache = get(m, vm->vcpu_pa + o.vcpu_mc + o.mc_nr);
 	l->handle = vm->handle;
 	l->protected_vm = vm->protected_vm;
