@@ -24,10 +24,17 @@
 
 /* ---- the visualizer recorder's diff hook ------------------------------------- */
 
+/*
+ * The recorder sees the same hypercall events as the trace, right after it
+ * (the trace subscribes first), so a call's diff is the trace's entry for it:
+ * no snapshot of its own. Without a trace the hook takes its own snapshots.
+ */
 static void *rec_diff_begin(struct hs_machine *m, const struct hs_viz_call *call, void *ud)
 {
 	(void)call;
-	(void)ud;
+	struct cli *c = ud;
+	if (c->itrace)
+		return c; /* the trace holds the "before" state */
 	struct hs_snapshot *s = malloc(sizeof(*s));
 	struct hs_error err = {0};
 	if (!s)
@@ -41,15 +48,38 @@ static void *rec_diff_begin(struct hs_machine *m, const struct hs_viz_call *call
 	return s;
 }
 
+/*
+ * The trace's entry for the call that just completed on call->cpu, or NULL
+ * (`trace clear` while it ran). Entries after it are calls other CPUs still
+ * have in flight, one each at most.
+ */
+static const struct hs_trace_entry *traced_call(const struct cli *c, const struct hs_viz_call *call)
+{
+	size_t n = hs_trace_count(c->itrace);
+	for (size_t i = n; i-- > 0 && n - i <= HS_MAX_CPUS;) {
+		const struct hs_trace_entry *e = hs_trace_get(c->itrace, i);
+		if (e->cpu == call->cpu && e->completed && e->icount_enter == call->icount_enter)
+			return e;
+	}
+	return NULL;
+}
+
 static void rec_diff_end(struct hs_machine *m, const struct hs_viz_call *call, void *snap,
 			 struct hs_strbuf *out, void *ud)
 {
-	(void)call;
-	(void)ud;
+	struct cli *c = ud;
 	struct hs_snapshot *before = snap, after;
 	struct hs_error err = {0};
 	if (!before)
 		return;
+	if (snap == c) {
+		const struct hs_trace_entry *e = out && c->itrace ? traced_call(c, call) : NULL;
+		if (e && e->has_diff && e->diff.nr)
+			hs_diff_text(out, &e->diff);
+		else if (e && e->has_diff)
+			hs_sb_puts(out, "no table change\n");
+		return;
+	}
 	if (!out) {
 		/* The call never finished (recorder cleared): just release the snapshot. */
 		hs_snapshot_free(before);
@@ -83,8 +113,7 @@ void cli_mm_machine_hook(struct cli *c, bool create)
 		}
 		c->recorder = hs_viz_recorder_attach(c->m);
 		if (c->recorder)
-			hs_viz_recorder_set_diff_hook(c->recorder, rec_diff_begin, rec_diff_end,
-						      NULL);
+			hs_viz_recorder_set_diff_hook(c->recorder, rec_diff_begin, rec_diff_end, c);
 		hs_snapshot_init(&c->mark);
 		c->have_mark = false;
 		cli_tlb_attach(c);

@@ -40,6 +40,7 @@
 #include <hypscope/inspect_check_incr.h>
 #include <hypscope/inspect_owner.h>
 #include <hypscope/inspect_snapshot.h>
+#include <hypscope/inspect_snapshot_live.h>
 #include <hypscope/inspect_trace.h>
 
 #endif

@@ -136,6 +136,12 @@ struct hs_snapshot {
 /* Zero a snapshot before first use (hs_snapshot_take() reuses its buffers). */
 void hs_snapshot_init(struct hs_snapshot *s);
 void hs_snapshot_free(struct hs_snapshot *s);
+/*
+ * Make dst (initialised) equal to src, reusing dst's buffers. Costs the
+ * number of ranges, never memory. Return: 0 or -ENOMEM (dst then unusable
+ * until taken or copied again).
+ */
+int hs_snapshot_copy(struct hs_snapshot *dst, const struct hs_snapshot *src);
 
 /*
  * hs_snapshot_take() - capture the machine's tables through CPU 0's

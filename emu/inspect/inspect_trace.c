@@ -17,6 +17,7 @@ struct hs_trace {
 	size_t nr, cap;
 	long open[HS_MAX_CPUS]; /* entry index of the call in flight per CPU, -1 none */
 	struct hs_snapshot before[HS_MAX_CPUS], after;
+	struct hs_snap_live *live; /* HS_TRACE_F_DIFF: the snapshots, at the cost of what changed */
 	struct hs_check_incr *check; /* HS_TRACE_F_CHECK: re-checks what each call changed */
 	struct hs_check_report rep;
 	int err;
@@ -73,7 +74,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 		t->open[cpu] = (long)t->nr++;
 		if (t->flags & HS_TRACE_F_DIFF) {
 			struct hs_error err = {0};
-			int rc = hs_snapshot_take(t->m, 0, &t->before[cpu], &err);
+			int rc = hs_snap_live_take(t->live, &t->before[cpu], &err);
 			e->has_diff = rc == 0;
 			if (rc) {
 				t->err = rc;
@@ -96,7 +97,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 	e->insns = ev->hvc.insns;
 	if (e->has_diff) {
 		struct hs_error err = {0};
-		int rc = hs_snapshot_take(t->m, 0, &t->after, &err);
+		int rc = hs_snap_live_take(t->live, &t->after, &err);
 		if (rc) {
 			t->err = rc;
 			t->errmsg = err;
@@ -123,18 +124,18 @@ int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
 	}
 	hs_snapshot_init(&t->after);
 	hs_check_report_init(&t->rep);
-	if (flags & HS_TRACE_F_CHECK) {
-		int rc = hs_check_incr_new(m, &t->check, err);
-		if (rc) {
-			free(t);
-			return rc;
-		}
-	}
-	int rc = hs_machine_subscribe(m, on_event, t);
+	int rc = 0;
+	if (flags & HS_TRACE_F_DIFF)
+		rc = hs_snap_live_new(m, &t->live, err);
+	if (!rc && (flags & HS_TRACE_F_CHECK))
+		rc = hs_check_incr_new(m, &t->check, err);
+	if (!rc && (rc = hs_machine_subscribe(m, on_event, t)))
+		hs_err(err, rc, "trace: cannot subscribe to machine events");
 	if (rc) {
 		hs_check_incr_free(t->check);
+		hs_snap_live_free(t->live);
 		free(t);
-		return hs_err(err, rc, "trace: cannot subscribe to machine events");
+		return rc;
 	}
 	*out = t;
 	return 0;
@@ -162,6 +163,7 @@ void hs_trace_stop(struct hs_trace *t)
 		hs_snapshot_free(&t->before[i]);
 	hs_snapshot_free(&t->after);
 	hs_check_incr_free(t->check);
+	hs_snap_live_free(t->live);
 	hs_check_report_free(&t->rep);
 	free(t);
 }
@@ -174,6 +176,14 @@ size_t hs_trace_count(const struct hs_trace *t)
 const struct hs_trace_entry *hs_trace_get(const struct hs_trace *t, size_t i)
 {
 	return i < t->nr ? &t->e[i] : NULL;
+}
+
+void hs_trace_snapshot_stats(const struct hs_trace *t, struct hs_snap_live_stats *st)
+{
+	if (t->live)
+		hs_snap_live_stats(t->live, st);
+	else
+		memset(st, 0, sizeof(*st));
 }
 
 int hs_trace_last_error(const struct hs_trace *t, const char **msg)

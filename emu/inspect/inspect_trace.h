@@ -5,14 +5,18 @@
  * instruction count and the table diff it caused (snapshot at enter, diff at
  * exit), optionally with the checker's violations after it: the same report
  * as hs_check(), from the incremental checker (inspect_check_incr.h), which
- * looks only at what the call wrote. The callbacks only read memory; they
- * never run the machine. Stop the trace before destroying the machine.
+ * looks only at what the call wrote. The snapshots come from a live
+ * snapshot (inspect_snapshot_live.h): once the machine is booted, each costs
+ * what was written since the last one, not the size of RAM. The callbacks
+ * only read memory (and open the write log once); they never run the
+ * machine. Stop the trace before destroying the machine.
  */
 #ifndef HS_INSPECT_TRACE_H
 #define HS_INSPECT_TRACE_H
 
 #include "inspect_check.h"
 #include "inspect_snapshot.h"
+#include "inspect_snapshot_live.h"
 
 #define HS_TRACE_F_DIFF (1u << 0)  /* snapshot + diff around every hypercall */
 #define HS_TRACE_F_CHECK (1u << 1) /* run the checker after every hypercall (incrementally) */
@@ -52,6 +56,9 @@ size_t hs_trace_count(const struct hs_trace *t);
 const struct hs_trace_entry *hs_trace_get(const struct hs_trace *t, size_t i);
 /* Errors met while recording (snapshot failures), 0 if none; message in *msg. */
 int hs_trace_last_error(const struct hs_trace *t, const char **msg);
+
+/* How the trace's snapshots were taken (zeros without HS_TRACE_F_DIFF). */
+void hs_trace_snapshot_stats(const struct hs_trace *t, struct hs_snap_live_stats *st);
 
 /* One entry / all entries as text (diff indented under each call) or JSON. */
 void hs_trace_entry_text(const struct hs_trace_entry *e, struct hs_strbuf *sb);
