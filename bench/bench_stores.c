@@ -102,7 +102,7 @@ static double access_cost(bool store, bool fast)
 	static uint8_t ram[0x100000] __attribute__((aligned(4096)));
 	uc_mem_map_ptr(uc, 0, sizeof(ram), UC_PROT_ALL, ram);
 	if (fast &&
-	    !hs_quirk_fast_stores_attach(uc, hs_quirk_engine_cpu(uc), ram, 0, sizeof(ram))) {
+	    !hs_quirk_fast_stores_attach(uc, hs_quirk_engine_cpu(uc), ram, 0, sizeof(ram), NULL)) {
 		uc_close(uc);
 		return -1;
 	}

@@ -574,14 +574,18 @@ void hs_tlb_model_store(struct hs_tlb_model *m, unsigned cpu, uint64_t pa, unsig
 	if (!t)
 		return;
 	m->st.stores++;
-	uint64_t desc_pa = pa & ~7ULL, old;
-	if (m->phys.read(m->phys.ud, desc_pa, &old, 8))
+	uint64_t desc_pa = pa & ~7ULL, word;
+	if (m->phys.read(m->phys.ud, desc_pa, &word, 8))
 		return;
-	/* The bytes of the store, merged into the descriptor (most stores are the whole word). */
+	/*
+	 * The bytes of the store, merged into the descriptor (most stores are the
+	 * whole word); memory may hold the bytes before or after it (a hook reports
+	 * before the store lands, a store trap after).
+	 */
 	unsigned off = (unsigned)(pa & 7), n = size > 8 - off ? 8 - off : size;
 	uint64_t mask = n == 8 ? ~0ULL : ((1ULL << (8 * n)) - 1) << (8 * off);
-	(void)old_bytes;
-	uint64_t new = (old & ~mask) | ((val << (8 * off)) & mask);
+	uint64_t old = (word & ~mask) | ((old_bytes << (8 * off)) & mask);
+	uint64_t new = (word & ~mask) | ((val << (8 * off)) & mask);
 	if (new == old)
 		return;
 	struct root *r = t->root;

@@ -100,8 +100,8 @@ void hs_tlb_model_lower_el_runs(struct hs_tlb_model *m, unsigned cpu, bool s2_on
 void hs_tlb_model_retry_roots(struct hs_tlb_model *m, unsigned cpu);
 
 /*
- * A store of `size` bytes at pa on a tracked page, before it lands: `old`
- * and `val` are the bytes before and after. pc is the storing instruction.
+ * A store of `size` bytes at pa on a tracked page, before or after it lands:
+ * `old` and `val` are the bytes before and after. pc is the storing instruction.
  */
 void hs_tlb_model_store(struct hs_tlb_model *m, unsigned cpu, uint64_t pa, unsigned size,
 			uint64_t old, uint64_t val, uint64_t pc, uint64_t icount);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "machine_priv.h"
+#include "store_trap.h"
 
 /* QEMU's EXCP_* numbers as seen by UC_HOOK_INTR. */
 enum {
@@ -559,8 +560,10 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	c->qcpu = hs_quirk_engine_cpu(c->uc);
 	if (!c->qcpu)
 		return hs_err(err, -EIO, "cpu%u: libunicorn gives no CPU object", idx);
-	c->fast_stores =
-	    hs_quirk_fast_stores_attach(c->uc, c->qcpu, m->ram, m->opts.ram_base, m->opts.ram_size);
+	struct hs_quirk_traps traps;
+	hs_store_traps_for_cpu(m, idx, &traps);
+	c->fast_stores = hs_quirk_fast_stores_attach(c->uc, c->qcpu, m->ram, m->opts.ram_base,
+						     m->opts.ram_size, &traps);
 	if ((e = uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, (void *)on_intr, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, (void *)on_block, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, c, 1,
@@ -621,6 +624,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		 * are counted by stepping.c, never by Unicorn (see there).
 		 */
 		uc_err e = uc_emu_start(c->uc, pc, NO_UNTIL, 0, 0);
+		hs_store_traps_settle(c->m);
 		if (e && c->stop == HS_STOP_HYP_FAULT)
 			return c->stop;
 		/* EL1 reached a PA with nothing there: the external abort goes to its vectors. */

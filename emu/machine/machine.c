@@ -8,6 +8,7 @@
 
 #include "barrier_hooks.h"
 #include "machine_priv.h"
+#include "store_trap.h"
 #include "write_log.h"
 
 #define GiB (1ULL << 30)
@@ -55,6 +56,7 @@ int hs_machine_opts_check(const struct hs_machine_opts *o, struct hs_error *err)
 
 void hs_emit(struct hs_machine *m, struct hs_event *ev)
 {
+	hs_store_traps_settle(m); /* the stores before this event come first */
 	for (unsigned i = 0; i < m->nsubs; i++)
 		m->subs[i].fn(ev, m->subs[i].ud);
 }
@@ -332,7 +334,7 @@ int hs_machine_create_bare(const struct hs_machine_opts *o, struct hs_machine **
 		rc = hs_err(err, -ENOMEM, "cannot reserve %#" PRIx64 " bytes of RAM", o->ram_size);
 		goto fail;
 	}
-	if ((rc = load_image(m, err)))
+	if ((rc = load_image(m, err)) || (rc = hs_store_traps_init(m, err)))
 		goto fail;
 	for (unsigned i = 0; i < m->nr_cpus; i++)
 		if ((rc = hs_cpu_init(m, &m->cpus[i], i, err)))
@@ -355,6 +357,7 @@ void hs_machine_destroy(struct hs_machine *m)
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);
 	hs_dbg_fini(m);
+	hs_store_traps_free(m);
 	if (m->dump)
 		hs_dump_close(m);
 	else if (m->ram)
@@ -409,6 +412,7 @@ int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len
 	void *p = hs_phys_ptr(m, pa, len);
 	if (!p)
 		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
+	hs_store_traps_settle(m); /* a CPU store still pending reads its new bytes first */
 	memcpy(p, buf, len);
 	hs_write_log_mark(m, pa, len); /* no CPU hook saw this store */
 	/*

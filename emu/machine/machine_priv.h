@@ -23,6 +23,7 @@
 
 struct hs_write_log;
 struct hs_barrier_feed;
+struct hs_store_traps;
 
 #define HS_CPU_MAX_STOP_HOOKS 32
 
@@ -84,6 +85,7 @@ struct hs_machine {
 	struct hs_write_log *wlog;     /* write_log.c: NULL until a reader opens it */
 	struct hs_dump *dump;	       /* dump.c: the machine was opened from files */
 	struct hs_barrier_feed *bfeed; /* barrier_hooks.c: NULL until a user asks */
+	struct hs_store_traps *traps;  /* store_trap.c: watched pages, pending stores */
 	atomic_bool interrupt;	       /* hs_machine_interrupt(): stop at the next block */
 };
 

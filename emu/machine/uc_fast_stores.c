@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fast guest stores on Unicorn 2.0.1.
+ * Fast guest stores on Unicorn 2.0.1, and page-granular store traps on 2.0.1
+ * and 2.1.x.
  *
  * QEMU sends a store to a page through the self-modifying-code check
  * (notdirty_write: a region lookup by VA, tb_invalidate_phys_page_fast,
@@ -8,28 +9,44 @@
  * the flag once the page holds no translated code. Unicorn 2.0.1 keeps no
  * dirty bitmap (cpu_physical_memory_is_clean() is always true), so every
  * store to RAM takes that path forever: ~40 % of a null hypercall. Unicorn
- * 2.1.0 fixed it itself (commit d0103576), so this file is built only
- * against 2.0.1.
+ * 2.1.0 fixed it itself (commit d0103576): the first store through a new TLB
+ * entry takes the check, which then clears the flag (tlb_set_dirty).
  *
- * libunicorn calls the three functions below through its PLT, so defining
- * them in the executable (exported: emu/CMakeLists.txt) interposes them:
- * - tlb_set_page_with_attrs: after QEMU filled a TLB entry, clear
- *   TLB_NOTDIRTY (tlb_set_dirty) when the page holds no translated code;
- * - tlb_protect_code (a page receives its first translated block): remember
- *   the page, and put TLB_NOTDIRTY back on every entry that maps it
+ * libunicorn calls the functions below through its PLT, so defining them in
+ * the executable (exported: emu/machine/CMakeLists.txt) interposes them:
+ * - tlb_set_page_with_attrs (2.0.1): after QEMU filled a TLB entry, clear
+ *   TLB_NOTDIRTY (tlb_set_dirty) when the page holds no translated code and
+ *   is not watched;
+ * - tlb_protect_code (2.0.1; a page receives its first translated block):
+ *   remember the page, and put TLB_NOTDIRTY back on every entry that maps it
  *   (tlb_reset_dirty, what QEMU's dirty bitmap would have done), so stores
  *   to it are checked again and drop the stale translations;
- * - tlb_unprotect_code (the page's last block was invalidated): forget it.
+ * - tlb_unprotect_code (2.0.1; the page's last block was invalidated): forget it;
+ * - tb_invalidate_phys_page_fast (both): the self-modifying-code check of
+ *   one store, with its RAM address, length and host return address. On a
+ *   watched page it is the store trap: the caller's function runs, before
+ *   the store lands;
+ * - tlb_set_dirty (2.1.x): the check is about to clear TLB_NOTDIRTY after
+ *   the store it just ran; not for a watched page, so that the next store
+ *   traps too.
  * Pages that held code and are reused (donated, reclaimed, loaded with a new
- * guest program) are therefore exactly as safe as before.
+ * guest program) are therefore exactly as safe as before, and only watched
+ * pages pay for the traps: a memory hook would send every load and store of
+ * newly translated code through the slow path (Unicorn's TCG backend tests
+ * HOOK_EXISTS when it translates).
  *
  * The interposed functions get no user data, so the engines are found in a
  * process-wide table (the one piece of global state in emu/, guarded by a
- * mutex): each attached engine's CPU object, RAM and a bitmap of the RAM
- * pages that hold its translated code. An engine not in the table (the
- * calibration's scratch engine, or a full table) keeps the slow, safe path.
+ * mutex): each attached engine's CPU object, RAM, a bitmap of the RAM pages
+ * that hold its translated code and the caller's traps. An engine not in the
+ * table (the calibration's scratch engine, or a full table) keeps the slow,
+ * safe path and has no traps.
  */
 #include "uc_quirks.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdlib.h>
 
 void tlb_flush_aarch64(void *cpu);
 
@@ -42,12 +59,6 @@ static void flush_tlb(uc_engine *uc)
 {
 	tlb_flush_aarch64(hs_quirk_engine_cpu(uc));
 }
-
-#if HS_UC_2_0
-
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdlib.h>
 
 #define PAGE_SHIFT 12
 #define PAGE_WRITE 0x2 /* QEMU's PAGE_WRITE */
@@ -63,10 +74,13 @@ void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
 				     uint64_t size);
 void tlb_protect_code_aarch64(uc_engine *uc, uint64_t ram_addr);
 void tlb_unprotect_code_aarch64(uc_engine *uc, uint64_t ram_addr);
-/* libunicorn's own, called directly. */
+void tb_invalidate_phys_page_fast_aarch64(uc_engine *uc, void *pages, uint64_t start, int len,
+					  uintptr_t retaddr);
 void tlb_set_dirty_aarch64(void *cpu, uint64_t vaddr);
+/* libunicorn's own, called directly. */
 void tlb_reset_dirty_aarch64(void *cpu, uintptr_t host_start, uintptr_t length);
 uint64_t qemu_ram_addr_from_host_aarch64(uc_engine *uc, void *host);
+bool cpu_restore_state_aarch64(void *cpu, uintptr_t host_pc, bool will_exit);
 
 struct engine {
 	uc_engine *uc;
@@ -74,9 +88,11 @@ struct engine {
 	uint8_t *ram;	   /* host memory of the guest's RAM */
 	uint64_t ram_base; /* its guest physical address */
 	uint64_t npages;
-	uint64_t ram_addr; /* QEMU's ram_addr_t of ram[0] in this engine */
-	uint64_t *code;	   /* a bit per RAM page: holds translated code */
-	int store_hooks;   /* memory write hooks: every store must reach them */
+	uint64_t ram_addr;  /* QEMU's ram_addr_t of ram[0] in this engine */
+	uint64_t *code;	    /* a bit per RAM page: holds translated code (2.0.1) */
+	int store_hooks;    /* memory write hooks: every store must reach them */
+	bool keep_notdirty; /* 2.1: the check that just ran was a trap */
+	struct hs_quirk_traps traps;
 };
 
 static struct {
@@ -94,11 +110,69 @@ static struct engine *find_locked(const void *cpu, const uc_engine *uc)
 	return NULL;
 }
 
+static bool bit(const uint64_t *map, uint64_t pfn)
+{
+	return map && (map[pfn / 64] >> (pfn % 64) & 1);
+}
+
 static void *real(const char *name)
 {
 	/* The next definition after the executable's: libunicorn's. */
 	return dlsym(RTLD_NEXT, name);
 }
+
+void tb_invalidate_phys_page_fast_aarch64(uc_engine *uc, void *pages, uint64_t start, int len,
+					  uintptr_t retaddr)
+{
+	void (*check)(uc_engine *, void *, uint64_t, int, uintptr_t) =
+	    real("tb_invalidate_phys_page_fast_aarch64");
+	/* First: if the store hits translated code, QEMU may leave for the next block. */
+	check(uc, pages, start, len, retaddr);
+	pthread_mutex_lock(&engines.lock);
+	struct engine *e = find_locked(NULL, uc);
+	uint64_t pfn = (start - (e ? e->ram_addr : 0)) >> PAGE_SHIFT;
+	struct hs_quirk_traps t = {0};
+	if (e)
+		e->keep_notdirty = false;
+	if (e && start >= e->ram_addr && pfn < e->npages && bit(e->traps.watched, pfn)) {
+		t = e->traps;
+		e->keep_notdirty = true;
+	}
+	uint64_t off = e ? start - e->ram_addr : 0;
+	pthread_mutex_unlock(&engines.lock);
+	/* Outside the lock: the trap may watch more pages. */
+	if (t.trap)
+		t.trap(t.ud, off, len > 0 ? (unsigned)len : 0, retaddr);
+}
+
+bool hs_quirk_store_traps(uc_engine *uc)
+{
+	pthread_mutex_lock(&engines.lock);
+	bool on = find_locked(NULL, uc) != NULL;
+	pthread_mutex_unlock(&engines.lock);
+	return on;
+}
+
+void hs_quirk_trap_page(uc_engine *uc, uint64_t ram_off)
+{
+	pthread_mutex_lock(&engines.lock);
+	struct engine *e = find_locked(NULL, uc);
+	if (e && (ram_off >> PAGE_SHIFT) < e->npages)
+		tlb_reset_dirty_aarch64(e->cpu, (uintptr_t)(e->ram + (ram_off & ~0xfffULL)),
+					1u << PAGE_SHIFT);
+	pthread_mutex_unlock(&engines.lock);
+}
+
+uint64_t hs_quirk_store_pc(uc_engine *uc, uintptr_t host_pc)
+{
+	uint64_t pc = 0;
+	if (!host_pc || !cpu_restore_state_aarch64(hs_quirk_engine_cpu(uc), host_pc, false))
+		return 0;
+	uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
+	return pc;
+}
+
+#if HS_UC_2_0
 
 void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
 				     struct qemu_memtxattrs attrs, int prot, int mmu_idx,
@@ -112,8 +186,8 @@ void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
 	pthread_mutex_lock(&engines.lock);
 	struct engine *e = find_locked(cpu, NULL);
 	uint64_t pfn = (paddr - (e ? e->ram_base : 0)) >> PAGE_SHIFT;
-	if (e && !e->store_hooks && paddr >= e->ram_base && pfn < e->npages &&
-	    !(e->code[pfn / 64] & (1ULL << (pfn % 64))))
+	if (e && !e->store_hooks && paddr >= e->ram_base && pfn < e->npages && !bit(e->code, pfn) &&
+	    !bit(e->traps.watched, pfn))
 		tlb_set_dirty_aarch64(cpu, vaddr);
 	pthread_mutex_unlock(&engines.lock);
 }
@@ -145,15 +219,44 @@ void tlb_unprotect_code_aarch64(uc_engine *uc, uint64_t ram_addr)
 	pthread_mutex_unlock(&engines.lock);
 }
 
+static const char *const interposed[] = {"tlb_set_page_with_attrs_aarch64",
+					 "tlb_protect_code_aarch64", "tlb_unprotect_code_aarch64",
+					 "tb_invalidate_phys_page_fast_aarch64"};
+static void *const ours[] = {(void *)tlb_set_page_with_attrs_aarch64,
+			     (void *)tlb_protect_code_aarch64, (void *)tlb_unprotect_code_aarch64,
+			     (void *)tb_invalidate_phys_page_fast_aarch64};
+
+#else
+
+/* The store check that just ran trapped: leave TLB_NOTDIRTY on the entry. */
+void tlb_set_dirty_aarch64(void *cpu, uint64_t vaddr)
+{
+	pthread_mutex_lock(&engines.lock);
+	struct engine *e = find_locked(cpu, NULL);
+	bool keep = e && e->keep_notdirty;
+	if (e)
+		e->keep_notdirty = false;
+	pthread_mutex_unlock(&engines.lock);
+	if (keep)
+		return;
+	void (*set)(void *, uint64_t) = real("tlb_set_dirty_aarch64");
+	set(cpu, vaddr);
+}
+
+static const char *const interposed[] = {"tb_invalidate_phys_page_fast_aarch64",
+					 "tlb_set_dirty_aarch64"};
+static void *const ours[] = {(void *)tb_invalidate_phys_page_fast_aarch64,
+			     (void *)tlb_set_dirty_aarch64};
+
+#endif
+
 bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
-				 uint64_t ram_size)
+				 uint64_t ram_size, const struct hs_quirk_traps *traps)
 {
 	/* Only if the dynamic linker bound libunicorn's calls to the functions above. */
-	if (dlsym(RTLD_DEFAULT, "tlb_set_page_with_attrs_aarch64") !=
-		(void *)tlb_set_page_with_attrs_aarch64 ||
-	    dlsym(RTLD_DEFAULT, "tlb_protect_code_aarch64") != (void *)tlb_protect_code_aarch64 ||
-	    dlsym(RTLD_DEFAULT, "tlb_unprotect_code_aarch64") != (void *)tlb_unprotect_code_aarch64)
-		return false;
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (dlsym(RTLD_DEFAULT, interposed[i]) != ours[i])
+			return false;
 	struct engine *e = calloc(1, sizeof(*e));
 	uint64_t npages = ram_size >> PAGE_SHIFT;
 	uint64_t ram_addr = qemu_ram_addr_from_host_aarch64(uc, ram);
@@ -173,6 +276,8 @@ bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t r
 			     .npages = npages,
 			     .ram_addr = ram_addr,
 			     .code = e->code};
+	if (traps)
+		e->traps = *traps;
 	pthread_mutex_lock(&engines.lock);
 	bool placed = false;
 	for (int i = 0; i < MAX_ENGINES && !placed; i++)
@@ -210,30 +315,3 @@ void hs_quirk_fast_stores_detach(uc_engine *uc)
 	}
 	pthread_mutex_unlock(&engines.lock);
 }
-
-#else
-
-/* Unicorn 2.1.0 marks pages without translated code dirty itself (commit d0103576). */
-bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
-				 uint64_t ram_size)
-{
-	(void)uc;
-	(void)cpu;
-	(void)ram;
-	(void)ram_base;
-	(void)ram_size;
-	return true;
-}
-
-void hs_quirk_store_hooks(uc_engine *uc, bool added)
-{
-	if (added)
-		flush_tlb(uc);
-}
-
-void hs_quirk_fast_stores_detach(uc_engine *uc)
-{
-	(void)uc;
-}
-
-#endif

@@ -90,15 +90,43 @@ void hs_quirk_cp_write(uc_engine *uc, int op0, int op1, int crn, int crm, int op
 bool hs_quirk_store_lock_skipped(void);
 
 /*
- * Stores to RAM pages that hold no translated code skip QEMU's
- * self-modifying-code check (see uc_fast_stores.c; Unicorn 2.1 does it
- * itself). `ram` is the host memory mapped at guest physical `ram_base`.
- * Attach after the engine mapped its memory, detach before uc_close. False:
- * this engine keeps the slow, safe path (the interposition is not bound).
+ * Page-granular store traps: a CPU store into a RAM page whose bit is set in
+ * `watched` (a bit per page of the engine's RAM, owned by the caller) calls
+ * `trap` before the store lands, with the page's RAM offset, the length and
+ * the host return address inside the translated code (for
+ * hs_quirk_store_pc); stores to other pages stay on Unicorn's fast path,
+ * whatever hooks exist. Set a bit, then hs_quirk_trap_page, so that TLB
+ * entries made before are checked again. See uc_fast_stores.c.
+ */
+struct hs_quirk_traps {
+	const uint64_t *watched;
+	void (*trap)(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc);
+	void *ud;
+};
+
+/*
+ * Attach an engine to the interposed TLB functions: on 2.0.1, stores to RAM
+ * pages that hold no translated code skip QEMU's self-modifying-code check
+ * (Unicorn 2.1 does that itself); on both, the store traps above. `ram` is
+ * the host memory mapped at guest physical `ram_base`. Attach after the
+ * engine mapped its memory, detach before uc_close. False: the interposition
+ * is not bound for this engine (a library linked without the exports, a full
+ * engine table): it keeps the slow, safe path and has no traps, so a user of
+ * traps must fall back to a UC_HOOK_MEM_WRITE hook (hs_quirk_store_traps).
  */
 bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
-				 uint64_t ram_size);
+				 uint64_t ram_size, const struct hs_quirk_traps *traps);
 void hs_quirk_fast_stores_detach(uc_engine *uc);
+/* Whether the engine's store traps work (attached, interposition bound). */
+bool hs_quirk_store_traps(uc_engine *uc);
+/* The page at ram_off became watched: its TLB entries send stores to the trap again. */
+void hs_quirk_trap_page(uc_engine *uc, uint64_t ram_off);
+/*
+ * From a trap: the guest PC of the store (QEMU's own unwinding of the
+ * translated block, as for a fault), 0 when the host address is not inside
+ * translated code.
+ */
+uint64_t hs_quirk_store_pc(uc_engine *uc, uintptr_t host_pc);
 /*
  * Call after adding (added) or deleting a UC_HOOK_MEM_WRITE hook: while any
  * exists every store goes through the store helper, which calls the hooks.

@@ -7,6 +7,7 @@
 
 #include "machine_priv.h"
 #include "pt_translate.h"
+#include "store_trap.h"
 
 #define MAX_READERS 4
 #define TC_BITS 8
@@ -62,9 +63,7 @@ struct hs_write_log {
 	struct hs_pt_trace_2d t2d; /* scratch for EL1&0 + stage-2 walks */
 	struct hs_write_log_stats stats;
 	unsigned tap_users;
-	uint64_t *tapped; /* bit per RAM page the tap watches */
-	uint64_t tap_base, tap_pages;
-	size_t nr_tapped;
+	bool tap_hooked; /* no store traps on this machine: the tap is fed by the hooks */
 };
 
 /* ---- the readers' page sets -------------------------------------------- */
@@ -239,30 +238,46 @@ static bool translate(struct wlog_cpu *wc, unsigned which, uint64_t va, uint64_t
 
 static bool tap_watches(const struct hs_write_log *log, uint64_t pa)
 {
-	if (!log->nr_tapped || pa < log->tap_base)
-		return false;
-	uint64_t pg = (pa - log->tap_base) >> HS_PAGE_SHIFT;
-	return pg < log->tap_pages && (log->tapped[pg / 64] >> (pg % 64) & 1);
+	return log->tap_hooked && hs_store_trap_watched(log->m, HS_TRAP_TABLES, pa);
 }
 
+static void emit_store(struct hs_machine *m, const struct hs_trapped_store *s, uint64_t va)
+{
+	struct hs_event ev = {.type = HS_EV_TABLE_STORE, .cpu = s->cpu, .icount = s->icount};
+	ev.store = (struct hs_event_store){.va = va,
+					   .pa = s->pa,
+					   .size = s->size,
+					   .el = s->el,
+					   .old = s->old,
+					   .val = s->val,
+					   .pc = s->pc};
+	hs_emit(m, &ev);
+}
+
+/* The store traps' delivery, once the store retired. */
+static void tap_after(void *ud, const struct hs_trapped_store *s)
+{
+	struct hs_write_log *log = ud;
+	emit_store(log->m, s, 0);
+}
+
+/* Without traps: from the hook, before the store lands (memory still holds the old bytes). */
 static void tap(struct wlog_cpu *wc, uint64_t va, uint64_t pa, int size, int64_t value)
 {
 	struct hs_machine *m = wc->log->m;
 	unsigned n = size > 0 && size <= 8 ? (unsigned)size : 8;
 	n = n > HS_PAGE_SIZE - (pa & ~PAGE_MASK) ? (unsigned)(HS_PAGE_SIZE - (pa & ~PAGE_MASK)) : n;
 	struct hs_cpu *c = &m->cpus[wc->idx];
-	struct hs_event ev = {
-	    .type = HS_EV_TABLE_STORE, .cpu = wc->idx, .icount = hs_machine_icount(m)};
-	ev.store = (struct hs_event_store){.va = va,
-					   .pa = pa,
-					   .size = n,
-					   .el = hs_cpu_el(c),
-					   .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
-	/* The hook runs before the store lands: memory still holds the old bytes. */
-	hs_phys_read(m, pa, &ev.store.old, n, NULL);
+	struct hs_trapped_store s = {.cpu = wc->idx,
+				     .el = hs_cpu_el(c),
+				     .pa = pa,
+				     .size = n,
+				     .pc = hs_cpu_reg(c, UC_ARM64_REG_PC),
+				     .icount = hs_machine_icount(m)};
+	hs_phys_read(m, pa, &s.old, n, NULL);
 	uint64_t mask = n == 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
-	ev.store.val = (uint64_t)value & mask;
-	hs_emit(m, &ev);
+	s.val = (uint64_t)value & mask;
+	emit_store(m, &s, va);
 }
 
 static bool record(struct wlog_cpu *wc, unsigned which, uint64_t va, uint64_t *pa)
@@ -455,7 +470,7 @@ int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, st
 			reader_free(r);
 		return hs_err(err, -ENOMEM, "write log: out of memory");
 	}
-	if (!log->nr_readers && !log->tap_users) {
+	if (!log->nr_readers && !log->tap_hooked) {
 		int rc = hook_all(log, err);
 		if (rc) {
 			reader_free(r);
@@ -478,7 +493,7 @@ void hs_write_log_close(struct hs_write_log_reader *r)
 		log->readers[i] = log->readers[--log->nr_readers];
 		break;
 	}
-	if (!log->nr_readers && !log->tap_users)
+	if (!log->nr_readers && !log->tap_hooked)
 		unhook_all(log);
 	reader_free(r);
 }
@@ -545,16 +560,14 @@ int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err)
 	if (rc)
 		return rc;
 	struct hs_write_log *log = m->wlog;
-	if (!log->tapped) {
-		const struct hs_machine_opts *o = hs_machine_opts(m);
-		log->tap_base = o->ram_base;
-		log->tap_pages = o->ram_size >> HS_PAGE_SHIFT;
-		log->tapped = calloc((log->tap_pages + 63) / 64, sizeof(uint64_t));
-		if (!log->tapped)
-			return hs_err(err, -ENOMEM, "store tap: out of memory");
+	if (!log->tap_users) {
+		/* Page-granular traps where the engines have them, else every store's hook. */
+		log->tap_hooked = !hs_store_traps_exact(m);
+		if (log->tap_hooked && !log->nr_readers && (rc = hook_all(log, err)))
+			return rc;
+		struct hs_store_trap_ops ops = {.after = tap_after, .ud = log};
+		hs_store_trap_set_user(m, HS_TRAP_TABLES, log->tap_hooked ? NULL : &ops);
 	}
-	if (!log->nr_readers && !log->tap_users && (rc = hook_all(log, err)))
-		return rc;
 	log->tap_users++;
 	return 0;
 }
@@ -566,28 +579,24 @@ void hs_write_log_tap_put(struct hs_machine *m)
 		return;
 	if (--log->tap_users)
 		return;
-	memset(log->tapped, 0, (log->tap_pages + 63) / 64 * sizeof(uint64_t));
-	log->nr_tapped = 0;
-	if (!log->nr_readers)
+	hs_store_trap_set_user(m, HS_TRAP_TABLES, NULL);
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		log->cpu[i].last_key = 0;
+	if (log->tap_hooked && !log->nr_readers)
 		unhook_all(log);
+	log->tap_hooked = false;
 }
 
 int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on)
 {
 	struct hs_write_log *log = m->wlog;
-	if (!log || !log->tapped || pa < log->tap_base ||
-	    (pa - log->tap_base) >> HS_PAGE_SHIFT >= log->tap_pages)
+	if (!log || !log->tap_users)
 		return -EINVAL;
-	uint64_t pg = (pa - log->tap_base) >> HS_PAGE_SHIFT, bit = 1ULL << (pg % 64);
-	bool was = log->tapped[pg / 64] & bit;
-	if (was == on)
-		return 0;
-	log->tapped[pg / 64] ^= bit;
-	log->nr_tapped += on ? 1 : -1;
+	int rc = hs_store_trap_watch(m, HS_TRAP_TABLES, pa, on);
 	/* the hooks' one-page shortcut remembers whether the last page was watched */
-	for (unsigned i = 0; i < m->nr_cpus; i++)
+	for (unsigned i = 0; !rc && i < m->nr_cpus; i++)
 		log->cpu[i].last_key = 0;
-	return 0;
+	return rc;
 }
 
 void hs_write_log_stats(const struct hs_machine *m, struct hs_write_log_stats *st)
@@ -604,11 +613,12 @@ void hs_write_log_free(struct hs_machine *m)
 	if (!log)
 		return;
 	/* readers left open: their owner is gone with the machine */
-	if (log->nr_readers || log->tap_users)
+	if (log->nr_readers || log->tap_hooked)
 		unhook_all(log);
+	if (log->tap_users)
+		hs_store_trap_set_user(m, HS_TRAP_TABLES, NULL);
 	for (unsigned i = 0; i < log->nr_readers; i++)
 		reader_free(log->readers[i]);
-	free(log->tapped);
 	free(log);
 	m->wlog = NULL;
 }

@@ -58,10 +58,16 @@ void hs_write_log_mark(struct hs_machine *m, uint64_t pa, uint64_t len);
 
 /*
  * The store tap: an HS_EV_TABLE_STORE event for every CPU store that lands in
- * a watched page (the TLB checker watches the table pages it tracks), with
- * the bytes before and after and the storing PC. The store hooks are on while
- * a tap user or a reader is open. A store wider than 8 bytes or crossing a
- * page is reported for its first page only.
+ * a watched page (the TLB checker and PTE provenance watch the table pages
+ * they track), with the bytes before and after, the storing PC and the
+ * instruction count. Where the engines have page-granular store traps
+ * (store_trap.h: Unicorn 2.0.1 and 2.1.1 with the interposition bound) only
+ * the watched pages leave the fast path, the event comes once the store
+ * retired, before the next machine event, and its VA is 0 (traps see
+ * physical pages); otherwise the tap turns the write log's hooks on (every
+ * store slow) and the event comes from the hook, before the store lands. A
+ * store wider than 8 bytes is reported in 8-byte pieces with traps, for its
+ * first 8 bytes with the hook.
  */
 int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err);
 void hs_write_log_tap_put(struct hs_machine *m);

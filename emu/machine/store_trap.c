@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+#include "store_trap.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine_priv.h"
+
+#define MAX_STORE 64 /* DC ZVA's block: the widest store QEMU checks at once */
+
+struct pending {
+	bool on;
+	unsigned el, len;
+	uint64_t pa, pc, icount;
+	uint8_t old[MAX_STORE];
+};
+
+struct trap_cpu {
+	struct hs_store_traps *t;
+	unsigned idx;
+};
+
+struct hs_store_traps {
+	struct hs_machine *m;
+	uint64_t base, npages;
+	uint64_t *any; /* a bit per RAM page some user watches: what the engines test */
+	uint64_t *map[HS_TRAP_NR_USERS];
+	uint64_t count[HS_TRAP_NR_USERS];
+	struct hs_store_trap_ops ops[HS_TRAP_NR_USERS];
+	struct pending pend[HS_MAX_CPUS];
+	unsigned nr_pending;
+	struct trap_cpu cpu[HS_MAX_CPUS];
+	struct hs_store_trap_stats st;
+};
+
+static bool test(const uint64_t *map, uint64_t pg)
+{
+	return map[pg / 64] >> (pg % 64) & 1;
+}
+
+static bool page_of(const struct hs_store_traps *t, uint64_t pa, uint64_t *pg)
+{
+	if (!t || pa < t->base || (pa - t->base) >> HS_PAGE_SHIFT >= t->npages)
+		return false;
+	*pg = (pa - t->base) >> HS_PAGE_SHIFT;
+	return true;
+}
+
+/* Each user watching the page gets the store, in aligned pieces of at most 8 bytes. */
+static void deliver(struct hs_store_traps *t, unsigned cpu, const struct pending *p, bool after)
+{
+	uint64_t pg;
+	if (!page_of(t, p->pa, &pg))
+		return;
+	const uint8_t *now = t->m->ram + (p->pa - t->base);
+	for (unsigned off = 0; off < p->len;) {
+		uint64_t pa = p->pa + off;
+		unsigned n = 8 - (unsigned)(pa & 7);
+		n = n > p->len - off ? p->len - off : n;
+		struct hs_trapped_store s = {
+		    .cpu = cpu, .el = p->el, .pa = pa, .size = n, .pc = p->pc, .icount = p->icount};
+		memcpy(&s.old, p->old + off, n);
+		if (after)
+			memcpy(&s.val, now + off, n);
+		for (int u = 0; u < HS_TRAP_NR_USERS; u++) {
+			const struct hs_store_trap_ops *o = &t->ops[u];
+			void (*fn)(void *, const struct hs_trapped_store *) =
+			    after ? o->after : o->before;
+			if (fn && test(t->map[u], pg))
+				fn(o->ud, &s);
+		}
+		off += n;
+	}
+}
+
+void hs_store_traps_settle(struct hs_machine *m)
+{
+	struct hs_store_traps *t = m->traps;
+	if (!t || !t->nr_pending)
+		return;
+	for (unsigned i = 0; i < m->nr_cpus && t->nr_pending; i++) {
+		if (!t->pend[i].on)
+			continue;
+		/* Off first: the users' events come back here through hs_emit. */
+		struct pending p = t->pend[i];
+		t->pend[i].on = false;
+		t->nr_pending--;
+		deliver(t, i, &p, true);
+	}
+}
+
+static void on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
+{
+	struct trap_cpu *tc = ud;
+	struct hs_store_traps *t = tc->t;
+	struct hs_machine *m = t->m;
+	struct hs_cpu *c = &m->cpus[tc->idx];
+	hs_store_traps_settle(m);
+	if (ram_off >= m->opts.ram_size || !len)
+		return;
+	struct pending *p = &t->pend[tc->idx];
+	uint64_t in_page = HS_PAGE_SIZE - (ram_off & (HS_PAGE_SIZE - 1));
+	*p = (struct pending){.pa = t->base + ram_off, .el = hs_cpu_el(c)};
+	p->len = len > MAX_STORE ? MAX_STORE : len;
+	p->len = p->len > in_page ? (unsigned)in_page : p->len;
+	memcpy(p->old, m->ram + ram_off, p->len);
+	p->pc = hs_quirk_store_pc(c->uc, host_pc);
+	p->icount = hs_machine_icount(m);
+	t->st.traps++;
+	if (!p->pc)
+		t->st.unknown_pc++;
+	/* The block hook counted the whole block: the instructions after the store did not run. */
+	else if (p->pc >= c->block_start && p->pc < c->block_end)
+		p->icount -= (c->block_end - p->pc - 4) / 4;
+	/* Pending only after `before`: an event it causes must not settle this store yet. */
+	deliver(t, tc->idx, p, false);
+	p->on = true;
+	t->nr_pending++;
+}
+
+void hs_store_trap_set_user(struct hs_machine *m, enum hs_trap_user u,
+			    const struct hs_store_trap_ops *ops)
+{
+	struct hs_store_traps *t = m->traps;
+	if (!t || (unsigned)u >= HS_TRAP_NR_USERS)
+		return;
+	hs_store_traps_settle(m);
+	if (ops) {
+		t->ops[u] = *ops;
+		return;
+	}
+	memset(&t->ops[u], 0, sizeof(t->ops[u]));
+	for (uint64_t w = 0; w < (t->npages + 63) / 64; w++) {
+		if (!t->map[u][w])
+			continue;
+		t->map[u][w] = 0;
+		uint64_t others = 0;
+		for (int v = 0; v < HS_TRAP_NR_USERS; v++)
+			others |= t->map[v][w];
+		t->any[w] = others;
+	}
+	t->count[u] = 0;
+}
+
+int hs_store_trap_watch(struct hs_machine *m, enum hs_trap_user u, uint64_t pa, bool on)
+{
+	struct hs_store_traps *t = m->traps;
+	uint64_t pg;
+	if ((unsigned)u >= HS_TRAP_NR_USERS || !page_of(t, pa, &pg))
+		return -EINVAL;
+	uint64_t bit = 1ULL << (pg % 64), *w = &t->map[u][pg / 64];
+	if (!!(*w & bit) == on)
+		return 0;
+	*w ^= bit;
+	t->count[u] += on ? 1 : (uint64_t)-1;
+	bool was = t->any[pg / 64] & bit, now = on;
+	for (int v = 0; v < HS_TRAP_NR_USERS && !now; v++)
+		now = test(t->map[v], pg);
+	if (now)
+		t->any[pg / 64] |= bit;
+	else
+		t->any[pg / 64] &= ~bit;
+	/*
+	 * TLB entries filled before may let stores past the check: make them
+	 * not dirty again. A page no longer watched keeps checked entries until
+	 * they are refilled, which is slower but right.
+	 */
+	if (now && !was)
+		for (unsigned i = 0; i < m->nr_cpus; i++)
+			if (m->cpus[i].uc)
+				hs_quirk_trap_page(m->cpus[i].uc, pg << HS_PAGE_SHIFT);
+	return 0;
+}
+
+bool hs_store_trap_watched(const struct hs_machine *m, enum hs_trap_user u, uint64_t pa)
+{
+	uint64_t pg;
+	return (unsigned)u < HS_TRAP_NR_USERS && page_of(m->traps, pa, &pg) &&
+	       test(m->traps->map[u], pg);
+}
+
+uint64_t hs_store_trap_count(const struct hs_machine *m, enum hs_trap_user u)
+{
+	return m->traps && (unsigned)u < HS_TRAP_NR_USERS ? m->traps->count[u] : 0;
+}
+
+bool hs_store_traps_exact(const struct hs_machine *m)
+{
+	if (!m->traps || !m->nr_cpus)
+		return false;
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		if (!m->cpus[i].uc || !m->cpus[i].fast_stores)
+			return false;
+	return true;
+}
+
+void hs_store_trap_stats(const struct hs_machine *m, struct hs_store_trap_stats *st)
+{
+	if (m->traps)
+		*st = m->traps->st;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+int hs_store_traps_init(struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_store_traps *t = calloc(1, sizeof(*t));
+	if (!t)
+		return hs_err(err, -ENOMEM, "store traps: out of memory");
+	t->m = m;
+	t->base = m->opts.ram_base;
+	t->npages = m->opts.ram_size >> HS_PAGE_SHIFT;
+	size_t words = (t->npages + 63) / 64;
+	/* calloc'd maps of untouched pages cost no memory until a page is watched */
+	bool ok = (t->any = calloc(words, sizeof(uint64_t))) != NULL;
+	for (int u = 0; u < HS_TRAP_NR_USERS && ok; u++)
+		ok = (t->map[u] = calloc(words, sizeof(uint64_t))) != NULL;
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+		t->cpu[i] = (struct trap_cpu){.t = t, .idx = i};
+	m->traps = t;
+	if (!ok) {
+		hs_store_traps_free(m);
+		return hs_err(err, -ENOMEM, "store traps: out of memory");
+	}
+	return 0;
+}
+
+void hs_store_traps_free(struct hs_machine *m)
+{
+	struct hs_store_traps *t = m->traps;
+	if (!t)
+		return;
+	free(t->any);
+	for (int u = 0; u < HS_TRAP_NR_USERS; u++)
+		free(t->map[u]);
+	free(t);
+	m->traps = NULL;
+}
+
+void hs_store_traps_for_cpu(struct hs_machine *m, unsigned idx, struct hs_quirk_traps *out)
+{
+	struct hs_store_traps *t = m->traps;
+	*out = (struct hs_quirk_traps){0};
+	if (t && idx < HS_MAX_CPUS)
+		*out =
+		    (struct hs_quirk_traps){.watched = t->any, .trap = on_trap, .ud = &t->cpu[idx]};
+}
