@@ -49,9 +49,11 @@ static void host_store(struct hs_machine *m, uint64_t pa, uint64_t v)
 	ck_assert(!res.refused);
 }
 
-static struct hs_machine *watched_machine(struct seen *w)
+/* A booted machine with the watch user set; *pa: a host page far from everything. */
+static struct hs_machine *watched_machine(struct seen *w, uint64_t *pa)
 {
 	struct hs_machine *m = hs_test_booted(1, 0);
+	*pa = hs_machine_opts(m)->ram_base + 0x10000000;
 	memset(w, 0, sizeof(*w));
 	w->m = m;
 	ck_assert_msg(hs_store_traps_exact(m), "no store traps on this Unicorn build");
@@ -63,8 +65,8 @@ static struct hs_machine *watched_machine(struct seen *w)
 START_TEST(store_to_a_watched_page_is_reported_once_with_old_new_and_pc)
 {
 	struct seen w;
-	struct hs_machine *m = watched_machine(&w);
-	uint64_t pa = hs_machine_opts(m)->ram_base + 0x10000000;
+	uint64_t pa;
+	struct hs_machine *m = watched_machine(&w, &pa);
 	host_store(m, pa, 0x1111); /* the host's stage 2 maps it now */
 	ck_assert_int_eq(hs_store_trap_watch(m, HS_TRAP_WATCH, pa, true), 0);
 	ck_assert_uint_eq(hs_store_trap_count(m, HS_TRAP_WATCH), 1);
@@ -91,8 +93,8 @@ END_TEST
 START_TEST(stores_elsewhere_do_not_trap)
 {
 	struct seen w;
-	struct hs_machine *m = watched_machine(&w);
-	uint64_t pa = hs_machine_opts(m)->ram_base + 0x10000000;
+	uint64_t pa;
+	struct hs_machine *m = watched_machine(&w, &pa);
 	ck_assert_int_eq(hs_store_trap_watch(m, HS_TRAP_WATCH, pa, true), 0);
 	struct hs_store_trap_stats st0, st1;
 	hs_store_trap_stats(m, &st0);
@@ -113,8 +115,8 @@ END_TEST
 START_TEST(a_page_watched_after_its_stores_went_fast_traps_from_then_on)
 {
 	struct seen w;
-	struct hs_machine *m = watched_machine(&w);
-	uint64_t pa = hs_machine_opts(m)->ram_base + 0x10000000;
+	uint64_t pa;
+	struct hs_machine *m = watched_machine(&w, &pa);
 	/* stores through a dirty TLB entry: the fast path */
 	for (int i = 0; i < 4; i++)
 		host_store(m, pa, (uint64_t)i);
@@ -141,7 +143,8 @@ END_TEST
 START_TEST(watching_outside_ram_is_refused)
 {
 	struct seen w;
-	struct hs_machine *m = watched_machine(&w);
+	uint64_t pa;
+	struct hs_machine *m = watched_machine(&w, &pa);
 	ck_assert_int_eq(hs_store_trap_watch(m, HS_TRAP_WATCH, 0x1000, true), -EINVAL);
 	ck_assert_int_eq(
 	    hs_store_trap_watch(m, HS_TRAP_NR_USERS, hs_machine_opts(m)->ram_base, true), -EINVAL);
