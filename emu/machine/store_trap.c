@@ -90,6 +90,25 @@ void hs_store_traps_settle(struct hs_machine *m)
 	}
 }
 
+/*
+ * The CPU state a trap needs, read here rather than through cpu.c and
+ * machine.c, which call this file (tests/check_cycles.py).
+ */
+static uint64_t icount_now(const struct hs_machine *m)
+{
+	uint64_t n = 0;
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		n += m->cpus[i].icount;
+	return n;
+}
+
+static unsigned el_now(uc_engine *uc)
+{
+	uint32_t pstate = 0;
+	uc_reg_read(uc, UC_ARM64_REG_PSTATE, &pstate);
+	return (pstate >> 2) & 3;
+}
+
 static void on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 {
 	struct trap_cpu *tc = ud;
@@ -101,12 +120,12 @@ static void on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 		return;
 	struct pending *p = &t->pend[tc->idx];
 	uint64_t in_page = HS_PAGE_SIZE - (ram_off & (HS_PAGE_SIZE - 1));
-	*p = (struct pending){.pa = t->base + ram_off, .el = hs_cpu_el(c)};
+	*p = (struct pending){.pa = t->base + ram_off, .el = el_now(c->uc)};
 	p->len = len > MAX_STORE ? MAX_STORE : len;
 	p->len = p->len > in_page ? (unsigned)in_page : p->len;
 	memcpy(p->old, m->ram + ram_off, p->len);
 	p->pc = hs_quirk_store_pc(c->uc, host_pc);
-	p->icount = hs_machine_icount(m);
+	p->icount = icount_now(m);
 	t->st.traps++;
 	if (!p->pc)
 		t->st.unknown_pc++;
