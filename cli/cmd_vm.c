@@ -27,7 +27,7 @@
 struct vm_opts {
 	int cpu; /* -1: the current CPU */
 	unsigned prot;
-	bool have_prot, clear, protected_vm;
+	bool have_prot, clear, protected_vm, fault_in;
 	const char *pos[6];
 	int npos;
 };
@@ -37,7 +37,7 @@ static const char *vm_usage =
     "  | share HANDLE PFN|PA|SYM GFN [NR] [--prot r|rw|rx|rwx] | unshare HANDLE GFN [NR]\n"
     "  | donate HANDLE PFN|PA|SYM GFN | wrprotect HANDLE GFN [NR]\n"
     "  | young HANDLE GFN [NR] [--clear] | mkyoung GFN | relax GFN --prot P\n"
-    "  | run read|write|exec|resume [IPA] [VALUE] [--cpu N] | teardown HANDLE\n"
+    "  | run read|write|exec|resume [IPA] [VALUE] [--fault-in] [--cpu N] | teardown HANDLE\n"
     "  | start-teardown HANDLE | reclaim HANDLE GFN\n"
     "  | vcpu HANDLE IDX | reinit HANDLE (Linux's hypervisor)\n"
     "  | check [HANDLE]";
@@ -95,6 +95,8 @@ static int parse_opts(struct cli *c, int argc, char **argv, struct vm_opts *o)
 			o->clear = true;
 		} else if (!strcmp(a, "--protected")) {
 			o->protected_vm = true;
+		} else if (!strcmp(a, "--fault-in")) {
+			o->fault_in = true;
 		} else if (a[0] == '-' && a[1] == '-') {
 			return cli_error(c, "vm %s: unknown option '%s'", argv[1], a);
 		} else if (o->npos < 6) {
@@ -838,7 +840,14 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 	struct hs_vm_exit x;
 	struct hs_error err = {0};
 	c->have_vm_exit = false;
-	if (hs_vm_run(c->m, cpu, op, ipa, value, &x, &err))
+	struct hs_strbuf log;
+	hs_sb_init(&log);
+	int rc = o->fault_in ? hs_vm_run_fault_in(c->m, cpu, op, ipa, value, &x, &log, &err)
+			     : hs_vm_run(c->m, cpu, op, ipa, value, &x, &err);
+	if (!c->json)
+		printf("%s", hs_sb_str(&log));
+	hs_sb_free(&log);
+	if (rc)
 		return fail(c, "run", &err);
 	c->have_vm_exit = true;
 	c->vm_exit = x;

@@ -151,6 +151,8 @@ static void complete_vm(struct cli *c, const char *const *words, int n, struct c
 		cli_cands_add(cs, "--protected");
 	} else if (!strcmp(words[1], "young")) {
 		cli_cands_add(cs, "--clear");
+	} else if (!strcmp(words[1], "run")) {
+		cli_cands_add(cs, "--fault-in");
 	} else if (!strcmp(words[1], "share") || !strcmp(words[1], "relax")) {
 		cli_cands_add(cs, "--prot");
 		if (!strcmp(words[1], "share"))

@@ -432,6 +432,88 @@ int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uin
 	return 0;
 }
 
+static const struct hs_vm_map *record_of(const struct hs_vm_rec *v, uint64_t gfn)
+{
+	for (size_t i = 0; i < v->info.nr_maps; i++)
+		if (v->maps[i].gfn == gfn)
+			return &v->maps[i];
+	return NULL;
+}
+
+/*
+ * One stage-2 fault handled as Linux's user_mem_abort would: a translation fault gets a
+ * fresh host page (the VMM's anonymous memory) shared rw (rwx for a fetch) with a normal
+ * VM or donated to a protected one; a permission fault has the leaf relaxed by the
+ * access's need; an access-flag fault is made young. 1 when nothing can be done.
+ */
+static int fault_in(struct hs_machine *m, unsigned cpu, struct hs_vm_rec *v,
+		    const struct hs_vm_exit *x, struct hs_strbuf *log, struct hs_error *err)
+{
+	uint64_t gfn = x->x2 >> HS_PAGE_SHIFT, esr = x->x3;
+	unsigned type = ((unsigned)esr & 0x3f) >> 2;
+	bool exec = ((esr >> 26) & 0x3f) == 0x20, write = !exec && ((esr >> 6) & 1);
+	const struct hs_vm_map *rec = record_of(v, gfn);
+	const struct hs_machine_opts *o = hs_machine_opts(m);
+	uint64_t ram0 = o->ram_base >> HS_PAGE_SHIFT, ram_pages = o->ram_size >> HS_PAGE_SHIFT;
+	int64_t ret = 0;
+	int rc;
+	const char *what;
+	/* The VMM's memory: the RAM range (Unicorn has regions there), not the host code page. */
+	if (gfn <= ram0 || gfn - ram0 >= ram_pages)
+		return 1;
+	if (type == 1 && !rec) {
+		uint64_t pa;
+		unsigned prot = HS_PROT_RW | (exec ? HS_PROT_X : 0);
+		if ((rc = hs_vm_host_alloc(m, HS_PAGE_SIZE, HS_PAGE_SIZE, &pa, err)))
+			return rc;
+		memset(hs_phys_ptr(m, pa, HS_PAGE_SIZE), 0, HS_PAGE_SIZE);
+		rc = v->info.protected_vm
+			 ? hs_vm_donate(m, cpu, v->info.handle, pa >> HS_PAGE_SHIFT, gfn, &ret, err)
+			 : hs_vm_share(m, cpu, v->info.handle, pa >> HS_PAGE_SHIFT, gfn, 1, prot,
+				       &ret, err);
+		what = v->info.protected_vm ? "donated" : exec ? "shared rwx" : "shared rw-";
+		hs_sb_printf(
+		    log, "  fault-in: gfn %#" PRIx64 " <- host page %#" PRIx64 " %s: %" PRId64 "\n",
+		    gfn, pa, what, ret);
+	} else if (type == 3 && rec && !v->info.protected_vm) {
+		uint64_t a[2] = {gfn, rec->prot | (write ? HS_PROT_W : 0) | (exec ? HS_PROT_X : 0)};
+		rc = hs_vm_hvc(m, cpu, HS_HC_host_relax_perms_guest, a, 2, &ret, err);
+		hs_sb_printf(log,
+			     "  fault-in: gfn %#" PRIx64 " permissions relaxed for the %s: %" PRId64
+			     "\n",
+			     gfn,
+			     exec    ? "fetch"
+			     : write ? "write"
+				     : "read",
+			     ret);
+	} else if (type == 2 && rec && !v->info.protected_vm) {
+		uint64_t a[1] = {gfn};
+		rc = hs_vm_hvc(m, cpu, HS_HC_host_mkyoung_guest, a, 1, &ret, err);
+		hs_sb_printf(log, "  fault-in: gfn %#" PRIx64 " made young: %" PRId64 "\n", gfn,
+			     ret);
+	} else {
+		return 1;
+	}
+	return rc ? rc : ret ? 1 : 0;
+}
+
+int hs_vm_run_fault_in(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa,
+		       uint64_t value, struct hs_vm_exit *exit, struct hs_strbuf *log,
+		       struct hs_error *err)
+{
+	int rc = hs_vm_run(m, cpu, op, ipa, value, exit, err);
+	struct hs_vm_rec *v = loaded_on(m, cpu);
+	for (unsigned round = 0; !rc && v && round < HS_VM_FAULT_IN_MAX && !exit->status &&
+				 exit->reason == HS_EXIT_S2_FAULT;
+	     round++) {
+		int k = fault_in(m, cpu, v, exit, log, err);
+		if (k)
+			return k < 0 ? k : 0;
+		rc = hs_vm_run(m, cpu, HS_VCPU_OP_RESUME, 0, 0, exit, err);
+	}
+	return rc;
+}
+
 /*
  * Teardown calls take a VM no CPU runs: put its vCPU first if one is loaded,
  * then call hypercall nr(handle). *vp is the host's record (NULL if unknown).

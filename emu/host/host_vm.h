@@ -77,6 +77,16 @@ int hs_vm_hvc(struct hs_machine *m, unsigned cpu, int nr, const uint64_t *args, 
 int hs_vm_run(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa, uint64_t value,
 	      struct hs_vm_exit *exit, struct hs_error *err);
 /*
+ * hs_vm_run, with every stage-2 fault handled by the host as Linux's user_mem_abort
+ * does (a fresh host page shared or donated, a leaf relaxed or made young) and the
+ * guest resumed, up to HS_VM_FAULT_IN_MAX times; each step is described in log. Stops
+ * at the first fault the host cannot handle (that exit is returned).
+ */
+#define HS_VM_FAULT_IN_MAX 8
+int hs_vm_run_fault_in(struct hs_machine *m, unsigned cpu, uint64_t op, uint64_t ipa,
+		       uint64_t value, struct hs_vm_exit *exit, struct hs_strbuf *log,
+		       struct hs_error *err);
+/*
  * The dying-guest path: start_teardown_vm (vcpu_put first if a vCPU is loaded),
  * then reclaim_page per gfn (the record forgets the gfn), then teardown_vm.
  */
