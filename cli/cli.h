@@ -105,6 +105,7 @@ struct cli {
 	size_t console_dropped; /* oldest lines no longer kept (CLI_CONSOLE_KEEP) */
 	struct cli_hvc_rec *trace;
 	size_t ntrace, captrace;
+	size_t trace_dropped;	    /* oldest records no longer kept (CLI_HVC_KEEP) */
 	struct cli_dbg_write *dbgw; /* debugger writes (HS_EV_DEBUG_WRITE), for `trace` */
 	size_t ndbgw, capdbgw;
 	bool have_hvc;
@@ -276,6 +277,8 @@ void cli_print_sb(struct cli *c, struct hs_strbuf *sb);
 
 /* Console lines kept (`console`, `expect console`); older ones are dropped. */
 #define CLI_CONSOLE_KEEP 10000
+/* Hypercall records kept for the commands (the trace proper is bounded by hs_trace_set_limit). */
+#define CLI_HVC_KEEP 100000
 /* The longest command line (REPL, -ex, scenario and -x files); longer is an error. */
 #define CLI_MAX_LINE_LEN 4096
 /* The largest scenario or -x file read. */

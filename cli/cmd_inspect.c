@@ -816,7 +816,8 @@ static int info_program(struct cli *c, struct hs_strbuf *sb)
 			     "): inspection only\n",
 			     s->fault.ec_name ? s->fault.ec_name : "?", s->fault.esr, s->fault.far);
 	hs_sb_printf(sb, "instructions executed: %" PRIu64 "\n", hs_machine_icount(c->m));
-	hs_sb_printf(sb, "hypercalls: %zu, console lines: %zu\n", c->ntrace, c->nconsole);
+	hs_sb_printf(sb, "hypercalls: %zu, console lines: %zu\n", c->ntrace + c->trace_dropped,
+		     c->nconsole);
 	return 0;
 }
 

@@ -608,11 +608,38 @@ static void dbg_write_text(struct cli *c, const struct cli_dbg_write *w, struct 
 			     w->value, cli_col(c, COL_RESET));
 }
 
+/* `trace limit [N]`: how many hypercalls the trace keeps (the oldest are dropped). */
+static int trace_limit(struct cli *c, int argc, char **argv)
+{
+	if (!c->itrace)
+		return cli_error(c, "trace limit: no machine, so no trace");
+	if (argc > 2) {
+		int64_t n;
+		struct hs_error err = {0};
+		if (!cli_parse_num(argv[2], &n) || n < 1)
+			return cli_error(c, "trace limit: '%s' is not a count of 1 or more",
+					 argv[2]);
+		if (hs_trace_set_limit(c->itrace, (size_t)n, &err))
+			return cli_error(c, "trace limit: %s", err.msg);
+	}
+	if (c->json)
+		printf("{\"limit\":%zu,\"dropped\":%zu}\n", hs_trace_limit(c->itrace),
+		       hs_trace_first(c->itrace));
+	else
+		printf("the trace keeps at most %zu hypercalls (%zu dropped so far)\n",
+		       hs_trace_limit(c->itrace), hs_trace_first(c->itrace));
+	return 0;
+}
+
 int cmd_trace(struct cli *c, int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "clear"))
-		return cli_error(c, "trace: unknown argument '%s'; usage: trace [clear] [--json]",
-				 argv[1]);
+	if (argc > 1 && !strcmp(argv[1], "limit"))
+		return trace_limit(c, argc, argv);
+	if (argc > 1 && (strcmp(argv[1], "clear") || argc > 2))
+		return cli_error(c,
+				 "trace: unknown argument '%s'; usage: trace [clear | limit [N]] "
+				 "[--json]",
+				 argv[argc - 1]);
 	if (argc > 1) {
 		if (c->itrace)
 			hs_trace_clear(c->itrace);
@@ -638,8 +665,10 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 		hs_sb_puts(&sb, "(no hypercalls yet)\n");
 	}
 	/* Debugger writes go between the hypercalls, by instruction count. */
-	size_t w = 0;
-	for (size_t i = 0; !c->json && i <= n; i++) {
+	size_t w = 0, first = c->itrace ? hs_trace_first(c->itrace) : 0;
+	if (!c->json && c->itrace)
+		hs_trace_note(c->itrace, &sb);
+	for (size_t i = first; !c->json && i <= n; i++) {
 		const struct hs_trace_entry *e = i < n ? hs_trace_get(c->itrace, i) : NULL;
 		for (; w < c->ndbgw && (!e || c->dbgw[w].icount <= e->icount_enter); w++)
 			dbg_write_text(c, &c->dbgw[w], &sb);

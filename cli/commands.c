@@ -39,7 +39,7 @@ static const char *const vm_words[] = {
     "check",  "read",	   "write",	     "exec",	"resume", "--protected", "--cpu",
     "--prot", "--clear",   "start-teardown", "reclaim", "vcpu",	  "reinit",	 NULL};
 static const char *const diff_words[] = {"mark", NULL};
-static const char *const trace_words[] = {"clear", NULL};
+static const char *const trace_words[] = {"clear", "limit", NULL};
 static const char *const set_words[] = {
     "diff-on-stop", "check-after-hvc", "check-tlb", "pagination", "var", "on", "off", "log", NULL};
 static const char *const render_words[] = {"--view", "tree", "map",    "timeline", "--table",
@@ -235,14 +235,15 @@ const struct cli_cmd cli_cmds[] = {
      CC_WORDS, pt_words},
     {"console", cmd_console, 0, 0, CMD_JSON, "console [--json]",
      "what the hypervisor printed so far", "Example:\n  console", CC_NONE, NULL},
-    {"trace", cmd_trace, 0, 1, CMD_JSON, "trace [clear] [--json]",
+    {"trace", cmd_trace, 0, 2, CMD_JSON, "trace [clear | limit [N]] [--json]",
      "hypercalls so far: arguments, results, instruction counts and table diffs",
      "One line per hypercall since the machine was created: #number, CPU,\n"
      "instruction count at entry, name(arguments) = x0 (SMCCC status), x1 (result),\n"
      "instructions it ran; under it, the table diff the call caused (host-s2,\n"
      "hyp-s1, vmemmap). `trace clear` forgets the calls recorded so far (the\n"
-     "timeline of `render` too).\n"
-     "Examples:\n  trace\n  trace --json\n  trace clear",
+     "timeline of `render` too). The trace keeps the last 100,000 calls (older\n"
+     "ones are dropped, with a note); `trace limit N` changes the bound.\n"
+     "Examples:\n  trace\n  trace --json\n  trace clear\n  trace limit 1000",
      CC_WORDS, trace_words},
     {"owner", cmd_owner, 1, 2, CMD_MACHINE | CMD_JSON, "owner PA|SYM [SIZE] [--json]",
      "who owns a physical page, and what every table says about it",

@@ -49,6 +49,13 @@ static void on_event(const struct hs_event *ev, void *ud)
 			       cli_col(c, COL_RESET), ev->console);
 		break;
 	case HS_EV_HVC_ENTER:
+		if (c->ntrace == CLI_HVC_KEEP) {
+			/* the last calls are what the commands read; the oldest eighth goes */
+			size_t drop = CLI_HVC_KEEP / 8;
+			memmove(c->trace, c->trace + drop, (c->ntrace - drop) * sizeof(*c->trace));
+			c->ntrace -= drop;
+			c->trace_dropped += drop;
+		}
 		if (c->ntrace == c->captrace) {
 			size_t cap = c->captrace ? 2 * c->captrace : 64;
 			struct cli_hvc_rec *v = realloc(c->trace, cap * sizeof(*v));
@@ -170,7 +177,7 @@ void cli_machine_destroy(struct cli *c)
 	c->console = NULL;
 	c->trace = NULL;
 	c->nconsole = c->capconsole = c->ntrace = c->captrace = 0;
-	c->console_dropped = 0;
+	c->console_dropped = c->trace_dropped = 0;
 	c->have_hvc = c->have_access = false;
 	c->have_vm_exit = false;
 	cli_bps_init(&c->bps, NULL);

@@ -59,6 +59,13 @@ expect 1 "not a source file of the hypervisor image" -- "$H" --batch -ex boot -e
 expect 0 "=> +20 " -- "$H" --batch -ex boot -ex "list mm.c:20"
 # The most negative number is a number.
 expect 0 "Breakpoint 1 at 0x8000000000000000" -- "$H" --batch -ex boot -ex "break 0x8000000000000000"
+# The trace is bounded (configurable): the oldest calls go, with a note.
+expect 0 "trace truncated: .*#6 +cpu0 +@[0-9]+ +nop\(\).*#7 +cpu0 +@[0-9]+ +nop\(\)" -- "$H" --batch -ex boot \
+	-ex "trace limit 2" -ex "hvc nop" -ex "hvc nop" -ex "hvc nop" -ex "hvc nop" -ex trace
+expect 1 "not a count of 1 or more" -- "$H" --batch -ex boot -ex "trace limit 0"
+expect 1 "keeps 1 to 100000000" -- "$H" --batch -ex boot -ex "trace limit 100000001"
+# The host model never gives its own code page away.
+expect 1 "covers the host's own code page" -- "$H" --batch -ex boot -ex "hvc host_donate_hyp 0x40000 1"
 
 [ $fails -eq 0 ] && echo "all hostile command lines handled"
 exit $fails

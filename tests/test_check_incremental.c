@@ -655,6 +655,41 @@ START_TEST(mutation_el2_pte)
 }
 END_TEST
 
+/* A page pinned twice loses its EL2 mapping; a pin count alone changes too. */
+START_TEST(mutation_pinned_page_unmapped_at_el2)
+{
+	const struct hs_layout *l = hs_machine_layout(m);
+	uint64_t pa = ram_base() + 0x10000000;
+	hvc(HS_HC_host_share_hyp, pa >> HS_PAGE_SHIFT, 0);
+	hvc(HS_HC_hyp_pin_shared, pa >> HS_PAGE_SHIFT, 0);
+	hvc(HS_HC_hyp_pin_shared, pa >> HS_PAGE_SHIFT, 0);
+	baseline();
+	uint64_t d = hs_test_desc_pa(m, false, hs_layout_hyp_va(l, pa)), pte = hs_test_rd64(m, d);
+	poke64(d, 0);
+	hs_write_log_mark(m, d, 8);
+	assert_seen("el2-pinned-mapped", pa);
+	poke64(d, pte);
+	hs_write_log_mark(m, d, 8);
+	ck_assert_int_eq(check_both("repaired"), 0);
+	ck_assert(!last_full());
+}
+END_TEST
+
+/* The UART's host stage-2 leaf made Normal and executable. */
+START_TEST(mutation_uart_leaf_normal_executable)
+{
+	host_access(0, false, HS_UART_BASE + 0x18, 0);
+	baseline();
+	uint64_t d = hs_test_desc_pa(m, true, HS_UART_BASE), pte = hs_test_rd64(m, d);
+	poke64(d, (pte & ~(3ULL << 53) & ~(0xfULL << 2)) | (0xfULL << 2));
+	hs_write_log_mark(m, d, 8);
+	assert_seen("s2-mmio", ~0ULL);
+	poke64(d, pte);
+	hs_write_log_mark(m, d, 8);
+	ck_assert_int_eq(check_both("repaired"), 0);
+}
+END_TEST
+
 /* The EL2 stage-1 ranges over a page whose vmemmap entry changed are checked again. */
 START_TEST(mutation_vmemmap_of_a_page_mapped_at_el2)
 {
@@ -918,6 +953,8 @@ int main(void)
 	tcase_add_test(tc, mutation_vmemmap_state);
 	tcase_add_test(tc, mutation_table_refcount);
 	tcase_add_test(tc, mutation_el2_pte);
+	tcase_add_test(tc, mutation_pinned_page_unmapped_at_el2);
+	tcase_add_test(tc, mutation_uart_leaf_normal_executable);
 	tcase_add_test(tc, mutation_vmemmap_of_a_page_mapped_at_el2);
 	tcase_add_test(tc, mutation_vmemmap_of_an_allocated_pool_page);
 	tcase_add_test(tc, mutation_free_list_pointer);

@@ -162,6 +162,46 @@ START_TEST(mutation_el2_maps_unpinned_shared_page)
 }
 END_TEST
 
+/*
+ * The converse: a page pinned twice whose EL2 mapping is gone (the first pin
+ * maps it, only the last unpin may unmap it).
+ */
+START_TEST(mutation_pinned_page_not_mapped_at_el2)
+{
+	uint64_t pa = 0x50000000;
+	ck_assert_int_eq(hvc1(HS_HC_host_share_hyp, pa >> HS_PAGE_SHIFT), 0);
+	ck_assert_int_eq(hvc1(HS_HC_hyp_pin_shared, pa >> HS_PAGE_SHIFT), 0);
+	ck_assert_int_eq(hvc1(HS_HC_hyp_pin_shared, pa >> HS_PAGE_SHIFT), 0);
+	assert_clean("after share + two pins");
+	const struct hs_layout *l = hs_machine_layout(m);
+	uint64_t d = hs_test_desc_pa(m, false, hs_layout_hyp_va(l, pa));
+	ck_assert(hs_test_rd64(m, d) & 1);
+	hs_test_wr64(m, d, 0);
+	assert_fires("el2-pinned-mapped", pa);
+}
+END_TEST
+
+/* The UART's host stage-2 leaf made Normal, executable memory (MMIO is Device, XN). */
+START_TEST(mutation_uart_leaf_normal_executable)
+{
+	struct hs_host_op res;
+	struct hs_stop stop;
+	ck_assert_int_eq(hs_host_access(m, 0, false, HS_UART_BASE + 0x18, 4, 0, &res, &stop, NULL),
+			 0);
+	ck_assert(!res.refused);
+	assert_clean("after the host touched the UART");
+	uint64_t d = hs_test_desc_pa(m, true, HS_UART_BASE);
+	uint64_t e = hs_test_rd64(m, d);
+	ck_assert(e & 1);
+	ck_assert_uint_eq((e >> 53) & 3, 2);	  /* XN */
+	e &= ~(3ULL << 53);			  /* executable at EL1 and EL0 */
+	e = (e & ~(0xfULL << 2)) | (0xfULL << 2); /* MemAttr: Normal, write-back */
+	hs_test_wr64(m, d, e);
+	assert_fires("s2-mmio", ~0ULL);
+	ck_assert_msg(strstr(report_text(), "Normal, executable"), "%s", report_text());
+}
+END_TEST
+
 START_TEST(mutation_vmemmap_host_state_flipped)
 {
 	uint64_t pa = 0x50000000;
@@ -279,6 +319,8 @@ int main(void)
 	tcase_add_test(tc, mutation_hyp_annotation_metadata_set);
 	tcase_add_test(tc, mutation_el2_maps_unpinned_shared_page);
 	tcase_add_test(tc, mutation_vmemmap_shared_without_borrower);
+	tcase_add_test(tc, mutation_pinned_page_not_mapped_at_el2);
+	tcase_add_test(tc, mutation_uart_leaf_normal_executable);
 	tcase_add_test(tc, mutation_free_list_next_broken);
 	tcase_add_test(tc, mutation_free_page_dirty);
 	tcase_add_test(tc, mutation_table_refcount_changed);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Snapshot diff and the hypercall trace on a real boot. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -262,6 +263,53 @@ START_TEST(trace_records_calls_diffs_and_checks)
 }
 END_TEST
 
+/*
+ * The trace is bounded: past its limit the oldest calls go, the numbering
+ * stays that of the whole run, and the text says the trace was truncated.
+ * (A million hypercalls kept a million entries, diffs and all, before.)
+ */
+START_TEST(trace_keeps_at_most_its_limit)
+{
+	struct hs_trace *t;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_trace_start(m, HS_TRACE_F_DIFF, &t, NULL), 0);
+	ck_assert_uint_eq(hs_trace_limit(t), HS_TRACE_DEFAULT_LIMIT);
+	ck_assert_int_eq(hs_trace_set_limit(t, 0, &err), -EINVAL);
+	ck_assert_int_eq(hs_trace_set_limit(t, 16, &err), 0);
+	struct hs_host_op res;
+	struct hs_stop stop;
+	for (int i = 0; i < 100; i++)
+		ck_assert_int_eq(hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err),
+				 0);
+	ck_assert_uint_eq(hs_trace_count(t), 100);
+	size_t first = hs_trace_first(t);
+	ck_assert_uint_ge(hs_trace_count(t) - first, 1);
+	ck_assert_uint_le(hs_trace_count(t) - first, 16);
+	ck_assert_ptr_null(hs_trace_get(t, 0));
+	ck_assert_ptr_null(hs_trace_get(t, first - 1));
+	for (size_t i = first; i < 100; i++) {
+		const struct hs_trace_entry *e = hs_trace_get(t, i);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(e->seq, i);
+		ck_assert(e->completed);
+	}
+	struct hs_strbuf sb;
+	hs_sb_init(&sb);
+	hs_trace_text(t, &sb);
+	ck_assert_msg(strstr(hs_sb_str(&sb), "(trace truncated: ") &&
+			  strstr(hs_sb_str(&sb), "#99 cpu0 nop()"),
+		      "%s", hs_sb_str(&sb));
+	hs_sb_free(&sb);
+	/* a lower limit drops at once; clear starts the numbering again */
+	ck_assert_int_eq(hs_trace_set_limit(t, 2, &err), 0);
+	ck_assert_uint_eq(hs_trace_count(t) - hs_trace_first(t), 2);
+	hs_trace_clear(t);
+	ck_assert_uint_eq(hs_trace_count(t), 0);
+	ck_assert_uint_eq(hs_trace_first(t), 0);
+	hs_trace_stop(t);
+}
+END_TEST
+
 START_TEST(trace_records_violations_after_a_call)
 {
 	struct hs_trace *t;
@@ -302,6 +350,7 @@ int main(void)
 	tcase_add_test(tc, diff_text_and_json);
 	tcase_add_test(tc, trace_records_calls_diffs_and_checks);
 	tcase_add_test(tc, trace_records_violations_after_a_call);
+	tcase_add_test(tc, trace_keeps_at_most_its_limit);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -7,6 +7,7 @@
  * hvc/host/vm call said "stopped inside another host operation".
  */
 #include <check.h>
+#include <errno.h>
 #include <hypscope/abi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,27 +128,78 @@ START_TEST(looping_guest_is_interrupted_by_its_tick)
 END_TEST
 
 /*
- * The host gives away the page its own code runs from: every fetch faults
- * and the abort it is sent cannot be fetched either. The call stops at the
- * limit, cleanly, in the host; the next call is not refused as "inside
- * another operation" (it loops the same way: the host has lost its code).
+ * A guest whose stage 2 maps a page at an IPA below RAM (gfn 3) and branches
+ * there: Unicorn will not execute device space, so the fetch is an external
+ * abort taken to the guest's vectors (not mapped: a stage-2 fault exit), and
+ * when those cannot be fetched either its tick takes it back. Before, the run stopped with
+ * UC_ERR_FETCH_PROT and the operation stayed pending inside the guest (found by hs_campaign --seed
+ * 13).
  */
-START_TEST(host_fault_loop_stops_at_the_limit_and_is_abandoned)
+START_TEST(guest_fetch_from_mapped_ipa_below_ram_exits)
+{
+	uint64_t h = vm_new();
+	uint64_t pfn = (hs_machine_opts(m)->ram_base + 0x400000) >> 12;
+	int64_t ret;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_vm_share(m, 0, h, pfn, 3, 1, HS_PROT_RWX, &ret, &err), 0);
+	ck_assert_int_eq(ret, 0);
+	for (int i = 0; i < 2; i++) {
+		struct hs_vm_exit x;
+		uint64_t op = i ? HS_VCPU_OP_RESUME : HS_VCPU_OP_EXEC;
+		ck_assert_msg(hs_vm_run(m, 0, op, 0x37a0, 0, &x, &err) == 0, "run %d: %s", i,
+			      err.msg);
+		ck_assert_int_eq(x.status, 0);
+		/* the abort's vector faults in stage 2, or the tick takes the guest back */
+		ck_assert_msg(x.reason == HS_EXIT_S2_FAULT || x.reason == HS_EXIT_IRQ,
+			      "run %d: exit %lu", i, (unsigned long)x.reason);
+		ck_assert(!hs_op_pending(m));
+	}
+	assert_usable("a guest fetch below RAM");
+}
+END_TEST
+
+/*
+ * The host model runs every operation from its code page: giving it away
+ * (to the hypervisor, to a guest, as a VM's donated block) would leave the
+ * host unable to run another instruction. The host model
+ * refuses with a message and the hypervisor is never asked. Before, the call
+ * looped through the host's fault handler to the instruction limit, and so
+ * did every later one (hs_campaign --seed 2, 4, 5).
+ */
+START_TEST(host_code_page_is_never_given_away)
 {
 	uint64_t code_pfn = hs_machine_opts(m)->ram_base >> 12;
-	uint64_t args[2] = {code_pfn, 1};
-	for (int i = 0; i < 2; i++) {
+	uint64_t icount = hs_machine_icount(m);
+	struct {
+		int nr;
+		uint64_t a[3];
+	} calls[] = {
+	    {HS_HC_host_donate_hyp, {code_pfn, 1}},
+	    {HS_HC_host_donate_hyp, {code_pfn, 3}}, /* a range that starts with it */
+	    {HS_HC_host_donate_guest, {code_pfn, 0x48100}},
+	    {HS_HC_init_vm, {code_pfn << 12, 0x20, 0}},
+	};
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		struct hs_host_op res;
 		struct hs_stop stop;
 		struct hs_error err = {0};
-		int rc =
-		    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_donate_hyp), args, 2, &res, &stop, &err);
-		ck_assert_msg(rc == 0, "call %d: %s", i, err.msg);
-		ck_assert_int_eq(stop.reason, HS_STOP_LIMIT);
-		struct hs_cpu_state st;
-		ck_assert_int_eq(hs_cpu_state(m, 0, &st), 0);
-		ck_assert_uint_eq(st.el, 1); /* stopped in the host, not inside EL2 */
+		int rc = hs_host_hvc(m, 0, HS_HC_FN(calls[i].nr), calls[i].a, 3, &res, &stop, &err);
+		ck_assert_int_eq(rc, -EPERM);
+		ck_assert_msg(strstr(err.msg, "the host's own code page"), "%s", err.msg);
 	}
+	ck_assert_uint_eq(hs_machine_icount(m), icount); /* nothing ran */
+	/* Its neighbour is the host's to give: donated and given back. */
+	uint64_t args[2] = {code_pfn + 1, 1};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_int_eq(
+	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_donate_hyp), args, 2, &res, &stop, &err), 0);
+	ck_assert_int_eq(res.x1, 0);
+	ck_assert_int_eq(
+	    hs_host_hvc(m, 0, HS_HC_FN(HS_HC_hyp_donate_host), args, 2, &res, &stop, &err), 0);
+	ck_assert_int_eq(res.x1, 0);
+	assert_usable("attempts on the host's code page");
 }
 END_TEST
 
@@ -160,7 +212,8 @@ int main(void)
 	tcase_add_test(tc, host_access_to_nothing_is_an_external_abort);
 	tcase_add_test(tc, guest_access_above_ram_exits_to_the_host);
 	tcase_add_test(tc, looping_guest_is_interrupted_by_its_tick);
-	tcase_add_test(tc, host_fault_loop_stops_at_the_limit_and_is_abandoned);
+	tcase_add_test(tc, guest_fetch_from_mapped_ipa_below_ram_exits);
+	tcase_add_test(tc, host_code_page_is_never_given_away);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Guests: VMs with their own stage 2, driven by the host through hypercalls (issue 6). */
 #include <check.h>
+#include <errno.h>
 #include <hypscope/abi.h>
 #include <unicorn/unicorn.h>
 #include <stdlib.h>
@@ -449,6 +450,37 @@ START_TEST(forged_entries_in_donated_pages_are_never_used)
 }
 END_TEST
 
+/*
+ * The host's allocator hands out a page the host already gave away (here a
+ * VM the host made with a raw init_vm holds the page where the next VM's
+ * guest program goes). The host model writes the program through its own
+ * stage 2, so the store is refused and the hypervisor's page is untouched.
+ * Before, it was written behind the hypervisor's back (hs_campaign --seed 16
+ * --cpus 1: the guest program landed in another VM's stage-2 root).
+ */
+START_TEST(guest_program_is_never_written_into_a_page_the_host_gave_away)
+{
+	uint64_t first = vm_new(false);
+	struct hs_vm_info a;
+	ck_assert(hs_vm_info(m, first, &a));
+	uint64_t next = ((a.code_pfn << 12) - (a.nr_pages << 12)) & ~(uint64_t)(HS_VM_ALIGN - 1);
+	uint64_t code = next - HS_PAGE_SIZE; /* where the next VM's program would go */
+	uint64_t block = next - (a.nr_pages << 12);
+	int64_t raw = hvc(HS_HC_init_vm, block, a.nr_pages, 0, 0);
+	ck_assert_int_ge(raw, HS_VM_HANDLE_OFFSET);
+	uint8_t before[HS_PAGE_SIZE], after[HS_PAGE_SIZE];
+	ck_assert_int_eq(hs_phys_read(m, code, before, sizeof(before), NULL), 0);
+	uint64_t h;
+	struct hs_error err = {0};
+	ck_assert_int_eq(hs_vm_create(m, 0, false, &h, &err), -EPERM);
+	ck_assert_msg(strstr(err.msg, "cannot write the guest program"), "%s", err.msg);
+	ck_assert_int_eq(hs_phys_read(m, code, after, sizeof(after), NULL), 0);
+	ck_assert_msg(!memcmp(before, after, sizeof(before)),
+		      "the host wrote into a page it gave away");
+	hs_test_assert_clean(m, "after the refused vm create");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vm");
@@ -467,6 +499,7 @@ int main(void)
 	tcase_add_test(tc, hundred_vms_leave_the_allocators_as_they_were);
 	tcase_add_test(tc, snapshot_mid_guest_table_change_shows_the_host_stage2);
 	tcase_add_test(tc, forged_entries_in_donated_pages_are_never_used);
+	tcase_add_test(tc, guest_program_is_never_written_into_a_page_the_host_gave_away);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }

@@ -410,6 +410,41 @@ uint64_t hs_host_entry(const struct hs_machine *m)
 	return hs_host_of(m)->code_pa + HS_HOST_OFF_IDLE;
 }
 
+/*
+ * Would donating [pa, pa + size) take the host's code page? Only a range
+ * the hypervisor could accept counts: inside RAM (one memory region), not
+ * empty, not wrapping. Anything else it refuses itself, with its own error.
+ */
+static bool covers_code_page(const struct hs_machine *m, uint64_t pa, uint64_t size)
+{
+	const struct hs_host *h = hs_host_of(m);
+	uint64_t ram = m->opts.ram_base, ram_end = ram + m->opts.ram_size;
+	if (!size || pa < ram || pa >= ram_end || size > ram_end - pa)
+		return false;
+	return h->code_pa - pa < size || pa - h->code_pa < HS_PAGE_SIZE;
+}
+
+/*
+ * The host model runs every operation from its code page, its vectors
+ * included: a host that gave the page away could never run another
+ * instruction, and every later operation would loop through its own fault
+ * handler. Like a kernel that never frees its own text, the host model
+ * refuses; the hypervisor is not asked. (Stores to the page stay allowed: the
+ * host still owns it, and a user patching its stubs can patch them back.)
+ */
+static int refuse_code_page(struct hs_machine *m, const char *what, uint64_t pa, uint64_t size,
+			    struct hs_error *err)
+{
+	const struct hs_host *h = hs_host_of(m);
+	if (!covers_code_page(m, pa, size))
+		return 0;
+	return hs_err(err, -EPERM,
+		      "%s %#" PRIx64 "-%#" PRIx64 " covers the host's own code page %#" PRIx64
+		      " (its hypercall, load and store stubs and its vectors): the host model "
+		      "refuses, it could not run another instruction",
+		      what, pa, pa + size - 1, h->code_pa);
+}
+
 int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t *args,
 		unsigned nargs, struct hs_host_op *result, struct hs_stop *stop,
 		struct hs_error *err)
@@ -419,6 +454,14 @@ int hs_host_hvc(struct hs_machine *m, unsigned cpu, uint64_t fn, const uint64_t 
 	struct hs_host_op op = {.kind = HS_HOP_HVC, .cpu = cpu, .fn = fn};
 	for (unsigned i = 0; i < nargs; i++)
 		op.args[i] = args[i];
+	const struct hs_profile *p = hs_host_of(m)->profile;
+	uint64_t pa, size;
+	if (p && p->hypercall_gives && p->hypercall_gives(m, fn, op.args, &pa, &size)) {
+		const char *name = hs_machine_hypercall_name(m, fn);
+		int rc = refuse_code_page(m, name ? name : "this hypercall", pa, size, err);
+		if (rc)
+			return rc;
+	}
 	return run_op(m, &op, result, stop, err);
 }
 

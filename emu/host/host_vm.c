@@ -235,7 +235,28 @@ int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t
 	if ((rc = hs_vm_host_alloc(m, VM_PAGES * HS_PAGE_SIZE, HS_VM_ALIGN, &pa, err)) ||
 	    (rc = hs_vm_host_alloc(m, HS_PAGE_SIZE, HS_PAGE_SIZE, &code, err)))
 		return rc;
-	/* The host fills the page with the guest program before giving it away. */
+	/*
+	 * The host fills the page with the guest program before giving it away,
+	 * through its own stage 2: a store first, so that a page the host no
+	 * longer owns (its allocator handed out a page it had donated) is refused
+	 * as the host's stores would be, instead of being written behind the
+	 * hypervisor's back. The store reached the page, so the host may write
+	 * all of it.
+	 */
+	struct hs_host_op probe;
+	struct hs_stop stop;
+	if ((rc = hs_host_access(m, cpu, true, code, 8, 0, &probe, &stop, err)))
+		return rc;
+	if (stop.reason != HS_STOP_DONE)
+		return hs_err(err, -EINTR,
+			      "the machine stopped while the host wrote the guest program (%s)",
+			      hs_stop_reason_name(stop.reason));
+	if (probe.refused)
+		return hs_err(err, -EPERM,
+			      "the host cannot write the guest program at %#" PRIx64
+			      ": its stage 2 refused the store (ESR_EL1 %#" PRIx64
+			      "), the page is no longer the host's",
+			      code, probe.esr_el1);
 	if ((rc = hs_phys_write(m, code, r->guest_code, HS_PAGE_SIZE, err)))
 		return rc;
 	int64_t ret;

@@ -37,6 +37,14 @@ struct hs_profile {
 	const char *(*hypercall_name)(const struct hs_machine *m, uint64_t fn); /* NULL: unknown */
 	int64_t (*hypercall_by_name)(const struct hs_machine *m, const char *name); /* -1 */
 	int (*hypercall_nargs)(const struct hs_machine *m, uint64_t fn);	    /* -1 */
+	/*
+	 * The host memory hypercall fn(args) gives away (donations: the host loses
+	 * access): true with [*pa, *pa + *size), false when it gives none. The host
+	 * model refuses a call that would give away its own code page (NULL: no
+	 * hypercall is known to).
+	 */
+	bool (*hypercall_gives)(const struct hs_machine *m, uint64_t fn, const uint64_t *args,
+				uint64_t *pa, uint64_t *size);
 
 	/* The host's boot flow, as steps a user can stop before (`boot --until`). */
 	int (*boot)(struct hs_machine *m, const char *until, struct hs_stop *stop,

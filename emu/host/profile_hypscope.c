@@ -64,6 +64,29 @@ static int nargs(const struct hs_machine *m, uint64_t fn)
 	return name ? hs_hypercall_nargs((int)(fn - HS_HC_FN_BASE)) : -1;
 }
 
+/* The donations (hyp/mem_protect.c, hyp/pkvm.c): pages the host can no longer reach. */
+static bool gives(const struct hs_machine *m, uint64_t fn, const uint64_t *a, uint64_t *pa,
+		  uint64_t *size)
+{
+	(void)m;
+	switch (fn - HS_HC_FN_BASE) {
+	case HS_HC_host_donate_hyp: /* (pfn, nr) */
+		*pa = a[0] << HS_PAGE_SHIFT;
+		*size = a[1] << HS_PAGE_SHIFT;
+		return a[0] < (1ULL << 52) && a[1] < (1ULL << 52);
+	case HS_HC_host_donate_guest: /* (pfn, gfn) */
+		*pa = a[0] << HS_PAGE_SHIFT;
+		*size = HS_PAGE_SIZE;
+		return a[0] < (1ULL << 52);
+	case HS_HC_init_vm: /* (pa, nr_pages, flags) */
+		*pa = a[0];
+		*size = a[1] << HS_PAGE_SHIFT;
+		return a[1] < (1ULL << 52);
+	default:
+		return false;
+	}
+}
+
 static bool booted(const struct hs_machine *m)
 {
 	return hs_boot_next_step(m) == HS_BOOT_DONE;
@@ -77,6 +100,7 @@ const struct hs_profile hs_profile_hypscope = {
     .hypercall_name = name_of,
     .hypercall_by_name = by_name,
     .hypercall_nargs = nargs,
+    .hypercall_gives = gives,
     .boot = hs_boot,
     .boot_step_name = hs_boot_step_name,
     .boot_step_by_name = hs_boot_step_by_name,

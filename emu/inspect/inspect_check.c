@@ -40,6 +40,9 @@ const struct hs_check_rule hs_check_rules[] = {
     {"el2-state", "the SW state of an EL2 stage-1 leaf equals the vmemmap hyp state"},
     {"el2-pinned", "EL2 maps memory it borrows (SHARED_BORROWED) only while the page is pinned "
 		   "(pin count > 0)"},
+    {"el2-pinned-mapped",
+     "a page hyp has pinned (SHARED_BORROWED, pin count > 0) is mapped at EL2"},
+    {"s2-mmio", "host stage-2 leaves outside memory map Device memory, execute-never"},
     {"el2-malformed", "the EL2 stage 1 holds no malformed entry"},
     {"table-refcount", "a table page's refcount is 1 + its valid (stage 2: non-zero) entries "
 		       "(host stage 2, EL2 stage 1, every guest stage 2)"},
@@ -683,6 +686,7 @@ int hs_check_snapshot(struct hs_machine *m, const struct hs_snapshot *s,
 		return rc;
 	check_pages(s, rep);
 	check_el2(s, rep);
+	hs_chk_sweep(s, rep);
 	hs_chk_tables(s, rep);
 	hs_chk_guests(s, rep);
 	/* one-shot: nothing is known about the pools' pages yet */

@@ -39,6 +39,7 @@ struct hs_check_incr {
 	struct hs_check_report el2;
 	uint64_t *el2_key; /* per violation of el2: the VA of its range */
 	size_t cap_el2_key;
+	struct hs_check_report sweep; /* inspect_check_sweep.c: pins and MMIO leaves */
 	struct hs_check_report tables, guests;
 	struct hs_snap_cover *cover; /* PA pages any guest maps (for the guest rules) */
 	size_t nr_cover;
@@ -83,6 +84,7 @@ void hs_check_incr_free(struct hs_check_incr *ci)
 	for (unsigned i = 0; i < HS_MAX_MEMBLOCK_REGIONS; i++)
 		hs_check_report_free(&ci->pages[i]);
 	hs_check_report_free(&ci->el2);
+	hs_check_report_free(&ci->sweep);
 	hs_check_report_free(&ci->tables);
 	hs_check_report_free(&ci->guests);
 	for (unsigned i = 0; i < 2; i++)
@@ -373,11 +375,12 @@ static bool pool_dirty(struct hs_check_incr *ci, struct hs_chk_pool *p, const ui
 static int assemble(struct hs_check_incr *ci, struct hs_check_report *rep)
 {
 	const struct hs_snapshot *s = hs_chk_state_snapshot(ci->st);
-	const struct hs_check_report *g[HS_MAX_MEMBLOCK_REGIONS + 6];
+	const struct hs_check_report *g[HS_MAX_MEMBLOCK_REGIONS + 7];
 	size_t ng = 0, total = 0;
 	for (unsigned i = 0; i < s->nr_mem; i++)
 		g[ng++] = &ci->pages[i];
 	g[ng++] = &ci->el2;
+	g[ng++] = &ci->sweep;
 	g[ng++] = &ci->tables;
 	g[ng++] = &ci->guests;
 	g[ng++] = &ci->pool_rep[0];
@@ -425,6 +428,8 @@ static int full(struct hs_check_incr *ci, struct hs_check_report *rep, const cha
 	}
 	if (el2_all(ci, s))
 		return hs_check_snapshot(ci->m, s, rep);
+	clear(&ci->sweep);
+	hs_chk_sweep(s, &ci->sweep);
 	clear(&ci->tables);
 	hs_chk_tables(s, &ci->tables);
 	if (guests_all(ci, s))
@@ -477,6 +482,10 @@ int hs_check_incr(struct hs_check_incr *ci, struct hs_check_report *rep)
 			rc = pages_update(ci, s, g, w);
 		if (rc || ((ch->s1.nr || ch->vm.nr) && el2_update(ci, s)))
 			return full(ci, rep, "out of memory");
+		if (ch->s1.nr || ch->s2.nr || ch->vm.nr) {
+			clear(&ci->sweep);
+			hs_chk_sweep(s, &ci->sweep);
+		}
 		if (ch->tables || ch->guests || vmemmap_of_a_table(s, &ch->vm)) {
 			clear(&ci->tables);
 			hs_chk_tables(s, &ci->tables);

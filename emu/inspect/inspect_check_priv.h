@@ -5,8 +5,8 @@
  * checker (inspect_check_incr.c) re-evaluates only what changed with the very
  * code hs_check() runs. hs_check_snapshot() is these groups in this order:
  *
- *   page rules per memory region, EL2 stage-1 rules per range, table pages,
- *   guests, pool `hpool`, pool `host_s2_pool`.
+ *   page rules per memory region, EL2 stage-1 rules per range, the sweep
+ *   rules, table pages, guests, pool `hpool`, pool `host_s2_pool`.
  */
 #ifndef HS_INSPECT_CHECK_PRIV_H
 #define HS_INSPECT_CHECK_PRIV_H
@@ -30,6 +30,8 @@ void hs_chk_pages(const struct hs_snapshot *s, uint64_t from, uint64_t to,
 		  struct hs_check_report *rep);
 /* EL2 stage-1 rules of range i of s->pt[HS_SNAP_HYP_S1]. */
 void hs_chk_el2_range(const struct hs_snapshot *s, size_t i, struct hs_check_report *rep);
+/* The sweep rules (inspect_check_sweep.c): pinned pages mapped at EL2, MMIO leaves of the host. */
+void hs_chk_sweep(const struct hs_snapshot *s, struct hs_check_report *rep);
 /* Table-page rules (every table of the snapshot, in its order). */
 void hs_chk_tables(const struct hs_snapshot *s, struct hs_check_report *rep);
 /* Guest rules (VM table, guest leaves, share counts, annotations, guest vs EL2). */

@@ -13,8 +13,10 @@
 struct hs_trace {
 	struct hs_machine *m;
 	unsigned flags;
-	struct hs_trace_entry *e;
+	struct hs_trace_entry *e; /* entries base .. base + nr - 1 */
 	size_t nr, cap;
+	size_t base;		/* entries dropped from the front (the bound) */
+	size_t limit;		/* entries kept at most */
 	long open[HS_MAX_CPUS]; /* entry index of the call in flight per CPU, -1 none */
 	struct hs_snapshot before[HS_MAX_CPUS], after;
 	struct hs_snap_live *live; /* HS_TRACE_F_DIFF: the snapshots, at the cost of what changed */
@@ -40,6 +42,31 @@ static void record_check(struct hs_trace *t, struct hs_trace_entry *e)
 	}
 }
 
+static void entry_free(struct hs_trace_entry *e)
+{
+	hs_diff_free(&e->diff);
+	free(e->violations);
+}
+
+/*
+ * The bound: forget the n oldest entries (a few at a time, so that a long
+ * run moves the array only every limit/8 calls). A call still in flight
+ * that is dropped is no longer followed.
+ */
+static void drop_oldest(struct hs_trace *t, size_t n)
+{
+	if (n > t->nr)
+		n = t->nr;
+	for (size_t i = 0; i < n; i++)
+		entry_free(&t->e[i]);
+	memmove(t->e, t->e + n, (t->nr - n) * sizeof(*t->e));
+	t->nr -= n;
+	t->base += n;
+	for (unsigned c = 0; c < HS_MAX_CPUS; c++)
+		if (t->open[c] >= 0 && (size_t)t->open[c] < t->base)
+			t->open[c] = -1;
+}
+
 static void on_event(const struct hs_event *ev, void *ud)
 {
 	struct hs_trace *t = ud;
@@ -47,6 +74,8 @@ static void on_event(const struct hs_event *ev, void *ud)
 		return;
 	unsigned cpu = ev->cpu < HS_MAX_CPUS ? ev->cpu : 0;
 	if (ev->type == HS_EV_HVC_ENTER) {
+		if (t->nr >= t->limit)
+			drop_oldest(t, t->nr - t->limit + 1 + t->limit / 8);
 		if (t->nr == t->cap) {
 			size_t n = t->cap ? t->cap * 2 : 64;
 			void *p = realloc(t->e, n * sizeof(*t->e));
@@ -59,7 +88,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 		}
 		struct hs_trace_entry *e = &t->e[t->nr];
 		memset(e, 0, sizeof(*e));
-		e->seq = (unsigned)t->nr;
+		e->seq = (unsigned)(t->base + t->nr);
 		e->cpu = ev->cpu;
 		e->fn = ev->hvc.fn;
 		e->nr = ev->hvc.nr;
@@ -71,7 +100,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 			e->nargs = 6;
 		e->icount_enter = ev->icount;
 		hs_diff_init(&e->diff);
-		t->open[cpu] = (long)t->nr++;
+		t->open[cpu] = (long)(t->base + t->nr++);
 		if (t->flags & HS_TRACE_F_DIFF) {
 			struct hs_error err = {0};
 			int rc = hs_snap_live_take(t->live, &t->before[cpu], &err);
@@ -90,7 +119,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 		return; /* started recording in the middle of this call */
 	}
 	t->open[cpu] = -1;
-	e = &t->e[idx];
+	e = &t->e[(size_t)idx - t->base];
 	e->completed = true;
 	e->x0 = ev->hvc.x0;
 	e->x1 = ev->hvc.x1;
@@ -118,6 +147,7 @@ int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
 		return hs_err(err, -ENOMEM, "trace: out of memory");
 	t->m = m;
 	t->flags = flags;
+	t->limit = HS_TRACE_DEFAULT_LIMIT;
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++) {
 		t->open[i] = -1;
 		hs_snapshot_init(&t->before[i]);
@@ -143,11 +173,9 @@ int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
 
 void hs_trace_clear(struct hs_trace *t)
 {
-	for (size_t i = 0; i < t->nr; i++) {
-		hs_diff_free(&t->e[i].diff);
-		free(t->e[i].violations);
-	}
-	t->nr = 0;
+	for (size_t i = 0; i < t->nr; i++)
+		entry_free(&t->e[i]);
+	t->nr = t->base = 0;
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		t->open[i] = -1;
 }
@@ -170,12 +198,48 @@ void hs_trace_stop(struct hs_trace *t)
 
 size_t hs_trace_count(const struct hs_trace *t)
 {
-	return t->nr;
+	return t->base + t->nr;
+}
+
+size_t hs_trace_first(const struct hs_trace *t)
+{
+	return t->base;
 }
 
 const struct hs_trace_entry *hs_trace_get(const struct hs_trace *t, size_t i)
 {
-	return i < t->nr ? &t->e[i] : NULL;
+	return i >= t->base && i - t->base < t->nr ? &t->e[i - t->base] : NULL;
+}
+
+int hs_trace_set_limit(struct hs_trace *t, size_t limit, struct hs_error *err)
+{
+	if (limit < 1 || limit > HS_TRACE_MAX_LIMIT)
+		return hs_err(err, -EINVAL, "a trace keeps 1 to %u hypercalls (got %zu)",
+			      HS_TRACE_MAX_LIMIT, limit);
+	t->limit = limit;
+	if (t->nr > limit)
+		drop_oldest(t, t->nr - limit);
+	return 0;
+}
+
+size_t hs_trace_limit(const struct hs_trace *t)
+{
+	return t->limit;
+}
+
+/* The note before the entries when the bound dropped some. */
+static void truncated_note(const struct hs_trace *t, struct hs_strbuf *sb)
+{
+	if (t->base)
+		hs_sb_printf(sb,
+			     "(trace truncated: %zu earlier hypercall%s dropped; the trace keeps "
+			     "at most the last %zu, `trace limit N` changes it)\n",
+			     t->base, t->base == 1 ? "" : "s", t->limit);
+}
+
+void hs_trace_note(const struct hs_trace *t, struct hs_strbuf *sb)
+{
+	truncated_note(t, sb);
 }
 
 void hs_trace_snapshot_stats(const struct hs_trace *t, struct hs_snap_live_stats *st)
@@ -261,6 +325,7 @@ void hs_trace_entry_json(const struct hs_trace_entry *e, struct hs_strbuf *sb)
 
 void hs_trace_text(const struct hs_trace *t, struct hs_strbuf *sb)
 {
+	truncated_note(t, sb);
 	for (size_t i = 0; i < t->nr; i++)
 		hs_trace_entry_text(&t->e[i], sb);
 	hs_sb_printf(sb, "%zu hypercall%s\n", t->nr, t->nr == 1 ? "" : "s");

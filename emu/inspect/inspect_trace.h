@@ -52,8 +52,23 @@ void hs_trace_stop(struct hs_trace *t);
 /* Drop the recorded entries, keep recording. */
 void hs_trace_clear(struct hs_trace *t);
 
+/*
+ * The trace is bounded: it keeps the last hs_trace_limit() calls (default
+ * HS_TRACE_DEFAULT_LIMIT) and drops older ones, a few at a time. Indices
+ * and seq numbers are those of the whole run: hs_trace_count() calls were
+ * seen, entries hs_trace_first() .. hs_trace_count() - 1 are kept, and
+ * hs_trace_get() of a dropped one is NULL.
+ */
+#define HS_TRACE_DEFAULT_LIMIT 100000
+#define HS_TRACE_MAX_LIMIT 100000000u
 size_t hs_trace_count(const struct hs_trace *t);
+size_t hs_trace_first(const struct hs_trace *t);
 const struct hs_trace_entry *hs_trace_get(const struct hs_trace *t, size_t i);
+/* Keep at most limit calls (1 .. HS_TRACE_MAX_LIMIT); drops the oldest beyond it now. */
+int hs_trace_set_limit(struct hs_trace *t, size_t limit, struct hs_error *err);
+size_t hs_trace_limit(const struct hs_trace *t);
+/* "(trace truncated: N earlier hypercalls dropped ...)" when some were, else nothing. */
+void hs_trace_note(const struct hs_trace *t, struct hs_strbuf *sb);
 /* Errors met while recording (snapshot failures), 0 if none; message in *msg. */
 int hs_trace_last_error(const struct hs_trace *t, const char **msg);
 

@@ -332,7 +332,12 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	(void)value;
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	unsigned el = hs_cpu_el(c);
-	bool fetch = type == UC_MEM_FETCH_UNMAPPED;
+	/*
+	 * A fetch from a region Unicorn will not execute (device space below RAM,
+	 * the UART) looks the same from here: Unicorn checks the VA's region, so a
+	 * guest whose stage 2 maps such an IPA cannot be run there.
+	 */
+	bool fetch = type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT;
 	unsigned ec = (fetch ? 0x20 : 0x24) + (el >= 1);
 	/*
 	 * EL2: the translation fault at level 0 its table would give. EL1 (host or
@@ -566,8 +571,8 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 						     m->opts.ram_size, &traps);
 	if ((e = uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, (void *)on_intr, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, (void *)on_block, c, 1, 0)) ||
-	    (e = uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, c, 1,
-			     0)) ||
+	    (e = uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_FETCH_PROT,
+			     (void *)on_unmapped, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_msr, UC_HOOK_INSN, (void *)on_msr, c, 1, 0,
 			     UC_ARM64_INS_MSR)) ||
 	    (e = uc_hook_add(c->uc, &c->h_mrs, UC_HOOK_INSN, (void *)on_mrs, c, 1, 0,
@@ -613,7 +618,8 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 					       : HS_DEFAULT_INSN_LIMIT(c->m->opts.ram_size);
 	c->run_icount_limit = c->icount + limit;
 	uint64_t last_icount = c->icount;
-	unsigned idle_returns = 0;
+	unsigned idle_returns = 0, aborts = 0;
+	uint64_t abort_icount = 0;
 	if (arm_stop_hook(c, until, err) || hs_dbg_run_begin(c, count, err))
 		return HS_STOP_ERROR;
 	for (;;) {
@@ -627,11 +633,25 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		hs_store_traps_settle(c->m);
 		if (e && c->stop == HS_STOP_HYP_FAULT)
 			return c->stop;
-		/* EL1 reached a PA with nothing there: the external abort goes to its vectors. */
-		if (e && c->stop == HS_STOP_ERROR && c->fault.from_el == 1 &&
-		    take_to_el1(c, c->fault.esr, c->fault.far, c->fault.pc, c->fault.pc)) {
-			c->stop = HS_STOP_NONE;
-			continue;
+		/*
+		 * EL1 reached a PA with nothing there: the external abort goes to its
+		 * vectors. When the vector cannot be fetched either (nothing ran since
+		 * the last abort), a guest is taken back by its tick, as a timer would
+		 * on hardware; anything else stops with the error below.
+		 */
+		if (e && c->stop == HS_STOP_ERROR && c->fault.from_el == 1) {
+			bool again = aborts && c->icount == abort_icount;
+			aborts++;
+			abort_icount = c->icount;
+			if (again && preempt_guest(c)) {
+				c->stop = HS_STOP_NONE;
+				continue;
+			}
+			if (!again &&
+			    take_to_el1(c, c->fault.esr, c->fault.far, c->fault.pc, c->fault.pc)) {
+				c->stop = HS_STOP_NONE;
+				continue;
+			}
 		}
 		if (!e && c->stop == HS_STOP_LIMIT && !count && preempt_guest(c)) {
 			c->stop = HS_STOP_NONE;
