@@ -91,6 +91,7 @@ struct cli {
 	/* Habits */
 	bool pagination;   /* page long output on a terminal (`set pagination off`) */
 	bool quiet;	   /* -q: no boot chatter (console lines, steps, summary) on stdout */
+	bool quiet_steps;  /* `stepi` does not report a plain step (gdb shows its own) */
 	bool run_single;   /* the run was stepi: a breakpoint stop is never resumed */
 	char *repeat_line; /* what an empty line at the prompt runs again */
 	bool repeat_is_x;

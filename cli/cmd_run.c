@@ -443,7 +443,8 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 	c->run_single = true;
 	int bad = cli_after_run(c, &s);
 	c->run_single = false;
-	cli_report_stop(c, &s);
+	if (!c->quiet_steps || s.reason != HS_STOP_STEP)
+		cli_report_stop(c, &s);
 	return bad ? -1 : 0;
 }
 

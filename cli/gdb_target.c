@@ -203,20 +203,12 @@ static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
 	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
 }
 
-int gdb_target_translate(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr, uint64_t *pa)
+/* addr through the EL1&0 regime: stage 1, then stage 2 when HCR_EL2.VM. */
+static int el1_translate(struct hs_machine *m, unsigned cpu, uint64_t addr, uint64_t *pa)
 {
-	struct hs_cpu_state st;
-	if (phys) {
-		*pa = addr;
-		return 0;
-	}
-	if (hs_cpu_state(m, cpu, &st))
-		return -1;
 	uint64_t sctlr, tcr, ttbr, mair, hcr, vtcr, vttbr;
 	struct hs_phys ph = {.read = phys_read, .ud = m};
 	struct hs_pt_regime s1, s2;
-	if (st.el == 2)
-		return hs_el2_va_to_pa(m, cpu, addr, pa, NULL) ? -1 : 0;
 	hs_cpu_sysreg(m, cpu, HS_SR_SCTLR_EL1, &sctlr);
 	hs_cpu_sysreg(m, cpu, HS_SR_TCR_EL1, &tcr);
 	hs_cpu_sysreg(m, cpu, HS_SR_TTBR0_EL1, &ttbr);
@@ -246,8 +238,59 @@ int gdb_target_translate(struct hs_machine *m, unsigned cpu, bool phys, uint64_t
 	return 0;
 }
 
-int gdb_target_read_mem(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr, void *buf,
-			size_t len, size_t *done)
+int gdb_target_translate(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr, uint64_t *pa)
+{
+	struct hs_cpu_state st;
+	uint64_t sctlr_el2;
+	if (phys) {
+		*pa = addr;
+		return 0;
+	}
+	if (hs_cpu_state(m, cpu, &st))
+		return -1;
+	if (st.el == 2)
+		return hs_el2_va_to_pa(m, cpu, addr, pa, NULL) ? -1 : 0;
+	if (!el1_translate(m, cpu, addr, pa))
+		return 0;
+	/*
+	 * Not mapped at EL1: gdb's symbols are HYP VAs, and `print` or `watch`
+	 * of a hypervisor variable while the CPU is in the host should work, so
+	 * try the hypervisor's own stage 1 (only when its MMU is on: flat, every
+	 * address would "translate").
+	 */
+	if (hs_cpu_sysreg(m, cpu, HS_SR_SCTLR_EL2, &sctlr_el2) || !(sctlr_el2 & 1))
+		return -1;
+	return hs_el2_va_to_pa(m, cpu, addr, pa, NULL) ? -1 : 0;
+}
+
+void gdb_tlb_flush(struct gdb_tlb *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+static int translate_cached(struct hs_machine *m, struct gdb_tlb *t, unsigned cpu, bool phys,
+			    uint64_t addr, uint64_t *pa)
+{
+	const uint64_t off = addr & (HS_PAGE_SIZE - 1), page = addr - off;
+	if (phys || !t)
+		return gdb_target_translate(m, cpu, phys, addr, pa);
+	for (unsigned i = 0; i < GDB_TLB_ENTRIES; i++)
+		if (t->e[i].valid && t->e[i].cpu == cpu && t->e[i].va_page == page) {
+			*pa = t->e[i].pa_page + off;
+			return 0;
+		}
+	if (gdb_target_translate(m, cpu, phys, addr, pa))
+		return -1;
+	unsigned i = t->next++ % GDB_TLB_ENTRIES;
+	t->e[i].valid = true;
+	t->e[i].cpu = cpu;
+	t->e[i].va_page = page;
+	t->e[i].pa_page = *pa - off;
+	return 0;
+}
+
+int gdb_target_read_mem(struct hs_machine *m, struct gdb_tlb *tlb, unsigned cpu, bool phys,
+			uint64_t addr, void *buf, size_t len, size_t *done)
 {
 	uint8_t *out = buf;
 	*done = 0;
@@ -256,7 +299,7 @@ int gdb_target_read_mem(struct hs_machine *m, unsigned cpu, bool phys, uint64_t 
 		if (chunk > len)
 			chunk = len;
 		uint64_t pa;
-		if (gdb_target_translate(m, cpu, phys, addr, &pa) ||
+		if (translate_cached(m, tlb, cpu, phys, addr, &pa) ||
 		    hs_phys_read(m, pa, out, chunk, NULL))
 			return -1;
 		out += chunk;

@@ -39,15 +39,38 @@ int gdb_target_write_reg(struct hs_machine *m, unsigned cpu, unsigned regno, con
 /*
  * Translate addr as cpu sees it now (phys: addr is a PA): EL2 stage 1
  * (or flat with SCTLR_EL2.M = 0) at EL2; EL1 stage 1 then stage 2 (when
- * HCR_EL2.VM) at EL1. 0 with *pa, or -1.
+ * HCR_EL2.VM) at EL1, and when that does not map addr, the hypervisor's
+ * stage 1 (SCTLR_EL2.M = 1), so its variables can be read from a host
+ * stop. 0 with *pa, or -1.
  */
 int gdb_target_translate(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr,
 			 uint64_t *pa);
+/*
+ * Translations reused between two packets that change nothing: gdb reads
+ * the same few pages many times per stop (the PC's, the stack's), and a
+ * walk costs more than the packet. The server drops them all
+ * (gdb_tlb_flush) before anything that could change a translation runs:
+ * a resume, a write, a monitor command.
+ */
+#define GDB_TLB_ENTRIES 8
+struct gdb_tlb {
+	struct {
+		bool valid;
+		unsigned cpu;
+		uint64_t va_page, pa_page;
+	} e[GDB_TLB_ENTRIES];
+	unsigned next; /* the entry replaced next (round robin) */
+};
+void gdb_tlb_flush(struct gdb_tlb *t);
+
 /* A write covers at most this many pages (packets are bounded far below). */
 #define GDB_TARGET_MAX_WRITE_PAGES 8
-/* Read/write len bytes page by page; *done says how many succeeded before a fault. */
-int gdb_target_read_mem(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr, void *buf,
-			size_t len, size_t *done);
+/*
+ * Read/write len bytes page by page; *done says how many succeeded before a
+ * fault. tlb (may be NULL) holds translations from earlier reads.
+ */
+int gdb_target_read_mem(struct hs_machine *m, struct gdb_tlb *tlb, unsigned cpu, bool phys,
+			uint64_t addr, void *buf, size_t len, size_t *done);
 int gdb_target_write_mem(struct hs_machine *m, unsigned cpu, bool phys, uint64_t addr,
 			 const void *buf, size_t len);
 

@@ -28,28 +28,14 @@
 
 #include "cli.h"
 #include "debug.h"
+#include "gdb_bps.h"
 #include "gdb_packet.h"
 #include "gdb_target.h"
 #include "host_boot.h"
 
-#define GDB_MAX_BPS 64
 #define GDB_MAX_QUEUE 16
 #define GDB_CAPTURE_MAX (4u << 20) /* command output sent back at most */
 #define GDB_INBUF 4096
-
-struct gdb_bp {
-	bool used;
-	/*
-	 * Watchpoints: what gdb wants, applied at the next resume (arming one
-	 * retranslates code, which can outlast gdb's 2-second packet timeout;
-	 * nothing runs in between, so the machine cannot tell the difference).
-	 */
-	bool want;
-	int type; /* Z type: 0 sw, 1 hw, 2 write, 3 read, 4 access */
-	uint64_t addr, len;
-	uint64_t pa; /* watchpoints: the PA watched */
-	int cli_id;
-};
 
 struct gdb_server {
 	struct cli *c;
@@ -62,14 +48,11 @@ struct gdb_server {
 	size_t inpos, inlen;
 	char *last; /* the last framed reply (resent on '-') */
 	size_t last_len;
-	struct gdb_bp bps[GDB_MAX_BPS];
+	struct gdb_bps bps;
+	struct gdb_tlb tlb; /* translations of m packets since anything last changed */
 	char *queue[GDB_MAX_QUEUE];
 	unsigned nqueue;
 	int cap_fd; /* memfd receiving a command's stdout and stderr */
-	/* Code addresses hooked since translated code was last flushed (see fresh_hooks). */
-	uint64_t flushed[GDB_MAX_BPS * 2];
-	unsigned nflushed;
-	bool flush_pending;
 	uint8_t scratch[GDB_PKT_DECODED_MAX];
 	char frame[2 * GDB_PKT_DECODED_MAX + 8];
 	/* Ctrl-C while the machine runs: the watcher thread reads the client. */
@@ -243,12 +226,15 @@ static void *watch_interrupt(void *ud)
 	return NULL;
 }
 
-/* Run a command that runs the machine, with Ctrl-C watched; its output goes to out. */
-static int run_machine(struct gdb_server *s, const char *line, struct hs_strbuf *out)
+/*
+ * Run a command that runs the machine, with Ctrl-C watched unless it is one
+ * step (nothing to interrupt, no thread to start); its output goes to out.
+ */
+static int run_machine(struct gdb_server *s, const char *line, bool step, struct hs_strbuf *out)
 {
 	pthread_t t;
 	atomic_store(&s->interrupted, false);
-	bool watching = pipe(s->wake) == 0;
+	bool watching = !step && pipe(s->wake) == 0;
 	if (watching && pthread_create(&t, NULL, watch_interrupt, s)) {
 		close(s->wake[0]);
 		close(s->wake[1]);
@@ -269,14 +255,6 @@ static int run_machine(struct gdb_server *s, const char *line, struct hs_strbuf 
 }
 
 /* ---- stops ---------------------------------------------------------------- */
-
-static struct gdb_bp *bp_by_cli_id(struct gdb_server *s, int id)
-{
-	for (unsigned i = 0; i < GDB_MAX_BPS; i++)
-		if (s->bps[i].used && s->bps[i].cli_id == id && id != 0)
-			return &s->bps[i];
-	return NULL;
-}
 
 static unsigned stop_signal(enum hs_stop_reason r)
 {
@@ -314,7 +292,7 @@ static void stop_reply(struct gdb_server *s)
 	struct hs_strbuf r;
 	hs_sb_init(&r);
 	hs_sb_printf(&r, "T%02xthread:%x;", stop_signal(st->reason), cpu + 1);
-	struct gdb_bp *bp = bp_by_cli_id(s, c->hit_id);
+	const struct gdb_bp *bp = gdb_bps_by_cli_id(&s->bps, c->hit_id);
 	if (st->reason == HS_STOP_WATCH && bp && bp->type >= 2) {
 		const struct hs_watch_hit *hit = hs_watch_last_hit(c->m);
 		uint64_t a = bp->addr;
@@ -332,18 +310,6 @@ static void stop_reply(struct gdb_server *s)
 	s->g_cpu = cpu;
 	send_reply(s, hs_sb_str(&r), r.len);
 	hs_sb_free(&r);
-}
-
-/* Keep only the hypervisor's console lines of a step's output (the REPL's disassembly is noise). */
-static void send_console_lines(struct gdb_server *s, const char *text)
-{
-	for (const char *p = text; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-		if (!strncmp(p, "[hyp cpu", 8))
-			send_output(s, p, n);
-		p += n;
-	}
 }
 
 /* Wait for Ctrl-C with nothing to run; false when the client went away. */
@@ -366,8 +332,6 @@ static bool machine_idle(struct cli *c)
 	return !hs_op_pending(c->m) && (next == HS_BOOT_DONE || next == HS_BOOT_FIRMWARE);
 }
 
-static void sync_watches(struct gdb_server *s);
-
 /* Returns false when the client went away while waiting. */
 static bool resume(struct gdb_server *s, bool step)
 {
@@ -383,9 +347,11 @@ static bool resume(struct gdb_server *s, bool step)
 		return true;
 	}
 	s->swallow_step = false;
-	sync_watches(s);
 	struct hs_strbuf out;
 	hs_sb_init(&out);
+	gdb_bps_sync(&s->bps, c, &out);
+	send_output(s, hs_sb_str(&out), out.len);
+	hs_sb_reset(&out);
 	char *queued = NULL;
 	const char *line;
 	if (step && !hs_op_pending(c->m)) {
@@ -416,17 +382,13 @@ static bool resume(struct gdb_server *s, bool step)
 		send_reply(s, t, (size_t)n);
 		return true;
 	}
-	if (s->flush_pending) {
-		hs_machine_flush_code(c->m);
-		s->flush_pending = false;
-	}
 	uint64_t before = hs_machine_icount(c->m);
-	run_machine(s, line, &out);
+	/* gdb shows a plain step its own way: no disassembly from the REPL. */
+	s->c->quiet_steps = step;
+	run_machine(s, line, step, &out);
+	s->c->quiet_steps = false;
 	free(queued);
-	if (step)
-		send_console_lines(s, hs_sb_str(&out));
-	else
-		send_output(s, hs_sb_str(&out), out.len);
+	send_output(s, hs_sb_str(&out), out.len);
 	hs_sb_free(&out);
 	if (hs_machine_icount(c->m) == before && !step && !atomic_load(&s->interrupted))
 		send_outputf(s, "hypscope: nothing ran\n");
@@ -434,149 +396,10 @@ static bool resume(struct gdb_server *s, bool step)
 	return true;
 }
 
-/* ---- breakpoints and watchpoints ---------------------------------------- */
-
-/*
- * A code hook added after its block was translated is not called until the
- * block is translated again, and Unicorn can only drop a block it reaches
- * through the CPU's current regime: an EL2 address seen from the host at
- * EL1 is not. So flush the translated code once per address never hooked
- * before (15 ms to most of a second, so at the next resume, which gdb waits
- * for without a timeout); the call site then stays in the code, and gdb
- * removing and reinserting the same breakpoint at every stop costs nothing.
- */
-static void fresh_hooks(struct gdb_server *s, const uint64_t *addrs, unsigned n)
-{
-	bool fresh = false;
-	for (unsigned i = 0; i < n; i++) {
-		bool seen = false;
-		for (unsigned j = 0; j < s->nflushed && !seen; j++)
-			seen = s->flushed[j] == addrs[i];
-		if (seen)
-			continue;
-		fresh = true;
-		if (s->nflushed == sizeof(s->flushed) / sizeof(s->flushed[0]))
-			s->nflushed = 0;
-		s->flushed[s->nflushed++] = addrs[i];
-	}
-	if (!fresh)
-		return;
-	s->flush_pending = true; /* done before the next run: gdb waits for those */
-}
-
-static int bp_insert(struct gdb_server *s, const struct gdb_req *q)
-{
-	struct cli *c = s->c;
-	struct gdb_bp *slot = NULL;
-	for (unsigned i = 0; i < GDB_MAX_BPS && !slot; i++)
-		if (!s->bps[i].used)
-			slot = &s->bps[i];
-	if (!slot)
-		return -1;
-	char spec[64], msg[256];
-	int id;
-	if (q->bp_type < 2) {
-		/* A hypervisor address runs at its PA (MMU off, idmap) and at its HYP VA. */
-		uint64_t addrs[2] = {q->addr, 0}, link;
-		unsigned n = 1;
-		if (hs_addr_to_link(c->m, q->addr, &link)) {
-			uint64_t pa = hs_link_to_pa(c->m, link), va = hs_link_to_hyp_va(c->m, link);
-			addrs[n] = pa == q->addr ? va : pa;
-			if (addrs[n] != q->addr)
-				n++;
-		}
-		snprintf(spec, sizeof(spec), "gdb Z%d %#" PRIx64, q->bp_type, q->addr);
-		id = cli_bp_add(&c->bps, spec, addrs, n, false, msg, sizeof(msg));
-		if (id > 0)
-			fresh_hooks(s, addrs, n);
-		*slot = (struct gdb_bp){.type = q->bp_type, .addr = q->addr, .len = q->bp_len};
-	} else {
-		/* Write watchpoints; the machine does not watch loads. */
-		uint64_t pa, pa_last;
-		if (q->bp_type != 2)
-			return 1;
-		if (q->bp_len == 0 || q->bp_len > HS_PAGE_SIZE ||
-		    gdb_target_translate(c->m, s->g_cpu, s->phys, q->addr, &pa) ||
-		    gdb_target_translate(c->m, s->g_cpu, s->phys, q->addr + q->bp_len - 1,
-					 &pa_last) ||
-		    pa_last - pa != q->bp_len - 1)
-			return -1;
-		for (unsigned i = 0; i < GDB_MAX_BPS; i++) {
-			struct gdb_bp *b = &s->bps[i];
-			if (b->used && b->type == 2 && b->addr == q->addr && b->len == q->bp_len &&
-			    b->pa == pa) {
-				b->want = true; /* still armed from before */
-				return 0;
-			}
-		}
-		*slot = (struct gdb_bp){.used = true,
-					.want = true,
-					.type = 2,
-					.addr = q->addr,
-					.len = q->bp_len,
-					.pa = pa};
-		return 0;
-	}
-	if (id <= 0)
-		return -1;
-	slot->used = true;
-	slot->cli_id = id;
-	return 0;
-}
-
-static void bp_remove(struct gdb_server *s, const struct gdb_req *q)
-{
-	for (unsigned i = 0; i < GDB_MAX_BPS; i++) {
-		struct gdb_bp *b = &s->bps[i];
-		if (b->used && b->type == q->bp_type && b->addr == q->addr && b->type >= 2) {
-			b->want = false; /* disarmed at the next resume */
-			return;
-		}
-		if (b->used && b->type == q->bp_type && b->addr == q->addr) {
-			cli_bp_delete(&s->c->bps, b->cli_id);
-			b->used = false;
-			return;
-		}
-	}
-}
-
-/* Arm the watchpoints gdb inserted, disarm those it removed (see struct gdb_bp). */
-static void sync_watches(struct gdb_server *s)
-{
-	for (unsigned i = 0; i < GDB_MAX_BPS; i++) {
-		struct gdb_bp *b = &s->bps[i];
-		if (!b->used || b->type < 2)
-			continue;
-		if (!b->want) {
-			if (b->cli_id)
-				cli_bp_delete(&s->c->bps, b->cli_id);
-			b->used = false;
-			b->cli_id = 0;
-		} else if (!b->cli_id) {
-			char spec[64], msg[256];
-			snprintf(spec, sizeof(spec), "gdb Z2 %#" PRIx64, b->addr);
-			int id = cli_bp_add_watch(&s->c->bps, spec, b->pa, b->len, NULL, msg,
-						  sizeof(msg));
-			if (id > 0) {
-				b->cli_id = id;
-			} else {
-				send_outputf(s, "hypscope: watchpoint at %#" PRIx64 ": %s\n",
-					     b->addr, msg);
-				b->used = false;
-			}
-		}
-	}
-}
-
 /* What a session leaves behind when gdb detaches: nothing of gdb's. */
 static void session_end(struct gdb_server *s)
 {
-	for (unsigned i = 0; i < GDB_MAX_BPS; i++)
-		if (s->bps[i].used) {
-			if (s->bps[i].cli_id)
-				cli_bp_delete(&s->c->bps, s->bps[i].cli_id);
-			s->bps[i].used = false;
-		}
+	gdb_bps_clear(&s->bps, s->c);
 	for (unsigned i = 0; i < s->nqueue; i++)
 		free(s->queue[i]);
 	s->nqueue = 0;
@@ -846,7 +669,7 @@ static void read_mem(struct gdb_server *s, const struct gdb_req *q)
 	size_t done = 0;
 	if (q->addr + len < q->addr)
 		len = (size_t)(0 - q->addr);
-	gdb_target_read_mem(s->c->m, s->g_cpu, s->phys, q->addr, data, len, &done);
+	gdb_target_read_mem(s->c->m, &s->tlb, s->g_cpu, s->phys, q->addr, data, len, &done);
 	if (!done && len) {
 		send_str(s, "E14"); /* EFAULT */
 		return;
@@ -861,6 +684,9 @@ static int handle(struct gdb_server *s, const uint8_t *body, size_t len)
 	struct gdb_req q;
 	struct cli *c = s->c;
 	gdb_parse_request(body, len, &q, s->scratch, sizeof(s->scratch));
+	/* Only reads leave the translations as they were (see struct gdb_tlb). */
+	if (q.kind != GDB_REQ_READ_MEM && q.kind != GDB_REQ_READ_REG && q.kind != GDB_REQ_READ_REGS)
+		gdb_tlb_flush(&s->tlb);
 	uint8_t v[16];
 	char hex[64];
 	switch (q.kind) {
@@ -904,12 +730,12 @@ static int handle(struct gdb_server *s, const uint8_t *body, size_t len)
 				: "E14");
 		break;
 	case GDB_REQ_INSERT_BP: {
-		int rc = bp_insert(s, &q);
+		int rc = gdb_bps_insert(&s->bps, c, s->g_cpu, s->phys, &q);
 		send_str(s, rc > 0 ? "" : rc < 0 ? "E01" : "OK");
 		break;
 	}
 	case GDB_REQ_REMOVE_BP:
-		bp_remove(s, &q);
+		gdb_bps_remove(&s->bps, c, &q);
 		send_str(s, "OK");
 		break;
 	case GDB_REQ_CONTINUE:
