@@ -10,86 +10,29 @@ usage: gdb_remote_test.py HYPSCOPE HYP_ELF
 """
 import os
 import re
-import shutil
-import signal
 import socket
-import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdb_harness as H  # noqa: E402
+from gdb_harness import GDB, check, raw_packet  # noqa: E402
 
 HYPSCOPE, HYP_ELF = sys.argv[1], sys.argv[2]
-GDB = shutil.which("gdb-multiarch")
-failures = []
-
-
-def check(cond, what, out=""):
-    if cond:
-        print("ok   " + what)
-    else:
-        print("FAIL " + what)
-        failures.append(what)
-        if out:
-            print("---- output ----\n" + out[-4000:] + "\n----------------")
 
 
 def start_server(*args):
-    env = dict(os.environ, NO_COLOR="1")
-    p = subprocess.Popen([HYPSCOPE, *args, "gdbserver", "127.0.0.1:0"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    line = ""
-    while time.time() < deadline:
-        line = p.stderr.readline()
-        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if m:
-            return p, int(m.group(1))
-        if not line and p.poll() is not None:
-            break
-    p.kill()
-    raise SystemExit("hypscope gdbserver did not start: " + line)
+    return H.start_server(HYPSCOPE, *args)
 
 
-def gdb(port, cmds, timeout=90, interrupt_after=None):
-    """gdb-multiarch in batch mode; port is a TCP port or a `target remote` argument."""
-    target = "127.0.0.1:%d" % port if isinstance(port, int) else port
-    argv = [GDB, "-nx", "-batch", "-ex", "set pagination off", "-ex", "set confirm off",
-            "-ex", "file " + HYP_ELF, "-ex", "target remote " + target]
-    for c in cmds:
-        argv += ["-ex", c]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if interrupt_after is not None:
-        time.sleep(interrupt_after)
-        p.send_signal(signal.SIGINT)
-    try:
-        out, _ = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, _ = p.communicate()
-        out += "\n[gdb timed out]"
-    return out
+def gdb(port, cmds, **kw):
+    return H.gdb(HYP_ELF, port, cmds, **kw)
 
 
 def repl(*cmds):
-    argv = [HYPSCOPE, "--cpus", "2", "--batch"]
+    argv = ["--cpus", "2"]
     for c in cmds:
         argv += ["-ex", c]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, NO_COLOR="1")).stdout
-
-
-def raw_packet(sock, body):
-    sock.sendall(b"$" + body + b"#%02x" % (sum(body) % 256))
-    buf = b""
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        m = re.search(rb"\$([^#]*)#..", buf)
-        if m:
-            return m.group(1)
-        chunk = sock.recv(4096)
-        if not chunk:
-            return None
-        buf += chunk
-    return None
+    return H.repl(HYPSCOPE, *argv)
 
 
 def main():
@@ -211,8 +154,7 @@ def main():
         check("detached" in out, "detach again", out)
         check(srv.poll() is None, "server still running after two sessions")
     finally:
-        srv.kill()
-        srv.wait(timeout=10)
+        H.stop_server(srv)
 
     # gdb starts hypscope on a pipe; the boot flow under gdb, step by step.
     out = gdb("| %s --stdio" % HYPSCOPE, [
@@ -229,11 +171,7 @@ def main():
     check("0 violations" in out, "--stdio: monitor check after the boot", out)
     # Its stderr is gdb's: sanitizer reports (ASan build) would show here.
     check(not re.search(r"Sanitizer|runtime error:", out), "--stdio: server exits clean", out)
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all gdb checks passed")
-    return 0
+    return H.finish()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,11 @@ if(HS_LINUX_TESTS)
       COMMAND ${CMAKE_SOURCE_DIR}/scripts/linux-hyp ${ver} --cache ${HS_LINUX_CACHE})
     set_tests_properties(linux_hyp_${ver} PROPERTIES FIXTURES_SETUP linux_${ver}
       TIMEOUT 1800 LABELS linux RUN_SERIAL TRUE)
+    # gdb-multiarch on Linux's hyp: its symbols, source, types and frames (~15 s).
+    add_test(NAME gdb_linux_${ver} COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/gdb_linux_test.py
+      $<TARGET_FILE:hypscope> ${HS_LINUX_CACHE}/linux-${ver}.elf)
+    set_tests_properties(gdb_linux_${ver} PROPERTIES FIXTURES_REQUIRED linux_${ver}
+      TIMEOUT 600 LABELS linux)
     foreach(hss ${HS_LINUX_SCENARIOS})
       get_filename_component(name ${hss} NAME_WE)
       # "# kernels: 7" limits a scenario to those kernels (the VM path needs 7.x's

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""gdb-multiarch as a user drives it against `hypscope gdbserver`, in orders
+nobody planned (issue 18): breakpoints on code that already ran, deleted and
+put back, temporary ones; a watch on a hypervisor variable from a host stop;
+several CPUs as threads, a breakpoint every CPU reaches; Ctrl-C during a run
+that never ends (twice), then kill; detach and re-attach seeing the same
+machine; and, on a raw connection, hostile packets and a 0x03 in the middle of
+a boot whose resumed run must execute exactly what an uninterrupted boot does.
+
+usage: gdb_frontend_test.py HYPSCOPE HYP_ELF      (~40 s; fails without gdb-multiarch)
+"""
+import os
+import re
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gdb_harness as H  # noqa: E402
+from gdb_harness import check  # noqa: E402
+
+HYPSCOPE, HYP_ELF = sys.argv[1], sys.argv[2]
+
+
+def icount(out):
+    m = re.findall(r"instructions executed: (\d+)", out)
+    return int(m[-1]) if m else None
+
+
+def breakpoints_and_threads():
+    srv, port = H.start_server(HYPSCOPE, "--cpus", "4", "-ex", "boot")
+    try:
+        out = H.gdb(HYP_ELF, port, [
+            "info threads",
+            "thread 3",
+            "monitor info cpus",
+            "p/x $pc",
+            "thread 1",
+            # Code that ran during boot; then deleted, then put back.
+            "break handle_host_trap",
+            "monitor hvc nop",
+            "continue",
+            "delete",
+            "continue",
+            "echo MARK-deleted\\n",
+            "monitor hvc nop",
+            "continue",
+            "echo MARK-readded\\n",
+            "break handle_host_trap",
+            "monitor hvc nop",
+            "continue",
+            "delete",
+            "continue",
+            # A temporary breakpoint stops once, over two hypercalls.
+            "tbreak handle_host_trap",
+            "monitor hvc nop",
+            "monitor hvc nop",
+            "continue",
+            "continue",
+            "echo MARK-tbreak-second\\n",
+            "continue",
+            "info breakpoints",
+            # A hypervisor variable, watched from a stop in the host (EL1).
+            "watch host_s2_lock",
+            "monitor hvc host_share_hyp 0x48000",
+            "continue",
+            "delete",
+            "continue",
+            "monitor info breakpoints",
+            "detach",
+        ])
+        rows = set(re.findall(r'^[* ] +(\d) +Thread \d "(cpu\d) EL1"', out, re.M))
+        check(rows == {("1", "cpu0"), ("2", "cpu1"), ("3", "cpu2"), ("4", "cpu3")},
+              "info threads: four CPUs, thread N is cpuN-1", out)
+        check(re.search(r"\* cpu2\s", out) is not None,
+              "gdb's `thread 3` selects cpu2 for monitor commands", out)
+        hits = re.findall(r"Breakpoint (\d+), handle_host_trap", out)
+        check(hits[:2] == ["1", "2"], "a breakpoint on code that ran, and re-added after "
+              "delete, both stop (hits %s)" % hits, out)
+        between = out.split("MARK-deleted")[-1].split("MARK-readded")[0] if \
+            "MARK-readded" in out else ""
+        check("MARK-readded" in out and "handle_host_trap (" not in between,
+              "a deleted breakpoint no longer stops", out)
+        check(re.search(r"Temporary breakpoint 3, handle_host_trap", out) is not None,
+              "tbreak stops", out)
+        after_t = out.split("MARK-tbreak-second")[-1]
+        check("MARK-tbreak-second" in out and "Temporary breakpoint 3," not in after_t and
+              "No breakpoints or watchpoints" in after_t.split("watch host_s2_lock")[0],
+              "a temporary breakpoint stops once and is gone", out)
+        check(re.search(r"Hardware watchpoint 4: host_s2_lock", out) and
+              re.search(r"Old value = \d+\s+New value = \d+", out),
+              "watch on a hypervisor variable from a host stop fires with old/new values",
+              out)
+        check(re.search(r"gdb Z", out.split("monitor info breakpoints")[-1]) is None,
+              "nothing of gdb's left in the debugger's list after delete", out)
+        check("[Inferior 1 (Remote target) detached]" in out, "detach", out)
+
+        # Every CPU reaches do_prot_finalize in `boot`'s finalize step: one thread each.
+        srv2, port2 = H.start_server(HYPSCOPE, "--cpus", "4", "-ex", "boot --until finalize")
+        try:
+            out = H.gdb(HYP_ELF, port2, ["break do_prot_finalize", "continue", "continue",
+                                         "continue", "continue", "info threads", "detach"])
+            threads = re.findall(r"Thread (\d) \"cpu\d EL2\" hit Breakpoint 1, "
+                                 r"do_prot_finalize", out)
+            check(sorted(threads) == ["1", "2", "3", "4"],
+                  "a breakpoint every CPU reaches stops once in each thread (%s)" % threads,
+                  out)
+        finally:
+            H.stop_server(srv2)
+
+        # Re-attach twice: the machine is where the first session left it.
+        a = H.gdb(HYP_ELF, port, ["monitor info program", "p/x $pc", "detach"])
+        b = H.gdb(HYP_ELF, port, ["monitor info program", "p/x $pc", "detach"])
+        check(icount(a) is not None and icount(a) == icount(b),
+              "re-attach sees the same machine (%s, %s instructions)" % (icount(a), icount(b)),
+              a + b)
+        check(srv.poll() is None, "server alive after four sessions")
+    finally:
+        H.stop_server(srv)
+
+
+def interrupts_and_kill():
+    # The host's hypercall stub made a `b .`: `hvc nop` spins at EL1 until Ctrl-C.
+    srv, port = H.start_server(HYPSCOPE, "--insn-limit", "20000000000", "-ex", "boot",
+                               "-ex", "host write 0x40000000 0x14000000 --size 4")
+    try:
+        out = H.gdb(HYP_ELF, port, [
+            "monitor hvc nop", "continue", "monitor info program", "continue",
+            "monitor info program", "kill"], interrupt_after=(3, 6), timeout=180)
+        stops = re.findall(r"Program received signal SIGINT", out)
+        check(len(stops) == 2, "Ctrl-C interrupts a spinning run, twice (%d)" % len(stops), out)
+        counts = [int(n) for n in re.findall(r"instructions executed: (\d+)", out)]
+        check(len(counts) == 2 and counts[1] > counts[0],
+              "continue after Ctrl-C resumes the run (%s)" % counts, out)
+        check("[Inferior 1 (Remote target) killed]" in out, "kill", out)
+        try:
+            rc = srv.wait(timeout=30)
+        except Exception:
+            rc = None
+        check(rc == 0, "the server ends, status 0, after kill (%s)" % rc)
+    finally:
+        H.stop_server(srv)
+
+
+def hostile_packets_and_raw_interrupt():
+    boot_count = icount(H.repl(HYPSCOPE, "-ex", "boot", "-ex", "info program"))
+    srv, port = H.start_server(HYPSCOPE)
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        r = H.Raw(s)
+        r.send(b"+")
+        check(r.packet(b"qSupported").startswith(b"PacketSize="), "raw client served")
+        bad = [
+            (b"m40000000", b"E01"),                # no length
+            (b"mzz,8", b"E01"),                    # not hex
+            (b"M40000000,4:zzzzzzzz", b"E01"),     # bad data
+            (b"M40000000,4:00", b"E01"),           # short data
+            (b"Z0,40000000", b"E01"),              # no kind
+            (b"Z9,40000000,4", b"E01"),            # no such type
+            (b"Z2,40000000,0", b"E01"),            # zero-length watch
+            (b"Hg99", b"E01"),                     # no such thread
+            (b"T9", b"E01"),
+            (b"p9999", b"E01"),                    # no such register
+            (b"qThreadExtraInfo,9", b"E01"),
+            (b"vCont;x", b"E01"),                  # unknown action
+            (b"vFlashErase:0,1", b""),             # unknown packet
+            (b"qXfer:features:read:nope.xml:0,100", b"E00"),
+            (b"qRcmd,zz", b"E01"),
+        ]
+        for pkt, want in bad:
+            got = r.packet(pkt)
+            check(got == want, "%r answered %r (got %r)" % (pkt, want, got))
+        r.send(b"$" + b"m" * 20000 + b"#00")       # oversize, bad checksum too
+        r.send(b"noise outside packets\x01\x02")
+        got = r.packet(b"m40000000,ffffffff")   # huge length: bounded reply
+        check(got is not None and 0 < len(got) <= 16384, "huge m length: a bounded reply")
+        check(r.packet(b"?") is not None and r.packet(b"?").startswith(b"T"),
+              "still answering after hostile input")
+        # Ctrl-C in the middle of a boot: the resumed boot is the uninterrupted one.
+        r.output = b""
+        check(r.packet(b"QStartNoAckMode") == b"OK", "no-ack mode")
+        r.packet(b"qRcmd," + b"boot".hex().encode())
+        r.send(H.frame(b"vCont;c"))
+        time.sleep(0.15)
+        r.send(b"\x03")
+        stop = r.reply(timeout=120)
+        check(stop is not None and stop.startswith(b"T02"),
+              "0x03 during boot stops it with SIGINT (%r)" % stop)
+        stop = r.packet(b"vCont;c", timeout=300)
+        check(b"boot complete" in r.output, "vCont;c finishes the interrupted boot",
+              r.output.decode(errors="replace"))
+        r.output = b""
+        r.packet(b"qRcmd," + b"info program".hex().encode())
+        n = icount(r.output.decode(errors="replace"))
+        check(n is not None and n == boot_count,
+              "interrupted and resumed boot executed what an uninterrupted one does "
+              "(%s vs %s instructions)" % (n, boot_count), r.output.decode(errors="replace"))
+        check(r.packet(b"D") == b"OK", "raw client detaches")
+        s.close()
+    finally:
+        H.stop_server(srv)
+
+
+def main():
+    if not H.GDB:
+        print("FAIL gdb-multiarch is not installed (scripts/deps installs it)")
+        return 1
+    breakpoints_and_threads()
+    interrupts_and_kill()
+    hostile_packets_and_raw_interrupt()
+    return H.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
