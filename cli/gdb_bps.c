@@ -45,8 +45,8 @@ static int insert_watch(struct gdb_bps *b, struct gdb_bp *slot, struct cli *c, u
 			bool phys, const struct gdb_req *q)
 {
 	uint64_t pa, pa_last;
-	if (q->bp_type != GDB_BP_WRITE)
-		return 1; /* the machine watches stores only */
+	if (q->bp_type > GDB_BP_ACCESS)
+		return 1;
 	if (q->bp_len == 0 || q->bp_len > HS_PAGE_SIZE ||
 	    gdb_target_translate(c->m, cpu, phys, q->addr, &pa) ||
 	    gdb_target_translate(c->m, cpu, phys, q->addr + q->bp_len - 1, &pa_last) ||
@@ -111,8 +111,13 @@ void gdb_bps_sync(struct gdb_bps *b, struct cli *c, struct hs_strbuf *msgs)
 		} else if (!w->cli_id) {
 			char spec[64], msg[256];
 			snprintf(spec, sizeof(spec), "gdb Z%d %#" PRIx64, w->type, w->addr);
-			int id =
-			    cli_bp_add_watch(&c->bps, spec, w->pa, w->len, NULL, msg, sizeof(msg));
+			/* Z2, Z3, Z4 are the machine's write, read and access kinds. */
+			static const enum hs_watch_kind kind[] = {[GDB_BP_WRITE] = HS_WATCH_WRITE,
+								  [GDB_BP_READ] = HS_WATCH_READ,
+								  [GDB_BP_ACCESS] =
+								      HS_WATCH_ACCESS};
+			int id = cli_bp_add_watch_kind(&c->bps, spec, w->pa, w->len, kind[w->type],
+						       NULL, msg, sizeof(msg));
 			if (id > 0) {
 				w->cli_id = id;
 			} else {

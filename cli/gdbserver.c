@@ -227,6 +227,26 @@ static void *watch_interrupt(void *ud)
 }
 
 /*
+ * A Ctrl-C gdb sent right behind its resume packet may already be in the
+ * input buffer, where the watcher thread (which reads the socket) would
+ * never see it: gdb sends nothing else while the target runs, so every 0x03
+ * still unread is an interrupt of the run about to start.
+ */
+static void take_buffered_interrupt(struct gdb_server *s)
+{
+	size_t w = s->inpos;
+	for (size_t i = s->inpos; i < s->inlen; i++) {
+		if (s->inbuf[i] == 0x03) {
+			atomic_store(&s->interrupted, true);
+			hs_machine_interrupt(s->c->m);
+		} else {
+			s->inbuf[w++] = s->inbuf[i];
+		}
+	}
+	s->inlen = w;
+}
+
+/*
  * Run a command that runs the machine, with Ctrl-C watched unless it is one
  * step (nothing to interrupt, no thread to start); its output goes to out.
  */
@@ -234,6 +254,8 @@ static int run_machine(struct gdb_server *s, const char *line, bool step, struct
 {
 	pthread_t t;
 	atomic_store(&s->interrupted, false);
+	if (!step)
+		take_buffered_interrupt(s);
 	bool watching = !step && pipe(s->wake) == 0;
 	if (watching && pthread_create(&t, NULL, watch_interrupt, s)) {
 		close(s->wake[0]);

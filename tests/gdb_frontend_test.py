@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """gdb-multiarch as a user drives it against `hypscope gdbserver`, in orders
 nobody planned (issue 18): breakpoints on code that already ran, deleted and
-put back, temporary ones; a watch on a hypervisor variable from a host stop;
+put back, temporary ones; watch, rwatch and awatch on a hypervisor variable
+from a host stop;
 several CPUs as threads, a breakpoint every CPU reaches; Ctrl-C during a run
 that never ends (twice), then kill; detach and re-attach seeing the same
 machine; and, on a raw connection, hostile packets and a 0x03 in the middle of
@@ -14,7 +15,6 @@ import os
 import re
 import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gdb_harness as H  # noqa: E402
@@ -67,6 +67,18 @@ def breakpoints_and_threads():
             "continue",
             "delete",
             "continue",
+            # Read and access watchpoints (Z3, Z4): the lock's load-exclusive reads it.
+            "rwatch host_s2_lock",
+            "monitor hvc host_share_hyp 0x48001",
+            "continue",
+            "delete",
+            "continue",
+            "awatch host_s2_lock",
+            "monitor hvc host_share_hyp 0x48002",
+            "continue",
+            "continue",
+            "delete",
+            "continue",
             "monitor info breakpoints",
             "detach",
         ])
@@ -92,6 +104,13 @@ def breakpoints_and_threads():
               re.search(r"Old value = \d+\s+New value = \d+", out),
               "watch on a hypervisor variable from a host stop fires with old/new values",
               out)
+        check(re.search(r"Hardware read watchpoint 5: host_s2_lock\s+Value = 0\s", out),
+              "rwatch stops on the lock's load with the value read", out)
+        check(re.search(r"Hardware access \(read/write\) watchpoint 6: host_s2_lock\s+"
+                        r"Value = 0\s", out) and
+              re.search(r"Hardware access \(read/write\) watchpoint 6: host_s2_lock\s+"
+                        r"Old value = 0\s+New value = 1\s", out),
+              "awatch stops on the load, then on the store", out)
         check(re.search(r"gdb Z", out.split("monitor info breakpoints")[-1]) is None,
               "nothing of gdb's left in the debugger's list after delete", out)
         check("[Inferior 1 (Remote target) detached]" in out, "detach", out)
@@ -181,9 +200,9 @@ def hostile_packets_and_raw_interrupt():
         r.output = b""
         check(r.packet(b"QStartNoAckMode") == b"OK", "no-ack mode")
         r.packet(b"qRcmd," + b"boot".hex().encode())
-        r.send(H.frame(b"vCont;c"))
-        time.sleep(0.15)
-        r.send(b"\x03")
+        # The 0x03 right behind the resume, in one write: it must not be lost in the
+        # server's input buffer, and the run stops at its first chance.
+        r.send(H.frame(b"vCont;c") + b"\x03")
         stop = r.reply(timeout=120)
         check(stop is not None and stop.startswith(b"T02"),
               "0x03 during boot stops it with SIGINT (%r)" % stop)
