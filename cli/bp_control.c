@@ -7,6 +7,7 @@
 
 #include "bp_control.h"
 #include "cli.h"
+#include "cmd_machine_file.h"
 #include "cmd_print.h"
 #include "user_cmds.h"
 
@@ -252,8 +253,10 @@ int cmd_commands(struct cli *c, int argc, char **argv)
 int cmd_save(struct cli *c, int argc, char **argv)
 {
 	(void)argc;
+	if (!strcmp(argv[1], "machine"))
+		return cli_save_machine(c, argv[2]);
 	if (strcmp(argv[1], "breakpoints"))
-		return cli_error(c, "save: give breakpoints FILE ('%s')", argv[1]);
+		return cli_error(c, "save: give breakpoints FILE or machine FILE ('%s')", argv[1]);
 	FILE *f = fopen(argv[2], "w");
 	if (!f)
 		return cli_error(c, "save breakpoints: cannot write %s: %s", argv[2],

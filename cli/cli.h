@@ -166,6 +166,8 @@ void cli_tlb_viz_opts(struct cli *c, struct hs_viz_opts *o);
 /* ---- session ------------------------------------------------------------- */
 /* Create the machine from c->mopts (on failure c->m stays NULL and the message is kept). */
 int cli_machine_create(struct cli *c);
+/* Make m (created from c->mopts) the session's machine, replacing the old one. */
+void cli_machine_adopt(struct cli *c, struct hs_machine *m);
 /*
  * cli_dump_load() - read `hypscope inspect`'s inputs: RAM from FILE[@BASE]
  * and the CPUs from --sysregs files (`dump sysregs` files, or one CPU's

@@ -9,6 +9,7 @@
 
 #include "bp_control.h"
 #include "cli.h"
+#include "cmd_checkpoint.h"
 #include "linux_boot.h"
 #include "paths.h"
 #include "profile.h"
@@ -609,6 +610,8 @@ static int each_bp(struct cli *c, int argc, char **argv, int op)
 
 int cmd_delete(struct cli *c, int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "checkpoint"))
+		return cli_delete_checkpoints(c, argc, argv);
 	return each_bp(c, argc, argv, 0);
 }
 
@@ -843,7 +846,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"display", cli_info_display},
 		    {"symbol", NULL},
 		    {"line", NULL},
-		    {"patches", info_patches}};
+		    {"patches", info_patches},
+		    {"checkpoints", cli_info_checkpoints}};
 	size_t n = strlen(argv[1]), hit = 0, hits = 0;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(subs[i].name, argv[1])) {
@@ -857,10 +861,11 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (hits != 1)
-		return cli_error(c,
-				 "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
-				 "watchpoints, program, display, symbol, line or patches",
-				 hits ? "ambiguous" : "unknown", argv[1]);
+		return cli_error(
+		    c,
+		    "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
+		    "watchpoints, program, display, symbol, line, patches or checkpoints",
+		    hits ? "ambiguous" : "unknown", argv[1]);
 	const char *sub = subs[hit].name;
 	bool takes_arg = !strcmp(sub, "symbol") || !strcmp(sub, "line");
 	if (!strcmp(sub, "symbol") && argc < 3)

@@ -14,6 +14,7 @@
 
 #include "bp_control.h"
 #include "cli.h"
+#include "cmd_checkpoint.h"
 #include "profile.h"
 #include "cmd_print.h"
 #include "inspect_check.h"
@@ -117,6 +118,7 @@ void cli_mm_machine_hook(struct cli *c, bool create)
 		hs_snapshot_init(&c->mark);
 		c->have_mark = false;
 		cli_tlb_attach(c);
+		cli_checkpoint_attach(c);
 		return;
 	}
 	cli_tlb_detach(c);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_checkpoint.h"
 
 int cmd_kill(struct cli *c, int argc, char **argv)
 {
@@ -23,8 +24,8 @@ int cmd_kill(struct cli *c, int argc, char **argv)
 
 int cmd_restart(struct cli *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1)
+		return cli_restart_checkpoint(c, argv[1]);
 	/* Take the breakpoint list out of the old machine's way, then give it to the new one. */
 	struct cli_bps keep = c->bps;
 	cli_bps_init(&c->bps, NULL);

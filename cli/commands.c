@@ -11,13 +11,15 @@
 
 #include "bp_control.h"
 #include "cli.h"
+#include "cmd_checkpoint.h"
+#include "cmd_machine_file.h"
 #include "cmd_print.h"
 #include "user_cmds.h"
 
 static const char *const dump_words[] = {"ram", "sysregs", NULL};
-static const char *const info_words[] = {"registers",	"sysregs", "cpus",    "breakpoints",
-					 "watchpoints", "program", "display", "symbol",
-					 "line",	"patches", NULL};
+static const char *const info_words[] = {"registers",	"sysregs", "cpus",	  "breakpoints",
+					 "watchpoints", "program", "display",	  "symbol",
+					 "line",	"patches", "checkpoints", NULL};
 static const char *const watch_words[] = {"pte", "hyp", "host", "guest", NULL};
 static const char *const host_words[] = {"read", "write", "--size", NULL};
 static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
@@ -39,6 +41,7 @@ static const char *const vm_words[] = {
     "check",  "read",	   "write",	     "exec",	"resume", "--protected", "--cpu",
     "--prot", "--clear",   "start-teardown", "reclaim", "vcpu",	  "reinit",	 NULL};
 static const char *const diff_words[] = {"mark", NULL};
+static const char *const save_words[] = {"breakpoints", "machine", NULL};
 static const char *const trace_words[] = {"clear", "limit", NULL};
 static const char *const set_words[] = {
     "diff-on-stop", "check-after-hvc", "check-tlb", "pagination", "var", "on", "off", "log", NULL};
@@ -139,7 +142,8 @@ const struct cli_cmd cli_cmds[] = {
      "Examples:\n  awatch host_s2_lock 4",
      CC_WORDS, watch_words},
     {"info", cmd_info, 1, -1, CMD_MACHINE | CMD_JSON,
-     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|patches [--json] | "
+     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|patches|checkpoints "
+     "[--json] | "
      "info symbol ADDR | info line [LOCATION]",
      "show machine state",
      "registers    general registers of the current CPU\n"
@@ -154,6 +158,8 @@ const struct cli_cmd cli_cmds[] = {
      "             the PC)\n"
      "patches      Linux's hypervisor: each alternative, callback, jump label and\n"
      "             relocation the host applied (site, capability or key, decision)\n"
+     "checkpoints  the checkpoints (`checkpoint`, `restart N`), * marks the one the\n"
+     "             machine's state descends from\n"
      "Examples:\n  info registers\n  info cpus --json",
      CC_WORDS, info_words},
     {"x", cmd_x, 1, 1, CMD_MACHINE | CMD_JSON, "x[/FMT] ADDR [--json]", "examine memory",
@@ -193,9 +199,9 @@ const struct cli_cmd cli_cmds[] = {
      "set a temporary breakpoint (deleted when hit)",
      "Like break, but the breakpoint is deleted when it is hit.\nExample:\n  tbreak __pkvm_init",
      CC_SYMBOL, NULL},
-    {"delete", cmd_delete, 0, -1, CMD_MACHINE, "delete [ID...]",
-     "delete breakpoints and watchpoints (all with no argument)", "Examples:\n  delete 1\n  delete",
-     CC_NONE, NULL},
+    {"delete", cmd_delete, 0, -1, CMD_MACHINE, "delete [ID...] | delete checkpoint N...",
+     "delete breakpoints and watchpoints (all with no argument), or checkpoints",
+     "Examples:\n  delete 1\n  delete\n  delete checkpoint 2", CC_NONE, NULL},
     {"disable", cmd_disable, 0, -1, CMD_MACHINE, "disable [ID...]", "disable breakpoints",
      "Example:\n  disable 2", CC_NONE, NULL},
     {"enable", cmd_enable, 0, -1, CMD_MACHINE, "enable [ID...]", "enable breakpoints",
@@ -469,11 +475,22 @@ const struct cli_cmd cli_cmds[] = {
      "runs the machine (continue, step ...) ends the list. An empty list removes them.\n"
      "Example:\n  commands 1\n  p/x $x0\n  bt\n  end",
      CC_NONE, NULL},
-    {"save", cmd_save, 2, 2, CMD_MACHINE, "save breakpoints FILE",
-     "write the breakpoints (conditions, ignore counts, commands) as a script",
-     "`source FILE` sets them again, in a new session too.\n"
-     "Example:\n  save breakpoints bps.hss\n  source bps.hss",
-     CC_NONE, NULL},
+    {"save", cmd_save, 2, 2, CMD_MACHINE, "save breakpoints FILE | save machine FILE",
+     "write the breakpoints as a script, or the whole machine to a file",
+     "save breakpoints FILE writes the breakpoints (conditions, ignore counts,\n"
+     "commands) as a script: `source FILE` sets them again, in a new session too.\n"
+     "save machine FILE writes the whole machine (RAM, every CPU, the host model)\n"
+     "and the session's console and hypercall list: `load machine FILE` or\n"
+     "`hypscope --load FILE` continues from it exactly (docs/time-travel.md).\n"
+     "Examples:\n  save breakpoints bps.hss\n  source bps.hss\n  save machine booted.hsm",
+     CC_WORDS, save_words},
+    {"load", cmd_load, 2, 2, 0, "load machine FILE",
+     "replace the machine with one saved by `save machine`",
+     "The new machine takes the file's options (RAM, CPUs, HYP VA bits); the\n"
+     "hypervisor image must be the one it was saved with (--hyp). A file that is\n"
+     "truncated, corrupted, of a newer format or from another image is refused and\n"
+     "the current machine stays. Breakpoints are kept.\nExample:\n  load machine booted.hsm",
+     CC_WORDS, save_words},
     {"define", cmd_define, 1, 1, 0, "define NAME ... end", "a command of your own",
      "The lines up to `end` run when NAME is typed; $arg0..$arg9 are its arguments\n"
      "and $argc their number.\n"
@@ -496,11 +513,23 @@ const struct cli_cmd cli_cmds[] = {
      "error): the machine stays as it is for inspection but runs nothing more;\n"
      "`restart` builds a fresh one.\nExample:\n  kill",
      CC_NONE, NULL},
-    {"restart", cmd_restart, 0, 0, 0, "restart",
-     "a fresh machine with the same options, keeping breakpoints",
-     "Replaces the machine with a new one built from the same options (--ram,\n"
-     "--cpus, --hyp ...), not booted. Breakpoints, watchpoints and settings are\n"
-     "kept and armed on the new machine.\nExample:\n  restart\n  boot",
+    {"checkpoint", cmd_checkpoint, 0, 0, CMD_MACHINE, "checkpoint",
+     "remember the whole machine now; `restart N` comes back to it",
+     "Keeps every CPU's registers and system registers, RAM (only the pages written\n"
+     "since the checkpoint before: copy-on-write through the write log), the host\n"
+     "model, the console, the trace and what `expect` looks at. Breakpoints and\n"
+     "watchpoints are not part of it: they stay as they are. `info checkpoints`\n"
+     "lists them, `delete checkpoint N` forgets one (docs/time-travel.md).\n"
+     "Example:\n  checkpoint\n  hvc host_share_hyp 0x48000\n  restart 1",
+     CC_NONE, NULL},
+    {"restart", cmd_restart, 0, 1, 0, "restart [N]",
+     "back to checkpoint N; or a fresh machine with the same options",
+     "restart N puts the machine and the session back as they were at checkpoint N\n"
+     "(translated code on the pages that change is dropped); the checkpoints after\n"
+     "it stay, so you can go forward again with restart M.\n"
+     "Without N: replaces the machine with a new one built from the same options\n"
+     "(--ram, --cpus, --hyp ...), not booted. Breakpoints, watchpoints and settings\n"
+     "are kept and armed on the new machine.\nExamples:\n  restart 1\n  restart\n  boot",
      CC_NONE, NULL},
     {"quit", cmd_quit, 0, 0, 0, "quit", "leave hypscope", "Example:\n  quit", CC_NONE, NULL},
 };

@@ -20,6 +20,7 @@
 #include "bp_control.h"
 #include "complete.h"
 #include "gdbserver.h"
+#include "cmd_machine_file.h"
 #include "options.h"
 #include "paths.h"
 #include "version.h"
@@ -55,6 +56,7 @@ struct invocation {
 	int nsysregs;
 	bool guest_given; /* --guest or $HYPSCOPE_GUEST, not the built default */
 	const char *hyp, *guest, *junit;
+	const char *load;			 /* --load FILE */
 	const char *bundled_hyp, *bundled_guest; /* the images of this build or installation */
 	struct action *acts;
 	char **files;
@@ -155,6 +157,9 @@ static int parse_args(int argc, char **argv, struct invocation *inv, struct cli 
 		case OPT_HYP:
 			inv->hyp = next;
 			break;
+		case OPT_LOAD:
+			inv->load = next;
+			break;
 		case OPT_GUEST:
 			inv->guest = next;
 			inv->guest_given = true;
@@ -231,6 +236,11 @@ static int invoke(struct invocation *inv, struct cli *c)
 		fprintf(stderr, "hypscope: --guest: %s\n", err.msg);
 		return 2;
 	}
+	if (inv->load && (inv->run || inv->render || inv->inspect)) {
+		fprintf(stderr, "hypscope: --load: not with run, render or inspect (a scenario can "
+				"`load machine FILE`)\n");
+		return 2;
+	}
 	if (inv->run)
 		return cli_run_scenarios(c, inv->files, inv->nfiles, inv->junit);
 	if (inv->render) {
@@ -244,6 +254,9 @@ static int invoke(struct invocation *inv, struct cli *c)
 	if (no_machine)
 		fprintf(stderr, "hypscope: %s: no machine: %s\n", inv->batch ? "error" : "warning",
 			c->machine_err);
+	/* A machine that is not the one asked for must not take the commands meant for it. */
+	if (inv->load && !no_machine && cli_load_machine(c, inv->load))
+		return 1;
 	c->live = !c->quiet;
 	cli_sigint_install(c, !inv->batch);
 	int failures = 0;

@@ -44,6 +44,8 @@ const struct cli_option cli_options[] = {
     {OPT_HYP_VA_BITS, "--hyp-va-bits", "N", OPTV_WORD, "EL2 VA size, 39..48 (default 48)"},
     {OPT_INSN_LIMIT, "--insn-limit", "N", OPTV_WORD,
      "instructions one run may take before it is called a loop"},
+    {OPT_LOAD, "--load", "FILE", OPTV_FILE,
+     "start from a machine `save machine` wrote (its RAM and CPU options)"},
     {OPT_EVAL, "-ex, --ex, --eval, --eval-command", "CMD", OPTV_COMMAND,
      "run CMD (repeatable, in order)"},
     {OPT_SOURCE, "-x, --command", "FILE", OPTV_FILE,

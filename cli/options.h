@@ -27,6 +27,7 @@ enum cli_opt_id {
 	OPT_CPUS,
 	OPT_HYP_VA_BITS,
 	OPT_INSN_LIMIT,
+	OPT_LOAD,
 	OPT_EVAL,
 	OPT_SOURCE,
 	OPT_BATCH,

@@ -142,17 +142,26 @@ int cli_machine_create(struct cli *c)
 	struct hs_error err = {0};
 	cli_machine_destroy(c);
 	c->machine_err[0] = '\0';
-	int rc = hs_machine_create(&c->mopts, &c->m, &err);
+	struct hs_machine *m;
+	int rc = hs_machine_create(&c->mopts, &m, &err);
 	if (rc) {
 		snprintf(c->machine_err, sizeof(c->machine_err), "%s", err.msg);
 		c->m = NULL;
 		return rc;
 	}
+	cli_machine_adopt(c, m);
+	return 0;
+}
+
+void cli_machine_adopt(struct cli *c, struct hs_machine *m)
+{
+	cli_machine_destroy(c);
+	c->machine_err[0] = '\0';
+	c->m = m;
 	hs_machine_subscribe(c->m, on_event, c);
 	cli_bps_init(&c->bps, c->m);
 	if (cli_machine_hook)
 		cli_machine_hook(c, true);
-	return 0;
 }
 
 void cli_machine_destroy(struct cli *c)

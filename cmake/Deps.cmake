@@ -44,6 +44,7 @@ hs_require_pkg(SDL2TTF SDL2_ttf libsdl2-ttf-dev)
 hs_require_pkg(CHECK check check)
 hs_require_pkg(LIBELF libelf libelf-dev)
 hs_require_pkg(LIBDW libdw libdw-dev)
+hs_require_pkg(ZSTD libzstd libzstd-dev) # saved machines (emu/machine/machine_file.c)
 
 find_program(HS_CROSS_CC aarch64-linux-gnu-gcc)
 if(NOT HS_CROSS_CC)

@@ -44,7 +44,7 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_COMPONENT_DEV_DEPENDS libhypscope)
 # hypscope.pc's Requires.private: pkg-config needs their .pc files even for
 # --cflags, and a static link needs their libraries.
-set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libunicorn-dev, libcapstone-dev, libelf-dev, libdw-dev")
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libunicorn-dev, libcapstone-dev, libelf-dev, libdw-dev, libzstd-dev")
 # A static link also needs what libdw.pc lists privately (libdw-dev does not pull it).
 set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "zlib1g-dev, libbz2-dev, liblzma-dev")
 set(CPACK_DEBIAN_DEV_PACKAGE_SUGGESTS "hypscope")

@@ -310,6 +310,11 @@ int hs_boot_run(struct hs_machine *m, const char *until,
 	return hs_continue(m, stop, err);
 }
 
+hs_boot_done_fn hs_boot_continuation(void)
+{
+	return boot_op_done;
+}
+
 int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struct hs_error *err)
 {
 	return hs_boot_run(m, until, boot_advance, stop, err);

@@ -39,6 +39,10 @@ int hs_boot_next_step(const struct hs_machine *m);
  * resumes. Errors (a hypercall failing) come back as a negative code.
  */
 int hs_boot(struct hs_machine *m, const char *until, struct hs_stop *stop, struct hs_error *err);
+/* The continuation the bundled boot flow gives its operations (saved machines name it). */
+struct hs_host_op;
+typedef int (*hs_boot_done_fn)(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err);
+hs_boot_done_fn hs_boot_continuation(void);
 /* The same for any flow with these steps: `advance` runs C steps and starts operations. */
 int hs_boot_run(struct hs_machine *m, const char *until,
 		int (*advance)(struct hs_machine *m, struct hs_error *err), struct hs_stop *stop,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "host.h"
 #include "linux_boot.h"
 #include "linux_vm.h"
@@ -41,18 +42,7 @@ static struct hs_vm_records *records(struct hs_machine *m)
 
 void hs_vm_records_free(struct hs_machine *m)
 {
-	struct hs_vm_records *r = hs_host_of(m)->vms;
-	if (!r)
-		return;
-	for (int i = 0; i < HS_MAX_VMS; i++) {
-		free(r->vms[i].maps);
-		hs_lx_vm_free(r->vms[i].lx);
-	}
-	for (size_t i = 0; i < r->nr_gone; i++)
-		hs_lx_vm_free(r->gone[i]);
-	free(r->gone);
-	free(r->guest_code);
-	free(r);
+	hs_vm_records_release(hs_host_of(m)->vms);
 	hs_host_of(m)->vms = NULL;
 }
 
@@ -777,4 +767,136 @@ int hs_vm_check(struct hs_machine *m, uint64_t handle, struct hs_strbuf *sb, str
 	}
 	free(seen);
 	return w.mismatches;
+}
+
+struct hs_vm_records *hs_vm_records_copy(const struct hs_vm_records *r)
+{
+	if (!r)
+		return NULL;
+	struct hs_vm_records *n = malloc(sizeof(*n));
+	if (!n)
+		return NULL;
+	*n = *r;
+	n->guest_code = NULL;
+	n->gone = NULL;
+	n->nr_gone = 0;
+	for (int i = 0; i < HS_MAX_VMS; i++) {
+		n->vms[i].maps = NULL;
+		n->vms[i].info.maps = NULL;
+		n->vms[i].lx = NULL; /* hs_vm_records_linux(): callers refuse those */
+	}
+	bool ok = true;
+	if (r->guest_code_len) {
+		n->guest_code = malloc(r->guest_code_len);
+		ok = n->guest_code != NULL;
+		if (ok)
+			memcpy(n->guest_code, r->guest_code, r->guest_code_len);
+	}
+	for (int i = 0; i < HS_MAX_VMS && ok; i++) {
+		if (!r->vms[i].maps || !r->vms[i].cap)
+			continue;
+		n->vms[i].maps = malloc(r->vms[i].cap * sizeof(*n->vms[i].maps));
+		ok = n->vms[i].maps != NULL;
+		if (ok)
+			memcpy(n->vms[i].maps, r->vms[i].maps,
+			       r->vms[i].cap * sizeof(*n->vms[i].maps));
+		n->vms[i].info.maps = n->vms[i].maps;
+	}
+	if (!ok) {
+		hs_vm_records_release(n);
+		return NULL;
+	}
+	return n;
+}
+
+void hs_vm_records_release(struct hs_vm_records *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < HS_MAX_VMS; i++) {
+		free(r->vms[i].maps);
+		hs_lx_vm_free(r->vms[i].lx);
+	}
+	for (size_t i = 0; i < r->nr_gone; i++)
+		hs_lx_vm_free(r->gone[i]);
+	free(r->gone);
+	free(r->guest_code);
+	free(r);
+}
+
+bool hs_vm_records_linux(const struct hs_vm_records *r)
+{
+	for (int i = 0; r && i < HS_MAX_VMS; i++)
+		if (r->vms[i].lx)
+			return true;
+	return r && r->nr_gone;
+}
+
+/*
+ * Saved machines: per VM slot its record (hs_vm_info without the pointer)
+ * and its mappings, then the guest program the host loaded (if any).
+ */
+void hs_vm_records_encode(const struct hs_vm_records *r, struct hs_bytes *b)
+{
+	uint32_t sizes[3] = {HS_MAX_VMS, sizeof(struct hs_vm_info), sizeof(struct hs_vm_map)};
+	hs_bytes_put(b, sizes, sizeof(sizes));
+	for (int i = 0; i < HS_MAX_VMS; i++) {
+		struct hs_vm_info info = r->vms[i].info;
+		info.maps = NULL;
+		hs_bytes_put(b, &info, sizeof(info));
+		hs_bytes_put(b, r->vms[i].maps, info.nr_maps * sizeof(struct hs_vm_map));
+	}
+	uint64_t len = r->guest_code_len;
+	hs_bytes_put(b, &len, sizeof(len));
+	hs_bytes_put(b, r->guest_code, r->guest_code_len);
+}
+
+struct hs_vm_records *hs_vm_records_decode(struct hs_bytes_in *in, struct hs_error *err)
+{
+	uint32_t sizes[3];
+	hs_bytes_get(in, sizes, sizeof(sizes));
+	if (sizes[0] != HS_MAX_VMS || sizes[1] != sizeof(struct hs_vm_info) ||
+	    sizes[2] != sizeof(struct hs_vm_map)) {
+		hs_err(err, -EINVAL, "the host's VM records are of another hypscope build");
+		return NULL;
+	}
+	struct hs_vm_records *r = calloc(1, sizeof(*r));
+	if (!r) {
+		hs_err(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < HS_MAX_VMS && !in->short_read; i++) {
+		struct hs_vm_rec *v = &r->vms[i];
+		hs_bytes_get(in, &v->info, sizeof(v->info));
+		v->info.maps = NULL;
+		size_t n = v->info.nr_maps;
+		if (n > (in->len - in->off) / sizeof(struct hs_vm_map)) {
+			in->short_read = true;
+			break;
+		}
+		if (n) {
+			v->maps = malloc(n * sizeof(*v->maps));
+			if (!v->maps)
+				break;
+			hs_bytes_get(in, v->maps, n * sizeof(*v->maps));
+			v->cap = n;
+			v->info.maps = v->maps;
+		}
+	}
+	uint64_t len = 0;
+	hs_bytes_get(in, &len, sizeof(len));
+	if (!in->short_read && len) {
+		if (len > in->len - in->off || !(r->guest_code = malloc(len))) {
+			in->short_read = true;
+		} else {
+			hs_bytes_get(in, r->guest_code, len);
+			r->guest_code_len = len;
+		}
+	}
+	if (in->short_read) {
+		hs_vm_records_release(r);
+		hs_err(err, -EINVAL, "the host's VM records are cut short");
+		return NULL;
+	}
+	return r;
 }

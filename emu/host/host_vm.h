@@ -119,5 +119,15 @@ int hs_vm_check(struct hs_machine *m, uint64_t handle, struct hs_strbuf *sb, str
 
 /* Free the host-side records (machine destruction). */
 void hs_vm_records_free(struct hs_machine *m);
+/* A deep copy of a set of records (NULL for NULL or out of memory), and its release. */
+struct hs_vm_records *hs_vm_records_copy(const struct hs_vm_records *r);
+void hs_vm_records_release(struct hs_vm_records *r);
+/* Records of Linux VMs (their host structures) are in r: copies cannot keep them yet. */
+bool hs_vm_records_linux(const struct hs_vm_records *r);
+/* The records in a saved machine (checkpoint.h's bytes); decode: NULL and *err when bad. */
+struct hs_bytes;
+struct hs_bytes_in;
+void hs_vm_records_encode(const struct hs_vm_records *r, struct hs_bytes *b);
+struct hs_vm_records *hs_vm_records_decode(struct hs_bytes_in *in, struct hs_error *err);
 
 #endif

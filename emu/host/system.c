@@ -5,6 +5,7 @@
  * host registers.
  */
 #include "host.h"
+#include "host_checkpoint.h"
 #include "machine.h"
 
 int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
@@ -14,7 +15,8 @@ int hs_machine_create(const struct hs_machine_opts *o, struct hs_machine **out,
 	int rc = hs_machine_create_bare(o, &m, err);
 	if (rc)
 		return rc;
-	if ((rc = hs_host_init(m, err))) {
+	if ((rc = hs_host_init(m, err)) ||
+	    (!hs_machine_is_dump(m) && (rc = hs_host_checkpoint_register(m, err)))) {
 		hs_machine_destroy(m);
 		return rc;
 	}

@@ -4,9 +4,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "host.h"
 #include "inspect_check_incr.h"
 
@@ -167,6 +169,10 @@ int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
 		free(t);
 		return rc;
 	}
+	if (!hs_machine_is_dump(m) && (rc = hs_trace_checkpoint_add(t, err))) {
+		hs_trace_stop(t);
+		return rc;
+	}
 	*out = t;
 	return 0;
 }
@@ -185,6 +191,7 @@ void hs_trace_stop(struct hs_trace *t)
 	if (!t)
 		return;
 	hs_machine_unsubscribe(t->m, on_event, t);
+	hs_trace_checkpoint_remove(t);
 	hs_trace_clear(t);
 	free(t->e);
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
@@ -340,4 +347,271 @@ void hs_trace_json(const struct hs_trace *t, struct hs_strbuf *sb)
 		hs_trace_entry_json(&t->e[i], sb);
 	}
 	hs_sb_putc(sb, ']');
+}
+
+/* ---- checkpoints: the entries as they were (checkpoint.h) ----------------- */
+
+struct trace_state {
+	struct hs_trace_entry *e;
+	size_t nr;
+	long open[HS_MAX_CPUS];
+};
+
+static bool copy_entry(struct hs_trace_entry *to, const struct hs_trace_entry *from)
+{
+	*to = *from;
+	hs_diff_init(&to->diff);
+	to->violations = NULL;
+	if (from->diff.nr) {
+		to->diff.recs = malloc(from->diff.nr * sizeof(*to->diff.recs));
+		if (!to->diff.recs)
+			return false;
+		memcpy(to->diff.recs, from->diff.recs, from->diff.nr * sizeof(*to->diff.recs));
+		to->diff.nr = to->diff.cap = from->diff.nr;
+		to->diff.changes = from->diff.changes;
+	}
+	if (from->nr_stored) {
+		to->violations = malloc(from->nr_stored * sizeof(*to->violations));
+		if (!to->violations)
+			return false;
+		memcpy(to->violations, from->violations, from->nr_stored * sizeof(*to->violations));
+	}
+	return true;
+}
+
+static void free_entries(struct hs_trace_entry *e, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		hs_diff_free(&e[i].diff);
+		free(e[i].violations);
+	}
+	free(e);
+}
+
+static struct hs_trace_entry *copy_entries(const struct hs_trace_entry *e, size_t nr)
+{
+	struct hs_trace_entry *n = calloc(nr ? nr : 1, sizeof(*n));
+	for (size_t i = 0; n && i < nr; i++)
+		if (!copy_entry(&n[i], &e[i])) {
+			free_entries(n, i + 1);
+			return NULL;
+		}
+	return n;
+}
+
+static void *trace_save(void *ud, struct hs_error *err)
+{
+	const struct hs_trace *t = ud;
+	struct trace_state *s = malloc(sizeof(*s));
+	if (s && !(s->e = copy_entries(t->e, t->nr))) {
+		free(s);
+		s = NULL;
+	}
+	if (!s) {
+		hs_err(err, -ENOMEM, "out of memory for the trace's checkpoint");
+		return NULL;
+	}
+	s->nr = t->nr;
+	memcpy(s->open, t->open, sizeof(s->open));
+	return s;
+}
+
+static int trace_restore(void *ud, const void *state, struct hs_error *err)
+{
+	struct hs_trace *t = ud;
+	const struct trace_state *s = state;
+	struct hs_trace_entry *e = copy_entries(s->e, s->nr);
+	if (!e)
+		return hs_err(err, -ENOMEM, "out of memory restoring the trace");
+	hs_trace_clear(t);
+	free(t->e);
+	t->e = e;
+	t->cap = s->nr ? s->nr : 1;
+	t->nr = s->nr;
+	memcpy(t->open, s->open, sizeof(t->open));
+	/* The tables a call in flight had at its entry are not kept: it ends without a diff. */
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+		if (t->open[i] >= 0)
+			t->e[t->open[i]].has_diff = false;
+	return 0;
+}
+
+static void trace_free(void *state)
+{
+	struct trace_state *s = state;
+	free_entries(s->e, s->nr);
+	free(s);
+}
+
+/*
+ * Saved machines: every entry with its diff and stored violations, names as
+ * strings; a call in flight is kept without the tables at its entry (it
+ * ends without a diff, as after restoring a checkpoint).
+ */
+struct entry_file {
+	uint32_t seq, cpu;
+	uint64_t fn;
+	int64_t nr;
+	uint64_t args[6];
+	uint32_t nargs, flags; /* 1 completed, 2 has_diff, 4 checked */
+	int64_t x0, x1;
+	uint64_t insns, icount_enter;
+	uint64_t ndiff, diff_changes, nr_violations, nr_stored;
+};
+struct violation_file {
+	char rule[48];
+	struct hs_violation v; /* .rule is not used */
+};
+
+static int trace_encode(void *ud, struct hs_bytes *b, struct hs_error *err)
+{
+	(void)err;
+	const struct hs_trace *t = ud;
+	uint64_t head[2 + HS_MAX_CPUS] = {t->nr, HS_MAX_CPUS};
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+		head[2 + i] = (uint64_t)t->open[i];
+	hs_bytes_put(b, head, sizeof(head));
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct hs_trace_entry *e = &t->e[i];
+		bool in_flight = false;
+		for (unsigned k = 0; k < HS_MAX_CPUS; k++)
+			in_flight |= t->open[k] == (long)i;
+		struct entry_file f = {.seq = e->seq,
+				       .cpu = e->cpu,
+				       .fn = e->fn,
+				       .nr = e->nr,
+				       .nargs = e->nargs,
+				       .flags = (e->completed ? 1u : 0) |
+						(e->has_diff && !in_flight ? 2u : 0) |
+						(e->checked ? 4u : 0),
+				       .x0 = e->x0,
+				       .x1 = e->x1,
+				       .insns = e->insns,
+				       .icount_enter = e->icount_enter,
+				       .ndiff = e->diff.nr,
+				       .diff_changes = e->diff.changes,
+				       .nr_violations = e->nr_violations,
+				       .nr_stored = e->nr_stored};
+		memcpy(f.args, e->args, sizeof(f.args));
+		hs_bytes_put(b, &f, sizeof(f));
+		hs_bytes_put(b, e->diff.recs, e->diff.nr * sizeof(*e->diff.recs));
+		for (size_t k = 0; k < e->nr_stored; k++) {
+			struct violation_file v = {.v = e->violations[k]};
+			snprintf(v.rule, sizeof(v.rule), "%s", e->violations[k].rule);
+			v.v.rule = NULL;
+			hs_bytes_put(b, &v, sizeof(v));
+		}
+	}
+	return 0;
+}
+
+static const char *rule_named(const char *id)
+{
+	for (const struct hs_check_rule *r = hs_check_rules; r->id; r++)
+		if (!strcmp(r->id, id))
+			return r->id;
+	return NULL;
+}
+
+static bool decode_entry(struct hs_trace *t, struct hs_bytes_in *in, struct hs_trace_entry *e)
+{
+	struct entry_file f;
+	hs_bytes_get(in, &f, sizeof(f));
+	size_t left = in->len - in->off;
+	if (in->short_read || f.nargs > 6 || f.ndiff > left / sizeof(*e->diff.recs) ||
+	    f.nr_stored > HS_TRACE_MAX_VIOLATIONS || f.nr_stored > f.nr_violations)
+		return false;
+	const char *name = hs_machine_hypercall_name(t->m, f.fn);
+	*e = (struct hs_trace_entry){.seq = f.seq,
+				     .cpu = f.cpu < HS_MAX_CPUS ? f.cpu : 0,
+				     .fn = f.fn,
+				     .nr = (int)f.nr,
+				     /* the host's names for calls outside the table */
+				     .name = name	    ? name
+					     : f.fn < 0x100 ? "stub"
+							    : "unknown",
+				     .nargs = f.nargs,
+				     .x0 = f.x0,
+				     .x1 = f.x1,
+				     .insns = f.insns,
+				     .icount_enter = f.icount_enter,
+				     .completed = f.flags & 1,
+				     .has_diff = f.flags & 2,
+				     .checked = f.flags & 4,
+				     .nr_violations = f.nr_violations};
+	memcpy(e->args, f.args, sizeof(e->args));
+	hs_diff_init(&e->diff);
+	if (f.ndiff) {
+		if (!(e->diff.recs = malloc(f.ndiff * sizeof(*e->diff.recs))))
+			return false;
+		hs_bytes_get(in, e->diff.recs, f.ndiff * sizeof(*e->diff.recs));
+		e->diff.nr = e->diff.cap = f.ndiff;
+		e->diff.changes = (unsigned)f.diff_changes;
+	}
+	if (f.nr_stored) {
+		if (!(e->violations = calloc(f.nr_stored, sizeof(*e->violations))))
+			return false;
+		for (size_t k = 0; k < f.nr_stored; k++) {
+			struct violation_file v;
+			hs_bytes_get(in, &v, sizeof(v));
+			v.rule[sizeof(v.rule) - 1] = 0;
+			e->violations[k] = v.v;
+			e->violations[k].msg[sizeof(v.v.msg) - 1] = 0;
+			if (!(e->violations[k].rule = rule_named(v.rule)))
+				return false;
+		}
+		e->nr_stored = f.nr_stored;
+	}
+	return !in->short_read;
+}
+
+static int trace_decode(void *ud, const uint8_t *p, size_t len, struct hs_error *err)
+{
+	struct hs_trace *t = ud;
+	struct hs_bytes_in in = {.p = p, .len = len};
+	uint64_t head[2 + HS_MAX_CPUS];
+	hs_bytes_get(&in, head, sizeof(head));
+	uint64_t n = head[0];
+	if (in.short_read || head[1] != HS_MAX_CPUS || n > len / sizeof(struct entry_file))
+		return hs_err(err, -EINVAL, "the trace's record is corrupt");
+	struct hs_trace_entry *e = calloc(n ? n : 1, sizeof(*e));
+	if (!e)
+		return hs_err(err, -ENOMEM, "out of memory loading the trace");
+	size_t done = 0;
+	bool ok = true;
+	for (; done < n && ok; done++)
+		ok = decode_entry(t, &in, &e[done]);
+	for (unsigned i = 0; i < HS_MAX_CPUS && ok; i++)
+		ok = (int64_t)head[2 + i] >= -1 && (int64_t)head[2 + i] < (int64_t)n;
+	if (!ok || in.off != len) {
+		free_entries(e, done);
+		return hs_err(err, -EINVAL, "the trace's record is corrupt");
+	}
+	hs_trace_clear(t);
+	free(t->e);
+	t->e = e;
+	t->nr = n;
+	t->cap = n ? n : 1;
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+		t->open[i] = (long)(int64_t)head[2 + i];
+	return 0;
+}
+
+static const struct hs_ckpt_part trace_part = {
+    .name = "trace",
+    .save = trace_save,
+    .restore = trace_restore,
+    .free = trace_free,
+    .encode = trace_encode,
+    .decode = trace_decode,
+};
+
+int hs_trace_checkpoint_add(struct hs_trace *t, struct hs_error *err)
+{
+	return hs_checkpoint_add_part(t->m, &trace_part, t, err);
+}
+
+void hs_trace_checkpoint_remove(struct hs_trace *t)
+{
+	hs_checkpoint_remove_part(t->m, &trace_part, t);
 }

@@ -74,6 +74,12 @@ int hs_trace_last_error(const struct hs_trace *t, const char **msg);
 
 /* How the trace's snapshots were taken (zeros without HS_TRACE_F_DIFF). */
 void hs_trace_snapshot_stats(const struct hs_trace *t, struct hs_snap_live_stats *st);
+/*
+ * The trace is part of every checkpoint of its machine (hs_trace_start
+ * registers it): restoring one puts the entries back as they were then.
+ */
+int hs_trace_checkpoint_add(struct hs_trace *t, struct hs_error *err);
+void hs_trace_checkpoint_remove(struct hs_trace *t);
 
 /* One entry / all entries as text (diff indented under each call) or JSON. */
 void hs_trace_entry_text(const struct hs_trace_entry *e, struct hs_strbuf *sb);

@@ -352,7 +352,9 @@ void hs_machine_destroy(struct hs_machine *m)
 		return;
 	if (m->client.destroy)
 		m->client.destroy(m);
-	hs_write_log_free(m); /* its hooks live on the engines */
+	if (m->ckpt_free)
+		m->ckpt_free(m); /* checkpoint.c: holds a write-log reader */
+	hs_write_log_free(m);	 /* its hooks live on the engines */
 	hs_barrier_feed_free(m);
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		hs_cpu_fini(&m->cpus[i]);

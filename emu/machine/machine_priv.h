@@ -24,6 +24,7 @@
 struct hs_write_log;
 struct hs_barrier_feed;
 struct hs_store_traps;
+struct hs_ckpt_store;
 
 #define HS_CPU_MAX_STOP_HOOKS 32
 
@@ -86,7 +87,9 @@ struct hs_machine {
 	struct hs_dump *dump;	       /* dump.c: the machine was opened from files */
 	struct hs_barrier_feed *bfeed; /* barrier_hooks.c: NULL until a user asks */
 	struct hs_store_traps *traps;  /* store_trap.c: watched pages, pending stores */
-	atomic_bool interrupt;	       /* hs_machine_interrupt(): stop at the next block */
+	struct hs_ckpt_store *ckpt;    /* checkpoint.c: NULL until the first one */
+	void (*ckpt_free)(struct hs_machine *m); /* set with ckpt: frees it */
+	atomic_bool interrupt; /* hs_machine_interrupt(): stop at the next block */
 };
 
 /* Emit an event to every subscriber. */

@@ -599,6 +599,15 @@ int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on)
 	return rc;
 }
 
+void hs_write_log_forget_translations(struct hs_machine *m)
+{
+	struct hs_write_log *log = m->wlog;
+	for (unsigned i = 0; log && i < m->nr_cpus; i++) {
+		flush(&log->cpu[i], R_EL1);
+		flush(&log->cpu[i], R_EL2);
+	}
+}
+
 void hs_write_log_stats(const struct hs_machine *m, struct hs_write_log_stats *st)
 {
 	if (m->wlog)

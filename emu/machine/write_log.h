@@ -74,6 +74,12 @@ void hs_write_log_tap_put(struct hs_machine *m);
 /* Watch (or stop watching) the RAM page holding pa; -EINVAL when it is not RAM. */
 int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on);
 
+/*
+ * Drop every cached translation: the CPUs' regimes changed behind the log's
+ * back (a checkpoint was restored).
+ */
+void hs_write_log_forget_translations(struct hs_machine *m);
+
 struct hs_write_log_stats {
 	uint64_t stores;       /* stores the hooks saw */
 	uint64_t translations; /* of which needed a page-table walk */

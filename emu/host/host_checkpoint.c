@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host model's part of a checkpoint: its records (memblock, boot flow,
+ * the operation in progress with its continuation, the VMs it created), so a
+ * restored machine's host knows what it knew then.
+ */
+#include "host_checkpoint.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "checkpoint.h"
+#include "host.h"
+#include "host_boot.h"
+#include "host_vm.h"
+
+struct host_state {
+	struct hs_host h;
+};
+
+static void *host_save(void *ud, struct hs_error *err)
+{
+	const struct hs_host *h = ud;
+	if (hs_vm_records_linux(h->vms)) {
+		hs_err(err, -EOPNOTSUPP,
+		       "the host has VMs of Linux's hypervisor: a checkpoint cannot keep their "
+		       "host records yet");
+		return NULL;
+	}
+	struct host_state *s = malloc(sizeof(*s));
+	if (!s) {
+		hs_err(err, -ENOMEM, "out of memory for the host's checkpoint");
+		return NULL;
+	}
+	s->h = *h;
+	s->h.vms = hs_vm_records_copy(h->vms);
+	if (h->vms && !s->h.vms) {
+		free(s);
+		hs_err(err, -ENOMEM, "out of memory for the host's checkpoint");
+		return NULL;
+	}
+	return s;
+}
+
+static int host_restore(void *ud, const void *state, struct hs_error *err)
+{
+	struct hs_host *h = ud;
+	const struct host_state *s = state;
+	struct hs_vm_records *vms = hs_vm_records_copy(s->h.vms);
+	if (s->h.vms && !vms)
+		return hs_err(err, -ENOMEM, "out of memory restoring the host's records");
+	hs_vm_records_release(h->vms);
+	struct hs_linux *lx = h->lx; /* made from the image, the same at every instant */
+	*h = s->h;
+	h->vms = vms;
+	h->lx = lx;
+	return 0;
+}
+
+static void host_free(void *state)
+{
+	struct host_state *s = state;
+	hs_vm_records_release(s->h.vms);
+	free(s);
+}
+
+/* ---- saved machines ---------------------------------------------------------- */
+
+enum { DONE_NONE, DONE_BOOT_FLOW };
+
+static int done_kind(hs_host_done_fn done, uint32_t *kind, struct hs_error *err)
+{
+	if (!done)
+		*kind = DONE_NONE;
+	else if (done == hs_boot_continuation())
+		*kind = DONE_BOOT_FLOW;
+	else
+		return hs_err(err, -EOPNOTSUPP,
+			      "the host is inside an operation of Linux's boot flow: a saved "
+			      "machine cannot name its continuation yet (finish it first)");
+	return 0;
+}
+
+/* The struct as it is, its pointers named by kind: the file carries this build's layout. */
+static int host_encode(void *ud, struct hs_bytes *b, struct hs_error *err)
+{
+	const struct hs_host *h = ud;
+	if (h->lx)
+		return hs_err(err, -EOPNOTSUPP,
+			      "saving a machine running Linux's hypervisor is not supported yet "
+			      "(its host state is not saved)");
+	struct hs_host copy = *h;
+	uint32_t head[4] = {sizeof(copy), 0, 0, h->vms != NULL};
+	int rc = done_kind(h->op.done, &head[1], err);
+	if (!rc)
+		rc = done_kind(h->smc_result.done, &head[2], err);
+	if (rc)
+		return rc;
+	copy.profile = NULL;
+	copy.vms = NULL;
+	copy.lx = NULL;
+	copy.op.done = copy.smc_result.done = NULL;
+	hs_bytes_put(b, head, sizeof(head));
+	hs_bytes_put(b, &copy, sizeof(copy));
+	if (h->vms)
+		hs_vm_records_encode(h->vms, b);
+	return 0;
+}
+
+static int host_decode(void *ud, const uint8_t *p, size_t len, struct hs_error *err)
+{
+	struct hs_host *h = ud;
+	struct hs_bytes_in in = {.p = p, .len = len};
+	uint32_t head[4];
+	struct hs_host copy;
+	hs_bytes_get(&in, head, sizeof(head));
+	if (head[0] != sizeof(copy))
+		return hs_err(err, -EINVAL, "the host model's record is of another hypscope build");
+	if (head[1] > DONE_BOOT_FLOW || head[2] > DONE_BOOT_FLOW || head[3] > 1)
+		return hs_err(err, -EINVAL, "the host model's record is corrupt");
+	hs_bytes_get(&in, &copy, sizeof(copy));
+	struct hs_vm_records *vms = NULL;
+	if (!in.short_read && head[3] && !(vms = hs_vm_records_decode(&in, err)))
+		return err && err->code ? err->code : -EINVAL;
+	if (in.short_read || in.off != in.len || copy.nr_boot_table_pages > 4096 ||
+	    copy.op.cpu >= HS_MAX_CPUS) {
+		hs_vm_records_release(vms);
+		return hs_err(err, -EINVAL, "the host model's record is corrupt");
+	}
+	copy.profile = h->profile;
+	copy.lx = h->lx;
+	copy.op.done = head[1] ? hs_boot_continuation() : NULL;
+	copy.smc_result.done = head[2] ? hs_boot_continuation() : NULL;
+	copy.vms = vms;
+	hs_vm_records_release(h->vms);
+	*h = copy;
+	return 0;
+}
+
+static const struct hs_ckpt_part host_part = {
+    .name = "host",
+    .save = host_save,
+    .restore = host_restore,
+    .free = host_free,
+    .encode = host_encode,
+    .decode = host_decode,
+};
+
+int hs_host_checkpoint_register(struct hs_machine *m, struct hs_error *err)
+{
+	return hs_checkpoint_add_part(m, &host_part, hs_machine_client_data(m), err);
+}
