@@ -114,22 +114,23 @@ static void put_le(uint8_t *out, uint64_t v, unsigned size)
 		out[i] = (uint8_t)(v >> (8 * i));
 }
 
-int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint8_t out[16])
+/* Register regno from st (the CPU's core state, read once) or the machine. */
+static int read_reg(struct hs_machine *m, unsigned cpu, const struct hs_cpu_state *st,
+		    unsigned regno, uint8_t out[16])
 {
 	unsigned size = gdb_target_reg_size(regno);
-	struct hs_cpu_state st;
-	if (!size || hs_cpu_state(m, cpu, &st))
+	if (!size)
 		return -1;
 	uint64_t w[2];
 	uint64_t v = 0;
 	if (regno < 31) {
-		v = st.x[regno];
+		v = st->x[regno];
 	} else if (regno == GDB_REG_SP) {
-		v = st.sp;
+		v = st->sp;
 	} else if (regno == GDB_REG_PC) {
-		v = st.pc;
+		v = st->pc;
 	} else if (regno == GDB_REG_CPSR) {
-		v = st.pstate;
+		v = st->pstate;
 	} else if (regno < GDB_REG_FPSR) {
 		if (hs_cpu_reg_read(m, cpu, HS_CPU_REG_V0 + (regno - GDB_REG_V0), w))
 			return -1;
@@ -150,6 +151,31 @@ int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint
 	}
 	put_le(out, v, size);
 	return (int)size;
+}
+
+int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint8_t out[16])
+{
+	struct hs_cpu_state st;
+	if (hs_cpu_state(m, cpu, &st))
+		return -1;
+	return read_reg(m, cpu, &st, regno, out);
+}
+
+int gdb_target_read_g(struct hs_machine *m, unsigned cpu, uint8_t *out, size_t cap)
+{
+	struct hs_cpu_state st;
+	size_t o = 0;
+	if (hs_cpu_state(m, cpu, &st))
+		return -1;
+	for (unsigned r = 0; r < gdb_target_g_nregs(); r++) {
+		if (o + 16 > cap)
+			return -1;
+		int n = read_reg(m, cpu, &st, r, out + o);
+		if (n < 0)
+			return -1;
+		o += (size_t)n;
+	}
+	return (int)o;
 }
 
 static uint64_t get_le(const uint8_t *p, size_t n)

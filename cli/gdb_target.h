@@ -32,6 +32,8 @@ void gdb_target_xml(struct hs_strbuf *sb);
 
 /* Read register regno of cpu into out (little-endian, up to 16 bytes); its size or -1. */
 int gdb_target_read_reg(struct hs_machine *m, unsigned cpu, unsigned regno, uint8_t out[16]);
+/* The registers of the 'g' packet, in order, into out (cap bytes); their size or -1. */
+int gdb_target_read_g(struct hs_machine *m, unsigned cpu, uint8_t *out, size_t cap);
 /* Write it (as a debugger write, like `set var`; SP_EL2 is read-only); 0 or -1. */
 int gdb_target_write_reg(struct hs_machine *m, unsigned cpu, unsigned regno, const uint8_t *val,
 			 size_t len);

@@ -376,7 +376,8 @@ static bool resume(struct gdb_server *s, bool step)
 	hs_sb_reset(&out);
 	char *queued = NULL;
 	const char *line;
-	if (step && !hs_op_pending(c->m)) {
+	/* Paused between boot steps is not idle: stepi runs the next step's first instructions. */
+	if (step && machine_idle(c)) {
 		send_outputf(s,
 			     "hypscope: the machine is idle: nothing to step (`monitor` queues an "
 			     "operation, `continue` runs it)\n");
@@ -643,19 +644,15 @@ static void query(struct gdb_server *s, const struct gdb_req *q)
 
 static void read_regs(struct gdb_server *s)
 {
-	static char hex[2 * 1024 + 1];
-	size_t o = 0;
-	for (unsigned r = 0; r < gdb_target_g_nregs(); r++) {
-		uint8_t v[16];
-		int n = gdb_target_read_reg(s->c->m, s->g_cpu, r, v);
-		if (n < 0) {
-			send_str(s, "E01");
-			return;
-		}
-		gdb_hex_encode(v, (size_t)n, hex + o);
-		o += 2 * (size_t)n;
+	static uint8_t regs[1024];
+	static char hex[2 * sizeof(regs) + 1];
+	int n = gdb_target_read_g(s->c->m, s->g_cpu, regs, sizeof(regs));
+	if (n < 0) {
+		send_str(s, "E01");
+		return;
 	}
-	send_reply(s, hex, o);
+	gdb_hex_encode(regs, (size_t)n, hex);
+	send_reply(s, hex, 2 * (size_t)n);
 }
 
 static void write_regs(struct gdb_server *s, const struct gdb_req *q)

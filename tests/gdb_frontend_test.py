@@ -118,8 +118,12 @@ def breakpoints_and_threads():
         # Every CPU reaches do_prot_finalize in `boot`'s finalize step: one thread each.
         srv2, port2 = H.start_server(HYPSCOPE, "--cpus", "4", "-ex", "boot --until finalize")
         try:
-            out = H.gdb(HYP_ELF, port2, ["break do_prot_finalize", "continue", "continue",
+            out = H.gdb(HYP_ELF, port2, ["stepi", "monitor info program",
+                                         "break do_prot_finalize", "continue", "continue",
                                          "continue", "continue", "info threads", "detach"])
+            check(re.search(r"last stop: step on cpu0", out) and "idle" not in out,
+                  "stepi between boot steps runs the next step's first instruction, as the "
+                  "REPL's", out)
             threads = re.findall(r"Thread (\d) \"cpu\d EL2\" hit Breakpoint 1, "
                                  r"do_prot_finalize", out)
             check(sorted(threads) == ["1", "2", "3", "4"],
