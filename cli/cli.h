@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "breakpoints.h"
+#include "image_cfi.h"
 #include "host.h"
 #include "machine.h"
 #include "pt_translate.h"
@@ -126,6 +127,15 @@ struct cli {
 	enum cli_bp_kind hit_kind;
 	enum hs_watch_kind hit_access; /* a watchpoint's: watch, rwatch or awatch */
 	char hit_what[1024];
+	/* The frame `frame`/`up`/`down` selected (cmd_frame.c): valid while icount and CPU match.
+	 */
+	unsigned frame_sel;
+	uint64_t frame_icount;
+	unsigned frame_cpu;
+	struct hs_cfi *cfi; /* the image's call-frame information, opened on first use */
+	bool cfi_tried;
+	struct hs_dwarf *frame_dw; /* its DWARF, for inlined functions and tail calls */
+	bool frame_dw_tried;
 	/* step/next/finish/until end with "step" (expect stop): valid while icount matches. */
 	bool have_user_stop;
 	enum hs_stop_reason user_stop;
@@ -342,6 +352,9 @@ int cmd_info(struct cli *c, int argc, char **argv);
 int cmd_x(struct cli *c, int argc, char **argv);
 int cmd_disas(struct cli *c, int argc, char **argv);
 int cmd_bt(struct cli *c, int argc, char **argv);
+int cmd_frame(struct cli *c, int argc, char **argv);
+int cmd_up(struct cli *c, int argc, char **argv);
+int cmd_down(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_break(struct cli *c, int argc, char **argv);
 int cmd_tbreak(struct cli *c, int argc, char **argv);
@@ -434,6 +447,8 @@ int cli_after_run(struct cli *c, struct hs_stop *s);
 void cli_where(struct cli *c, uint64_t pc, char *buf, size_t len);
 /* The text of a source line ("" when the file cannot be read); false if none. */
 bool cli_source_line(const char *file, int line, char *buf, size_t len);
+/* Opens one of the image's source files (a name from its line table); NULL if not found. */
+FILE *cli_open_source(const char *file);
 /* Decode a page-table entry value for a watchpoint message ("block 0x48000000 S2 RWX NORMAL"). */
 void cli_pte_text(const struct hs_pt_regime *r, int level, uint64_t desc, char *buf, size_t len);
 /* A code location (SYM, FILE:LINE, ADDR) as the CPU may run it: PA and HYP VA (1 or 2). */

@@ -10,6 +10,7 @@
 #include "bp_control.h"
 #include "cli.h"
 #include "cmd_checkpoint.h"
+#include "cmd_frame.h"
 #include "linux_boot.h"
 #include "paths.h"
 #include "profile.h"
@@ -246,118 +247,7 @@ int cmd_x(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* ---- bt --------------------------------------------------------------------- */
-
-int cmd_bt(struct cli *c, int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	struct hs_cpu_state st;
-	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
-	uint64_t frames[64];
-	unsigned n = 0;
-	frames[n++] = st.pc;
-	uint64_t fp = st.x[29];
-	char err[256] = "";
-	/* A leaf that has not pushed its frame yet: LR is the caller. */
-	while (fp && n < 64) {
-		uint64_t rec[2];
-		if (cli_read(c, SP_VA, fp, rec, sizeof(rec), err, sizeof(err)))
-			break;
-		if (!rec[1])
-			break;
-		frames[n++] = rec[1];
-		if (rec[0] <= fp)
-			break;
-		fp = rec[0];
-	}
-	struct hs_strbuf sb;
-	hs_sb_init(&sb);
-	if (c->json)
-		hs_sb_puts(&sb, "[");
-	for (unsigned i = 0; i < n; i++) {
-		char sym[128];
-		cli_symbolize(c, frames[i], sym, sizeof(sym));
-		if (c->json) {
-			hs_sb_printf(&sb, "%s{\"frame\":%u,\"pc\":\"0x%" PRIx64 "\",\"symbol\":",
-				     i ? "," : "", i, frames[i]);
-			hs_sb_json_str(&sb, sym);
-			hs_sb_puts(&sb, "}");
-		} else {
-			hs_sb_printf(&sb, "#%-2u 0x%016" PRIx64 " in %s%s%s\n", i, frames[i],
-				     cli_col(c, COL_BLUE), *sym ? sym : "??",
-				     cli_col(c, COL_RESET));
-		}
-	}
-	if (c->json)
-		hs_sb_puts(&sb, "]");
-	cli_print_sb(c, &sb);
-	hs_sb_free(&sb);
-	return 0;
-}
-
 /* ---- list --------------------------------------------------------------------- */
-
-/* Source files are read only if they are plain files of a sane size. */
-#define CLI_SOURCE_MAX_SIZE (16ULL << 20)
-
-static FILE *open_plain(const char *path)
-{
-	return hs_open_regular(path, CLI_SOURCE_MAX_SIZE, NULL, NULL);
-}
-
-/* Opens one of the image's own source files (file is a name from its line table). */
-static FILE *open_source(const char *file)
-{
-	FILE *f = open_plain(file);
-	if (f)
-		return f;
-	const char *base = strrchr(file, '/');
-	base = base ? base + 1 : file;
-	/* An installation carries the hypervisor's sources in its data dir (src/hyp). */
-	char installed[1024], src[1100];
-	const char *data = cli_installed_data_dir(installed, sizeof(installed));
-	if (data)
-		snprintf(src, sizeof(src), "%s/src", data);
-	const char *roots[] = {getenv("HS_SOURCE_DIR"), data ? src : NULL, HS_SOURCE_DIR};
-	const char *subs[] = {"hyp", "hyp/lib", "emu", ""};
-	char path[1200];
-	for (size_t r = 0; r < 3; r++) {
-		if (!roots[r])
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", roots[r], file);
-		if ((f = open_plain(path)))
-			return f;
-		for (size_t s = 0; s < 4; s++) {
-			snprintf(path, sizeof(path), "%s/%s/%s", roots[r], subs[s], base);
-			if ((f = open_plain(path)))
-				return f;
-		}
-	}
-	return NULL;
-}
-
-bool cli_source_line(const char *file, int line, char *buf, size_t len)
-{
-	FILE *f = open_source(file);
-	if (len)
-		buf[0] = '\0';
-	if (!f)
-		return false;
-	char tmp[1024];
-	int n = 0;
-	bool found = false;
-	while (fgets(tmp, sizeof(tmp), f)) {
-		if (++n == line) {
-			tmp[strcspn(tmp, "\n")] = '\0';
-			snprintf(buf, len, "%s", tmp);
-			found = true;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
 
 int cmd_list(struct cli *c, int argc, char **argv)
 {
@@ -401,7 +291,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		file = ln->file;
 		line = ln->line;
 	}
-	FILE *f = open_source(file);
+	FILE *f = cli_open_source(file);
 	if (!f)
 		return cli_error(c, "list: cannot open source file '%s' (set HS_SOURCE_DIR)", file);
 	int from = line > 5 ? line - 5 : 1, to = line + 5, n = 0;
@@ -470,7 +360,8 @@ int cli_resolve_location(struct cli *c, const char *cmd, const char *spec, uint6
 	} else {
 		enum cli_space sp = SP_DEFAULT;
 		uint64_t a;
-		if (cli_eval(c, spec, &sp, &a))
+		/* gdb's `break *ADDR`: the address itself, not what it points at. */
+		if (cli_eval(c, spec[0] == '*' ? spec + 1 : spec, &sp, &a))
 			return -1;
 		addrs[n++] = a;
 	}
@@ -627,10 +518,49 @@ int cmd_enable(struct cli *c, int argc, char **argv)
 
 /* ---- info --------------------------------------------------------------------------- */
 
+/* A frame selected with frame/up/down: its registers as unwound ("<not saved>": unknown). */
+static int frame_registers(struct cli *c, struct hs_strbuf *sb, const struct cli_frame *f)
+{
+	uint32_t k = f->regs.known;
+	if (c->json) {
+		hs_sb_printf(sb, "{\"cpu\":%u,\"frame\":%u,\"pc\":\"0x%" PRIx64 "\",\"x\":[",
+			     hs_current_cpu(c->m), c->frame_sel, f->regs.pc);
+		for (int i = 0; i < 32; i++) {
+			hs_sb_puts(sb, i ? "," : "");
+			if (k & (1u << i))
+				hs_sb_printf(sb, "\"0x%" PRIx64 "\"", f->regs.r[i]);
+			else
+				hs_sb_puts(sb, "null");
+		}
+		hs_sb_puts(sb, "]}");
+		return 0;
+	}
+	hs_sb_printf(sb, "frame %u (registers as unwound; sp last):\n", c->frame_sel);
+	for (int i = 0; i < 32; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), i == 31 ? "sp" : "x%d", i);
+		if (k & (1u << i))
+			hs_sb_printf(sb, "%s%-3s%s 0x%016" PRIx64 "%s", cli_col(c, COL_BOLD), name,
+				     cli_col(c, COL_RESET), f->regs.r[i],
+				     i % 4 == 3 ? "\n" : "   ");
+		else
+			hs_sb_printf(sb, "%s%-3s%s <not saved>       %s", cli_col(c, COL_BOLD),
+				     name, cli_col(c, COL_RESET), i % 4 == 3 ? "\n" : "   ");
+	}
+	char sym[128];
+	cli_symbolize(c, f->regs.pc, sym, sizeof(sym));
+	hs_sb_printf(sb, "%spc %s 0x%016" PRIx64 " %s\n", cli_col(c, COL_BOLD),
+		     cli_col(c, COL_RESET), f->regs.pc, sym);
+	return 0;
+}
+
 static int info_registers(struct cli *c, struct hs_strbuf *sb)
 {
 	unsigned cpu = hs_current_cpu(c->m);
 	struct hs_cpu_state st;
+	struct cli_frame fr;
+	if (cli_frame_selected(c, &fr))
+		return frame_registers(c, sb, &fr);
 	hs_cpu_state(c->m, cpu, &st);
 	if (c->json) {
 		hs_sb_printf(sb,
@@ -844,6 +774,7 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"watchpoints", info_watchpoints},
 		    {"program", info_program},
 		    {"display", cli_info_display},
+		    {"frame", cli_info_frame},
 		    {"symbol", NULL},
 		    {"line", NULL},
 		    {"patches", info_patches},
@@ -861,11 +792,11 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (hits != 1)
-		return cli_error(
-		    c,
-		    "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
-		    "watchpoints, program, display, symbol, line, patches or checkpoints",
-		    hits ? "ambiguous" : "unknown", argv[1]);
+		return cli_error(c,
+				 "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
+				 "watchpoints, program, display, frame, symbol, line, patches or "
+				 "checkpoints",
+				 hits ? "ambiguous" : "unknown", argv[1]);
 	const char *sub = subs[hit].name;
 	bool takes_arg = !strcmp(sub, "symbol") || !strcmp(sub, "line");
 	if (!strcmp(sub, "symbol") && argc < 3)

@@ -16,6 +16,7 @@
 
 #include "bp_control.h"
 #include "cli.h"
+#include "cmd_frame.h"
 #include "cmd_print.h"
 #include "dwarf_types.h"
 #include "expr.h"
@@ -172,6 +173,14 @@ static int ev_var(void *ud, const char *name, struct cli_value *out)
 	unsigned cpu = hs_current_cpu(c->m);
 	struct hs_cpu_state cs;
 	hs_cpu_state(c->m, cpu, &cs);
+	struct cli_frame fr;
+	if (cli_frame_selected(c, &fr)) {
+		/* frame/up/down: the selected frame's registers, as unwound (0: not saved). */
+		cs.pc = fr.regs.pc;
+		for (unsigned i = 0; i < 31; i++)
+			cs.x[i] = fr.regs.known & (1u << i) ? fr.regs.r[i] : 0;
+		cs.sp = fr.regs.known & (1u << HS_CFI_SP) ? fr.regs.r[HS_CFI_SP] : 0;
+	}
 	const struct cli_type *vp = cli_type_pointer_to(&s->arena, cli_type_builtin("void"));
 	unsigned n;
 	*out = (struct cli_value){.type = u64_type(), .lval = CLI_LV_REG};

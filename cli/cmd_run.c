@@ -33,14 +33,14 @@ void cli_cpu_summary(struct cli *c)
 			snprintf(sym, sizeof(sym), "host");
 		if (c->json) {
 			hs_sb_printf(&sb,
-				     "%s{\"cpu\":%u,\"online\":%s,\"el\":%u,\"pc\":%" PRIu64
-				     ",\"symbol\":",
+				     "%s{\"cpu\":%u,\"online\":%s,\"el\":%u,\"pc\":\"0x%" PRIx64
+				     "\",\"symbol\":",
 				     i ? "," : "", i, st.online ? "true" : "false", st.el, st.pc);
 			hs_sb_json_str(&sb, sym);
 			hs_sb_printf(&sb,
-				     ",\"sctlr_el2_m\":%u,\"vbar_el2\":%" PRIu64
-				     ",\"ttbr0_el2\":%" PRIu64 ",\"vttbr_el2\":%" PRIu64
-				     ",\"hcr_el2_vm\":%u,\"icount\":%" PRIu64 "}",
+				     ",\"sctlr_el2_m\":%u,\"vbar_el2\":\"0x%" PRIx64
+				     "\",\"ttbr0_el2\":\"0x%" PRIx64 "\",\"vttbr_el2\":\"0x%" PRIx64
+				     "\",\"hcr_el2_vm\":%u,\"icount\":%" PRIu64 "}",
 				     (unsigned)(sctlr & 1), vbar, ttbr, vttbr, (unsigned)(hcr & 1),
 				     st.icount);
 		} else {
@@ -85,7 +85,8 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 	char w[320];
 	cli_where(c, s->pc, w, sizeof(w));
 	if (c->json) {
-		printf("{\"reason\":\"%s\",\"cpu\":%u,\"pc\":%" PRIu64 ",\"breakpoint\":%d}\n",
+		printf("{\"reason\":\"%s\",\"cpu\":%u,\"pc\":\"0x%" PRIx64
+		       "\",\"breakpoint\":%d}\n",
 		       hs_stop_reason_name(s->reason), s->cpu, s->pc,
 		       (s->reason == HS_STOP_BREAKPOINT || s->reason == HS_STOP_WATCH) ? c->hit_id
 										       : 0);
@@ -496,9 +497,10 @@ int cmd_hvc(struct cli *c, int argc, char **argv)
 	}
 	uint64_t insns = c->ntrace ? c->trace[c->ntrace - 1].insns : 0;
 	if (c->json) {
-		printf("{\"hvc\":\"%s\",\"fn\":%" PRIu64 ",\"x0\":%" PRId64 ",\"x1\":%" PRId64
-		       ",\"insns\":%" PRIu64 "}\n",
-		       res.name ? res.name : "unknown", res.fn, res.op.x0, res.op.x1, insns);
+		printf("{\"hvc\":\"%s\",\"fn\":\"0x%" PRIx64 "\",\"x0\":\"0x%" PRIx64
+		       "\",\"x1\":\"0x%" PRIx64 "\",\"insns\":%" PRIu64 "}\n",
+		       res.name ? res.name : "unknown", res.fn, (uint64_t)res.op.x0,
+		       (uint64_t)res.op.x1, insns);
 		return 0;
 	}
 	printf("%s%s%s: ", cli_col(c, COL_BOLD), res.name ? res.name : argv[1],
@@ -562,9 +564,9 @@ int cmd_host(struct cli *c, int argc, char **argv)
 		return bad ? -1 : 0;
 	}
 	if (c->json) {
-		printf("{\"op\":\"%s\",\"pa\":%" PRIu64
-		       ",\"size\":%u,\"refused\":%s,\"value\":%" PRIu64 ",\"esr_el1\":%" PRIu64
-		       "}\n",
+		printf("{\"op\":\"%s\",\"pa\":\"0x%" PRIx64
+		       "\",\"size\":%u,\"refused\":%s,\"value\":\"0x%" PRIx64
+		       "\",\"esr_el1\":\"0x%" PRIx64 "\"}\n",
 		       argv[1], pa, size, res.refused ? "true" : "false", res.value, res.esr_el1);
 		return 0;
 	}

@@ -175,7 +175,7 @@ static void show_location(struct cli *c, bool with_frame)
 	if (c->json) {
 		char sym[128];
 		cli_symbolize(c, pc, sym, sizeof(sym));
-		printf("{\"pc\":%" PRIu64 ",\"symbol\":", pc);
+		printf("{\"pc\":\"0x%" PRIx64 "\",\"symbol\":", pc);
 		struct hs_strbuf sb;
 		hs_sb_init(&sb);
 		hs_sb_json_str(&sb, sym);
@@ -395,7 +395,8 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	struct hs_cpu_state st;
 	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
 	if (c->json) {
-		printf("{\"function\":\"%s\",\"pc\":%" PRIu64 ",\"x0\":%" PRIu64 ",\"eret\":%s}\n",
+		printf("{\"function\":\"%s\",\"pc\":\"0x%" PRIx64 "\",\"x0\":\"0x%" PRIx64
+		       "\",\"eret\":%s}\n",
 		       fname, st.pc, st.x[0], eret ? "true" : "false");
 		end_with_step(c);
 		return 0;

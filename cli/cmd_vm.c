@@ -253,9 +253,11 @@ static int vm_create(struct cli *c, struct vm_opts *o)
 	hs_vm_info(c->m, h, &info);
 	unsigned vmid = (unsigned)(vttbr >> 48);
 	if (c->json) {
-		printf("{\"handle\":%" PRIu64 ",\"vmid\":%u,\"protected\":%s,\"vttbr\":%" PRIu64
-		       ",\"vtcr\":%" PRIu64 ",\"root\":%" PRIu64 ",\"pa\":%" PRIu64
-		       ",\"nr_pages\":%" PRIu64 ",\"code_pfn\":%" PRIu64 ",\"loaded_on\":%d}\n",
+		printf("{\"handle\":\"0x%" PRIx64
+		       "\",\"vmid\":%u,\"protected\":%s,\"vttbr\":\"0x%" PRIx64
+		       "\",\"vtcr\":\"0x%" PRIx64 "\",\"root\":\"0x%" PRIx64
+		       "\",\"pa\":\"0x%" PRIx64 "\",\"nr_pages\":%" PRIu64
+		       ",\"code_pfn\":\"0x%" PRIx64 "\",\"loaded_on\":%d}\n",
 		       h, vmid, o->protected_vm ? "true" : "false", vttbr, vtcr,
 		       vttbr & VM_ROOT_MASK, info.pa, info.nr_pages, info.code_pfn, info.loaded_on);
 		return 0;
@@ -298,9 +300,9 @@ static int vm_list(struct cli *c, struct vm_opts *o)
 		if (c->json) {
 			hs_sb_printf(
 			    &sb,
-			    "%s{\"handle\":%" PRIu64 ",\"vmid\":%u,\"protected\":%s,"
-			    "\"loaded_on\":%d,\"dying\":%s,\"mappings\":%zu,\"root\":%" PRIu64
-			    ",\"pa\":%" PRIu64 ",\"nr_pages\":%" PRIu64 "}",
+			    "%s{\"handle\":\"0x%" PRIx64 "\",\"vmid\":%u,\"protected\":%s,"
+			    "\"loaded_on\":%d,\"dying\":%s,\"mappings\":%zu,\"root\":\"0x%" PRIx64
+			    "\",\"pa\":\"0x%" PRIx64 "\",\"nr_pages\":%" PRIu64 "}",
 			    i ? "," : "", hs[i], (unsigned)(vttbr >> 48),
 			    info.protected_vm ? "true" : "false", info.loaded_on,
 			    info.dying ? "true" : "false", info.nr_maps, vttbr & VM_ROOT_MASK,
@@ -400,10 +402,11 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 	hs_sb_init(&sb);
 	if (c->json)
 		hs_sb_printf(&sb,
-			     "{\"handle\":%" PRIu64
-			     ",\"vmid\":%u,\"protected\":%s,\"loaded_on\":%d,\"dying\":%s,"
-			     "\"vttbr\":%" PRIu64 ",\"vtcr\":%" PRIu64 ",\"pa\":%" PRIu64
-			     ",\"nr_pages\":%" PRIu64 ",\"code_pfn\":%" PRIu64 ",\"maps\":[",
+			     "{\"handle\":\"0x%" PRIx64
+			     "\",\"vmid\":%u,\"protected\":%s,\"loaded_on\":%d,\"dying\":%s,"
+			     "\"vttbr\":\"0x%" PRIx64 "\",\"vtcr\":\"0x%" PRIx64
+			     "\",\"pa\":\"0x%" PRIx64 "\",\"nr_pages\":%" PRIu64
+			     ",\"code_pfn\":\"0x%" PRIx64 "\",\"maps\":[",
 			     h, (unsigned)(vttbr >> 48), info.protected_vm ? "true" : "false",
 			     info.loaded_on, info.dying ? "true" : "false", vttbr, vtcr, info.pa,
 			     info.nr_pages, info.code_pfn);
@@ -441,13 +444,14 @@ static int vm_show(struct cli *c, struct vm_opts *o)
 		       : "unmapped";
 		if (c->json) {
 			hs_sb_printf(&sb,
-				     "%s{\"gfn\":%" PRIu64 ",\"pfn\":%" PRIu64
-				     ",\"donated\":%s,\"prot\":\"%s\",\"s2\":",
+				     "%s{\"gfn\":\"0x%" PRIx64 "\",\"pfn\":\"0x%" PRIx64
+				     "\",\"donated\":%s,\"prot\":\"%s\",\"s2\":",
 				     i ? "," : "", mp->gfn, mp->pfn, mp->donated ? "true" : "false",
 				     p);
 			if (ok)
 				hs_sb_printf(&sb,
-					     "{\"pa\":%" PRIu64 ",\"perm\":\"%s\",\"state\":\"%s\","
+					     "{\"pa\":\"0x%" PRIx64
+					     "\",\"perm\":\"%s\",\"state\":\"%s\","
 					     "\"af\":%s}}",
 					     t.out_pa, s2, state, t.attrs.af ? "true" : "false");
 			else
@@ -524,8 +528,8 @@ static int vm_share(struct cli *c, struct vm_opts *o)
 		return fail(c, "share", &err);
 	char p[4], extra[160];
 	snprintf(extra, sizeof(extra),
-		 ",\"handle\":%" PRIu64 ",\"pfn\":%" PRIu64 ",\"gfn\":%" PRIu64 ",\"nr\":%" PRIu64
-		 ",\"prot\":\"%s\"",
+		 ",\"handle\":\"0x%" PRIx64 "\",\"pfn\":\"0x%" PRIx64 "\",\"gfn\":\"0x%" PRIx64
+		 "\",\"nr\":%" PRIu64 ",\"prot\":\"%s\"",
 		 h, pfn, gfn, nr, prot_str(prot, p));
 	char d[160];
 	snprintf(d, sizeof(d),
@@ -871,19 +875,20 @@ static int vm_run(struct cli *c, struct vm_opts *o)
 	if (x.reason == HS_EXIT_S2_FAULT || x.reason == HS_EXIT_OTHER)
 		cli_vm_esr_text(x.x3, esr, sizeof(esr));
 	if (c->json) {
-		printf("{\"op\":\"%s\",\"ipa\":%" PRIu64 ",\"status\":0,\"exit\":\"%s\"",
+		printf("{\"op\":\"%s\",\"ipa\":\"0x%" PRIx64 "\",\"status\":0,\"exit\":\"%s\"",
 		       op_names[op], ipa, cli_vm_exit_name(x.reason));
 		if (x.reason == HS_EXIT_GUEST_HVC)
-			printf(",\"done\":\"%s\",\"guest_x0\":%" PRIu64 ",\"value\":%" PRIu64 "}\n",
+			printf(",\"done\":\"%s\",\"guest_x0\":\"0x%" PRIx64
+			       "\",\"value\":\"0x%" PRIx64 "\"}\n",
 			       done_name(x.x2), x.x2, x.x3);
 		else if (x.reason == HS_EXIT_S2_FAULT)
-			printf(",\"fault_ipa\":%" PRIu64 ",\"esr\":%" PRIu64
-			       ",\"decoded\":\"%s\"}\n",
+			printf(",\"fault_ipa\":\"0x%" PRIx64 "\",\"esr\":\"0x%" PRIx64
+			       "\",\"decoded\":\"%s\"}\n",
 			       x.x2, x.x3, esr);
 		else if (x.reason == HS_EXIT_IRQ)
-			printf(",\"pc\":%" PRIu64 "}\n", x.x2);
+			printf(",\"pc\":\"0x%" PRIx64 "\"}\n", x.x2);
 		else
-			printf(",\"esr\":%" PRIu64 ",\"decoded\":\"%s\"}\n", x.x3, esr);
+			printf(",\"esr\":\"0x%" PRIx64 "\",\"decoded\":\"%s\"}\n", x.x3, esr);
 		return 0;
 	}
 	switch (x.reason) {

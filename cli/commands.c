@@ -17,9 +17,9 @@
 #include "user_cmds.h"
 
 static const char *const dump_words[] = {"ram", "sysregs", NULL};
-static const char *const info_words[] = {"registers",	"sysregs", "cpus",	  "breakpoints",
-					 "watchpoints", "program", "display",	  "symbol",
-					 "line",	"patches", "checkpoints", NULL};
+static const char *const info_words[] = {
+    "registers", "sysregs", "cpus", "breakpoints", "watchpoints", "program", "display",
+    "frame",	 "symbol",  "line", "patches",	   "checkpoints", NULL};
 static const char *const watch_words[] = {"pte", "hyp", "host", "guest", NULL};
 static const char *const host_words[] = {"read", "write", "--size", NULL};
 static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
@@ -175,10 +175,29 @@ const struct cli_cmd cli_cmds[] = {
      "Disassembles N instructions (default 10) at ADDR (default: the PC), with\n"
      "symbols.\nExamples:\n  disas\n  disas __pkvm_init_switch_pgd 12",
      CC_SYMBOL, NULL},
-    {"bt", cmd_bt, 0, 0, CMD_MACHINE | CMD_JSON, "bt [--json]",
-     "backtrace from AArch64 frame records",
-     "Follows the x29 frame-record chain through EL2 VA translation.\nExample:\n  bt", CC_NONE,
+    {"bt", cmd_bt, 0, 1, CMD_MACHINE | CMD_JSON, "bt [N] [--json]",
+     "backtrace of the current CPU, from the image's call-frame information",
+     "Unwinds the stack with the image's DWARF CFI (.debug_frame, as gdb does): each\n"
+     "frame's PC, function+offset and file:line (a caller's line is its call's).\n"
+     "Code without CFI is unwound through the x29 frame record (marked so). N: at\n"
+     "most N frames. `frame N`, `up`, `down` select a frame; `info frame` shows it.\n"
+     "Examples:\n  bt\n  bt 3\n  bt --json",
+     CC_NONE, NULL},
+    {"frame", cmd_frame, 0, 1, CMD_MACHINE | CMD_JSON, "frame [N]",
+     "select stack frame N (of bt) and show it",
+     "Selects frame N (0: the innermost) until the machine runs again, and shows\n"
+     "it and its source line; with no N shows the selected one. `info frame`\n"
+     "describes it (CFA, saved registers), `info registers` shows its registers as\n"
+     "unwound (<not saved> when the CFI cannot recover one).\n"
+     "Examples:\n  frame 1\n  frame",
+     CC_NONE, NULL},
+    {"up", cmd_up, 0, 1, CMD_MACHINE | CMD_JSON, "up [N]", "select the frame N (1) outer",
+     "Selects the caller's frame (N frames up) and shows it.\nExamples:\n  up\n  up 2", CC_NONE,
      NULL},
+    {"down", cmd_down, 0, 1, CMD_MACHINE | CMD_JSON, "down [N]", "select the frame N (1) inner",
+     "Selects the frame called by this one (N frames down) and shows it.\n"
+     "Examples:\n  down\n  down 2",
+     CC_NONE, NULL},
     {"list", cmd_list, 0, 1, CMD_MACHINE | CMD_JSON, "list [SYM|ADDR|FILE:LINE]",
      "show source lines (DWARF line table)",
      "Shows the source around the PC, a symbol, an address or FILE:LINE.\n"

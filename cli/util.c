@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "profile.h"
 #include "hyp_state.h"
+#include "image_cfi.h"
+#include "image_dwarf.h"
 #include "inspect_check_incr.h"
 
 struct hs_strbuf *cli_failure_log;
@@ -173,6 +175,12 @@ void cli_machine_destroy(struct cli *c)
 		cli_machine_hook(c, false);
 	hs_check_incr_free(c->incr_check);
 	c->incr_check = NULL;
+	hs_cfi_close(c->cfi); /* it reads the machine's image */
+	c->cfi = NULL;
+	c->cfi_tried = false;
+	hs_dwarf_close(c->frame_dw);
+	c->frame_dw = NULL;
+	c->frame_dw_tried = false;
 	if (c->m)
 		hs_machine_destroy(c->m);
 	c->m = NULL;

@@ -5,7 +5,7 @@
 At the first BL of __pkvm_init that the boot runs (found by
 aarch64-linux-gnu-objdump, not by hypscope): `ni` lands on the next instruction with the call done (the callee's
 instructions ran), `si` enters the callee, `ni` over a call whose callee has a
-breakpoint stops there, `ni 2` counts, and `ni` off a non-call is `si`.
+breakpoint stops there, `ni 2` counts (from gdb's `break *ADDR`), and `ni` off a non-call is `si`.
 Usage: cli_nexti_test.py PATH/TO/hypscope PATH/TO/hyp.elf
 """
 import re
@@ -29,7 +29,7 @@ def calls(elf, fn):
             continue
         m = re.match(r"\s+([0-9a-f]+):\s+bl\s+[0-9a-f]+ <(\S+)>", line)
         if start is not None and m:
-            yield int(m.group(1), 16) - start, m.group(2)
+            yield int(m.group(1), 16) - start, m.group(2), int(m.group(1), 16)
 
 
 def run(hyps, *cmds):
@@ -49,7 +49,7 @@ def expect(out, pattern, what):
 def main():
     hyps, elf = sys.argv[1], sys.argv[2]
     # The first BL the boot runs (the ones before it are on error paths).
-    for off, callee in calls(elf, "__pkvm_init"):
+    for off, callee, addr in calls(elf, "__pkvm_init"):
         at = "__pkvm_init+%#x" % off
         if "Breakpoint 1," in run(hyps, "break " + at, "boot"):
             break
@@ -68,7 +68,9 @@ def main():
     expect(run(hyps, *base, "break " + callee, "nexti"),
            r"Breakpoint 2, cpu0, 0x[0-9a-f]+ in %s" % re.escape(callee),
            "ni stops at a breakpoint in the callee")
-    expect(run(hyps, *base, "ni 2"), r"=> 0x[0-9a-f]+ __pkvm_init\+%#x " % (off + 8), "ni 2")
+    # gdb's `break *ADDR` (the link address objdump prints: also hit at the HYP VA).
+    expect(run(hyps, "break *%#x" % addr, "boot", "ni 2"),
+           r"=> 0x[0-9a-f]+ __pkvm_init\+%#x " % (off + 8), "break *ADDR, then ni 2")
     expect(run(hyps, "break __pkvm_init", "boot", "ni"), r"=> 0x[0-9a-f]+ __pkvm_init\+0x4 ",
            "ni off a non-call")
     print("ok: nexti at %s (bl %s)" % (at, callee))

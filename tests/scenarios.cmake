@@ -123,7 +123,7 @@ add_test(NAME cli_batch_vm COMMAND hypscope --batch -ex boot -ex "vm create --js
   -ex "vm list --json" -ex "vm check" -ex "help vm")
 set_tests_properties(cli_batch_vm PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
-  PASS_REGULAR_EXPRESSION "\"handle\":4096,\"vmid\":1,\"protected\":false.*\"call\":\"host_share_guest\",\"result\":0.*\"exit\":\"hvc\",\"done\":\"write\".*read done, value 0x77.*start level 1 \\(2 concatenated tables\\).*page 0x40401000.*\"mappings\":3.*1 VM checked, 0 mismatches.*usage: vm create")
+  PASS_REGULAR_EXPRESSION "\"handle\":\"0x1000\",\"vmid\":1,\"protected\":false.*\"call\":\"host_share_guest\",\"result\":0.*\"exit\":\"hvc\",\"done\":\"write\".*read done, value 0x77.*start level 1 \\(2 concatenated tables\\).*page 0x40401000.*\"mappings\":3.*1 VM checked, 0 mismatches.*usage: vm create")
 # Hostile command lines and files (a missing or unusable guest program is said
 # at start-up, no longer at the first `vm create`): tests/cli_hostile_test.sh.
 add_test(NAME cli_hostile_inputs COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli_hostile_test.sh
@@ -231,6 +231,15 @@ foreach(opt "--ram;100M" "--ram-base;0x100000000")
     TIMEOUT 300 LABELS cli
     PASS_REGULAR_EXPRESSION "guest program at gfn 0x(43200|108000) .*guest hypercall: idle done.*nop: x0=0")
 endforeach()
+# bt at a function's first instruction has its caller (issue 13, item 5: it used to
+# skip it), with the tail-call and inlined frames; up, info frame, a frame's registers,
+# frame N out of range; at __pkvm_init_switch_pgd (assembly, no CFI) __pkvm_init is #1.
+add_test(NAME cli_frames COMMAND hypscope --batch -ex boot -ex "break host_stage2_set_page_state"
+  -ex "hvc host_share_hyp 0x48000" -ex bt -ex up -ex "info frame" -ex "p $pc" -ex "frame 40"
+  -ex "bt --json" -ex restart -ex delete -ex "break __pkvm_init_switch_pgd" -ex boot -ex bt)
+set_tests_properties(cli_frames PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "#0  0x[0-9a-f]+ in host_stage2_set_page_state at mem_protect.c:[0-9]+\n#1  0x[0-9a-f]+ in host_hyp_share_transition\\+0x[0-9a-f]+ at mem_protect.c:[0-9]+\n#2  0x[0-9a-f]+ in __pkvm_host_share_hyp\\+0x[0-9a-f]+ at mem_protect.c:[0-9]+ \\[tail call\\]\n#3  0x[0-9a-f]+ in dispatch at main.c:[0-9]+\n#4  .* in handle_host_hcall .*#5  .* in handle_host_trap.*#6  .* in __host_trap.*Stack level 1, frame at 0x[0-9a-f]+:.*Saved registers:.*x29 at 0x[0-9a-f]+, x30 at.*<host_hyp_share_transition\\+0x[0-9a-f]+>.*No frame at level 40 \\(7 frames\\).*\\[\\{\"frame\":0,\"pc\":\"0x[0-9a-f]+\",\"function\":\"host_stage2_set_page_state\".*#0  0x[0-9a-f]+ in __pkvm_init_switch_pgd at hyp-init.S:[0-9]+\n#1  0x[0-9a-f]+ in __pkvm_init\\+0x[0-9a-f]+ at setup.c:[0-9]+ \\[no frame\\]")
 # kill abandons a stopped operation; restart gives a fresh machine with the breakpoints.
 add_test(NAME cli_kill_restart COMMAND hypscope --batch -ex "break handle_host_trap" -ex boot
   -ex kill -ex "info program" -ex continue -ex restart -ex "info breakpoints" -ex boot)
@@ -244,6 +253,12 @@ if(HS_PYTHON3)
   add_test(NAME gdb_lines COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_lines_test.py
     $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
   set_tests_properties(gdb_lines PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 600 LABELS cli)
+  # Frames against gdb-multiarch attached to hypscope gdbserver (issue 13): gdb's bt and
+  # `monitor bt` at 44 stops give the same functions, PCs and lines. ~10 s.
+  add_test(NAME gdb_frames COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_frames_test.py
+    $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
+  set_tests_properties(gdb_frames PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
     TIMEOUT 600 LABELS cli)
   # nexti/ni at a call found by objdump (issue 13): over it, into it with si, stopped
   # by a breakpoint in the callee, with a count. ~2 s.

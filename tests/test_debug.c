@@ -4,7 +4,6 @@
 #include <hypscope/abi.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "debug.h"
 #include "profile.h"
@@ -259,24 +258,51 @@ START_TEST(interrupt_stops_before_the_next_block_and_continue_finishes_exactly)
 }
 END_TEST
 
-struct later {
+/*
+ * The interrupter thread and the run meet at the `at`-th exception the run
+ * delivers (a hypercall the loop makes): the run's thread waits there until
+ * the other thread has called hs_machine_interrupt(), so the request always
+ * comes in the middle of the run, however loaded the machine is (a timer
+ * used to fire after the loop had finished now and then).
+ */
+struct meet {
 	struct hs_machine *m;
-	long ms;
+	unsigned at, seen;
+	bool reached, asked;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
-static void *interrupt_later(void *ud)
+static void meet_on_event(const struct hs_event *ev, void *ud)
 {
-	struct later *l = ud;
-	struct timespec ts = {0, l->ms * 1000 * 1000};
-	nanosleep(&ts, NULL);
-	hs_machine_interrupt(l->m);
+	struct meet *t = ud;
+	if (ev->type != HS_EV_EXCEPTION || ++t->seen != t->at)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->reached = true;
+	pthread_cond_broadcast(&t->cv);
+	while (!t->asked)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void *interrupt_at_meeting(void *ud)
+{
+	struct meet *t = ud;
+	pthread_mutex_lock(&t->mu);
+	while (!t->reached)
+		pthread_cond_wait(&t->cv, &t->mu);
+	hs_machine_interrupt(t->m);
+	t->asked = true;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
 	return NULL;
 }
 
 /* From another thread, mid-run: the loop stops somewhere, and resuming costs no instruction. */
 START_TEST(interrupt_from_another_thread_keeps_the_run_deterministic)
 {
-	const uint64_t loops = 200000;
+	const uint64_t loops = 20000;
 	struct hs_machine *m = hs_test_booted(1, 0);
 	struct hs_error err = {0};
 	struct hs_host_op res;
@@ -285,22 +311,32 @@ START_TEST(interrupt_from_another_thread_keeps_the_run_deterministic)
 	ck_assert_int_eq(hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), loops, &res, &stop, &err), 0);
 	ck_assert_int_eq(stop.reason, HS_STOP_DONE);
 	uint64_t plain = hs_machine_icount(m) - i0;
-	/* Land in different places of the loop (host, EL2, the exception entry). */
-	static const long delays_ms[] = {3, 7, 13, 29};
-	for (unsigned i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
+	/* Meet at different calls of the loop: early, late, the last but one. */
+	static const unsigned at[] = {1, 7, 1300, 19999};
+	uint64_t stopped_at[4];
+	for (unsigned i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		i0 = hs_machine_icount(m);
-		pthread_t t;
-		struct later l = {m, delays_ms[i]};
-		ck_assert_int_eq(pthread_create(&t, NULL, interrupt_later, &l), 0);
+		struct meet t = {.m = m, .at = at[i]};
+		pthread_mutex_init(&t.mu, NULL);
+		pthread_cond_init(&t.cv, NULL);
+		ck_assert_int_eq(hs_machine_subscribe(m, meet_on_event, &t), 0);
+		pthread_t th;
+		ck_assert_int_eq(pthread_create(&th, NULL, interrupt_at_meeting, &t), 0);
 		ck_assert_int_eq(
 		    hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), loops, &res, &stop, &err), 0);
-		pthread_join(t, NULL);
+		pthread_join(th, NULL);
+		hs_machine_unsubscribe(m, meet_on_event, &t);
+		ck_assert_msg(t.reached, "the loop made fewer than %u calls", at[i]);
 		ck_assert_int_eq(stop.reason, HS_STOP_INTERRUPTED);
 		ck_assert(hs_op_pending(m));
-		ck_assert_uint_lt(hs_machine_icount(m) - i0, plain);
+		stopped_at[i] = hs_machine_icount(m) - i0;
+		ck_assert_uint_lt(stopped_at[i], plain);
+		ck_assert(i == 0 || stopped_at[i] > stopped_at[i - 1]);
 		ck_assert_int_eq(hs_continue(m, &stop, &err), 0);
 		ck_assert_int_eq(stop.reason, HS_STOP_DONE);
 		ck_assert_uint_eq(hs_machine_icount(m) - i0, plain);
+		pthread_cond_destroy(&t.cv);
+		pthread_mutex_destroy(&t.mu);
 	}
 	hs_machine_destroy(m);
 }

@@ -306,13 +306,15 @@ void hs_trace_entry_json(const struct hs_trace_entry *e, struct hs_strbuf *sb)
 {
 	hs_sb_printf(sb, "{\"seq\":%u,\"cpu\":%u,\"name\":", e->seq, e->cpu);
 	hs_sb_json_str(sb, e->name);
-	hs_sb_printf(sb, ",\"nr\":%d,\"fn\":\"%#" PRIx64 "\",\"args\":[", e->nr, e->fn);
+	hs_sb_printf(sb, ",\"nr\":%d,\"fn\":\"0x%" PRIx64 "\",\"args\":[", e->nr, e->fn);
 	for (unsigned i = 0; i < e->nargs; i++)
-		hs_sb_printf(sb, "%s\"%#" PRIx64 "\"", i ? "," : "", e->args[i]);
+		hs_sb_printf(sb, "%s\"0x%" PRIx64 "\"", i ? "," : "", e->args[i]);
+	/* x0/x1 as 64-bit hex like every register value (a negative errno is 0xfff...). */
 	hs_sb_printf(sb,
-		     "],\"completed\":%s,\"x0\":%" PRId64 ",\"x1\":%" PRId64 ",\"insns\":%" PRIu64
-		     ",\"icount\":%" PRIu64,
-		     e->completed ? "true" : "false", e->x0, e->x1, e->insns, e->icount_enter);
+		     "],\"completed\":%s,\"x0\":\"0x%" PRIx64 "\",\"x1\":\"0x%" PRIx64
+		     "\",\"insns\":%" PRIu64 ",\"icount\":%" PRIu64,
+		     e->completed ? "true" : "false", (uint64_t)e->x0, (uint64_t)e->x1, e->insns,
+		     e->icount_enter);
 	if (e->has_diff && e->completed) {
 		hs_sb_puts(sb, ",\"diff\":");
 		hs_diff_json(sb, &e->diff);

@@ -359,10 +359,11 @@ void hs_tlb_check_entry_json(struct hs_strbuf *sb, const struct hs_tlb_check_ent
 	hs_sb_puts(sb, ",\"detail\":");
 	hs_sb_json_str(sb, v->detail);
 	hs_sb_printf(sb,
-		     ",\"regime\":\"%s\",\"vmid\":%u,\"root\":%" PRIu64 ",\"table\":%" PRIu64
-		     ",\"entry\":%" PRIu64 ",\"level\":%d,\"address\":%" PRIu64 ",\"old\":%" PRIu64
-		     ",\"new\":%" PRIu64 ",\"cpu\":%u,\"pc\":%" PRIu64 ",\"found_pc\":%" PRIu64
-		     ",\"icount\":%" PRIu64 ",\"where\":",
+		     ",\"regime\":\"%s\",\"vmid\":%u,\"root\":\"0x%" PRIx64
+		     "\",\"table\":\"0x%" PRIx64 "\",\"entry\":\"0x%" PRIx64
+		     "\",\"level\":%d,\"address\":\"0x%" PRIx64 "\",\"old\":\"0x%" PRIx64
+		     "\",\"new\":\"0x%" PRIx64 "\",\"cpu\":%u,\"pc\":\"0x%" PRIx64
+		     "\",\"found_pc\":\"0x%" PRIx64 "\",\"icount\":%" PRIu64 ",\"where\":",
 		     regime_name(v->regime), v->vmid, v->root_pa, v->table_pa, v->desc_pa, v->level,
 		     v->ia, v->old, v->new, v->cpu, v->pc, v->at_pc, v->icount);
 	hs_sb_json_str(sb, e->where);
@@ -411,9 +412,9 @@ void hs_tlb_check_json(struct hs_strbuf *sb, const struct hs_tlb_check *c, size_
 	hs_sb_puts(sb, "],\"pending\":[");
 	for (size_t i = 0; i < n && i < MAX_SHOWN_PENDING; i++)
 		hs_sb_printf(sb,
-			     "%s{\"entry\":%" PRIu64
-			     ",\"regime\":\"%s\",\"level\":%d,\"address\":%" PRIu64
-			     ",\"stale\":%" PRIu64 ",\"cpus\":%u}",
+			     "%s{\"entry\":\"0x%" PRIx64
+			     "\",\"regime\":\"%s\",\"level\":%d,\"address\":\"0x%" PRIx64
+			     "\",\"stale\":\"0x%" PRIx64 "\",\"cpus\":%u}",
 			     i ? "," : "", p[i].desc_pa, regime_name(p[i].regime), p[i].level,
 			     p[i].ia, p[i].stale, p[i].cpus);
 	struct hs_tlb_model_stats st;

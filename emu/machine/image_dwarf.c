@@ -32,6 +32,11 @@ int hs_dwarf_open(const struct hs_image *img, struct hs_dwarf **out, struct hs_e
 	return 0;
 }
 
+struct Dwarf *hs_dwarf_libdw(struct hs_dwarf *d)
+{
+	return d->dw;
+}
+
 void hs_dwarf_close(struct hs_dwarf *d)
 {
 	if (!d)

@@ -49,4 +49,7 @@ int hs_dwarf_enum_each(struct hs_dwarf *dw, const char *ename,
 int hs_dwarf_func_params(struct hs_dwarf *dw, const char *name, const char **names, unsigned max,
 			 struct hs_error *err);
 
+/* The libdw handle (image_scopes.c reads the same DWARF). */
+struct Dwarf *hs_dwarf_libdw(struct hs_dwarf *dw);
+
 #endif

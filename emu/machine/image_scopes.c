@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* Inlined functions and tail calls from an image's DWARF (see image_scopes.h). */
+#include "image_scopes.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdbool.h>
+
+/* A DIE's name, following DW_AT_abstract_origin / DW_AT_specification. */
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *n = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_name, &a))
+		n = dwarf_formstring(&a);
+	return n ? n : "??";
+}
+
+static const char *file_name(Dwarf_Die *cu, Dwarf_Word idx)
+{
+	Dwarf_Files *files;
+	size_t n;
+	if (dwarf_getsrcfiles(cu, &files, &n) || idx >= n)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+#define HS_SCOPE_DEPTH 32
+
+/* The DIEs from cu down to the innermost function or block containing pc, outermost first. */
+static unsigned path_to(Dwarf_Die *parent, uint64_t pc, Dwarf_Die *path, unsigned depth)
+{
+	Dwarf_Die child;
+	if (depth == HS_SCOPE_DEPTH || dwarf_child(parent, &child))
+		return depth;
+	do {
+		int tag = dwarf_tag(&child);
+		if ((tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		     tag == DW_TAG_lexical_block) &&
+		    dwarf_haspc(&child, pc) == 1) {
+			path[depth] = child;
+			return path_to(&path[depth], pc, path, depth + 1);
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return depth;
+}
+
+unsigned hs_dwarf_inline_chain(struct hs_dwarf *d, uint64_t link, struct hs_scope_fn *out,
+			       unsigned max)
+{
+	Dwarf *dw = hs_dwarf_libdw(d);
+	Dwarf_Die cu, path[HS_SCOPE_DEPTH];
+	if (!max || !dwarf_addrdie(dw, link, &cu))
+		return 0;
+	unsigned depth = path_to(&cu, link, path, 0), k = 0;
+	for (unsigned i = depth; i-- > 0 && k < max;) {
+		int tag = dwarf_tag(&path[i]);
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+			continue;
+		out[k] = (struct hs_scope_fn){.name = die_name(&path[i])};
+		if (tag == DW_TAG_inlined_subroutine) {
+			Dwarf_Attribute a;
+			Dwarf_Word w;
+			if (dwarf_attr(&path[i], DW_AT_call_file, &a) && !dwarf_formudata(&a, &w))
+				out[k].call_file = file_name(&cu, w);
+			if (dwarf_attr(&path[i], DW_AT_call_line, &a) && !dwarf_formudata(&a, &w))
+				out[k].call_line = (int)w;
+		}
+		k++;
+	}
+	return k;
+}
+
+/* A call site (a tail call only, if tail_only). */
+static bool is_call_site(Dwarf_Die *die, bool tail_only)
+{
+	bool flag = false;
+	Dwarf_Attribute a;
+	int tag = dwarf_tag(die);
+	if (tag != DW_TAG_call_site && tag != DW_TAG_GNU_call_site)
+		return false;
+	if (!tail_only)
+		return true;
+	if (tag == DW_TAG_call_site && dwarf_attr(die, DW_AT_call_tail_call, &a))
+		dwarf_formflag(&a, &flag);
+	else if (tag == DW_TAG_GNU_call_site && dwarf_attr(die, DW_AT_GNU_tail_call, &a))
+		dwarf_formflag(&a, &flag);
+	return flag;
+}
+
+/* The call sites in die's subtree (they sit in lexical blocks and inlined bodies too). */
+static void calls_in(Dwarf_Die *die, bool tail_only, uint64_t *after, unsigned max, unsigned *n)
+{
+	Dwarf_Die child;
+	if (dwarf_child(die, &child))
+		return;
+	do {
+		if (is_call_site(&child, tail_only) && *n < max) {
+			Dwarf_Attribute a;
+			Dwarf_Addr pc;
+			/* DWARF 5's return PC; GNU call sites give it as their low PC. */
+			if ((dwarf_attr(&child, DW_AT_call_return_pc, &a) &&
+			     !dwarf_formaddr(&a, &pc)) ||
+			    !dwarf_lowpc(&child, &pc))
+				after[(*n)++] = pc;
+		}
+		int tag = dwarf_tag(&child);
+		if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine)
+			calls_in(&child, tail_only, after, max, n);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* The call sites of the function containing fn. */
+static unsigned fn_calls(struct hs_dwarf *d, uint64_t fn, bool tail_only, uint64_t *after,
+			 unsigned max)
+{
+	Dwarf *dw = hs_dwarf_libdw(d);
+	Dwarf_Die cu, path[HS_SCOPE_DEPTH];
+	if (!dwarf_addrdie(dw, fn, &cu))
+		return 0;
+	unsigned depth = path_to(&cu, fn, path, 0), k = 0;
+	for (unsigned i = 0; i < depth; i++)
+		if (dwarf_tag(&path[i]) == DW_TAG_subprogram) {
+			calls_in(&path[i], tail_only, after, max, &k);
+			break;
+		}
+	return k;
+}
+
+unsigned hs_dwarf_tail_calls(struct hs_dwarf *d, uint64_t fn, uint64_t *after, unsigned max)
+{
+	return fn_calls(d, fn, true, after, max);
+}
+
+bool hs_dwarf_is_call_site(struct hs_dwarf *d, uint64_t after)
+{
+	uint64_t sites[256];
+	unsigned n = fn_calls(d, after - 4, false, sites, 256);
+	for (unsigned i = 0; i < n; i++)
+		if (sites[i] == after)
+			return true;
+	return false;
+}
