@@ -3,11 +3,12 @@
 """gdb-multiarch as a user drives it against `hypscope gdbserver`, in orders
 nobody planned (issue 18): breakpoints on code that already ran, deleted and
 put back, temporary ones; watch, rwatch and awatch on a hypervisor variable
-from a host stop;
-several CPUs as threads, a breakpoint every CPU reaches; Ctrl-C during a run
-that never ends (twice), then kill; detach and re-attach seeing the same
-machine; and, on a raw connection, hostile packets and a 0x03 in the middle of
-a boot whose resumed run must execute exactly what an uninterrupted boot does.
+from a host stop; several CPUs as threads, a breakpoint every CPU reaches,
+stepi between boot steps; `monitor restart` to a checkpoint; Ctrl-C during a
+run that never ends (twice), then kill; detach and re-attach seeing the same
+machine; and, on a raw connection, hostile packets and a 0x03 right behind a
+resume in the middle of a boot whose resumed run must execute exactly what an
+uninterrupted boot does.
 
 usage: gdb_frontend_test.py HYPSCOPE HYP_ELF      (~40 s; fails without gdb-multiarch)
 """
@@ -143,6 +144,27 @@ def breakpoints_and_threads():
         H.stop_server(srv)
 
 
+def checkpoint_restart():
+    """`monitor restart N` under gdb: the machine goes back; gdb, told to forget its
+    register cache, sees the checkpoint's registers, and its breakpoints still work."""
+    srv, port = H.start_server(HYPSCOPE, "-ex", "boot")
+    try:
+        out = H.gdb(HYP_ELF, port, [
+            "monitor checkpoint", "monitor info program", "break handle_host_trap",
+            "monitor hvc nop", "continue", "monitor restart 1",
+            "maintenance flush register-cache", "p/x $pc", "monitor info program",
+            "monitor hvc nop", "continue", "delete", "continue", "detach"])
+        counts = [int(n) for n in re.findall(r"instructions executed: (\d+)", out)]
+        check(len(counts) == 2 and counts[0] == counts[1],
+              "monitor restart 1 puts the machine back at the checkpoint (%s)" % counts, out)
+        check(re.search(r"^\$1 = 0x40000004$", out, re.M) is not None,
+              "after flushing its register cache gdb sees the checkpoint's pc", out)
+        check(len(re.findall(r"Breakpoint \d+, handle_host_trap \(", out)) == 2,
+              "gdb's breakpoint stops before and after the restart", out)
+    finally:
+        H.stop_server(srv)
+
+
 def interrupts_and_kill():
     # The host's hypercall stub made a `b .`: `hvc nop` spins at EL1 until Ctrl-C.
     srv, port = H.start_server(HYPSCOPE, "--insn-limit", "20000000000", "-ex", "boot",
@@ -230,6 +252,7 @@ def main():
         print("FAIL gdb-multiarch is not installed (scripts/deps installs it)")
         return 1
     breakpoints_and_threads()
+    checkpoint_restart()
     interrupts_and_kill()
     hostile_packets_and_raw_interrupt()
     return H.finish()
