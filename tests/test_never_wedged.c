@@ -159,6 +159,37 @@ START_TEST(guest_fetch_from_mapped_ipa_below_ram_exits)
 END_TEST
 
 /*
+ * A guest that erets to EL0 (SPSR_EL1 = 0: EL0t at ELR_EL1 = 0) and faults
+ * there: its exceptions are QEMU's to route, like EL1's, so the fetch at IPA
+ * 0 is a stage-2 fault exit. Before, any exception from EL0 stopped the run
+ * with an error and no message, the operation pending inside the guest
+ * (hs_campaign --seed 5, guest code).
+ */
+START_TEST(guest_at_el0_faults_like_at_el1)
+{
+	uint64_t h = vm_new();
+	uint64_t pa = hs_machine_opts(m)->ram_base + 0x400000, gfn = 0x48768;
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	ck_assert_int_eq(
+	    hs_host_access(m, 0, true, pa, 4, 0xd69f03e0 /* eret */, &res, &stop, &err), 0);
+	int64_t ret;
+	ck_assert_int_eq(hs_vm_share(m, 0, h, pa >> 12, gfn, 1, HS_PROT_RWX, &ret, &err), 0);
+	ck_assert_int_eq(ret, 0);
+	for (int i = 0; i < 2; i++) {
+		struct hs_vm_exit x;
+		ck_assert_msg(hs_vm_run(m, 0, HS_VCPU_OP_EXEC, gfn << 12, 0, &x, &err) == 0,
+			      "run %d: %s", i, err.msg);
+		ck_assert_int_eq(x.status, 0);
+		ck_assert_uint_eq(x.reason, HS_EXIT_S2_FAULT);
+		ck_assert_uint_eq(x.x2, 0); /* the IPA */
+	}
+	assert_usable("a guest at EL0");
+}
+END_TEST
+
+/*
  * The host model runs every operation from its code page: giving it away
  * (to the hypervisor, to a guest, as a VM's donated block) would leave the
  * host unable to run another instruction. The host model
@@ -214,6 +245,7 @@ int main(void)
 	tcase_add_test(tc, looping_guest_is_interrupted_by_its_tick);
 	tcase_add_test(tc, guest_fetch_from_mapped_ipa_below_ram_exits);
 	tcase_add_test(tc, host_code_page_is_never_given_away);
+	tcase_add_test(tc, guest_at_el0_faults_like_at_el1);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }

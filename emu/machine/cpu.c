@@ -148,23 +148,27 @@ static bool take_to_el1(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t r
 {
 	uint32_t pstate = 0;
 	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
-	if (((pstate >> 2) & 3) != 1)
+	unsigned from = (pstate >> 2) & 3;
+	if (from > 1)
 		return false;
 	hs_cpu_set_sr(c, HS_SR_ESR_EL1, esr);
 	hs_cpu_set_sr(c, HS_SR_FAR_EL1, far);
 	hs_cpu_set_sr(c, HS_SR_SPSR_EL1, pstate);
 	hs_cpu_set_reg(c, UC_ARM64_REG_ELR_EL1, return_pc);
 	if (!(pstate & 1)) {
-		/* EL1t -> EL1h: the raw PSTATE write below does not switch SP. */
+		/* EL0t or EL1t -> EL1h: the raw PSTATE write below does not switch SP. */
 		hs_cpu_set_reg(c, UC_ARM64_REG_SP_EL0, hs_cpu_reg(c, UC_ARM64_REG_SP));
 		hs_cpu_set_reg(c, UC_ARM64_REG_SP, hs_cpu_reg(c, UC_ARM64_REG_SP_EL1));
 	}
-	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL1) + ((pstate & 1) ? 0x200 : 0x000);
+	/* current EL with SP0 +0, with SPx +0x200; from EL0 (AArch64) +0x400 */
+	uint64_t target = hs_cpu_sr(c, HS_SR_VBAR_EL1) + (from == 0	 ? 0x400
+							  : (pstate & 1) ? 0x200
+									 : 0);
 	uint32_t el1h = 0x3c5 | (pstate & 0xf0000000u);
 	uc_reg_write(c->uc, UC_ARM64_REG_PSTATE, &el1h);
 	hs_quirk_rebuild_hflags(&c->m->quirks, c->qcpu);
 	hs_cpu_set_reg(c, UC_ARM64_REG_PC, target);
-	struct hs_event_exception x = {.from_el = 1,
+	struct hs_event_exception x = {.from_el = from,
 				       .to_el = 1,
 				       .ec = esr >> ESR_EC_SHIFT,
 				       .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
@@ -280,10 +284,11 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	default:
 		break;
 	}
-	if (el == 0) {
-		unexpected_exception(c, el, hs_quirk_syndrome(&c->m->quirks, c->qcpu), pc);
-		return;
-	}
+	/*
+	 * EL0 runs only when a guest put itself there (an eret): QEMU routes its
+	 * exceptions (to its EL1, or to EL2 for stage-2 faults and traps) like
+	 * EL1's.
+	 */
 	switch (intno) {
 	case EXCP_HVC:
 	case EXCP_SWI:
@@ -406,10 +411,10 @@ static void take_irq_to_el2(struct hs_cpu *c)
 
 #define HCR_IMO (1ULL << 4)
 
-/* A guest (EL1 with interrupts routed to EL2) used its budget: preempt it. */
+/* A guest (EL1 or EL0 with interrupts routed to EL2) used its budget: preempt it. */
 static bool preempt_guest(struct hs_cpu *c)
 {
-	if (hs_cpu_el(c) != 1 || !(hs_cpu_sr(c, HS_SR_HCR_EL2) & HCR_IMO))
+	if (hs_cpu_el(c) > 1 || !(hs_cpu_sr(c, HS_SR_HCR_EL2) & HCR_IMO))
 		return false;
 	take_irq_to_el2(c);
 	return true;
@@ -639,7 +644,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		 * the last abort), a guest is taken back by its tick, as a timer would
 		 * on hardware; anything else stops with the error below.
 		 */
-		if (e && c->stop == HS_STOP_ERROR && c->fault.from_el == 1) {
+		if (e && c->stop == HS_STOP_ERROR && c->fault.from_el <= 1) {
 			bool again = aborts && c->icount == abort_icount;
 			aborts++;
 			abort_icount = c->icount;
@@ -669,6 +674,15 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 			hs_err(err, -EIO, "cpu%u: emulation failed at %#" PRIx64 " (EL%u): %s",
 			       c->idx, hs_cpu_reg(c, UC_ARM64_REG_PC), hs_cpu_el(c),
 			       uc_strerror(e));
+			return HS_STOP_ERROR;
+		}
+		if (c->stop == HS_STOP_ERROR) {
+			/* an exception the emulator does not hand to QEMU (unexpected_exception) */
+			hs_err(err, -EIO,
+			       "cpu%u: EL%u took an exception the emulator cannot deliver (EC %#x, "
+			       "%s) at %#" PRIx64,
+			       c->idx, c->fault.from_el, c->fault.ec,
+			       c->fault.ec_name ? c->fault.ec_name : "?", c->fault.pc);
 			return HS_STOP_ERROR;
 		}
 		if (c->stop != HS_STOP_NONE && hs_dbg_run_settle(c, err))

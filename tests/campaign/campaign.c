@@ -64,7 +64,7 @@ struct campaign {
 
 /* For the crash handler: which operation was running (the one global of this program). */
 static volatile sig_atomic_t crash_ready;
-static char crash_line[512];
+static char crash_line[640];
 
 static void on_crash(int sig)
 {
@@ -148,7 +148,7 @@ static void fail(struct campaign *c, uint64_t i, const struct cmp_op *op, const 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	char desc[300] = "";
+	char desc[400] = "";
 	if (op)
 		cmp_describe(op, desc, sizeof(desc));
 	fprintf(stderr,
@@ -330,6 +330,37 @@ static void run_vm_teardown(struct campaign *c, uint64_t i, const struct cmp_op 
 	judge_vm(c, i, op, rc, ret, &err);
 }
 
+/*
+ * The host writes the instructions into a page of its own, shares it with
+ * the VM (read, write, execute) and the guest branches into it.
+ */
+static void run_guest_code(struct campaign *c, uint64_t i, const struct cmp_op *op)
+{
+	uint64_t pa = op->a[1] << 12;
+	for (unsigned k = 0; k < 16; k += 2) {
+		struct hs_host_op res;
+		struct hs_stop stop;
+		struct hs_error err = {0};
+		uint64_t v = op->code[k] | (uint64_t)op->code[k + 1] << 32;
+		int rc = hs_host_access(c->m, op->cpu, true, pa + 4 * k, 8, v, &res, &stop, &err);
+		judge_stop(c, i, op, rc, &stop, &err);
+		if (rc || res.refused)
+			return; /* not the host's page now */
+	}
+	int64_t ret = 0;
+	struct hs_error err = {0};
+	int rc =
+	    hs_vm_share(c->m, op->cpu, op->a[0], op->a[1], op->a[2], 1, HS_PROT_RWX, &ret, &err);
+	judge_vm(c, i, op, rc, ret, &err);
+	struct hs_vm_exit exit = {0};
+	err = (struct hs_error){0};
+	rc = hs_vm_run(c->m, op->cpu, HS_VCPU_OP_EXEC, op->a[2] << 12, 0, &exit, &err);
+	judge_vm(c, i, op, rc, 0, &err);
+	if (!rc && exit.status == 0 &&
+	    (exit.reason < HS_EXIT_GUEST_HVC || exit.reason > HS_EXIT_IRQ))
+		fail(c, i, op, "vcpu_run exit reason %#" PRIx64 " is not an exit", exit.reason);
+}
+
 static void run_op(struct campaign *c, uint64_t i, const struct cmp_op *op)
 {
 	struct hs_error err = {0};
@@ -388,6 +419,9 @@ static void run_op(struct campaign *c, uint64_t i, const struct cmp_op *op)
 	}
 	case CMP_VM_TEARDOWN:
 		run_vm_teardown(c, i, op);
+		return;
+	case CMP_GUEST_CODE:
+		run_guest_code(c, i, op);
 		return;
 	case CMP_VM_RECLAIM:
 		rc = hs_vm_reclaim(c->m, op->cpu, a[0], a[2], &ret, &err);
@@ -482,7 +516,7 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; i < c.o.ops; i++) {
 		struct cmp_op op;
 		cmp_generate(&c.rng, &c.w, &op);
-		char desc[300];
+		char desc[400];
 		cmp_describe(&op, desc, sizeof(desc));
 		crash_ready = 0;
 		snprintf(crash_line, sizeof(crash_line),

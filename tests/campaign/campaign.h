@@ -29,6 +29,7 @@ enum cmp_kind {
 	CMP_VM_TEARDOWN, /* start_teardown_vm, reclaim every gfn, teardown_vm */
 	CMP_VM_RECLAIM,	 /* reclaim_page of one (garbage) gfn */
 	CMP_VM_RAW_TEAR, /* teardown_vm straight away (refused while pages are mapped) */
+	CMP_GUEST_CODE,	 /* the host fills a page with random instructions, the guest runs them */
 	CMP_NR_KINDS,
 };
 
@@ -43,6 +44,7 @@ struct cmp_op {
 	unsigned size;	   /* READ/WRITE: 1, 2, 4, 8 (and garbage: 3, 16) */
 	bool protected_vm; /* VM_CREATE */
 	uint64_t vm_op;	   /* VM_RUN: HS_VCPU_OP_* or garbage */
+	uint32_t code[16]; /* GUEST_CODE: the instructions */
 };
 
 /* What the generator may aim at: the machine's layout and the campaign's live state. */

@@ -221,11 +221,42 @@ static void gen_vm(struct cmp_rng *r, const struct cmp_world *w, struct cmp_op *
 }
 
 static const unsigned weights[CMP_NR_KINDS] = {
-    [CMP_HVC] = 30,	  [CMP_READ] = 8,	 [CMP_WRITE] = 6,   [CMP_SMC] = 2,
-    [CMP_VM_CREATE] = 2,  [CMP_VM_LOAD] = 6,	 [CMP_VM_PUT] = 3,  [CMP_VM_SHARE] = 10,
-    [CMP_VM_UNSHARE] = 6, [CMP_VM_DONATE] = 6,	 [CMP_VM_RUN] = 14, [CMP_VM_TEARDOWN] = 1,
-    [CMP_VM_RECLAIM] = 2, [CMP_VM_RAW_TEAR] = 1,
+    [CMP_HVC] = 30,	  [CMP_READ] = 8,	 [CMP_WRITE] = 6,      [CMP_SMC] = 2,
+    [CMP_VM_CREATE] = 2,  [CMP_VM_LOAD] = 6,	 [CMP_VM_PUT] = 3,     [CMP_VM_SHARE] = 10,
+    [CMP_VM_UNSHARE] = 6, [CMP_VM_DONATE] = 6,	 [CMP_VM_RUN] = 14,    [CMP_VM_TEARDOWN] = 1,
+    [CMP_VM_RECLAIM] = 2, [CMP_VM_RAW_TEAR] = 1, [CMP_GUEST_CODE] = 4,
 };
+
+/*
+ * Instructions a hostile guest runs: hypercalls and SMCs with whatever is in
+ * x0-x3, system-register accesses anywhere in the system space, exception
+ * returns, waits, loads and stores through garbage pointers, and noise.
+ */
+static uint32_t guest_insn(struct cmp_rng *r)
+{
+	uint32_t v = (uint32_t)cmp_rand(r);
+	switch (cmp_below(r, 12)) {
+	case 0:
+	case 1:
+		return 0xd4000002u; /* hvc #0 */
+	case 2:
+		return 0xd4000003u; /* smc #0 */
+	case 3:
+		return 0xd4000001u; /* svc #0 */
+	case 4:
+	case 5:
+		return 0xd5000000u | (v & 0x3fffff); /* msr/mrs/sys anywhere */
+	case 6:
+	case 7: /* movz xN, #imm, lsl #16*hw: garbage in x0-x3 */
+		return 0xd2800000u | (v & 0x7fffe0) | (uint32_t)cmp_below(r, 4);
+	case 8:
+		return cmp_below(r, 2) ? 0xd69f03e0u : 0xd503207fu; /* eret, wfi */
+	case 9:
+		return cmp_below(r, 2) ? 0xf9400001u : 0xf9000001u; /* ldr/str x1, [x0] */
+	default:
+		return v;
+	}
+}
 
 void cmp_world_hot_sets(struct cmp_world *w, struct cmp_rng *r)
 {
@@ -298,6 +329,13 @@ void cmp_generate(struct cmp_rng *r, const struct cmp_world *w, struct cmp_op *o
 	case CMP_VM_CREATE:
 		op->protected_vm = chance(r, 50);
 		break;
+	case CMP_GUEST_CODE:
+		gen_vm(r, w, op);
+		op->a[1] = w->hot_pfn[cmp_below(r, 16)];
+		op->a[2] = w->hot_gfn[cmp_below(r, 16)];
+		for (unsigned i = 0; i < 16; i++)
+			op->code[i] = guest_insn(r);
+		break;
 	case CMP_VM_RUN: {
 		op->vm_op = chance(r, 90) ? cmp_below(r, 4) : garbage(r, w);
 		op->pa = chance(r, 80) ? (gfn(r, w) << PAGE_SHIFT) + 8 * cmp_below(r, 512)
@@ -326,6 +364,7 @@ static const char *const kind_names[CMP_NR_KINDS] = {
     [CMP_VM_TEARDOWN] = "vm teardown",
     [CMP_VM_RECLAIM] = "vm reclaim",
     [CMP_VM_RAW_TEAR] = "vm teardown (no reclaim)",
+    [CMP_GUEST_CODE] = "guest code",
 };
 
 const char *cmp_kind_name(enum cmp_kind k)
@@ -362,6 +401,15 @@ void cmp_describe(const struct cmp_op *op, char *buf, size_t len)
 			 "cpu %u: vm run op %#" PRIx64 " ipa %#" PRIx64 " value %#" PRIx64, op->cpu,
 			 op->vm_op, op->pa, op->value);
 		break;
+	case CMP_GUEST_CODE: {
+		int n = snprintf(buf, len,
+				 "cpu %u: guest code handle %#" PRIx64 " pfn %#" PRIx64
+				 " gfn %#" PRIx64 ":",
+				 op->cpu, op->a[0], op->a[1], op->a[2]);
+		for (unsigned i = 0; i < 16 && n > 0 && (size_t)n < len; i++)
+			n += snprintf(buf + n, len - (size_t)n, " %08x", op->code[i]);
+		break;
+	}
 	default:
 		snprintf(buf, len,
 			 "cpu %u: %s handle %#" PRIx64 " pfn %#" PRIx64 " gfn %#" PRIx64
