@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cmd_checkpoint.h"
 #include "cmd_frame.h"
+#include "cmd_reverse.h"
 #include "linux_boot.h"
 #include "paths.h"
 #include "profile.h"
@@ -778,7 +779,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"symbol", NULL},
 		    {"line", NULL},
 		    {"patches", info_patches},
-		    {"checkpoints", cli_info_checkpoints}};
+		    {"checkpoints", cli_info_checkpoints},
+		    {"record", cli_info_record}};
 	size_t n = strlen(argv[1]), hit = 0, hits = 0;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (!strcmp(subs[i].name, argv[1])) {
@@ -794,8 +796,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 	if (hits != 1)
 		return cli_error(c,
 				 "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
-				 "watchpoints, program, display, frame, symbol, line, patches or "
-				 "checkpoints",
+				 "watchpoints, program, display, frame, symbol, line, patches, "
+				 "checkpoints or record",
 				 hits ? "ambiguous" : "unknown", argv[1]);
 	const char *sub = subs[hit].name;
 	bool takes_arg = !strcmp(sub, "symbol") || !strcmp(sub, "line");

@@ -13,13 +13,14 @@
 #include "cli.h"
 #include "cmd_checkpoint.h"
 #include "cmd_machine_file.h"
+#include "cmd_reverse.h"
 #include "cmd_print.h"
 #include "user_cmds.h"
 
 static const char *const dump_words[] = {"ram", "sysregs", NULL};
 static const char *const info_words[] = {
     "registers", "sysregs", "cpus", "breakpoints", "watchpoints", "program", "display",
-    "frame",	 "symbol",  "line", "patches",	   "checkpoints", NULL};
+    "frame",	 "symbol",  "line", "patches",	   "checkpoints", "record",  NULL};
 static const char *const watch_words[] = {"pte", "hyp", "host", "guest", NULL};
 static const char *const host_words[] = {"read", "write", "--size", NULL};
 static const char *const pt_words[] = {"walk",	"dump",	   "--table", "hyp",   "host",
@@ -42,6 +43,7 @@ static const char *const vm_words[] = {
     "--prot", "--clear",   "start-teardown", "reclaim", "vcpu",	  "reinit",	 NULL};
 static const char *const diff_words[] = {"mark", NULL};
 static const char *const save_words[] = {"breakpoints", "machine", NULL};
+static const char *const record_words[] = {"full", "stop", NULL};
 static const char *const trace_words[] = {"clear", "limit", NULL};
 static const char *const set_words[] = {
     "diff-on-stop", "check-after-hvc", "check-tlb", "pagination", "var", "on", "off", "log", NULL};
@@ -142,7 +144,8 @@ const struct cli_cmd cli_cmds[] = {
      "Examples:\n  awatch host_s2_lock 4",
      CC_WORDS, watch_words},
     {"info", cmd_info, 1, -1, CMD_MACHINE | CMD_JSON,
-     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|patches|checkpoints "
+     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|patches|checkpoints|"
+     "record "
      "[--json] | "
      "info symbol ADDR | info line [LOCATION]",
      "show machine state",
@@ -160,6 +163,7 @@ const struct cli_cmd cli_cmds[] = {
      "             relocation the host applied (site, capability or key, decision)\n"
      "checkpoints  the checkpoints (`checkpoint`, `restart N`), * marks the one the\n"
      "             machine's state descends from\n"
+     "record       whether `record` runs, and how much history it keeps\n"
      "Examples:\n  info registers\n  info cpus --json",
      CC_WORDS, info_words},
     {"x", cmd_x, 1, 1, CMD_MACHINE | CMD_JSON, "x[/FMT] ADDR [--json]", "examine memory",
@@ -541,6 +545,31 @@ const struct cli_cmd cli_cmds[] = {
      "lists them, `delete checkpoint N` forgets one (docs/time-travel.md).\n"
      "Example:\n  checkpoint\n  hvc host_share_hyp 0x48000\n  restart 1",
      CC_NONE, NULL},
+    {"record", cmd_record, 0, 1, CMD_MACHINE, "record [full|stop]",
+     "record the execution from here, so that reverse-* commands can go back",
+     "Keeps a checkpoint where every operation starts running and one every million\n"
+     "instructions; going back restores the nearest one and runs forward again to the\n"
+     "right instruction count (the machine is deterministic). `record stop` forgets\n"
+     "them; `info record` says how much history there is (docs/time-travel.md).\n"
+     "Example:\n  record\n  hvc host_share_hyp 0x48000\n  reverse-stepi",
+     CC_WORDS, record_words},
+    {"reverse-stepi", cmd_reverse_stepi, 0, 1, CMD_MACHINE | CMD_RUNS, "reverse-stepi [N]",
+     "go back N instructions (default 1) in the recorded history",
+     "The instruction count is the machine's (all CPUs run one at a time), so this goes\n"
+     "back through whichever CPU ran the instruction, across exception entries and\n"
+     "erets. The console and events are not printed again.\nExamples:\n"
+     "  reverse-stepi\n  reverse-stepi 100",
+     CC_NONE, NULL},
+    {"reverse-continue", cmd_reverse_continue, 0, 0, CMD_MACHINE | CMD_RUNS, "reverse-continue",
+     "run backwards to the previous breakpoint or watchpoint hit",
+     "Searches the recorded history back from here for the last stop a breakpoint\n"
+     "(code, hvc, exception) or watchpoint would have made. A watchpoint stops on the\n"
+     "store that changed the bytes, about to run: `watch pte host 0x48000000` then\n"
+     "`reverse-continue` shows the store that last changed that entry, with the old\n"
+     "and new values. Breakpoint conditions and ignore counts are not applied going\n"
+     "backwards. With no hit, it goes to the start of the history.\n"
+     "Example:\n  watch pte host 0x48000000\n  reverse-continue",
+     CC_NONE, NULL},
     {"restart", cmd_restart, 0, 1, 0, "restart [N]",
      "back to checkpoint N; or a fresh machine with the same options",
      "restart N puts the machine and the session back as they were at checkpoint N\n"
@@ -585,12 +614,32 @@ int cli_check_table(void)
 static const struct {
 	const char *alias, *name;
 } gdb_aliases[] = {
-    {"b", "break"},	{"br", "break"},     {"c", "continue"},	   {"cont", "continue"},
-    {"fg", "continue"}, {"s", "step"},	     {"n", "next"},	   {"si", "stepi"},
-    {"ni", "nexti"},	{"p", "print"},	     {"inspect", "print"}, {"i", "info"},
-    {"where", "bt"},	{"backtrace", "bt"}, {"d", "delete"},	   {"disassemble", "disas"},
-    {"l", "list"},	{"u", "until"},	     {"q", "quit"},	   {"h", "help"},
-    {"tb", "tbreak"},	{"fin", "finish"},   {"disp", "display"},
+    {"b", "break"},
+    {"br", "break"},
+    {"c", "continue"},
+    {"cont", "continue"},
+    {"fg", "continue"},
+    {"s", "step"},
+    {"n", "next"},
+    {"si", "stepi"},
+    {"ni", "nexti"},
+    {"p", "print"},
+    {"inspect", "print"},
+    {"i", "info"},
+    {"where", "bt"},
+    {"backtrace", "bt"},
+    {"d", "delete"},
+    {"disassemble", "disas"},
+    {"l", "list"},
+    {"u", "until"},
+    {"q", "quit"},
+    {"h", "help"},
+    {"tb", "tbreak"},
+    {"fin", "finish"},
+    {"disp", "display"},
+    {"rsi", "reverse-stepi"},
+    {"rc", "reverse-continue"},
+    {"rec", "record"},
 };
 
 const char *cli_alias_of(const char *name)

@@ -398,7 +398,8 @@ static int pages_to_restore(struct hs_machine *m, struct hs_ckpt_store *s, struc
 			rc = vec_push(v, a->pa[i]);
 	if (rc)
 		return rc;
-	qsort(v->pa, v->nr, sizeof(*v->pa), cmp_u64);
+	if (v->nr)
+		qsort(v->pa, v->nr, sizeof(*v->pa), cmp_u64);
 	size_t n = 0;
 	for (size_t i = 0; i < v->nr; i++)
 		if (!n || v->pa[n - 1] != v->pa[i])

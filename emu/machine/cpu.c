@@ -380,6 +380,15 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	c->block_start = address;
 	c->block_end = address + size;
 	hs_dbg_block(c, address);
+	/* Replay and record (replay.c): stop before the block that would pass the count. */
+	if (c->icount_stop && c->icount > c->icount_stop && c->stop == HS_STOP_NONE) {
+		hs_cpu_cut_block(c, address);
+		c->dbg.resume_pc = address;
+		c->dbg.resume_pc_valid = true;
+		c->stop = HS_STOP_STEP;
+		uc_emu_stop(uc);
+		return;
+	}
 	/*
 	 * Stop below EL2 when possible: a loop that goes
 	 * through the host (a fault injected again and again) then stops where the hypervisor holds

@@ -352,6 +352,8 @@ void hs_machine_destroy(struct hs_machine *m)
 		return;
 	if (m->client.destroy)
 		m->client.destroy(m);
+	if (m->run_hooks.fini)
+		m->run_hooks.fini(m);
 	if (m->ckpt_free)
 		m->ckpt_free(m); /* checkpoint.c: holds a write-log reader */
 	hs_write_log_free(m);	 /* its hooks live on the engines */
@@ -674,6 +676,7 @@ void *hs_machine_client_data(const struct hs_machine *m)
 void hs_machine_op_begin(struct hs_machine *m, unsigned cpu, uint64_t ret_pc)
 {
 	m->op = (struct hs_machine_op){.pending = true, .cpu = cpu, .ret_pc = ret_pc};
+	m->op_gen++;
 }
 
 void hs_machine_op_abandon(struct hs_machine *m)
@@ -761,7 +764,17 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		struct hs_machine_op *op = &m->op;
 		struct hs_cpu *c = &m->cpus[op->cpu];
 		m->cur = op->cpu;
+		if (m->run_hooks.before && m->run_hooks.before(m, err)) {
+			finish_stop(m, c, HS_STOP_ERROR, stop);
+			return err ? err->code : -EIO;
+		}
+		/* Only this CPU runs: the machine's count becomes its own. */
+		uint64_t now = hs_machine_icount(m);
+		if (!count && m->icount_stop && m->icount_stop <= now)
+			return finish_stop(m, c, HS_STOP_STEP, stop);
+		c->icount_stop = !count && m->icount_stop ? c->icount + (m->icount_stop - now) : 0;
 		enum hs_stop_reason r = hs_cpu_run(c, op->ret_pc, count, err);
+		c->icount_stop = 0;
 		if (r == HS_STOP_ERROR) {
 			finish_stop(m, c, r, stop);
 			return err ? err->code : -EIO;
@@ -769,6 +782,9 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		if (r == HS_STOP_STEP && hs_cpu_reg(c, UC_ARM64_REG_PC) == op->ret_pc &&
 		    hs_cpu_el(c) == 1)
 			r = HS_STOP_DONE;
+		if (r == HS_STOP_STEP && !count && m->run_hooks.reached &&
+		    m->run_hooks.reached(m, err))
+			continue;
 		if (r != HS_STOP_DONE)
 			return finish_stop(m, c, r, stop);
 		op->pending = false;

@@ -37,6 +37,7 @@ struct hs_cpu {
 	uint64_t icount;
 	uint64_t block_start, block_end; /* last translated block entered */
 	uint64_t run_icount_limit;
+	uint64_t icount_stop; /* non-zero: stop before a block takes icount past it (replay.c) */
 	uc_hook h_intr, h_block, h_unmapped, h_msr, h_mrs, h_sys;
 	struct hs_cpu_dbg dbg; /* breakpoints, stepping, watchpoints (dbg_priv.h) */
 	/*
@@ -89,6 +90,20 @@ struct hs_machine {
 	struct hs_store_traps *traps;  /* store_trap.c: watched pages, pending stores */
 	struct hs_ckpt_store *ckpt;    /* checkpoint.c: NULL until the first one */
 	void (*ckpt_free)(struct hs_machine *m); /* set with ckpt: frees it */
+	/*
+	 * Runs that stop at a machine instruction count (replay.c): icount_stop
+	 * is the count (0: none), the hooks are record's (NULL when off).
+	 */
+	uint64_t icount_stop;
+	unsigned op_gen; /* operations begun so far */
+	struct hs_run_hooks {
+		void *ud;
+		/* Before each CPU run of an operation (may take a checkpoint, set icount_stop). */
+		int (*before)(struct hs_machine *m, struct hs_error *err);
+		/* icount_stop reached in a continue: true to go on (a checkpoint was taken). */
+		bool (*reached)(struct hs_machine *m, struct hs_error *err);
+		void (*fini)(struct hs_machine *m); /* machine destruction: free ud */
+	} run_hooks;
 	atomic_bool interrupt; /* hs_machine_interrupt(): stop at the next block */
 };
 

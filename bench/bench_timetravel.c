@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Time travel figures (issue 19), on a booted machine of 1 GiB and 16 GiB:
+ *  - checkpoint: the first one (copies every page holding anything), then one
+ *    after a share (the pages written since), with the memory they keep;
+ *  - restart to the first checkpoint;
+ *  - save machine (1 GiB) and the file's size;
+ *  - reverse-stepi with 10^8 instructions of recorded history (a host loop of
+ *    null hypercalls under record);
+ *  - record's overhead on that long run (the same loop with and without).
+ * Targets: checkpoint 1 GiB <= 5 ms, 16 GiB <= 20 ms; restart <= 20 ms;
+ * save 1 GiB <= 200 ms; reverse-stepi <= 100 ms; record <= 2x.
+ * Usage: bench_timetravel [HISTORY_INSNS] [hyp.elf]
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hypscope/abi.h>
+
+#include "checkpoint.h"
+#include "host.h"
+#include "host_boot.h"
+#include "machine.h"
+#include "machine_file.h"
+#include "replay.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int fail(const char *what, const struct hs_error *err)
+{
+	fprintf(stderr, "bench_timetravel: %s: %s\n", what, err ? err->msg : "");
+	exit(1);
+}
+
+static struct hs_machine *booted(uint64_t ram, const char *hyp)
+{
+	struct hs_machine_opts o;
+	hs_machine_opts_default(&o);
+	o.ram_size = ram;
+	o.insn_limit = 1ULL << 40;
+	o.hyp_elf = hyp;
+	struct hs_machine *m;
+	struct hs_error err = {0};
+	struct hs_stop stop;
+	if (hs_machine_create(&o, &m, &err))
+		fail("create", &err);
+	if (hs_boot(m, NULL, &stop, &err) || stop.reason != HS_STOP_DONE)
+		fail("boot", &err);
+	return m;
+}
+
+static void share(struct hs_machine *m, uint64_t pfn)
+{
+	uint64_t args[1] = {pfn};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	if (hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), args, 1, &res, &stop, &err))
+		fail("share", &err);
+}
+
+static void checkpoints(uint64_t ram, const char *hyp)
+{
+	struct hs_machine *m = booted(ram, hyp);
+	struct hs_error err = {0};
+	unsigned first, second;
+	double t0 = now();
+	if (hs_checkpoint_take(m, false, &first, &err))
+		fail("checkpoint", &err);
+	double t1 = now();
+	share(m, 0x48000);
+	double t2 = now();
+	if (hs_checkpoint_take(m, false, &second, &err))
+		fail("checkpoint", &err);
+	double t3 = now();
+	struct hs_checkpoint_info a, b;
+	hs_checkpoint_get(m, first, &a);
+	hs_checkpoint_get(m, second, &b);
+	share(m, 0x48001);
+	double t4 = now();
+	if (hs_checkpoint_restore(m, first, &err))
+		fail("restart", &err);
+	double t5 = now();
+	struct hs_checkpoint_stats st;
+	hs_checkpoint_stats(m, &st);
+	printf("%2" PRIu64 " GiB booted: first checkpoint %.2f ms (%" PRIu64
+	       " pages), after a share %.3f ms (%" PRIu64 " pages); restart %.3f ms; kept %.1f "
+	       "MiB\n",
+	       ram >> 30, (t1 - t0) * 1e3, a.pages, (t3 - t2) * 1e3, b.pages, (t5 - t4) * 1e3,
+	       st.bytes / 1048576.0);
+	if (ram == (1ULL << 30)) {
+		char path[] = "/tmp/bench_timetravel_XXXXXX";
+		int fd = mkstemp(path);
+		if (fd < 0)
+			fail("mkstemp", NULL);
+		close(fd);
+		unlink(path);
+		struct hs_machine_file_info info;
+		double s0 = now();
+		if (hs_machine_save(m, path, &info, &err))
+			fail("save", &err);
+		double s1 = now();
+		printf("   save machine %.2f ms, %" PRIu64 " bytes (%" PRIu64 " pages)\n",
+		       (s1 - s0) * 1e3, info.bytes, info.pages);
+		unlink(path);
+	}
+	hs_machine_destroy(m);
+}
+
+/* A host loop of null hypercalls: `loops` calls in one operation. */
+static double run_loop(struct hs_machine *m, uint64_t loops)
+{
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	double t0 = now();
+	if (hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_host_share_hyp), loops, &res, &stop, &err))
+		fail("loop", &err);
+	if (stop.reason != HS_STOP_DONE) {
+		fprintf(stderr, "bench_timetravel: the loop stopped: %s\n",
+			hs_stop_reason_name(stop.reason));
+		exit(1);
+	}
+	return now() - t0;
+}
+
+static void reverse(uint64_t history, const char *hyp)
+{
+	/* Instructions per call of the loop, measured once. */
+	struct hs_machine *m = booted(1ULL << 30, hyp);
+	uint64_t i0 = hs_machine_icount(m);
+	run_loop(m, 1000);
+	uint64_t per_call = (hs_machine_icount(m) - i0) / 1000;
+	uint64_t loops = history / per_call;
+	double plain = run_loop(m, loops);
+	hs_machine_destroy(m);
+
+	m = booted(1ULL << 30, hyp);
+	struct hs_error err = {0};
+	if (hs_record_start(m, &err))
+		fail("record", &err);
+	double recorded = run_loop(m, loops);
+	struct hs_record_info info;
+	hs_record_info(m, &info);
+	uint64_t t = hs_machine_icount(m);
+	double r0 = now();
+	if (hs_replay_to(m, t - 1, &err))
+		fail("reverse-stepi", &err);
+	double r1 = now();
+	if (hs_replay_to(m, t - 2, &err))
+		fail("reverse-stepi", &err);
+	double r2 = now();
+	struct hs_checkpoint_stats st;
+	hs_checkpoint_stats(m, &st);
+	printf("record: %" PRIu64 " instructions (%" PRIu64 " calls) %.3f s, %.3f s without: "
+	       "%.2fx; %zu checkpoints, %.1f MiB\n",
+	       info.now - info.first_icount, loops, recorded, plain, recorded / plain,
+	       info.checkpoints, st.bytes / 1048576.0);
+	printf("reverse-stepi with that history: %.2f ms, again %.2f ms\n", (r1 - r0) * 1e3,
+	       (r2 - r1) * 1e3);
+	hs_machine_destroy(m);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t history = argc > 1 ? strtoull(argv[1], NULL, 0) : 100000000ULL;
+	const char *hyp = argc > 2 ? argv[2] : HS_DEFAULT_HYP_ELF;
+	checkpoints(1ULL << 30, hyp);
+	checkpoints(16ULL << 30, hyp);
+	reverse(history, hyp);
+	return 0;
+}

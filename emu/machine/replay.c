@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+#include "replay.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "checkpoint_priv.h"
+#include "debug.h"
+#include "machine_priv.h"
+
+struct hs_record {
+	bool replaying;	    /* a replay runs: record takes no checkpoints */
+	uint64_t first;	    /* the count where recording started */
+	uint64_t last_ckpt; /* the count of record's last checkpoint */
+	unsigned op_gen;    /* the operation it was taken in */
+	unsigned head;	    /* id of record's newest checkpoint: the recorded timeline's end */
+};
+
+static struct hs_record *rec_of(const struct hs_machine *m)
+{
+	return m->run_hooks.ud;
+}
+
+/* ---- record ---------------------------------------------------------------- */
+
+static int record_take(struct hs_machine *m, struct hs_record *r, struct hs_error *err)
+{
+	int rc = hs_checkpoint_take(m, true, &r->head, err);
+	if (!rc) {
+		r->last_ckpt = hs_machine_icount(m);
+		r->op_gen = m->op_gen;
+	}
+	return rc;
+}
+
+/* A checkpoint where every operation starts running, and one every interval. */
+static int record_before(struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_record *r = rec_of(m);
+	if (r->replaying)
+		return 0;
+	uint64_t now = hs_machine_icount(m);
+	int rc = 0;
+	if (r->op_gen != m->op_gen || now >= r->last_ckpt + HS_RECORD_INTERVAL)
+		rc = record_take(m, r, err);
+	m->icount_stop = r->last_ckpt + HS_RECORD_INTERVAL;
+	return rc;
+}
+
+/* The interval is up (the run stopped at the block boundary before it): checkpoint, go on. */
+static bool record_reached(struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_record *r = rec_of(m);
+	if (r->replaying)
+		return false;
+	if (record_take(m, r, err))
+		return false;
+	m->icount_stop = r->last_ckpt + HS_RECORD_INTERVAL;
+	return true;
+}
+
+static void record_fini(struct hs_machine *m)
+{
+	free(rec_of(m));
+	m->run_hooks = (struct hs_run_hooks){0};
+}
+
+int hs_record_start(struct hs_machine *m, struct hs_error *err)
+{
+	if (m->dump)
+		return hs_err(err, -EPERM, "a memory dump has no execution to record");
+	if (rec_of(m))
+		return hs_err(err, -EBUSY, "already recording (record stop ends it)");
+	struct hs_record *r = calloc(1, sizeof(*r));
+	if (!r)
+		return hs_err(err, -ENOMEM, "out of memory");
+	int rc = record_take(m, r, err);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	r->first = r->last_ckpt;
+	m->run_hooks = (struct hs_run_hooks){
+	    .ud = r, .before = record_before, .reached = record_reached, .fini = record_fini};
+	return 0;
+}
+
+void hs_record_stop(struct hs_machine *m)
+{
+	record_fini(m);
+	m->icount_stop = 0;
+	hs_checkpoint_delete_automatic(m);
+}
+
+void hs_record_info(const struct hs_machine *m, struct hs_record_info *info)
+{
+	const struct hs_record *r = rec_of(m);
+	*info = (struct hs_record_info){.active = r != NULL,
+					.first_icount = r ? r->first : 0,
+					.now = hs_machine_icount(m),
+					.checkpoints = hs_checkpoint_list(m, true, NULL, 0)};
+}
+
+/* ---- replay ---------------------------------------------------------------- */
+
+static bool is_ancestor(const struct ckpt *a, const struct ckpt *k)
+{
+	for (; k; k = k->parent)
+		if (k == a)
+			return true;
+	return false;
+}
+
+/*
+ * The newest checkpoint the present state's history runs through. After
+ * going back, the machine's state descends from an older checkpoint (the
+ * base) but is a replay of the recorded timeline: its end is record's newest
+ * checkpoint, as long as the base is still on that timeline.
+ */
+static struct ckpt *timeline_end(struct hs_machine *m)
+{
+	struct ckpt *base = m->ckpt ? m->ckpt->base : NULL;
+	const struct hs_record *r = rec_of(m);
+	struct ckpt *head = NULL;
+	for (struct ckpt *k = r && base ? m->ckpt->head : NULL; k; k = k->next)
+		if (k->id == r->head && !k->deleted)
+			head = k;
+	return head && is_ancestor(base, head) ? head : base;
+}
+
+/* The latest checkpoint of the current history taken at or before target. */
+static struct ckpt *history_at(struct hs_machine *m, uint64_t target)
+{
+	for (struct ckpt *k = timeline_end(m); k; k = k->parent)
+		if (k->icount <= target)
+			return k;
+	return NULL;
+}
+
+static void replaying(struct hs_machine *m, bool on)
+{
+	struct hs_record *r = rec_of(m);
+	if (r)
+		r->replaying = on;
+	m->icount_stop = 0;
+}
+
+/*
+ * Run forward to the machine count `target` from where the machine is;
+ * each breakpoint or watchpoint stop on the way goes to on_hit (may be NULL).
+ */
+static int run_to(struct hs_machine *m, uint64_t target,
+		  void (*on_hit)(struct hs_machine *m, const struct hs_stop *s, void *ud), void *ud,
+		  struct hs_error *err)
+{
+	for (;;) {
+		uint64_t now = hs_machine_icount(m);
+		if (now == target)
+			return 0;
+		if (now > target)
+			return hs_err(err, -EIO, "replay overshot: at %" PRIu64 ", wanted %" PRIu64,
+				      now, target);
+		if (!m->op.pending)
+			return hs_err(err, -ERANGE,
+				      "the recorded history ends at %" PRIu64
+				      " instructions (the machine went idle there)",
+				      now);
+		struct hs_stop s;
+		int rc;
+		/* Whole blocks while far; the last few instructions one by one. */
+		m->icount_stop = target;
+		if (target - now > 64)
+			rc = hs_continue(m, &s, err);
+		else
+			rc = hs_stepi(m, target - now, &s, err);
+		m->icount_stop = 0;
+		if (rc)
+			return rc;
+		switch (s.reason) {
+		case HS_STOP_BREAKPOINT:
+		case HS_STOP_WATCH:
+			if (on_hit)
+				on_hit(m, &s, ud);
+			break;
+		case HS_STOP_STEP:
+		case HS_STOP_DONE:
+			break;
+		default:
+			return hs_err(err, -EIO, "the replay stopped: %s at %#" PRIx64,
+				      hs_stop_reason_name(s.reason), s.pc);
+		}
+	}
+}
+
+static int restore_for(struct hs_machine *m, uint64_t target, struct hs_error *err)
+{
+	struct ckpt *k = history_at(m, target);
+	if (!k)
+		return hs_err(err, -ERANGE,
+			      "%" PRIu64 " instructions is before the recorded history (record, "
+			      "or a checkpoint, keeps it)",
+			      target);
+	return hs_checkpoint_restore(m, k->id, err);
+}
+
+int hs_replay_to(struct hs_machine *m, uint64_t target, struct hs_error *err)
+{
+	if (m->dump)
+		return hs_err(err, -EPERM, "a memory dump has no history");
+	replaying(m, true);
+	int rc = restore_for(m, target, err);
+	if (!rc)
+		rc = run_to(m, target, NULL, NULL, err);
+	replaying(m, false);
+	if (!rc)
+		m->last_stop =
+		    (struct hs_stop){.reason = HS_STOP_STEP,
+				     .cpu = m->cur,
+				     .pc = hs_cpu_reg(&m->cpus[m->cur], UC_ARM64_REG_PC)};
+	return rc;
+}
+
+/* ---- the last stop before the present ------------------------------------- */
+
+struct scan {
+	uint64_t present;
+	struct hs_replay_hit hit;
+	bool found;
+};
+
+static void note_hit(struct hs_machine *m, const struct hs_stop *s, void *ud)
+{
+	struct scan *sc = ud;
+	uint64_t now = hs_machine_icount(m);
+	if (now >= sc->present)
+		return;
+	sc->hit = (struct hs_replay_hit){.icount = now, .stop = *s};
+	const struct hs_watch_hit *w = s->reason == HS_STOP_WATCH ? hs_watch_last_hit(m) : NULL;
+	if (w) {
+		sc->hit.have_watch = true;
+		sc->hit.watch = *w;
+	}
+	sc->found = true;
+}
+
+/* A checkpoint taken at a breakpoint's address: the run from it steps over it, but it was hit. */
+static void hit_at_start(struct hs_machine *m, struct scan *sc)
+{
+	struct hs_cpu *c = &m->cpus[m->cur];
+	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	for (unsigned i = 0; m->op.pending && i < m->dbg.nr_bps; i++) {
+		const struct hs_bp *bp = m->dbg.bps[i];
+		for (unsigned k = 0; bp->enabled && k < bp->nr_va; k++)
+			if (bp->va[k] == pc) {
+				struct hs_stop s = {.reason = HS_STOP_BREAKPOINT,
+						    .cpu = m->cur,
+						    .pc = pc,
+						    .bp_id = bp->id};
+				note_hit(m, &s, sc);
+				return;
+			}
+	}
+}
+
+int hs_replay_last_hit(struct hs_machine *m, struct hs_replay_hit *hit, bool *found,
+		       struct hs_error *err)
+{
+	*found = false;
+	if (m->dump)
+		return hs_err(err, -EPERM, "a memory dump has no history");
+	struct scan sc = {.present = hs_machine_icount(m)};
+	if (!sc.present)
+		return 0;
+	replaying(m, true);
+	int rc = 0;
+	/* Segment by segment, the newest first: the last hit of the first segment that has one. */
+	uint64_t end = sc.present;
+	struct ckpt *k = history_at(m, sc.present - 1);
+	while (k && !sc.found && !rc) {
+		uint64_t start = k->icount;
+		struct ckpt *older = k->parent;
+		if ((rc = hs_checkpoint_restore(m, k->id, err)))
+			break;
+		/* A hit at the segment's start counts only if nothing follows it. */
+		struct scan at = {.present = sc.present};
+		hit_at_start(m, &at);
+		rc = run_to(m, end, note_hit, &sc, err);
+		if (rc == -ERANGE) /* the segment ends where its operation ended */
+			rc = 0;
+		if (!sc.found && at.found)
+			sc = at;
+		end = start;
+		while (older && older->icount >= start)
+			older =
+			    older->parent; /* several at one count: the oldest starts the next */
+		k = older;
+	}
+	/* Back to the present. */
+	int rc2 = rc ? 0 : restore_for(m, sc.present, err);
+	if (!rc2 && !rc)
+		rc2 = run_to(m, sc.present, NULL, NULL, err);
+	replaying(m, false);
+	if (rc || rc2)
+		return rc ? rc : rc2;
+	*found = sc.found;
+	if (sc.found)
+		*hit = sc.hit;
+	return 0;
+}
+
+int hs_replay_goto_hit(struct hs_machine *m, const struct hs_replay_hit *hit, struct hs_error *err)
+{
+	/* The stop as it was: a watchpoint's store has just retired (reverse-stepi: before it). */
+	int rc = hs_replay_to(m, hit->icount, err);
+	if (rc)
+		return rc;
+	m->last_stop = hit->stop;
+	m->last_stop.pc = hs_cpu_reg(&m->cpus[m->cur], UC_ARM64_REG_PC);
+	if (hit->have_watch) {
+		m->dbg.hit = hit->watch;
+		m->dbg.hit_valid = true;
+	}
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Record and reverse execution (gdb's `record`, `reverse-stepi`,
+ * `reverse-continue` ...). The machine is deterministic, so going back to
+ * instruction T is: restore the latest checkpoint of the current history
+ * taken at or before T, and run forward until the machine has executed T
+ * instructions (whole blocks while far, then single steps). `record` keeps
+ * the checkpoints that makes cheap: one when an operation starts running (a
+ * host operation is an input from outside the machine: replay never has to
+ * repeat one) and one every HS_RECORD_INTERVAL instructions.
+ *
+ * The timeline is the machine's instruction count (all CPUs: one runs at a
+ * time), so "back one instruction" is back one instruction of whichever CPU
+ * ran it.
+ */
+#ifndef HS_REPLAY_H
+#define HS_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "debug.h"
+#include "machine.h"
+
+#define HS_RECORD_INTERVAL 1000000ULL /* instructions between record's checkpoints */
+
+/* Start recording (a checkpoint now); -EBUSY if it already is. */
+int hs_record_start(struct hs_machine *m, struct hs_error *err);
+/* Stop recording and forget record's checkpoints. */
+void hs_record_stop(struct hs_machine *m);
+struct hs_record_info {
+	bool active;
+	uint64_t first_icount; /* where the recorded history starts */
+	uint64_t now;	       /* the machine's count */
+	size_t checkpoints;    /* record's own */
+};
+void hs_record_info(const struct hs_machine *m, struct hs_record_info *info);
+
+/*
+ * Put the machine where it was after `target` instructions of the current
+ * history (hs_machine_icount() == target), breakpoints and watchpoints not
+ * stopping it on the way. -ERANGE when target is not in the recorded history
+ * (before its start, or in the future).
+ */
+int hs_replay_to(struct hs_machine *m, uint64_t target, struct hs_error *err);
+
+/* One stop a scan of the history met (a breakpoint or a watchpoint). */
+struct hs_replay_hit {
+	uint64_t icount; /* the machine's count at the stop */
+	struct hs_stop stop;
+	bool have_watch;
+	struct hs_watch_hit watch;
+};
+/*
+ * The last stop (breakpoint, watchpoint) before the present, searching the
+ * recorded history backwards; false when there is none. The machine is left
+ * where it was.
+ */
+int hs_replay_last_hit(struct hs_machine *m, struct hs_replay_hit *hit, bool *found,
+		       struct hs_error *err);
+
+/*
+ * Go to a hit hs_replay_last_hit found, the machine as that stop left it (a
+ * breakpoint before its instruction, a watchpoint with its store just
+ * retired), with hs_last_stop() and hs_watch_last_hit() saying so.
+ */
+int hs_replay_goto_hit(struct hs_machine *m, const struct hs_replay_hit *hit, struct hs_error *err);
+
+#endif
