@@ -354,6 +354,23 @@ static bool machine_idle(struct cli *c)
 	return !hs_op_pending(c->m) && (next == HS_BOOT_DONE || next == HS_BOOT_FIRMWARE);
 }
 
+/*
+ * gdb's reverse-stepi / reverse-continue (bs, bc): the REPL's commands, over
+ * hypscope's record (`monitor record` starts it); the stop is reported as a
+ * forward one. The commands' text goes to gdb's console.
+ */
+static void reverse(struct gdb_server *s, bool step)
+{
+	struct hs_strbuf out;
+	hs_sb_init(&out);
+	gdb_bps_sync(&s->bps, s->c, &out);
+	s->swallow_step = false;
+	run_machine(s, step ? "reverse-stepi" : "reverse-continue", true, &out);
+	send_output(s, hs_sb_str(&out), out.len);
+	hs_sb_free(&out);
+	stop_reply(s);
+}
+
 /* Returns false when the client went away while waiting. */
 static bool resume(struct gdb_server *s, bool step)
 {
@@ -597,7 +614,7 @@ static void query(struct gdb_server *s, const struct gdb_req *q)
 		snprintf(buf, sizeof(buf),
 			 "PacketSize=%x;qXfer:features:read+;qXfer:threads:read+;"
 			 "qXfer:exec-file:read+;QStartNoAckMode+;swbreak+;hwbreak+;"
-			 "vContSupported+",
+			 "vContSupported+;ReverseStep+;ReverseContinue+",
 			 GDB_PKT_MAX);
 		send_str(s, buf);
 	} else if (!strcmp(q->name, "Attached")) {
@@ -703,6 +720,11 @@ static int handle(struct gdb_server *s, const uint8_t *body, size_t len)
 	struct gdb_req q;
 	struct cli *c = s->c;
 	gdb_parse_request(body, len, &q, s->scratch, sizeof(s->scratch));
+	if (len == 2 && body[0] == 'b' && (body[1] == 's' || body[1] == 'c')) {
+		gdb_tlb_flush(&s->tlb);
+		reverse(s, body[1] == 's');
+		return -1;
+	}
 	/* Only reads leave the translations as they were (see struct gdb_tlb). */
 	if (q.kind != GDB_REQ_READ_MEM && q.kind != GDB_REQ_READ_REG && q.kind != GDB_REQ_READ_REGS)
 		gdb_tlb_flush(&s->tlb);
