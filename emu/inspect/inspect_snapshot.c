@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "hyp_state.h"
+#include "linux_boot.h"
+#include "linux_vm.h"
 #include "pt_decode.h"
 #include "sysregs.h"
 
@@ -684,9 +686,16 @@ static struct hs_snap_guest *guest_slot(struct hs_snapshot *s)
  * VA of an array of HS_MAX_VMS HYP VAs (0 = free slot). Addresses go through
  * the EL2 stage 1 just walked, so nothing here trusts the host's records.
  */
+static int walk_guest(struct hs_machine *m, struct hs_snapshot *s, const struct hs_phys *phys,
+		      struct hs_snap_guest *g, struct hs_error *err);
+static int read_linux_guests(struct hs_machine *m, struct hs_snapshot *s,
+			     const struct hs_phys *phys, struct hs_error *err);
+
 static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct hs_phys *phys,
 		       struct hs_error *err)
 {
+	if (hs_linux_image(m))
+		return read_linux_guests(m, s, phys, err);
 	uint64_t sym, table_va = 0, table_pa;
 	if (hs_sym_pa(m, "hyp_vm_table", &sym, NULL) ||
 	    hs_phys_read(m, sym, &table_va, sizeof(table_va), NULL))
@@ -723,12 +732,54 @@ static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct
 				 slots[i]);
 			continue;
 		}
+		int rc = walk_guest(m, s, phys, g, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Linux's VMs (7.x, 6.12): vm_table[] of the hyp's struct pkvm_hyp_vm, read with the
+ * image's DWARF (linux_vm.c); slots __pkvm_reserve_vm only reserved are skipped.
+ */
+static int read_linux_guests(struct hs_machine *m, struct hs_snapshot *s,
+			     const struct hs_phys *phys, struct hs_error *err)
+{
+	uint64_t sym;
+	if (hs_sym_pa(m, "__kvm_nvhe_vm_table", &sym, NULL))
+		return 0;
+	s->have_guests = true;
+	for (unsigned i = 0; i < HS_MAX_VMS; i++) {
+		uint64_t vttbr, vtcr;
+		if (hs_lx_vm_regs(m, HS_VM_HANDLE_OFFSET + i, &vttbr, &vtcr, NULL))
+			continue;
+		struct hs_snap_guest *g = guest_slot(s);
+		if (!g)
+			return hs_err(err, -ENOMEM, "snapshot: out of memory");
+		g->handle = HS_VM_HANDLE_OFFSET + i;
+		g->slot = i;
+		g->abi.handle = g->handle;
+		g->abi.vttbr = vttbr;
+		g->abi.vtcr = vtcr;
+		int rc = walk_guest(m, s, phys, g, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* One VM's stage 2, from the VTTBR/VTCR its hypervisor keeps. */
+static int walk_guest(struct hs_machine *m, struct hs_snapshot *s, const struct hs_phys *phys,
+		      struct hs_snap_guest *g, struct hs_error *err)
+{
+	{
 		g->vmid = (uint16_t)(g->abi.vttbr >> 48);
 		char msg[100];
 		if (hs_machine_regime_s2(m, g->abi.vtcr, g->abi.vttbr, &g->r, msg, sizeof(msg))) {
 			snprintf(g->error, sizeof(g->error), "VM %#" PRIx64 ": stage 2: %s",
 				 g->handle, msg);
-			continue;
+			return 0;
 		}
 		struct snap_walk w = {.s = s,
 				      .table = HS_SNAP_GUEST_S2,
@@ -745,7 +796,7 @@ static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct
 		if (rc) {
 			snprintf(g->error, sizeof(g->error), "VM %#" PRIx64 ": %.90s", g->handle,
 				 we.msg);
-			continue;
+			return 0;
 		}
 		g->ok = true;
 	}
