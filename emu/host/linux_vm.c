@@ -606,14 +606,26 @@ int hs_lx_vm_finalize(struct hs_machine *m, unsigned cpu, struct hs_lx_vm *vm, i
 	return share_hyp(m, cpu, vm->kvm_pa, vm->kvm_pages, false, err);
 }
 
+size_t hs_lx_vm_table(struct hs_machine *m, uint64_t *handles, size_t max)
+{
+	uint64_t sym, table;
+	size_t n = 0;
+	if (hs_sym_pa(m, "__kvm_nvhe_vm_table", &sym, NULL) || !get(m, sym) ||
+	    hs_el2_va_to_pa(m, 0, get(m, sym), &table, NULL))
+		return 0;
+	for (unsigned i = 0; i < LX_MAX_PVMS && n < max; i++) {
+		uint64_t vm_va = get(m, table + 8 * i);
+		if (vm_va && vm_va != RESERVED_ENTRY)
+			handles[n++] = HS_VM_HANDLE_OFFSET + i;
+	}
+	return n;
+}
+
 int hs_lx_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t *vtcr,
 		  struct hs_error *err)
 {
-	struct lx_offs o;
-	int rc = offs_get(m, &o, err);
-	if (rc)
-		return rc;
-	uint64_t sym, table_va, table, vm_va, vm;
+	uint64_t sym, table_va, table, vm_va, vm, off_vmid, off_pgd, off_vtcr;
+	int rc;
 	if ((rc = hs_sym_pa(m, "__kvm_nvhe_vm_table", &sym, err)))
 		return rc;
 	table_va = get(m, sym);
@@ -626,11 +638,20 @@ int hs_lx_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64
 	if (!vm_va || vm_va == RESERVED_ENTRY)
 		return hs_err(err, -ENOENT, "no VM %#" PRIx64 " in the hypervisor's vm_table%s",
 			      handle, vm_va ? " (reserved, not initialised)" : "");
-	if ((rc = hs_el2_va_to_pa(m, 0, vm_va, &vm, err)))
+	struct hs_dwarf *dw = hs_linux_dwarf(m, err);
+	if (!dw)
+		return -ENOENT;
+	if ((rc = hs_el2_va_to_pa(m, 0, vm_va, &vm, err)) ||
+	    (rc = hs_dwarf_member_path(dw, "pkvm_hyp_vm", "kvm.arch.mmu.vmid", &off_vmid, NULL,
+				       err)) ||
+	    (rc = hs_dwarf_member_path(dw, "pkvm_hyp_vm", "kvm.arch.mmu.pgd_phys", &off_pgd, NULL,
+				       err)) ||
+	    (rc = hs_dwarf_member_path(dw, "pkvm_hyp_vm", "kvm.arch.mmu.vtcr", &off_vtcr, NULL,
+				       err)))
 		return rc;
-	*vtcr = get(m, vm + o.vm_vtcr);
-	*vttbr = (get(m, vm + o.vm_pgd_phys) & 0x0000fffffffffffeULL) |
-		 ((get(m, vm + o.vm_vmid) & 0xffff) << 48);
+	*vtcr = get(m, vm + off_vtcr);
+	*vttbr = (get(m, vm + off_pgd) & 0x0000fffffffffffeULL) |
+		 ((get(m, vm + off_vmid) & 0xffff) << 48);
 	return 0;
 }
 

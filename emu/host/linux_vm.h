@@ -72,6 +72,8 @@ int hs_lx_call(struct hs_machine *m, unsigned cpu, const char *name, const uint6
 const char *hs_lx_guest_call_name(int nr);
 /* HS_PROT_* -> enum kvm_pgtable_prot of the image. */
 int hs_lx_prot(struct hs_machine *m, unsigned prot, uint64_t *out, struct hs_error *err);
+/* The handles of the VMs in the hypervisor's vm_table (initialised ones only). */
+size_t hs_lx_vm_table(struct hs_machine *m, uint64_t *handles, size_t max);
 /* VTTBR/VTCR of the hyp VM's struct kvm_s2_mmu (vm_table[handle], read through DWARF). */
 int hs_lx_vm_regs(struct hs_machine *m, uint64_t handle, uint64_t *vttbr, uint64_t *vtcr,
 		  struct hs_error *err);

@@ -750,15 +750,17 @@ static int read_linux_guests(struct hs_machine *m, struct hs_snapshot *s,
 	if (hs_sym_pa(m, "__kvm_nvhe_vm_table", &sym, NULL))
 		return 0;
 	s->have_guests = true;
-	for (unsigned i = 0; i < HS_MAX_VMS; i++) {
+	uint64_t handles[HS_MAX_VMS];
+	size_t n = hs_lx_vm_table(m, handles, HS_MAX_VMS);
+	for (size_t i = 0; i < n; i++) {
 		uint64_t vttbr, vtcr;
-		if (hs_lx_vm_regs(m, HS_VM_HANDLE_OFFSET + i, &vttbr, &vtcr, NULL))
+		if (hs_lx_vm_regs(m, handles[i], &vttbr, &vtcr, NULL))
 			continue;
 		struct hs_snap_guest *g = guest_slot(s);
 		if (!g)
 			return hs_err(err, -ENOMEM, "snapshot: out of memory");
-		g->handle = HS_VM_HANDLE_OFFSET + i;
-		g->slot = i;
+		g->handle = handles[i];
+		g->slot = (unsigned)(handles[i] - HS_VM_HANDLE_OFFSET);
 		g->abi.handle = g->handle;
 		g->abi.vttbr = vttbr;
 		g->abi.vtcr = vtcr;
