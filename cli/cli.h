@@ -22,6 +22,7 @@
 #include "host_boot.h"
 #include "host_vm.h"
 #include "inspect_snapshot.h"
+#include "pte_blame.h"
 
 struct hs_trace;
 struct hs_viz_recorder;
@@ -41,6 +42,7 @@ struct cli_hvc_rec {
 
 struct hs_check_incr;
 struct hs_tlb_check;
+struct hs_blame;
 
 /* One debugger write (set var ...), listed by `trace` among the hypercalls. */
 struct cli_dbg_write {
@@ -153,7 +155,31 @@ struct cli {
 	int check_tlb;			  /* enum cli_tlb_mode: the live TLB checker (cmd_tlb.c) */
 	struct hs_tlb_check *tlb;	  /* while on and a machine exists */
 	size_t tlb_shown;		  /* violations already printed */
+	struct hs_blame *blame;		  /* PTE provenance, always on (cmd_blame.c) */
 };
+
+/* ---- PTE provenance (cmd_blame.c) ------------------------------------------- */
+/* Machine created / about to be destroyed: start or stop recording with it. */
+void cli_blame_attach(struct cli *c);
+void cli_blame_detach(struct cli *c);
+/* `pt blame hyp|host|guest [HANDLE] ADDR` */
+int cmd_pt_blame(struct cli *c, int argc, char **argv);
+/* `expect blame`: the deepest entry on the walk of TABLE [HANDLE] ADDR (argv[i]...) */
+struct cli_blame_hit {
+	int level;
+	uint64_t desc_pa;
+	bool have; /* a store is recorded: rec is the last one */
+	struct hs_blame_rec rec;
+	uint64_t stores; /* recorded since its page became a table page */
+};
+int cli_blame_lookup(struct cli *c, int argc, char **argv, int i, bool handle_given,
+		     struct cli_blame_hit *out, int *next);
+/* Under `owner`: the last writer of the host stage-2 and EL2 stage-1 entries of pa. */
+void cli_blame_owner(struct cli *c, uint64_t pa, struct hs_strbuf *sb);
+/* The regime of `pt VERB` for table hyp, host or guest (guest_s: the handle, or NULL; cmd_blame.c).
+ */
+int cli_pt_regime(struct cli *c, const char *verb, const char *table, const char *guest_s,
+		  struct hs_pt_regime *r);
 
 /* ---- the live TLB checker (cmd_tlb.c) --------------------------------------- */
 enum cli_tlb_mode { CLI_TLB_OFF, CLI_TLB_ON /* stop at violations */, CLI_TLB_LOG };
@@ -169,7 +195,7 @@ int cli_tlb_after(struct cli *c);
 /* Under a trace entry: the violations found during that hypercall. */
 struct hs_trace_entry;
 void cli_tlb_trace(struct cli *c, const struct hs_trace_entry *e, struct hs_strbuf *sb);
-/* The tree view outlines the entries TLBs may still hold: fill them into the options. */
+/* The tree view outlines the entries TLBs may still hold and shows each entry's last writer. */
 struct hs_viz_opts;
 void cli_tlb_viz_opts(struct cli *c, struct hs_viz_opts *o);
 

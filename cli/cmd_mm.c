@@ -117,11 +117,13 @@ void cli_mm_machine_hook(struct cli *c, bool create)
 			hs_viz_recorder_set_diff_hook(c->recorder, rec_diff_begin, rec_diff_end, c);
 		hs_snapshot_init(&c->mark);
 		c->have_mark = false;
+		cli_blame_attach(c);
 		cli_tlb_attach(c);
 		cli_checkpoint_attach(c);
 		return;
 	}
 	cli_tlb_detach(c);
+	cli_blame_detach(c);
 	cli_bpx_clear(c); /* the breakpoints go with the machine */
 	if (c->viz)
 		hs_viz_live_close(c->viz);
@@ -338,6 +340,8 @@ int cmd_owner(struct cli *c, int argc, char **argv)
 	struct hs_error err = {0};
 	hs_sb_init(&sb);
 	int rc = hs_owner_describe(c->m, pa, size, c->json, &sb, &err);
+	if (!rc && !c->json)
+		cli_blame_owner(c, pa, &sb);
 	if (!rc)
 		cli_print_sb(c, &sb);
 	hs_sb_free(&sb);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* `pt walk` and `pt dump`: the emulator's architectural walker on the live tables. */
+/* `pt walk` and `pt dump`: the emulator's architectural walker on the live tables (`pt blame`:
+ * cmd_blame.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -27,12 +28,14 @@ static int parse_range(struct cli *c, const char *s, uint64_t *a, uint64_t *b)
 int cmd_pt(struct cli *c, int argc, char **argv)
 {
 	bool walk;
+	if (!strcmp(argv[1], "blame"))
+		return cmd_pt_blame(c, argc, argv);
 	if (!strcmp(argv[1], "walk"))
 		walk = true;
 	else if (!strcmp(argv[1], "dump"))
 		walk = false;
 	else
-		return cli_error(c, "pt: '%s': give walk or dump", argv[1]);
+		return cli_error(c, "pt: '%s': give walk, dump or blame", argv[1]);
 	const char *table = "hyp", *addr_s = NULL, *guest_s = NULL;
 	bool dot = false;
 	uint64_t start = 0, end = 0;
@@ -65,28 +68,8 @@ int cmd_pt(struct cli *c, int argc, char **argv)
 		return cli_error(c, "pt walk: missing address; usage: pt walk [--table "
 				    "hyp|host|guest HANDLE] ADDR");
 	struct hs_pt_regime r;
-	char err[256];
-	if (!strcmp(table, "guest")) {
-		/* --table guest HANDLE; the handle may be left out when there is one VM. */
-		uint64_t h, hs[HS_MAX_VMS];
-		size_t n = hs_vm_list(c->m, hs, HS_MAX_VMS);
-		if (guest_s) {
-			enum cli_space sp = SP_PA;
-			if (cli_eval(c, guest_s, &sp, &h))
-				return -1;
-		} else if (n == 1) {
-			h = hs[0];
-		} else {
-			return cli_error(c,
-					 "pt %s: --table guest needs a VM handle (%zu VMs; "
-					 "`vm list`)",
-					 argv[1], n);
-		}
-		if (cli_vm_regime(c, h, &r, err, sizeof(err)))
-			return cli_error(c, "pt %s: %s", argv[1], err);
-	} else if (cli_regime(c, table, &r, err, sizeof(err))) {
-		return cli_error(c, "pt %s: %s", argv[1], err);
-	}
+	if (cli_pt_regime(c, argv[1], table, guest_s, &r))
+		return -1;
 	struct hs_phys ph = cli_phys(c);
 	struct hs_strbuf sb;
 	hs_sb_init(&sb);

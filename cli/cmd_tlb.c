@@ -135,6 +135,7 @@ void cli_tlb_trace(struct cli *c, const struct hs_trace_entry *e, struct hs_strb
 
 void cli_tlb_viz_opts(struct cli *c, struct hs_viz_opts *o)
 {
+	o->blame = c->blame; /* the tree shows each entry's last writer too */
 	o->nr_tlb_pending = 0;
 	if (!c->tlb)
 		return;

@@ -252,15 +252,18 @@ const struct cli_cmd cli_cmds[] = {
      CC_WORDS, host_words},
     {"pt", cmd_pt, 1, 8, CMD_MACHINE | CMD_JSON,
      "pt walk [--table hyp|host|guest HANDLE] ADDR | pt dump [--table hyp|host|guest HANDLE] "
-     "[--range A-B] [--json|--dot]",
-     "walk or dump page tables",
+     "[--range A-B] [--json|--dot] | pt blame hyp|host|guest [HANDLE] ADDR [--json]",
+     "walk, dump or blame page tables",
      "walk: translate one address level by level (hyp: EL2 stage 1 from TCR_EL2 /\n"
      "TTBR0_EL2; host: stage 2 from VTCR_EL2 / VTTBR_EL2; guest HANDLE: that VM's\n"
      "stage 2, 40-bit IPA from level 1, from the VTTBR/VTCR the hypervisor recorded).\n"
      "dump: every mapping as merged ranges, as text, JSON or Graphviz DOT.\n"
+     "blame: the stores into each entry of ADDR's walk, most recent first: old and\n"
+     "new value, CPU, PC with source line, instruction count, hypercall in progress.\n"
      "Examples:\n  pt walk __hyp_text_start\n  pt walk --table host 0x40000000\n"
      "  pt dump --table host --range 0x40000000-0x40400000\n  pt dump --dot > hyp.dot\n"
-     "  pt walk --table guest 0x1000 0x48100000\n  pt dump --table guest 0x1000",
+     "  pt walk --table guest 0x1000 0x48100000\n  pt dump --table guest 0x1000\n"
+     "  pt blame host 0x48000000\n  pt blame guest 0x1000 0x2000",
      CC_WORDS, pt_words},
     {"console", cmd_console, 0, 0, CMD_JSON, "console [--json]",
      "what the hypervisor printed so far", "Example:\n  console", CC_NONE, NULL},

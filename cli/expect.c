@@ -630,6 +630,93 @@ static int ex_stop(struct ex *e)
 			 where);
 }
 
+/* Two code addresses as link addresses when both are in the image (PA or HYP VA alike). */
+static void as_link(struct hs_machine *m, uint64_t *got, uint64_t *want)
+{
+	uint64_t lg, lw;
+	if (hs_addr_to_link(m, *got, &lg) && hs_addr_to_link(m, *want, &lw)) {
+		*got = lg;
+		*want = lw;
+	}
+}
+
+/*
+ * expect blame hyp|host|guest [HANDLE] ADDR pc|hvc|cpu|el|old|new|stores OP VALUE:
+ * the last store to the deepest entry on ADDR's walk (cmd_blame.c).
+ */
+static int ex_blame(struct ex *e)
+{
+	static const char *const fields[] = {"pc", "hvc", "cpu", "el", "old", "new", "stores"};
+	int nf = (int)(sizeof(fields) / sizeof(fields[0]));
+	struct cli *c = e->c;
+	if (!need_machine(e))
+		return -1;
+	/* guest HANDLE ADDR FIELD ..., or guest ADDR FIELD ... with one VM */
+	bool handle = e->argc > 4 && !strcmp(e->argv[2], "guest");
+	for (int k = 0; handle && k < nf; k++)
+		handle = strcmp(e->argv[4], fields[k]) != 0;
+	struct cli_blame_hit h;
+	int i;
+	if (cli_blame_lookup(c, e->argc, e->argv, 2, handle, &h, &i))
+		return -1;
+	int f = -1;
+	for (int k = 0; i < e->argc && k < nf; k++)
+		if (!strcmp(e->argv[i], fields[k]))
+			f = k;
+	if (f < 0)
+		return syntax(e, i, "expected pc, hvc, cpu, el, old, new or stores, got '%s'",
+			      word(e, i));
+	enum op op = OP_EQ;
+	if (parse_op(e, i + 1, &op))
+		return -1;
+	if (e->argc < i + 3)
+		return syntax(e, i + 2, "expected a value%s", "");
+	if (end_of(e, i + 3))
+		return -1;
+	const char *want_s = e->argv[i + 2];
+	char what[96];
+	snprintf(what, sizeof(what), "blame %s of L%d entry %#" PRIx64, fields[f], h.level,
+		 h.desc_pa);
+	if (!strcmp(fields[f], "stores")) {
+		int64_t want;
+		if (parse_value(e, i + 2, &want))
+			return -1;
+		return check(e, what, (int64_t)h.stores, op, want);
+	}
+	if (!h.have)
+		return cli_error(c, "expected %s %s %s, got no store recorded", what, op_names[op],
+				 want_s);
+	if (!strcmp(fields[f], "hvc")) {
+		if (op != OP_EQ && op != OP_NE)
+			return syntax(e, i + 1, "expected == or != , got '%s'", e->argv[i + 1]);
+		const char *got = h.rec.hvc_name ? h.rec.hvc_name : "none";
+		if (!strcmp(got, want_s) == (op == OP_EQ))
+			return 0;
+		return cli_error(c, "expected %s %s %s, got %s", what, op_names[op], want_s, got);
+	}
+	if (!strcmp(fields[f], "pc")) {
+		enum cli_space sp = SP_PA;
+		uint64_t want, got = h.rec.pc;
+		if (cli_eval(c, want_s, &sp, &want))
+			return -1;
+		as_link(c->m, &got, &want);
+		if (cmp((int64_t)got, op, (int64_t)want))
+			return 0;
+		char where[200];
+		hs_pc_where(c->m, h.rec.pc, where, sizeof(where));
+		return cli_error(c, "expected %s %s %s, got %#" PRIx64 " %s", what, op_names[op],
+				 want_s, h.rec.pc, where);
+	}
+	int64_t want;
+	if (parse_value(e, i + 2, &want))
+		return -1;
+	uint64_t got = !strcmp(fields[f], "cpu")   ? h.rec.cpu
+		       : !strcmp(fields[f], "el")  ? h.rec.el
+		       : !strcmp(fields[f], "old") ? h.rec.old
+						   : h.rec.new;
+	return check(e, what, (int64_t)got, op, want);
+}
+
 /* expect pc ==|!= SYMBOL[+OFF]|ADDR: compared as link addresses when both are in the image. */
 static int ex_pc(struct ex *e)
 {
@@ -647,13 +734,9 @@ static int ex_pc(struct ex *e)
 		return -1;
 	struct hs_cpu_state st;
 	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
-	uint64_t lg, lw;
-	int64_t got_v = (int64_t)st.pc, want_v = (int64_t)want;
-	if (hs_addr_to_link(c->m, st.pc, &lg) && hs_addr_to_link(c->m, want, &lw)) {
-		got_v = (int64_t)lg;
-		want_v = (int64_t)lw;
-	}
-	if (cmp(got_v, op, want_v))
+	uint64_t got = st.pc;
+	as_link(c->m, &got, &want);
+	if (cmp((int64_t)got, op, (int64_t)want))
 		return 0;
 	char sym[128];
 	cli_symbolize(c, st.pc, sym, sizeof(sym));
@@ -807,6 +890,8 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 		return ex_pc(&e);
 	if (!strcmp(what, "line"))
 		return ex_line(&e);
+	if (!strcmp(what, "blame"))
+		return ex_blame(&e);
 	if (!strcmp(what, "console")) {
 		if (argc < 3 || strcmp(argv[2], "contains"))
 			return syntax(&e, 2, "expected 'contains', got '%s'", word(&e, 2));
@@ -825,6 +910,6 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 	return syntax(
 	    &e, 1,
 	    "expected result, x0, reg, sysreg, translates, faults, host-read, console, el, "
-	    "owner, state, check, diff, vm, stop, pc, line or expr, got '%s'",
+	    "owner, state, check, diff, vm, stop, pc, line, blame or expr, got '%s'",
 	    what);
 }

@@ -41,13 +41,18 @@ def run(argv, check_rc=None):
 
 
 def sections(out):
-    """The output of each marked command."""
-    parts, cur = {}, None
+    """The output of each marked command, without what only a live session knows:
+    `owner`'s last writers come from PTE provenance, recorded as CPUs ran (a dump
+    has none)."""
+    parts, cur, blame = {}, None, False
     for line in out.splitlines():
         if line.startswith("=== ") and line.endswith(" ==="):
             cur = line[4:-4]
             parts[cur] = []
-        elif cur is not None:
+            blame = False
+        elif line.startswith("  last written"):
+            blame = True  # the rest of owner's output
+        elif cur is not None and not blame:
             parts[cur].append(line)
     return parts
 

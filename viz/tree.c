@@ -18,6 +18,7 @@
 
 #include "pt_decode.h"
 #include "pt_translate.h"
+#include "pte_blame.h"
 
 #define TREE_MARGIN 8
 #define TREE_GAP 14
@@ -332,9 +333,19 @@ void viz_tree_update_walk(struct hs_viz *v)
 			t->walk_rows[t->nwalk++] = row;
 			t->rows[row].flags |= ROW_HILITE;
 		}
-		snprintf(t->walk_text[t->nwalk_text++], sizeof(t->walk_text[0]),
-			 "L%d [%" PRIu64 "] %#" PRIx64 ": %s", tr.steps[s].level, tr.steps[s].index,
-			 tr.steps[s].desc, tr.steps[s].meaning);
+		char *line = t->walk_text[t->nwalk_text++];
+		int k = snprintf(line, sizeof(t->walk_text[0]),
+				 "L%d [%" PRIu64 "] %#" PRIx64 ": %s", tr.steps[s].level,
+				 tr.steps[s].index, tr.steps[s].desc, tr.steps[s].meaning);
+		struct hs_blame_rec rec;
+		if (v->o.blame && k > 0 && (size_t)k < sizeof(t->walk_text[0]) &&
+		    hs_blame_last(v->o.blame, tr.steps[s].desc_pa, &rec)) {
+			char where[160];
+			hs_pc_where(v->m, rec.pc, where, sizeof(where));
+			snprintf(line + k, sizeof(t->walk_text[0]) - (size_t)k,
+				 "  | last written by cpu%u at %s, %s", rec.cpu, where,
+				 rec.hvc_name ? rec.hvc_name : "no hypercall");
+		}
 	}
 	if (tr.ok)
 		snprintf(t->walk_text[t->nwalk_text++], sizeof(t->walk_text[0]),
@@ -480,6 +491,25 @@ static void row_label(const struct viz_tree *t, const struct tree_row *r, char *
 		snprintf(buf, len, "[%u] %#" PRIx64 " %s", r->index, r->ia, what);
 }
 
+/* Append the last writer of the row's entries (the most recent store to any of them). */
+static void row_writer(const struct hs_viz *v, const struct tree_row *r, char *buf, size_t len)
+{
+	struct hs_blame_rec last = {0}, x;
+	bool have = false;
+	for (uint32_t i = 0; v->o.blame && i < (r->count ? r->count : 1); i++)
+		if (hs_blame_last(v->o.blame, r->desc_pa + 8ULL * i, &x) &&
+		    (!have || x.icount > last.icount))
+			last = x, have = true;
+	size_t n = strlen(buf);
+	if (!have || n + 8 >= len)
+		return;
+	char sym[96];
+	if (!hs_symbolize(v->m, last.pc, sym, sizeof(sym)))
+		snprintf(sym, sizeof(sym), "%#" PRIx64, last.pc);
+	snprintf(buf + n, len - n, "  <- %s%s%s", sym, last.hvc_name ? " " : "",
+		 last.hvc_name ? last.hvc_name : "");
+}
+
 /* Does the row hold a descriptor whose break the TLBs have not seen completed yet? */
 static bool tlb_pending(const struct hs_viz_opts *o, const struct tree_row *r)
 {
@@ -550,6 +580,7 @@ void viz_tree_paint(struct hs_viz *v)
 		if (r->count > 1) /* a collapsed run: a notch on the right edge */
 			viz_fill(s, rc.x + rc.w - 4, rc.y, 4, rc.h, 0xffffffffu);
 		row_label(t, r, buf, sizeof(buf));
+		row_writer(v, r, buf, sizeof(buf));
 		viz_text(s, &v->font, rc.x + 3, rc.y + 1, viz_text_on(r->color), buf, maxc);
 		if (r->kind == HS_PT_K_TABLE && !(r->flags & ROW_MALFORMED)) {
 			/* A bracket in the gap: this entry's subtree is what lies to its right. */

@@ -57,6 +57,7 @@ struct hs_viz_recorder;
 
 #define HS_VIZ_MAX_TLB_PENDING 32
 
+struct hs_blame;
 struct hs_viz_opts {
 	enum hs_viz_view view;
 	int width, height; /* canvas; 0: 1280 x 800 */
@@ -66,6 +67,9 @@ struct hs_viz_opts {
 	uint64_t vttbr, vtcr; /* HS_VIZ_TABLE_GUEST_S2 */
 	bool has_addr;	      /* highlight the walk of addr (and scroll to it) */
 	uint64_t addr;
+	/* PTE provenance (pte_blame.h): each entry's last writer, in its row and the walk; NULL:
+	 * none */
+	const struct hs_blame *blame;
 	/* descriptors (PAs) whose old value TLBs may still hold (the TLB checker): outlined */
 	uint64_t tlb_pending[HS_VIZ_MAX_TLB_PENDING];
 	unsigned nr_tlb_pending;

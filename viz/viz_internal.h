@@ -104,7 +104,7 @@ struct viz_tree {
 	bool walk_valid;
 	int walk_rows[HS_PT_MAX_STEPS];
 	int nwalk;
-	char walk_text[6][160];
+	char walk_text[6][320];
 	int nwalk_text;
 	/* previous refresh: (desc_pa, desc, count) sorted, to flag changes */
 	struct tree_prev {

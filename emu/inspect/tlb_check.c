@@ -15,6 +15,8 @@
 struct hs_tlb_check {
 	struct hs_machine *m;
 	struct hs_tlb_model *model;
+	bool index_only; /* hs_tlb_index_new */
+	struct hs_tlb_index_opts index;
 	bool stop;
 	bool tap, feed, subscribed;
 	uint64_t hcr[HS_TLB_MAX_CPUS];
@@ -91,27 +93,24 @@ static void watch(void *ud, uint64_t page_pa, bool on)
 {
 	struct hs_tlb_check *c = ud;
 	hs_write_log_tap_watch(c->m, page_pa, on);
+	if (c->index.on_watch)
+		c->index.on_watch(c->index.ud, page_pa, on);
 }
 
-static void where_str(struct hs_machine *m, uint64_t pc, char *buf, size_t len)
+/* Index only: the stage-2 roots that exist, the host's and every VM's, stay indexed. */
+static void keep_s2_roots(struct hs_tlb_check *c)
 {
-	char sym[96];
-	if (!pc) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	if (!hs_symbolize(m, pc, sym, sizeof(sym)))
-		snprintf(sym, sizeof(sym), "%#" PRIx64, pc);
-	uint64_t link;
-	const struct hs_line *l = NULL;
-	if (hs_addr_to_link(m, pc, &link))
-		l = hs_image_line(hs_machine_image(m), link);
-	if (l) {
-		const char *f = strrchr(l->file, '/');
-		snprintf(buf, len, "%s (%s:%d)", sym, f ? f + 1 : l->file, l->line);
-	} else {
-		snprintf(buf, len, "%s", sym);
-	}
+	uint64_t keep[1 + HS_MAX_VMS], vtcr, vttbr;
+	size_t n = 0;
+	hs_host_s2_regs(c->m, 0, &vtcr, &vttbr);
+	if (vttbr)
+		keep[n++] = vttbr;
+	struct hs_error err = {0};
+	if (!hs_snapshot_take(c->m, 0, &c->snap, &err))
+		for (size_t i = 0; i < c->snap.nr_guests && n < 1 + HS_MAX_VMS; i++)
+			if (c->snap.guests[i].ok)
+				keep[n++] = c->snap.guests[i].abi.vttbr;
+	hs_tlb_model_keep_s2(c->model, keep, n);
 }
 
 static void violation(void *ud, const struct hs_tlb_violation *v)
@@ -128,9 +127,9 @@ static void violation(void *ud, const struct hs_tlb_violation *v)
 	struct hs_tlb_check_entry *e = &c->v[c->nr++];
 	memset(e, 0, sizeof(*e));
 	e->v = *v;
-	where_str(c->m, v->pc, e->where, sizeof(e->where));
+	hs_pc_where(c->m, v->pc, e->where, sizeof(e->where));
 	if (v->at_pc)
-		where_str(c->m, v->at_pc, e->at, sizeof(e->at));
+		hs_pc_where(c->m, v->at_pc, e->at, sizeof(e->at));
 	else
 		snprintf(e->at, sizeof(e->at), "hypercall return");
 	if (c->stop)
@@ -144,16 +143,46 @@ static bool s2_on(const struct hs_tlb_check *c, unsigned cpu)
 	return cpu < HS_TLB_MAX_CPUS && (c->hcr[cpu] & 1);
 }
 
+/* What both modes do: table stores, and the roots CPUs load (their regimes may change). */
+static void index_event(struct hs_tlb_check *c, const struct hs_event *ev)
+{
+	struct hs_tlb_model *md = c->model;
+	unsigned cpu = ev->cpu;
+	if (ev->type == HS_EV_TABLE_STORE) {
+		hs_tlb_model_store(md, cpu, ev->store.pa, ev->store.size, ev->store.old,
+				   ev->store.val, ev->store.pc, ev->icount);
+		return;
+	}
+	if (ev->type != HS_EV_SYSREG_WRITE)
+		return;
+	if (ev->sysreg.reg == HS_SR_TTBR0_EL2)
+		hs_tlb_model_load(md, cpu, HS_TLB_EL2, ev->sysreg.value);
+	else if (ev->sysreg.reg == HS_SR_VTTBR_EL2)
+		hs_tlb_model_load(md, cpu, HS_TLB_S2, ev->sysreg.value);
+	else if (ev->sysreg.reg == HS_SR_TCR_EL2 || ev->sysreg.reg == HS_SR_VTCR_EL2 ||
+		 ev->sysreg.reg == HS_SR_SCTLR_EL2)
+		hs_tlb_model_retry_roots(md, cpu);
+}
+
+/* Index only: table stores, root loads and the VMs that come and go. */
+static void on_index_event(const struct hs_event *ev, void *ud)
+{
+	struct hs_tlb_check *c = ud;
+	index_event(c, ev);
+	if (ev->type == HS_EV_HVC_EXIT && ev->hvc.name &&
+	    (strstr(ev->hvc.name, "_vm") || strstr(ev->hvc.name, "finalize"))) {
+		memset(c->known, 0, sizeof(c->known));
+		keep_s2_roots(c);
+	}
+}
+
 static void on_event(const struct hs_event *ev, void *ud)
 {
 	struct hs_tlb_check *c = ud;
 	struct hs_tlb_model *md = c->model;
 	unsigned cpu = ev->cpu;
+	index_event(c, ev);
 	switch (ev->type) {
-	case HS_EV_TABLE_STORE:
-		hs_tlb_model_store(md, cpu, ev->store.pa, ev->store.size, ev->store.old,
-				   ev->store.val, ev->store.pc, ev->icount);
-		break;
 	case HS_EV_TLBI: {
 		struct hs_tlbi_scope s;
 		hs_tlbi_decode(ev->tlbi.op, ev->tlbi.operand, ev->tlbi.vttbr, &s);
@@ -165,25 +194,8 @@ static void on_event(const struct hs_event *ev, void *ud)
 			hs_tlb_model_dsb(md, cpu, ev->barrier.option, ev->barrier.pc);
 		break;
 	case HS_EV_SYSREG_WRITE:
-		switch (ev->sysreg.reg) {
-		case HS_SR_TTBR0_EL2:
-			hs_tlb_model_load(md, cpu, HS_TLB_EL2, ev->sysreg.value);
-			break;
-		case HS_SR_VTTBR_EL2:
-			hs_tlb_model_load(md, cpu, HS_TLB_S2, ev->sysreg.value);
-			break;
-		case HS_SR_HCR_EL2:
-			if (cpu < HS_TLB_MAX_CPUS)
-				c->hcr[cpu] = ev->sysreg.value;
-			break;
-		case HS_SR_TCR_EL2:
-		case HS_SR_VTCR_EL2:
-		case HS_SR_SCTLR_EL2:
-			hs_tlb_model_retry_roots(md, cpu);
-			break;
-		default:
-			break;
-		}
+		if (ev->sysreg.reg == HS_SR_HCR_EL2 && cpu < HS_TLB_MAX_CPUS)
+			c->hcr[cpu] = ev->sysreg.value;
 		break;
 	case HS_EV_HVC_ENTER:
 		/* the host ran at EL1 up to here, with this CPU's stage 2 */
@@ -216,7 +228,7 @@ void hs_tlb_check_free(struct hs_tlb_check *c)
 	if (!c)
 		return;
 	if (c->subscribed)
-		hs_machine_unsubscribe(c->m, on_event, c);
+		hs_machine_unsubscribe(c->m, c->index_only ? on_index_event : on_event, c);
 	hs_tlb_model_free(c->model);
 	if (c->tap)
 		hs_write_log_tap_put(c->m);
@@ -242,6 +254,10 @@ static void seed(struct hs_tlb_check *c)
 		hs_tlb_model_load(c->model, i, HS_TLB_S2, sr(m, i, HS_SR_VTTBR_EL2));
 		hs_tlb_model_lower_el_runs(c->model, i, s2_on(c, i));
 	}
+	if (c->index_only) {
+		keep_s2_roots(c);
+		return;
+	}
 	/* Their history is unknown: assume every CPU may hold the host's and the guests' entries.
 	 */
 	uint64_t vtcr, vttbr;
@@ -256,7 +272,8 @@ static void seed(struct hs_tlb_check *c)
 							   c->snap.guests[i].abi.vttbr, online);
 }
 
-int hs_tlb_check_new(struct hs_machine *m, struct hs_tlb_check **out, struct hs_error *err)
+static int check_new(struct hs_machine *m, const struct hs_tlb_index_opts *index,
+		     struct hs_tlb_check **out, struct hs_error *err)
 {
 	*out = NULL;
 	if (hs_nr_cpus(m) > HS_TLB_MAX_CPUS)
@@ -266,24 +283,30 @@ int hs_tlb_check_new(struct hs_machine *m, struct hs_tlb_check **out, struct hs_
 	if (!c)
 		return hs_err(err, -ENOMEM, "TLB checker: out of memory");
 	c->m = m;
+	c->index_only = index != NULL;
+	if (index)
+		c->index = *index;
 	hs_snapshot_init(&c->snap);
 	int rc = hs_write_log_tap_get(m, err);
 	if (rc)
 		goto fail;
 	c->tap = true;
-	if ((rc = hs_barrier_feed_get(m, err)))
+	if (!c->index_only && (rc = hs_barrier_feed_get(m, err)))
 		goto fail;
-	c->feed = true;
+	c->feed = !c->index_only;
 	struct hs_phys phys = {.read = phys_read, .ud = m};
-	struct hs_tlb_model_ops ops = {
-	    .root_regime = root_regime, .watch = watch, .violation = violation, .ud = c};
+	struct hs_tlb_model_ops ops = {.root_regime = root_regime,
+				       .watch = watch,
+				       .violation = violation,
+				       .ud = c,
+				       .index_only = c->index_only};
 	c->model = hs_tlb_model_new(&phys, hs_nr_cpus(m), &ops);
 	if (!c->model) {
 		rc = hs_err(err, -ENOMEM, "TLB checker: out of memory");
 		goto fail;
 	}
 	seed(c);
-	if ((rc = hs_machine_subscribe(m, on_event, c))) {
+	if ((rc = hs_machine_subscribe(m, c->index_only ? on_index_event : on_event, c))) {
 		rc = hs_err(err, rc, "TLB checker: no free event subscription");
 		goto fail;
 	}
@@ -293,6 +316,18 @@ int hs_tlb_check_new(struct hs_machine *m, struct hs_tlb_check **out, struct hs_
 fail:
 	hs_tlb_check_free(c);
 	return rc;
+}
+
+int hs_tlb_check_new(struct hs_machine *m, struct hs_tlb_check **out, struct hs_error *err)
+{
+	return check_new(m, NULL, out, err);
+}
+
+int hs_tlb_index_new(struct hs_machine *m, const struct hs_tlb_index_opts *o,
+		     struct hs_tlb_check **out, struct hs_error *err)
+{
+	static const struct hs_tlb_index_opts none = {0};
+	return check_new(m, o ? o : &none, out, err);
 }
 
 void hs_tlb_check_set_stop(struct hs_tlb_check *c, bool stop)

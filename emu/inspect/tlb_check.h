@@ -32,6 +32,21 @@ struct hs_tlb_check_entry {
 
 /* Start checking from the machine's present state (tables indexed, hooks in). */
 int hs_tlb_check_new(struct hs_machine *m, struct hs_tlb_check **out, struct hs_error *err);
+
+/*
+ * The same model as an index of the walk-reachable table pages only (PTE
+ * provenance, pte_blame.h): no barrier feed, no rules judged; the pages
+ * watched through the store tap are exactly the table pages of the roots
+ * some CPU has loaded, the host's stage 2 and every VM's (re-read at the
+ * return of hypercalls whose name holds "_vm" or "finalize"). on_watch (may
+ * be NULL) hears each page as it becomes a table page or stops being one.
+ */
+struct hs_tlb_index_opts {
+	void (*on_watch)(void *ud, uint64_t page_pa, bool on);
+	void *ud;
+};
+int hs_tlb_index_new(struct hs_machine *m, const struct hs_tlb_index_opts *o,
+		     struct hs_tlb_check **out, struct hs_error *err);
 void hs_tlb_check_free(struct hs_tlb_check *c);
 /* Stop the machine at each violation (default off: record only). */
 void hs_tlb_check_set_stop(struct hs_tlb_check *c, bool stop);

@@ -342,7 +342,7 @@ void hs_tlb_model_load(struct hs_tlb_model *m, unsigned cpu, enum hs_tlb_regime 
 	if (r) {
 		r->loaded |= 1u << cpu;
 		/* The current regime (EL2) may be walked speculatively from now on. */
-		if (regime == HS_TLB_EL2)
+		if (regime == HS_TLB_EL2 && !m->ops.index_only)
 			r->cached |= 1u << cpu;
 	}
 	root_drop_if_dead(m, old);
@@ -356,9 +356,25 @@ void hs_tlb_model_assume_cached(struct hs_tlb_model *m, unsigned cpu, enum hs_tl
 		r->cached |= mask & m->all_cpus;
 }
 
+void hs_tlb_model_keep_s2(struct hs_tlb_model *m, const uint64_t *keep, size_t nr)
+{
+	for (size_t i = m->nr_roots; i-- > 0;) {
+		struct root *r = m->roots[i];
+		if (r->regime != HS_TLB_S2)
+			continue;
+		bool kept = false;
+		for (size_t k = 0; k < nr && !kept; k++)
+			kept = ttbr_baddr(keep[k]) == r->pa && (uint16_t)(keep[k] >> 48) == r->vmid;
+		r->cached = kept ? m->all_cpus : 0;
+		root_drop_if_dead(m, r);
+	}
+	for (size_t k = 0; k < nr; k++)
+		hs_tlb_model_assume_cached(m, 0, HS_TLB_S2, keep[k], m->all_cpus);
+}
+
 void hs_tlb_model_lower_el_runs(struct hs_tlb_model *m, unsigned cpu, bool s2_on)
 {
-	if (cpu >= m->nr_cpus || !s2_on)
+	if (cpu >= m->nr_cpus || !s2_on || m->ops.index_only)
 		return;
 	struct root *r = m->cpu[cpu].loaded[HS_TLB_S2];
 	if (r)
@@ -565,6 +581,20 @@ static void check_table_mapped(struct hs_tlb_model *m, const struct table *t, ui
 
 /* ---- events -------------------------------------------------------------------- */
 
+void hs_desc_merge_store(uint64_t word, uint64_t pa, unsigned size, uint64_t old_bytes,
+			 uint64_t val, uint64_t *old, uint64_t *new)
+{
+	/*
+	 * The bytes of the store, merged into the descriptor (most stores are the
+	 * whole word); memory may hold the bytes before or after it (a hook reports
+	 * before the store lands, a store trap after).
+	 */
+	unsigned off = (unsigned)(pa & 7), n = size > 8 - off ? 8 - off : size;
+	uint64_t mask = n == 8 ? ~0ULL : ((1ULL << (8 * n)) - 1) << (8 * off);
+	*old = (word & ~mask) | ((old_bytes << (8 * off)) & mask);
+	*new = (word & ~mask) | ((val << (8 * off)) & mask);
+}
+
 void hs_tlb_model_store(struct hs_tlb_model *m, unsigned cpu, uint64_t pa, unsigned size,
 			uint64_t old_bytes, uint64_t val, uint64_t pc, uint64_t icount)
 {
@@ -574,25 +604,17 @@ void hs_tlb_model_store(struct hs_tlb_model *m, unsigned cpu, uint64_t pa, unsig
 	if (!t)
 		return;
 	m->st.stores++;
-	uint64_t desc_pa = pa & ~7ULL, word;
+	uint64_t desc_pa = pa & ~7ULL, word, old, new;
 	if (m->phys.read(m->phys.ud, desc_pa, &word, 8))
 		return;
-	/*
-	 * The bytes of the store, merged into the descriptor (most stores are the
-	 * whole word); memory may hold the bytes before or after it (a hook reports
-	 * before the store lands, a store trap after).
-	 */
-	unsigned off = (unsigned)(pa & 7), n = size > 8 - off ? 8 - off : size;
-	uint64_t mask = n == 8 ? ~0ULL : ((1ULL << (8 * n)) - 1) << (8 * off);
-	uint64_t old = (word & ~mask) | ((old_bytes << (8 * off)) & mask);
-	uint64_t new = (word & ~mask) | ((val << (8 * off)) & mask);
+	hs_desc_merge_store(word, pa, size, old_bytes, val, &old, &new);
 	if (new == old)
 		return;
 	struct root *r = t->root;
 	int level = t->level;
 	uint64_t ia = t->ia + ((desc_pa & (PAGE - 1)) / 8) * hs_level_size(level);
 	struct table tc = *t; /* the array moves when tables come and go */
-	bool live = r->cached != 0;
+	bool live = r->cached != 0 && !m->ops.index_only;
 
 	/* A store into a table page whose walk caches may still point at it. */
 	if (tc.detached_by != NO_ID) {

@@ -80,6 +80,13 @@ struct hs_tlb_model_ops {
 	void (*watch)(void *ud, uint64_t page_pa, bool on); /* the model now tracks the page */
 	void (*violation)(void *ud, const struct hs_tlb_violation *v);
 	void *ud;
+	/*
+	 * Only keep the index of table pages (PTE provenance): nothing is judged,
+	 * a table unlinked leaves the index at once, and a root stays while a
+	 * CPU has it loaded or it is kept (hs_tlb_model_assume_cached), not
+	 * because a TLB may cache it.
+	 */
+	bool index_only;
 };
 
 struct hs_tlb_model;
@@ -87,6 +94,12 @@ struct hs_tlb_model;
 struct hs_tlb_model *hs_tlb_model_new(const struct hs_phys *phys, unsigned nr_cpus,
 				      const struct hs_tlb_model_ops *ops);
 void hs_tlb_model_free(struct hs_tlb_model *m);
+
+/*
+ * Index only: the stage-2 roots in `keep` (VTTBR values: the VMs that exist)
+ * stay; every other stage-2 root no CPU has loaded goes, with its tables.
+ */
+void hs_tlb_model_keep_s2(struct hs_tlb_model *m, const uint64_t *keep, size_t nr);
 
 /* CPU `cpu` writes `ttbr` to TTBR0_EL2 (regime EL2) or VTTBR_EL2 (regime S2). */
 void hs_tlb_model_load(struct hs_tlb_model *m, unsigned cpu, enum hs_tlb_regime regime,
@@ -99,6 +112,12 @@ void hs_tlb_model_lower_el_runs(struct hs_tlb_model *m, unsigned cpu, bool s2_on
 /* Index again the roots whose regime could not be read before (after TCR/VTCR writes). */
 void hs_tlb_model_retry_roots(struct hs_tlb_model *m, unsigned cpu);
 
+/*
+ * The descriptor holding a store of `size` bytes at pa (the bytes old_bytes
+ * before, val after) before and after it, from the word in memory now.
+ */
+void hs_desc_merge_store(uint64_t word, uint64_t pa, unsigned size, uint64_t old_bytes,
+			 uint64_t val, uint64_t *old, uint64_t *new);
 /*
  * A store of `size` bytes at pa on a tracked page, before or after it lands:
  * `old` and `val` are the bytes before and after. pc is the storing instruction.

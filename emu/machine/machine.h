@@ -133,6 +133,8 @@ int hs_sym_pa(const struct hs_machine *m, const char *name, uint64_t *pa, struct
  * returns false when it is not in the image.
  */
 bool hs_symbolize(const struct hs_machine *m, uint64_t addr, char *buf, size_t len);
+/* "pgt_set_pte+0x8 (pgtable.c:120)": symbol and source line of a PC; "-" for 0. */
+void hs_pc_where(const struct hs_machine *m, uint64_t pc, char *buf, size_t len);
 /* Convert an EL2 address (HYP VA or idmap/PA) to the image's link address. */
 bool hs_addr_to_link(const struct hs_machine *m, uint64_t addr, uint64_t *link);
 /* Link address to PA and to HYP VA. */

@@ -16,10 +16,13 @@
  * - before: at the trap, before the bytes land (memory still holds the old
  *   ones); `val` is not known yet. A user may hs_machine_request_stop here.
  * - after: once the store retired, with old and new bytes. The trap keeps
- *   one store per CPU pending and delivers it at the next trap, before any
- *   machine event (so a TLBI or DSB event always follows the stores before
- *   it), before the emulator writes RAM itself, and when the CPU's run
- *   returns (hs_store_traps_settle).
+ *   one store per CPU pending and delivers it at the next trap, at the start
+ *   of the next translated block, before any machine event (so a TLBI or
+ *   DSB event always follows the stores before it), before the emulator
+ *   writes RAM itself, and when the CPU's run returns
+ *   (hs_store_traps_settle). A user that watches more pages because of a
+ *   store (a table linked) therefore misses stores to them made later in
+ *   the same block only.
  * A store wider than 8 bytes (STP, DC ZVA: up to 64) is delivered as its
  * aligned 8-byte pieces; the pieces whose bytes did not change are delivered
  * too (a store of the same value is a store).

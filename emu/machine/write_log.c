@@ -63,7 +63,9 @@ struct hs_write_log {
 	struct hs_pt_trace_2d t2d; /* scratch for EL1&0 + stage-2 walks */
 	struct hs_write_log_stats stats;
 	unsigned tap_users;
-	bool tap_hooked; /* no store traps on this machine: the tap is fed by the hooks */
+	bool tap_hooked;    /* no store traps on this machine: the tap is fed by the hooks */
+	uint8_t *tap_refs;  /* per RAM page: how many tap users watch it */
+	uint64_t tap_pages; /* entries in tap_refs */
 };
 
 /* ---- the readers' page sets -------------------------------------------- */
@@ -560,6 +562,12 @@ int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err)
 	if (rc)
 		return rc;
 	struct hs_write_log *log = m->wlog;
+	if (!log->tap_refs) {
+		log->tap_pages = hs_machine_opts(m)->ram_size >> HS_PAGE_SHIFT;
+		log->tap_refs = calloc(log->tap_pages, 1);
+		if (!log->tap_refs)
+			return hs_err(err, -ENOMEM, "store tap: out of memory");
+	}
 	if (!log->tap_users) {
 		/* Page-granular traps where the engines have them, else every store's hook. */
 		log->tap_hooked = !hs_store_traps_exact(m);
@@ -580,6 +588,7 @@ void hs_write_log_tap_put(struct hs_machine *m)
 	if (--log->tap_users)
 		return;
 	hs_store_trap_set_user(m, HS_TRAP_TABLES, NULL);
+	memset(log->tap_refs, 0, log->tap_pages);
 	for (unsigned i = 0; i < m->nr_cpus; i++)
 		log->cpu[i].last_key = 0;
 	if (log->tap_hooked && !log->nr_readers)
@@ -590,8 +599,13 @@ void hs_write_log_tap_put(struct hs_machine *m)
 int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on)
 {
 	struct hs_write_log *log = m->wlog;
-	if (!log || !log->tap_users)
+	uint64_t base = hs_machine_opts(m)->ram_base;
+	if (!log || !log->tap_users || pa < base || (pa - base) >> HS_PAGE_SHIFT >= log->tap_pages)
 		return -EINVAL;
+	/* Each user (two TLB models: the checker's, provenance's) watches its own tables. */
+	uint8_t *ref = &log->tap_refs[(pa - base) >> HS_PAGE_SHIFT];
+	if (on ? (*ref)++ : (!*ref || --(*ref)))
+		return 0;
 	int rc = hs_store_trap_watch(m, HS_TRAP_TABLES, pa, on);
 	/* the hooks' one-page shortcut remembers whether the last page was watched */
 	for (unsigned i = 0; !rc && i < m->nr_cpus; i++)
@@ -628,6 +642,7 @@ void hs_write_log_free(struct hs_machine *m)
 		hs_store_trap_set_user(m, HS_TRAP_TABLES, NULL);
 	for (unsigned i = 0; i < log->nr_readers; i++)
 		reader_free(log->readers[i]);
+	free(log->tap_refs);
 	free(log);
 	m->wlog = NULL;
 }

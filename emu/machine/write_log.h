@@ -71,7 +71,10 @@ void hs_write_log_mark(struct hs_machine *m, uint64_t pa, uint64_t len);
  */
 int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err);
 void hs_write_log_tap_put(struct hs_machine *m);
-/* Watch (or stop watching) the RAM page holding pa; -EINVAL when it is not RAM. */
+/*
+ * Watch (or stop watching) the RAM page holding pa; -EINVAL when it is not RAM.
+ * Counted: a page stays watched until every user that watched it stops.
+ */
 int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on);
 
 /*
