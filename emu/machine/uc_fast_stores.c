@@ -46,6 +46,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 void tlb_flush_aarch64(void *cpu);
@@ -98,14 +99,24 @@ struct engine {
 static struct {
 	pthread_mutex_t lock;
 	struct engine *e[MAX_ENGINES];
+	/*
+	 * libunicorn's definitions of the functions called for every checked
+	 * store, looked up once: dlsym per store cost more than the check itself
+	 * while a memory hook sends every store through it.
+	 */
+	void *_Atomic real_check, *_Atomic real_set_dirty;
+	struct engine *last; /* the last one found: the running engine, nearly always */
 } engines = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct engine *find_locked(const void *cpu, const uc_engine *uc)
 {
+	struct engine *l = engines.last;
+	if (l && (cpu ? l->cpu == cpu : l->uc == uc))
+		return l;
 	for (int i = 0; i < MAX_ENGINES; i++) {
 		struct engine *e = engines.e[i];
 		if (e && (cpu ? e->cpu == cpu : e->uc == uc))
-			return e;
+			return engines.last = e;
 	}
 	return NULL;
 }
@@ -121,11 +132,21 @@ static void *real(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
+static void *real_once(void *_Atomic *slot, const char *name)
+{
+	void *f = atomic_load_explicit(slot, memory_order_acquire);
+	if (!f) {
+		f = real(name);
+		atomic_store_explicit(slot, f, memory_order_release);
+	}
+	return f;
+}
+
 void tb_invalidate_phys_page_fast_aarch64(uc_engine *uc, void *pages, uint64_t start, int len,
 					  uintptr_t retaddr)
 {
 	void (*check)(uc_engine *, void *, uint64_t, int, uintptr_t) =
-	    real("tb_invalidate_phys_page_fast_aarch64");
+	    real_once(&engines.real_check, "tb_invalidate_phys_page_fast_aarch64");
 	/* First: if the store hits translated code, QEMU may leave for the next block. */
 	check(uc, pages, start, len, retaddr);
 	pthread_mutex_lock(&engines.lock);
@@ -239,7 +260,7 @@ void tlb_set_dirty_aarch64(void *cpu, uint64_t vaddr)
 	pthread_mutex_unlock(&engines.lock);
 	if (keep)
 		return;
-	void (*set)(void *, uint64_t) = real("tlb_set_dirty_aarch64");
+	void (*set)(void *, uint64_t) = real_once(&engines.real_set_dirty, "tlb_set_dirty_aarch64");
 	set(cpu, vaddr);
 }
 
@@ -309,6 +330,8 @@ void hs_quirk_fast_stores_detach(uc_engine *uc)
 		struct engine *e = engines.e[i];
 		if (e && e->uc == uc) {
 			engines.e[i] = NULL;
+			if (engines.last == e)
+				engines.last = NULL;
 			free(e->code);
 			free(e);
 		}
