@@ -204,7 +204,7 @@ void cli_pte_text(const struct hs_pt_regime *r, int level, uint64_t desc, char *
 			     a.oa);
 		hs_pt_attrs_token(&sb, &a);
 		if (r->stage == HS_PT_S2 || a.state)
-			hs_sb_printf(&sb, " %s", hs_swenc_state_name(&hs_hypscope_swenc, a.state));
+			hs_sb_printf(&sb, " %s", hs_swenc_state_name(r->swenc, a.state));
 		break;
 	default:
 		hs_sb_printf(&sb, "reserved encoding %#" PRIx64, desc);

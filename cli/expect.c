@@ -368,7 +368,8 @@ static int ex_owner(struct ex *e)
 	if (eq == (op == OP_EQ))
 		return 0;
 	return cli_error(e->c, "expected owner %#" PRIx64 " %s %s, got %s", pa, op_names[op],
-			 owners[want], hs_swenc_owner_name(&hs_hypscope_swenc, pg.owner));
+			 owners[want],
+			 hs_swenc_canon_owner_name(hs_machine_swenc(e->c->m), pg.owner));
 }
 
 /* expect state PA host|hyp ==|!= OWNED|SHARED_OWNED|SHARED_BORROWED|NOPAGE */
@@ -412,7 +413,8 @@ static int ex_state(struct ex *e)
 	if ((got == (unsigned)want) == (op == OP_EQ))
 		return 0;
 	return cli_error(e->c, "expected state %#" PRIx64 " %s %s %s, got %s", pa, e->argv[3],
-			 op_names[op], states[want], hs_swenc_state_name(&hs_hypscope_swenc, got));
+			 op_names[op], states[want],
+			 hs_swenc_state_name(hs_machine_swenc(e->c->m), got));
 }
 
 /* expect check clean */

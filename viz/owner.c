@@ -158,25 +158,11 @@ int hs_viz_owner_scan(struct hs_machine *m, uint64_t pa, uint64_t nr_pages, uint
 	 * with whom. One vmemmap page covers 512 pages, so translate once per
 	 * vmemmap page rather than once per entry.
 	 */
-	const struct hs_layout *l = hs_machine_layout(m);
-	uint64_t cached_va = UINT64_MAX;
-	const uint64_t *vm = NULL;
 	for (uint64_t i = 0; i < nr_pages; i++) {
-		if (cls[i] != HS_VIZ_C_HOST_SHARED)
-			continue;
-		uint64_t va = l->vmemmap_base + (s.base_pfn + i) * HS_HYP_PAGE_SIZE;
-		uint64_t pva = va & ~(HS_PAGE_SIZE - 1);
-		if (pva != cached_va) {
-			uint64_t vpa;
-			cached_va = pva;
-			vm = NULL;
-			if (!hs_el2_va_to_pa(m, 0, pva, &vpa, NULL))
-				vm = hs_phys_ptr(m, vpa, HS_PAGE_SIZE);
-		}
-		if (!vm)
-			continue;
-		uint64_t raw = vm[(va - pva) / HS_HYP_PAGE_SIZE];
-		if (hs_hyp_page_hyp_state(raw) == HS_PAGE_SHARED_BORROWED)
+		struct hs_vmemmap_entry e;
+		if (cls[i] == HS_VIZ_C_HOST_SHARED &&
+		    !hs_read_vmemmap_entry(m, pa + (i << HS_PAGE_SHIFT), &e, NULL) &&
+		    e.hyp_state == HS_PAGE_SHARED_BORROWED)
 			cls[i] = HS_VIZ_C_HYP_BORROWED;
 	}
 	return 0;
@@ -206,19 +192,19 @@ void hs_viz_page_describe(struct hs_machine *m, uint64_t pa, struct hs_strbuf *s
 			     st->index, st->desc, hs_sb_str(&tok));
 		if (st->attrs.valid)
 			hs_sb_printf(sb, "    state %s\n",
-				     hs_swenc_state_name(&hs_hypscope_swenc, st->attrs.state));
+				     hs_swenc_state_name(r.swenc, st->attrs.state));
 	} else {
 		hs_sb_puts(sb, "  host S2: none\n");
 	}
 	uint64_t raw;
-	if (!hs_read_vmemmap(m, pa, &raw, NULL)) {
+	struct hs_vmemmap_entry e;
+	const struct hs_pt_swenc *sw = hs_machine_swenc(m);
+	if (!hs_read_vmemmap(m, pa, &raw, NULL) && !hs_read_vmemmap_entry(m, pa, &e, NULL)) {
 		hs_sb_printf(sb, "  vmemmap: %#018" PRIx64 "\n    ref %u host %s hyp %s\n", raw,
-			     hs_hyp_page_refcount(raw),
-			     hs_swenc_state_name(&hs_hypscope_swenc, hs_hyp_page_host_state(raw)),
-			     hs_swenc_state_name(&hs_hypscope_swenc, hs_hyp_page_hyp_state(raw)));
-		if (hs_hyp_page_order(raw) != HS_NO_ORDER || hs_hyp_page_guest_shares(raw))
-			hs_sb_printf(sb, "    order %u guest shares %u\n", hs_hyp_page_order(raw),
-				     hs_hyp_page_guest_shares(raw));
+			     e.refcount, hs_swenc_state_name(sw, e.host_state),
+			     hs_swenc_state_name(sw, e.hyp_state));
+		if (e.order != HS_VMEMMAP_NO_ORDER || e.guest_shares)
+			hs_sb_printf(sb, "    order %u guest shares %u\n", e.order, e.guest_shares);
 	} else {
 		hs_sb_puts(sb, "  vmemmap: not mapped\n");
 	}

@@ -474,7 +474,7 @@ static void row_label(const struct viz_tree *t, const struct tree_row *r, char *
 	}
 	case HS_PT_K_ANNOTATION:
 		snprintf(what, sizeof(what), "OWNER %s",
-			 hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
+			 hs_swenc_owner_name(t->regime.swenc, r->owner));
 		break;
 	case HS_PT_K_RESERVED:
 		snprintf(what, sizeof(what), "RESERVED");

@@ -78,3 +78,46 @@ unsigned hs_swenc_gfn_bit(const struct hs_pt_swenc *e)
 {
 	return e && e->meta_bits ? e->meta_shift + e->guest_gfn_shift : 0;
 }
+
+unsigned hs_swenc_canon_owner(const struct hs_pt_swenc *e, unsigned raw)
+{
+	if (!e)
+		return raw;
+	if (e->host_owner >= 0 && raw == (unsigned)e->host_owner)
+		return HS_SWENC_HOST;
+	if (e->hyp_owner >= 0 && raw == (unsigned)e->hyp_owner)
+		return HS_SWENC_HYP;
+	if (e->guest_owner >= 0 && raw == (unsigned)e->guest_owner)
+		return HS_SWENC_GUEST;
+	return HS_SWENC_OTHER + raw;
+}
+
+const char *hs_swenc_canon_owner_name(const struct hs_pt_swenc *e, unsigned canon)
+{
+	int raw = -1;
+	if (!e)
+		return hs_swenc_owner_name(NULL, canon);
+	switch (canon) {
+	case HS_SWENC_HOST:
+		raw = e->host_owner;
+		break;
+	case HS_SWENC_HYP:
+		raw = e->hyp_owner;
+		break;
+	case HS_SWENC_GUEST:
+		raw = e->guest_owner;
+		if (raw < 0)
+			return "guest";
+		break;
+	default:
+		raw = (int)(canon - HS_SWENC_OTHER);
+	}
+	return hs_swenc_owner_name(e, raw < 0 ? canon : (unsigned)raw);
+}
+
+uint64_t hs_swenc_canon_meta(const struct hs_pt_swenc *e, unsigned canon, uint64_t meta)
+{
+	if (!e || canon != HS_SWENC_GUEST || !e->guest_handle_mask)
+		return meta;
+	return (meta & e->guest_handle_mask & 0xffff) | (meta >> e->guest_gfn_shift) << 16;
+}

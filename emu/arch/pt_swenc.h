@@ -29,6 +29,25 @@ struct hs_pt_swenc {
 	unsigned nr_state_names;
 };
 
+/*
+ * Owner ids as inspection stores them, the same whatever the hypervisor (they equal
+ * abi.h's HS_OWNER_*): host, hyp and guest by role, and any other owner the hypervisor
+ * has (Linux 6.x's FFA) as HS_SWENC_OTHER + its own id.
+ */
+#define HS_SWENC_HOST 0
+#define HS_SWENC_HYP 1
+#define HS_SWENC_GUEST 2
+#define HS_SWENC_OTHER 3
+/* The role-based id of the hypervisor's owner id `raw`. */
+unsigned hs_swenc_canon_owner(const struct hs_pt_swenc *e, unsigned raw);
+/* The name the hypervisor gives a role-based owner id. */
+const char *hs_swenc_canon_owner_name(const struct hs_pt_swenc *e, unsigned canon);
+/*
+ * An annotation's metadata as inspection stores it: for a guest owner, the VM handle in
+ * [15:0] and the gfn from bit 16 (abi.h's layout) whatever the hypervisor's; else as is.
+ */
+uint64_t hs_swenc_canon_meta(const struct hs_pt_swenc *e, unsigned canon, uint64_t meta);
+
 /* Name of an owner id ("host", "hyp", "guest"; "owner5" past the known ones). */
 const char *hs_swenc_owner_name(const struct hs_pt_swenc *e, unsigned owner);
 /* Name of a page state ("OWNED", "SHARED_OWNED" ...; "state3" past the known ones). */

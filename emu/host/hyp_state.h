@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "machine.h"
+#include "vmemmap_layout.h"
 
 struct hs_pool_stats {
 	uint64_t range_start, range_end; /* PA */
@@ -24,8 +25,14 @@ struct hs_pool_stats {
 int hs_read_pool(struct hs_machine *m, const char *name, struct hs_pool_stats *st,
 		 struct hs_error *err);
 
-/* The raw vmemmap entry (struct hs_hyp_page) of a physical page; 0 if not backed. */
+/*
+ * The raw vmemmap entry of a physical page (its entry_size bytes under the profile's
+ * layout, zero-extended: abi.h's struct hs_hyp_page on the bundled hypervisor).
+ */
 int hs_read_vmemmap(struct hs_machine *m, uint64_t pa, uint64_t *raw, struct hs_error *err);
+/* The entry decoded, with the page states from the tables where the vmemmap has none. */
+int hs_read_vmemmap_entry(struct hs_machine *m, uint64_t pa, struct hs_vmemmap_entry *e,
+			  struct hs_error *err);
 
 /* A 64-bit variable of the hypervisor image by symbol; 0 if unknown or unreadable. */
 uint64_t hs_read_sym_u64(struct hs_machine *m, const char *name);

@@ -118,6 +118,21 @@ static struct hs_linux *lx_get(const struct hs_machine *m, struct hs_error *err)
 	return h->lx = lx;
 }
 
+struct hs_dwarf *hs_linux_dwarf(const struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_linux *lx = lx_get(m, err);
+	return lx ? lx->dw : NULL;
+}
+
+int hs_linux_percpu_pa(const struct hs_machine *m, unsigned cpu, uint64_t *pa)
+{
+	struct hs_linux *lx = lx_of(m);
+	if (!lx || cpu >= m->opts.nr_cpus || !lx->percpu_pa[cpu])
+		return -ENOENT;
+	*pa = lx->percpu_pa[cpu];
+	return 0;
+}
+
 void hs_linux_free(struct hs_machine *m)
 {
 	struct hs_linux *lx = lx_of(m);

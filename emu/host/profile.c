@@ -4,6 +4,8 @@
 
 #include "host.h"
 
+#include <string.h>
+
 static const struct hs_profile *const known[] = {&hs_profile_hypscope, &hs_profile_linux7,
 						 &hs_profile_linux6, NULL};
 
@@ -52,4 +54,24 @@ int hs_machine_regime_s2(const struct hs_machine *m, uint64_t vtcr, uint64_t vtt
 	if (!rc)
 		r->swenc = hs_profile_of(m)->swenc;
 	return rc;
+}
+
+const struct hs_pt_swenc *hs_machine_swenc(const struct hs_machine *m)
+{
+	return hs_profile_of(m)->swenc;
+}
+
+int hs_machine_vmemmap_layout(struct hs_machine *m, struct hs_vmemmap_layout *l,
+			      struct hs_error *err)
+{
+	return hs_profile_of(m)->vmemmap_layout(m, l, err);
+}
+
+const char *hs_machine_check_waived(const struct hs_machine *m, const char *rule)
+{
+	const struct hs_check_waiver *w = hs_profile_of(m)->check_waivers;
+	for (; w && w->rule; w++)
+		if (!strcmp(w->rule, rule))
+			return w->why;
+	return NULL;
 }

@@ -17,9 +17,16 @@
 #include "hs_error.h"
 #include "pt_swenc.h"
 #include "pt_walk.h"
+#include "vmemmap_layout.h"
 
 struct hs_machine;
 struct hs_stop;
+
+/* A checker rule (emu/inspect/inspect_check.h) a hypervisor's design does not follow. */
+struct hs_check_waiver {
+	const char *rule;
+	const char *why;
+};
 
 struct hs_profile {
 	const char *name;    /* "hypscope" */
@@ -53,8 +60,36 @@ struct hs_profile {
 	int (*boot_step_by_name)(const char *name); /* -1 when unknown */
 	int (*boot_next_step)(const struct hs_machine *m);
 	int nr_boot_steps;
+	/*
+	 * The vmemmap as the machine has it now: the entry layout (Linux: struct hyp_page
+	 * from the image's DWARF) and its base HYP VA. Non-zero with err filled when the
+	 * image does not say.
+	 */
+	int (*vmemmap_layout)(struct hs_machine *m, struct hs_vmemmap_layout *l,
+			      struct hs_error *err);
+	/* sizeof the hypervisor's struct memblock_region (the stride of hyp_memory[]). */
+	unsigned (*memblock_size)(const struct hs_machine *m);
+
 	/* Do emu/inspect's checker rules hold for this hypervisor? (false: `check` refuses) */
 	bool checker;
+	/*
+	 * The checker's rules that do not hold for this hypervisor, each with why (NULL-
+	 * terminated; NULL: all hold): `check` does not report them, `info profile` and
+	 * docs/linux-pkvm.md list them.
+	 */
+	const struct hs_check_waiver *check_waivers;
+	/* The buddy pools (hpool, host_s2_pool) have the bundled hypervisor's layout. */
+	bool check_pools;
+	/*
+	 * EL2 stage-1 table pages holding one extra reference each, beyond 1 + their valid
+	 * entries (Linux: the fixmap slots' tables), into pa[] up to max; NULL: none.
+	 */
+	unsigned (*pinned_tables)(struct hs_machine *m, uint64_t *pa, unsigned max);
+	/*
+	 * The host stage 2 maps the hypervisor's text read-only (host state NOPAGE, hyp
+	 * OWNED) so the host can read it on a panic (Linux 7.x setup.c fix_host_ownership).
+	 */
+	bool host_reads_hyp_text;
 	/* Has the boot flow run to its end (the host protected)? */
 	bool (*booted)(const struct hs_machine *m);
 };
@@ -78,6 +113,14 @@ int64_t hs_machine_hypercall_by_name(const struct hs_machine *m, const char *nam
 int hs_machine_hypercall_nargs(const struct hs_machine *m, uint64_t fn);
 /* The boot flow of the machine's hypervisor has run to its end. */
 bool hs_machine_booted(const struct hs_machine *m);
+
+/* The software encoding of the machine's hypervisor (owner/state names, annotations). */
+const struct hs_pt_swenc *hs_machine_swenc(const struct hs_machine *m);
+/* The machine's vmemmap layout through its profile (see hs_profile.vmemmap_layout). */
+int hs_machine_vmemmap_layout(struct hs_machine *m, struct hs_vmemmap_layout *l,
+			      struct hs_error *err);
+/* Why the machine's profile waives checker rule `rule`, or NULL when the rule holds. */
+const char *hs_machine_check_waived(const struct hs_machine *m, const char *rule);
 
 /* hs_pt_regime_s2() that also knows the software encoding of the machine's hypervisor. */
 int hs_machine_regime_s2(const struct hs_machine *m, uint64_t vtcr, uint64_t vttbr,

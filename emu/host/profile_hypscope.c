@@ -87,6 +87,30 @@ static bool gives(const struct hs_machine *m, uint64_t fn, const uint64_t *a, ui
 	}
 }
 
+/* abi.h "struct hs_hyp_page": 8 bytes; the hyp state stored complemented. */
+static int vmemmap_layout(struct hs_machine *m, struct hs_vmemmap_layout *l, struct hs_error *err)
+{
+	(void)err;
+	*l = (struct hs_vmemmap_layout){
+	    .base_va = hs_machine_layout(m)->vmemmap_base,
+	    .entry_size = HS_HYP_PAGE_SIZE,
+	    .refcount = {0, 16},
+	    .order = {16, 8},
+	    .host_state = {24, 4},
+	    .hyp_state = {28, 2},
+	    .guest_shares = {32, 32},
+	    .hyp_state_xor = 3,
+	    .no_order = HS_NO_ORDER,
+	};
+	return 0;
+}
+
+static unsigned memblock_size(const struct hs_machine *m)
+{
+	(void)m;
+	return sizeof(struct hs_memblock_region);
+}
+
 static bool booted(const struct hs_machine *m)
 {
 	return hs_boot_next_step(m) == HS_BOOT_DONE;
@@ -107,5 +131,8 @@ const struct hs_profile hs_profile_hypscope = {
     .boot_next_step = hs_boot_next_step,
     .nr_boot_steps = HS_BOOT_NR_STEPS,
     .booted = booted,
+    .vmemmap_layout = vmemmap_layout,
+    .memblock_size = memblock_size,
     .checker = true,
+    .check_pools = true,
 };

@@ -9,6 +9,7 @@
 
 #include "host_boot.h"
 #include "linux_boot.h"
+#include "linux_inspect.h"
 #include "profile.h"
 
 /* The Debian version scripts/linux-hyp recorded ("linux-source-6.12 6.12.117-1"), or "". */
@@ -49,7 +50,9 @@ static bool matches7(const struct hs_image *img)
  */
 static const char *const owners6[] = {"host", "hyp", "ffa"};
 static const char *const owners7[] = {"host", "hyp", "guest"};
-static const char *const states[] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "RESERVED"};
+/* 6.x: SW0|SW1 is __PKVM_PAGE_RESERVED, never written; state 3 is PKVM_NOPAGE, what
+ * host_get_page_state/hyp_get_page_state return for a page the table does not give. */
+static const char *const states[] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "NOPAGE"};
 static const char *const states7[] = {"OWNED", "SHARED_OWNED", "SHARED_BORROWED", "NOPAGE"};
 
 /* 6.x kvm_pgtable.h: KVM_INVALID_PTE_OWNER_MASK = [9:2]; bit 10 is the BBM lock. */
@@ -82,6 +85,9 @@ static const struct hs_pt_swenc swenc7 = {
     .host_owner = 0,
     .hyp_owner = 1,
     .guest_owner = 2,
+    /* mem_protect.c KVM_HOST_PTE_OWNER_GUEST_HANDLE_MASK [15:0], _GFN_MASK [55:16] */
+    .guest_handle_mask = 0xffff,
+    .guest_gfn_shift = 16,
     .state_shift = 55,
     .state_bits = 2,
     .owner_names = owners7,
@@ -90,12 +96,20 @@ static const struct hs_pt_swenc swenc7 = {
     .nr_state_names = 4,
 };
 
+/* The checker's rules Linux's design does not follow (docs/linux-pkvm.md "check"). */
+static const struct hs_check_waiver waivers6[] = {
+    {NULL, NULL},
+};
+static const struct hs_check_waiver waivers7[] = {
+    {NULL, NULL},
+};
+
 static bool booted(const struct hs_machine *m)
 {
 	return hs_boot_next_step(m) == HS_BOOT_DONE;
 }
 
-#define LINUX_PROFILE(nm, sum, match, enc)                                                      \
+#define LINUX_PROFILE(nm, sum, match, enc, waivers, ro_text)                                    \
 	{                                                                                       \
 		.name = nm, .summary = sum, .matches = match, .swenc = &enc,                    \
 		.hypercall_name = hs_linux_hypercall_name,                                      \
@@ -103,10 +117,15 @@ static bool booted(const struct hs_machine *m)
 		.hypercall_nargs = hs_linux_hypercall_nargs, .boot = hs_linux_boot,             \
 		.boot_step_name = hs_boot_step_name, .boot_step_by_name = hs_boot_step_by_name, \
 		.boot_next_step = hs_boot_next_step, .nr_boot_steps = HS_BOOT_NR_STEPS,         \
-		.booted = booted,                                                               \
+		.booted = booted, .vmemmap_layout = hs_linux_vmemmap_layout,                    \
+		.memblock_size = hs_linux_memblock_size, .checker = true,                       \
+		.check_waivers = waivers, .pinned_tables = hs_linux_pinned_tables,              \
+		.host_reads_hyp_text = ro_text,                                                 \
 	}
 
-const struct hs_profile hs_profile_linux6 = LINUX_PROFILE(
-    "linux-6", "Linux 6.x's nVHE hypervisor (kvm_nvhe.o), owner ids in [9:2]", matches6, swenc6);
-const struct hs_profile hs_profile_linux7 = LINUX_PROFILE(
-    "linux-7", "Linux 7.x's nVHE hypervisor (kvm_nvhe.o), typed annotations", matches7, swenc7);
+const struct hs_profile hs_profile_linux6 =
+    LINUX_PROFILE("linux-6", "Linux 6.x's nVHE hypervisor (kvm_nvhe.o), owner ids in [9:2]",
+		  matches6, swenc6, waivers6, false);
+const struct hs_profile hs_profile_linux7 =
+    LINUX_PROFILE("linux-7", "Linux 7.x's nVHE hypervisor (kvm_nvhe.o), typed annotations",
+		  matches7, swenc7, waivers7, true);

@@ -85,9 +85,9 @@ static void tag(struct hs_check_report *rep, size_t total_before, uint64_t vm, u
 	}
 }
 
-static const char *st(unsigned s)
+static const char *st(const struct hs_check_report *rep, unsigned s)
 {
-	return hs_swenc_state_name(&hs_hypscope_swenc, s);
+	return hs_swenc_state_name(rep->swenc, s);
 }
 
 static bool owns(unsigned s)
@@ -132,14 +132,18 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 	unsigned owners = owns(host) + owns(hyp) + (annot && s2->owner == HS_OWNER_GUEST);
 	if (owners != 1)
 		hs_chk_report(rep, "owner-unique", pa, n, S2 | VM, "%u owners (host %s, hyp %s%s)",
-			      owners, st(host), st(hyp),
+			      owners, st(rep, host), st(rep, hyp),
 			      annot && s2->owner == HS_OWNER_GUEST ? ", guest annotation" : "");
-	if ((host == HS_PAGE_NOPAGE) != annot)
+	/* Linux 7.x: the host stage 2 keeps hyp text, read-only, to read it on a panic */
+	bool ro_text = kind == HS_SNAP_LEAF && host == HS_PAGE_NOPAGE && hyp == HS_PAGE_OWNED &&
+		       pa >= rep->ro_text_start && end <= rep->ro_text_end &&
+		       s2->perm == HS_PT_PERM_R;
+	if ((host == HS_PAGE_NOPAGE) != annot && !ro_text)
 		hs_chk_report(
 		    rep, "host-nopage-annot", pa, n, S2 | VM,
 		    annot ? "host stage 2 annotates the page (owner %s) but the host state is %s"
 			  : "host state is NOPAGE but the host stage-2 entry is %s",
-		    annot ? hs_swenc_owner_name(&hs_hypscope_swenc, s2->owner) : st(host),
+		    annot ? hs_swenc_canon_owner_name(rep->swenc, s2->owner) : st(rep, host),
 		    kind == HS_SNAP_LEAF ? "a valid mapping" : "empty");
 	if (annot) {
 		if (s2->owner == HS_OWNER_HYP && s2->meta)
@@ -149,11 +153,12 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 				      s2->meta);
 		if (s2->owner == HS_OWNER_HYP && hyp != HS_PAGE_OWNED)
 			hs_chk_report(rep, "annot-owner", pa, n, S2 | VM,
-				      "annotated as owned by hyp but the hyp state is %s", st(hyp));
+				      "annotated as owned by hyp but the hyp state is %s",
+				      st(rep, hyp));
 		else if (s2->owner == HS_OWNER_GUEST && hyp != HS_PAGE_NOPAGE)
 			hs_chk_report(rep, "annot-owner", pa, n, S2 | VM,
 				      "annotated as owned by a guest but the hyp state is %s",
-				      st(hyp));
+				      st(rep, hyp));
 		else if (s2->owner != HS_OWNER_HYP && s2->owner != HS_OWNER_GUEST)
 			hs_chk_report(
 			    rep, "annot-owner", pa, n, S2,
@@ -162,13 +167,13 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 	}
 	if (kind == HS_SNAP_LEAF) {
 		uint64_t oa = s2->oa + (pa - s2->start);
-		if (host == HS_PAGE_NOPAGE)
+		if (host == HS_PAGE_NOPAGE && !ro_text)
 			hs_chk_report(rep, "s2-maps-nopage", pa, n, S2 | VM,
 				      "host stage 2 maps the page but its host state is NOPAGE");
-		else if (s2->state != host)
+		else if (s2->state != host && !ro_text)
 			hs_chk_report(rep, "s2-state", pa, n, S2 | VM,
 				      "host stage-2 leaf says %s, vmemmap host state is %s",
-				      st(s2->state), st(host));
+				      st(rep, s2->state), st(rep, host));
 		if (oa != pa)
 			hs_chk_report(rep, "s2-identity", pa, n, S2,
 				      "IPA %#" PRIx64 " maps to PA %#" PRIx64, pa, oa);
@@ -177,19 +182,19 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 	if (host == HS_PAGE_SHARED_OWNED && hyp != HS_PAGE_SHARED_BORROWED && !shares)
 		hs_chk_report(rep, "share-pair", pa, n, VM,
 			      "host SHARED_OWNED but no borrower (hyp %s, guest shares 0)",
-			      st(hyp));
+			      st(rep, hyp));
 	if (hyp == HS_PAGE_SHARED_BORROWED && host != HS_PAGE_SHARED_OWNED)
 		hs_chk_report(rep, "share-pair", pa, n, VM, "hyp SHARED_BORROWED but host is %s",
-			      st(host));
+			      st(rep, host));
 	if (hyp == HS_PAGE_SHARED_OWNED && host != HS_PAGE_SHARED_BORROWED)
 		hs_chk_report(rep, "share-pair", pa, n, VM, "hyp SHARED_OWNED but host is %s",
-			      st(host));
+			      st(rep, host));
 	if (host == HS_PAGE_SHARED_BORROWED && hyp != HS_PAGE_SHARED_OWNED)
 		hs_chk_report(rep, "share-pair", pa, n, VM, "host SHARED_BORROWED but hyp is %s",
-			      st(hyp));
+			      st(rep, hyp));
 	if (shares && host != HS_PAGE_SHARED_OWNED)
 		hs_chk_report(rep, "share-pair", pa, n, VM, "%u guest shares but host is %s",
-			      shares, st(host));
+			      shares, st(rep, host));
 }
 
 void hs_chk_pages(const struct hs_snapshot *s, uint64_t from, uint64_t to,
@@ -283,12 +288,12 @@ void hs_chk_el2_range(const struct hs_snapshot *s, size_t i, struct hs_check_rep
 						      "EL2 VA %#" PRIx64
 						      " maps memory hyp neither owns nor "
 						      "borrows (host %s)",
-						      va, st(HS_VM_HOST(vm->val)));
+						      va, st(rep, HS_VM_HOST(vm->val)));
 				else if (r->state != hyp)
 					hs_chk_report(rep, "el2-state", pa, n, S1 | VM,
 						      "EL2 VA %#" PRIx64
 						      " leaf says %s, vmemmap hyp state is %s",
-						      va, st(r->state), st(hyp));
+						      va, st(rep, r->state), st(rep, hyp));
 				else if (hyp == HS_PAGE_SHARED_BORROWED && !HS_VM_RC(vm->val))
 					hs_chk_report(rep, "el2-pinned", pa, n, S1 | VM,
 						      "EL2 VA %#" PRIx64
@@ -336,18 +341,20 @@ void hs_chk_tables(const struct hs_snapshot *s, struct hs_check_report *rep)
 		const struct hs_snap_vm_range *vm = hs_snap_vm_find(s, t->pa);
 		if (!vm || !vm->backed)
 			continue; /* outside memory: the walker reports unreadable tables */
-		unsigned rc = HS_VM_RC(vm->val);
-		if (rc != 1 + t->live)
+		unsigned rc = HS_VM_RC(vm->val), want = 1 + t->live;
+		for (unsigned k = 0; t->table == HS_SNAP_HYP_S1 && k < rep->nr_pinned; k++)
+			want += rep->pinned[k] == t->pa;
+		if (rc != want)
 			hs_chk_report(
 			    rep, "table-refcount", t->pa, 1, tt | VM,
 			    "%s level %d table has %u %s entries but refcount %u (want %u)",
 			    hs_snap_table_name((enum hs_snap_table)t->table), t->level, t->live,
-			    t->table != HS_SNAP_HYP_S1 ? "non-zero" : "valid", rc, 1 + t->live);
+			    t->table != HS_SNAP_HYP_S1 ? "non-zero" : "valid", rc, want);
 		if (HS_VM_HYP(vm->val) != HS_PAGE_OWNED)
 			hs_chk_report(rep, "table-owner", t->pa, 1, tt | VM,
 				      "%s table page: hyp state %s, host state %s",
 				      hs_snap_table_name((enum hs_snap_table)t->table),
-				      st(HS_VM_HYP(vm->val)), st(HS_VM_HOST(vm->val)));
+				      st(rep, HS_VM_HYP(vm->val)), st(rep, HS_VM_HOST(vm->val)));
 		if (vmh)
 			tag(rep, before, vmh, 0);
 	}
@@ -452,10 +459,11 @@ static void check_guest_owned(const struct hs_snapshot *s, const struct hs_snap_
 		}
 		if (vm && vm->backed &&
 		    (HS_VM_HOST(vm->val) != HS_PAGE_NOPAGE || HS_VM_HYP(vm->val) != HS_PAGE_NOPAGE))
-			hs_chk_report(
-			    rep, "guest-owned", pa, n, GS | VM,
-			    "VM %#" PRIx64 " owns gfn %#" PRIx64 " but host is %s, hyp %s",
-			    g->handle, gfn, st(HS_VM_HOST(vm->val)), st(HS_VM_HYP(vm->val)));
+			hs_chk_report(rep, "guest-owned", pa, n, GS | VM,
+				      "VM %#" PRIx64 " owns gfn %#" PRIx64
+				      " but host is %s, hyp %s",
+				      g->handle, gfn, st(rep, HS_VM_HOST(vm->val)),
+				      st(rep, HS_VM_HYP(vm->val)));
 		tag(rep, before, g->handle, gfn);
 		pa = seg;
 	}
@@ -478,8 +486,8 @@ static void check_guest_borrowed(const struct hs_snapshot *s, const struct hs_sn
 			hs_chk_report(rep, "guest-borrowed", pa, n, GS | VM,
 				      "VM %#" PRIx64 " borrows gfn %#" PRIx64
 				      " but host is %s with %u guest shares, hyp %s",
-				      g->handle, gfn, st(HS_VM_HOST(vm->val)),
-				      HS_VM_SHARES(vm->val), st(HS_VM_HYP(vm->val)));
+				      g->handle, gfn, st(rep, HS_VM_HOST(vm->val)),
+				      HS_VM_SHARES(vm->val), st(rep, HS_VM_HYP(vm->val)));
 		tag(rep, before, g->handle, gfn);
 		pa = seg;
 	}
@@ -522,7 +530,7 @@ static void check_guest_leaves(const struct hs_snapshot *s, struct hs_check_repo
 			else {
 				hs_chk_report(rep, "guest-state", r->oa, n, GS,
 					      "VM %#" PRIx64 " gfn %#" PRIx64 ": leaf state %s",
-					      g->handle, gfn, st(r->state));
+					      g->handle, gfn, st(rep, r->state));
 				tag(rep, before, g->handle, gfn);
 			}
 		}
@@ -606,7 +614,7 @@ static void check_guest_annots(const struct hs_snapshot *s, struct hs_check_repo
 				hs_chk_report(rep, "guest-annot", pa, n, S2 | GS,
 					      "annotated GUEST(handle %#" PRIx64 ", gfn %#" PRIx64
 					      ") but the VM maps that gfn to PA %#" PRIx64 " as %s",
-					      h, gfn, l->oa + (ipa - l->start), st(l->state));
+					      h, gfn, l->oa + (ipa - l->start), st(rep, l->state));
 			tag(rep, before, h, gfn);
 			pa = seg;
 		}
@@ -676,11 +684,29 @@ int hs_chk_booted(const struct hs_snapshot *s, struct hs_check_report *rep)
 	return -EAGAIN;
 }
 
+void hs_chk_report_begin(struct hs_machine *m, const struct hs_snapshot *s,
+			 struct hs_check_report *rep)
+{
+	rep->nr = rep->total = rep->waived = 0;
+	rep->pages_checked = rep->tables_checked = rep->free_blocks_checked = 0;
+	const struct hs_profile *prof = hs_profile_of(m);
+	rep->swenc = s->swenc;
+	rep->waivers = prof->check_waivers;
+	rep->nr_pinned =
+	    prof->pinned_tables ? prof->pinned_tables(m, rep->pinned, sizeof(rep->pinned) / 8) : 0;
+	rep->ro_text_start = rep->ro_text_end = 0;
+	uint64_t a, b;
+	if (prof->host_reads_hyp_text && !hs_sym_pa(m, "__hyp_text_start", &a, NULL) &&
+	    !hs_sym_pa(m, "__hyp_text_end", &b, NULL)) {
+		rep->ro_text_start = a & ~(uint64_t)(HS_PAGE_SIZE - 1);
+		rep->ro_text_end = (b + HS_PAGE_SIZE - 1) & ~(uint64_t)(HS_PAGE_SIZE - 1);
+	}
+}
+
 int hs_check_snapshot(struct hs_machine *m, const struct hs_snapshot *s,
 		      struct hs_check_report *rep)
 {
-	rep->nr = rep->total = 0;
-	rep->pages_checked = rep->tables_checked = rep->free_blocks_checked = 0;
+	hs_chk_report_begin(m, s, rep);
 	int rc = hs_chk_booted(s, rep);
 	if (rc)
 		return rc;
@@ -693,7 +719,7 @@ int hs_check_snapshot(struct hs_machine *m, const struct hs_snapshot *s,
 	struct hs_chk_pool pools[2];
 	hs_chk_pool_init(&pools[0], "hpool", HS_CHK_T_HPOOL);
 	hs_chk_pool_init(&pools[1], "host_s2_pool", HS_CHK_T_HOST_S2_POOL);
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < 2 && hs_profile_of(m)->check_pools; i++) {
 		hs_chk_pool_run(m, s, &pools[i], rep);
 		hs_chk_pool_free(&pools[i]);
 	}

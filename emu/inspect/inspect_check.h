@@ -15,6 +15,8 @@
 
 #include "inspect_snapshot.h"
 
+struct hs_check_waiver;
+
 /* Tables a violation involves. */
 #define HS_CHK_T_HOST_S2 (1u << 0)
 #define HS_CHK_T_HYP_S1 (1u << 1)
@@ -49,6 +51,13 @@ struct hs_check_report {
 	uint64_t pages_checked;
 	uint64_t tables_checked;
 	uint64_t free_blocks_checked;
+	/* set by the checker from the machine's profile: */
+	const struct hs_pt_swenc *swenc;       /* names of owners and states */
+	const struct hs_check_waiver *waivers; /* rules not reported (profile.h) */
+	size_t waived;			       /* violations of them, not reported */
+	uint64_t pinned[HS_MAX_CPUS + 2];      /* hyp-s1 tables with an extra reference each */
+	unsigned nr_pinned;
+	uint64_t ro_text_start, ro_text_end; /* hyp text the host stage 2 may map read-only */
 };
 
 void hs_check_report_init(struct hs_check_report *rep);

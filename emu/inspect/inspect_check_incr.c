@@ -55,6 +55,12 @@ struct hs_check_incr {
 
 int hs_check_incr_new(struct hs_machine *m, struct hs_check_incr **out, struct hs_error *err)
 {
+	/* It tracks pools and vmemmap pages by the bundled layouts: others check in full. */
+	if (!hs_profile_of(m)->check_pools)
+		return hs_err(err, -ENOTSUP,
+			      "checker: the incremental checker knows the bundled hypervisor's "
+			      "layouts only (profile %s checks in full)",
+			      hs_profile_of(m)->name);
 	struct hs_check_incr *ci = calloc(1, sizeof(*ci));
 	if (!ci)
 		return hs_err(err, -ENOMEM, "checker: out of memory");
@@ -119,8 +125,10 @@ const struct hs_snapshot *hs_check_incr_snapshot(const struct hs_check_incr *ci)
 
 static void clear(struct hs_check_report *r)
 {
-	r->nr = r->total = 0;
+	r->nr = r->total = r->waived = 0;
 	r->pages_checked = r->tables_checked = r->free_blocks_checked = 0;
+	r->swenc = &hs_hypscope_swenc; /* hs_check_incr_new() takes the bundled profile only */
+	r->waivers = NULL;
 }
 
 /*

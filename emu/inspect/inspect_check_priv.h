@@ -14,6 +14,9 @@
 #include "inspect_check.h"
 
 /* Record a violation (counted always, stored up to HS_CHECK_MAX_STORED). */
+/* Reset rep for a run on s: the machine's profile gives names and waived rules. */
+void hs_chk_report_begin(struct hs_machine *m, const struct hs_snapshot *s,
+			 struct hs_check_report *rep);
 void hs_chk_report(struct hs_check_report *rep, const char *rule, uint64_t pa, uint64_t pages,
 		   unsigned tables, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

@@ -6,6 +6,7 @@
  * another rule file.
  */
 #include "inspect_check_priv.h"
+#include "profile.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -27,6 +28,11 @@ void hs_check_report_free(struct hs_check_report *rep)
 void hs_chk_report(struct hs_check_report *rep, const char *rule, uint64_t pa, uint64_t pages,
 		   unsigned tables, const char *fmt, ...)
 {
+	for (const struct hs_check_waiver *w = rep->waivers; w && w->rule; w++)
+		if (!strcmp(w->rule, rule)) {
+			rep->waived++;
+			return;
+		}
 	rep->total++;
 	if (rep->nr >= HS_CHECK_MAX_STORED)
 		return;
@@ -91,6 +97,10 @@ void hs_check_text(const struct hs_check_report *rep, struct hs_strbuf *sb)
 		     " free blocks checked)\n",
 		     rep->total, rep->total == 1 ? "" : "s", rep->pages_checked,
 		     rep->tables_checked, rep->free_blocks_checked);
+	if (rep->waived)
+		hs_sb_printf(sb,
+			     "%zu more of rules this hypervisor's profile waives (info profile)\n",
+			     rep->waived);
 }
 
 void hs_check_json(const struct hs_check_report *rep, struct hs_strbuf *sb)

@@ -241,6 +241,10 @@ void hs_owner_lookup(const struct hs_owner_ctx *ctx, uint64_t pa, struct hs_owne
 	if (vm && vm->backed) {
 		out->vm_backed = true;
 		out->vm = vm->val;
+		/* hyp's though the host stage 2 maps it (Linux 7.x's hyp text, read-only) */
+		if (out->owner == HS_OWNER_HOST && HS_VM_HOST(vm->val) == HS_PAGE_NOPAGE &&
+		    HS_VM_HYP(vm->val) == HS_PAGE_OWNED)
+			out->owner = HS_OWNER_HYP;
 	}
 }
 
@@ -273,7 +277,8 @@ static bool page_continues(const struct hs_owner_page *a, const struct hs_owner_
 	return true;
 }
 
-static void s2_text(struct hs_strbuf *sb, const struct hs_owner_page *p)
+static void s2_text(struct hs_strbuf *sb, const struct hs_pt_swenc *sw,
+		    const struct hs_owner_page *p)
 {
 	if (!p->s2_present) {
 		hs_sb_puts(sb, "empty (host-owned, not faulted in yet)");
@@ -284,12 +289,12 @@ static void s2_text(struct hs_strbuf *sb, const struct hs_owner_page *p)
 		struct hs_snap_pt_range c = *r;
 		c.oa += p->pa - r->start;
 		hs_sb_printf(sb, "valid, IPA %#" PRIx64 " -> ", p->pa);
-		hs_snap_pt_range_text(sb, HS_SNAP_HOST_S2, &c);
+		hs_snap_pt_range_text(sb, sw, HS_SNAP_HOST_S2, &c);
 		hs_sb_printf(sb, " [range %#" PRIx64 "-%#" PRIx64 "]%s", r->start, r->end - 1,
 			     c.oa != p->pa ? " NOT IDENTITY" : "");
 	} else if (r->kind == HS_SNAP_ANNOT) {
 		hs_sb_puts(sb, "annotation ");
-		hs_sb_printf(sb, "OWNER %s", hs_swenc_owner_name(&hs_hypscope_swenc, p->owner));
+		hs_sb_printf(sb, "OWNER %s", hs_swenc_canon_owner_name(sw, p->owner));
 		if (p->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, " handle=%#" PRIx64 " gfn=%#" PRIx64,
 				     p->owner_meta & HS_ANNOT_META_HANDLE_MASK,
@@ -298,11 +303,12 @@ static void s2_text(struct hs_strbuf *sb, const struct hs_owner_page *p)
 			hs_sb_printf(sb, " meta=%#" PRIx64, p->owner_meta);
 		hs_sb_printf(sb, " [range %#" PRIx64 "-%#" PRIx64 "]", r->start, r->end - 1);
 	} else {
-		hs_snap_pt_range_text(sb, HS_SNAP_HOST_S2, r);
+		hs_snap_pt_range_text(sb, sw, HS_SNAP_HOST_S2, r);
 	}
 }
 
-static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint64_t end)
+static void entry_text(struct hs_strbuf *sb, const struct hs_pt_swenc *sw,
+		       const struct hs_owner_page *p, uint64_t end)
 {
 	uint64_t n = (end - p->pa) >> HS_PAGE_SHIFT;
 	hs_sb_printf(sb, "PA %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " page%s)", p->pa, end - 1, n,
@@ -311,7 +317,7 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		hs_sb_printf(sb, ", memory region %d\n", p->region);
 	else
 		hs_sb_puts(sb, ", not memory\n");
-	hs_sb_printf(sb, "  owner:    %s", hs_swenc_owner_name(&hs_hypscope_swenc, p->owner));
+	hs_sb_printf(sb, "  owner:    %s", hs_swenc_canon_owner_name(sw, p->owner));
 	if (p->owner == HS_OWNER_GUEST)
 		hs_sb_printf(sb, " (VM %#" PRIx64 ", gfn %#" PRIx64 ")", p->guest_handle,
 			     p->guest_gfn);
@@ -320,7 +326,7 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 			     p->nr_guest == 1 ? "" : "s");
 	hs_sb_putc(sb, '\n');
 	hs_sb_puts(sb, "  host s2:  ");
-	s2_text(sb, p);
+	s2_text(sb, sw, p);
 	hs_sb_putc(sb, '\n');
 	if (!p->nr_el2)
 		hs_sb_puts(sb, "  hyp s1:   not mapped\n");
@@ -330,8 +336,7 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		char pb[4];
 		hs_sb_printf(sb, "  hyp s1:   VA %#" PRIx64 " %s%s state=%s (%s)\n", p->el2[i].va,
 			     hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
-			     hs_swenc_state_name(&hs_hypscope_swenc, l->state),
-			     l->block ? "block" : "page");
+			     hs_swenc_state_name(sw, l->state), l->block ? "block" : "page");
 	}
 	if (p->nr_el2 > k)
 		hs_sb_printf(sb, "  hyp s1:   ... %u more\n", p->nr_el2 - k);
@@ -341,12 +346,12 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 	for (unsigned i = 0; i < kg; i++) {
 		const struct hs_snap_pt_range *l = &p->guest[i].leaf;
 		char pb[4];
-		hs_sb_printf(
-		    sb,
-		    "  guest s2: VM %#" PRIx64 " (VMID %u) gfn %#" PRIx64 " %s%s state=%s (%s)\n",
-		    p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn,
-		    hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
-		    hs_swenc_state_name(&hs_hypscope_swenc, l->state), l->block ? "block" : "page");
+		hs_sb_printf(sb,
+			     "  guest s2: VM %#" PRIx64 " (VMID %u) gfn %#" PRIx64
+			     " %s%s state=%s (%s)\n",
+			     p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn,
+			     hs_pt_perm_str(l->perm, pb), l->device ? " DEV" : " MEM",
+			     hs_swenc_state_name(sw, l->state), l->block ? "block" : "page");
 	}
 	if (p->nr_guest > kg)
 		hs_sb_printf(sb, "  guest s2: ... %u more\n", p->nr_guest - kg);
@@ -354,16 +359,17 @@ static void entry_text(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 	if (p->region < 0)
 		hs_sb_puts(sb, "none (not memory)");
 	else
-		hs_snap_vm_text(sb, p->vm, p->vm_backed);
+		hs_snap_vm_text(sb, sw, p->vm, p->vm_backed);
 	hs_sb_putc(sb, '\n');
 }
 
-static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint64_t end)
+static void entry_json(struct hs_strbuf *sb, const struct hs_pt_swenc *sw,
+		       const struct hs_owner_page *p, uint64_t end)
 {
 	hs_sb_printf(
 	    sb, "{\"pa\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64 "\",\"region\":%d,\"owner\":", p->pa,
 	    end, p->region);
-	hs_sb_json_str(sb, hs_swenc_owner_name(&hs_hypscope_swenc, p->owner));
+	hs_sb_json_str(sb, hs_swenc_canon_owner_name(sw, p->owner));
 	if (p->owner == HS_OWNER_GUEST)
 		hs_sb_printf(sb, ",\"handle\":\"%#" PRIx64 "\",\"gfn\":\"%#" PRIx64 "\"",
 			     p->owner_meta & HS_ANNOT_META_HANDLE_MASK,
@@ -375,7 +381,7 @@ static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		struct hs_snap_pt_range c = p->s2;
 		if (c.kind == HS_SNAP_LEAF)
 			c.oa += p->pa - c.start;
-		hs_snap_pt_range_json(sb, HS_SNAP_HOST_S2, &c);
+		hs_snap_pt_range_json(sb, sw, HS_SNAP_HOST_S2, &c);
 	}
 	hs_sb_puts(sb, ",\"hyp_s1\":[");
 	unsigned k = p->nr_el2 < HS_OWNER_MAX_VAS ? p->nr_el2 : HS_OWNER_MAX_VAS;
@@ -384,7 +390,7 @@ static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		c.oa = p->pa;
 		hs_sb_printf(sb, "%s{\"va\":\"%#" PRIx64 "\",\"leaf\":", i ? "," : "",
 			     p->el2[i].va);
-		hs_snap_pt_range_json(sb, HS_SNAP_HYP_S1, &c);
+		hs_snap_pt_range_json(sb, sw, HS_SNAP_HYP_S1, &c);
 		hs_sb_putc(sb, '}');
 	}
 	hs_sb_printf(sb, "],\"hyp_s1_count\":%u,\"guest_s2\":[", p->nr_el2);
@@ -395,14 +401,14 @@ static void entry_json(struct hs_strbuf *sb, const struct hs_owner_page *p, uint
 		hs_sb_printf(
 		    sb, "%s{\"vm\":\"%#" PRIx64 "\",\"vmid\":%u,\"gfn\":\"%#" PRIx64 "\",\"leaf\":",
 		    i ? "," : "", p->guest[i].handle, p->guest[i].vmid, p->guest[i].gfn);
-		hs_snap_pt_range_json(sb, HS_SNAP_GUEST_S2, &c);
+		hs_snap_pt_range_json(sb, sw, HS_SNAP_GUEST_S2, &c);
 		hs_sb_putc(sb, '}');
 	}
 	hs_sb_printf(sb, "],\"guest_s2_count\":%u,\"vmemmap\":", p->nr_guest);
 	if (p->region < 0)
 		hs_sb_puts(sb, "null");
 	else
-		hs_snap_vm_json(sb, p->vm, p->vm_backed);
+		hs_snap_vm_json(sb, sw, p->vm, p->vm_backed);
 	hs_sb_putc(sb, '}');
 }
 
@@ -444,9 +450,9 @@ static void describe(const struct hs_owner_ctx *ctx, uint64_t pa, uint64_t size,
 		if (json) {
 			if (nr++)
 				hs_sb_putc(sb, ',');
-			entry_json(sb, &cur, run_end);
+			entry_json(sb, ctx->snap.swenc, &cur, run_end);
 		} else {
-			entry_text(sb, &cur, run_end);
+			entry_text(sb, ctx->snap.swenc, &cur, run_end);
 		}
 		if (last)
 			break;
@@ -521,6 +527,7 @@ int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map 
 {
 	map->nr = 0;
 	map->pages = 0;
+	map->swenc = s->swenc;
 	const struct hs_snap_pt_range *a = s->pt[HS_SNAP_HOST_S2];
 	size_t na = s->nr_pt[HS_SNAP_HOST_S2];
 	struct hs_snap_cover *c = NULL;
@@ -574,6 +581,12 @@ int hs_owner_map_from_snapshot(const struct hs_snapshot *s, struct hs_owner_map 
 					r.host_state = (uint8_t)HS_VM_HOST(s->vm[j].val);
 					r.hyp_state = (uint8_t)HS_VM_HYP(s->vm[j].val);
 					r.guest_shares = HS_VM_SHARES(s->vm[j].val);
+					/* owned by hyp though the host stage 2 still maps it
+					 * (Linux 7.x's hyp text, read-only for the host) */
+					if (r.owner == HS_OWNER_HOST &&
+					    r.host_state == HS_PAGE_NOPAGE &&
+					    r.hyp_state == HS_PAGE_OWNED)
+						r.owner = HS_OWNER_HYP;
 				}
 			} else if (j < s->nr_vm && s->vm[j].start < seg) {
 				seg = s->vm[j].start;
@@ -641,22 +654,23 @@ const char *hs_owner_range_class(const struct hs_owner_range *r)
 	return r->owner == HS_OWNER_HOST ? "host" : "?";
 }
 
-static const char *st_name(unsigned s)
+static const char *st_name(const struct hs_pt_swenc *sw, unsigned s)
 {
-	return s == HS_STATE_UNKNOWN ? "?" : hs_swenc_state_name(&hs_hypscope_swenc, s);
+	return s == HS_STATE_UNKNOWN ? "?" : hs_swenc_state_name(sw, s);
 }
 
 void hs_owner_map_text(const struct hs_owner_map *map, struct hs_strbuf *sb)
 {
+	const struct hs_pt_swenc *sw = map->swenc;
 	for (size_t i = 0; i < map->nr; i++) {
 		const struct hs_owner_range *r = &map->r[i];
 		hs_sb_printf(sb, "%#012" PRIx64 "-%#012" PRIx64 " %8" PRIu64 " pages  %-5s",
 			     r->start, r->end - 1, (r->end - r->start) >> HS_PAGE_SHIFT,
-			     hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
+			     hs_swenc_canon_owner_name(sw, r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, " h=%#x", r->handle);
-		hs_sb_printf(sb, "  host %-15s hyp %s", st_name(r->host_state),
-			     st_name(r->hyp_state));
+		hs_sb_printf(sb, "  host %-15s hyp %s", st_name(sw, r->host_state),
+			     st_name(sw, r->hyp_state));
 		if (r->guest_maps || r->guest_shares)
 			hs_sb_printf(sb, "  guest maps %u shares %u", r->guest_maps,
 				     r->guest_shares);
@@ -667,6 +681,7 @@ void hs_owner_map_text(const struct hs_owner_map *map, struct hs_strbuf *sb)
 
 void hs_owner_map_json(const struct hs_owner_map *map, struct hs_strbuf *sb)
 {
+	const struct hs_pt_swenc *sw = map->swenc;
 	hs_sb_printf(sb, "{\"pages\":%" PRIu64 ",\"ranges\":[", map->pages);
 	for (size_t i = 0; i < map->nr; i++) {
 		const struct hs_owner_range *r = &map->r[i];
@@ -674,14 +689,14 @@ void hs_owner_map_json(const struct hs_owner_map *map, struct hs_strbuf *sb)
 			     "%s{\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64
 			     "\",\"pages\":%" PRIu64 ",\"region\":%u,\"owner\":\"%s\"",
 			     i ? "," : "", r->start, r->end, (r->end - r->start) >> HS_PAGE_SHIFT,
-			     r->region, hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
+			     r->region, hs_swenc_canon_owner_name(sw, r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, ",\"handle\":\"%#x\"", r->handle);
 		hs_sb_printf(sb,
 			     ",\"class\":\"%s\",\"host_state\":\"%s\",\"hyp_state\":\"%s\","
 			     "\"guest_maps\":%u,\"guest_shares\":%u}",
-			     hs_owner_range_class(r), st_name(r->host_state), st_name(r->hyp_state),
-			     r->guest_maps, r->guest_shares);
+			     hs_owner_range_class(r), st_name(sw, r->host_state),
+			     st_name(sw, r->hyp_state), r->guest_maps, r->guest_shares);
 	}
 	hs_sb_puts(sb, "]}");
 }

@@ -126,7 +126,8 @@ struct hs_owner_range {
 struct hs_owner_map {
 	struct hs_owner_range *r;
 	size_t nr, cap;
-	uint64_t pages; /* pages of memory covered */
+	uint64_t pages;			 /* pages of memory covered */
+	const struct hs_pt_swenc *swenc; /* owner and state names */
 };
 
 /*

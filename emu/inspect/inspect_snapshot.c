@@ -38,12 +38,13 @@ const char *hs_snap_table_name(enum hs_snap_table t)
 	}
 }
 
-uint64_t hs_vm_normalise(uint64_t raw)
+uint64_t hs_vm_normalise(const struct hs_vmemmap_layout *l, uint64_t raw)
 {
-	return (uint64_t)hs_hyp_page_refcount(raw) | (uint64_t)hs_hyp_page_order(raw) << 16 |
-	       (uint64_t)hs_hyp_page_host_state(raw) << 24 |
-	       (uint64_t)hs_hyp_page_hyp_state(raw) << 28 |
-	       (uint64_t)hs_hyp_page_guest_shares(raw) << 32;
+	struct hs_vmemmap_entry e;
+	hs_vmemmap_decode(l, raw, &e);
+	return (uint64_t)(e.refcount & 0xffff) | (uint64_t)e.order << 16 |
+	       (uint64_t)(e.host_state & 0xf) << 24 | (uint64_t)(e.hyp_state & 0xf) << 28 |
+	       (uint64_t)e.guest_shares << 32;
 }
 
 void hs_snapshot_init(struct hs_snapshot *s)
@@ -288,8 +289,12 @@ static int snap_walker(const struct hs_pt_visit_ctx *c)
 			return 0; /* stage 1 ignores invalid entries whatever they hold */
 		if (c->kind == HS_PT_K_ANNOTATION) {
 			nr.kind = HS_SNAP_ANNOT;
-			nr.owner = (uint8_t)hs_annotation_owner(c->desc);
-			nr.meta = hs_annotation_meta(c->desc);
+			/* stored by role (host, hyp, guest), whatever the hypervisor's ids */
+			unsigned owner =
+			    hs_swenc_canon_owner(r->swenc, hs_swenc_owner(r->swenc, c->desc));
+			nr.owner = (uint8_t)owner;
+			nr.meta =
+			    hs_swenc_canon_meta(r->swenc, owner, hs_swenc_meta(r->swenc, c->desc));
 			nr.block = c->level < 3;
 		} else {
 			nr.kind = HS_SNAP_BAD;
@@ -554,29 +559,43 @@ static int push_vm_unbacked(struct vm_out *o, uint64_t pa, uint64_t end)
 	return 0;
 }
 
-/* How many of e[0, n) equal e[0] (n > 0): the length of a run of identical raw entries. */
-static uint64_t same_raw(const uint64_t *e, uint64_t n)
+/*
+ * How many of the n raw entries (each l->entry_size bytes) from e equal the first (n > 0):
+ * the length of a run of identical raw entries. 8-byte entries (the bundled layout,
+ * Linux 7.x) compare as words, four at a time: most of a vmemmap is long runs of one
+ * value; others byte-wise.
+ */
+static uint64_t same_raw(const struct hs_vmemmap_layout *l, const uint8_t *e, uint64_t n)
 {
-	uint64_t x = e[0], i = 1;
-	/* four at a time: most of a vmemmap is long runs of one value */
-	while (i + 4 <= n && !((e[i] ^ x) | (e[i + 1] ^ x) | (e[i + 2] ^ x) | (e[i + 3] ^ x)))
-		i += 4;
-	while (i < n && e[i] == x)
+	uint64_t i = 1;
+	if (l->entry_size == 8) {
+		const uint64_t *w = (const uint64_t *)(const void *)e;
+		uint64_t x = w[0];
+		while (i + 4 <= n &&
+		       !((w[i] ^ x) | (w[i + 1] ^ x) | (w[i + 2] ^ x) | (w[i + 3] ^ x)))
+			i += 4;
+		while (i < n && w[i] == x)
+			i++;
+		return i;
+	}
+	while (i < n && !memcmp(e + i * l->entry_size, e, l->entry_size))
 		i++;
 	return i;
 }
 
 /*
- * Append the backed entries e[0, n) of the pages from pa on. Equal raw words
+ * Append the backed entries e[0, n) of the pages from pa on. Equal raw entries
  * decode equally, so a run of them costs one decode and one comparison per
- * word (a snapshot of 64 GiB reads 16 Mi entries).
+ * entry (a snapshot of 64 GiB reads 16 Mi entries).
  */
-static int push_vm_entries(struct vm_out *o, uint64_t pa, const uint64_t *e, uint64_t n)
+static int push_vm_entries(struct vm_out *o, const struct hs_vmemmap_layout *l, uint64_t pa,
+			   const uint8_t *e, uint64_t n)
 {
 	for (uint64_t i = 0; i < n;) {
-		uint64_t k = same_raw(e + i, n - i);
+		const uint8_t *at = e + i * l->entry_size;
+		uint64_t k = same_raw(l, at, n - i);
 		uint64_t p = pa + (i << HS_PAGE_SHIFT);
-		if (push_vm(o, p, hs_vm_normalise(e[i]), true))
+		if (push_vm(o, p, hs_vm_normalise(l, hs_vmemmap_raw(l, at)), true))
 			return -ENOMEM;
 		(*o->v)[*o->nr - 1].end = p + (k << HS_PAGE_SHIFT);
 		i += k;
@@ -592,14 +611,18 @@ static int push_vm_entries(struct vm_out *o, uint64_t pa, const uint64_t *e, uin
 static int read_vmemmap_region(struct hs_machine *m, const struct hs_snapshot *s, uint64_t base,
 			       uint64_t size, struct vm_out *o)
 {
+	const struct hs_vmemmap_layout *l = &s->vmm;
+	const uint64_t esz = l->entry_size;
+	if (!esz)
+		return push_vm_unbacked(o, base, base + size); /* no layout: nothing to read */
 	uint64_t pfn = base >> HS_PAGE_SHIFT, pfn_end = (base + size) >> HS_PAGE_SHIFT;
 	while (pfn < pfn_end) {
-		uint64_t va = s->vmemmap_base + pfn * HS_HYP_PAGE_SIZE;
+		uint64_t va = l->base_va + pfn * esz;
 		const struct hs_snap_pt_range *r = hs_snap_pt_find(s, HS_SNAP_HYP_S1, va);
-		if (!r || r->kind != HS_SNAP_LEAF) {
-			/* unbacked up to the next page of the window */
+		if (!r || r->kind != HS_SNAP_LEAF || r->end - va < esz) {
+			/* unbacked up to the first entry starting on the next page */
 			uint64_t next_va = (va | (HS_PAGE_SIZE - 1)) + 1;
-			uint64_t n = (next_va - va) / HS_HYP_PAGE_SIZE;
+			uint64_t n = (next_va - va + esz - 1) / esz;
 			if (n > pfn_end - pfn)
 				n = pfn_end - pfn;
 			if (push_vm_unbacked(o, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
@@ -607,15 +630,15 @@ static int read_vmemmap_region(struct hs_machine *m, const struct hs_snapshot *s
 			pfn += n;
 			continue;
 		}
-		uint64_t n = (r->end - va) / HS_HYP_PAGE_SIZE;
+		uint64_t n = (r->end - va) / esz;
 		if (n > pfn_end - pfn)
 			n = pfn_end - pfn;
 		uint64_t pa = r->oa + (va - r->start);
-		const uint64_t *e = hs_phys_ptr(m, pa, n * HS_HYP_PAGE_SIZE);
+		const uint8_t *e = hs_phys_ptr(m, pa, n * esz);
 		if (!e) {
 			if (push_vm_unbacked(o, pfn << HS_PAGE_SHIFT, (pfn + n) << HS_PAGE_SHIFT))
 				return -ENOMEM;
-		} else if (push_vm_entries(o, pfn << HS_PAGE_SHIFT, e, n)) {
+		} else if (push_vm_entries(o, l, pfn << HS_PAGE_SHIFT, e, n)) {
 			return -ENOMEM;
 		}
 		pfn += n;
@@ -636,19 +659,146 @@ static void read_regions(struct hs_machine *m, struct hs_snapshot *s)
 {
 	uint64_t pa_mem, pa_nr;
 	uint32_t nr = 0;
+	/* hyp_memory[] of the hypervisor's struct memblock_region: base, size first */
+	unsigned stride = hs_profile_of(m)->memblock_size(m);
 	s->nr_mem = 0;
 	if (!hs_sym_pa(m, "hyp_memory", &pa_mem, NULL) &&
 	    !hs_sym_pa(m, "hyp_memblock_nr", &pa_nr, NULL) &&
 	    !hs_phys_read(m, pa_nr, &nr, sizeof(nr), NULL) && nr > 0 &&
-	    nr <= HS_MAX_MEMBLOCK_REGIONS &&
-	    !hs_phys_read(m, pa_mem, s->mem, nr * sizeof(s->mem[0]), NULL)) {
-		s->nr_mem = nr;
-		return;
+	    nr <= HS_MAX_MEMBLOCK_REGIONS) {
+		unsigned i = 0;
+		for (; i < nr; i++)
+			if (hs_phys_read(m, pa_mem + (uint64_t)i * stride, &s->mem[i],
+					 sizeof(s->mem[i]), NULL))
+				break;
+		if (i == nr) {
+			s->nr_mem = nr;
+			return;
+		}
 	}
 	const struct hs_machine_opts *o = hs_machine_opts(m);
 	s->mem[0].base = o->ram_base;
 	s->mem[0].size = o->ram_size;
 	s->nr_mem = 1;
+}
+
+/* The first range of v[0..n) ending after addr (n when none). */
+static size_t range_at_or_after(const struct hs_snap_pt_range *v, size_t n, uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The state a table gives a page at addr, and where that answer ends: a valid leaf's SW
+ * bits; an annotation (the host's, of a page it no longer owns) or, at EL2, no mapping:
+ * NOPAGE; no entry in the host stage 2: OWNED (the host's default).
+ */
+static unsigned table_state(const struct hs_snap_pt_range *v, size_t n, uint64_t addr,
+			    unsigned none, uint64_t *end)
+{
+	size_t i = range_at_or_after(v, n, addr);
+	if (i == n) {
+		*end = UINT64_MAX;
+		return none;
+	}
+	if (v[i].start > addr) {
+		*end = v[i].start;
+		return none;
+	}
+	*end = v[i].end;
+	return v[i].kind == HS_SNAP_LEAF ? v[i].state : HS_PAGE_NOPAGE;
+}
+
+static int cmp_range_start(const void *a, const void *b)
+{
+	uint64_t x = ((const struct hs_snap_pt_range *)a)->start,
+		 y = ((const struct hs_snap_pt_range *)b)->start;
+	return x < y ? -1 : x > y;
+}
+
+/* The EL2 leaves outside the linear map (stacks, private mappings), keyed by PA. */
+static struct hs_snap_pt_range *private_maps(const struct hs_snapshot *s,
+					     const struct hs_layout *lay, size_t *nr)
+{
+	const struct hs_snap_pt_range *v = s->pt[HS_SNAP_HYP_S1];
+	struct hs_snap_pt_range *p = malloc((s->nr_pt[HS_SNAP_HYP_S1] + 1) * sizeof(*p));
+	*nr = 0;
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < s->nr_pt[HS_SNAP_HYP_S1]; i++)
+		if (v[i].kind == HS_SNAP_LEAF && v[i].start != hs_layout_hyp_va(lay, v[i].oa)) {
+			p[*nr] = v[i];
+			p[*nr].start = v[i].oa;
+			p[(*nr)++].end = v[i].oa + (v[i].end - v[i].start);
+		}
+	qsort(p, *nr, sizeof(*p), cmp_range_start);
+	/* overlapping aliases: the first one's state stands */
+	for (size_t i = 1; i < *nr; i++)
+		if (p[i].start < p[i - 1].end)
+			p[i].start = p[i - 1].end > p[i].end ? p[i].end : p[i - 1].end;
+	return p;
+}
+
+/*
+ * A hypervisor whose vmemmap holds no page states (Linux 6.x) reads them from its tables
+ * (mem_protect.c host_get_page_state: the host stage-2 entry; hyp_get_page_state: the
+ * EL2 linear map's): give s->vm's backed runs the states those functions would return.
+ */
+static int states_from_tables(struct hs_machine *m, struct hs_snapshot *s)
+{
+	const struct hs_layout *lay = hs_machine_layout(m);
+	size_t nr_priv;
+	struct hs_snap_pt_range *priv = private_maps(s, lay, &nr_priv);
+	struct hs_snap_vm_range *old = s->vm;
+	size_t nr_old = s->nr_vm;
+	if (!priv)
+		return -ENOMEM;
+	s->vm = NULL;
+	s->nr_vm = s->cap_vm = 0;
+	struct vm_out o = {.v = &s->vm, .nr = &s->nr_vm, .cap = &s->cap_vm};
+	int rc = 0;
+	for (size_t k = 0; k < nr_old && !rc; k++) {
+		if (!old[k].backed) {
+			rc = push_vm_unbacked(&o, old[k].start, old[k].end);
+			continue;
+		}
+		for (uint64_t pa = old[k].start; pa < old[k].end && !rc;) {
+			uint64_t va = hs_layout_hyp_va(lay, pa), e_host, e_hyp, e_priv;
+			unsigned host =
+			    table_state(s->pt[HS_SNAP_HOST_S2], s->nr_pt[HS_SNAP_HOST_S2], pa,
+					HS_PAGE_OWNED, &e_host);
+			unsigned hyp = table_state(s->pt[HS_SNAP_HYP_S1], s->nr_pt[HS_SNAP_HYP_S1],
+						   va, HS_PAGE_NOPAGE, &e_hyp);
+			uint64_t end = old[k].end;
+			if (e_host < end)
+				end = e_host;
+			if (e_hyp - va < end - pa)
+				end = pa + (e_hyp - va);
+			/* not in the linear map: a private mapping may still give it to hyp */
+			unsigned alias = table_state(priv, nr_priv, pa, HS_PAGE_NOPAGE, &e_priv);
+			if (e_priv < end)
+				end = e_priv;
+			if (hyp == HS_PAGE_NOPAGE)
+				hyp = alias;
+			uint64_t val = (old[k].val & ~(0xffULL << 24)) | (uint64_t)host << 24 |
+				       (uint64_t)hyp << 28;
+			rc = push_vm(&o, pa, val, true);
+			if (!rc)
+				s->vm[s->nr_vm - 1].end = end;
+			pa = end;
+		}
+	}
+	free(old);
+	free(priv);
+	return rc;
 }
 
 /* An EL2 VA -> PA through the EL2 stage-1 ranges of s (not the host's layout). */
@@ -813,7 +963,10 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 	s->have_s1 = s->have_s2 = s->have_vm = s->have_guests = false;
 	s->nr_pt[0] = s->nr_pt[1] = s->nr_vm = s->nr_tables = s->nr_guests = 0;
 	s->nr_malformed = 0;
-	s->vmemmap_base = hs_machine_layout(m)->vmemmap_base;
+	s->swenc = hs_machine_swenc(m);
+	if (hs_machine_vmemmap_layout(m, &s->vmm, err))
+		return hs_err_prefix(err, "snapshot: vmemmap: ");
+	s->vmemmap_base = s->vmm.base_va;
 	read_regions(m, s);
 
 	struct hs_phys phys = {.read = phys_read_cb, .ud = m};
@@ -844,6 +997,8 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 		for (unsigned i = 0; i < s->nr_mem; i++)
 			if (read_vmemmap_region(m, s, s->mem[i].base, s->mem[i].size, &o))
 				return hs_err(err, -ENOMEM, "snapshot: out of memory");
+		if (s->vmm.states_in_tables && states_from_tables(m, s))
+			return hs_err(err, -ENOMEM, "snapshot: out of memory");
 		s->have_vm = true;
 		if ((rc = read_guests(m, s, &phys, err)))
 			return rc;
@@ -1121,6 +1276,7 @@ int hs_snapshot_diff(const struct hs_snapshot *a, const struct hs_snapshot *b, s
 {
 	d->nr = 0;
 	d->changes = 0;
+	d->swenc = b->swenc;
 	if (diff_pt(a, b, HS_SNAP_HOST_S2, d) || diff_pt(a, b, HS_SNAP_HYP_S1, d) ||
 	    diff_vm(a, b, d) || diff_guests(a, b, d))
 		return -ENOMEM;
@@ -1201,8 +1357,8 @@ static void attr_delta(struct hs_strbuf *sb, enum hs_snap_table table, uint64_t 
 		hs_sb_putc(sb, ')');
 }
 
-void hs_snap_pt_range_text(struct hs_strbuf *sb, enum hs_snap_table table,
-			   const struct hs_snap_pt_range *r)
+void hs_snap_pt_range_text(struct hs_strbuf *sb, const struct hs_pt_swenc *e,
+			   enum hs_snap_table table, const struct hs_snap_pt_range *r)
 {
 	char pb[4];
 	switch (r->kind) {
@@ -1213,11 +1369,10 @@ void hs_snap_pt_range_text(struct hs_strbuf *sb, enum hs_snap_table table,
 	case HS_SNAP_LEAF:
 		hs_sb_printf(sb, "%s PA %#" PRIx64 " %s%s state=%s%s", r->block ? "block" : "page",
 			     r->oa, perm_s(r->perm, pb), r->device ? " DEV" : " MEM",
-			     hs_swenc_state_name(&hs_hypscope_swenc, r->state),
-			     r->level >= 0 ? "" : "");
+			     hs_swenc_state_name(e, r->state), r->level >= 0 ? "" : "");
 		break;
 	case HS_SNAP_ANNOT:
-		hs_sb_printf(sb, "OWNER %s", hs_swenc_owner_name(&hs_hypscope_swenc, r->owner));
+		hs_sb_printf(sb, "OWNER %s", hs_swenc_canon_owner_name(e, r->owner));
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, " handle=%#" PRIx64 " gfn=%#" PRIx64,
 				     r->meta & HS_ANNOT_META_HANDLE_MASK,
@@ -1239,23 +1394,22 @@ static const char *kind_name(unsigned k)
 	return k < 4 ? n[k] : "?";
 }
 
-void hs_snap_pt_range_json(struct hs_strbuf *sb, enum hs_snap_table table,
-			   const struct hs_snap_pt_range *r)
+void hs_snap_pt_range_json(struct hs_strbuf *sb, const struct hs_pt_swenc *e,
+			   enum hs_snap_table table, const struct hs_snap_pt_range *r)
 {
 	char pb[4];
 	(void)table;
 	hs_sb_printf(sb, "{\"kind\":\"%s\"", kind_name(r->kind));
 	if (r->kind == HS_SNAP_LEAF)
-		hs_sb_printf(sb,
-			     ",\"pa\":\"%#" PRIx64
-			     "\",\"perm\":\"%s\",\"device\":%s,\"state\":\"%s\","
-			     "\"block\":%s,\"attr\":\"%#" PRIx64 "\"",
-			     r->oa, perm_s(r->perm, pb), r->device ? "true" : "false",
-			     hs_swenc_state_name(&hs_hypscope_swenc, r->state),
-			     r->block ? "true" : "false", r->attr);
+		hs_sb_printf(
+		    sb,
+		    ",\"pa\":\"%#" PRIx64 "\",\"perm\":\"%s\",\"device\":%s,\"state\":\"%s\","
+		    "\"block\":%s,\"attr\":\"%#" PRIx64 "\"",
+		    r->oa, perm_s(r->perm, pb), r->device ? "true" : "false",
+		    hs_swenc_state_name(e, r->state), r->block ? "true" : "false", r->attr);
 	else if (r->kind == HS_SNAP_ANNOT) {
 		hs_sb_printf(sb, ",\"owner\":\"%s\",\"meta\":\"%#" PRIx64 "\"",
-			     hs_swenc_owner_name(&hs_hypscope_swenc, r->owner), r->meta);
+			     hs_swenc_canon_owner_name(e, r->owner), r->meta);
 		if (r->owner == HS_OWNER_GUEST)
 			hs_sb_printf(sb, ",\"handle\":\"%#" PRIx64 "\",\"gfn\":\"%#" PRIx64 "\"",
 				     r->meta & HS_ANNOT_META_HANDLE_MASK,
@@ -1265,7 +1419,7 @@ void hs_snap_pt_range_json(struct hs_strbuf *sb, enum hs_snap_table table,
 	hs_sb_putc(sb, '}');
 }
 
-void hs_snap_vm_text(struct hs_strbuf *sb, uint64_t v, bool backed)
+void hs_snap_vm_text(struct hs_strbuf *sb, const struct hs_pt_swenc *e, uint64_t v, bool backed)
 {
 	if (!backed) {
 		hs_sb_puts(sb, "not backed");
@@ -1276,13 +1430,13 @@ void hs_snap_vm_text(struct hs_strbuf *sb, uint64_t v, bool backed)
 		hs_sb_puts(sb, "-");
 	else
 		hs_sb_printf(sb, "%u", HS_VM_ORDER(v));
-	hs_sb_printf(sb, " host=%s hyp=%s", hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HOST(v)),
-		     hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HYP(v)));
+	hs_sb_printf(sb, " host=%s hyp=%s", hs_swenc_state_name(e, HS_VM_HOST(v)),
+		     hs_swenc_state_name(e, HS_VM_HYP(v)));
 	if (HS_VM_SHARES(v))
 		hs_sb_printf(sb, " guest-shares=%u", HS_VM_SHARES(v));
 }
 
-void hs_snap_vm_json(struct hs_strbuf *sb, uint64_t v, bool backed)
+void hs_snap_vm_json(struct hs_strbuf *sb, const struct hs_pt_swenc *e, uint64_t v, bool backed)
 {
 	if (!backed) {
 		hs_sb_puts(sb, "{\"backed\":false}");
@@ -1292,8 +1446,8 @@ void hs_snap_vm_json(struct hs_strbuf *sb, uint64_t v, bool backed)
 		     "{\"backed\":true,\"refcount\":%u,\"order\":%d,\"host_state\":\"%s\","
 		     "\"hyp_state\":\"%s\",\"guest_shares\":%u}",
 		     HS_VM_RC(v), HS_VM_ORDER(v) == HS_NO_ORDER ? -1 : (int)HS_VM_ORDER(v),
-		     hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HOST(v)),
-		     hs_swenc_state_name(&hs_hypscope_swenc, HS_VM_HYP(v)), HS_VM_SHARES(v));
+		     hs_swenc_state_name(e, HS_VM_HOST(v)), hs_swenc_state_name(e, HS_VM_HYP(v)),
+		     HS_VM_SHARES(v));
 }
 
 void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d)
@@ -1312,13 +1466,13 @@ void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d)
 		hs_chg_str(sb, r->changes);
 		hs_sb_puts(sb, ": ");
 		if (r->table == HS_SNAP_VMEMMAP) {
-			hs_snap_vm_text(sb, r->old_vm.val, r->old_vm.backed);
+			hs_snap_vm_text(sb, d->swenc, r->old_vm.val, r->old_vm.backed);
 			hs_sb_puts(sb, " -> ");
-			hs_snap_vm_text(sb, r->new_vm.val, r->new_vm.backed);
+			hs_snap_vm_text(sb, d->swenc, r->new_vm.val, r->new_vm.backed);
 		} else {
-			hs_snap_pt_range_text(sb, r->table, &r->old_pt);
+			hs_snap_pt_range_text(sb, d->swenc, r->table, &r->old_pt);
 			hs_sb_puts(sb, " -> ");
-			hs_snap_pt_range_text(sb, r->table, &r->new_pt);
+			hs_snap_pt_range_text(sb, d->swenc, r->table, &r->new_pt);
 			if ((r->changes & HS_CHG_ATTR) && r->old_pt.kind == HS_SNAP_LEAF &&
 			    r->new_pt.kind == HS_SNAP_LEAF)
 				attr_delta(sb, r->table, r->old_pt.attr, r->new_pt.attr);
@@ -1341,14 +1495,14 @@ void hs_diff_json(struct hs_strbuf *sb, const struct hs_diff *d)
 		hs_chg_str(sb, r->changes);
 		hs_sb_puts(sb, "\",\"old\":");
 		if (r->table == HS_SNAP_VMEMMAP)
-			hs_snap_vm_json(sb, r->old_vm.val, r->old_vm.backed);
+			hs_snap_vm_json(sb, d->swenc, r->old_vm.val, r->old_vm.backed);
 		else
-			hs_snap_pt_range_json(sb, r->table, &r->old_pt);
+			hs_snap_pt_range_json(sb, d->swenc, r->table, &r->old_pt);
 		hs_sb_puts(sb, ",\"new\":");
 		if (r->table == HS_SNAP_VMEMMAP)
-			hs_snap_vm_json(sb, r->new_vm.val, r->new_vm.backed);
+			hs_snap_vm_json(sb, d->swenc, r->new_vm.val, r->new_vm.backed);
 		else
-			hs_snap_pt_range_json(sb, r->table, &r->new_pt);
+			hs_snap_pt_range_json(sb, d->swenc, r->table, &r->new_pt);
 		hs_sb_putc(sb, '}');
 	}
 	hs_sb_putc(sb, ']');

@@ -27,6 +27,7 @@
 #include "machine.h"
 #include "pt_walk.h"
 #include "strbuf.h"
+#include "vmemmap_layout.h"
 
 enum hs_snap_table {
 	HS_SNAP_HOST_S2,
@@ -67,7 +68,7 @@ struct hs_snap_pt_range {
 #define HS_VM_HOST(v) ((unsigned)(((v) >> 24) & 0xf))
 #define HS_VM_HYP(v) ((unsigned)(((v) >> 28) & 0xf))
 #define HS_VM_SHARES(v) ((uint32_t)((v) >> 32))
-uint64_t hs_vm_normalise(uint64_t raw);
+uint64_t hs_vm_normalise(const struct hs_vmemmap_layout *l, uint64_t raw);
 
 /* A run of pages whose vmemmap entries decode identically. */
 struct hs_snap_vm_range {
@@ -116,7 +117,9 @@ struct hs_snapshot {
 	uint64_t icount; /* machine instruction count when taken */
 	bool have_s1, have_s2, have_vm;
 	struct hs_pt_regime s1, s2;
-	uint64_t vmemmap_base; /* HYP VA of pfn 0's entry */
+	uint64_t vmemmap_base;		 /* HYP VA of pfn 0's entry (vmm.base_va) */
+	struct hs_vmemmap_layout vmm;	 /* the hypervisor's vmemmap entry (its profile's) */
+	const struct hs_pt_swenc *swenc; /* owner and state names (the profile's) */
 	struct hs_memblock_region mem[HS_MAX_MEMBLOCK_REGIONS];
 	unsigned nr_mem;
 	/* sorted by start, non-overlapping */
@@ -262,7 +265,8 @@ struct hs_diff_rec {
 struct hs_diff {
 	struct hs_diff_rec *recs;
 	size_t nr, cap;
-	unsigned changes; /* union of all records' changes */
+	unsigned changes;		 /* union of all records' changes */
+	const struct hs_pt_swenc *swenc; /* names of owners and states (b's) */
 };
 
 /*
@@ -285,11 +289,11 @@ void hs_chg_str(struct hs_strbuf *sb, unsigned changes);
 void hs_diff_text(struct hs_strbuf *sb, const struct hs_diff *d);
 void hs_diff_json(struct hs_strbuf *sb, const struct hs_diff *d);
 /* One range of a table as text / a JSON object (no newline). */
-void hs_snap_pt_range_text(struct hs_strbuf *sb, enum hs_snap_table table,
-			   const struct hs_snap_pt_range *r);
-void hs_snap_pt_range_json(struct hs_strbuf *sb, enum hs_snap_table table,
-			   const struct hs_snap_pt_range *r);
-void hs_snap_vm_text(struct hs_strbuf *sb, uint64_t val, bool backed);
-void hs_snap_vm_json(struct hs_strbuf *sb, uint64_t val, bool backed);
+void hs_snap_pt_range_text(struct hs_strbuf *sb, const struct hs_pt_swenc *e,
+			   enum hs_snap_table table, const struct hs_snap_pt_range *r);
+void hs_snap_pt_range_json(struct hs_strbuf *sb, const struct hs_pt_swenc *e,
+			   enum hs_snap_table table, const struct hs_snap_pt_range *r);
+void hs_snap_vm_text(struct hs_strbuf *sb, const struct hs_pt_swenc *e, uint64_t val, bool backed);
+void hs_snap_vm_json(struct hs_strbuf *sb, const struct hs_pt_swenc *e, uint64_t val, bool backed);
 
 #endif

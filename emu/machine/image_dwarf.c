@@ -123,6 +123,52 @@ int hs_dwarf_member_offset(struct hs_dwarf *d, const char *sname, const char *me
 	return hs_err(err, -ENOENT, "struct %s has no member %s in DWARF", sname, member);
 }
 
+/* The member DIE of struct sname called member, into *m. */
+static int find_member(struct hs_dwarf *d, const char *sname, const char *member, Dwarf_Die *m,
+		       struct hs_error *err)
+{
+	Dwarf_Die die;
+	if (!find_type(d, DW_TAG_structure_type, sname, &die))
+		return hs_err(err, -ENOENT, "the image's DWARF has no struct %s", sname);
+	bool have = dwarf_child(&die, m) == 0;
+	while (have) {
+		const char *n = dwarf_diename(m);
+		if (dwarf_tag(m) == DW_TAG_member && n && !strcmp(n, member))
+			return 0;
+		have = dwarf_siblingof(m, m) == 0;
+	}
+	return hs_err(err, -ENOENT, "struct %s has no member %s in DWARF", sname, member);
+}
+
+int hs_dwarf_member_bits(struct hs_dwarf *d, const char *sname, const char *member,
+			 uint64_t *bit_off, unsigned *bits, struct hs_error *err)
+{
+	Dwarf_Die m, type;
+	Dwarf_Attribute a;
+	Dwarf_Word w;
+	int rc = find_member(d, sname, member, &m, err);
+	if (rc)
+		return rc;
+	int bs = dwarf_bitsize(&m);
+	if (bs > 0) { /* a bit field: DWARF 4+ data_bit_offset from the struct's start */
+		if (!dwarf_attr(&m, DW_AT_data_bit_offset, &a) || dwarf_formudata(&a, &w))
+			return hs_err(err, -EINVAL, "bit field %s.%s has no data_bit_offset", sname,
+				      member);
+		*bit_off = w;
+		*bits = (unsigned)bs;
+		return 0;
+	}
+	Dwarf_Word size;
+	if (!dwarf_attr(&m, DW_AT_data_member_location, &a) || dwarf_formudata(&a, &w) ||
+	    !dwarf_attr(&m, DW_AT_type, &a) || !dwarf_formref_die(&a, &type) ||
+	    dwarf_aggregate_size(&type, &size))
+		return hs_err(err, -EINVAL, "struct %s.%s has no plain offset and size", sname,
+			      member);
+	*bit_off = w * 8;
+	*bits = (unsigned)(size * 8);
+	return 0;
+}
+
 int hs_dwarf_enum_each(struct hs_dwarf *d, const char *ename,
 		       void (*fn)(void *ud, const char *name, int64_t value), void *ud,
 		       struct hs_error *err)

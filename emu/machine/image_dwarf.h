@@ -30,6 +30,12 @@ int hs_dwarf_member_offset(struct hs_dwarf *dw, const char *sname, const char *m
  */
 int hs_dwarf_member_path(struct hs_dwarf *dw, const char *sname, const char *path, uint64_t *off,
 			 uint64_t *size, struct hs_error *err);
+/*
+ * Where member lies in struct sname, in bits from the struct's start, and its width:
+ * a bit field's own, else its type's size.
+ */
+int hs_dwarf_member_bits(struct hs_dwarf *dw, const char *sname, const char *member,
+			 uint64_t *bit_off, unsigned *bits, struct hs_error *err);
 /* The value of an enumerator of `enum ename`. */
 int hs_dwarf_enum_value(struct hs_dwarf *dw, const char *ename, const char *enumerator,
 			int64_t *val, struct hs_error *err);
