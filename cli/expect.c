@@ -417,18 +417,30 @@ static int ex_state(struct ex *e)
 			 hs_swenc_state_name(hs_machine_swenc(e->c->m), got));
 }
 
-/* expect check clean */
+/* expect check clean | expect check violates RULE[,RULE...] */
 static int ex_check(struct ex *e)
 {
-	if (e->argc < 3 || strcmp(e->argv[2], "clean"))
-		return syntax(e, 2, "expected 'clean', got '%s'", word(e, 2));
-	if (end_of(e, 3) || !need_machine(e))
+	bool violates = e->argc >= 4 && !strcmp(e->argv[2], "violates");
+	if (!violates && (e->argc < 3 || strcmp(e->argv[2], "clean")))
+		return syntax(e, 2, "expected 'clean' or 'violates RULE', got '%s'", word(e, 2));
+	if (end_of(e, violates ? 4 : 3) || !need_machine(e))
 		return -1;
 	struct hs_check_report rep;
 	hs_check_report_init(&rep);
 	int n = hs_check(e->c->m, &rep);
 	int rc = 0;
-	if (n != 0) {
+	if (violates) {
+		/* RULE[,RULE...]: any of them (kernels differ in which rule a corruption breaks) */
+		size_t found = 0;
+		char rules[200];
+		snprintf(rules, sizeof(rules), "%s", e->argv[3]);
+		for (char *sv, *r = strtok_r(rules, ",", &sv); r; r = strtok_r(NULL, ",", &sv))
+			found += hs_check_count(&rep, r);
+		if (!found)
+			rc = cli_error(e->c, "expected a violation of %s, got %zu violation%s%s%s",
+				       e->argv[3], rep.total, rep.total == 1 ? "" : "s",
+				       rep.nr ? ", first: " : "", rep.nr ? rep.v[0].rule : "");
+	} else if (n != 0) {
 		char first[400] = "";
 		if (rep.nr)
 			snprintf(first, sizeof(first), "; first: %s at PA %#" PRIx64 ": %s",

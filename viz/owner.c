@@ -99,10 +99,11 @@ static uint8_t class_of_entry(const struct hs_pt_visit_ctx *c)
 	/* Invalid: zero means "host, not mapped yet"; otherwise an annotation. */
 	if (c->desc == 0)
 		return HS_VIZ_C_HOST_OWNED;
-	if (c->kind != HS_PT_K_ANNOTATION ||
-	    ((c->desc & HS_ANNOT_TYPE_MASK) >> HS_ANNOT_TYPE_SHIFT) != HS_ANNOT_TYPE_OWNER)
+	if (c->kind != HS_PT_K_ANNOTATION)
 		return HS_VIZ_C_ANNOT_UNKNOWN;
-	switch (hs_annotation_owner(c->desc)) {
+	/* the walker found an annotation by the profile's encoding: its owner by role */
+	const struct hs_pt_swenc *e = c->regime->swenc;
+	switch (hs_swenc_canon_owner(e, hs_swenc_owner(e, c->desc))) {
 	case HS_OWNER_HYP:
 		return HS_VIZ_C_HYP_OWNED;
 	case HS_OWNER_GUEST:

@@ -90,6 +90,11 @@ struct hs_profile {
 	 * OWNED) so the host can read it on a panic (Linux 7.x setup.c fix_host_ownership).
 	 */
 	bool host_reads_hyp_text;
+	/*
+	 * The host's page state lives in the vmemmap only: host stage-2 leaves carry no SW
+	 * state (Linux 7.x __host_set_page_state_range), so `s2-state` wants them all 0.
+	 */
+	bool host_state_in_vmemmap_only;
 	/* Has the boot flow run to its end (the host protected)? */
 	bool (*booted)(const struct hs_machine *m);
 };

@@ -98,6 +98,8 @@ static const struct hs_pt_swenc swenc7 = {
 
 /* The checker's rules Linux's design does not follow (docs/linux-pkvm.md "check"). */
 static const struct hs_check_waiver waivers6[] = {
+    {"el2-pinned", "6.x's __pkvm_host_share_hyp maps the page at EL2 at once (do_share -> "
+		   "hyp_complete_share); hyp_pin_shared_mem only keeps unshare away"},
     {NULL, NULL},
 };
 static const struct hs_check_waiver waivers7[] = {
@@ -120,7 +122,7 @@ static bool booted(const struct hs_machine *m)
 		.booted = booted, .vmemmap_layout = hs_linux_vmemmap_layout,                    \
 		.memblock_size = hs_linux_memblock_size, .checker = true,                       \
 		.check_waivers = waivers, .pinned_tables = hs_linux_pinned_tables,              \
-		.host_reads_hyp_text = ro_text,                                                 \
+		.host_reads_hyp_text = ro_text, .host_state_in_vmemmap_only = ro_text,          \
 	}
 
 const struct hs_profile hs_profile_linux6 =

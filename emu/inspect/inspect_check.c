@@ -170,7 +170,12 @@ static void check_segment(struct hs_check_report *rep, uint64_t pa, uint64_t end
 		if (host == HS_PAGE_NOPAGE && !ro_text)
 			hs_chk_report(rep, "s2-maps-nopage", pa, n, S2 | VM,
 				      "host stage 2 maps the page but its host state is NOPAGE");
-		else if (s2->state != host && !ro_text)
+		else if (rep->s2_leaf_stateless && s2->state)
+			hs_chk_report(rep, "s2-state", pa, n, S2,
+				      "host stage-2 leaf carries SW state %s (the host state lives "
+				      "in the vmemmap only: leaves carry none)",
+				      st(rep, s2->state));
+		else if (s2->state != host && !ro_text && !rep->s2_leaf_stateless)
 			hs_chk_report(rep, "s2-state", pa, n, S2 | VM,
 				      "host stage-2 leaf says %s, vmemmap host state is %s",
 				      st(rep, s2->state), st(rep, host));
@@ -695,6 +700,7 @@ void hs_chk_report_begin(struct hs_machine *m, const struct hs_snapshot *s,
 	rep->nr_pinned =
 	    prof->pinned_tables ? prof->pinned_tables(m, rep->pinned, sizeof(rep->pinned) / 8) : 0;
 	rep->ro_text_start = rep->ro_text_end = 0;
+	rep->s2_leaf_stateless = prof->host_state_in_vmemmap_only;
 	uint64_t a, b;
 	if (prof->host_reads_hyp_text && !hs_sym_pa(m, "__hyp_text_start", &a, NULL) &&
 	    !hs_sym_pa(m, "__hyp_text_end", &b, NULL)) {

@@ -58,6 +58,7 @@ struct hs_check_report {
 	uint64_t pinned[HS_MAX_CPUS + 2];      /* hyp-s1 tables with an extra reference each */
 	unsigned nr_pinned;
 	uint64_t ro_text_start, ro_text_end; /* hyp text the host stage 2 may map read-only */
+	bool s2_leaf_stateless;		     /* host stage-2 leaves must carry SW state 0 */
 };
 
 void hs_check_report_init(struct hs_check_report *rep);

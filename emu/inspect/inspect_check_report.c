@@ -98,9 +98,9 @@ void hs_check_text(const struct hs_check_report *rep, struct hs_strbuf *sb)
 		     rep->total, rep->total == 1 ? "" : "s", rep->pages_checked,
 		     rep->tables_checked, rep->free_blocks_checked);
 	if (rep->waived)
-		hs_sb_printf(sb,
-			     "%zu more of rules this hypervisor's profile waives (info profile)\n",
-			     rep->waived);
+		hs_sb_printf(
+		    sb, "%zu more of rules this hypervisor's profile waives (docs/linux-pkvm.md)\n",
+		    rep->waived);
 }
 
 void hs_check_json(const struct hs_check_report *rep, struct hs_strbuf *sb)
