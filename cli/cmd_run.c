@@ -155,6 +155,9 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 		       " FAR_EL2=%#" PRIx64 " at %s\n",
 		       cli_col(c, COL_RED), cli_col(c, COL_RESET), s->cpu, s->fault.ec_name,
 		       s->fault.esr, s->fault.far, w);
+		char rep[256];
+		if (hs_machine_fault_report(c->m, &s->fault, rep, sizeof(rep)) > 0)
+			printf("%s%s%s\n", cli_col(c, COL_RED), rep, cli_col(c, COL_RESET));
 		printf("only inspection is possible now\n");
 		break;
 	case HS_STOP_CHECK:

@@ -921,9 +921,27 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 		    c->nconsole, c->nconsole == 1 ? "" : "s", c->nconsole ? "; last: " : "",
 		    c->nconsole ? c->console[c->nconsole - 1] : "");
 	}
+	if (!strcmp(what, "fault")) {
+		/* expect fault contains "TEXT": the report of the last stop at a hyp fault */
+		if (argc < 4 || strcmp(argv[2], "contains"))
+			return syntax(&e, 2, "expected 'contains \"TEXT\"', got '%s'", word(&e, 2));
+		if (end_of(&e, 4) || !need_machine(&e))
+			return -1;
+		const struct hs_stop *ls = hs_last_stop(c->m);
+		char rep[256] = "";
+		if (ls && ls->reason == HS_STOP_HYP_FAULT)
+			hs_machine_fault_report(c->m, &ls->fault, rep, sizeof(rep));
+		if (strstr(rep, argv[3]))
+			return 0;
+		return cli_error(c, "expected fault contains \"%s\", got %s%s%s", argv[3],
+				 !ls || ls->reason != HS_STOP_HYP_FAULT ? "no hyp fault"
+				 : *rep					? "\""
+									: "no report",
+				 rep, *rep ? "\"" : "");
+	}
 	return syntax(
 	    &e, 1,
 	    "expected result, x0, reg, sysreg, translates, faults, host-read, console, el, "
-	    "owner, state, check, diff, vm, stop, pc, line, blame or expr, got '%s'",
+	    "owner, state, check, diff, vm, stop, pc, line, blame, fault or expr, got '%s'",
 	    what);
 }

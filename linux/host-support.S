@@ -136,3 +136,23 @@ nvhe_hyp_panic_handler:
 kvm_vgic_global_state:
 	.skip 4096
 	.size kvm_vgic_global_state, 4096
+
+/*
+ * Linux 6.1 only: the kernel owns kvm_arm_vmid_bits (vmid.c) and
+ * kvm_arm_hyp_percpu_base[NR_CPUS] (arm.c) and the hypervisor reads them through
+ * image-vars.h aliases; from 6.2 on the hypervisor object defines both itself. Weak, so
+ * a newer object's own definitions win. In the kernel's BSS, which 6.1's
+ * recreate_hyp_mappings maps read-only at EL2 (__hyp_bss_end .. __bss_stop).
+ */
+	.section .bss.hypscope_host, "aw", %nobits
+	.balign 8
+	.weak __kvm_nvhe_kvm_arm_hyp_percpu_base
+	.type __kvm_nvhe_kvm_arm_hyp_percpu_base, %object
+__kvm_nvhe_kvm_arm_hyp_percpu_base:
+	.skip 8 * 256			/* NR_CPUS of arm64 defconfig */
+	.size __kvm_nvhe_kvm_arm_hyp_percpu_base, 8 * 256
+	.weak __kvm_nvhe_kvm_arm_vmid_bits
+	.type __kvm_nvhe_kvm_arm_vmid_bits, %object
+__kvm_nvhe_kvm_arm_vmid_bits:
+	.skip 4
+	.size __kvm_nvhe_kvm_arm_vmid_bits, 4

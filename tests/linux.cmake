@@ -46,4 +46,13 @@ if(HS_LINUX_TESTS)
   set_tests_properties(linux_vm_refused_6.12 PROPERTIES FIXTURES_REQUIRED linux_6.12
     TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
     PASS_REGULAR_EXPRESSION "vm share: Linux 6\\.12[^ ]*'s hypervisor has no __pkvm_host_share_guest.*vm run: Linux 6\\.12[^ ]*'s hypervisor has no __pkvm_host_share_guest.*has no protected VMs.*0x1000 +1 +no +cpu0 +0")
+  # 6.12's handle_host_mem_abort BUG()s on a host read of hyp memory: the stop names
+  # the __bug_table site as Linux's host prints it (a hyp fault fails the command, so
+  # this is not a scenario).
+  add_test(NAME linux_6.12_hyp_bug
+    COMMAND hypscope --hyp ${HS_LINUX_CACHE}/linux-6.12.elf --batch -ex boot
+      -ex "host read hpool" -ex "owner hpool")
+  set_tests_properties(linux_6.12_hyp_bug PROPERTIES FIXTURES_REQUIRED linux_6.12
+    TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
+    PASS_REGULAR_EXPRESSION "nVHE hyp BUG at: arch/arm64/kvm/hyp/nvhe/mem_protect.c:[0-9]+!.*owner: +hyp")
 endif()

@@ -118,21 +118,6 @@ static struct hs_linux *lx_get(const struct hs_machine *m, struct hs_error *err)
 	return h->lx = lx;
 }
 
-struct hs_dwarf *hs_linux_dwarf(const struct hs_machine *m, struct hs_error *err)
-{
-	struct hs_linux *lx = lx_get(m, err);
-	return lx ? lx->dw : NULL;
-}
-
-int hs_linux_percpu_pa(const struct hs_machine *m, unsigned cpu, uint64_t *pa)
-{
-	struct hs_linux *lx = lx_of(m);
-	if (!lx || cpu >= m->opts.nr_cpus || !lx->percpu_pa[cpu])
-		return -ENOENT;
-	*pa = lx->percpu_pa[cpu];
-	return 0;
-}
-
 void hs_linux_free(struct hs_machine *m)
 {
 	struct hs_linux *lx = lx_of(m);
@@ -384,15 +369,42 @@ static int step_firmware_done(struct hs_machine *m, struct hs_error *err)
 
 /* ---- kvm_hyp_reserve ------------------------------------------------------- */
 
-/* kvm_pkvm.h __hyp_pgtable_max_pages: KVM_PGTABLE_FIRST_LEVEL (-1) .. LAST_LEVEL (3). */
-static uint64_t pgtable_max_pages(uint64_t nr_pages)
+/*
+ * kvm_pkvm.h __hyp_pgtable_max_pages: KVM_PGTABLE_FIRST_LEVEL (-1) .. LAST_LEVEL (3);
+ * 6.1: KVM_PGTABLE_MAX_LEVELS (4), from level 0.
+ */
+static uint64_t pgtable_levels_max_pages(uint64_t nr_pages, int first)
 {
 	uint64_t total = 0;
-	for (int level = -1; level <= 3; level++) {
+	for (int level = first; level <= 3; level++) {
 		nr_pages = (nr_pages + 511) / 512;
 		total += nr_pages;
 	}
 	return total;
+}
+
+static uint64_t pgtable_max_pages(uint64_t nr_pages)
+{
+	return pgtable_levels_max_pages(nr_pages, -1);
+}
+
+/*
+ * 6.1's kvm_hyp_reserve (pkvm.c): 4-level tables, no VM table, no FF-A proxy, and a
+ * vmemmap for the pool's own pages only (a fixed point: those pages are in the pool).
+ */
+static uint64_t reserve_pages_6_1(uint64_t pages, uint64_t hyp_page, char *detail, size_t len)
+{
+	uint64_t total = pgtable_levels_max_pages(pages, 0);
+	uint64_t gib = pgtable_levels_max_pages((1ULL << 30) >> HS_PAGE_SHIFT, 0);
+	uint64_t s1 = total + gib, s2 = total + 16 + gib, mem = s1 + s2, nr = 0, prev;
+	do {
+		prev = nr;
+		nr = ((mem + prev) * hyp_page + 4095) / 4096;
+		nr += pgtable_levels_max_pages(nr, 0);
+	} while (nr != prev);
+	snprintf(detail, len, "s1 %" PRIu64 " + host s2 %" PRIu64 " + vmemmap %" PRIu64, s1, s2,
+		 nr);
+	return mem + nr;
 }
 
 static int struct_size(struct hs_linux *lx, const char *name, uint64_t *size, struct hs_error *err)
@@ -409,11 +421,14 @@ static int step_reserve(struct hs_machine *m, struct hs_error *err)
 	if ((rc = struct_size(lx, "memblock_region", &region_size, err)) ||
 	    (rc = hs_dwarf_member_offset(lx->dw, "memblock_region", "base", &off_base, err)) ||
 	    (rc = hs_dwarf_member_offset(lx->dw, "memblock_region", "size", &off_size, err)) ||
-	    (rc = struct_size(lx, "hyp_page", &hyp_page, err)) ||
-	    (rc = struct_size(lx, "ffa_mem_region", &ffa[0], err)) ||
-	    (rc = struct_size(lx, "ffa_mem_region_attributes", &ffa[1], err)) ||
-	    (rc = struct_size(lx, "ffa_composite_mem_region", &ffa[2], err)) ||
-	    (rc = struct_size(lx, "ffa_mem_region_addr_range", &ffa[3], err)))
+	    (rc = struct_size(lx, "hyp_page", &hyp_page, err)))
+		return rc;
+	/* 6.1 has no FF-A proxy (ffa.c came in 6.2): its own sizing */
+	bool v6_1 = struct_size(lx, "ffa_mem_region", &ffa[0], NULL) != 0;
+	if (!v6_1 && ((rc = struct_size(lx, "ffa_mem_region", &ffa[0], err)) ||
+		      (rc = struct_size(lx, "ffa_mem_region_attributes", &ffa[1], err)) ||
+		      (rc = struct_size(lx, "ffa_composite_mem_region", &ffa[2], err)) ||
+		      (rc = struct_size(lx, "ffa_mem_region_addr_range", &ffa[3], err))))
 		return rc;
 	/* register_memblock_regions: one memblock region, the whole of RAM. */
 	uint8_t region[64] = {0};
@@ -438,17 +453,21 @@ static int step_reserve(struct hs_machine *m, struct hs_error *err)
 	uint64_t desc = ffa[0] + ffa[1] + ffa[2] + 2048 * ffa[3];
 	uint64_t ffa_pages = 2 + (desc + 4095) / 4096;
 	uint64_t want = (s1 + s2 + vm_table + vmemmap + ffa_pages) << HS_PAGE_SHIFT;
+	char sizing[160];
+	snprintf(sizing, sizeof(sizing),
+		 "s1 %" PRIu64 " + host s2 %" PRIu64 " + vm table %" PRIu64 " + vmemmap %" PRIu64
+		 " + ffa %" PRIu64,
+		 s1, s2, vm_table, vmemmap, ffa_pages);
+	if (v6_1)
+		want = reserve_pages_6_1(pages, hyp_page, sizing, sizeof(sizing)) << HS_PAGE_SHIFT;
 	const uint64_t pmd = 2ULL << 20;
 	h->pool_size = (want + pmd - 1) & ~(pmd - 1);
 	if ((rc = hs_memblock_alloc(m, h->pool_size, pmd, &h->pool_pa, err)))
 		return hs_err_prefix(err, "reserving the hypervisor pool");
 	char detail[240];
 	snprintf(detail, sizeof(detail),
-		 "pool %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " pages: s1 %" PRIu64
-		 " + host s2 %" PRIu64 " + vm table %" PRIu64 " + vmemmap %" PRIu64
-		 " + ffa %" PRIu64 ", 2 MiB aligned)",
-		 h->pool_pa, h->pool_pa + h->pool_size, h->pool_size >> HS_PAGE_SHIFT, s1, s2,
-		 vm_table, vmemmap, ffa_pages);
+		 "pool %#" PRIx64 "-%#" PRIx64 " (%" PRIu64 " pages: %s, 2 MiB aligned)",
+		 h->pool_pa, h->pool_pa + h->pool_size, h->pool_size >> HS_PAGE_SHIFT, sizing);
 	hs_boot_emit_step(m, HS_BOOT_RESERVE, detail);
 	return 0;
 }
@@ -566,7 +585,9 @@ static int init_symbols(struct hs_machine *m, struct hs_error *err)
 	 * ID_AA64MMFR1_EL1.VMIDBits (2 -> 16 bits, else 8). */
 	uint64_t icache = ((c->ctr >> 14) & 3) == 3 ? 0 : 1;
 	uint32_t vmid_bits = field(c->mmfr1, 4) == 2 ? 16 : 8;
-	if ((rc = hs_write_sym(m, "__kvm_nvhe___icache_flags", &icache, 8, err)) ||
+	/* (6.1's hypervisor reads no __icache_flags) */
+	if ((hs_image_symbol(m->img, "__kvm_nvhe___icache_flags") &&
+	     (rc = hs_write_sym(m, "__kvm_nvhe___icache_flags", &icache, 8, err))) ||
 	    (rc = hs_write_sym(m, "__kvm_nvhe_kvm_arm_vmid_bits", &vmid_bits, 4, err)))
 		return rc;
 	/* init_cpu_logical_map: MPIDR hwid of each CPU (Aff0 = the index here). */
@@ -581,8 +602,10 @@ static int init_symbols(struct hs_machine *m, struct hs_error *err)
 	uint32_t version = 0x10000, smccc = 0x10000;
 	if ((rc = hs_sym_pa(m, "__kvm_nvhe_kvm_host_psci_config", &pa, err)) ||
 	    (rc = member(lx, "kvm_host_psci_config", "version", &off, err)) ||
-	    (rc = hs_phys_write(m, pa + off, &version, 4, err)) ||
-	    (rc = member(lx, "kvm_host_psci_config", "smccc_version", &off, err)) ||
+	    (rc = hs_phys_write(m, pa + off, &version, 4, err)))
+		return rc;
+	/* 6.1's config has no smccc_version (the relay did not check it yet) */
+	if (!member(lx, "kvm_host_psci_config", "smccc_version", &off, NULL) &&
 	    (rc = hs_phys_write(m, pa + off, &smccc, 4, err)))
 		return rc;
 	return 0;

@@ -18,11 +18,6 @@
 bool hs_linux_image(const struct hs_machine *m);
 /* The next boot step(s) of the Linux flow; like hs_boot(). */
 int hs_linux_boot_advance(struct hs_machine *m, struct hs_error *err);
-/* The image's DWARF (opened with the Linux host state); NULL with err filled. */
-struct hs_dwarf;
-struct hs_dwarf *hs_linux_dwarf(const struct hs_machine *m, struct hs_error *err);
-/* The PA of CPU cpu's copy of the hyp per-CPU area (after boot-tables); -ENOENT. */
-int hs_linux_percpu_pa(const struct hs_machine *m, unsigned cpu, uint64_t *pa);
 /* Free the Linux host state (machine teardown). */
 void hs_linux_free(struct hs_machine *m);
 /* Every patch decision so far (NULL before the firmware step). */

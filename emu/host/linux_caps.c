@@ -76,6 +76,7 @@ void hs_lx_caps_free(struct hs_lx_caps *caps)
 #define FALKOR_V1 MIDR(QCOM, 0x800)
 #define AMPERE1 MIDR(0xc0, 0xac3)
 #define TX2 MIDR(0x43, 0x0af)
+#define THUNDERX MIDR(0x43, 0x0a1)
 #define VULCAN MIDR(0x42, 0x516)
 
 /* One MIDR_RANGE: model, and variant:revision bounds as (variant << 4 | revision). */
@@ -91,6 +92,8 @@ struct midr_range {
 	{                                             \
 		m, (v0) << 4 | (r0), (v1) << 4 | (r1) \
 	}
+
+static const struct midr_range thunderx_pass1_2[] = {RANGE(THUNDERX, 0, 0, 1, 0xf)};
 
 static bool midr_in(uint64_t midr, const struct midr_range *list, size_t n)
 {
@@ -197,7 +200,16 @@ struct field {
 	const char *field;
 };
 
-enum rule_kind { ALWAYS, PROTECTED_MODE, NEVER, FIELDS, MIDR_LIST, PMUV3, ABSENT_WITHOUT };
+enum rule_kind {
+	ALWAYS,
+	PROTECTED_MODE,
+	NEVER,
+	FIELDS,
+	MIDR_LIST,
+	PMUV3,
+	ABSENT_WITHOUT,
+	FIELD_ABSENT
+};
 struct cap_rule {
 	const char *name;
 	enum rule_kind kind;
@@ -315,6 +327,14 @@ static const struct cap_rule rules[] = {
     {"ARM64_HAS_SCTLR2", FIELDS, {F(MMFR3, 4, 1, "SCTLRX")}, NULL, 0, NULL},
     {"ARM64_HAS_XNX", FIELDS, {F(MMFR1, 28, 1, "XNX")}, NULL, 0, NULL},
     {"ARM64_SME", FIELDS, {F(PFR1, 24, 1, "SME")}, NULL, 0, NULL},
+    /* 6.1 cpufeature.c has_no_hw_prefetch */
+    {"ARM64_HAS_NO_HW_PREFETCH",
+     MIDR_LIST,
+     {{0}},
+     LIST(thunderx_pass1_2),
+     "Cavium ThunderX pass 1.x and 2.x (software prefetching)"},
+    /* 6.1 cpufeature.c has_no_fpsimd: ID_AA64PFR0_EL1.FP (signed) < 0 */
+    {"ARM64_HAS_NO_FPSIMD", FIELD_ABSENT, {FS(PFR0, 16, 0, "FP")}, NULL, 0, NULL},
     {"ARM64_HAS_PMUV3", PMUV3, {F(DFR0, 8, 1, "PMUVer")}, NULL, 0, NULL},
     {"ARM64_MPAM",
      ABSENT_WITHOUT,
@@ -406,6 +426,14 @@ int hs_lx_cap_decide(const char *name, const struct hs_lx_cpu *cpu, const struct
 				 " (needs a PMUv3: not 0, not 0xf)",
 				 v);
 			return v != 0 && v != 0xf;
+		}
+		case FIELD_ABSENT: {
+			/* the capability is the field's absence (signed field < min) */
+			const struct field *f = &r->f[0];
+			uint64_t v = (reg_val(cpu, f->reg) >> f->shift) & ((1ULL << f->width) - 1);
+			snprintf(why, why_len, "%s.%s=%" PRIu64 " (present when signed < %u)",
+				 reg_names[f->reg], f->field, v, f->min);
+			return !field_present(cpu, f);
 		}
 		case ABSENT_WITHOUT:
 		case FIELDS: {

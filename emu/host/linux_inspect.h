@@ -3,6 +3,9 @@
 #ifndef HS_LINUX_INSPECT_H
 #define HS_LINUX_INSPECT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "hs_error.h"
 #include "machine.h"
 #include "vmemmap_layout.h"
@@ -19,5 +22,16 @@ unsigned hs_linux_memblock_size(const struct hs_machine *m);
  * the refcount up though the PTE is cleared) and 7.x's fixblock slot. Returns the count.
  */
 unsigned hs_linux_pinned_tables(struct hs_machine *m, uint64_t *pa, unsigned max);
+
+/*
+ * The __bug_table entry of a BUG()/WARN() brk at pc (a HYP VA, PA or link address):
+ * the file and line it names and whether it is a WARN. -ENOENT when none.
+ */
+int hs_linux_bug_site(struct hs_machine *m, uint64_t pc, char *file, size_t len, unsigned *line,
+		      bool *warning);
+/* Profile hook: "nVHE hyp BUG at: FILE:LINE!" for a BUG/WARN brk at EL2; 0 otherwise. */
+struct hs_event_exception;
+int hs_linux_fault_report(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
+			  size_t len);
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const struct hs_profile *const known[] = {&hs_profile_hypscope, &hs_profile_linux7,
-						 &hs_profile_linux6, NULL};
+						 &hs_profile_linux6_1, &hs_profile_linux6, NULL};
 
 const struct hs_profile *const *hs_profiles(void)
 {
@@ -65,6 +65,15 @@ int hs_machine_vmemmap_layout(struct hs_machine *m, struct hs_vmemmap_layout *l,
 			      struct hs_error *err)
 {
 	return hs_profile_of(m)->vmemmap_layout(m, l, err);
+}
+
+int hs_machine_fault_report(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
+			    size_t len)
+{
+	const struct hs_profile *p = hs_profile_of(m);
+	if (len)
+		buf[0] = 0;
+	return p->fault_report ? p->fault_report(m, x, buf, len) : 0;
 }
 
 const char *hs_machine_check_waived(const struct hs_machine *m, const char *rule)

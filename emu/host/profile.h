@@ -21,6 +21,7 @@
 
 struct hs_machine;
 struct hs_stop;
+struct hs_event_exception;
 
 /* A checker rule (emu/inspect/inspect_check.h) a hypervisor's design does not follow. */
 struct hs_check_waiver {
@@ -95,6 +96,13 @@ struct hs_profile {
 	 * state (Linux 7.x __host_set_page_state_range), so `s2-state` wants them all 0.
 	 */
 	bool host_state_in_vmemmap_only;
+	/*
+	 * What the hypervisor's own host would report for an exception it took at EL2
+	 * (Linux: the __bug_table site of a BUG()/WARN() brk): characters written to buf
+	 * (0: nothing to add). NULL: none.
+	 */
+	int (*fault_report)(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
+			    size_t len);
 	/* Has the boot flow run to its end (the host protected)? */
 	bool (*booted)(const struct hs_machine *m);
 };
@@ -102,7 +110,7 @@ struct hs_profile {
 /* The bundled hypervisor (hyp/), the first profile. */
 extern const struct hs_profile hs_profile_hypscope;
 /* Linux's own nVHE hypervisor object linked by scripts/linux-hyp: 6.x and 7.x. */
-extern const struct hs_profile hs_profile_linux6, hs_profile_linux7;
+extern const struct hs_profile hs_profile_linux6, hs_profile_linux6_1, hs_profile_linux7;
 extern const struct hs_pt_swenc hs_hypscope_swenc;
 
 /* The profile whose matches() accepts the image; NULL when none does. */
@@ -124,6 +132,9 @@ const struct hs_pt_swenc *hs_machine_swenc(const struct hs_machine *m);
 /* The machine's vmemmap layout through its profile (see hs_profile.vmemmap_layout). */
 int hs_machine_vmemmap_layout(struct hs_machine *m, struct hs_vmemmap_layout *l,
 			      struct hs_error *err);
+/* hs_profile.fault_report of the machine's profile ("" when it has nothing to say). */
+int hs_machine_fault_report(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
+			    size_t len);
 /* Why the machine's profile waives checker rule `rule`, or NULL when the rule holds. */
 const char *hs_machine_check_waived(const struct hs_machine *m, const char *rule);
 
