@@ -58,7 +58,9 @@ struct hs_check_report {
 	uint64_t pinned[HS_MAX_CPUS + 2];      /* hyp-s1 tables with an extra reference each */
 	unsigned nr_pinned;
 	uint64_t ro_text_start, ro_text_end; /* hyp text the host stage 2 may map read-only */
-	bool s2_leaf_stateless;		     /* host stage-2 leaves must carry SW state 0 */
+	/* page states live in the vmemmap only (Linux 7.x): host stage-2 leaves carry SW
+	 * state 0, EL2 leaves of pinned borrowed pages too */
+	bool s2_leaf_stateless;
 };
 
 void hs_check_report_init(struct hs_check_report *rep);

@@ -124,8 +124,8 @@ int hs_dwarf_member_offset(struct hs_dwarf *d, const char *sname, const char *me
 }
 
 /* The member DIE of struct sname called member, into *m. */
-static int find_member(struct hs_dwarf *d, const char *sname, const char *member, Dwarf_Die *m,
-		       struct hs_error *err)
+static int struct_member(struct hs_dwarf *d, const char *sname, const char *member, Dwarf_Die *m,
+			 struct hs_error *err)
 {
 	Dwarf_Die die;
 	if (!find_type(d, DW_TAG_structure_type, sname, &die))
@@ -146,7 +146,7 @@ int hs_dwarf_member_bits(struct hs_dwarf *d, const char *sname, const char *memb
 	Dwarf_Die m, type;
 	Dwarf_Attribute a;
 	Dwarf_Word w;
-	int rc = find_member(d, sname, member, &m, err);
+	int rc = struct_member(d, sname, member, &m, err);
 	if (rc)
 		return rc;
 	int bs = dwarf_bitsize(&m);
