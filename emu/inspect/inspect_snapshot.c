@@ -22,6 +22,11 @@
 
 #define OA_BITS 0x0000fffffffff000ULL
 
+/* The snapshot stores owners by role (hs_swenc_canon_owner) and compares with abi.h's. */
+_Static_assert(HS_SWENC_HOST == HS_OWNER_HOST && HS_SWENC_HYP == HS_OWNER_HYP &&
+		   HS_SWENC_GUEST == HS_OWNER_GUEST,
+	       "owners by role are abi.h's owner ids");
+
 const char *hs_snap_table_name(enum hs_snap_table t)
 {
 	switch (t) {
@@ -682,20 +687,6 @@ static void read_regions(struct hs_machine *m, struct hs_snapshot *s)
 	s->nr_mem = 1;
 }
 
-/* The first range of v[0..n) ending after addr (n when none). */
-static size_t range_at_or_after(const struct hs_snap_pt_range *v, size_t n, uint64_t addr)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /*
  * The state a table gives a page at addr, and where that answer ends: a valid leaf's SW
  * bits; an annotation (the host's, of a page it no longer owns) or, at EL2, no mapping:
@@ -704,7 +695,7 @@ static size_t range_at_or_after(const struct hs_snap_pt_range *v, size_t n, uint
 static unsigned table_state(const struct hs_snap_pt_range *v, size_t n, uint64_t addr,
 			    unsigned none, uint64_t *end)
 {
-	size_t i = range_at_or_after(v, n, addr);
+	size_t i = hs_snap_pt_lower(v, n, addr);
 	if (i == n) {
 		*end = UINT64_MAX;
 		return none;
