@@ -131,6 +131,8 @@ int hs_snapshot_copy(struct hs_snapshot *dst, const struct hs_snapshot *src)
 	dst->s1 = src->s1;
 	dst->s2 = src->s2;
 	dst->vmemmap_base = src->vmemmap_base;
+	dst->vmm = src->vmm;
+	dst->swenc = src->swenc;
 	memcpy(dst->mem, src->mem, sizeof(dst->mem));
 	dst->nr_mem = src->nr_mem;
 	memcpy(dst->nr_pt, src->nr_pt, sizeof(dst->nr_pt));

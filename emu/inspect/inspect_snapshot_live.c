@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "inspect_check_state.h"
+#include "profile.h"
 #include "hyp_state.h"
 #include "write_log.h"
 
@@ -85,6 +86,11 @@ int hs_snap_live_take(struct hs_snap_live *l, struct hs_snapshot *out, struct hs
 	 * snapshot reads (the whole vmemmap): hooking its stores would cost more
 	 * than reading.
 	 */
+	/* The checker's state tracks the bundled layouts only (hs_check_incr_new too). */
+	if (!hs_profile_of(l->m)->check_pools) {
+		l->stats.fresh++;
+		return hs_snapshot_take(l->m, 0, out, err);
+	}
 	if (!l->log && protected_host(l->m) && hs_write_log_open(l->m, &l->log, NULL))
 		l->log = NULL;
 	if (!l->log) {

@@ -371,6 +371,7 @@ static bool copy_entry(struct hs_trace_entry *to, const struct hs_trace_entry *f
 		memcpy(to->diff.recs, from->diff.recs, from->diff.nr * sizeof(*to->diff.recs));
 		to->diff.nr = to->diff.cap = from->diff.nr;
 		to->diff.changes = from->diff.changes;
+		to->diff.swenc = from->diff.swenc;
 	}
 	if (from->nr_stored) {
 		to->violations = malloc(from->nr_stored * sizeof(*to->violations));
@@ -549,6 +550,7 @@ static bool decode_entry(struct hs_trace *t, struct hs_bytes_in *in, struct hs_t
 		hs_bytes_get(in, e->diff.recs, f.ndiff * sizeof(*e->diff.recs));
 		e->diff.nr = e->diff.cap = f.ndiff;
 		e->diff.changes = (unsigned)f.diff_changes;
+		e->diff.swenc = hs_machine_swenc(t->m); /* names: the loading machine's */
 	}
 	if (f.nr_stored) {
 		if (!(e->violations = calloc(f.nr_stored, sizeof(*e->violations))))
