@@ -111,6 +111,8 @@ static const struct hs_pt_swenc swenc7 = {
 static const struct hs_check_waiver waivers6[] = {
     {"el2-pinned", "6.x's __pkvm_host_share_hyp maps the page at EL2 at once (do_share -> "
 		   "hyp_complete_share); hyp_pin_shared_mem only keeps unshare away"},
+    {"guest-table-block", "Linux's guest stage-2 tables come from the memcache the host tops "
+			  "up (topup_hyp_memcache), not from one block donated at __pkvm_init_vm"},
     {NULL, NULL},
 };
 /* 6.1 as 6.x, and two rules its design does not keep yet (both changed in 6.2+). */
@@ -121,9 +123,13 @@ static const struct hs_check_waiver waivers6_1[] = {
 		       "and __pkvm_init backs only those (hyp_back_vmemmap of the pool)"},
     {"table-refcount", "6.1 has no fix_hyp_pgtable_refcnt: EL2 tables from the early "
 		       "allocator keep the refcount hyp_pool_init gave them (1)"},
+    {"guest-table-block", "Linux's guest stage-2 tables come from the memcache the host tops "
+			  "up (topup_hyp_memcache), not from one block donated at __pkvm_init_vm"},
     {NULL, NULL},
 };
 static const struct hs_check_waiver waivers7[] = {
+    {"guest-table-block", "Linux's guest stage-2 tables come from the memcache the host tops "
+			  "up (topup_hyp_memcache), not from one block donated at __pkvm_init_vm"},
     {NULL, NULL},
 };
 
