@@ -661,7 +661,7 @@ static void check_guest_el2(const struct hs_snapshot *s, const struct hs_snap_co
 void hs_chk_guests(const struct hs_snapshot *s, struct hs_check_report *rep)
 {
 	if (!s->have_guests)
-		return; /* no VM table this snapshot can read (Linux's vm_table: not yet) */
+		return; /* no VM table this snapshot could read: nothing to compare with */
 	check_vm_table(s, rep);
 	check_guest_leaves(s, rep);
 	struct hs_snap_cover *c = NULL;
