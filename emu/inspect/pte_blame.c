@@ -50,6 +50,7 @@ struct hs_blame {
 	unsigned last_cpu; /* of the event being handled (for the epoch of a page it links) */
 	uint64_t last_icount;
 	uint64_t stores, dropped;
+	bool reindexing; /* hs_blame_reindex: pages come back, their history stays */
 };
 
 /* ---- descriptors ------------------------------------------------------------ */
@@ -161,7 +162,7 @@ static void on_watch(void *ud, uint64_t page, bool on)
 	    .page = page,
 	    .e = {.icount = hs_machine_icount(b->m), .cpu = cpu, .hvc_name = b->hvc_name[cpu]}};
 	/* A new life: what its descriptors held as an earlier table is not their history. */
-	for (uint64_t d = page; d < page + PAGE; d += 8) {
+	for (uint64_t d = page; d < page + PAGE && !b->reindexing; d += 8) {
 		struct hist *x = hist_find(b, d);
 		if (x)
 			x->n = x->head = 0, x->total = 0;
@@ -250,6 +251,38 @@ int hs_blame_new(struct hs_machine *m, struct hs_blame **out, struct hs_error *e
 	}
 	*out = b;
 	return 0;
+}
+
+/* Forget the stores made after instruction count `now` (a run that was undone). */
+static void drop_after(struct hs_blame *b, uint64_t now)
+{
+	for (size_t i = 0; i < b->nr_h; i++) {
+		struct hist *x = &b->h[i];
+		struct rec keep[HS_BLAME_DEPTH];
+		unsigned n = 0;
+		for (unsigned k = 0; k < x->n; k++) {
+			const struct rec *r =
+			    &x->r[(x->head + HS_BLAME_DEPTH - x->n + k) % HS_BLAME_DEPTH];
+			if (r->icount <= now)
+				keep[n++] = *r;
+		}
+		x->total -= x->n - n;
+		memcpy(x->r, keep, n * sizeof(keep[0]));
+		x->n = (uint8_t)n;
+		x->head = (uint8_t)(n % HS_BLAME_DEPTH);
+	}
+}
+
+int hs_blame_reindex(struct hs_blame *b, struct hs_error *err)
+{
+	drop_after(b, hs_machine_icount(b->m));
+	hs_tlb_check_free(b->index);
+	b->index = NULL;
+	b->reindexing = true;
+	struct hs_tlb_index_opts o = {.on_watch = on_watch, .ud = b};
+	int rc = hs_tlb_index_new(b->m, &o, &b->index, err);
+	b->reindexing = false;
+	return rc;
 }
 
 void hs_blame_free(struct hs_blame *b)

@@ -50,6 +50,13 @@ struct hs_blame;
 /* Start recording on m (from its present state on). */
 int hs_blame_new(struct hs_machine *m, struct hs_blame **out, struct hs_error *err);
 void hs_blame_free(struct hs_blame *b);
+/*
+ * The machine's memory was replaced (a checkpoint restored): forget the
+ * stores made after the machine's instruction count now (the run that was
+ * undone) and index the table pages again from the present state, keeping
+ * the histories before it.
+ */
+int hs_blame_reindex(struct hs_blame *b, struct hs_error *err);
 
 /*
  * The stores kept for the descriptor at desc_pa (8-byte aligned), most

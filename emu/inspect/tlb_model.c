@@ -915,6 +915,9 @@ void hs_tlb_model_free(struct hs_tlb_model *m)
 {
 	if (!m)
 		return;
+	/* whoever watches the pages for the model stops (a page may have other watchers) */
+	for (size_t i = 0; m->ops.watch && i < m->nr_t; i++)
+		m->ops.watch(m->ops.ud, m->t[i].pa, false);
 	for (size_t i = 0; i < m->nr_roots; i++)
 		free(m->roots[i]);
 	free(m->roots);
