@@ -377,7 +377,8 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 {
 	struct hs_cpu *c = ud;
 	/* A store trapped in the previous block has landed: deliver it before this one runs. */
-	hs_store_traps_settle(c->m);
+	if (c->m->traps_pending) /* tested here: this hook runs for every block */
+		hs_store_traps_settle(c->m);
 	c->icount += size / 4;
 	c->block_start = address;
 	c->block_end = address + size;

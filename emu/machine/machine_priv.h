@@ -88,6 +88,7 @@ struct hs_machine {
 	struct hs_dump *dump;	       /* dump.c: the machine was opened from files */
 	struct hs_barrier_feed *bfeed; /* barrier_hooks.c: NULL until a user asks */
 	struct hs_store_traps *traps;  /* store_trap.c: watched pages, pending stores */
+	unsigned traps_pending;	       /* store_trap.c: stores trapped, not delivered yet */
 	struct hs_ckpt_store *ckpt;    /* checkpoint.c: NULL until the first one */
 	void (*ckpt_free)(struct hs_machine *m); /* set with ckpt: frees it */
 	/*

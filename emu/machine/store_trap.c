@@ -77,7 +77,7 @@ static void deliver(struct hs_store_traps *t, unsigned cpu, const struct pending
 void hs_store_traps_settle(struct hs_machine *m)
 {
 	struct hs_store_traps *t = m->traps;
-	if (!t || !t->nr_pending)
+	if (!m->traps_pending || !t || !t->nr_pending)
 		return;
 	for (unsigned i = 0; i < m->nr_cpus && t->nr_pending; i++) {
 		if (!t->pend[i].on)
@@ -86,6 +86,7 @@ void hs_store_traps_settle(struct hs_machine *m)
 		struct pending p = t->pend[i];
 		t->pend[i].on = false;
 		t->nr_pending--;
+		m->traps_pending = t->nr_pending;
 		deliver(t, i, &p, true);
 	}
 }
@@ -135,7 +136,7 @@ static void on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 	/* Pending only after `before`: an event it causes must not settle this store yet. */
 	deliver(t, tc->idx, p, false);
 	p->on = true;
-	t->nr_pending++;
+	m->traps_pending = ++t->nr_pending;
 }
 
 void hs_store_trap_set_user(struct hs_machine *m, enum hs_trap_user u,
