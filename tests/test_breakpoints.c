@@ -123,6 +123,44 @@ START_TEST(break_delete_break_again_and_disable_enable)
 }
 END_TEST
 
+/*
+ * A breakpoint on the first instruction a new host operation runs (the host's
+ * hvc stub, the first one of its hypercall loop) is hit before it executes,
+ * as gdb reports a breakpoint at a PC the thread did not stop at; resuming
+ * from it steps over it, and the next operation stops there again.
+ */
+START_TEST(break_on_an_operations_first_instruction_is_hit)
+{
+	struct hs_machine *m = hs_test_booted(2, 0);
+	struct hs_error err = {0};
+	uint64_t host_page = hs_host_entry(m) - HS_HOST_OFF_IDLE;
+	int id = hs_break_add(m, host_page + HS_HOST_OFF_HVC, &err);
+	ck_assert_msg(id > 0, "%s", err.msg);
+	for (unsigned cpu = 0; cpu < 2; cpu++)
+		for (int round = 0; round < 2; round++) {
+			uint64_t before = hs_machine_icount(m);
+			struct hs_stop s = nop(m, cpu);
+			assert_hit(m, s, id, cpu, host_page + HS_HOST_OFF_HVC);
+			ck_assert_uint_eq(hs_machine_icount(m), before); /* nothing ran yet */
+			finish(m);
+		}
+	ck_assert_int_eq(hs_break_delete(m, id, &err), 0);
+	int loop = hs_break_add(m, host_page + HS_HOST_OFF_LOOP, &err);
+	ck_assert_int_gt(loop, 0);
+	struct hs_host_op res;
+	struct hs_stop s;
+	ck_assert_int_eq(hs_host_hvc_loop(m, 0, HS_HC_FN(HS_HC_nop), 3, &res, &s, &err), 0);
+	assert_hit(m, s, loop, 0, host_page + HS_HOST_OFF_LOOP);
+	/* Resumed: steps over it, and the loop's branch back meets it twice more. */
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(hs_continue(m, &s, &err), 0);
+		assert_hit(m, s, loop, 0, host_page + HS_HOST_OFF_LOOP);
+	}
+	finish(m);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 /* Every CPU's engine has its own translated code: each must see the breakpoint. */
 START_TEST(break_is_hit_on_every_cpu)
 {
@@ -276,6 +314,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, break_on_code_that_already_ran_is_hit);
 	tcase_add_test(tc, break_delete_break_again_and_disable_enable);
+	tcase_add_test(tc, break_on_an_operations_first_instruction_is_hit);
 	tcase_add_test(tc, break_is_hit_on_every_cpu);
 	tcase_add_test(tc, break_by_hyp_va_is_hit_at_the_pa_alias);
 	tcase_add_test(tc, break_errors);

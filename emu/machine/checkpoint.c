@@ -451,6 +451,7 @@ static int restore_cpus(struct hs_machine *m, struct ckpt *k, struct hs_error *e
 		c->fault = s->fault;
 		c->stop = HS_STOP_NONE;
 		c->block_start = c->block_end = 0;
+		hs_dbg_note_stopped(c); /* as stopped where it was: resuming steps over */
 	}
 	return 0;
 }

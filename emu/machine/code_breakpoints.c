@@ -219,6 +219,12 @@ int hs_break_info(const struct hs_machine *m, int id, struct hs_break_info *out)
 
 /* ---- around a run (cpu.c) --------------------------------------------------- */
 
+void hs_dbg_note_stopped(struct hs_cpu *c)
+{
+	c->dbg.stopped_pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
+	c->dbg.stopped_valid = true;
+}
+
 int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err)
 {
 	struct hs_machine *m = c->m;
@@ -227,7 +233,9 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err)
 	c->dbg.skip_armed = false;
 	c->dbg.pending.on = false;
 	c->dbg.resume_pc_valid = false;
-	for (unsigned i = 0; i < m->dbg.nr_bps && !c->dbg.skip_armed; i++) {
+	bool resuming = c->dbg.stopped_valid && c->dbg.stopped_pc == pc;
+	c->dbg.stopped_valid = false;
+	for (unsigned i = 0; resuming && i < m->dbg.nr_bps && !c->dbg.skip_armed; i++) {
 		const struct hs_bp *bp = m->dbg.bps[i];
 		for (unsigned k = 0; bp->enabled && k < bp->nr_va; k++)
 			if (bp->va[k] == pc) {

@@ -68,6 +68,14 @@ struct hs_cpu_dbg {
 	/* Resuming from a breakpoint: its first hook call at skip_pc is not a hit. */
 	bool skip_armed;
 	uint64_t skip_pc;
+	/*
+	 * Where this CPU last stopped for the user (gdb's stop_pc): a run that
+	 * resumes there steps over a breakpoint at it; a run that starts anywhere
+	 * else (a new host operation, a PC the user set) hits one at its first
+	 * instruction.
+	 */
+	bool stopped_valid;
+	uint64_t stopped_pc;
 	/* stepping.c: a code hook on every instruction, only while single-stepping. */
 	uc_hook step_hook;
 	uint64_t step_count, step_done;
@@ -111,6 +119,8 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err);
 bool hs_dbg_run_settle(struct hs_cpu *c, struct hs_error *err);
 /* machine.c, when CPU c stopped: the breakpoint (0: none) that did it. */
 int hs_dbg_stop_bp(struct hs_cpu *c);
+/* The CPU stopped (for the user) where it is now: resuming here steps over a breakpoint. */
+void hs_dbg_note_stopped(struct hs_cpu *c);
 void hs_dbg_fini(struct hs_machine *m);
 
 /* stepping.c */

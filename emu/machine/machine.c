@@ -734,6 +734,7 @@ static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reas
 		m->dead = true;
 	}
 	m->last_stop = s;
+	hs_dbg_note_stopped(c);
 	if (stop)
 		*stop = s;
 	return 0;

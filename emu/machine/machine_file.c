@@ -646,6 +646,7 @@ static int apply_cpus(struct hs_machine *m, const struct loaded *L, struct hs_er
 		c->power_on_entry = r->power_on_entry;
 		c->power_on_ctx = r->power_on_ctx;
 		c->stop = HS_STOP_NONE;
+		hs_dbg_note_stopped(c); /* as stopped where it was: resuming steps over */
 	}
 	return 0;
 }
