@@ -69,8 +69,10 @@ struct cli {
 	/* Where the current command comes from (for messages). */
 	const char *src_file;
 	int src_line;
-	int err_col;		     /* > 0: the next error is a syntax error at this column */
-	const int *arg_cols;	     /* columns of the current command's words (NULL if unknown) */
+	int err_col;		/* > 0: the next error is a syntax error at this column */
+	const int *arg_cols;	/* columns of the current command's words (NULL if unknown) */
+	char *const *arg_words; /* those words (an argument's error finds its column by them) */
+	int nr_arg_words;
 	const char *cur_line;	     /* the text of the current command (NULL if unknown) */
 	struct cli_expr_state *expr; /* print/display/value history (cmd_print.c) */
 	/* Frees c->expr's machine-bound part (all = false) or everything; set with it. */

@@ -472,8 +472,7 @@ int cmd_hvc(struct cli *c, int argc, char **argv)
 	for (int i = 0; i < argc - 2 && i < HS_HOST_CALL_MAX_ARGS; i++) {
 		enum cli_space sp = SP_PA;
 		if (cli_eval(c, argv[2 + i], &sp, &call.args[i]))
-			return cli_error(c, "hvc: argument %d ('%s') is not a value", i + 1,
-					 argv[2 + i]);
+			return -1; /* the message names the argument's column */
 	}
 	struct hs_host_call_result res;
 	struct hs_stop s = {0};

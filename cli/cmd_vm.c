@@ -116,9 +116,9 @@ static unsigned vm_cpu(struct cli *c, const struct vm_opts *o)
 static int num_arg(struct cli *c, const char *sub, const char *what, const char *s, uint64_t *v)
 {
 	enum cli_space sp = SP_PA;
-	if (cli_eval(c, s, &sp, v))
-		return cli_error(c, "vm %s: %s '%s' is not a value", sub, what, s);
-	return 0;
+	(void)sub;
+	(void)what;
+	return cli_eval(c, s, &sp, v) ? -1 : 0; /* the message names the argument's column */
 }
 
 static int handle_arg(struct cli *c, const char *sub, const char *s, uint64_t *h)
@@ -129,10 +129,11 @@ static int handle_arg(struct cli *c, const char *sub, const char *s, uint64_t *h
 /* A GFN: a number, or ipa:ADDR (its page). */
 static int gfn_arg(struct cli *c, const char *sub, const char *s, uint64_t *gfn)
 {
+	(void)sub;
 	enum cli_space sp = SP_DEFAULT;
 	uint64_t v;
 	if (cli_eval(c, s, &sp, &v))
-		return cli_error(c, "vm %s: GFN '%s' is not a value", sub, s);
+		return -1; /* the message names the argument's column */
 	*gfn = sp == SP_IPA ? v >> HS_PAGE_SHIFT : v;
 	return 0;
 }
@@ -147,7 +148,7 @@ static int pfn_arg(struct cli *c, const char *sub, const char *s, uint64_t *pfn)
 	enum cli_space sp = SP_DEFAULT;
 	uint64_t v;
 	if (cli_eval(c, s, &sp, &v))
-		return cli_error(c, "vm %s: PFN '%s' is not a value", sub, s);
+		return -1; /* the message names the argument's column */
 	const struct hs_machine_opts *mo = hs_machine_opts(c->m);
 	int64_t num;
 	bool plain = cli_parse_num(s, &num);

@@ -922,12 +922,19 @@ static int exec_line(struct cli *c, const char *line)
 	if (argc == 0)
 		return 0;
 	char *name = argv[0];
+	const int *saved_cols = c->arg_cols;
+	char *const *saved_words = c->arg_words;
+	int saved_nr = c->nr_arg_words;
 	c->arg_cols = cols;
+	c->arg_words = argv;
+	c->nr_arg_words = argc;
 	const char *saved_line = c->cur_line;
 	c->cur_line = line;
 	int rc = dispatch(c, argc, argv);
 	c->cur_line = saved_line;
-	c->arg_cols = NULL;
+	c->arg_cols = saved_cols;
+	c->arg_words = saved_words;
+	c->nr_arg_words = saved_nr;
 	free(name);
 	return rc;
 }

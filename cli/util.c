@@ -409,7 +409,33 @@ static int eval_term(struct cli *c, const char *s, size_t n, enum cli_space sp, 
 	return 0;
 }
 
+/* The column of word s of the current command line (0: not one of its words). */
+static int word_col(const struct cli *c, const char *s)
+{
+	for (int i = 0; c->arg_cols && c->arg_words && i < c->nr_arg_words; i++)
+		if (c->arg_words[i] == s)
+			return c->arg_cols[i];
+	return 0;
+}
+
+static int eval_word(struct cli *c, const char *s, enum cli_space *space, uint64_t *out);
+
+/*
+ * An argument's value. Its error names the word's column (file:line:column in a
+ * script), so a command need not say again which argument was wrong.
+ */
 int cli_eval(struct cli *c, const char *s, enum cli_space *space, uint64_t *out)
+{
+	int col = c->err_col ? 0 : word_col(c, s);
+	if (col)
+		c->err_col = col;
+	int rc = eval_word(c, s, space, out);
+	if (col && c->err_col == col)
+		c->err_col = 0; /* no error printed it */
+	return rc;
+}
+
+static int eval_word(struct cli *c, const char *s, enum cli_space *space, uint64_t *out)
 {
 	enum cli_space sp = SP_DEFAULT;
 	if (!strncmp(s, "pa:", 3)) {

@@ -50,7 +50,7 @@ expect 1 "is a directory" -- "$H" --batch -x "$tmp"
 # Values out of range are refused, not wrapped.
 long=$(head -c 5000 /dev/zero | tr '\0' 'a')
 expect 1 "line longer than 4096" -- "$H" --batch -ex "$long"
-expect 1 "not a value" -- "$H" --batch -ex boot -ex "hvc host_share_hyp -18446744073709551615"
+expect 1 "column 20: .-18446744073709551615. is neither a number nor a symbol" -- "$H" --batch -ex boot -ex "hvc host_share_hyp -18446744073709551615"
 expect 1 "not a line number" -- "$H" --batch -ex boot -ex "list mm.c:2147483647"
 expect 1 "not a line number" -- "$H" --batch -ex boot -ex "break mm.c:2147483648"
 # `list` reads only the image's own sources.

@@ -46,7 +46,7 @@ set_tests_properties(scenario_wrong_expectation_message PROPERTIES
 add_test(NAME scenario_syntax_error_message COMMAND hypscope run ${neg}/syntax_error.hss)
 set_tests_properties(scenario_syntax_error_message PROPERTIES
   ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario
-  PASS_REGULAR_EXPRESSION "syntax_error.hss:3:15: expected an operator.*syntax_error.hss:4:23: expected a field of TCR_EL2.*syntax_error.hss:5:6: expected a closing '\"' for this one")
+  PASS_REGULAR_EXPRESSION "syntax_error.hss:3:15: expected an operator.*syntax_error.hss:4:23: expected a field of TCR_EL2.*syntax_error.hss:5:6: expected a closing '\"' for this one.*syntax_error.hss:6:20: no symbol 'nosuch_symbol' in the hypervisor image")
 # Garbage never crashes: the runner reaches its summary.
 add_test(NAME scenario_garbage_no_crash COMMAND hypscope run ${neg}/garbage.hss)
 set_tests_properties(scenario_garbage_no_crash PROPERTIES
