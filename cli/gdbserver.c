@@ -323,8 +323,19 @@ static void stop_reply(struct gdb_server *s)
 		static const char *const kind[] = {"", "", "watch", "rwatch", "awatch"};
 		hs_sb_printf(&r, "%s:%" PRIx64 ";", kind[bp->type], a);
 		s->swallow_step = true;
-	} else if (st->reason == HS_STOP_BREAKPOINT && bp && bp->type < 2) {
+	} else if (st->reason == HS_STOP_BREAKPOINT && bp && bp->type < 2 && st->pc == bp->addr) {
 		hs_sb_puts(&r, bp->type == 0 ? "swbreak:;" : "hwbreak:;");
+	} else if (st->reason == HS_STOP_BREAKPOINT && bp && bp->type < 2) {
+		/*
+		 * Hit through another alias of the instruction (the idmap's PA for a
+		 * HYP VA gdb asked for): gdb ignores a swbreak stop at a PC where it
+		 * has no breakpoint and resumes silently, so report a plain SIGTRAP
+		 * and say which breakpoint it was.
+		 */
+		send_outputf(s,
+			     "hypscope: breakpoint at %#" PRIx64 " hit at its alias %#" PRIx64
+			     " (the same instruction, reached through another mapping)\n",
+			     bp->addr, st->pc);
 	}
 	expedite(s, &r, cpu, GDB_REG_X29);
 	expedite(s, &r, cpu, GDB_REG_SP);

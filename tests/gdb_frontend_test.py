@@ -15,6 +15,7 @@ usage: gdb_frontend_test.py HYPSCOPE HYP_ELF      (~40 s; fails without gdb-mult
 import os
 import re
 import socket
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -165,6 +166,29 @@ def checkpoint_restart():
         H.stop_server(srv)
 
 
+def breakpoint_through_an_alias():
+    """A breakpoint gdb set at one alias of an instruction (the PA of handle_host_trap,
+    which runs at its HYP VA) stops gdb visibly, with a word saying so: gdb resumes a
+    swbreak stop at a PC where it has no breakpoint without telling its user."""
+    syms = subprocess.run(["nm", HYP_ELF], capture_output=True, text=True).stdout
+    pa = re.search(r"^([0-9a-f]+) T handle_host_trap$", syms, re.M)
+    check(pa is not None, "the image's symbol table names handle_host_trap (its PA)")
+    if not pa:
+        return
+    low = pa.group(1)[-4:]
+    srv, port = H.start_server(HYPSCOPE, "-ex", "boot")
+    try:
+        out = H.gdb(HYP_ELF, port, [
+            "break *0x%s" % pa.group(1), "monitor hvc nop", "continue", "p/x $pc",
+            "monitor info program", "delete", "continue", "detach"])
+        check("hit at its alias 0x8000" in out and "SIGTRAP" in out,
+              "a breakpoint at the PA stops gdb at the HYP VA alias, and says so", out)
+        check(re.search(r"^\$1 = 0x8000[0-9a-f]*%s$" % low, out, re.M) is not None,
+              "gdb sees the stop at handle_host_trap's HYP VA", out)
+    finally:
+        H.stop_server(srv)
+
+
 def interrupts_and_kill():
     # The host's hypercall stub made a `b .`: `hvc nop` spins at EL1 until Ctrl-C.
     srv, port = H.start_server(HYPSCOPE, "--insn-limit", "20000000000", "-ex", "boot",
@@ -253,6 +277,7 @@ def main():
         return 1
     breakpoints_and_threads()
     checkpoint_restart()
+    breakpoint_through_an_alias()
     interrupts_and_kill()
     hostile_packets_and_raw_interrupt()
     return H.finish()
