@@ -16,8 +16,6 @@
 #define RAM (256ULL << 20)
 #define PFN 0x48000ULL /* a host page, shared with the hypervisor below */
 #define GFN 0x48100ULL
-#define A64_MOVZ_X2(imm) (0xd2800002u | ((uint32_t)(imm) << 5))
-#define A64_RET 0xd65f03c0u
 
 /* What must be equal after a replay: every CPU's registers and counters, and all of RAM. */
 struct state {
@@ -175,20 +173,6 @@ START_TEST(restart_twice_and_across_branches)
 }
 END_TEST
 
-static void host_writes_function(struct hs_machine *m, uint64_t pa, unsigned imm)
-{
-	const uint32_t code[2] = {A64_MOVZ_X2(imm), A64_RET};
-	for (int i = 0; i < 2; i++) {
-		struct hs_host_op res;
-		struct hs_stop stop;
-		struct hs_error err = {0};
-		ck_assert_msg(
-		    hs_host_access(m, 0, true, pa + 4 * i, 4, code[i], &res, &stop, &err) == 0,
-		    "%s", err.msg);
-		ck_assert(!res.refused);
-	}
-}
-
 static uint64_t guest_calls(struct hs_machine *m)
 {
 	struct hs_vm_exit x;
@@ -207,10 +191,10 @@ START_TEST(restore_drops_the_code_translated_on_pages_it_changes)
 	ck_assert_msg(hs_vm_create(m, 0, false, &h, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(hs_vm_share(m, 0, h, PFN + 0x10, GFN, 1, HS_PROT_RWX, &ret, &err), 0);
 	ck_assert_int_eq(ret, 0);
-	host_writes_function(m, (PFN + 0x10) << 12, 0x11);
+	hs_test_host_writes_function(m, (PFN + 0x10) << 12, 0x11);
 	ck_assert_uint_eq(guest_calls(m), 0x11);
 	unsigned id = take(m);
-	host_writes_function(m, (PFN + 0x10) << 12, 0x22);
+	hs_test_host_writes_function(m, (PFN + 0x10) << 12, 0x22);
 	ck_assert_uint_eq(guest_calls(m), 0x22);
 	restart(m, id);
 	/* The translation of 0x22's code must not survive the page going back. */

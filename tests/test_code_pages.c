@@ -15,23 +15,6 @@
 
 #define GFN 0x48100ULL
 #define IPA(g) ((uint64_t)(g) << 12)
-#define A64_MOVZ_X2(imm) (0xd2800002u | ((uint32_t)(imm) << 5))
-#define A64_RET 0xd65f03c0u
-
-/* The host writes a two-instruction function (x2 = imm; ret) with its own EL1 stores. */
-static void host_writes_function(struct hs_machine *m, uint64_t pa, unsigned imm)
-{
-	const uint32_t code[2] = {A64_MOVZ_X2(imm), A64_RET};
-	for (int i = 0; i < 2; i++) {
-		struct hs_host_op res;
-		struct hs_stop stop;
-		struct hs_error err = {0};
-		ck_assert_msg(
-		    hs_host_access(m, 0, true, pa + 4 * i, 4, code[i], &res, &stop, &err) == 0,
-		    "%s", err.msg);
-		ck_assert(!res.refused);
-	}
-}
 
 static struct hs_vm_exit guest_calls(struct hs_machine *m, uint64_t ipa)
 {
@@ -63,13 +46,13 @@ START_TEST(host_rewrites_a_shared_page_the_guest_ran)
 	struct hs_error err = {0};
 	int64_t ret;
 	/* The host writes first: its TLB entry for the page is filled while it holds no code. */
-	host_writes_function(m, pfn << 12, 0x11);
+	hs_test_host_writes_function(m, pfn << 12, 0x11);
 	uint64_t h = vm_new(m, false);
 	ck_assert_int_eq(hs_vm_share(m, 0, h, pfn, GFN, 1, HS_PROT_RWX, &ret, &err), 0);
 	ck_assert_int_eq(ret, 0);
 	assert_returned(guest_calls(m, IPA(GFN)), 0x11);
 	/* The page now holds translated code: the host's next stores must reach it. */
-	host_writes_function(m, pfn << 12, 0x22);
+	hs_test_host_writes_function(m, pfn << 12, 0x22);
 	assert_returned(guest_calls(m, IPA(GFN)), 0x22);
 	hs_machine_destroy(m);
 }
@@ -81,7 +64,7 @@ START_TEST(donated_code_page_is_scrubbed_and_runs_as_zeroes_in_the_next_vm)
 	uint64_t pfn = (hs_machine_opts(m)->ram_base + 0x405000) >> 12;
 	struct hs_error err = {0};
 	int64_t ret;
-	host_writes_function(m, pfn << 12, 0x33);
+	hs_test_host_writes_function(m, pfn << 12, 0x33);
 	uint64_t a = vm_new(m, true);
 	ck_assert_int_eq(hs_vm_donate(m, 0, a, pfn, GFN, &ret, &err), 0);
 	ck_assert_int_eq(ret, 0);
@@ -97,7 +80,7 @@ START_TEST(donated_code_page_is_scrubbed_and_runs_as_zeroes_in_the_next_vm)
 	ck_assert_uint_eq(x.reason, HS_EXIT_S2_FAULT); /* UDF #0, then its unmapped vectors */
 	ck_assert_uint_eq((x.x3 >> 26) & 0x3f, 0x20);
 	/* And a new function written there by the host runs. */
-	host_writes_function(m, pfn << 12, 0x44);
+	hs_test_host_writes_function(m, pfn << 12, 0x44);
 	assert_returned(guest_calls(m, IPA(GFN)), 0x44);
 	hs_machine_destroy(m);
 }

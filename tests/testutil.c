@@ -172,3 +172,18 @@ const char *hs_test_tlb_report(const struct hs_tlb_check *tc)
 	hs_sb_free(&sb);
 	return buf;
 }
+
+void hs_test_host_writes_function(struct hs_machine *m, uint64_t pa, unsigned imm)
+{
+	const uint32_t code[2] = {0xd2800002u | ((uint32_t)imm << 5) /* movz x2, #imm */,
+				  0xd65f03c0u /* ret */};
+	for (int i = 0; i < 2; i++) {
+		struct hs_host_op res;
+		struct hs_stop stop;
+		struct hs_error err = {0};
+		ck_assert_msg(
+		    hs_host_access(m, 0, true, pa + 4 * i, 4, code[i], &res, &stop, &err) == 0,
+		    "%s", err.msg);
+		ck_assert(!res.refused);
+	}
+}

@@ -34,6 +34,9 @@ void hs_test_assert_clean(struct hs_machine *m, const char *when);
 struct hs_host_op hs_test_hvc(struct hs_machine *m, unsigned cpu, int nr, uint64_t a0, uint64_t a1);
 /* A host load or store of 8 bytes at pfn's page (refusals are results, not failures). */
 void hs_test_host_touch(struct hs_machine *m, unsigned cpu, uint64_t pfn, bool write);
+/* The host writes a two-instruction function (x2 = imm; ret) at pa with its own EL1
+ * stores, which must not be refused. */
+void hs_test_host_writes_function(struct hs_machine *m, uint64_t pa, unsigned imm);
 /* Switch CPU 1 off (PSCI CPU_OFF on it) or on (CPU_ON from CPU 0) and flip *on. */
 void hs_test_toggle_cpu1(struct hs_machine *m, bool *on);
 /* The TLB checker's report as text (a static buffer). */
