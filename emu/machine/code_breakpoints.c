@@ -292,3 +292,10 @@ void hs_dbg_fini(struct hs_machine *m)
 	m->dbg.bps = NULL;
 	m->dbg.nr_bps = m->dbg.cap_bps = 0;
 }
+
+const struct hs_cpu_debugger hs_dbg_cpu_debugger = {
+    .run_begin = hs_dbg_run_begin,
+    .run_settle = hs_dbg_run_settle,
+    .block = hs_dbg_block,
+    .exception = hs_watch_exception,
+};

@@ -262,7 +262,7 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	unsigned el = hs_cpu_el(c);
 
-	hs_watch_exception(c);
+	c->m->debugger.exception(c);
 	/* Instructions after the one that trapped in this block did not run. */
 	hs_cpu_cut_block(c, pc);
 	switch (intno) {
@@ -382,7 +382,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	c->icount += size / 4;
 	c->block_start = address;
 	c->block_end = address + size;
-	hs_dbg_block(c, address);
+	c->m->debugger.block(c, address);
 	/* Replay and record (replay.c): stop before the block that would pass the count. */
 	if (c->icount_stop && c->icount > c->icount_stop && c->stop == HS_STOP_NONE) {
 		hs_cpu_cut_block(c, address);
@@ -637,7 +637,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 	uint64_t last_icount = c->icount;
 	unsigned idle_returns = 0, aborts = 0;
 	uint64_t abort_icount = 0;
-	if (arm_stop_hook(c, until, err) || hs_dbg_run_begin(c, count, err))
+	if (arm_stop_hook(c, until, err) || c->m->debugger.run_begin(c, count, err))
 		return HS_STOP_ERROR;
 	for (;;) {
 		uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
@@ -697,7 +697,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 			       c->fault.ec_name ? c->fault.ec_name : "?", c->fault.pc);
 			return HS_STOP_ERROR;
 		}
-		if (c->stop != HS_STOP_NONE && hs_dbg_run_settle(c, err))
+		if (c->stop != HS_STOP_NONE && c->m->debugger.run_settle(c, err))
 			return c->stop;
 		if (until && hs_cpu_reg(c, UC_ARM64_REG_PC) == until)
 			return HS_STOP_DONE;

@@ -122,6 +122,8 @@ int hs_dbg_stop_bp(struct hs_cpu *c);
 /* The CPU stopped (for the user) where it is now: resuming here steps over a breakpoint. */
 void hs_dbg_note_stopped(struct hs_cpu *c);
 void hs_dbg_fini(struct hs_machine *m);
+/* The hooks above, as the CPU loop calls them (machine_priv.h: struct hs_cpu_debugger). */
+extern const struct hs_cpu_debugger hs_dbg_cpu_debugger;
 
 /* stepping.c */
 int hs_step_arm(struct hs_cpu *c, uint64_t count, struct hs_error *err);

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
 #include "events.h"
+#include "machine_priv.h"
+#include "store_trap.h"
 
 const char *hs_event_type_name(enum hs_event_type t)
 {
@@ -65,5 +70,32 @@ const char *hs_ec_name(unsigned ec)
 		return "BRK64";
 	default:
 		return "EC?";
+	}
+}
+
+void hs_emit(struct hs_machine *m, struct hs_event *ev)
+{
+	hs_store_traps_settle(m); /* the stores before this event come first */
+	for (unsigned i = 0; i < m->nsubs; i++)
+		m->subs[i].fn(ev, m->subs[i].ud);
+}
+
+int hs_machine_subscribe(struct hs_machine *m, hs_event_fn fn, void *ud)
+{
+	if (m->nsubs == HS_MAX_SUBSCRIBERS)
+		return -ENOSPC;
+	m->subs[m->nsubs++] = (struct hs_subscriber){fn, ud};
+	return 0;
+}
+
+void hs_machine_unsubscribe(struct hs_machine *m, hs_event_fn fn, void *ud)
+{
+	for (unsigned i = 0; i < m->nsubs; i++) {
+		if (m->subs[i].fn == fn && m->subs[i].ud == ud) {
+			memmove(&m->subs[i], &m->subs[i + 1],
+				(m->nsubs - i - 1) * sizeof(m->subs[0]));
+			m->nsubs--;
+			return;
+		}
 	}
 }

@@ -62,8 +62,26 @@ struct hs_subscriber {
 	void *ud;
 };
 
+/*
+ * What the CPU loop (cpu.c) calls on the debugger (code_breakpoints.c,
+ * watchpoints.c). machine.c fills it in at creation: the loop sits below the
+ * debugger files that arm and read it, so it reaches them only through here.
+ */
+struct hs_cpu_debugger {
+	/* Before a run from the PC: execute `count` instructions (0: freely), step over a
+	 * breakpoint. */
+	int (*run_begin)(struct hs_cpu *c, uint64_t count, struct hs_error *err);
+	/* After the engine returned with a stop: is it final (true), or must the run go on? */
+	bool (*run_settle)(struct hs_cpu *c, struct hs_error *err);
+	/* At the start of every translated block at pc: stop here if asked to. */
+	void (*block)(struct hs_cpu *c, uint64_t pc);
+	/* An exception was taken: an access caught by a watchpoint may have faulted. */
+	void (*exception)(struct hs_cpu *c);
+};
+
 struct hs_machine {
 	struct hs_machine_opts opts;
+	struct hs_cpu_debugger debugger;
 	char *hyp_elf_path;
 	uint8_t *ram;
 	void *shadow; /* one reservation all shadow regions point at */

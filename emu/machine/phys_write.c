@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stores behind the CPUs' backs (the host model, the debugger, a loader):
+ * they settle pending CPU stores first, reach the write log, and drop the
+ * translated code they overwrite.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "machine_priv.h"
+#include "store_trap.h"
+#include "write_log.h"
+
+int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len,
+		  struct hs_error *err)
+{
+	void *p = hs_phys_ptr(m, pa, len);
+	if (!p)
+		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
+	hs_store_traps_settle(m); /* a CPU store still pending reads its new bytes first */
+	memcpy(p, buf, len);
+	hs_write_log_mark(m, pa, len); /* no CPU hook saw this store */
+	/*
+	 * Stores behind the CPUs' backs must not leave stale translated code.
+	 * Translated blocks are indexed by virtual address, so a patch of the
+	 * hypervisor image (which runs at HYP VAs) drops all translated code.
+	 */
+	bool code = false;
+	for (size_t i = 0; i < m->img->nsegs; i++) {
+		const struct hs_segment *seg = &m->img->segs[i];
+		uint64_t s0 = hs_link_to_pa(m, seg->paddr), s1 = s0 + seg->memsz;
+		if ((seg->flags & 1 /* PF_X */) && pa < s1 && pa + len > s0)
+			code = true;
+	}
+	for (unsigned i = 0; i < m->nr_cpus; i++) {
+		if (!m->cpus[i].uc)
+			continue;
+		if (code)
+			hs_quirk_flush_code(m->cpus[i].uc);
+		else
+			uc_ctl_remove_cache(m->cpus[i].uc, pa, pa + len);
+	}
+	return 0;
+}
+
+void hs_machine_flush_code(struct hs_machine *m)
+{
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		hs_quirk_flush_code(m->cpus[i].uc);
+}
