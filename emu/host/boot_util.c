@@ -103,3 +103,16 @@ void hs_boot_step_done(struct hs_machine *m)
 	if (h->boot_step == HS_BOOT_DONE)
 		h->booted = true;
 }
+
+/* A page of host memory (memblock is the host's allocator after boot too). */
+int hs_vm_host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
+		     struct hs_error *err)
+{
+	struct hs_host *h = hs_host_of(m);
+	uint64_t top = (h->alloc_top - size) & ~(align - 1);
+	if (size > h->alloc_top || top < h->alloc_floor)
+		return hs_err(err, -ENOMEM, "the host is out of memory for guests");
+	h->alloc_top = top;
+	*pa = top;
+	return 0;
+}

@@ -27,6 +27,10 @@ struct hs_machine;
 #define S1_XN (1ULL << 54)
 #define S1_OA_MASK 0x0000fffffffff000ULL
 
+/* Host memory for guests after boot, from the top of the same allocator (memblock). */
+int hs_vm_host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
+		     struct hs_error *err);
+
 /* memblock: top-down, aligned, never below the image; the memory is zeroed. */
 int hs_memblock_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
 		      struct hs_error *err);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "hs_error.h"
+#include "machine.h"
 
 struct hs_machine;
 struct hs_host_op;
@@ -94,7 +95,10 @@ struct hs_host {
  */
 int hs_host_init(struct hs_machine *m, struct hs_error *err);
 /* The host model of a machine hs_host_init() set up. */
-struct hs_host *hs_host_of(const struct hs_machine *m);
+static inline struct hs_host *hs_host_of(const struct hs_machine *m)
+{
+	return hs_machine_client_data(m);
+}
 
 /*
  * Queue one hypercall on `cpu` and run it; returns 0 and fills op results when

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "boot_util.h"
 #include "host.h"
 #include "linux_boot.h"
 #include "linux_vm.h"
@@ -163,19 +164,6 @@ static int load_guest_code(struct hs_machine *m, struct hs_vm_records *r, struct
 	if (!path)
 		return hs_err(err, -ENOENT, "no guest program (set HS_GUEST_ELF or --guest)");
 	return load_guest_program(path, &r->guest_code, &r->guest_code_len, err);
-}
-
-/* A page of host memory (memblock is the host's allocator after boot too). */
-int hs_vm_host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
-		     struct hs_error *err)
-{
-	struct hs_host *h = hs_host_of(m);
-	uint64_t top = (h->alloc_top - size) & ~(align - 1);
-	if (size > h->alloc_top || top < h->alloc_floor)
-		return hs_err(err, -ENOMEM, "the host is out of memory for guests");
-	h->alloc_top = top;
-	*pa = top;
-	return 0;
 }
 
 static void record_add(struct hs_vm_rec *v, uint64_t gfn, uint64_t pfn, unsigned prot, bool donated)

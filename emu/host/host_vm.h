@@ -54,10 +54,6 @@ struct hs_vm_exit {
  */
 int hs_guest_program_check(const char *path, struct hs_error *err);
 
-/* Host memory for guests, from the top of the host's allocator. */
-int hs_vm_host_alloc(struct hs_machine *m, uint64_t size, uint64_t align, uint64_t *pa,
-		     struct hs_error *err);
-
 /* Create a VM (and its vCPU 0, running the bundled guest program). */
 int hs_vm_create(struct hs_machine *m, unsigned cpu, bool protected_vm, uint64_t *handle,
 		 struct hs_error *err);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "boot_util.h"
 #include "host.h"
 #include "hyp_state.h"
 #include "image_dwarf.h"
