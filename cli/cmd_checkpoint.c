@@ -316,9 +316,7 @@ int cli_checkpoint_restore(struct cli *c, unsigned id, struct hs_error *err)
 	int rc = hs_checkpoint_restore(c->m, id, err);
 	if (rc)
 		return rc;
-	/* PTE provenance: the table pages are those of the restored memory (histories stay). */
-	if (c->blame && hs_blame_reindex(c->blame, err))
-		return -1;
+	/* PTE provenance is a checkpoint part of its own (pte_blame.c): restored with the rest. */
 	/* The TLB checker's model of what each TLB holds starts over from here. */
 	if (c->tlb) {
 		cli_tlb_detach(c);

@@ -8,6 +8,11 @@
 int cmd_record(struct cli *c, int argc, char **argv);
 int cmd_reverse_stepi(struct cli *c, int argc, char **argv);
 int cmd_reverse_continue(struct cli *c, int argc, char **argv);
+/* cmd_reverse_step.c */
+int cmd_reverse_nexti(struct cli *c, int argc, char **argv);
+int cmd_reverse_step(struct cli *c, int argc, char **argv);
+int cmd_reverse_next(struct cli *c, int argc, char **argv);
+int cmd_reverse_finish(struct cli *c, int argc, char **argv);
 /* `info record` */
 int cli_info_record(struct cli *c, struct hs_strbuf *sb);
 

@@ -19,39 +19,9 @@
 #include "cli.h"
 #include "debug.h"
 #include "pt_decode.h"
+#include "step_lines.h"
 
 #define CLI_STEP_LIMIT 1000000ULL
-
-/* Where a PC is in the source. */
-struct loc {
-	bool image; /* in the hypervisor image */
-	uint64_t link;
-	const struct hs_line *ln; /* NULL: no line information */
-	const struct hs_symbol *fn;
-	bool row_start; /* pc is the first address of its line-table row */
-};
-
-static void locate(struct cli *c, uint64_t pc, struct loc *l)
-{
-	memset(l, 0, sizeof(*l));
-	const struct hs_image *img = hs_machine_image(c->m);
-	if (!hs_addr_to_link(c->m, pc, &l->link))
-		return;
-	l->image = true;
-	l->ln = hs_image_line(img, l->link);
-	if (l->ln && l->ln->line <= 0)
-		l->ln = NULL;
-	uint64_t off;
-	l->fn = hs_image_symbolize(img, l->link, &off);
-	l->row_start = l->ln && l->ln->addr == l->link;
-}
-
-static bool same_line(const struct loc *a, const struct loc *b)
-{
-	if (!a->ln || !b->ln)
-		return false;
-	return a->ln->line == b->ln->line && !strcmp(a->ln->file, b->ln->file) && a->fn == b->fn;
-}
 
 static uint64_t cur_pc(struct cli *c, uint64_t *sp)
 {
@@ -60,32 +30,6 @@ static uint64_t cur_pc(struct cli *c, uint64_t *sp)
 	if (sp)
 		*sp = st.sp;
 	return st.pc;
-}
-
-/* The instruction word at a PC the CPU runs (PA or HYP VA of the image). */
-static bool insn_at(struct cli *c, uint64_t pc, uint32_t *insn)
-{
-	uint64_t link;
-	if (hs_addr_to_link(c->m, pc, &link))
-		return hs_phys_read(c->m, hs_link_to_pa(c->m, link), insn, 4, NULL) == 0;
-	char err[128];
-	return cli_read(c, SP_VA, pc, insn, 4, err, sizeof(err)) == 0;
-}
-
-static bool is_call(uint32_t i)
-{
-	return (i & 0xfc000000u) == 0x94000000u /* BL */ ||
-	       (i & 0xfffffc1fu) == 0xd63f0000u /* BLR */;
-}
-
-static bool is_ret(uint32_t i)
-{
-	return (i & 0xfffffc1fu) == 0xd65f0000u;
-}
-
-static bool is_eret(uint32_t i)
-{
-	return i == 0xd69f03e0u;
 }
 
 enum run_res {
@@ -124,8 +68,9 @@ static enum run_res step1(struct cli *c, struct hs_stop *s, const char *cmd)
 }
 
 /*
- * Run until the CPU is back at ret (the instruction after a call) in the
- * same frame (SP >= sp): an internal breakpoint there and hs_continue.
+ * Run to one of addrs: an internal breakpoint there and hs_continue. With
+ * check_sp, addrs[0] is the return address of a call made with SP sp, and
+ * the run ends when that frame is back there (step_call_returned).
  */
 static enum run_res run_to(struct cli *c, const uint64_t *addrs, unsigned n, uint64_t sp,
 			   bool check_sp, struct hs_stop *s, const char *cmd)
@@ -157,8 +102,8 @@ static enum run_res run_to(struct cli *c, const uint64_t *addrs, unsigned n, uin
 		if (r != RUN_OK || !hit)
 			break;
 		uint64_t now_sp;
-		cur_pc(c, &now_sp);
-		if (!check_sp || now_sp >= sp)
+		uint64_t now_pc = cur_pc(c, &now_sp);
+		if (!check_sp || step_call_returned(addrs[0] - 4, sp, now_pc, now_sp))
 			break;
 		/* A deeper (recursive) frame reached the address: keep going. */
 	}
@@ -166,50 +111,14 @@ static enum run_res run_to(struct cli *c, const uint64_t *addrs, unsigned n, uin
 	return r;
 }
 
-/* "func at file:line" and the source text, like gdb after a step. */
 static void show_location(struct cli *c, bool with_frame)
 {
-	uint64_t pc = cur_pc(c, NULL);
-	struct loc l;
-	locate(c, pc, &l);
-	if (c->json) {
-		char sym[128];
-		cli_symbolize(c, pc, sym, sizeof(sym));
-		printf("{\"pc\":\"0x%" PRIx64 "\",\"symbol\":", pc);
-		struct hs_strbuf sb;
-		hs_sb_init(&sb);
-		hs_sb_json_str(&sb, sym);
-		if (l.ln) {
-			hs_sb_puts(&sb, ",\"file\":");
-			hs_sb_json_str(&sb, l.ln->file);
-			hs_sb_printf(&sb, ",\"line\":%d", l.ln->line);
-		}
-		printf("%s}\n", hs_sb_str(&sb));
-		hs_sb_free(&sb);
-		return;
-	}
-	if (!l.ln) {
-		char w[320];
-		cli_where(c, pc, w, sizeof(w));
-		printf("%s\n", w);
-		cli_disas(c, SP_DEFAULT, pc, 1, true);
-		return;
-	}
-	if (with_frame || !l.row_start) {
-		char w[320];
-		cli_where(c, pc, w, sizeof(w));
-		printf("%s\n", w);
-	}
-	char text[1024];
-	cli_source_line(l.ln->file, l.ln->line, text, sizeof(text));
-	printf("%s%d%s\t%s\n", cli_col(c, COL_GREEN), l.ln->line, cli_col(c, COL_RESET), text);
+	step_show_location(c, cur_pc(c, NULL), with_frame);
 }
 
 static void end_with_step(struct cli *c)
 {
-	c->have_user_stop = true;
-	c->user_stop = HS_STOP_STEP;
-	c->user_stop_icount = hs_machine_icount(c->m);
+	step_end(c);
 }
 
 static int need_pending(struct cli *c, const char *cmd)
@@ -245,8 +154,8 @@ static int line_step(struct cli *c, bool over, const char *cmd)
 {
 	uint64_t sp0;
 	uint64_t pc = cur_pc(c, &sp0);
-	struct loc start;
-	locate(c, pc, &start);
+	struct step_loc start;
+	step_locate(c, pc, &start);
 	uint64_t stepped = 0;
 	bool entered_c_fn = false;
 	for (;;) {
@@ -264,7 +173,7 @@ static int line_step(struct cli *c, bool over, const char *cmd)
 		uint32_t insn = 0;
 		uint64_t sp;
 		pc = cur_pc(c, &sp);
-		if (over && insn_at(c, pc, &insn) && is_call(insn)) {
+		if (over && step_insn_at(c, pc, &insn) && step_is_call(insn)) {
 			uint64_t ret = pc + 4;
 			r = run_to(c, &ret, 1, sp, true, &s, cmd);
 		} else {
@@ -277,24 +186,15 @@ static int line_step(struct cli *c, bool over, const char *cmd)
 			cli_report_stop(c, &s);
 			return 1;
 		}
-		struct loc now;
-		locate(c, cur_pc(c, NULL), &now);
-		if (!now.ln || !now.row_start || !now.ln->is_stmt)
+		struct step_loc now;
+		step_locate(c, cur_pc(c, NULL), &now);
+		if (!step_new_line(&now, &start))
 			continue;
-		if (same_line(&now, &start))
+		/* Entering a C function: past the prologue like gdb, to its next line. */
+		if (!over && !entered_c_fn && step_c_entry(&now, &start)) {
+			entered_c_fn = true;
+			start = now;
 			continue;
-		/*
-		 * Entering a C function at its first instruction: skip the prologue
-		 * (the opening line) like gdb, to the function's next line.
-		 */
-		if (!over && !entered_c_fn && now.fn && now.fn != start.fn &&
-		    now.link == now.fn->addr) {
-			size_t fl = strlen(now.ln->file);
-			if (fl > 2 && !strcmp(now.ln->file + fl - 2, ".c")) {
-				entered_c_fn = true;
-				start = now;
-				continue;
-			}
 		}
 		return 0;
 	}
@@ -306,8 +206,8 @@ static int source_step(struct cli *c, int argc, char **argv, bool over)
 	uint64_t n;
 	if (parse_count(c, cmd, argc, argv, &n) || need_pending(c, cmd))
 		return -1;
-	struct loc l;
-	locate(c, cur_pc(c, NULL), &l);
+	struct step_loc l;
+	step_locate(c, cur_pc(c, NULL), &l);
 	if (!l.image)
 		return cli_error(c,
 				 "%s: the PC %#" PRIx64 " is not in the hypervisor image (no "
@@ -323,8 +223,8 @@ static int source_step(struct cli *c, int argc, char **argv, bool over)
 		if (!hs_op_pending(c->m))
 			break;
 	}
-	struct loc now;
-	locate(c, cur_pc(c, NULL), &now);
+	struct step_loc now;
+	step_locate(c, cur_pc(c, NULL), &now);
 	show_location(c, now.fn != fn0);
 	end_with_step(c);
 	return 0;
@@ -351,8 +251,8 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	uint64_t pc = cur_pc(c, &sp0);
 	char w[320], fname[128];
 	cli_where(c, pc, w, sizeof(w));
-	struct loc l;
-	locate(c, pc, &l);
+	struct step_loc l;
+	step_locate(c, pc, &l);
 	snprintf(fname, sizeof(fname), "%s", l.fn ? l.fn->name : "??");
 	if (!c->json)
 		printf("Run till exit from #0  %s\n", w);
@@ -371,8 +271,8 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 		uint32_t insn = 0;
 		uint64_t sp;
 		pc = cur_pc(c, &sp);
-		bool have = insn_at(c, pc, &insn);
-		if (have && is_call(insn)) {
+		bool have = step_insn_at(c, pc, &insn);
+		if (have && step_is_call(insn)) {
 			uint64_t ret = pc + 4;
 			r = run_to(c, &ret, 1, sp, true, &s, cmd);
 		} else {
@@ -385,9 +285,9 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 			cli_report_stop(c, &s);
 			return hs_machine_dead(c->m) ? -1 : 0;
 		}
-		if (have && is_ret(insn) && sp >= sp0)
+		if (have && step_is_ret(insn) && sp >= sp0) /* this frame returns */
 			break;
-		if (have && is_eret(insn)) {
+		if (have && step_is_eret(insn)) {
 			eret = true;
 			break;
 		}
@@ -426,7 +326,7 @@ int cmd_nexti(struct cli *c, int argc, char **argv)
 		uint64_t sp;
 		uint64_t pc = cur_pc(c, &sp);
 		enum run_res r;
-		if (insn_at(c, pc, &insn) && is_call(insn)) {
+		if (step_insn_at(c, pc, &insn) && step_is_call(insn)) {
 			uint64_t ret = pc + 4;
 			r = run_to(c, &ret, 1, sp, true, &s, cmd);
 		} else {

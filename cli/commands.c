@@ -563,6 +563,32 @@ const struct cli_cmd cli_cmds[] = {
      "erets. The console and events are not printed again.\nExamples:\n"
      "  reverse-stepi\n  reverse-stepi 100",
      CC_NONE, NULL},
+    {"reverse-nexti", cmd_reverse_nexti, 0, 1, CMD_MACHINE | CMD_RUNS, "reverse-nexti [N]",
+     "go back N instructions of this frame, a call being one",
+     "Like reverse-stepi, but going back over a call's return goes back to the call\n"
+     "instruction: the callee is un-executed without stopping (gdb's reverse-nexti).\n"
+     "Only the current CPU's instructions count.\nExamples:\n  reverse-nexti\n"
+     "  reverse-nexti 5",
+     CC_NONE, NULL},
+    {"reverse-step", cmd_reverse_step, 0, 1, CMD_MACHINE | CMD_RUNS, "reverse-step [N]",
+     "go back to the start of the previous source line, into a callee at its last line",
+     "Runs backwards to where a forward step would have stopped: the start of the\n"
+     "current line when in its middle, else of the line before. Going back over a\n"
+     "call's return enters the callee at its last line; going back past a function's\n"
+     "first line goes to the caller (gdb's reverse-step; docs/time-travel.md).\n"
+     "Examples:\n  reverse-step\n  reverse-step 3",
+     CC_NONE, NULL},
+    {"reverse-next", cmd_reverse_next, 0, 1, CMD_MACHINE | CMD_RUNS, "reverse-next [N]",
+     "go back to the start of the previous source line of this frame, over calls",
+     "Like reverse-step, but calls made on the way are un-executed without stopping.\n"
+     "`next` from where it stops comes back to where it started (gdb's reverse-next).\n"
+     "Examples:\n  reverse-next\n  reverse-next 2",
+     CC_NONE, NULL},
+    {"reverse-finish", cmd_reverse_finish, 0, 0, CMD_MACHINE | CMD_RUNS, "reverse-finish",
+     "go back to the call that entered the current function",
+     "Stops at the call instruction in the caller, before the function was called\n"
+     "(gdb's reverse-finish).\nExample:\n  reverse-finish",
+     CC_NONE, NULL},
     {"reverse-continue", cmd_reverse_continue, 0, 0, CMD_MACHINE | CMD_RUNS, "reverse-continue",
      "run backwards to the previous breakpoint or watchpoint hit",
      "Searches the recorded history back from here for the last stop a breakpoint\n"
@@ -642,6 +668,9 @@ static const struct {
     {"disp", "display"},
     {"rsi", "reverse-stepi"},
     {"rc", "reverse-continue"},
+    {"rni", "reverse-nexti"},
+    {"rs", "reverse-step"},
+    {"rn", "reverse-next"},
     {"rec", "record"},
 };
 

@@ -4,6 +4,9 @@
 server announces ReverseStep+/ReverseContinue+, so gdb-multiarch sends `bs`
 and `bc`; hypscope answers them with its record (`monitor record`).
 
+Then gdb's reverse-next, reverse-finish and reverse-step, each checked against
+gdb's forward next, stepi and finish.
+
 A share runs with a breakpoint at handle_host_trap; gdb then continues to the
 end of the call, `reverse-continue` comes back to the breakpoint, `reverse-stepi` goes one
 instruction further back (the vector code before the handler), `stepi`
@@ -54,7 +57,63 @@ def main():
         check("Recording from" in out, "monitor info record", out)
     finally:
         H.stop_server(srv)
+    steps()
     return H.finish()
+
+
+def steps():
+    """gdb's reverse-next, reverse-step and reverse-finish (bs, and bc with
+    gdb's own breakpoints), compared with gdb's forward next, stepi and finish."""
+    srv, port = H.start_server(HYPSCOPE, "-ex", "boot", "-ex", "record")
+    try:
+        out = H.gdb(HYP_ELF, port, [
+            "break __pkvm_host_share_hyp",
+            "monitor hvc host_share_hyp 0x48000",
+            "continue",
+            "delete",
+            "next", "next",
+            "p/x $pc", "p/x $sp",          # A
+            "next",
+            "p/x $pc", "p/x $sp",          # B
+            "reverse-next",
+            "p/x $pc", "p/x $sp",          # A again
+            "next",
+            "p/x $pc", "p/x $sp",          # B again
+            "break find_range",
+            "continue",
+            "delete",
+            "p/x $pc", "p/x $sp",          # C: find_range's entry
+            "reverse-finish",
+            "p/x $pc", "p/x $sp",          # D: the caller's bl
+            "x/i $pc",
+            "stepi",
+            "p/x $pc", "p/x $sp",          # C again
+            "finish",
+            "p/x $pc",                      # E: after the bl
+            "reverse-step",
+            "p/x $pc",                      # F: find_range's last line
+            "bt 1",
+            "detach",
+        ])
+        v = re.findall(r"^\$\d+ = (0x[0-9a-f]+)", out, re.M)
+        check(len(v) == 16, "sixteen values printed", out)
+        if len(v) == 16:
+            a, b, a2, b2, c, d, c2 = [tuple(v[i:i + 2]) for i in range(0, 14, 2)]
+            e, f = int(v[14], 16), int(v[15], 16)
+            check(a != b, "next moves", out)
+            check(a2 == a, "reverse-next comes back to the line before (pc and sp)", out)
+            check(b2 == b, "next from there lands where next did", out)
+            check(c2 == c and d != c, "reverse-finish stops one instruction before the entry",
+                  out)
+            check(e == int(d[0], 16) + 4, "finish returns after that bl", out)
+            check(f != e and f != int(c[0], 16), "reverse-step moves back", out)
+        check(re.search(r"=> 0x[0-9a-f]+ <host_hyp_share_transition\+\d+>:\s+bl\s.*find_range",
+                        out) is not None, "reverse-finish stops on the caller's bl", out)
+        check(re.search(r"#0 .*find_range", out) is not None,
+              "reverse-step enters find_range backwards, at its last line", out)
+        check("Target does not support" not in out, "gdb's reverse commands run", out)
+    finally:
+        H.stop_server(srv)
 
 
 if __name__ == "__main__":

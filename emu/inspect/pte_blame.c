@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "tlb_check.h"
 
 #define PAGE 4096ULL
@@ -50,7 +51,8 @@ struct hs_blame {
 	unsigned last_cpu; /* of the event being handled (for the epoch of a page it links) */
 	uint64_t last_icount;
 	uint64_t stores, dropped;
-	bool reindexing; /* hs_blame_reindex: pages come back, their history stays */
+	bool reindexing;     /* hs_blame_reindex: pages come back, their history stays */
+	bool in_checkpoints; /* registered as a checkpoint part */
 };
 
 /* ---- descriptors ------------------------------------------------------------ */
@@ -228,6 +230,46 @@ static void on_event(const struct hs_event *ev, void *ud)
 
 /* ---- life ----------------------------------------------------------------------- */
 
+/*
+ * Provenance is part of every checkpoint: restoring one (restart N, and every
+ * replay reverse execution makes) forgets the stores of the run undone and
+ * indexes the restored tables, and the hypercall each CPU was in comes back
+ * with the CPUs. A replay running forward records the same stores again, so
+ * the histories are always those of the machine as it is.
+ */
+struct blame_ck {
+	int hvc_nr[HS_MAX_CPUS];
+	const char *hvc_name[HS_MAX_CPUS];
+};
+
+static void *ck_save(void *ud, struct hs_error *err)
+{
+	const struct hs_blame *b = ud;
+	struct blame_ck *k = malloc(sizeof(*k));
+	if (!k) {
+		hs_err(err, -ENOMEM, "blame: out of memory");
+		return NULL;
+	}
+	memcpy(k->hvc_nr, b->hvc_nr, sizeof(k->hvc_nr));
+	memcpy(k->hvc_name, b->hvc_name, sizeof(k->hvc_name));
+	return k;
+}
+
+static int ck_restore(void *ud, const void *state, struct hs_error *err)
+{
+	struct hs_blame *b = ud;
+	const struct blame_ck *k = state;
+	for (unsigned i = 0; i < HS_MAX_CPUS; i++) {
+		/* A checkpoint from before provenance existed: no call known in flight. */
+		b->hvc_nr[i] = k ? k->hvc_nr[i] : -1;
+		b->hvc_name[i] = k ? k->hvc_name[i] : NULL;
+	}
+	return hs_blame_reindex(b, err);
+}
+
+static const struct hs_ckpt_part blame_part = {
+    .name = "blame", .save = ck_save, .restore = ck_restore, .free = free};
+
 int hs_blame_new(struct hs_machine *m, struct hs_blame **out, struct hs_error *err)
 {
 	*out = NULL;
@@ -248,6 +290,13 @@ int hs_blame_new(struct hs_machine *m, struct hs_blame **out, struct hs_error *e
 	if ((rc = hs_tlb_index_new(m, &o, &b->index, err))) {
 		hs_blame_free(b);
 		return rc;
+	}
+	if (!hs_machine_is_dump(m)) {
+		if ((rc = hs_checkpoint_add_part(m, &blame_part, b, err))) {
+			hs_blame_free(b);
+			return rc;
+		}
+		b->in_checkpoints = true;
 	}
 	*out = b;
 	return 0;
@@ -289,6 +338,8 @@ void hs_blame_free(struct hs_blame *b)
 {
 	if (!b)
 		return;
+	if (b->in_checkpoints)
+		hs_checkpoint_remove_part(b->m, &blame_part, b);
 	hs_tlb_check_free(b->index);
 	if (b->subscribed)
 		hs_machine_unsubscribe(b->m, on_event, b);

@@ -105,6 +105,12 @@ struct hs_dbg {
 	struct hs_bp **bps;
 	unsigned nr_bps, cap_bps;
 	int next_bp_id;
+	/*
+	 * replay.c (reverse-step and its kin): told of every instruction a
+	 * stepped run is about to execute, with its CPU and SP.
+	 */
+	void (*insn_seen)(void *ud, unsigned cpu, uint64_t pc, uint64_t sp);
+	void *insn_seen_ud;
 };
 
 /* debug.c: should an exception of class ec (x0 for HVC) stop at the EL2 vector? */

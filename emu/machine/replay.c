@@ -147,12 +147,14 @@ static void replaying(struct hs_machine *m, bool on)
 }
 
 /*
- * Run forward to the machine count `target` from where the machine is;
- * each breakpoint or watchpoint stop on the way goes to on_hit (may be NULL).
+ * Run forward to the machine count `target` from where the machine is, by
+ * single steps (by_insn: every instruction goes through the stepping hook)
+ * or whole blocks while far; each breakpoint or watchpoint stop on the way
+ * goes to on_hit (may be NULL).
  */
-static int run_to(struct hs_machine *m, uint64_t target,
-		  void (*on_hit)(struct hs_machine *m, const struct hs_stop *s, void *ud), void *ud,
-		  struct hs_error *err)
+static int run_to_by(struct hs_machine *m, uint64_t target, bool by_insn,
+		     void (*on_hit)(struct hs_machine *m, const struct hs_stop *s, void *ud),
+		     void *ud, struct hs_error *err)
 {
 	for (;;) {
 		uint64_t now = hs_machine_icount(m);
@@ -170,7 +172,7 @@ static int run_to(struct hs_machine *m, uint64_t target,
 		int rc;
 		/* Whole blocks while far; the last few instructions one by one. */
 		m->icount_stop = target;
-		if (target - now > 64)
+		if (!by_insn && target - now > 64)
 			rc = hs_continue(m, &s, err);
 		else
 			rc = hs_stepi(m, target - now, &s, err);
@@ -191,6 +193,13 @@ static int run_to(struct hs_machine *m, uint64_t target,
 				      hs_stop_reason_name(s.reason), s.pc);
 		}
 	}
+}
+
+static int run_to(struct hs_machine *m, uint64_t target,
+		  void (*on_hit)(struct hs_machine *m, const struct hs_stop *s, void *ud), void *ud,
+		  struct hs_error *err)
+{
+	return run_to_by(m, target, false, on_hit, ud, err);
 }
 
 static int restore_for(struct hs_machine *m, uint64_t target, struct hs_error *err)
@@ -322,4 +331,105 @@ int hs_replay_goto_hit(struct hs_machine *m, const struct hs_replay_hit *hit, st
 		m->dbg.hit_valid = true;
 	}
 	return 0;
+}
+
+/* ---- the instructions of a stretch of history ------------------------------ */
+
+#define SPAN_MAX (64ULL << 20) /* instructions: 1.5 GiB of entries */
+
+struct span_build {
+	struct hs_replay_span *span;
+	uint64_t now; /* the machine's count when the last run started */
+	size_t cap;
+	bool oom;
+};
+
+static void span_insn(void *ud, unsigned cpu, uint64_t pc, uint64_t sp)
+{
+	struct span_build *b = ud;
+	struct hs_replay_span *sp_ = b->span;
+	if (b->oom)
+		return;
+	if (sp_->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 4096;
+		void *p = realloc(sp_->insns, cap * sizeof(*sp_->insns));
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		sp_->insns = p;
+		b->cap = cap;
+	}
+	sp_->insns[sp_->n++] = (struct hs_replay_insn){.pc = pc, .sp = sp, .cpu = cpu};
+}
+
+/* A run stopped before an instruction the hook had seen (a breakpoint): it did not run yet. */
+static void span_trim(struct hs_machine *m, const struct hs_stop *s, void *ud)
+{
+	(void)s;
+	struct span_build *b = ud;
+	uint64_t ran = hs_machine_icount(m) - b->span->start;
+	if (b->span->n > ran)
+		b->span->n = ran;
+}
+
+int hs_replay_span(struct hs_machine *m, uint64_t from, struct hs_replay_span *span,
+		   struct hs_error *err)
+{
+	*span = (struct hs_replay_span){0};
+	if (m->dump)
+		return hs_err(err, -EPERM, "a memory dump has no history");
+	uint64_t present = hs_machine_icount(m);
+	if (from > present)
+		from = present;
+	struct ckpt *k = history_at(m, from);
+	if (!k)
+		return hs_err(err, -ERANGE,
+			      "%" PRIu64 " instructions is before the recorded history", from);
+	if (present - k->icount > SPAN_MAX)
+		return hs_err(err, -E2BIG,
+			      "%" PRIu64 " instructions since the nearest checkpoint: too many to "
+			      "replay one by one (record keeps one every %llu)",
+			      present - k->icount, HS_RECORD_INTERVAL);
+	/* The present's stop, as the user saw it, is the same after the replay. */
+	struct hs_stop last = m->last_stop;
+	struct hs_watch_hit hit = m->dbg.hit;
+	bool hit_valid = m->dbg.hit_valid;
+	replaying(m, true);
+	int rc = hs_checkpoint_restore(m, k->id, err);
+	struct span_build b = {.span = span};
+	span->start = hs_machine_icount(m);
+	if (!rc) {
+		m->dbg.insn_seen = span_insn;
+		m->dbg.insn_seen_ud = &b;
+		rc = run_to_by(m, present, true, span_trim, &b, err);
+		m->dbg.insn_seen = NULL;
+		m->dbg.insn_seen_ud = NULL;
+	}
+	replaying(m, false);
+	m->last_stop = last;
+	m->dbg.hit = hit;
+	m->dbg.hit_valid = hit_valid;
+	span_trim(m, NULL, &b);
+	if (!rc && b.oom)
+		rc = hs_err(err, -ENOMEM, "out of memory for %" PRIu64 " instructions of history",
+			    present - span->start);
+	if (!rc && span->n != present - span->start)
+		rc = hs_err(err, -EIO, "the replay saw %zu instructions of %" PRIu64, span->n,
+			    present - span->start);
+	if (rc)
+		hs_replay_span_free(span);
+	return rc;
+}
+
+void hs_replay_span_free(struct hs_replay_span *span)
+{
+	free(span->insns);
+	*span = (struct hs_replay_span){0};
+}
+
+uint64_t hs_replay_history_start(const struct hs_machine *m)
+{
+	const struct hs_record *r = rec_of(m);
+	return r ? r->first : 0;
 }

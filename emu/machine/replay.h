@@ -66,4 +66,27 @@ int hs_replay_last_hit(struct hs_machine *m, struct hs_replay_hit *hit, bool *fo
  */
 int hs_replay_goto_hit(struct hs_machine *m, const struct hs_replay_hit *hit, struct hs_error *err);
 
+/* One instruction of the history, as it was about to run. */
+struct hs_replay_insn {
+	uint64_t pc, sp; /* sp: the SP the instruction saw (SP_ELx of its EL) */
+	unsigned cpu;
+};
+/* The instructions from `start` (the machine's count before insns[0]) to the present. */
+struct hs_replay_span {
+	uint64_t start;
+	size_t n;
+	struct hs_replay_insn *insns;
+};
+/*
+ * Every instruction of the current history from the latest checkpoint at or
+ * before `from` up to the present, replayed one by one (reverse-step and its
+ * kin decide from them where to go); the machine is back at the present after
+ * it, exactly. -ERANGE when `from` is before the recorded history.
+ */
+int hs_replay_span(struct hs_machine *m, uint64_t from, struct hs_replay_span *span,
+		   struct hs_error *err);
+void hs_replay_span_free(struct hs_replay_span *span);
+/* Where record's history starts (0 when not recording). */
+uint64_t hs_replay_history_start(const struct hs_machine *m);
+
 #endif

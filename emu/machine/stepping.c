@@ -22,6 +22,11 @@ static void on_step(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	(void)size;
 	if (c->dbg.step_done < c->dbg.step_count) {
 		c->dbg.step_done++;
+		if (c->m->dbg.insn_seen) {
+			uint64_t sp = 0;
+			uc_reg_read(uc, UC_ARM64_REG_SP, &sp);
+			c->m->dbg.insn_seen(c->m->dbg.insn_seen_ud, c->idx, address, sp);
+		}
 		return;
 	}
 	/* The instruction after the last one stepped: stop before it. */

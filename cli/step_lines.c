@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+#include "step_lines.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void step_locate(struct cli *c, uint64_t pc, struct step_loc *l)
+{
+	memset(l, 0, sizeof(*l));
+	const struct hs_image *img = hs_machine_image(c->m);
+	if (!hs_addr_to_link(c->m, pc, &l->link))
+		return;
+	l->image = true;
+	l->ln = hs_image_line(img, l->link);
+	if (l->ln && l->ln->line <= 0)
+		l->ln = NULL;
+	uint64_t off;
+	l->fn = hs_image_symbolize(img, l->link, &off);
+	l->row_start = l->ln && l->ln->addr == l->link;
+}
+
+bool step_same_line(const struct step_loc *a, const struct step_loc *b)
+{
+	if (!a->ln || !b->ln)
+		return false;
+	return a->ln->line == b->ln->line && !strcmp(a->ln->file, b->ln->file) && a->fn == b->fn;
+}
+
+bool step_insn_at(struct cli *c, uint64_t pc, uint32_t *insn)
+{
+	uint64_t link;
+	if (hs_addr_to_link(c->m, pc, &link))
+		return hs_phys_read(c->m, hs_link_to_pa(c->m, link), insn, 4, NULL) == 0;
+	char err[128];
+	return cli_read(c, SP_VA, pc, insn, 4, err, sizeof(err)) == 0;
+}
+
+bool step_is_call(uint32_t i)
+{
+	return (i & 0xfc000000u) == 0x94000000u /* BL */ ||
+	       (i & 0xfffffc1fu) == 0xd63f0000u /* BLR */;
+}
+
+bool step_is_ret(uint32_t i)
+{
+	return (i & 0xfffffc1fu) == 0xd65f0000u;
+}
+
+bool step_is_eret(uint32_t i)
+{
+	return i == 0xd69f03e0u;
+}
+
+bool step_new_line(const struct step_loc *now, const struct step_loc *from)
+{
+	if (!now->ln || !now->row_start || !now->ln->is_stmt)
+		return false;
+	return !step_same_line(now, from);
+}
+
+bool step_c_entry(const struct step_loc *now, const struct step_loc *from)
+{
+	if (!now->ln || !now->fn || now->fn == from->fn || now->link != now->fn->addr)
+		return false;
+	size_t fl = strlen(now->ln->file);
+	return fl > 2 && !strcmp(now->ln->file + fl - 2, ".c");
+}
+
+bool step_call_returned(uint64_t call_pc, uint64_t call_sp, uint64_t pc, uint64_t sp)
+{
+	return pc == call_pc + 4 && sp >= call_sp;
+}
+
+void step_show_location(struct cli *c, uint64_t pc, bool with_frame)
+{
+	struct step_loc l;
+	step_locate(c, pc, &l);
+	if (c->json) {
+		char sym[128];
+		cli_symbolize(c, pc, sym, sizeof(sym));
+		printf("{\"pc\":\"0x%" PRIx64 "\",\"symbol\":", pc);
+		struct hs_strbuf sb;
+		hs_sb_init(&sb);
+		hs_sb_json_str(&sb, sym);
+		if (l.ln) {
+			hs_sb_puts(&sb, ",\"file\":");
+			hs_sb_json_str(&sb, l.ln->file);
+			hs_sb_printf(&sb, ",\"line\":%d", l.ln->line);
+		}
+		printf("%s}\n", hs_sb_str(&sb));
+		hs_sb_free(&sb);
+		return;
+	}
+	if (!l.ln) {
+		char w[320];
+		cli_where(c, pc, w, sizeof(w));
+		printf("%s\n", w);
+		cli_disas(c, SP_DEFAULT, pc, 1, true);
+		return;
+	}
+	if (with_frame || !l.row_start) {
+		char w[320];
+		cli_where(c, pc, w, sizeof(w));
+		printf("%s\n", w);
+	}
+	char text[1024];
+	cli_source_line(l.ln->file, l.ln->line, text, sizeof(text));
+	printf("%s%d%s\t%s\n", cli_col(c, COL_GREEN), l.ln->line, cli_col(c, COL_RESET), text);
+}
+
+void step_end(struct cli *c)
+{
+	c->have_user_stop = true;
+	c->user_stop = HS_STOP_STEP;
+	c->user_stop_icount = hs_machine_icount(c->m);
+}
