@@ -9,20 +9,26 @@ void hyp_early_alloc_init(struct hyp_early_alloc *ea, void *virt, u64 size)
 	ea->cur = ea->base;
 }
 
-static void *early_alloc_at(struct hyp_early_alloc *ea, u64 start, u64 nr_pages)
+static void *early_alloc_at(struct hyp_early_alloc *ea, u64 start, u64 nr_pages, bool zero)
 {
 	u64 size = nr_pages * HS_PAGE_SIZE;
 
 	if (!nr_pages || start > ea->end || size > ea->end - start)
 		return NULL;
 	ea->cur = start + size;
-	memzero_pages((void *)(uintptr_t)start, size);
+	if (zero)
+		memzero_pages((void *)(uintptr_t)start, size);
 	return (void *)(uintptr_t)start;
 }
 
 void *hyp_early_alloc_contig(struct hyp_early_alloc *ea, u64 nr_pages)
 {
-	return early_alloc_at(ea, ea->cur, nr_pages);
+	return early_alloc_at(ea, ea->cur, nr_pages, true);
+}
+
+void *hyp_early_alloc_contig_unzeroed(struct hyp_early_alloc *ea, u64 nr_pages)
+{
+	return early_alloc_at(ea, ea->cur, nr_pages, false);
 }
 
 void *hyp_early_alloc_page(void *arg)
@@ -40,7 +46,7 @@ void *hyp_early_alloc_pages_exact(size_t size, void *arg)
 	 * Aligning the HYP VA aligns the PA too: the linear-map offset is a
 	 * multiple of far more than the 64 KiB a 16-page root needs.
 	 */
-	return early_alloc_at(ea, ALIGN(ea->cur, (u64)size), size / HS_PAGE_SIZE);
+	return early_alloc_at(ea, ALIGN(ea->cur, (u64)size), size / HS_PAGE_SIZE, true);
 }
 
 u64 hyp_early_alloc_nr_used_pages(const struct hyp_early_alloc *ea)

@@ -229,8 +229,12 @@ int __pkvm_init(u64 phys, u64 size, u64 nr_cpus, u64 per_cpu_base, u64 hyp_va_bi
 	hyp_early_alloc_init(&pool_early, hyp_phys_to_virt(phys), size);
 	vmemmap_base = hyp_early_alloc_contig(&pool_early, sizes.vmemmap);
 	hyp_vm_table_base = hyp_early_alloc_contig(&pool_early, sizes.vm_table);
-	hyp_pgt_base = hyp_early_alloc_contig(&pool_early, sizes.hyp_s1);
-	host_s2_pgt_base = hyp_early_alloc_contig(&pool_early, sizes.host_s2);
+	/*
+	 * The two table pools are zeroed page by page when used: s1_early and
+	 * hyp_pool_init (free pages are zero) below, kvm_host_prepare_stage2.
+	 */
+	hyp_pgt_base = hyp_early_alloc_contig_unzeroed(&pool_early, sizes.hyp_s1);
+	host_s2_pgt_base = hyp_early_alloc_contig_unzeroed(&pool_early, sizes.host_s2);
 	if (!vmemmap_base || !hyp_vm_table_base || !hyp_pgt_base || !host_s2_pgt_base)
 		return -HS_ENOMEM;
 	hyp_printf("hyp: step 3: pool divided: vmemmap %lu, VM table %lu, EL2 stage-1 %lu, host "

@@ -480,6 +480,32 @@ START_TEST(same_boot_twice_gives_identical_instruction_counts)
 }
 END_TEST
 
+/*
+ * The host model zeroes what it hands out (the pool) by giving whole pages
+ * back to the kernel: bytes written before read as zero, the partial pages at
+ * either end are cleared byte-exactly, and the bytes around stay.
+ */
+START_TEST(host_zeroing_clears_written_ram_exactly)
+{
+	struct hs_machine *m = hs_test_machine(1, 0);
+	struct hs_error err = {0};
+	const struct hs_machine_opts *o = hs_machine_opts(m);
+	uint64_t base = o->ram_base + o->ram_size - 16 * 4096, len = 3 * 4096 + 20;
+	uint8_t junk[4 * 4096 + 64], back[sizeof(junk)];
+	memset(junk, 0xc3, sizeof(junk));
+	ck_assert_int_eq(hs_phys_write(m, base, junk, sizeof(junk), &err), 0);
+	ck_assert_int_eq(hs_phys_zero(m, base + 3, len, &err), 0);
+	ck_assert_int_eq(hs_phys_read(m, base, back, sizeof(back), &err), 0);
+	for (size_t i = 0; i < sizeof(back); i++)
+		ck_assert_uint_eq(back[i], i >= 3 && i < 3 + len ? 0 : 0xc3);
+	/* Past the end of RAM: refused, nothing changed. */
+	ck_assert_int_ne(hs_phys_zero(m, base, 17 * 4096, &err), 0);
+	ck_assert_int_eq(hs_phys_read(m, base, back, 3, &err), 0);
+	ck_assert_uint_eq(back[0], 0xc3);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("boot");
@@ -497,6 +523,7 @@ int main(void)
 	tcase_add_test(tc, image_build_id_is_read_from_its_gnu_note);
 	tcase_add_test(tc, absurd_machine_options_are_refused);
 	tcase_add_test(tc, same_boot_twice_gives_identical_instruction_counts);
+	tcase_add_test(tc, host_zeroing_clears_written_ram_exactly);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }

@@ -124,6 +124,13 @@ int hs_phys_write(struct hs_machine *m, uint64_t pa, const void *buf, size_t len
 		  struct hs_error *err);
 /* Direct pointer into RAM (NULL when [pa, pa+len) is not RAM). */
 void *hs_phys_ptr(struct hs_machine *m, uint64_t pa, size_t len);
+/*
+ * Zero [pa, pa+len) behind the CPUs' backs, as a memset through hs_phys_ptr
+ * would (no write log, no code check: for memory the host model hands out),
+ * but whole host pages are given back to the kernel, so a range nobody wrote
+ * costs neither page faults nor resident memory. -EFAULT when not RAM.
+ */
+int hs_phys_zero(struct hs_machine *m, uint64_t pa, size_t len, struct hs_error *err);
 
 /* ---- symbols (hypervisor image, relocated) ---------------------------- */
 /* PA of a hypervisor symbol as loaded; 0 and an error when unknown. */

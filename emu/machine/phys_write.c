@@ -2,11 +2,14 @@
 /*
  * Stores behind the CPUs' backs (the host model, the debugger, a loader):
  * they settle pending CPU stores first, reach the write log, and drop the
- * translated code they overwrite.
+ * translated code they overwrite. And the host model's zeroing of memory it
+ * hands out, which does none of that (as a memset would not).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "machine_priv.h"
 #include "store_trap.h"
@@ -48,4 +51,26 @@ void hs_machine_flush_code(struct hs_machine *m)
 {
 	for (unsigned i = 0; i < m->nr_cpus; i++)
 		hs_quirk_flush_code(m->cpus[i].uc);
+}
+
+int hs_phys_zero(struct hs_machine *m, uint64_t pa, size_t len, struct hs_error *err)
+{
+	uint8_t *p = hs_phys_ptr(m, pa, len);
+	if (!p)
+		return hs_err(err, -EFAULT, "[%#" PRIx64 ", +%#zx) is not RAM", pa, len);
+	/*
+	 * RAM is a private anonymous mapping (hs_machine_create): MADV_DONTNEED
+	 * drops its pages and they read as zero again. A dump's RAM is a file's
+	 * (the call would bring its contents back), so it gets the memset.
+	 */
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1),
+		  hi = ((uintptr_t)p + len) & ~(page - 1);
+	if (m->dump || hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED)) {
+		memset(p, 0, len);
+		return 0;
+	}
+	memset(p, 0, lo - (uintptr_t)p);
+	memset((void *)hi, 0, (uintptr_t)p + len - hi);
+	return 0;
 }

@@ -48,6 +48,22 @@ START_TEST(test_pages_are_zeroed_and_sequential)
 }
 END_TEST
 
+/* The table pools' pages are zeroed by their own allocators: carved out as they are. */
+START_TEST(test_contig_unzeroed_leaves_contents)
+{
+	u8 *a = hyp_early_alloc_contig_unzeroed(&ea, 2);
+	u8 *b = hyp_early_alloc_contig(&ea, 1);
+
+	ck_assert_ptr_eq(a, mem);
+	ck_assert_ptr_eq(b, mem + 2 * HS_PAGE_SIZE);
+	for (u64 i = 0; i < 2 * HS_PAGE_SIZE; i++)
+		ck_assert_uint_eq(a[i], 0xa5);
+	ck_assert(zeroed(b, HS_PAGE_SIZE));
+	ck_assert_uint_eq(hyp_early_alloc_nr_used_pages(&ea), 3);
+	ck_assert_ptr_null(hyp_early_alloc_contig_unzeroed(&ea, NR_PAGES));
+}
+END_TEST
+
 START_TEST(test_counts_and_reports_used_pages)
 {
 	ck_assert_uint_eq(hyp_early_alloc_nr_used_pages(&ea), 0);
@@ -106,6 +122,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pages_are_zeroed_and_sequential);
+	tcase_add_test(tc, test_contig_unzeroed_leaves_contents);
 	tcase_add_test(tc, test_counts_and_reports_used_pages);
 	tcase_add_test(tc, test_exhaustion_returns_null_and_uses_nothing);
 	tcase_add_test(tc, test_pages_exact_aligned);

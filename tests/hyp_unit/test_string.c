@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <hyp/string.h>
 
@@ -46,6 +47,43 @@ START_TEST(test_memcpy_and_memcmp)
 }
 END_TEST
 
+/*
+ * memzero_pages checks 1 KiB at a time and writes only the 64-byte blocks
+ * that are not zero: non-zero bytes anywhere (either edge of a chunk, the
+ * tail) are cleared, and a read-only zero page behind them is never written.
+ */
+START_TEST(test_memzero_pages_writes_only_nonzero_blocks)
+{
+	const size_t page = 4096;
+	static const size_t offs[] = {0, 7, 63, 64, 1023, 1024, 2047, 4095, 4096 + 100};
+	static const size_t lens[] = {8, 64, 1024, 1032, 4096, 4096 + 2048 + 8};
+	u8 *m = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(m, MAP_FAILED);
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+		for (size_t o = 0; o < sizeof(offs) / sizeof(offs[0]); o++) {
+			u8 *p = m + 3 * page - lens[l] - page; /* ends at the read-only page */
+			ck_assert_int_eq(mprotect(m, 2 * page, PROT_READ | PROT_WRITE), 0);
+			memset(m, 0, 2 * page);
+			if (offs[o] < lens[l])
+				p[offs[o]] = 0x5a;
+			p[lens[l] - 1] = 0x11;
+			/* The zero page after the range: any store there faults. */
+			ck_assert_int_eq(mprotect(m + 2 * page, page, PROT_READ), 0);
+			memzero_pages(p, lens[l]);
+			for (size_t i = 0; i < lens[l]; i++)
+				ck_assert_uint_eq(p[i], 0);
+			/*
+			 * Zero 64-byte blocks are only read: clear them again read-only
+			 * (a tail shorter than a block is always written).
+			 */
+			ck_assert_int_eq(mprotect(m, 2 * page, PROT_READ), 0);
+			memzero_pages(p, lens[l] & ~(size_t)63);
+		}
+	}
+	munmap(m, 3 * page);
+}
+END_TEST
+
 START_TEST(test_strlen)
 {
 	ck_assert_uint_eq(strlen(""), 0);
@@ -62,6 +100,7 @@ int main(void)
 
 	tcase_add_test(tc, test_memset_unaligned_edges);
 	tcase_add_test(tc, test_memcpy_and_memcmp);
+	tcase_add_test(tc, test_memzero_pages_writes_only_nonzero_blocks);
 	tcase_add_test(tc, test_strlen);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

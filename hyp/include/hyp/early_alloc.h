@@ -26,6 +26,13 @@ void hyp_early_alloc_init(struct hyp_early_alloc *ea, void *virt, u64 size);
  */
 void *hyp_early_alloc_contig(struct hyp_early_alloc *ea, u64 nr_pages);
 
+/**
+ * hyp_early_alloc_contig_unzeroed() - the same, left as they are: for a
+ * range whose own allocator zeroes each page as it hands it out (an early
+ * allocator's pages, a hyp_pool's free pages), so nothing reads it twice.
+ */
+void *hyp_early_alloc_contig_unzeroed(struct hyp_early_alloc *ea, u64 nr_pages);
+
 /** hyp_early_alloc_page() - one zeroed page; @arg is the allocator (mm_ops style). */
 void *hyp_early_alloc_page(void *arg);
 
