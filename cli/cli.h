@@ -128,6 +128,12 @@ struct cli {
 	/* What the last stop hit (filled by cli_after_run, printed by cli_report_stop). */
 	int hit_id;
 	bool hit_temp;
+	/*
+	 * Scenarios: the current line's command failed by stopping at a hypervisor fault
+	 * (cli_after_run), and an `expect stop == hyp-fault` accepted the previous line's
+	 * (cli_source_file then does not count that line as failed).
+	 */
+	bool line_hyp_fault, hyp_fault_expected;
 	enum cli_bp_kind hit_kind;
 	enum hs_watch_kind hit_access; /* a watchpoint's: watch, rwatch or awatch */
 	char hit_what[1024];

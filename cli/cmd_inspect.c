@@ -741,14 +741,17 @@ static int info_program(struct cli *c, struct hs_strbuf *sb)
 	hs_sb_printf(sb, "last stop: %s on cpu%u at %#" PRIx64 " %s\n", hs_stop_reason_name(why),
 		     s->cpu, s->pc, sym);
 	hs_sb_printf(sb, "operation pending: %s\n",
-		     hs_op_pending(c->m) ? "yes (continue / stepi)" : "no");
+		     !hs_op_pending(c->m)    ? "no"
+		     : hs_machine_dead(c->m) ? "yes, never to finish (the machine is dead)"
+					     : "yes (continue / stepi)");
 	if (hs_machine_killed(c->m))
 		hs_sb_printf(sb, "killed: inspection only (restart builds a fresh machine)\n");
 	else if (hs_machine_dead(c->m))
-		hs_sb_printf(sb,
-			     "the hypervisor faulted (%s ESR=%#" PRIx64 " FAR=%#" PRIx64
-			     "): inspection only\n",
-			     s->fault.ec_name ? s->fault.ec_name : "?", s->fault.esr, s->fault.far);
+		hs_sb_printf(sb, "%s (%s ESR=%#" PRIx64 " FAR=%#" PRIx64 "): inspection only%s\n",
+			     s->fault.host_panic ? "the hypervisor panicked and the host with it"
+						 : "the hypervisor faulted",
+			     s->fault.ec_name ? s->fault.ec_name : "?", s->fault.esr, s->fault.far,
+			     s->fault.host_panic ? " (restart builds a fresh machine)" : "");
 	hs_sb_printf(sb, "instructions executed: %" PRIu64 "\n", hs_machine_icount(c->m));
 	hs_sb_printf(sb, "hypercalls: %zu, console lines: %zu\n", c->ntrace + c->trace_dropped,
 		     c->nconsole);

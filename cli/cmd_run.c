@@ -155,10 +155,12 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 		       " FAR_EL2=%#" PRIx64 " at %s\n",
 		       cli_col(c, COL_RED), cli_col(c, COL_RESET), s->cpu, s->fault.ec_name,
 		       s->fault.esr, s->fault.far, w);
-		char rep[256];
+		char rep[2048];
 		if (hs_machine_fault_report(c->m, &s->fault, rep, sizeof(rep)) > 0)
 			printf("%s%s%s\n", cli_col(c, COL_RED), rep, cli_col(c, COL_RESET));
-		printf("only inspection is possible now\n");
+		printf(s->fault.host_panic ? "the host panicked: only inspection is possible now "
+					     "(restart builds a fresh machine)\n"
+					   : "only inspection is possible now\n");
 		break;
 	case HS_STOP_CHECK:
 		printf("%sstopped by the TLB checker%s on cpu%u at the first barrier after the "
@@ -319,6 +321,7 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 		if (bp->temp && bp->id > 0)
 			cli_bp_delete(&c->bps, bp->id);
 	}
+	c->line_hyp_fault = s->reason == HS_STOP_HYP_FAULT;
 	return s->reason == HS_STOP_HYP_FAULT || s->reason == HS_STOP_LIMIT ||
 	       s->reason == HS_STOP_ERROR;
 }

@@ -234,6 +234,10 @@ static void print_result(struct cli *c, const char *call, int64_t ret, const cha
 
 static int fail(struct cli *c, const char *sub, const struct hs_error *err)
 {
+	/* a call that ended at a hypervisor fault or a host panic: its report first */
+	const struct hs_stop *ls = hs_last_stop(c->m);
+	if (err->code == -EINTR && ls && ls->reason == HS_STOP_HYP_FAULT)
+		cli_report_stop(c, ls);
 	return cli_error(c, "vm %s: %s", sub, err->msg);
 }
 

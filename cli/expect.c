@@ -632,8 +632,12 @@ static int ex_stop(struct ex *e)
 	for (size_t j = 0; j < sizeof(stops) / sizeof(stops[0]); j++)
 		if (stops[j].r == got)
 			gname = stops[j].name;
-	if ((got == stops[k].r) == (op == OP_EQ))
+	if ((got == stops[k].r) == (op == OP_EQ)) {
+		/* the line before stopped at the fault this expects: it has not failed */
+		if (op == OP_EQ && got == HS_STOP_HYP_FAULT)
+			c->hyp_fault_expected = true;
 		return 0;
+	}
 	char where[160] = "";
 	char sym[128];
 	const struct hs_stop *ls = hs_last_stop(c->m);
@@ -928,7 +932,7 @@ int cmd_expect(struct cli *c, int argc, char **argv)
 		if (end_of(&e, 4) || !need_machine(&e))
 			return -1;
 		const struct hs_stop *ls = hs_last_stop(c->m);
-		char rep[256] = "";
+		char rep[2048] = "";
 		if (ls && ls->reason == HS_STOP_HYP_FAULT)
 			hs_machine_fault_report(c->m, &ls->fault, rep, sizeof(rep));
 		if (strstr(rep, argv[3]))

@@ -10,8 +10,8 @@
  *   from asm/virt.h): HVC_SET_VECTORS (0) sets VBAR_EL2 = x1, HVC_RESET_VECTORS (2) puts
  *   the stub back, anything else returns HVC_STUB_ERR.
  * - nvhe_hyp_panic_handler: where hyp_panic ERETs to at EL1 (handle_exit.c). The host
- *   model stops there and reports the panic from x0..x6 (esr, spsr, elr_virt, elr_phys,
- *   par, vcpu, far); it never returns.
+ *   model stops a CPU arriving there and reports the panic from x0..x7 (esr, spsr,
+ *   elr_virt, elr_phys, par, vcpu, far, hpfar: emu/host/linux_panic.c); it never returns.
  * - The static keys the host owns (struct static_key: atomic_t enabled at +0, the entries
  *   or type word at +8): kvm_protected_mode_initialized, kvm_arm_pmu_available,
  *   vgic_v2_cpuif_trap, vgic_v3_cpuif_trap, vgic_v3_has_v2_compat (7.x),

@@ -46,13 +46,22 @@ if(HS_LINUX_TESTS)
   set_tests_properties(linux_vm_refused_6.12 PROPERTIES FIXTURES_REQUIRED linux_6.12
     TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
     PASS_REGULAR_EXPRESSION "vm share: Linux 6\\.12[^ ]*'s hypervisor has no __pkvm_host_share_guest.*vm run: Linux 6\\.12[^ ]*'s hypervisor has no __pkvm_host_share_guest.*has no protected VMs.*0x1000 +1 +no +cpu0 +0")
-  # 6.12's handle_host_mem_abort BUG()s on a host read of hyp memory: the stop names
-  # the __bug_table site as Linux's host prints it (a hyp fault fails the command, so
-  # this is not a scenario).
+  # 6.12's handle_host_mem_abort BUG()s on a host read of hyp memory: Linux's panic
+  # path runs to the host's nvhe_hyp_panic_handler, which reports it (and the
+  # __bug_table site); the host has panicked, so the next host operation is refused
+  # saying so, and `restart` gives a machine that works
+  # (scenarios/linux/hyp_panic_6_12.hss checks the report line by line).
   add_test(NAME linux_6.12_hyp_bug
     COMMAND hypscope --hyp ${HS_LINUX_CACHE}/linux-6.12.elf --batch -ex boot
       -ex "host read hpool" -ex "owner hpool")
   set_tests_properties(linux_6.12_hyp_bug PROPERTIES FIXTURES_REQUIRED linux_6.12
     TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
     PASS_REGULAR_EXPRESSION "nVHE hyp BUG at: arch/arm64/kvm/hyp/nvhe/mem_protect.c:[0-9]+!.*owner: +hyp")
+  add_test(NAME linux_6.12_host_panic_dead
+    COMMAND hypscope --hyp ${HS_LINUX_CACHE}/linux-6.12.elf --batch -ex boot
+      -ex "host read hpool" -ex "host read 0x50000000" -ex "vm create" -ex "info program"
+      -ex restart -ex boot -ex "host read 0x50000000")
+  set_tests_properties(linux_6.12_host_panic_dead PROPERTIES FIXTURES_REQUIRED linux_6.12
+    TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
+    PASS_REGULAR_EXPRESSION "Kernel panic - not syncing: HYP panic:.*the host panicked: only inspection.*host read 0x50000000: the host panicked \\(the hypervisor's panic reached the host's panic handler on cpu0\\).*restart builds a fresh one.*vm create: the host panicked.*the hypervisor panicked and the host with it.*host read 0x50000000 \\(8 bytes\\): 0")
 endif()

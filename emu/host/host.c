@@ -13,6 +13,7 @@
 #include "host.h"
 #include "host_boot.h"
 #include "linux_boot.h"
+#include "linux_dwarf.h"
 #include "host_vm.h"
 #include "machine_priv.h"
 #include "profile.h"
@@ -31,7 +32,16 @@ static void host_destroy(struct hs_machine *m)
 {
 	hs_vm_records_free(m);
 	hs_linux_free(m);
+	hs_lx_dwarf_free(hs_host_of(m)->lx_dwarf);
 	free(hs_host_of(m));
+}
+
+/* The hypervisor's panic reached the host's handler: the profile reads its report. */
+static void host_panic(struct hs_machine *m, unsigned cpu, struct hs_event_exception *x)
+{
+	const struct hs_profile *p = hs_host_of(m)->profile;
+	if (p->panic_fault)
+		p->panic_fault(m, cpu, x);
 }
 
 int hs_host_init(struct hs_machine *m, struct hs_error *err)
@@ -46,6 +56,9 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 		return hs_err(err, -ENOMEM, "out of memory for the host model");
 	h->profile = profile;
 	h->code_pa = m->opts.ram_base;
+	uint64_t panic_pa = 0;
+	if (profile->panic_handler && hs_sym_pa(m, profile->panic_handler, &panic_pa, NULL))
+		panic_pa = 0; /* not in this image: EL2 exceptions stop where they are taken */
 	hs_machine_set_client(m, &(struct hs_machine_client){
 				     .data = h,
 				     .complete_op = hs_host_complete_op,
@@ -53,6 +66,8 @@ int hs_host_init(struct hs_machine *m, struct hs_error *err)
 				     .destroy = host_destroy,
 				     .el1_vectors_pa = h->code_pa + HS_HOST_OFF_VECTORS,
 				     .el1_vectors_len = HS_PAGE_SIZE - HS_HOST_OFF_VECTORS,
+				     .hyp_panic_pa = panic_pa,
+				     .host_panic = host_panic,
 				 });
 	uint32_t page[HS_PAGE_SIZE / 4];
 	for (size_t i = 0; i < HS_PAGE_SIZE / 4; i++)

@@ -83,8 +83,9 @@ struct hs_host {
 	unsigned boot_cpu_done;
 	uint64_t cpu_entry[8];
 	struct hs_host_op smc_result;
-	struct hs_vm_records *vms; /* host_vm.c: the host's records of its VMs */
-	struct hs_linux *lx;	   /* linux_boot.c: Linux's host state, for Linux's hypervisor */
+	struct hs_vm_records *vms;    /* host_vm.c: the host's records of its VMs */
+	struct hs_linux *lx;	      /* linux_boot.c: Linux's host state, for Linux's hypervisor */
+	struct hs_lx_dwarf *lx_dwarf; /* linux_dwarf.c: what inspection read of the DWARF */
 	/* the last SMC's result (a power-on may follow it) */ /* where each CPU enters the host
 								  after PSCI CPU_ON */
 };

@@ -65,6 +65,9 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 		return hs_err(err, -EPERM,
 			      "this machine is a memory dump (hypscope inspect): the host "
 			      "cannot run operations on it");
+	/* after a hypervisor fault or a host panic the machine is dead: say that first */
+	if (hs_machine_dead(m))
+		return hs_machine_dead_error(m, err);
 	if (hs_op_pending(m) && !abandon_stuck_op(m, err))
 		return err ? err->code : -EBUSY;
 	if (m->dead)

@@ -8,11 +8,14 @@
 
 #include "hs_error.h"
 #include "machine.h"
+#include "pool_layout.h"
 #include "vmemmap_layout.h"
 
 /* struct hyp_page from DWARF, the base from __hyp_vmemmap. */
 int hs_linux_vmemmap_layout(struct hs_machine *m, struct hs_vmemmap_layout *l,
 			    struct hs_error *err);
+/* struct hyp_pool from DWARF (the checker's pool rules, hs_profile.pool_layout). */
+int hs_linux_pool_layout(struct hs_machine *m, struct hs_pool_layout *l, struct hs_error *err);
 /* sizeof(struct memblock_region) from DWARF (16 when the image does not say). */
 unsigned hs_linux_memblock_size(const struct hs_machine *m);
 
@@ -22,16 +25,5 @@ unsigned hs_linux_memblock_size(const struct hs_machine *m);
  * the refcount up though the PTE is cleared) and 7.x's fixblock slot. Returns the count.
  */
 unsigned hs_linux_pinned_tables(struct hs_machine *m, uint64_t *pa, unsigned max);
-
-/*
- * The __bug_table entry of a BUG()/WARN() brk at pc (a HYP VA, PA or link address):
- * the file and line it names and whether it is a WARN. -ENOENT when none.
- */
-int hs_linux_bug_site(struct hs_machine *m, uint64_t pc, char *file, size_t len, unsigned *line,
-		      bool *warning);
-/* Profile hook: "nVHE hyp BUG at: FILE:LINE!" for a BUG/WARN brk at EL2; 0 otherwise. */
-struct hs_event_exception;
-int hs_linux_fault_report(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
-			  size_t len);
 
 #endif

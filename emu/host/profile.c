@@ -51,6 +51,16 @@ int hs_machine_vmemmap_layout(struct hs_machine *m, struct hs_vmemmap_layout *l,
 	return hs_profile_of(m)->vmemmap_layout(m, l, err);
 }
 
+int hs_machine_pool_layout(struct hs_machine *m, struct hs_pool_layout *l, struct hs_error *err)
+{
+	const struct hs_profile *p = hs_profile_of(m);
+	if (!p->pool_layout) {
+		*l = hs_pool_layout_bundled;
+		return 0;
+	}
+	return p->pool_layout(m, l, err);
+}
+
 int hs_machine_fault_report(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
 			    size_t len)
 {

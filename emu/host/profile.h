@@ -15,6 +15,7 @@
 
 #include "elf_image.h"
 #include "hs_error.h"
+#include "pool_layout.h"
 #include "pt_swenc.h"
 #include "pt_walk.h"
 #include "vmemmap_layout.h"
@@ -79,8 +80,18 @@ struct hs_profile {
 	 * docs/linux-pkvm.md list them.
 	 */
 	const struct hs_check_waiver *check_waivers;
-	/* The buddy pools (hpool, host_s2_pool) have the bundled hypervisor's layout. */
+	/* The buddy pools (hpool, host_s2_pool) are checked (the pool-* rules). */
 	bool check_pools;
+	/*
+	 * struct hyp_pool as the image lays it out (NULL: the bundled hypervisor's,
+	 * hs_pool_layout_bundled). Non-zero with err filled when the image does not say.
+	 */
+	int (*pool_layout)(struct hs_machine *m, struct hs_pool_layout *l, struct hs_error *err);
+	/*
+	 * The incremental checker and the live snapshot (set check-after-hvc) know its
+	 * layouts: the bundled hypervisor's only, today; others check in full.
+	 */
+	bool check_incremental;
 	/*
 	 * EL2 stage-1 table pages holding one extra reference each, beyond 1 + their valid
 	 * entries (Linux: the fixmap slots' tables), into pa[] up to max; NULL: none.
@@ -103,6 +114,15 @@ struct hs_profile {
 	 */
 	int (*fault_report)(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
 			    size_t len);
+	/*
+	 * The host's panic handler, a symbol of the image (NULL: none, an EL2 exception
+	 * stops the machine where it was taken). With one, the hypervisor's own vectors
+	 * take its EL2 exceptions and its panic path ends there at EL1 (Linux:
+	 * nvhe_hyp_panic_handler); panic_fault reads the fault from the registers the
+	 * hypervisor passes (hs_machine_client.host_panic).
+	 */
+	const char *panic_handler;
+	void (*panic_fault)(struct hs_machine *m, unsigned cpu, struct hs_event_exception *x);
 	/* Has the boot flow run to its end (the host protected)? */
 	bool (*booted)(const struct hs_machine *m);
 };
@@ -127,6 +147,8 @@ int hs_machine_hypercall_nargs(const struct hs_machine *m, uint64_t fn);
 /* The boot flow of the machine's hypervisor has run to its end. */
 bool hs_machine_booted(const struct hs_machine *m);
 
+/* The machine's struct hyp_pool layout through its profile (see hs_profile.pool_layout). */
+int hs_machine_pool_layout(struct hs_machine *m, struct hs_pool_layout *l, struct hs_error *err);
 /* The software encoding of the machine's hypervisor (owner/state names, annotations). */
 const struct hs_pt_swenc *hs_machine_swenc(const struct hs_machine *m);
 /* The machine's vmemmap layout through its profile (see hs_profile.vmemmap_layout). */

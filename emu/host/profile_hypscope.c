@@ -135,4 +135,5 @@ const struct hs_profile hs_profile_hypscope = {
     .memblock_size = memblock_size,
     .checker = true,
     .check_pools = true,
+    .check_incremental = true,
 };

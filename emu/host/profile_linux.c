@@ -10,6 +10,7 @@
 #include "host_boot.h"
 #include "linux_boot.h"
 #include "linux_inspect.h"
+#include "linux_panic.h"
 #include "profile.h"
 
 /* The Debian version scripts/linux-hyp recorded ("linux-source-6.12 6.12.117-1"), or "". */
@@ -133,12 +134,37 @@ static const struct hs_check_waiver waivers7[] = {
     {NULL, NULL},
 };
 
+/* handle_exit.c and stacktrace.c as each kernel has them (docs/linux-pkvm.md). */
+static const struct hs_linux_panic_facts panic6 = {
+    .kernel = "Linux 6.x",
+    .stacktrace_config = "CONFIG_PROTECTED_NVHE_STACKTRACE",
+    .bug_config = "NVHE_EL2_DEBUG",
+};
+static const struct hs_linux_panic_facts panic7 = {
+    .kernel = "Linux 7.x",
+    .stacktrace_config = "CONFIG_PKVM_STACKTRACE",
+    .bug_config = "PKVM_DISABLE_STAGE2_ON_PANIC",
+    .dump_instr = true,
+};
+
+static int fault_report6(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
+			 size_t len)
+{
+	return hs_linux_panic_report(m, x, &panic6, buf, len);
+}
+
+static int fault_report7(struct hs_machine *m, const struct hs_event_exception *x, char *buf,
+			 size_t len)
+{
+	return hs_linux_panic_report(m, x, &panic7, buf, len);
+}
+
 static bool booted(const struct hs_machine *m)
 {
 	return hs_boot_next_step(m) == HS_BOOT_DONE;
 }
 
-#define LINUX_PROFILE(nm, sum, match, enc, waivers, ro_text)                                    \
+#define LINUX_PROFILE(nm, sum, match, enc, waivers, ro_text, report)                            \
 	{                                                                                       \
 		.name = nm, .summary = sum, .matches = match, .swenc = &enc,                    \
 		.hypercall_name = hs_linux_hypercall_name,                                      \
@@ -150,15 +176,17 @@ static bool booted(const struct hs_machine *m)
 		.memblock_size = hs_linux_memblock_size, .checker = true,                       \
 		.check_waivers = waivers, .pinned_tables = hs_linux_pinned_tables,              \
 		.host_reads_hyp_text = ro_text, .host_state_in_vmemmap_only = ro_text,          \
-		.fault_report = hs_linux_fault_report,                                          \
+		.fault_report = report, .panic_handler = "nvhe_hyp_panic_handler",              \
+		.panic_fault = hs_linux_panic_fault, .pool_layout = hs_linux_pool_layout,       \
+		.check_pools = true,                                                            \
 	}
 
 const struct hs_profile hs_profile_linux6 =
     LINUX_PROFILE("linux-6", "Linux 6.x's nVHE hypervisor (kvm_nvhe.o), owner ids in [9:2]",
-		  matches6, swenc6, waivers6, false);
+		  matches6, swenc6, waivers6, false, fault_report6);
 const struct hs_profile hs_profile_linux6_1 =
     LINUX_PROFILE("linux-6.1", "Linux 6.1's nVHE hypervisor (kvm_nvhe.o), owner ids in [9:2]",
-		  matches6_1, swenc6, waivers6_1, false);
+		  matches6_1, swenc6, waivers6_1, false, fault_report6);
 const struct hs_profile hs_profile_linux7 =
     LINUX_PROFILE("linux-7", "Linux 7.x's nVHE hypervisor (kvm_nvhe.o), typed annotations",
-		  matches7, swenc7, waivers7, true);
+		  matches7, swenc7, waivers7, true, fault_report7);

@@ -56,7 +56,7 @@ struct hs_check_incr {
 int hs_check_incr_new(struct hs_machine *m, struct hs_check_incr **out, struct hs_error *err)
 {
 	/* It tracks pools and vmemmap pages by the bundled layouts: others check in full. */
-	if (!hs_profile_of(m)->check_pools)
+	if (!hs_profile_of(m)->check_incremental)
 		return hs_err(err, -ENOTSUP,
 			      "checker: the incremental checker knows the bundled hypervisor's "
 			      "layouts only (profile %s checks in full)",

@@ -19,6 +19,7 @@
 
 #include "inspect_check_priv.h"
 #include "layout.h"
+#include "profile.h"
 
 #define PAGE HS_PAGE_SIZE
 #define NODE_BYTES sizeof(struct hs_list_node)
@@ -245,6 +246,17 @@ static void block_pages(struct hs_machine *m, const struct hs_snapshot *s, struc
 	}
 }
 
+/* The pool struct at p->pool_pa under p->lay, decoded as the bundled one. */
+static int read_pool(struct hs_machine *m, const struct hs_chk_pool *p,
+		     struct hs_hyp_pool_layout *out)
+{
+	uint8_t raw[4096];
+	if (p->lay.size > sizeof(raw) || hs_phys_read(m, p->pool_pa, raw, p->lay.size, NULL))
+		return -EFAULT;
+	hs_pool_decode(&p->lay, raw, out);
+	return 0;
+}
+
 static int note_read(struct hs_chk_pool *p, uint64_t start, uint64_t end)
 {
 	if (hs_snap_grow((void **)&p->rd, &p->cap_rd, p->nr_rd + 1, sizeof(*p->rd)))
@@ -261,8 +273,11 @@ static void walk_list(struct hs_machine *m, const struct hs_snapshot *s, struct 
 	const char *name = p->name;
 	unsigned tt = p->tables;
 	uint64_t rs = p->rs, re = p->re;
-	uint64_t head = hs_layout_hyp_va(l, p->pool_pa) + o * NODE_BYTES;
+	uint64_t head = hs_layout_hyp_va(l, p->pool_pa) + hs_pool_head_off(&p->lay, o);
 	uint64_t prev = head, node = p->pool.free_area[o].next, steps = 0;
+	/* Linux's hyp_pool_init initialises the heads up to max_order only: none above */
+	if (!node && o > p->pool.max_order)
+		return;
 	if (!node) {
 		hs_chk_report(rep, "pool-list", p->pool_pa, 0, tt,
 			      "%s: free_area[%u] head has a NULL next pointer", name, o);
@@ -375,8 +390,14 @@ void hs_chk_pool_run(struct hs_machine *m, const struct hs_snapshot *s, struct h
 		     struct hs_check_report *rep)
 {
 	p->nr_rd = 0;
-	p->read_ok = !hs_sym_pa(m, p->name, &p->pool_pa, NULL) &&
-		     !hs_phys_read(m, p->pool_pa, &p->pool, sizeof(p->pool), NULL);
+	struct hs_error err = {0};
+	if (hs_machine_pool_layout(m, &p->lay, &err)) {
+		p->read_ok = false;
+		hs_chk_report(rep, "check-error", 0, 0, p->tables, "the pool `%s`: %s", p->name,
+			      err.msg);
+		return;
+	}
+	p->read_ok = !hs_sym_pa(m, p->name, &p->pool_pa, NULL) && !read_pool(m, p, &p->pool);
 	if (!p->read_ok) {
 		hs_chk_report(rep, "check-error", 0, 0, p->tables, "cannot read the pool `%s`",
 			      p->name);
@@ -395,7 +416,7 @@ void hs_chk_pool_run(struct hs_machine *m, const struct hs_snapshot *s, struct h
 		return;
 	}
 	memset(p->listed, 0, (p->npages + 63) / 64 * 8);
-	for (unsigned o = 0; o < HS_MAX_ORDER; o++)
+	for (unsigned o = 0; o < p->lay.nr_orders; o++)
 		walk_list(m, s, p, o, rep);
 	unlisted(s, p, rep);
 	/*
@@ -424,7 +445,7 @@ bool hs_chk_pool_read(const struct hs_chk_pool *p, uint64_t pa)
 bool hs_chk_pool_same(struct hs_machine *m, const struct hs_chk_pool *p)
 {
 	struct hs_hyp_pool_layout now;
-	if (!p->read_ok || hs_phys_read(m, p->pool_pa, &now, sizeof(now), NULL))
+	if (!p->read_ok || read_pool(m, p, &now))
 		return false;
 	/* the lock word changes with every call; the rules read everything else */
 	for (unsigned o = 0; o < HS_MAX_ORDER; o++)

@@ -12,6 +12,7 @@
 #define HS_INSPECT_CHECK_PRIV_H
 
 #include "inspect_check.h"
+#include "pool_layout.h"
 
 /* Record a violation (counted always, stored up to HS_CHECK_MAX_STORED). */
 /* Reset rep for a run on s: the machine's profile gives names and waived rules. */
@@ -56,7 +57,8 @@ struct hs_chk_pool {
 	/* the pool as the last run read it */
 	bool read_ok;
 	uint64_t pool_pa;
-	struct hs_hyp_pool_layout pool;
+	struct hs_pool_layout lay;	/* the struct's layout (the profile's) */
+	struct hs_hyp_pool_layout pool; /* decoded */
 	/* bitmaps over the pages of [rs, re) */
 	uint64_t rs, re, npages;
 	uint64_t *known; /* the two bits below are valid */

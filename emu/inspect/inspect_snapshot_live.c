@@ -87,7 +87,7 @@ int hs_snap_live_take(struct hs_snap_live *l, struct hs_snapshot *out, struct hs
 	 * than reading.
 	 */
 	/* The checker's state tracks the bundled layouts only (hs_check_incr_new too). */
-	if (!hs_profile_of(l->m)->check_pools) {
+	if (!hs_profile_of(l->m)->check_incremental) {
 		l->stats.fresh++;
 		return hs_snapshot_take(l->m, 0, out, err);
 	}

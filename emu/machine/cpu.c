@@ -199,6 +199,24 @@ static void hyp_fault(struct hs_cpu *c, uint32_t esr, uint64_t far, uint64_t pc)
 	stop_cpu(c, HS_STOP_HYP_FAULT);
 }
 
+/*
+ * The CPU arrived at the host's panic handler (hs_machine_client.hyp_panic_pa):
+ * the hypervisor's own panic path has run and handed the host its report in
+ * registers. Stop there, the machine dead, with the fault as the client reads it.
+ */
+static void host_panic(struct hs_cpu *c)
+{
+	struct hs_event_exception x = {.from_el = 2, .to_el = 1, .host_panic = true};
+	if (c->m->client.host_panic)
+		c->m->client.host_panic(c->m, c->idx, &x);
+	x.host_panic = true;
+	if (!x.ec_name)
+		x.ec_name = hs_ec_name(x.ec);
+	c->fault = x;
+	emit_exception(c, HS_EV_HYP_FAULT, &x);
+	stop_cpu(c, HS_STOP_HYP_FAULT);
+}
+
 /* An exception the host model never takes (from EL0, or none QEMU delivers): an error stop. */
 static void unexpected_exception(struct hs_cpu *c, unsigned el, uint32_t esr, uint64_t pc)
 {
@@ -234,7 +252,8 @@ static void deliver(struct hs_cpu *c, unsigned from_el, uint64_t fault_pc, bool 
 	uint64_t far = 0;
 	if (abort)
 		far = hs_cpu_reg(c, to_el == 2 ? UC_ARM64_REG_FAR_EL2 : UC_ARM64_REG_FAR_EL1);
-	if (from_el == 2) {
+	/* With a panic handler, the hypervisor's vectors take it (Linux: hyp_panic). */
+	if (from_el == 2 && !c->m->client.hyp_panic_pa) {
 		hyp_fault(c, esr, far, fault_pc);
 		return;
 	}
@@ -265,6 +284,16 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 	c->m->debugger.exception(c);
 	/* Instructions after the one that trapped in this block did not run. */
 	hs_cpu_cut_block(c, pc);
+	/*
+	 * The hypervisor's panic path ERETed to the host's panic handler. On hardware
+	 * the kernel's text is in the host stage 2 (the kernel runs it); the host
+	 * model's is not, so its fetch may fault at stage 2 first: either is arrival.
+	 */
+	if (el == 1 && c->m->client.hyp_panic_pa && pc == c->m->client.hyp_panic_pa &&
+	    (intno == EXCP_BKPT || intno == EXCP_PREFETCH_ABORT)) {
+		host_panic(c);
+		return;
+	}
 	switch (intno) {
 	case EXCP_SMC:
 		/* Not trapped to EL2: the call reaches the emulated EL3 firmware. */

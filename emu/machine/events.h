@@ -6,6 +6,7 @@
 #ifndef HS_EVENTS_H
 #define HS_EVENTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum hs_event_type {
@@ -31,6 +32,8 @@ struct hs_event_exception {
 	uint64_t esr, far, hpfar;
 	uint64_t pc;	 /* address of the instruction that took it */
 	uint64_t vector; /* where execution continues, 0 when stopped */
+	/* The hypervisor's panic path reached the host's panic handler (hs_machine_client). */
+	bool host_panic;
 };
 
 struct hs_event_sysreg {

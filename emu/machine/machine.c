@@ -271,6 +271,12 @@ int hs_machine_dead_error(const struct hs_machine *m, struct hs_error *err)
 		return hs_err(err, -EIO,
 			      "the pending operation was killed: the machine can only be "
 			      "inspected now (restart builds a fresh one)");
+	if (m->last_stop.reason == HS_STOP_HYP_FAULT && m->last_stop.fault.host_panic)
+		return hs_err(err, -EIO,
+			      "the host panicked (the hypervisor's panic reached the host's "
+			      "panic handler on cpu%u): the machine can only be inspected now "
+			      "(restart builds a fresh one)",
+			      m->last_stop.cpu);
 	return hs_err(err, -EIO,
 		      "the hypervisor faulted at EL2 earlier: the machine can "
 		      "only be inspected now");

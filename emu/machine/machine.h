@@ -89,6 +89,17 @@ struct hs_machine_client {
 	void (*destroy)(struct hs_machine *m);
 	/* The client's EL1 vectors: a `brk` there means an injected exception. */
 	uint64_t el1_vectors_pa, el1_vectors_len;
+	/*
+	 * The host's panic handler (0: none). With one, the hypervisor takes its own
+	 * EL2 exceptions (its vectors run, as on hardware) and a panic ends with an
+	 * ERET to this PA at EL1 (Linux: hyp_panic -> __hyp_do_panic ->
+	 * nvhe_hyp_panic_handler). A CPU arriving there (its fetch of the page, or
+	 * the brk the client put there) stops the machine as a hypervisor fault;
+	 * host_panic fills the fault from the registers the hypervisor passed.
+	 * Without one, an EL2 exception stops the machine at the faulting instruction.
+	 */
+	uint64_t hyp_panic_pa;
+	void (*host_panic)(struct hs_machine *m, unsigned cpu, struct hs_event_exception *x);
 };
 void hs_machine_set_client(struct hs_machine *m, const struct hs_machine_client *client);
 void *hs_machine_client_data(const struct hs_machine *m);
