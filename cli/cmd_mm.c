@@ -892,10 +892,21 @@ int cmd_render(struct cli *c, int argc, char **argv)
 	struct hs_error err = {0};
 	if (hs_viz_render(c->m, &o, out, &err))
 		return cli_error(c, "render: %s", err.msg);
-	if (c->json)
+	/* the map's --addr: the class its page is painted with, in words */
+	uint8_t k = HS_VIZ_C_NONE;
+	uint64_t page = o.hover_pa & ~(uint64_t)(HS_PAGE_SIZE - 1);
+	bool said =
+	    o.view == HS_VIZ_VIEW_MAP && o.has_hover && !hs_viz_owner_scan(c->m, page, 1, &k, NULL);
+	if (c->json && said)
+		printf("{\"file\":\"%s\",\"view\":\"%s\",\"page\":\"%#" PRIx64
+		       "\",\"class\":\"%s\"}\n",
+		       out, view_names[o.view], page, hs_viz_class_name(k));
+	else if (c->json)
 		printf("{\"file\":\"%s\",\"view\":\"%s\"}\n", out, view_names[o.view]);
 	else
 		printf("wrote %s (%s view)\n", out, view_names[o.view]);
+	if (!c->json && said)
+		printf("  page %#" PRIx64 ": %s\n", page, hs_viz_class_name(k));
 	return 0;
 }
 

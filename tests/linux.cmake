@@ -57,6 +57,20 @@ if(HS_LINUX_TESTS)
   set_tests_properties(linux_6.12_hyp_bug PROPERTIES FIXTURES_REQUIRED linux_6.12
     TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
     PASS_REGULAR_EXPRESSION "nVHE hyp BUG at: arch/arm64/kvm/hyp/nvhe/mem_protect.c:[0-9]+!.*owner: +hyp")
+  # The visualizer's map colours a page by the rules `map` follows: 7.x's hyp text,
+  # mapped read-only in the host stage 2 (host NOPAGE, hyp OWNED in the vmemmap), is
+  # hyp owned, and the struct kvm page a VM shares with EL2 is hyp borrowed (7.x keeps
+  # the host's state in the vmemmap only). Before, both were painted host owned.
+  add_test(NAME linux_7_viz_owner
+    COMMAND hypscope --hyp ${HS_LINUX_CACHE}/linux-7.elf --batch -ex boot
+      -ex "render --view map --addr handle_host_mem_abort -o linux_7_viz_owner.png"
+      -ex "vm create"
+      -ex "set $p = (unsigned long)vm_table[0]->host_kvm + hyp_physvirt_offset"
+      -ex "render --view map --addr pa:$p -o linux_7_viz_owner.png"
+      -ex "render --view map --addr 0x50000000 -o linux_7_viz_owner.png")
+  set_tests_properties(linux_7_viz_owner PROPERTIES FIXTURES_REQUIRED linux_7
+    TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
+    PASS_REGULAR_EXPRESSION "page 0x[0-9a-f]+: hyp owned.*page 0x[0-9a-f]+: hyp borrowed.*page 0x50000000: host owned")
   add_test(NAME linux_6.12_host_panic_dead
     COMMAND hypscope --hyp ${HS_LINUX_CACHE}/linux-6.12.elf --batch -ex boot
       -ex "host read hpool" -ex "host read 0x50000000" -ex "vm create" -ex "info program"

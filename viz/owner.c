@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Page ownership as the views need it, computed from the host stage 2 (owner
- * annotations in invalid entries, page states in valid ones) and refined with
- * the vmemmap. hs_viz_owner_scan() is the single entry point so that it can be
- * swapped for emu/inspect_owner once that lands.
+ * annotations in invalid entries, page states in valid ones, both by the
+ * profile's encoding) and refined with the vmemmap by the rules `map` and
+ * `owner` follow (emu/inspect/inspect_owner.c). hs_viz_owner_scan() is the
+ * single entry point.
  */
 #include "viz_internal.h"
 #include "profile.h"
@@ -85,7 +86,8 @@ static uint8_t class_of_entry(const struct hs_pt_visit_ctx *c)
 	if (c->visit == HS_PT_VISIT_MALFORMED)
 		return HS_VIZ_C_ANNOT_UNKNOWN;
 	if (c->visit == HS_PT_VISIT_LEAF) {
-		switch ((c->desc & HS_PTE_STATE_MASK) >> HS_PTE_STATE_SHIFT) {
+		/* the state in the leaf's SW bits by the profile's encoding */
+		switch (hs_swenc_state(c->regime->swenc, c->desc)) {
 		case HS_PAGE_OWNED:
 			return HS_VIZ_C_HOST_OWNED;
 		case HS_PAGE_SHARED_OWNED:
@@ -132,6 +134,78 @@ static int scan_visit(const struct hs_pt_visit_ctx *c)
 	return 0;
 }
 
+/* A host-side class: the host stage 2 says the host has the page (or no entry). */
+static bool host_class(uint8_t k)
+{
+	return k == HS_VIZ_C_HOST_OWNED || k == HS_VIZ_C_HOST_SHARED || k == HS_VIZ_C_HOST_BORROWED;
+}
+
+/*
+ * The class of a host-side page from its vmemmap states, by emu/inspect/inspect_owner.c's
+ * rules (what `map` and `owner` say): a page the host shares that the hypervisor borrows
+ * is hyp borrowed; host NOPAGE with hyp OWNED is the hypervisor's though the host stage 2
+ * still maps it (Linux 7.x's hyp text, read-only for the host).
+ */
+static uint8_t class_of_states(const struct hs_vmemmap_entry *e, uint8_t k)
+{
+	if (e->hyp_state == HS_PAGE_SHARED_BORROWED && e->host_state == HS_PAGE_SHARED_OWNED)
+		return HS_VIZ_C_HYP_BORROWED;
+	switch (e->host_state) {
+	case HS_PAGE_OWNED:
+		return HS_VIZ_C_HOST_OWNED;
+	case HS_PAGE_SHARED_OWNED:
+		return HS_VIZ_C_HOST_SHARED;
+	case HS_PAGE_SHARED_BORROWED:
+		return HS_VIZ_C_HOST_BORROWED;
+	case HS_PAGE_NOPAGE:
+		return e->hyp_state == HS_PAGE_OWNED ? HS_VIZ_C_HYP_OWNED : k;
+	default:
+		return k;
+	}
+}
+
+/*
+ * Refine the host-side classes with the vmemmap. Where the host stage 2 carries the
+ * host's states (the bundled hypervisor; Linux 6.x, whose states are only there), only
+ * the pages the host shares need it (with whom); where the host's state lives in the
+ * vmemmap only (the profile says so: Linux 7.x), every host-side page does. One EL2
+ * translation per vmemmap page, not per entry.
+ */
+static void refine_with_vmemmap(struct hs_machine *m, uint64_t pa, uint64_t nr_pages, uint8_t *cls)
+{
+	struct hs_vmemmap_layout l;
+	if (hs_machine_vmemmap_layout(m, &l, NULL) || l.states_in_tables)
+		return;
+	bool all = hs_profile_of(m)->host_state_in_vmemmap_only;
+	uint64_t map_va = 1, map_pa = 0; /* the vmemmap page translated last (1: none) */
+	const uint8_t *page = NULL;
+	for (uint64_t i = 0; i < nr_pages; i++) {
+		if (!(cls[i] == HS_VIZ_C_HOST_SHARED || (all && host_class(cls[i]))))
+			continue;
+		uint64_t pfn = (pa >> HS_PAGE_SHIFT) + i;
+		uint64_t va = l.base_va + pfn * l.entry_size, vpage = va & ~(HS_PAGE_SIZE - 1);
+		uint64_t raw;
+		if ((va + l.entry_size - 1) >> HS_PAGE_SHIFT != va >> HS_PAGE_SHIFT) {
+			/* an entry across two vmemmap pages: read it on its own */
+			if (hs_read_vmemmap(m, pfn << HS_PAGE_SHIFT, &raw, NULL))
+				continue;
+		} else {
+			if (vpage != map_va) {
+				map_va = vpage;
+				page = hs_el2_va_to_pa(m, 0, vpage, &map_pa, NULL)
+					   ? NULL
+					   : hs_phys_ptr(m, map_pa, HS_PAGE_SIZE);
+			}
+			if (!page)
+				continue; /* that vmemmap page is not backed */
+			raw = hs_vmemmap_raw(&l, page + (va - vpage));
+		}
+		struct hs_vmemmap_entry e;
+		hs_vmemmap_decode(&l, raw, &e);
+		cls[i] = class_of_states(&e, cls[i]);
+	}
+}
+
 int hs_viz_owner_scan(struct hs_machine *m, uint64_t pa, uint64_t nr_pages, uint8_t *cls,
 		      struct hs_error *err)
 {
@@ -154,18 +228,7 @@ int hs_viz_owner_scan(struct hs_machine *m, uint64_t pa, uint64_t nr_pages, uint
 	for (uint64_t i = 0; i < nr_pages; i++)
 		if (!hs_phys_is_ram(m, pa + (i << HS_PAGE_SHIFT), HS_PAGE_SIZE))
 			cls[i] = HS_VIZ_C_NONE;
-	/*
-	 * Shared pages: the host stage 2 only says "shared"; the vmemmap says
-	 * with whom. One vmemmap page covers 512 pages, so translate once per
-	 * vmemmap page rather than once per entry.
-	 */
-	for (uint64_t i = 0; i < nr_pages; i++) {
-		struct hs_vmemmap_entry e;
-		if (cls[i] == HS_VIZ_C_HOST_SHARED &&
-		    !hs_read_vmemmap_entry(m, pa + (i << HS_PAGE_SHIFT), &e, NULL) &&
-		    e.hyp_state == HS_PAGE_SHARED_BORROWED)
-			cls[i] = HS_VIZ_C_HYP_BORROWED;
-	}
+	refine_with_vmemmap(m, pa, nr_pages, cls);
 	return 0;
 }
 
