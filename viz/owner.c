@@ -81,22 +81,29 @@ struct scan {
 	uint8_t *cls;
 };
 
+/* The class of a host-side page in host state `state` (HS_PAGE_*); `other` for the rest. */
+static uint8_t host_state_class(unsigned state, uint8_t other)
+{
+	switch (state) {
+	case HS_PAGE_OWNED:
+		return HS_VIZ_C_HOST_OWNED;
+	case HS_PAGE_SHARED_OWNED:
+		return HS_VIZ_C_HOST_SHARED;
+	case HS_PAGE_SHARED_BORROWED:
+		return HS_VIZ_C_HOST_BORROWED;
+	default:
+		return other;
+	}
+}
+
 static uint8_t class_of_entry(const struct hs_pt_visit_ctx *c)
 {
 	if (c->visit == HS_PT_VISIT_MALFORMED)
 		return HS_VIZ_C_ANNOT_UNKNOWN;
 	if (c->visit == HS_PT_VISIT_LEAF) {
 		/* the state in the leaf's SW bits by the profile's encoding */
-		switch (hs_swenc_state(c->regime->swenc, c->desc)) {
-		case HS_PAGE_OWNED:
-			return HS_VIZ_C_HOST_OWNED;
-		case HS_PAGE_SHARED_OWNED:
-			return HS_VIZ_C_HOST_SHARED;
-		case HS_PAGE_SHARED_BORROWED:
-			return HS_VIZ_C_HOST_BORROWED;
-		default:
-			return HS_VIZ_C_ANNOT_UNKNOWN;
-		}
+		return host_state_class(hs_swenc_state(c->regime->swenc, c->desc),
+					HS_VIZ_C_ANNOT_UNKNOWN);
 	}
 	/* Invalid: zero means "host, not mapped yet"; otherwise an annotation. */
 	if (c->desc == 0)
@@ -150,18 +157,9 @@ static uint8_t class_of_states(const struct hs_vmemmap_entry *e, uint8_t k)
 {
 	if (e->hyp_state == HS_PAGE_SHARED_BORROWED && e->host_state == HS_PAGE_SHARED_OWNED)
 		return HS_VIZ_C_HYP_BORROWED;
-	switch (e->host_state) {
-	case HS_PAGE_OWNED:
-		return HS_VIZ_C_HOST_OWNED;
-	case HS_PAGE_SHARED_OWNED:
-		return HS_VIZ_C_HOST_SHARED;
-	case HS_PAGE_SHARED_BORROWED:
-		return HS_VIZ_C_HOST_BORROWED;
-	case HS_PAGE_NOPAGE:
+	if (e->host_state == HS_PAGE_NOPAGE)
 		return e->hyp_state == HS_PAGE_OWNED ? HS_VIZ_C_HYP_OWNED : k;
-	default:
-		return k;
-	}
+	return host_state_class(e->host_state, k);
 }
 
 /*
