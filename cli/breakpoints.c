@@ -23,6 +23,69 @@ static bool vector_shared(struct cli_bps *b, const struct cli_bp *bp)
 	return false;
 }
 
+static int bp_phys_read(void *ud, uint64_t pa, void *buf, size_t len)
+{
+	return hs_phys_read(ud, pa, buf, len, NULL) ? -1 : 0;
+}
+
+/*
+ * The walk of a pte watchpoint's address as the tables are now; false (and
+ * the recorded walk kept) when it cannot be taken.
+ */
+static bool walk_pte(struct cli_bps *b, struct cli_bp *bp)
+{
+	struct cli_watch_pte *p = &bp->pte;
+	struct hs_phys ph = {.read = bp_phys_read, .ud = b->m};
+	struct hs_pt_trace t;
+	if (hs_pt_translate(&ph, &p->regime, p->addr, &t) < 0 || !t.nr_steps)
+		return false;
+	unsigned nr = 0;
+	for (unsigned i = 0; i < t.nr_steps && t.steps[i].read_ok; i++, nr++) {
+		p->levels[nr] = t.steps[i].level;
+		p->desc_pa[nr] = t.steps[i].desc_pa;
+	}
+	if (!nr)
+		return false;
+	p->nr = nr;
+	p->level = p->levels[nr - 1];
+	bp->pa = p->desc_pa[nr - 1];
+	return true;
+}
+
+static void disarm_pte(struct cli_bps *b, struct cli_bp *bp)
+{
+	for (unsigned i = 0; i < bp->pte.nr; i++) {
+		if (b->m && bp->pte.watch_ids[i])
+			hs_watch_del(b->m, bp->pte.watch_ids[i], NULL);
+		bp->pte.watch_ids[i] = 0;
+	}
+	bp->watch_id = 0;
+}
+
+/* Watch every entry on the walk (all or none). */
+static int arm_pte(struct cli_bps *b, struct cli_bp *bp, struct hs_error *err)
+{
+	walk_pte(b, bp);
+	for (unsigned i = 0; i < bp->pte.nr; i++) {
+		int rc = hs_watch_add_kind(b->m, bp->pte.desc_pa[i], 8, bp->access, err);
+		if (rc <= 0) {
+			disarm_pte(b, bp);
+			if (rc == -ENOSPC)
+				hs_err(err, rc,
+				       "a page-table watchpoint takes one machine watchpoint per "
+				       "entry "
+				       "on its walk (%u here), and the machine has too few left "
+				       "(delete "
+				       "one)",
+				       bp->pte.nr);
+			return rc ? rc : -EINVAL;
+		}
+		bp->pte.watch_ids[i] = rc;
+	}
+	bp->watch_id = bp->pte.nr ? bp->pte.watch_ids[bp->pte.nr - 1] : 0;
+	return 0;
+}
+
 static int arm(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
 {
 	struct hs_error err = {0};
@@ -42,6 +105,10 @@ static int arm(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
 		rc = hs_break_on_ec(b->m, (unsigned)bp->value, true, &err);
 		break;
 	case CLI_BP_WATCH:
+		if (bp->pte.on) {
+			rc = arm_pte(b, bp, &err);
+			break;
+		}
 		rc = hs_watch_add_kind(b->m, bp->pa, bp->len, bp->access, &err);
 		if (rc > 0) {
 			bp->watch_id = rc;
@@ -71,6 +138,10 @@ static void disarm(struct cli_bps *b, struct cli_bp *bp)
 			hs_break_on_ec(b->m, (unsigned)bp->value, false, NULL);
 		break;
 	case CLI_BP_WATCH:
+		if (bp->pte.on) {
+			disarm_pte(b, bp);
+			break;
+		}
 		if (b->m && bp->watch_id)
 			hs_watch_del(b->m, bp->watch_id, NULL);
 		bp->watch_id = 0;
@@ -102,6 +173,7 @@ int cli_bps_rebind(struct cli_bps *b, struct hs_machine *m, char *msg, size_t le
 	for (size_t i = 0; i < b->n; i++) {
 		struct cli_bp *bp = &b->v[i];
 		bp->break_id = bp->watch_id = 0;
+		memset(bp->pte.watch_ids, 0, sizeof(bp->pte.watch_ids));
 		char why[256];
 		if (bp->enabled && arm(b, bp, why, sizeof(why))) {
 			bp->enabled = false;
@@ -309,9 +381,26 @@ struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s)
 {
 	b->hit_id = 0;
 	if (s->reason == HS_STOP_WATCH) {
-		for (size_t i = 0; s->bp_id && i < b->n; i++)
-			if (b->v[i].kind == CLI_BP_WATCH && b->v[i].watch_id == s->bp_id)
-				b->hit_id = b->v[i].id;
+		for (size_t i = 0; s->bp_id && i < b->n; i++) {
+			struct cli_bp *bp = &b->v[i];
+			if (bp->kind != CLI_BP_WATCH)
+				continue;
+			if (bp->watch_id == s->bp_id && !bp->pte.on)
+				b->hit_id = bp->id;
+			for (unsigned k = 0; bp->pte.on && k < bp->pte.nr; k++) {
+				if (bp->pte.watch_ids[k] != s->bp_id)
+					continue;
+				b->hit_id = bp->id;
+				bp->pte.hit_level = bp->pte.levels[k];
+				bp->pte.hit_pa = bp->pte.desc_pa[k];
+				/* Follow the walk as the store left it. */
+				char why[256];
+				disarm_pte(b, bp);
+				if (arm(b, bp, why, sizeof(why)))
+					bp->enabled = false;
+				break;
+			}
+		}
 		return cli_bps_hit(b);
 	}
 	if (s->reason != HS_STOP_BREAKPOINT)

@@ -14,6 +14,7 @@
 
 #include <hypscope/abi.h>
 
+#include "pt_translate.h"
 #include "pt_walk.h"
 
 #include "debug.h"
@@ -28,13 +29,27 @@ enum cli_bp_kind {
 	CLI_BP_WATCH, /* a watchpoint on physical memory (hs_watch_add) */
 };
 
-/* What a watchpoint on a page-table entry knows to decode old and new values. */
+/*
+ * A watchpoint on the page-table entry that translates an address (`watch pte`).
+ * It follows the walk, as gdb's watch of `*p->q` follows its pointers: every
+ * descriptor on addr's walk is watched, from the root to the one that decides,
+ * and after each hit the walk is taken again (a table linked below the old
+ * leaf, or a table replaced by a block, moves the watch with it).
+ */
 struct cli_watch_pte {
 	bool on;
 	char table[32]; /* "host stage-2", "hyp stage-1", "guest 0x1000 stage-2" */
-	uint64_t addr;	/* the input address whose last-level entry is watched */
-	int level;
+	uint64_t addr;	/* the input address whose walk is watched */
+	int level;	/* of the entry that decides (the walk's last) */
 	struct hs_pt_regime regime;
+	/* The walk as armed, from the root down: [nr - 1] is bp->pa. */
+	unsigned nr;
+	int levels[HS_PT_MAX_STEPS];
+	uint64_t desc_pa[HS_PT_MAX_STEPS];
+	int watch_ids[HS_PT_MAX_STEPS]; /* the machine's watchpoints on them, while armed */
+	/* The entry the last hit stored to (cli_bps_classify): level and PA. */
+	int hit_level;
+	uint64_t hit_pa;
 };
 
 struct cli_bp {

@@ -348,6 +348,8 @@ bool cli_parse_size(const char *s, uint64_t *out);
  */
 int cli_eval(struct cli *c, const char *s, enum cli_space *space, uint64_t *out);
 const char *cli_errno_name(int64_t v); /* "EINVAL" for -22 ... or NULL */
+/* The machine image's DWARF, opened once per machine (NULL when it has none). */
+struct hs_dwarf *cli_image_dwarf(struct cli *c);
 
 /* ---- memory -------------------------------------------------------------- */
 /* The EL2 stage 1 or host stage 2 regime of the current CPU. */

@@ -29,11 +29,7 @@ static int read_va(void *ud, uint64_t va, uint64_t *val)
 
 static struct hs_dwarf *dwarf_of(struct cli *c)
 {
-	if (!c->frame_dw_tried) {
-		c->frame_dw_tried = true;
-		hs_dwarf_open(hs_machine_image(c->m), &c->frame_dw, NULL);
-	}
-	return c->frame_dw;
+	return cli_image_dwarf(c);
 }
 
 static struct hs_cfi *cfi_of(struct cli *c)

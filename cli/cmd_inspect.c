@@ -586,6 +586,70 @@ static int info_registers(struct cli *c, struct hs_strbuf *sb)
 	return 0;
 }
 
+/*
+ * info registers REG...: gdb's layout, a line per register (name, hex, and the
+ * natural value: decimal for a number, the symbol for a code address), for
+ * any register `print $REG` knows (x0-x30, w0-w30, sp, pc, fp, lr, pstate,
+ * and system registers by name), in the selected frame.
+ */
+static bool is_register_name(const char *name)
+{
+	static const char *const named[] = {"pc", "sp", "fp", "lr", "pstate", "cpsr"};
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (!strcmp(name, named[i]))
+			return true;
+	if ((name[0] == 'x' || name[0] == 'w') && isdigit((unsigned char)name[1])) {
+		char *end;
+		unsigned long n = strtoul(name + 1, &end, 10);
+		return !*end && n <= 30;
+	}
+	for (int r = 0; r < HS_SR_COUNT; r++)
+		if (!strcasecmp(hs_sysreg_desc(r)->name, name))
+			return true;
+	return false;
+}
+
+static int info_registers_named(struct cli *c, int argc, char **argv, struct hs_strbuf *sb)
+{
+	if (c->json)
+		hs_sb_puts(sb, "{");
+	for (int i = 2; i < argc; i++) {
+		const char *name = argv[i][0] == '$' ? argv[i] + 1 : argv[i];
+		char expr[80];
+		snprintf(expr, sizeof(expr), "$%s", name);
+		struct cli_value v;
+		if (!*name || strlen(name) > 64 ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(name) ||
+		    !is_register_name(name) || cli_expr_eval_line(c, expr, 0, &v) ||
+		    v.lval != CLI_LV_REG)
+			return cli_error(c, "info registers: invalid register '%s'", argv[i]);
+		if (c->json) {
+			hs_sb_printf(sb, "%s\"%s\":\"0x%" PRIx64 "\"", i > 2 ? "," : "", name, v.v);
+			continue;
+		}
+		char natural[160];
+		if (!strcmp(name, "pc") || !strcmp(name, "lr")) {
+			char sym[128];
+			cli_symbolize(c, v.v, sym, sizeof(sym));
+			snprintf(natural, sizeof(natural), "%#" PRIx64 "%s%s%s", v.v,
+				 *sym ? " <" : "", sym, *sym ? ">" : "");
+		} else if (!strcmp(name, "sp") || !strcmp(name, "fp")) {
+			snprintf(natural, sizeof(natural), "%#" PRIx64, v.v);
+		} else if (name[0] == 'w' || !strcmp(name, "pstate") || !strcmp(name, "cpsr")) {
+			snprintf(natural, sizeof(natural), "%" PRId64, (int64_t)v.v);
+		} else if (name[0] == 'x') {
+			snprintf(natural, sizeof(natural), "%" PRId64, (int64_t)v.v);
+		} else {
+			snprintf(natural, sizeof(natural), "%" PRIu64, v.v);
+		}
+		hs_sb_printf(sb, "%-15s0x%-18" PRIx64 "%s\n", name, v.v, natural);
+	}
+	if (c->json)
+		hs_sb_puts(sb, "}");
+	return 0;
+}
+
 static int info_sysregs(struct cli *c, struct hs_strbuf *sb)
 {
 	unsigned cpu = hs_current_cpu(c->m);
@@ -655,6 +719,11 @@ static int list_bps(struct cli *c, struct hs_strbuf *sb, bool watch_only)
 					     bp->pa, bp->len);
 			else if (bp->kind != CLI_BP_CODE)
 				hs_sb_printf(sb, ",\"value\":\"0x%" PRIx64 "\"", bp->value);
+			for (unsigned k = 0;
+			     bp->kind == CLI_BP_WATCH && bp->pte.on && k < bp->pte.nr; k++)
+				hs_sb_printf(sb, "%s{\"level\":%d,\"pa\":\"0x%" PRIx64 "\"}%s",
+					     k ? "," : ",\"walk\":[", bp->pte.levels[k],
+					     bp->pte.desc_pa[k], k + 1 == bp->pte.nr ? "]" : "");
 			hs_sb_puts(sb, ",\"what\":");
 			hs_sb_json_str(sb, bp->spec);
 			hs_sb_puts(sb, "}");
@@ -664,7 +733,12 @@ static int list_bps(struct cli *c, struct hs_strbuf *sb, bool watch_only)
 				     bp->spec);
 			if (bp->kind == CLI_BP_CODE && bp->naddrs > 1)
 				hs_sb_printf(sb, " (also %#" PRIx64 ")", bp->addrs[1]);
-			if (bp->kind == CLI_BP_WATCH)
+			if (bp->kind == CLI_BP_WATCH && bp->pte.on)
+				hs_sb_printf(sb, " (level %d entry at PA %#" PRIx64 "%s)",
+					     bp->pte.level, bp->pa,
+					     bp->pte.nr > 1 ? ", and the table entries above it"
+							    : "");
+			else if (bp->kind == CLI_BP_WATCH)
 				hs_sb_printf(sb, " (%" PRIu64 " bytes at PA %#" PRIx64 ")", bp->len,
 					     bp->pa);
 			else if (bp->kind != CLI_BP_CODE)
@@ -784,14 +858,23 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"patches", info_patches},
 		    {"checkpoints", cli_info_checkpoints},
 		    {"record", cli_info_record}};
-	size_t n = strlen(argv[1]), hit = 0, hits = 0;
+	/* gdb's own abbreviations win over the unique-prefix rule (`i r`, `i b`, `i f`). */
+	static const struct {
+		const char *alias, *name;
+	} aliases[] = {{"r", "registers"}, {"b", "breakpoints"},   {"br", "breakpoints"},
+		       {"f", "frame"},	   {"wat", "watchpoints"}, {"reg", "registers"}};
+	const char *want = argv[1];
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(aliases[i].alias, want))
+			want = aliases[i].name;
+	size_t n = strlen(want), hit = 0, hits = 0;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (!strcmp(subs[i].name, argv[1])) {
+		if (!strcmp(subs[i].name, want)) {
 			hit = i;
 			hits = 1;
 			break;
 		}
-		if (!strncmp(subs[i].name, argv[1], n)) {
+		if (!strncmp(subs[i].name, want, n)) {
 			hit = i;
 			hits++;
 		}
@@ -803,7 +886,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 				 "checkpoints or record",
 				 hits ? "ambiguous" : "unknown", argv[1]);
 	const char *sub = subs[hit].name;
-	bool takes_arg = !strcmp(sub, "symbol") || !strcmp(sub, "line");
+	bool takes_arg =
+	    !strcmp(sub, "symbol") || !strcmp(sub, "line") || !strcmp(sub, "registers");
 	if (!strcmp(sub, "symbol") && argc < 3)
 		return cli_error(c, "info symbol: give an address; usage: info symbol ADDR");
 	if (!takes_arg && argc > 2)
@@ -819,6 +903,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		rc = cli_info_symbol(c, text, c->arg_cols && !c->json ? c->arg_cols[2] : 0, &sb);
 	} else if (!strcmp(sub, "line")) {
 		rc = cli_info_line(c, argc, argv, &sb);
+	} else if (!strcmp(sub, "registers") && argc > 2) {
+		rc = info_registers_named(c, argc, argv, &sb);
 	} else {
 		rc = subs[hit].fn(c, &sb);
 	}

@@ -232,32 +232,42 @@ static void watch_text(struct cli *c, const struct cli_bp *bp, char *buf, size_t
 		 hit->read ? "load from" : "store to", hit->pa, hit->va);
 	if (bp->pte.on) {
 		/* The whole entry after the store, and before it (the stored bytes replaced). */
+		const struct cli_watch_pte *p = &bp->pte;
 		uint64_t now = 0, before;
-		hs_phys_read(c->m, bp->pa, &now, 8, NULL);
+		hs_phys_read(c->m, p->hit_pa, &now, 8, NULL);
 		before = now;
 		for (unsigned i = 0; i < hit->size; i++) {
-			uint64_t off = hit->pa + i - bp->pa;
+			uint64_t off = hit->pa + i - p->hit_pa;
 			if (off >= 8)
 				continue;
 			uint64_t byte = (hit->old_value >> (8 * i)) & 0xff;
 			before = (before & ~(0xffULL << (8 * off))) | (byte << (8 * off));
 		}
-		char o[160], n[160];
-		cli_pte_text(&bp->pte.regime, bp->pte.level, before, o, sizeof(o));
-		cli_pte_text(&bp->pte.regime, bp->pte.level, now, n, sizeof(n));
+		char o[160], n[160], follow[160] = "";
+		cli_pte_text(&p->regime, p->hit_level, before, o, sizeof(o));
+		cli_pte_text(&p->regime, p->hit_level, now, n, sizeof(n));
+		if (!bp->enabled)
+			snprintf(
+			    follow, sizeof(follow),
+			    "\n  the walk cannot be watched any more: the watchpoint is disabled");
+		else if (p->hit_pa != bp->pa || p->hit_level != p->level)
+			snprintf(follow, sizeof(follow),
+				 "\n  the walk now ends at level %d, entry at PA %#" PRIx64
+				 ": watching it",
+				 p->level, bp->pa);
 		if (hit->read || before == now) {
 			snprintf(buf, len,
 				 "%s entry for %#" PRIx64 " at PA %#" PRIx64 " %s: %s\n"
-				 "  level %d, %#" PRIx64 " (%s)",
-				 bp->pte.table, bp->pte.addr, bp->pa,
-				 hit->read ? "read" : "written, unchanged", n, bp->pte.level, now,
-				 by);
+				 "  level %d, %#" PRIx64 " (%s)%s",
+				 p->table, p->addr, p->hit_pa,
+				 hit->read ? "read" : "written, unchanged", n, p->hit_level, now,
+				 by, follow);
 			return;
 		}
 		snprintf(buf, len,
 			 "%s entry for %#" PRIx64 " at PA %#" PRIx64 " changed: %s -> %s\n"
-			 "  level %d, %#" PRIx64 " -> %#" PRIx64 " (%s)",
-			 bp->pte.table, bp->pte.addr, bp->pa, o, n, bp->pte.level, before, now, by);
+			 "  level %d, %#" PRIx64 " -> %#" PRIx64 " (%s)%s",
+			 p->table, p->addr, p->hit_pa, o, n, p->hit_level, before, now, by, follow);
 		return;
 	}
 	if (hit->read || hit->old_value == hit->new_value) {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "image_returns.h"
 #include "debug.h"
 #include "pt_decode.h"
 #include "step_lines.h"
@@ -240,6 +241,42 @@ int cmd_next(struct cli *c, int argc, char **argv)
 	return source_step(c, argc, argv, true);
 }
 
+/*
+ * What the function returned, as its DWARF type says (gdb prints nothing for a
+ * void function); without DWARF, x0 in hex and decimal.
+ */
+static void print_result(const struct hs_fn_result *r, uint64_t x0)
+{
+	if (r && r->is_void)
+		return;
+	if (!r || (!r->size && !r->is_pointer)) {
+		const char *e = (int64_t)x0 < -1 ? cli_errno_name((int64_t)x0) : NULL;
+		printf("Value returned: x0 = %#" PRIx64 " (%" PRId64 "%s%s)%s%s\n", x0, (int64_t)x0,
+		       e ? ", -" : "", e ? e : "", r ? ": " : "", r ? r->type : "");
+		return;
+	}
+	if (r->is_pointer) {
+		printf("Value returned: x0 = %#" PRIx64 " (%s)\n", x0, r->type);
+		return;
+	}
+	unsigned bits = r->size * 8;
+	uint64_t v = bits < 64 ? x0 & ((1ULL << bits) - 1) : x0;
+	if (r->is_bool) {
+		printf("Value returned: x0 = %s (%s)\n", v ? "true" : "false", r->type);
+		return;
+	}
+	if (r->is_signed) {
+		int64_t sv = bits < 64 && (v >> (bits - 1)) & 1
+				 ? (int64_t)(v | ~((1ULL << bits) - 1))
+				 : (int64_t)v;
+		const char *e = sv < -1 ? cli_errno_name(sv) : NULL;
+		printf("Value returned: x0 = %" PRId64 " (%s%s%s)\n", sv, r->type, e ? ", -" : "",
+		       e ? e : "");
+		return;
+	}
+	printf("Value returned: x0 = %#" PRIx64 " (%s, %" PRIu64 ")\n", v, r->type, v);
+}
+
 int cmd_finish(struct cli *c, int argc, char **argv)
 {
 	(void)argc;
@@ -254,6 +291,9 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	struct step_loc l;
 	step_locate(c, pc, &l);
 	snprintf(fname, sizeof(fname), "%s", l.fn ? l.fn->name : "??");
+	struct hs_fn_result result;
+	struct hs_dwarf *dw = l.image ? cli_image_dwarf(c) : NULL;
+	bool have_result = dw && !hs_dwarf_fn_result(dw, l.link, &result);
 	if (!c->json)
 		printf("Run till exit from #0  %s\n", w);
 	uint64_t stepped = 0;
@@ -296,8 +336,11 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
 	if (c->json) {
 		printf("{\"function\":\"%s\",\"pc\":\"0x%" PRIx64 "\",\"x0\":\"0x%" PRIx64
-		       "\",\"eret\":%s}\n",
+		       "\",\"eret\":%s",
 		       fname, st.pc, st.x[0], eret ? "true" : "false");
+		if (have_result)
+			printf(",\"returns\":\"%s\"", result.type);
+		printf("}\n");
 		end_with_step(c);
 		return 0;
 	}
@@ -307,9 +350,7 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	} else {
 		show_location(c, true);
 	}
-	const char *e = (int64_t)st.x[0] < -1 ? cli_errno_name((int64_t)st.x[0]) : NULL;
-	printf("Value returned: x0 = %#" PRIx64 " (%" PRId64 "%s%s)\n", st.x[0], (int64_t)st.x[0],
-	       e ? ", -" : "", e ? e : "");
+	print_result(have_result ? &result : NULL, st.x[0]);
 	end_with_step(c);
 	return 0;
 }
@@ -427,13 +468,17 @@ static int watch_pte(struct cli *c, int argc, char **argv, enum hs_watch_kind ki
 				 p.table, addr);
 	p.level = st->level;
 	char spec[160], msg[256], now[200];
-	snprintf(spec, sizeof(spec), "pte %s %#" PRIx64 " (level %d)", p.table, addr, p.level);
+	snprintf(spec, sizeof(spec), "pte %s %#" PRIx64, p.table, addr);
 	int id = cli_bp_add_watch_kind(&c->bps, spec, st->desc_pa, 8, kind, &p, msg, sizeof(msg));
 	if (id < 0)
 		return cli_error(c, "%s: %s", watch_names[kind], msg);
 	cli_pte_text(&p.regime, p.level, st->desc, now, sizeof(now));
-	printf("%s %d: %s entry for %#" PRIx64 " at PA %#" PRIx64 " (level %d, now %s)\n",
+	printf("%s %d: %s entry for %#" PRIx64 " at PA %#" PRIx64 " (level %d, now %s)",
 	       watch_titles[kind], id, p.table, addr, st->desc_pa, p.level, now);
+	if (t.nr_steps > 1)
+		printf(", and the %u table entr%s above it", t.nr_steps - 1,
+		       t.nr_steps == 2 ? "y" : "ies");
+	printf("\n");
 	return 0;
 }
 

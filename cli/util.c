@@ -499,6 +499,15 @@ static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)
 	return hs_phys_read(c->m, pa, buf, len, NULL) ? -1 : 0;
 }
 
+struct hs_dwarf *cli_image_dwarf(struct cli *c)
+{
+	if (!c->frame_dw_tried && c->m) {
+		c->frame_dw_tried = true;
+		hs_dwarf_open(hs_machine_image(c->m), &c->frame_dw, NULL);
+	}
+	return c->frame_dw;
+}
+
 struct hs_phys cli_phys(struct cli *c)
 {
 	return (struct hs_phys){.read = phys_read, .ud = c};
@@ -578,8 +587,15 @@ int cli_to_pa(struct cli *c, enum cli_space sp, uint64_t addr, uint64_t *pa, cha
 		struct hs_strbuf sb;
 		hs_sb_init(&sb);
 		hs_pt_fault_text(&sb, &t.fault);
-		snprintf(err, len, "%s %#" PRIx64 " does not translate: %s",
-			 sp == SP_IPA ? "IPA" : "EL2 VA", addr, hs_sb_str(&sb));
+		struct hs_cpu_state st;
+		hs_cpu_state(c->m, cpu, &st);
+		char hint[160] = "";
+		if (sp != SP_IPA && st.el < 2)
+			snprintf(hint, sizeof(hint),
+				 " (an EL2 VA; cpu%u is at EL%u: ipa:ADDR reads as it sees memory)",
+				 cpu, st.el);
+		snprintf(err, len, "%s %#" PRIx64 " does not translate: %s%s",
+			 sp == SP_IPA ? "IPA" : "EL2 VA", addr, hs_sb_str(&sb), hint);
 		hs_sb_free(&sb);
 		return -EFAULT;
 	}

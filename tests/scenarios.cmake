@@ -144,7 +144,22 @@ set_tests_properties(cli_watch_pte_message PROPERTIES ENVIRONMENT "${HS_SCENARIO
 add_test(NAME cli_step_source_message COMMAND hypscope run ${HS_SCENARIO_DIR}/step_source.hss)
 set_tests_properties(cli_step_source_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
-  PASS_REGULAR_EXPRESSION "214.+if \\(pkvm_initialised\\).*225.+hyp_printf.*in hyp_printf.* at console.c:53.*Run till exit from #0 .*Value returned: x0 = .*1 passed")
+  PASS_REGULAR_EXPRESSION "214.+if \\(pkvm_initialised\\).*225.+hyp_printf.*in hyp_printf.* at console.c:53.*Run till exit from #0 .*Value returned: x0 = [0-9]+ \\(int\\).*1 passed")
+# gdb's `i r`, `i b` and `info registers REG...` (name, hex, natural value), in a batch.
+add_test(NAME cli_info_registers_habits COMMAND hypscope -q --batch -ex boot
+  -ex "break handle_host_trap" -ex "hvc nop" -ex "i r pc x0 esr_el2" -ex "i b" -ex "i r"
+  -ex "info registers nosuchreg")
+set_tests_properties(cli_info_registers_habits PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "\npc +0x[0-9a-f]+ +0x[0-9a-f]+ <handle_host_trap>\nx0 +0x[0-9a-f]+ +-?[0-9]+\nesr_el2 +0x5a000000 +1509949440\nNum +Type.*\nx0  0x[0-9a-f]+ .*invalid register 'nosuchreg'"
+  FAIL_REGULAR_EXPRESSION "ambiguous")
+# finish from a void function prints no value (gdb's rule); from one returning a pointer, its type.
+add_test(NAME cli_finish_result_types COMMAND hypscope -q --batch -ex boot
+  -ex "break handle_host_trap" -ex "hvc nop" -ex finish -ex "delete" -ex continue
+  -ex "break hyp_alloc_pages" -ex "hvc host_donate_hyp 0x48100 1" -ex finish)
+set_tests_properties(cli_finish_result_types PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "mov.x0, x19\ndone .*Run till exit from #0 +0x[0-9a-f]+ in hyp_alloc_pages.*Value returned: x0 = 0x[0-9a-f]+ \\(void \\*\\)")
 add_test(NAME scenario_wrong_stop_message COMMAND hypscope run ${neg}/wrong_stop.hss)
 set_tests_properties(scenario_wrong_stop_message PROPERTIES
   ENVIRONMENT "${HS_SCENARIO_ENV}" TIMEOUT 300 LABELS scenario

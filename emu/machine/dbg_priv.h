@@ -19,7 +19,7 @@ struct hs_cpu;
 struct hs_machine;
 
 #define HS_DBG_MAX_HVC_BREAKS 16
-#define HS_DBG_MAX_WATCH 8
+#define HS_DBG_MAX_WATCH 32 /* a `watch pte` takes one per entry on its walk (up to 5) */
 #define HS_DBG_MAX_ALIASES 4
 #define HS_BP_MAX_ALIASES 2
 
