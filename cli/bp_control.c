@@ -64,28 +64,31 @@ static bool exists(struct cli *c, int id)
 	return id > 0 && cli_bp_find(&c->bps, id) != NULL;
 }
 
-bool cli_bpx_should_stop(struct cli *c, int id)
+bool cli_bpx_condition_holds(struct cli *c, int id)
+{
+	struct cli_bpx *x = find(c, id);
+	if (!x || !x->cond)
+		return true;
+	struct cli_value v;
+	if (cli_expr_eval_line(c, x->cond, 0, &v)) {
+		cli_error(c, "error in testing the condition of breakpoint %d (%s): stopped", id,
+			  x->cond);
+		return true;
+	}
+	int t = cli_value_true(&v);
+	if (t < 0) {
+		cli_error(c, "the condition of breakpoint %d (%s) is not a number: stopped", id,
+			  x->cond);
+		return true;
+	}
+	return t != 0;
+}
+
+bool cli_bpx_take_hit(struct cli *c, int id)
 {
 	struct cli_bpx *x = find(c, id);
 	if (!x)
 		return true;
-	if (x->cond) {
-		struct cli_value v;
-		if (cli_expr_eval_line(c, x->cond, 0, &v)) {
-			cli_error(c,
-				  "error in testing the condition of breakpoint %d (%s): stopped",
-				  id, x->cond);
-			return true;
-		}
-		int t = cli_value_true(&v);
-		if (t < 0) {
-			cli_error(c, "the condition of breakpoint %d (%s) is not a number: stopped",
-				  id, x->cond);
-			return true;
-		}
-		if (!t)
-			return false;
-	}
 	if (x->ignore) {
 		x->ignore--;
 		return false;
@@ -93,6 +96,11 @@ bool cli_bpx_should_stop(struct cli *c, int id)
 	if (x->ncmds)
 		c->bpx_pending = id;
 	return true;
+}
+
+bool cli_bpx_should_stop(struct cli *c, int id)
+{
+	return cli_bpx_condition_holds(c, id) && cli_bpx_take_hit(c, id);
 }
 
 void cli_bpx_run_commands(struct cli *c)

@@ -32,6 +32,11 @@ struct cli_bpx {
  * A condition that cannot be evaluated stops, with the error printed.
  */
 bool cli_bpx_should_stop(struct cli *c, int id);
+/* Its two halves, for reverse-continue, which meets hits in another order. */
+/* Is breakpoint id's condition true now (no condition: true)? */
+bool cli_bpx_condition_holds(struct cli *c, int id);
+/* A hit whose condition held: false when its ignore count passes it (one used up). */
+bool cli_bpx_take_hit(struct cli *c, int id);
 /* After a command that ran the machine: the commands of the breakpoint that stopped it. */
 void cli_bpx_run_commands(struct cli *c);
 /* `info breakpoints`: the lines under breakpoint id (condition, ignore count, commands). */

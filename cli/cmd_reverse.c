@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bp_control.h"
 #include "cli.h"
 #include "cmd_reverse.h"
 #include "inspect_trace.h"
@@ -80,11 +81,34 @@ static int goto_hit(struct hs_machine *m, const void *arg, struct hs_error *err)
 	return hs_replay_goto_hit(m, arg, err);
 }
 
+/*
+ * gdb's rules going backwards: a hit counts where the breakpoint's condition
+ * holds (evaluated on the machine at that hit, during the scan), and its
+ * ignore count passes that many of them, the newest first.
+ */
+static bool rev_holds(void *ud, struct hs_machine *m, const struct hs_stop *s, int *tag)
+{
+	struct cli *c = ud;
+	(void)m;
+	int keep = c->bps.hit_id;
+	struct cli_bp *bp = cli_bps_classify(&c->bps, s);
+	c->bps.hit_id = keep;
+	*tag = bp ? bp->id : 0;
+	return *tag <= 0 || cli_bpx_condition_holds(c, *tag);
+}
+
+static bool rev_take(void *ud, const struct hs_replay_hit *hit)
+{
+	return hit->tag <= 0 || cli_bpx_take_hit(ud, hit->tag);
+}
+
 static int last_hit(struct hs_machine *m, const void *arg, struct hs_error *err)
 {
-	struct hs_replay_hit *hit = (void *)((const void *const *)arg)[0];
-	bool *found = (void *)((const void *const *)arg)[1];
-	return hs_replay_last_hit(m, hit, found, err);
+	const void *const *a = arg;
+	struct hs_replay_hit *hit = (void *)a[0];
+	bool *found = (void *)a[1];
+	const struct hs_replay_filter *f = a[2];
+	return hs_replay_last_hit(m, f, hit, found, err);
 }
 
 /* The hypercall the stopped CPU is in, from the trace (the question is usually "which call"). */
@@ -153,7 +177,8 @@ int cmd_reverse_continue(struct cli *c, int argc, char **argv)
 		return cli_error(c, "%s: not recording: `record` first, then run forward", argv[0]);
 	struct hs_replay_hit hit;
 	bool found;
-	const void *args[2] = {&hit, &found};
+	struct hs_replay_filter f = {.holds = rev_holds, .take = rev_take, .ud = c};
+	const void *args[3] = {&hit, &found, &f};
 	struct hs_error err = {0};
 	if (quietly(c, last_hit, args, &err))
 		return cli_error(c, "%s: %s", argv[0], err.msg);

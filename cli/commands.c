@@ -595,8 +595,9 @@ const struct cli_cmd cli_cmds[] = {
      "(code, hvc, exception) or watchpoint would have made. A watchpoint stops on the\n"
      "store that changed the bytes, about to run: `watch pte host 0x48000000` then\n"
      "`reverse-continue` shows the store that last changed that entry, with the old\n"
-     "and new values. Breakpoint conditions and ignore counts are not applied going\n"
-     "backwards. With no hit, it goes to the start of the history.\n"
+     "and new values. A breakpoint's condition is tested at each hit as a forward run\n"
+     "would, and its ignore count passes that many hits, the newest first (gdb's\n"
+     "rules). With no hit, it goes to the start of the history.\n"
      "Example:\n  watch pte host 0x48000000\n  reverse-continue",
      CC_NONE, NULL},
     {"restart", cmd_restart, 0, 1, 0, "restart [N]",

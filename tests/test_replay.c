@@ -154,7 +154,7 @@ START_TEST(reverse_continue_finds_the_store_of_the_share)
 	uint64_t now = hs_machine_icount(m);
 	struct hs_replay_hit hit;
 	bool found;
-	ck_assert_msg(hs_replay_last_hit(m, &hit, &found, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hs_replay_last_hit(m, NULL, &hit, &found, &err) == 0, "%s", err.msg);
 	ck_assert(found);
 	ck_assert_uint_eq(hs_machine_icount(m), now); /* the search leaves the machine be */
 	ck_assert(hit.have_watch);
@@ -175,7 +175,7 @@ START_TEST(reverse_continue_finds_the_store_of_the_share)
 	/* The store before it, if any, is earlier still (the share may write it twice). */
 	bool again;
 	struct hs_replay_hit prev;
-	ck_assert_msg(hs_replay_last_hit(m, &prev, &again, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hs_replay_last_hit(m, NULL, &prev, &again, &err) == 0, "%s", err.msg);
 	ck_assert(!again || prev.icount < hit.icount);
 	hs_machine_destroy(m);
 }

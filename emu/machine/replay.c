@@ -234,23 +234,39 @@ int hs_replay_to(struct hs_machine *m, uint64_t target, struct hs_error *err)
 
 struct scan {
 	uint64_t present;
-	struct hs_replay_hit hit;
-	bool found;
+	const struct hs_replay_filter *f;
+	struct hs_replay_hit *v; /* the hits of the segment being replayed, in order */
+	size_t n, cap;
+	bool oom;
 };
 
 static void note_hit(struct hs_machine *m, const struct hs_stop *s, void *ud)
 {
 	struct scan *sc = ud;
 	uint64_t now = hs_machine_icount(m);
-	if (now >= sc->present)
+	if (now >= sc->present || sc->oom)
 		return;
-	sc->hit = (struct hs_replay_hit){.icount = now, .stop = *s};
+	int tag = 0;
+	/* The machine is as the stop left it: a condition reads it as a forward stop would. */
+	if (sc->f && sc->f->holds && !sc->f->holds(sc->f->ud, m, s, &tag))
+		return;
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? 2 * sc->cap : 16;
+		void *p = realloc(sc->v, cap * sizeof(*sc->v));
+		if (!p) {
+			sc->oom = true;
+			return;
+		}
+		sc->v = p;
+		sc->cap = cap;
+	}
+	struct hs_replay_hit *h = &sc->v[sc->n++];
+	*h = (struct hs_replay_hit){.icount = now, .stop = *s, .tag = tag};
 	const struct hs_watch_hit *w = s->reason == HS_STOP_WATCH ? hs_watch_last_hit(m) : NULL;
 	if (w) {
-		sc->hit.have_watch = true;
-		sc->hit.watch = *w;
+		h->have_watch = true;
+		h->watch = *w;
 	}
-	sc->found = true;
 }
 
 /* A checkpoint taken at a breakpoint's address: the run from it steps over it, but it was hit. */
@@ -272,13 +288,24 @@ static void hit_at_start(struct hs_machine *m, struct scan *sc)
 	}
 }
 
-int hs_replay_last_hit(struct hs_machine *m, struct hs_replay_hit *hit, bool *found,
-		       struct hs_error *err)
+/* The newest hit of the segment the filter takes (ignore counts pass the others). */
+static bool pick(struct scan *sc, struct hs_replay_hit *hit)
+{
+	for (size_t i = sc->n; i-- > 0;)
+		if (!sc->f || !sc->f->take || sc->f->take(sc->f->ud, &sc->v[i])) {
+			*hit = sc->v[i];
+			return true;
+		}
+	return false;
+}
+
+int hs_replay_last_hit(struct hs_machine *m, const struct hs_replay_filter *f,
+		       struct hs_replay_hit *hit, bool *found, struct hs_error *err)
 {
 	*found = false;
 	if (m->dump)
 		return hs_err(err, -EPERM, "a memory dump has no history");
-	struct scan sc = {.present = hs_machine_icount(m)};
+	struct scan sc = {.present = hs_machine_icount(m), .f = f};
 	if (!sc.present)
 		return 0;
 	replaying(m, true);
@@ -286,35 +313,36 @@ int hs_replay_last_hit(struct hs_machine *m, struct hs_replay_hit *hit, bool *fo
 	/* Segment by segment, the newest first: the last hit of the first segment that has one. */
 	uint64_t end = sc.present;
 	struct ckpt *k = history_at(m, sc.present - 1);
-	while (k && !sc.found && !rc) {
+	while (k && !*found && !rc) {
 		uint64_t start = k->icount;
 		struct ckpt *older = k->parent;
 		if ((rc = hs_checkpoint_restore(m, k->id, err)))
 			break;
-		/* A hit at the segment's start counts only if nothing follows it. */
-		struct scan at = {.present = sc.present};
-		hit_at_start(m, &at);
+		sc.n = 0;
+		hit_at_start(m, &sc);
 		rc = run_to(m, end, note_hit, &sc, err);
 		if (rc == -ERANGE) /* the segment ends where its operation ended */
 			rc = 0;
-		if (!sc.found && at.found)
-			sc = at;
+		if (!rc && sc.oom)
+			rc = hs_err(err, -ENOMEM, "out of memory for the hits of the history");
+		if (!rc)
+			*found = pick(&sc, hit);
 		end = start;
 		while (older && older->icount >= start)
 			older =
 			    older->parent; /* several at one count: the oldest starts the next */
 		k = older;
 	}
+	free(sc.v);
 	/* Back to the present. */
 	int rc2 = rc ? 0 : restore_for(m, sc.present, err);
 	if (!rc2 && !rc)
 		rc2 = run_to(m, sc.present, NULL, NULL, err);
 	replaying(m, false);
-	if (rc || rc2)
+	if (rc || rc2) {
+		*found = false;
 		return rc ? rc : rc2;
-	*found = sc.found;
-	if (sc.found)
-		*hit = sc.hit;
+	}
 	return 0;
 }
 

@@ -50,14 +50,32 @@ struct hs_replay_hit {
 	struct hs_stop stop;
 	bool have_watch;
 	struct hs_watch_hit watch;
+	int tag; /* the filter's (its breakpoint, say) */
 };
 /*
- * The last stop (breakpoint, watchpoint) before the present, searching the
- * recorded history backwards; false when there is none. The machine is left
- * where it was.
+ * Which stops count going backwards (gdb's conditions and ignore counts). NULL
+ * or a NULL member: every stop counts.
  */
-int hs_replay_last_hit(struct hs_machine *m, struct hs_replay_hit *hit, bool *found,
-		       struct hs_error *err);
+struct hs_replay_filter {
+	/*
+	 * At a stop during the scan, the machine as the stop left it (a condition
+	 * reads it as a forward stop would): does it count? *tag is kept in the hit.
+	 */
+	bool (*holds)(void *ud, struct hs_machine *m, const struct hs_stop *s, int *tag);
+	/*
+	 * The stops that count, newest first: is this the one to go to? (false:
+	 * passed, as an ignore count passes a hit).
+	 */
+	bool (*take)(void *ud, const struct hs_replay_hit *hit);
+	void *ud;
+};
+/*
+ * The last stop (breakpoint, watchpoint) before the present the filter takes,
+ * searching the recorded history backwards; false when there is none. The
+ * machine is left where it was.
+ */
+int hs_replay_last_hit(struct hs_machine *m, const struct hs_replay_filter *f,
+		       struct hs_replay_hit *hit, bool *found, struct hs_error *err);
 
 /*
  * Go to a hit hs_replay_last_hit found, the machine as that stop left it (a
