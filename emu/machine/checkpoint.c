@@ -5,13 +5,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/sysinfo.h>
-#include <unistd.h>
 
 #include "checkpoint_priv.h"
 #include "machine_priv.h"
+#include "ram_scan.h"
 #include "write_log.h"
 
 #define AUTO_ID_BASE 0x80000000u /* record's checkpoints number apart from the user's */
@@ -135,76 +132,6 @@ static int vec_push(struct page_vec *v, uint64_t pa)
 	return 0;
 }
 
-static bool page_is_zero(const uint8_t *p)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	return !w[0] && !memcmp(p, zero_page, HS_PAGE_SIZE);
-}
-
-/*
- * Pages swapped out are not resident either: with swap on, ask the kernel's
- * page map which pages of RAM have ever been given memory.
- */
-static void add_swapped(struct hs_machine *m, unsigned char *vec, uint64_t npages)
-{
-	struct sysinfo si;
-	if (sysinfo(&si) || !si.totalswap)
-		return;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	uint64_t ent[512];
-	uint64_t first = (uintptr_t)m->ram / HS_PAGE_SIZE;
-	for (uint64_t i = 0; i < npages; i += 512) {
-		uint64_t n = npages - i < 512 ? npages - i : 512;
-		if (fd < 0 || pread(fd, ent, n * 8, (off_t)((first + i) * 8)) != (ssize_t)(n * 8)) {
-			memset(vec + i, 1, npages - i); /* cannot tell: look at every page */
-			break;
-		}
-		for (uint64_t k = 0; k < n; k++)
-			if (ent[k] >> 62) /* present or swapped */
-				vec[i + k] |= 1;
-	}
-	if (fd >= 0)
-		close(fd);
-}
-
-/*
- * Every RAM page that may hold anything: the resident ones (a page the
- * process never touched reads as zero) and swapped ones. With nonzero, only
- * those that do.
- */
-static int scan_ram(struct hs_machine *m, bool nonzero, struct page_vec *out)
-{
-	uint64_t npages = m->opts.ram_size >> HS_PAGE_SHIFT;
-	unsigned char *vec = malloc(npages);
-	if (!vec)
-		return -ENOMEM;
-	if (mincore(m->ram, m->opts.ram_size, vec))
-		memset(vec, 1, npages); /* cannot tell: look at every page */
-	else
-		add_swapped(m, vec, npages);
-	int rc = 0;
-	for (uint64_t i = 0; i < npages && !rc; i++) {
-		if (!(vec[i] & 1))
-			continue;
-		if (nonzero && page_is_zero(m->ram + (i << HS_PAGE_SHIFT)))
-			continue;
-		rc = vec_push(out, m->opts.ram_base + (i << HS_PAGE_SHIFT));
-	}
-	free(vec);
-	return rc;
-}
-
-int hs_ckpt_scan_ram(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
-{
-	struct page_vec v = {0};
-	int rc = scan_ram(m, nonzero, &v);
-	if (rc)
-		free(v.pa);
-	*pa = rc ? NULL : v.pa;
-	*nr = rc ? 0 : v.nr;
-	return rc;
-}
-
 /* Copy the listed pages (sorted) into the checkpoint. */
 static int copy_pages(struct hs_machine *m, struct ckpt *k, const uint64_t *pa, size_t nr)
 {
@@ -313,7 +240,7 @@ static int take_ram(struct hs_machine *m, struct hs_ckpt_store *s, struct ckpt *
 		k->full = true; /* the log lost track: keep every page that holds anything */
 	}
 	struct hs_write_log_pages pg;
-	if (!(rc = scan_ram(m, true, &v))) {
+	if (!(rc = hs_ram_scan(m, true, &v.pa, &v.nr))) {
 		rc = copy_pages(m, k, v.pa, v.nr);
 		hs_write_log_take(s->rd, &pg); /* from here on, the log names what changes */
 	}
@@ -378,7 +305,9 @@ static int pages_to_restore(struct hs_machine *m, struct hs_ckpt_store *s, struc
 	hs_write_log_take(s->rd, &pg);
 	int rc = 0;
 	if (pg.lost) {
-		rc = scan_ram(m, false, v);
+		free(v->pa);
+		rc = hs_ram_scan(m, false, &v->pa, &v->nr);
+		v->cap = v->nr;
 	} else {
 		for (size_t i = 0; i < pg.nr && !rc; i++)
 			rc = vec_push(v, pg.pa[i]);

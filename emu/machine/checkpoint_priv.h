@@ -53,10 +53,4 @@ struct hs_ckpt_store {
 	size_t last_restored_pages; /* pages the last restore rewrote */
 };
 
-/*
- * The RAM pages that may hold anything (resident in the process), sorted;
- * with nonzero, only those that do. *pa is malloc'd. 0 or -ENOMEM.
- */
-int hs_ckpt_scan_ram(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr);
-
 #endif

@@ -13,6 +13,7 @@
 
 #include "checkpoint_priv.h"
 #include "machine_priv.h"
+#include "ram_scan.h"
 #include "write_log.h"
 
 #define MAGIC "HSMACHIN"
@@ -248,7 +249,7 @@ static int write_ram(struct zout *z, struct hs_machine *m, uint64_t *nr_pages, s
 {
 	uint64_t *pa;
 	size_t nr;
-	if (hs_ckpt_scan_ram(m, true, &pa, &nr))
+	if (hs_ram_scan(m, true, &pa, &nr))
 		return hs_err(err, -ENOMEM, "out of memory listing RAM pages");
 	for (size_t i = 0; i < nr && !z->err; i++) {
 		struct rec_head h = {TAG_PAGE, 0, 8 + HS_PAGE_SIZE};
@@ -599,7 +600,7 @@ static void apply_ram(struct hs_machine *m, const struct loaded *L)
 	uint64_t *pa;
 	size_t nr;
 	/* Pages the fresh machine wrote (image, host code) that the file does not have: zero. */
-	if (!hs_ckpt_scan_ram(m, true, &pa, &nr)) {
+	if (!hs_ram_scan(m, true, &pa, &nr)) {
 		size_t j = 0;
 		for (size_t i = 0; i < nr; i++) {
 			uint64_t fpa = 0;
