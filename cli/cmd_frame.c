@@ -147,6 +147,21 @@ static unsigned unwind_stack(struct cli *c, struct cli_frame *f, unsigned max, c
 			why[0] = '\0';
 			break;
 		}
+		uint64_t up_link;
+		if (up->how && strcmp(up->how, "cfi") &&
+		    !hs_addr_to_link(c->m, up->regs.pc, &up_link)) {
+			/*
+			 * EL2 runs only the hypervisor's code: a return address outside it
+			 * read from a frame record (x29 as the lower EL left it, at the
+			 * exception entry of code without CFI) is no frame.
+			 */
+			snprintf(why, len,
+				 "the frame record gives %#" PRIx64
+				 ", not in the hypervisor image (the exception entry from a "
+				 "lower EL?)",
+				 up->regs.pc);
+			break;
+		}
 		uint64_t sp0 = cur->regs.r[HS_CFI_SP], sp1 = up->regs.r[HS_CFI_SP];
 		if (sp1 < sp0 || (sp1 == sp0 && up->regs.pc == cur->regs.pc)) {
 			snprintf(why, len, "previous frame inner to this frame (corrupt stack?)");

@@ -57,6 +57,16 @@ if(HS_LINUX_TESTS)
   set_tests_properties(linux_6.12_hyp_bug PROPERTIES FIXTURES_REQUIRED linux_6.12
     TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
     PASS_REGULAR_EXPRESSION "nVHE hyp BUG at: arch/arm64/kvm/hyp/nvhe/mem_protect.c:[0-9]+!.*owner: +hyp")
+  # bt at a hypercall handler ends at host.S's exception entry, as gdb's does: the
+  # frame record there holds the host's x29, which is no EL2 frame (it printed a
+  # "?? [frame record]" frame at the host's address before).
+  add_test(NAME linux_7_bt_ends_at_entry
+    COMMAND hypscope --hyp ${HS_LINUX_CACHE}/linux-7.elf --batch -ex boot
+      -ex "break __pkvm_host_share_hyp" -ex "hvc __pkvm_host_share_hyp 0x48000" -ex bt)
+  set_tests_properties(linux_7_bt_ends_at_entry PROPERTIES FIXTURES_REQUIRED linux_7
+    TIMEOUT 600 LABELS linux ENVIRONMENT "NO_COLOR=1"
+    PASS_REGULAR_EXPRESSION "in handle_host_hcall at hyp-main.c.*at host.S:[0-9]+\nBacktrace stopped: the frame record gives 0x[0-9a-f]+, not in the hypervisor image"
+    FAIL_REGULAR_EXPRESSION "in \\?\\? \\[frame record\\]")
   # The visualizer's map colours a page by the rules `map` follows: 7.x's hyp text,
   # mapped read-only in the host stage 2 (host NOPAGE, hyp OWNED in the vmemmap), is
   # hyp owned, and the struct kvm page a VM shares with EL2 is hyp borrowed (7.x keeps
