@@ -36,25 +36,7 @@
 
 #define PG 4096ULL
 #define RUNS 7
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-#define BEST(var, expr)                                   \
-	do {                                              \
-		var = 1e9;                                \
-		for (int run_ = 0; run_ < RUNS; run_++) { \
-			double t0_ = now_ms();            \
-			expr;                             \
-			double t1_ = now_ms() - t0_;      \
-			if (t1_ < var)                    \
-				var = t1_;                \
-		}                                         \
-	} while (0)
+#include "bench_best.h"
 
 /* A booted 1 GiB machine whose host has touched 0x50000000 (NULL after a message). */
 static struct hs_machine *boot_1g(const char *elf, const char *guest_elf)
