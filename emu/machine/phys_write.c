@@ -72,5 +72,12 @@ int hs_phys_zero(struct hs_machine *m, uint64_t pa, size_t len, struct hs_error 
 	}
 	memset(p, 0, lo - (uintptr_t)p);
 	memset((void *)hi, 0, (uintptr_t)p + len - hi);
+	/*
+	 * What the host hands out is read soon (the hypervisor checks its whole
+	 * pool is zero): map the kernel's zero page over the range in one call
+	 * rather than one fault per page. Still no resident memory; an older
+	 * kernel without it just takes the faults.
+	 */
+	(void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
 	return 0;
 }
