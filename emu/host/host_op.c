@@ -122,10 +122,13 @@ int hs_host_start_op(struct hs_machine *m, struct hs_host_op *op, struct hs_erro
 			h->cpu_entry[op->args[0] & 0xff] = op->args[1];
 		break;
 	case HS_HOP_HVC: {
-		hs_cpu_set_reg(c, UC_ARM64_REG_X0, op->fn);
-		for (int i = 0; i < 6; i++)
-			hs_cpu_set_reg(c, UC_ARM64_REG_X1 + i, op->args[i]);
-		hs_cpu_set_reg(c, UC_ARM64_REG_PC, base + HS_HOST_OFF_HVC);
+		/* One engine call for x0-x6 and the PC: this runs once per hypercall. */
+		static const int regs[8] = {UC_ARM64_REG_X0, UC_ARM64_REG_X1, UC_ARM64_REG_X2,
+					    UC_ARM64_REG_X3, UC_ARM64_REG_X4, UC_ARM64_REG_X5,
+					    UC_ARM64_REG_X6, UC_ARM64_REG_PC};
+		uint64_t v[8] = {op->fn, 0, 0, 0, 0, 0, 0, base + HS_HOST_OFF_HVC};
+		memcpy(&v[1], op->args, 6 * sizeof(v[0]));
+		hs_cpu_set_regs(c, regs, v, 8);
 		op->ret_pc = base + HS_HOST_OFF_HVC + 4;
 		struct hs_event ev = {
 		    .type = HS_EV_HVC_ENTER, .cpu = op->cpu, .icount = op->start_icount};
@@ -198,8 +201,11 @@ int hs_host_complete_op(struct hs_machine *m, struct hs_error *err)
 		hs_cpu_set_reg(c, UC_ARM64_REG_SP, h->code_pa + HS_PAGE_SIZE);
 		break;
 	case HS_HOP_HVC: {
-		op->x0 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X0);
-		op->x1 = (int64_t)hs_cpu_reg(c, UC_ARM64_REG_X1);
+		static const int regs[2] = {UC_ARM64_REG_X0, UC_ARM64_REG_X1};
+		uint64_t v[2];
+		hs_cpu_regs(c, regs, v, 2);
+		op->x0 = (int64_t)v[0];
+		op->x1 = (int64_t)v[1];
 		struct hs_event ev = {
 		    .type = HS_EV_HVC_EXIT, .cpu = op->cpu, .icount = hs_machine_icount(m)};
 		const char *name = hs_machine_hypercall_name(m, op->fn);

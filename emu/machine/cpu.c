@@ -44,6 +44,43 @@ void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v)
 	uc_reg_write(c->uc, uc_reg, &v);
 }
 
+#define HS_CPU_MAX_BATCH 8
+
+void hs_cpu_regs(struct hs_cpu *c, const int *uc_regs, uint64_t *v, unsigned n)
+{
+	void *vals[HS_CPU_MAX_BATCH];
+	int regs[HS_CPU_MAX_BATCH];
+	if (!c->uc || n > HS_CPU_MAX_BATCH) {
+		for (unsigned i = 0; i < n; i++)
+			v[i] = hs_cpu_reg(c, uc_regs[i]);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		regs[i] = uc_regs[i];
+		v[i] = 0; /* a 32-bit register (PSTATE) fills the low half */
+		vals[i] = &v[i];
+	}
+	uc_reg_read_batch(c->uc, regs, vals, (int)n);
+}
+
+void hs_cpu_set_regs(struct hs_cpu *c, const int *uc_regs, const uint64_t *v, unsigned n)
+{
+	void *vals[HS_CPU_MAX_BATCH];
+	int regs[HS_CPU_MAX_BATCH];
+	uint64_t copy[HS_CPU_MAX_BATCH];
+	if (!c->uc || n > HS_CPU_MAX_BATCH) {
+		for (unsigned i = 0; i < n; i++)
+			hs_cpu_set_reg(c, uc_regs[i], v[i]);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		regs[i] = uc_regs[i];
+		copy[i] = v[i];
+		vals[i] = &copy[i];
+	}
+	uc_reg_write_batch(c->uc, regs, vals, (int)n);
+}
+
 /*
  * The generic timer's counters run on instructions, so every run is
  * deterministic: CNTFRQ_EL0, CNTPCT_EL0 and CNTVCT_EL0 (op0 3, op1 3, CRn 14,
@@ -128,6 +165,16 @@ void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr)
 	hs_cpu_set_reg(c, UC_ARM64_REG_SP, hs_cpu_reg(c, sp_el[to_sp]));
 	hs_cpu_set_reg(c, UC_ARM64_REG_PC, target);
 	hs_quirk_rebuild_hflags(&c->m->quirks, c->qcpu);
+}
+
+/* PC and the EL in one register call: the exception path runs this per hypercall. */
+static void read_pc_el(struct hs_cpu *c, uint64_t *pc, unsigned *el)
+{
+	static const int regs[2] = {UC_ARM64_REG_PC, UC_ARM64_REG_PSTATE};
+	uint64_t v[2];
+	hs_cpu_regs(c, regs, v, 2);
+	*pc = v[0];
+	*el = (unsigned)(v[1] >> 2) & 3;
 }
 
 static void emit_exception(struct hs_cpu *c, enum hs_event_type type,
@@ -248,7 +295,9 @@ static void deliver(struct hs_cpu *c, unsigned from_el, uint64_t fault_pc, bool 
 	hs_quirk_deliver_exception(c->qcpu);
 	/* QEMU may have edited the syndrome it delivered (e.g. for FP traps): read it now. */
 	uint32_t esr = hs_quirk_syndrome(&c->m->quirks, c->qcpu);
-	unsigned to_el = hs_cpu_el(c);
+	uint64_t vector;
+	unsigned to_el;
+	read_pc_el(c, &vector, &to_el);
 	uint64_t far = 0;
 	if (abort)
 		far = hs_cpu_reg(c, to_el == 2 ? UC_ARM64_REG_FAR_EL2 : UC_ARM64_REG_FAR_EL1);
@@ -266,11 +315,13 @@ static void deliver(struct hs_cpu *c, unsigned from_el, uint64_t fault_pc, bool 
 	    .far = far,
 	    .hpfar = to_el == 2 ? hs_cpu_sr(c, HS_SR_HPFAR_EL2) : 0,
 	    .pc = fault_pc,
-	    .vector = hs_cpu_reg(c, UC_ARM64_REG_PC),
+	    .vector = vector,
 	};
 	emit_exception(c, HS_EV_EXCEPTION, &x);
 	/* Exception and hypercall breakpoints stop at the vector, before it runs. */
-	if (to_el == 2 && hs_dbg_should_break(c->m, x.ec, hs_cpu_reg(c, UC_ARM64_REG_X0)))
+	/* x0 is read only for a hypercall breakpoint: one register call less per HVC. */
+	uint64_t x0 = hs_dbg_wants_x0(c->m, x.ec) ? hs_cpu_reg(c, UC_ARM64_REG_X0) : 0;
+	if (to_el == 2 && hs_dbg_should_break(c->m, x.ec, x0))
 		stop_cpu(c, HS_STOP_BREAKPOINT);
 }
 
@@ -278,8 +329,9 @@ static void on_intr(uc_engine *uc, uint32_t intno, void *ud)
 {
 	struct hs_cpu *c = ud;
 	(void)uc;
-	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
-	unsigned el = hs_cpu_el(c);
+	uint64_t pc;
+	unsigned el;
+	read_pc_el(c, &pc, &el);
 
 	c->m->debugger.exception(c);
 	/* Instructions after the one that trapped in this block did not run. */

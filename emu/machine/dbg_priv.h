@@ -115,6 +115,8 @@ struct hs_dbg {
 
 /* debug.c: should an exception of class ec (x0 for HVC) stop at the EL2 vector? */
 bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);
+/* Does hs_dbg_should_break look at x0 for class ec (a hypercall breakpoint exists)? */
+bool hs_dbg_wants_x0(const struct hs_machine *m, unsigned ec);
 
 /*
  * cpu.c, before a run of CPU c from its PC: execute `count` instructions

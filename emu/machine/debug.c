@@ -35,6 +35,11 @@ int hs_break_on_hvc(struct hs_machine *m, uint64_t fn, bool on, struct hs_error 
 	return 0;
 }
 
+bool hs_dbg_wants_x0(const struct hs_machine *m, unsigned ec)
+{
+	return ec == 0x16 && m->dbg.nr_break_hvc;
+}
+
 bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0)
 {
 	if (m->dbg.break_ec & (1ULL << (ec & 0x3f)))

@@ -137,6 +137,9 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 			       struct hs_error *err);
 uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg);
 void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v);
+/* Several registers in one engine call (uc_reg_*_batch): a host operation sets up to eight. */
+void hs_cpu_regs(struct hs_cpu *c, const int *uc_regs, uint64_t *v, unsigned n);
+void hs_cpu_set_regs(struct hs_cpu *c, const int *uc_regs, const uint64_t *v, unsigned n);
 uint64_t hs_cpu_sr(struct hs_cpu *c, enum hs_sysreg r);
 void hs_cpu_set_sr(struct hs_cpu *c, enum hs_sysreg r, uint64_t v);
 unsigned hs_cpu_el(struct hs_cpu *c);
