@@ -14,6 +14,7 @@
 
 #include "breakpoints.h"
 #include "image_cfi.h"
+#include "image_linetable.h"
 #include "host.h"
 #include "machine.h"
 #include "pt_translate.h"
@@ -146,6 +147,8 @@ struct cli {
 	bool cfi_tried;
 	struct hs_dwarf *frame_dw; /* its DWARF, for inlined functions and tail calls */
 	bool frame_dw_tried;
+	struct hs_linetable *lines; /* its line tables as gdb builds them (cmd_lines.c) */
+	bool lines_tried;
 	/* step/next/finish/until end with "step" (expect stop): valid while icount matches. */
 	bool have_user_stop;
 	enum hs_stop_reason user_stop;
@@ -389,6 +392,9 @@ int cmd_x(struct cli *c, int argc, char **argv);
 int cmd_disas(struct cli *c, int argc, char **argv);
 int cmd_bt(struct cli *c, int argc, char **argv);
 int cmd_frame(struct cli *c, int argc, char **argv);
+int cmd_maint(struct cli *c, int argc, char **argv);
+/* The image's line tables as gdb builds them, built on first use; NULL without DWARF. */
+const struct hs_linetable *cli_linetable(struct cli *c);
 int cmd_up(struct cli *c, int argc, char **argv);
 int cmd_down(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);

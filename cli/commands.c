@@ -166,6 +166,15 @@ const struct cli_cmd cli_cmds[] = {
      "record       whether `record` runs, and how much history it keeps\n"
      "Examples:\n  info registers\n  info cpus --json",
      CC_WORDS, info_words},
+    {"maint", cmd_maint, 2, 3, CMD_MACHINE | CMD_JSON, "maint info line-table [REGEX] [--json]",
+     "gdb's maintenance view of the line tables",
+     "maint info line-table prints the image's line tables in gdb's shape: per\n"
+     "compilation unit, one table per source file (its own and each header whose\n"
+     "code it holds), with gdb's END markers, dropped rows and order, so it can be\n"
+     "compared with gdb-multiarch's output on the same ELF. REGEX (POSIX extended,\n"
+     "unanchored, as gdb's) selects the files. Addresses are link addresses.\n"
+     "Example:\n  maint info line-table mem_protect.c",
+     CC_NONE, NULL},
     {"x", cmd_x, 1, 1, CMD_MACHINE | CMD_JSON, "x[/FMT] ADDR [--json]", "examine memory",
      "FMT is [COUNT][FORMAT][SIZE] like gdb: FORMAT x (hex), d (signed), u (unsigned),\n"
      "i (instructions), s (C strings); SIZE b, h, w, g (1, 2, 4, 8 bytes). ADDR is a number, a\n"
@@ -656,6 +665,8 @@ static const struct {
     {"p", "print"},
     {"inspect", "print"},
     {"i", "info"},
+    {"maintenance", "maint"},
+    {"mt", "maint"},
     {"where", "bt"},
     {"backtrace", "bt"},
     {"d", "delete"},

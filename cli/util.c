@@ -13,6 +13,7 @@
 #include "hyp_state.h"
 #include "image_cfi.h"
 #include "image_dwarf.h"
+#include "image_linetable.h"
 #include "inspect_check_incr.h"
 
 struct hs_strbuf *cli_failure_log;
@@ -181,6 +182,9 @@ void cli_machine_destroy(struct cli *c)
 	hs_dwarf_close(c->frame_dw);
 	c->frame_dw = NULL;
 	c->frame_dw_tried = false;
+	hs_linetable_free(c->lines);
+	c->lines = NULL;
+	c->lines_tried = false;
 	if (c->m)
 		hs_machine_destroy(c->m);
 	c->m = NULL;

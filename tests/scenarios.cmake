@@ -169,7 +169,7 @@ set_tests_properties(scenario_wrong_stop_message PROPERTIES
 add_test(NAME cli_print_message COMMAND hypscope run ${HS_SCENARIO_DIR}/print_expr.hss)
 set_tests_properties(cli_print_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
-  PASS_REGULAR_EXPRESSION "\\$1 = \\(void \\*\\) 0x[0-9a-f]+.*\\$2 = 0x[0-9a-f]+000.*type = struct hyp_page {.*u8 host_state : 4;.*type = struct hyp_page \\*.*\\$3 = {refcount = 0, order = 0 '.000', host_state = 0 '.000', __hyp_state_comp = 0 '.000', guest_shares = 0}.*1: /x hyp_vmemmap\\[0x48000\\].host_state = 0x0.*1: /x hyp_vmemmap\\[0x48000\\].host_state = 0x1.*handle_host_trap \\+ 12 in section .text.*Line [0-9]+ of \"main.c\" starts at address 0x[0-9a-f]+ <handle_host_trap> and ends at.*1 passed")
+  PASS_REGULAR_EXPRESSION "\\$1 = \\(void \\*\\) 0x[0-9a-f]+.*\\$2 = 0x[0-9a-f]+000.*type = struct hyp_page {.*u8 host_state : 4;.*type = struct hyp_page \\*.*\\$3 = {refcount = 0, order = 0 '.000', host_state = 0 '.000', __hyp_state_comp = 0 '.000', guest_shares = 0}.*1: /x hyp_vmemmap\\[0x48000\\].host_state = 0x0.*1: /x hyp_vmemmap\\[0x48000\\].host_state = 0x1.*handle_host_trap \\+ 12 in section .text.*Line [0-9]+ of \"[^\"]*/main.c\" starts at address 0x[0-9a-f]+ <handle_host_trap> and ends at.*1 passed")
 # Debugger writes: the incremental checker sees a vmemmap entry the debugger
 # corrupted (no CPU stored it), trace lists the write, and a patched
 # instruction runs although its block was translated before.
@@ -262,8 +262,9 @@ set_tests_properties(cli_kill_restart PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}
   TIMEOUT 300 LABELS cli
   PASS_REGULAR_EXPRESSION "Breakpoint 1, cpu0.*handle_host_trap.*the pending operation is abandoned.*killed: inspection only.*continue: the pending operation was killed.*a fresh machine .same options.; breakpoints and watchpoints kept: 1.*1 +break +y .*handle_host_trap.*Breakpoint 1, cpu0.*handle_host_trap")
 
-# Lines of addresses against gdb-multiarch on the same hyp.elf (scripts/deps
-# installs it; the test fails without it). ~5 s.
+# The line tables (maint info line-table), and info line for every instruction,
+# function and sampled FILE:LINE, against gdb-multiarch on the same hyp.elf
+# (scripts/deps installs it; the test fails without it). ~4 s.
 if(HS_PYTHON3)
   add_test(NAME gdb_lines COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_lines_test.py
     $<TARGET_FILE:hypscope> ${HS_HYP_ELF})

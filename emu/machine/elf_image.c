@@ -575,6 +575,34 @@ const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *
 	return symbol_exact(img, buf);
 }
 
+size_t hs_image_symbols_named(const struct hs_image *img, const char *name,
+			      const struct hs_symbol **out, size_t max)
+{
+	const struct hs_symbol *s = hs_image_symbol(img, name);
+	if (!s)
+		return 0;
+	/* The first of the run of equal names in the name index. */
+	size_t lo = 0, hi = img->nsyms;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(img->syms_by_name[mid]->name, s->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t n = 0;
+	for (; lo < img->nsyms && !strcmp(img->syms_by_name[lo]->name, s->name); lo++)
+		if (n < max)
+			out[n++] = img->syms_by_name[lo];
+	return n;
+}
+
+const char *hs_image_source_name(const char *sym)
+{
+	size_t n = strlen(LINUX_HYP_PREFIX);
+	return strncmp(sym, LINUX_HYP_PREFIX, n) ? sym : sym + n;
+}
+
 const void *hs_image_section(const struct hs_image *img, const char *name, size_t *len)
 {
 	/* The headers were checked to lie inside the file when the image was loaded. */
@@ -633,8 +661,7 @@ const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr)
 	return l->line ? l : NULL;
 }
 
-/* Whether name is path, or path's last components ("mm.c", "hyp/mm.c"). */
-static bool names_file(const char *path, const char *name)
+bool hs_image_names_file(const char *path, const char *name)
 {
 	size_t n = strlen(path), flen = strlen(name);
 	return flen && n >= flen && !strcmp(path + n - flen, name) &&
@@ -644,7 +671,7 @@ static bool names_file(const char *path, const char *name)
 const char *hs_image_source_file(const struct hs_image *img, const char *name)
 {
 	for (size_t i = 0; img && i < img->nfiles; i++)
-		if (names_file(img->files[i], name))
+		if (hs_image_names_file(img->files[i], name))
 			return img->files[i];
 	return NULL;
 }
@@ -655,7 +682,7 @@ uint64_t hs_image_line_addr_next(const struct hs_image *img, const char *file, i
 	for (size_t i = 0; img && i < img->nlines; i++) {
 		const struct hs_line *l = &img->lines[i];
 		if (l->line >= line && l->is_stmt && (!best || l->line < best) &&
-		    names_file(l->file, file))
+		    hs_image_names_file(l->file, file))
 			best = l->line;
 	}
 	if (got)
@@ -668,7 +695,7 @@ uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int li
 	uint64_t best = 0;
 	for (size_t i = 0; img && i < img->nlines; i++) {
 		const struct hs_line *l = &img->lines[i];
-		if (l->line != line || !l->is_stmt || !names_file(l->file, file))
+		if (l->line != line || !l->is_stmt || !hs_image_names_file(l->file, file))
 			continue;
 		if (!best || l->addr < best)
 			best = l->addr;

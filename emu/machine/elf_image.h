@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "hs_error.h"
 
 /* The longest build id kept (ld's sha1 gives 20 bytes, md5 16, uuid 16). */
@@ -77,6 +79,14 @@ const struct hs_symbol *hs_image_symbolize(const struct hs_image *img, uint64_t 
  * people can type Linux's names (`__pkvm_init`).
  */
 const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *name);
+/*
+ * Every symbol called name (as hs_image_symbol finds it: local
+ * symbols of several units may share it), at most max into out. Returns the count.
+ */
+size_t hs_image_symbols_named(const struct hs_image *img, const char *name,
+			      const struct hs_symbol **out, size_t max);
+/* A symbol's name in the sources and the DWARF: Linux's without its `__kvm_nvhe_` prefix. */
+const char *hs_image_source_name(const char *sym);
 /* The contents of a section by name (loaded or not); NULL if none or empty. */
 const void *hs_image_section(const struct hs_image *img, const char *name, size_t *len);
 /* The line-table row covering addr; NULL if none. */
@@ -86,6 +96,8 @@ const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr);
  * components, as the line table has it); NULL when the image has no such file.
  */
 const char *hs_image_source_file(const struct hs_image *img, const char *name);
+/* Whether name is path, or path's last components ("mm.c", "hyp/mm.c"). */
+bool hs_image_names_file(const char *path, const char *name);
 /* The first is_stmt address of file:line (file matched by suffix); 0 when none. */
 uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int line);
 /*

@@ -5,6 +5,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <stdbool.h>
+#include <string.h>
 
 /* A DIE's name, following DW_AT_abstract_origin / DW_AT_specification. */
 static const char *die_name(Dwarf_Die *die)
@@ -140,4 +141,71 @@ bool hs_dwarf_is_call_site(struct hs_dwarf *d, uint64_t after)
 		if (sites[i] == after)
 			return true;
 	return false;
+}
+
+struct site_search {
+	const char *name;
+	struct hs_inline_site *out;
+	unsigned max, n;
+};
+
+/*
+ * The inlined block's entry as gdb 13 takes it: its low PC, else the start of
+ * its first non-empty range (GCC lists an empty one at DW_AT_entry_pc, which
+ * gdb 13 ignores).
+ */
+static bool block_entry(Dwarf_Die *die, Dwarf_Addr *entry)
+{
+	Dwarf_Addr base, lo, hi;
+	if (dwarf_hasattr(die, DW_AT_low_pc) && !dwarf_lowpc(die, entry))
+		return true;
+	for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;)
+		if (lo < hi) {
+			*entry = lo;
+			return true;
+		}
+	return false;
+}
+
+static void sites_in(Dwarf_Die *die, struct site_search *s)
+{
+	Dwarf_Die child;
+	if (dwarf_child(die, &child))
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		Dwarf_Addr entry;
+		if (tag == DW_TAG_inlined_subroutine && s->n < s->max &&
+		    !strcmp(die_name(&child), s->name) && block_entry(&child, &entry)) {
+			Dwarf_Attribute a;
+			Dwarf_Die origin;
+			int line = 0;
+			const char *file = NULL;
+			if (dwarf_attr(&child, DW_AT_abstract_origin, &a) &&
+			    dwarf_formref_die(&a, &origin)) {
+				file = dwarf_decl_file(&origin);
+				dwarf_decl_line(&origin, &line);
+			}
+			s->out[s->n++] = (struct hs_inline_site){entry, file, line};
+		}
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+		    tag == DW_TAG_lexical_block)
+			sites_in(&child, s);
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+unsigned hs_dwarf_inline_sites(struct hs_dwarf *d, const char *name, struct hs_inline_site *out,
+			       unsigned max)
+{
+	Dwarf *dw = hs_dwarf_libdw(d);
+	struct site_search s = {name, out, max, 0};
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu;
+		if (dwarf_offdie(dw, off + hsize, &cu))
+			sites_in(&cu, &s);
+		off = next;
+	}
+	return s.n;
 }

@@ -43,4 +43,19 @@ unsigned hs_dwarf_tail_calls(struct hs_dwarf *dw, uint64_t fn, uint64_t *after, 
  */
 bool hs_dwarf_is_call_site(struct hs_dwarf *dw, uint64_t after);
 
+/* One place where a function was inlined. */
+struct hs_inline_site {
+	uint64_t entry;	  /* link address: the inlined block's start (its first range's) */
+	const char *file; /* the function's declaration (valid while the DWARF is open) */
+	int line;
+};
+
+/*
+ * The places where function `name` was inlined (DW_TAG_inlined_subroutine of
+ * it in every unit), in DWARF order, at most max. gdb sets a location of
+ * `break NAME` at each one. Returns the count.
+ */
+unsigned hs_dwarf_inline_sites(struct hs_dwarf *dw, const char *name, struct hs_inline_site *out,
+			       unsigned max);
+
 #endif
