@@ -24,6 +24,10 @@ if(HS_LINUX_TESTS)
       $<TARGET_FILE:hypscope> ${HS_LINUX_CACHE}/linux-${ver}.elf)
     set_tests_properties(gdb_lines_linux_${ver} PROPERTIES FIXTURES_REQUIRED linux_${ver}
       TIMEOUT 600 LABELS linux)
+    add_test(NAME gdb_break_linux_${ver} COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/gdb_break_test.py
+      $<TARGET_FILE:hypscope> ${HS_LINUX_CACHE}/linux-${ver}.elf)
+    set_tests_properties(gdb_break_linux_${ver} PROPERTIES FIXTURES_REQUIRED linux_${ver}
+      TIMEOUT 600 LABELS linux)
     foreach(hss ${HS_LINUX_SCENARIOS})
       get_filename_component(name ${hss} NAME_WE)
       # "# kernels: 7" limits a scenario to those kernels (the VM path needs 7.x's

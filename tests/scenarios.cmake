@@ -270,6 +270,11 @@ if(HS_PYTHON3)
     $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
   set_tests_properties(gdb_lines PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
     TIMEOUT 600 LABELS cli)
+  # break FUNC for every function where gdb-multiarch's break lands (issue 13). ~3 s.
+  add_test(NAME gdb_break COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_break_test.py
+    $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
+  set_tests_properties(gdb_break PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 600 LABELS cli)
   # Frames against gdb-multiarch attached to hypscope gdbserver (issue 13): gdb's bt and
   # `monitor bt` at 44 stops give the same functions, PCs and lines. ~10 s.
   add_test(NAME gdb_frames COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_frames_test.py

@@ -46,10 +46,14 @@ static int cmp_sym_addr(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* By name; local symbols of one name (several units' statics) by address, as gdb sorts them. */
 static int cmp_sym_name(const void *a, const void *b)
 {
 	const struct hs_symbol *const *x = a, *const *y = b;
-	return strcmp((*x)->name, (*y)->name);
+	int c = strcmp((*x)->name, (*y)->name);
+	if (c)
+		return c;
+	return (*x)->addr < (*y)->addr ? -1 : (*x)->addr > (*y)->addr;
 }
 
 /*
@@ -545,20 +549,25 @@ const struct hs_symbol *hs_image_symbolize(const struct hs_image *img, uint64_t 
 	return s;
 }
 
-static const struct hs_symbol *symbol_exact(const struct hs_image *img, const char *name)
+/* The first symbol called name in the name index (the lowest address of equal names). */
+static size_t name_lower_bound(const struct hs_image *img, const char *name)
 {
 	size_t lo = 0, hi = img->nsyms;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(img->syms_by_name[mid]->name, name);
-		if (!c)
-			return img->syms_by_name[mid];
-		if (c < 0)
+		if (strcmp(img->syms_by_name[mid]->name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+static const struct hs_symbol *symbol_exact(const struct hs_image *img, const char *name)
+{
+	size_t i = name_lower_bound(img, name);
+	return i < img->nsyms && !strcmp(img->syms_by_name[i]->name, name) ? img->syms_by_name[i]
+									   : NULL;
 }
 
 #define LINUX_HYP_PREFIX "__kvm_nvhe_"
@@ -581,16 +590,7 @@ size_t hs_image_symbols_named(const struct hs_image *img, const char *name,
 	const struct hs_symbol *s = hs_image_symbol(img, name);
 	if (!s)
 		return 0;
-	/* The first of the run of equal names in the name index. */
-	size_t lo = 0, hi = img->nsyms;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (strcmp(img->syms_by_name[mid]->name, s->name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t n = 0;
+	size_t lo = name_lower_bound(img, s->name), n = 0;
 	for (; lo < img->nsyms && !strcmp(img->syms_by_name[lo]->name, s->name); lo++)
 		if (n < max)
 			out[n++] = img->syms_by_name[lo];

@@ -76,7 +76,8 @@ const struct hs_symbol *hs_image_symbolize(const struct hs_image *img, uint64_t 
 /*
  * A symbol by exact name; NULL if none. Linux's hypervisor object prefixes every symbol
  * with `__kvm_nvhe_`: a name not found as given is looked up with that prefix too, so
- * people can type Linux's names (`__pkvm_init`).
+ * people can type Linux's names (`__pkvm_init`). Of local symbols sharing a name (a static
+ * function of several units) it is the lowest address, gdb's first location.
  */
 const struct hs_symbol *hs_image_symbol(const struct hs_image *img, const char *name);
 /*
