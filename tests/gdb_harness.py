@@ -135,3 +135,12 @@ def finish():
         return 1
     print("all gdb checks passed")
     return 0
+
+
+def report_differences(bad, ok):
+    """Print the first differences with gdb and exit failing if any, else print ok."""
+    for b in bad[:30]:
+        print("differs:", b)
+    if bad:
+        raise SystemExit("FAIL: %d differences with gdb-multiarch" % len(bad))
+    print("ok: " + ok)
