@@ -244,6 +244,17 @@ static void line_of(struct cli *c, uint64_t link, const char **file, int *line)
 	*line = ln && ln->line > 0 ? ln->line : 0;
 }
 
+/* Where frame out (the depth-th function at look of physical frame f) finds its variables. */
+static void set_scope(struct cli_frame *out, const struct cli_frame *f, uint64_t look,
+		      unsigned depth)
+{
+	out->look = look;
+	out->inline_depth = depth;
+	out->in_image = true;
+	out->phys_cfa = f->info.cfa;
+	out->have_phys_cfa = f->have_info;
+}
+
 /* Add frame f as bt shows it: its inlined functions first, the function they are in last. */
 static unsigned add_inlined(struct cli *c, struct hs_dwarf *dw, const struct cli_frame *f,
 			    uint64_t look, struct cli_frame *out, unsigned room)
@@ -254,8 +265,10 @@ static unsigned add_inlined(struct cli *c, struct hs_dwarf *dw, const struct cli
 		return 0;
 	out[k] = *f;
 	line_of(c, look, &out[k].file, &out[k].line);
-	if (n <= 1)
+	if (n <= 1) {
+		set_scope(&out[0], f, look, 0);
 		return 1;
+	}
 	for (; k < n && k < room; k++) {
 		if (k)
 			out[k] = *f;
@@ -274,6 +287,8 @@ static unsigned add_inlined(struct cli *c, struct hs_dwarf *dw, const struct cli
 	/* The CFA and saved registers belong to the physical (outermost) one. */
 	out[k - 1].info = f->info;
 	out[k - 1].have_info = f->have_info;
+	for (unsigned i = 0; i < k; i++)
+		set_scope(&out[i], f, look, i);
 	return k;
 }
 

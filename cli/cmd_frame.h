@@ -27,7 +27,12 @@ struct cli_frame {
 	const char *fn;	 /* the function (DWARF), NULL: the symbol at the PC */
 	bool inlined;	 /* fn is inlined here: no offset in it to show */
 	const char *file;
-	int line; /* 0: no line */
+	int line;	       /* 0: no line */
+	uint64_t look;	       /* link address its DWARF is looked up at (a caller's: its call) */
+	unsigned inline_depth; /* its place in the inline chain at look (0: innermost) */
+	bool in_image;	       /* look is valid */
+	uint64_t phys_cfa;     /* the CFA of the physical frame it is part of */
+	bool have_phys_cfa;
 };
 
 /*
@@ -39,6 +44,9 @@ unsigned cli_unwind(struct cli *c, struct cli_frame *f, unsigned max, char *why,
 bool cli_frame_selected(struct cli *c, struct cli_frame *out);
 /* The image's DWARF (libdw), opened on first use; NULL without. */
 struct hs_dwarf *cli_frame_dwarf(struct cli *c);
+/* `info args`, `info locals` of the selected frame (cmd_locals.c). */
+int cli_info_args(struct cli *c, struct hs_strbuf *sb);
+int cli_info_locals(struct cli *c, struct hs_strbuf *sb);
 /* `info frame`. */
 int cli_info_frame(struct cli *c, struct hs_strbuf *sb);
 

@@ -853,6 +853,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		    {"program", info_program},
 		    {"display", cli_info_display},
 		    {"frame", cli_info_frame},
+		    {"args", cli_info_args},
+		    {"locals", cli_info_locals},
 		    {"symbol", NULL},
 		    {"line", NULL},
 		    {"patches", info_patches},
@@ -880,11 +882,12 @@ int cmd_info(struct cli *c, int argc, char **argv)
 		}
 	}
 	if (hits != 1)
-		return cli_error(c,
-				 "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
-				 "watchpoints, program, display, frame, symbol, line, patches, "
-				 "checkpoints or record",
-				 hits ? "ambiguous" : "unknown", argv[1]);
+		return cli_error(
+		    c,
+		    "info: %s '%s': give registers, sysregs, cpus, breakpoints, "
+		    "watchpoints, program, display, frame, args, locals, symbol, line, patches, "
+		    "checkpoints or record",
+		    hits ? "ambiguous" : "unknown", argv[1]);
 	const char *sub = subs[hit].name;
 	bool takes_arg =
 	    !strcmp(sub, "symbol") || !strcmp(sub, "line") || !strcmp(sub, "registers");

@@ -362,6 +362,11 @@ static bool ev_symbolize(void *ud, uint64_t addr, char *buf, size_t len)
 	return c->m && hs_symbolize(c->m, addr, buf, len);
 }
 
+struct cli_dwarf *cli_expr_dwarf(struct cli *c)
+{
+	return dwarf_of(c);
+}
+
 void cli_expr_ops_of(struct cli *c, struct cli_expr_ops *ops)
 {
 	struct cli_expr_state *s = st_of(c);
@@ -370,6 +375,7 @@ void cli_expr_ops_of(struct cli *c, struct cli_expr_ops *ops)
 				     .var = ev_var,
 				     .var_set = ev_var_set,
 				     .sym = ev_sym,
+				     .local = cli_local_value,
 				     .read = ev_read,
 				     .write = ev_write,
 				     .type = ev_type,

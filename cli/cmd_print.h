@@ -10,6 +10,10 @@ struct cli;
 
 /* The evaluator's view of the session's machine (current CPU). */
 void cli_expr_ops_of(struct cli *c, struct cli_expr_ops *ops);
+/* The session's DWARF types (NULL without DWARF). */
+struct cli_dwarf *cli_expr_dwarf(struct cli *c);
+/* ops->local: a variable of the selected frame (cmd_locals.c). */
+int cli_local_value(void *cli, const char *name, struct cli_value *out, char *err, size_t len);
 /* Evaluate text; errors are reported (with the column base_col + offset when > 0). */
 int cli_expr_eval_line(struct cli *c, const char *text, int base_col, struct cli_value *out);
 /*

@@ -144,7 +144,8 @@ const struct cli_cmd cli_cmds[] = {
      "Examples:\n  awatch host_s2_lock 4",
      CC_WORDS, watch_words},
     {"info", cmd_info, 1, -1, CMD_MACHINE | CMD_JSON,
-     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|patches|checkpoints|"
+     "info registers|sysregs|cpus|breakpoints|watchpoints|program|display|args|locals|patches|"
+     "checkpoints|"
      "record "
      "[--json] | "
      "info symbol ADDR | info line [LOCATION]",
@@ -155,6 +156,9 @@ const struct cli_cmd cli_cmds[] = {
      "breakpoints  the breakpoint list (code, hvc, exception, watchpoints)\n"
      "watchpoints  the watchpoints only\n"
      "program      why and where the machine stopped\n"
+     "args         the selected frame's arguments (frame/up/down), from DWARF locations\n"
+     "locals       its local variables, innermost block first; <optimized out> where the\n"
+     "             DWARF gives no location at the PC\n"
      "display      the expressions `display` shows at every stop\n"
      "symbol ADDR  the symbol an address is in: \"handle_host_trap + 12 in section .text\"\n"
      "line [LOC]   the addresses of a source line (LOC: FILE:LINE, SYM, *ADDR; default\n"

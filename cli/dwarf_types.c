@@ -444,3 +444,11 @@ const char *cli_dwarf_section(struct cli_dwarf *d, uint64_t link)
 	}
 	return NULL;
 }
+
+const struct cli_type *cli_dwarf_type_at(struct cli_dwarf *d, uint64_t die_off)
+{
+	Dwarf_Die die;
+	if (!d || !die_off || !dwarf_offdie(d->dw, die_off, &die))
+		return NULL;
+	return convert(d, &die, 0);
+}

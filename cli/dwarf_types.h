@@ -25,6 +25,8 @@ void cli_dwarf_close(struct cli_dwarf *d);
 const struct cli_type *cli_dwarf_type(struct cli_dwarf *d, const char *tag, const char *name);
 /* The type of a global variable or function; NULL when the DWARF has none. */
 const struct cli_type *cli_dwarf_var_type(struct cli_dwarf *d, const char *name);
+/* The type whose DIE is at offset die_off of .debug_info (a local's); NULL if none. */
+const struct cli_type *cli_dwarf_type_at(struct cli_dwarf *d, uint64_t die_off);
 /* The name of the ELF section holding a link address (".text"); NULL if none. */
 const char *cli_dwarf_section(struct cli_dwarf *d, uint64_t link);
 

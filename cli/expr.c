@@ -583,6 +583,14 @@ static int parse_primary(struct P *P, struct cli_value *out)
 			return FAIL("sizeof needs parentheses here");
 		uint64_t addr;
 		const struct cli_type *t = NULL;
+		if (P->ops->local) { /* the selected frame's variables hide globals, as in C */
+			char lerr[160];
+			int lr = P->ops->local(P->ops->ud, name, out, lerr, sizeof(lerr));
+			if (lr < 0)
+				return fail_at(P, at, "%s", lerr);
+			if (!lr)
+				return 0;
+		}
 		if (P->ops->sym && !P->ops->sym(P->ops->ud, name, &addr, &t)) {
 			if (!t)
 				t = &t_nodebug_data;

@@ -103,6 +103,11 @@ struct cli_expr_ops {
 	 * DWARF type (NULL: no debug information). 0, or -1 when there is none.
 	 */
 	int (*sym)(void *ud, const char *name, uint64_t *addr, const struct cli_type **type);
+	/*
+	 * A local variable or argument of the selected frame (NULL: none): 0 with
+	 * its value, 1 when name is no local, -1 with err (e.g. optimized out).
+	 */
+	int (*local)(void *ud, const char *name, struct cli_value *out, char *err, size_t len);
 	int (*read)(void *ud, enum cli_xspace sp, uint64_t addr, void *buf, size_t len, char *err,
 		    size_t elen);
 	int (*write)(void *ud, enum cli_xspace sp, uint64_t addr, const void *buf, size_t len,

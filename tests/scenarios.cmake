@@ -270,6 +270,12 @@ if(HS_PYTHON3)
     $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
   set_tests_properties(gdb_lines PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
     TIMEOUT 600 LABELS cli)
+  # info args / info locals against gdb-multiarch attached to hypscope gdbserver at 50
+  # frames (issue 13): no value differs, none shown where gdb says optimized out. ~2 s.
+  add_test(NAME gdb_locals COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_locals_test.py
+    $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
+  set_tests_properties(gdb_locals PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 600 LABELS cli)
   # break FUNC for every function where gdb-multiarch's break lands (issue 13). ~3 s.
   add_test(NAME gdb_break COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_break_test.py
     $<TARGET_FILE:hypscope> ${HS_HYP_ELF})

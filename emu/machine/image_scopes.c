@@ -2,6 +2,8 @@
 /* Inlined functions and tail calls from an image's DWARF (see image_scopes.h). */
 #include "image_scopes.h"
 
+#include "image_scope_path.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <stdbool.h>
@@ -26,8 +28,6 @@ static const char *file_name(Dwarf_Die *cu, Dwarf_Word idx)
 	return dwarf_filesrc(files, idx, NULL, NULL);
 }
 
-#define HS_SCOPE_DEPTH 32
-
 /* The DIEs from cu down to the innermost function or block containing pc, outermost first. */
 static unsigned path_to(Dwarf_Die *parent, uint64_t pc, Dwarf_Die *path, unsigned depth)
 {
@@ -44,6 +44,11 @@ static unsigned path_to(Dwarf_Die *parent, uint64_t pc, Dwarf_Die *path, unsigne
 		}
 	} while (dwarf_siblingof(&child, &child) == 0);
 	return depth;
+}
+
+unsigned hs_dwarf_scope_path(Dwarf *dw, uint64_t pc, Dwarf_Die *cu, Dwarf_Die *path)
+{
+	return dwarf_addrdie(dw, pc, cu) ? path_to(cu, pc, path, 0) : 0;
 }
 
 unsigned hs_dwarf_inline_chain(struct hs_dwarf *d, uint64_t link, struct hs_scope_fn *out,
