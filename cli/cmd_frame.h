@@ -44,9 +44,6 @@ unsigned cli_unwind(struct cli *c, struct cli_frame *f, unsigned max, char *why,
 bool cli_frame_selected(struct cli *c, struct cli_frame *out);
 /* The image's DWARF (libdw), opened on first use; NULL without. */
 struct hs_dwarf *cli_frame_dwarf(struct cli *c);
-/* `info args`, `info locals` of the selected frame (cmd_locals.c). */
-int cli_info_args(struct cli *c, struct hs_strbuf *sb);
-int cli_info_locals(struct cli *c, struct hs_strbuf *sb);
 /* `info frame`. */
 int cli_info_frame(struct cli *c, struct hs_strbuf *sb);
 

@@ -17,6 +17,7 @@
 #include "bp_control.h"
 #include "cli.h"
 #include "cmd_frame.h"
+#include "cmd_locals.h"
 #include "cmd_print.h"
 #include "dwarf_types.h"
 #include "expr.h"
@@ -362,9 +363,9 @@ static bool ev_symbolize(void *ud, uint64_t addr, char *buf, size_t len)
 	return c->m && hs_symbolize(c->m, addr, buf, len);
 }
 
-struct cli_dwarf *cli_expr_dwarf(struct cli *c)
+static int ev_local(void *ud, const char *name, struct cli_value *out, char *err, size_t len)
 {
-	return dwarf_of(c);
+	return cli_local_value(ud, dwarf_of(ud), name, out, err, len);
 }
 
 void cli_expr_ops_of(struct cli *c, struct cli_expr_ops *ops)
@@ -375,7 +376,7 @@ void cli_expr_ops_of(struct cli *c, struct cli_expr_ops *ops)
 				     .var = ev_var,
 				     .var_set = ev_var_set,
 				     .sym = ev_sym,
-				     .local = cli_local_value,
+				     .local = ev_local,
 				     .read = ev_read,
 				     .write = ev_write,
 				     .type = ev_type,
@@ -735,4 +736,54 @@ int cli_expr_eval_addr(struct cli *c, const char *s, bool spaced, uint64_t *out)
 	}
 	(void)spaced;
 	return 0;
+}
+
+/* ---- info args / info locals ------------------------------------------------------- */
+
+static const char *pointer_bare(const struct cli_value *v, const char *text)
+{
+	const char *close = strstr(text, ") 0x");
+	if (cli_type_resolve(v->type)->kind == CLI_T_PTR && text[0] == '(' && close)
+		return close + 2;
+	return text;
+}
+
+static int info_vars(struct cli *c, bool params, struct hs_strbuf *sb)
+{
+	struct hs_var vars[CLI_MAX_VARS];
+	int n = cli_frame_vars(c, params, vars, CLI_MAX_VARS);
+	if (n < 0)
+		return cli_error(c,
+				 "info %s: no symbol table info available (no DWARF function here)",
+				 params ? "args" : "locals");
+	if (!n)
+		hs_sb_puts(sb, params ? "No arguments.\n" : "No locals.\n");
+	struct cli_expr_ops ops;
+	cli_expr_ops_of(c, &ops);
+	for (int i = 0; i < n; i++) {
+		struct cli_value v;
+		char err[256];
+		struct hs_strbuf val;
+		hs_sb_init(&val);
+		bool shown = cli_var_value(dwarf_of(c), &vars[i], &v);
+		if (shown && cli_value_format(&ops, &v, 0, &val, err, sizeof(err)))
+			hs_sb_printf(sb, "%s = <error: %s>", vars[i].name, err);
+		else if (!shown)
+			hs_sb_printf(sb, "%s = <optimized out>", vars[i].name);
+		else /* gdb's info locals shows a pointer without print's "(type *) " */
+			hs_sb_printf(sb, "%s = %s", vars[i].name, pointer_bare(&v, val.data));
+		hs_sb_free(&val);
+		hs_sb_puts(sb, "\n");
+	}
+	return 0;
+}
+
+int cli_info_args(struct cli *c, struct hs_strbuf *sb)
+{
+	return info_vars(c, true, sb);
+}
+
+int cli_info_locals(struct cli *c, struct hs_strbuf *sb)
+{
+	return info_vars(c, false, sb);
 }

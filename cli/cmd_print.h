@@ -10,10 +10,6 @@ struct cli;
 
 /* The evaluator's view of the session's machine (current CPU). */
 void cli_expr_ops_of(struct cli *c, struct cli_expr_ops *ops);
-/* The session's DWARF types (NULL without DWARF). */
-struct cli_dwarf *cli_expr_dwarf(struct cli *c);
-/* ops->local: a variable of the selected frame (cmd_locals.c). */
-int cli_local_value(void *cli, const char *name, struct cli_value *out, char *err, size_t len);
 /* Evaluate text; errors are reported (with the column base_col + offset when > 0). */
 int cli_expr_eval_line(struct cli *c, const char *text, int base_col, struct cli_value *out);
 /*
@@ -28,6 +24,9 @@ void cli_expr_free(struct cli *c);
 void cli_show_displays(struct cli *c);
 int cli_info_display(struct cli *c, struct hs_strbuf *sb);
 int cli_info_symbol(struct cli *c, const char *text, int col, struct hs_strbuf *sb);
+/* `info args`, `info locals` of the selected frame. */
+int cli_info_args(struct cli *c, struct hs_strbuf *sb);
+int cli_info_locals(struct cli *c, struct hs_strbuf *sb);
 int cli_info_line(struct cli *c, int argc, char **argv, struct hs_strbuf *sb);
 
 #endif
