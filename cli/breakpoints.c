@@ -377,29 +377,49 @@ struct cli_bp *cli_bps_hit(struct cli_bps *b)
 	return cli_bp_find(b, b->hit_id);
 }
 
+/* The watchpoint a watch stop is of, and (*entry >= 0) which entry of a pte walk. */
+static struct cli_bp *watch_of(const struct cli_bps *b, const struct hs_stop *s, int *entry)
+{
+	*entry = -1;
+	struct cli_bp *found = NULL;
+	for (size_t i = 0; s->bp_id && i < b->n; i++) {
+		struct cli_bp *bp = &b->v[i];
+		if (bp->kind != CLI_BP_WATCH)
+			continue;
+		if (bp->watch_id == s->bp_id && !bp->pte.on)
+			found = bp;
+		for (unsigned k = 0; bp->pte.on && k < bp->pte.nr; k++)
+			if (bp->pte.watch_ids[k] == s->bp_id) {
+				*entry = (int)k;
+				return bp;
+			}
+	}
+	return found;
+}
+
+int cli_bps_watch_id(const struct cli_bps *b, const struct hs_stop *s)
+{
+	int entry;
+	const struct cli_bp *bp = s->reason == HS_STOP_WATCH ? watch_of(b, s, &entry) : NULL;
+	return bp ? bp->id : 0;
+}
+
 struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s)
 {
 	b->hit_id = 0;
 	if (s->reason == HS_STOP_WATCH) {
-		for (size_t i = 0; s->bp_id && i < b->n; i++) {
-			struct cli_bp *bp = &b->v[i];
-			if (bp->kind != CLI_BP_WATCH)
-				continue;
-			if (bp->watch_id == s->bp_id && !bp->pte.on)
-				b->hit_id = bp->id;
-			for (unsigned k = 0; bp->pte.on && k < bp->pte.nr; k++) {
-				if (bp->pte.watch_ids[k] != s->bp_id)
-					continue;
-				b->hit_id = bp->id;
-				bp->pte.hit_level = bp->pte.levels[k];
-				bp->pte.hit_pa = bp->pte.desc_pa[k];
-				/* Follow the walk as the store left it. */
-				char why[256];
-				disarm_pte(b, bp);
-				if (arm(b, bp, why, sizeof(why)))
-					bp->enabled = false;
-				break;
-			}
+		int k;
+		struct cli_bp *bp = watch_of(b, s, &k);
+		if (bp)
+			b->hit_id = bp->id;
+		if (bp && k >= 0) {
+			bp->pte.hit_level = bp->pte.levels[k];
+			bp->pte.hit_pa = bp->pte.desc_pa[k];
+			/* Follow the walk as the store left it. */
+			char why[256];
+			disarm_pte(b, bp);
+			if (arm(b, bp, why, sizeof(why)))
+				bp->enabled = false;
 		}
 		return cli_bps_hit(b);
 	}

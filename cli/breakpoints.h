@@ -103,6 +103,11 @@ int cli_bp_add_watch_kind(struct cli_bps *b, const char *spec, uint64_t pa, uint
  */
 struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s);
 /*
+ * The user watchpoint a watch stop is of (0: none), changing nothing (classify
+ * re-arms a pte watchpoint on the walk as the store left it).
+ */
+int cli_bps_watch_id(const struct cli_bps *b, const struct hs_stop *s);
+/*
  * The machine was replaced (restart): arm every enabled breakpoint and
  * watchpoint on m again; internal ones are dropped. Returns how many could
  * not be armed (they are disabled, and said so in msg).

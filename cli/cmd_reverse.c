@@ -90,10 +90,15 @@ static bool rev_holds(void *ud, struct hs_machine *m, const struct hs_stop *s, i
 {
 	struct cli *c = ud;
 	(void)m;
-	int keep = c->bps.hit_id;
-	struct cli_bp *bp = cli_bps_classify(&c->bps, s);
-	c->bps.hit_id = keep;
-	*tag = bp ? bp->id : 0;
+	if (s->reason == HS_STOP_WATCH) {
+		/* Not classify: it would re-arm the watchpoint, and the hit's id would be stale. */
+		*tag = cli_bps_watch_id(&c->bps, s);
+	} else {
+		int keep = c->bps.hit_id;
+		struct cli_bp *bp = cli_bps_classify(&c->bps, s);
+		c->bps.hit_id = keep;
+		*tag = bp ? bp->id : 0;
+	}
 	return *tag <= 0 || cli_bpx_condition_holds(c, *tag);
 }
 

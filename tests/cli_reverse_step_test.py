@@ -113,6 +113,12 @@ def main():
         chain(hyps, cpus, cpu, "step", "reverse-step", 8)
         chain(hyps, cpus, cpu, "nexti", "reverse-nexti", 12)
         finish(hyps, cpus, cpu)
+    # reverse-continue to a `watch pte` hit names the watchpoint and the change, as forward.
+    out = run(hyps, ["boot", "record", "hvc host_share_hyp 0x48000", "watch pte host 0x48000000",
+                     "reverse-continue"], 1)
+    check(re.search(r"Watchpoint 1: host stage-2 entry for 0x48000000 at PA 0x[0-9a-f]+ changed: "
+                    r"invalid -> page 0x48000000", out) is not None,
+          "reverse-continue names the pte watchpoint it stopped at", out)
     # Bad input: a clear error, the machine where it was.
     out = run(hyps, ["boot", "reverse-next", "record", "reverse-step x", "reverse-finish",
                      "echo @@", "info registers"], 1)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The host model's part of a checkpoint: its records (memblock, boot flow,
- * the operation in progress with its continuation, the VMs it created), so a
- * restored machine's host knows what it knew then.
+ * the operation in progress with its continuation, the VMs it created, with
+ * Linux's: what the host gave each and got back; and what Linux's boot flow
+ * changed in its own state), so a restored machine's host knows what it knew then.
  */
 #include "host_checkpoint.h"
 
@@ -13,20 +14,16 @@
 #include "host.h"
 #include "host_boot.h"
 #include "host_vm.h"
+#include "linux_boot.h"
 
 struct host_state {
 	struct hs_host h;
+	struct hs_linux_state *lx; /* what Linux's boot flow changed (its own records) */
 };
 
 static void *host_save(void *ud, struct hs_error *err)
 {
 	const struct hs_host *h = ud;
-	if (hs_vm_records_linux(h->vms)) {
-		hs_err(err, -EOPNOTSUPP,
-		       "the host has VMs of Linux's hypervisor: a checkpoint cannot keep their "
-		       "host records yet");
-		return NULL;
-	}
 	struct host_state *s = malloc(sizeof(*s));
 	if (!s) {
 		hs_err(err, -ENOMEM, "out of memory for the host's checkpoint");
@@ -34,7 +31,10 @@ static void *host_save(void *ud, struct hs_error *err)
 	}
 	s->h = *h;
 	s->h.vms = hs_vm_records_copy(h->vms);
-	if (h->vms && !s->h.vms) {
+	s->lx = hs_linux_state_save(h->lx);
+	if ((h->vms && !s->h.vms) || !s->lx) {
+		hs_vm_records_release(s->h.vms);
+		hs_linux_state_free(s->lx);
 		free(s);
 		hs_err(err, -ENOMEM, "out of memory for the host's checkpoint");
 		return NULL;
@@ -47,10 +47,12 @@ static int host_restore(void *ud, const void *state, struct hs_error *err)
 	struct hs_host *h = ud;
 	const struct host_state *s = state;
 	struct hs_vm_records *vms = hs_vm_records_copy(s->h.vms);
-	if (s->h.vms && !vms)
+	if ((s->h.vms && !vms) || hs_linux_state_restore(h->lx, s->lx)) {
+		hs_vm_records_release(vms);
 		return hs_err(err, -ENOMEM, "out of memory restoring the host's records");
+	}
 	hs_vm_records_release(h->vms);
-	struct hs_linux *lx = h->lx; /* made from the image, the same at every instant */
+	struct hs_linux *lx = h->lx; /* the rest of it is made from the image */
 	*h = s->h;
 	h->vms = vms;
 	h->lx = lx;
@@ -61,6 +63,7 @@ static void host_free(void *state)
 {
 	struct host_state *s = state;
 	hs_vm_records_release(s->h.vms);
+	hs_linux_state_free(s->lx);
 	free(s);
 }
 

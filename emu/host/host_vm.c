@@ -771,9 +771,19 @@ struct hs_vm_records *hs_vm_records_copy(const struct hs_vm_records *r)
 	for (int i = 0; i < HS_MAX_VMS; i++) {
 		n->vms[i].maps = NULL;
 		n->vms[i].info.maps = NULL;
-		n->vms[i].lx = NULL; /* hs_vm_records_linux(): callers refuse those */
+		n->vms[i].lx = NULL;
 	}
 	bool ok = true;
+	/* Linux's VMs: what the host gave each, the live ones and the torn-down ones. */
+	for (int i = 0; i < HS_MAX_VMS && ok; i++)
+		if (r->vms[i].lx)
+			ok = (n->vms[i].lx = hs_lx_vm_copy(r->vms[i].lx)) != NULL;
+	if (ok && r->nr_gone) {
+		n->gone = calloc(r->nr_gone, sizeof(*n->gone));
+		ok = n->gone != NULL;
+		for (size_t i = 0; ok && i < r->nr_gone; i++, n->nr_gone++)
+			ok = (n->gone[i] = hs_lx_vm_copy(r->gone[i])) != NULL;
+	}
 	if (r->guest_code_len) {
 		n->guest_code = malloc(r->guest_code_len);
 		ok = n->guest_code != NULL;

@@ -915,3 +915,74 @@ void hs_linux_patches_print(const struct hs_machine *m, bool all, struct hs_strb
 	for (int k = 0; k < 4; k++)
 		hs_sb_printf(sb, "%-12s %4zu sites, %4zu changed\n", kind_names[k], n[k], ch[k]);
 }
+
+/* ---- checkpoints (host_checkpoint.c) ------------------------------------------------- */
+
+/* What the boot flow changes in the Linux host state; the rest is made from the image. */
+struct hs_linux_state {
+	bool made; /* the Linux host state existed */
+	struct hs_lx_cpu cpu;
+	struct hs_lx_layout layout;
+	struct hs_lx_spectre spectre;
+	struct hs_patch *log;
+	size_t nlog;
+	uint64_t io_map_base;
+	uint64_t percpu_pa[HS_MAX_CPUS], percpu_size;
+	uint64_t params_pa[HS_MAX_CPUS];
+};
+
+struct hs_linux_state *hs_linux_state_save(const struct hs_linux *lx)
+{
+	struct hs_linux_state *s = calloc(1, sizeof(*s));
+	if (!s || !lx)
+		return s;
+	s->made = true;
+	s->cpu = lx->cpu;
+	s->layout = lx->layout;
+	s->spectre = lx->spectre;
+	s->io_map_base = lx->io_map_base;
+	memcpy(s->percpu_pa, lx->percpu_pa, sizeof(s->percpu_pa));
+	s->percpu_size = lx->percpu_size;
+	memcpy(s->params_pa, lx->params_pa, sizeof(s->params_pa));
+	if (lx->log.n) {
+		s->log = malloc(lx->log.n * sizeof(*s->log));
+		if (!s->log) {
+			free(s);
+			return NULL;
+		}
+		memcpy(s->log, lx->log.v, lx->log.n * sizeof(*s->log));
+		s->nlog = lx->log.n;
+	}
+	return s;
+}
+
+int hs_linux_state_restore(struct hs_linux *lx, const struct hs_linux_state *s)
+{
+	if (!lx)
+		return 0; /* nothing was made from the image since: nothing to put back */
+	struct hs_patch *log = NULL;
+	if (s->nlog && !(log = malloc(s->nlog * sizeof(*log))))
+		return -ENOMEM;
+	if (s->nlog)
+		memcpy(log, s->log, s->nlog * sizeof(*log));
+	free(lx->log.v);
+	lx->log = (struct hs_patch_log){.v = log, .n = s->nlog, .cap = s->nlog};
+	/* Before the state existed, the boot had changed none of it. */
+	struct hs_linux_state none = {0};
+	const struct hs_linux_state *from = s->made ? s : &none;
+	lx->cpu = from->cpu;
+	lx->layout = from->layout;
+	lx->spectre = from->spectre;
+	lx->io_map_base = from->io_map_base;
+	memcpy(lx->percpu_pa, from->percpu_pa, sizeof(lx->percpu_pa));
+	lx->percpu_size = from->percpu_size;
+	memcpy(lx->params_pa, from->params_pa, sizeof(lx->params_pa));
+	return 0;
+}
+
+void hs_linux_state_free(struct hs_linux_state *s)
+{
+	if (s)
+		free(s->log);
+	free(s);
+}

@@ -36,6 +36,16 @@ const struct hs_lx_layout *hs_linux_layout(const struct hs_machine *m);
 const struct hs_lx_cpu *hs_linux_cpu(const struct hs_machine *m);
 /* "Linux 7.2.13-1" from the image's .hypscope.kernel note ("Linux" without one). */
 void hs_linux_kernel_name(const struct hs_machine *m, char *buf, size_t len);
+/*
+ * Checkpoints (host_checkpoint.c): a copy of what the boot flow changed in the
+ * Linux host state (its CPU view, layout, patch log, VA allocator, per-CPU
+ * areas), NULL when out of memory; put back into lx (NULL: not made yet).
+ */
+struct hs_linux;
+struct hs_linux_state;
+struct hs_linux_state *hs_linux_state_save(const struct hs_linux *lx);
+int hs_linux_state_restore(struct hs_linux *lx, const struct hs_linux_state *s);
+void hs_linux_state_free(struct hs_linux_state *s);
 /* The Linux boot flow, with the bundled flow's steps (host_boot.h). */
 struct hs_stop;
 int hs_linux_boot(struct hs_machine *m, const char *until, struct hs_stop *stop,

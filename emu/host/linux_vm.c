@@ -685,6 +685,25 @@ const struct hs_lx_ledger *hs_lx_vm_ledger(struct hs_machine *m, struct hs_lx_vm
 	return l;
 }
 
+struct hs_lx_vm *hs_lx_vm_copy(const struct hs_lx_vm *vm)
+{
+	struct hs_lx_vm *n = malloc(sizeof(*n));
+	if (!n)
+		return NULL;
+	*n = *vm;
+	n->back = n->nr_back ? malloc(vm->nr_back * sizeof(*n->back)) : NULL;
+	n->extra_vcpus = n->nr_extra ? malloc(vm->nr_extra * sizeof(*n->extra_vcpus)) : NULL;
+	if ((vm->nr_back && !n->back) || (vm->nr_extra && !n->extra_vcpus)) {
+		hs_lx_vm_free(n);
+		return NULL;
+	}
+	if (vm->nr_back)
+		memcpy(n->back, vm->back, vm->nr_back * sizeof(*n->back));
+	if (vm->nr_extra)
+		memcpy(n->extra_vcpus, vm->extra_vcpus, vm->nr_extra * sizeof(*n->extra_vcpus));
+	return n;
+}
+
 void hs_lx_vm_free(struct hs_lx_vm *vm)
 {
 	if (vm) {

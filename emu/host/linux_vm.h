@@ -89,5 +89,7 @@ void hs_lx_vm_page_back(struct hs_lx_vm *vm, uint64_t pfn);
 int hs_lx_vm_check_gone(struct hs_machine *m, struct hs_lx_vm *vm, struct hs_strbuf *sb,
 			struct hs_error *err);
 void hs_lx_vm_free(struct hs_lx_vm *vm);
+/* A deep copy (checkpoints); NULL when out of memory. */
+struct hs_lx_vm *hs_lx_vm_copy(const struct hs_lx_vm *vm);
 
 #endif
