@@ -2,7 +2,8 @@
 /*
  * What the debugger costs when it is not stopping (issue 13): bench_hvc's
  * host EL1 loop of null hypercalls with no breakpoint, with N breakpoints
- * that are never hit, and with a (read) watchpoint that is never hit; the time and
+ * that are never hit, and with a (read) watchpoint that is never hit (the write one
+ * on a page no store reaches and on a page every call stores to); the time and
  * RSS of adding a breakpoint and a watchpoint on a machine whose code has
  * run (1 and 4 CPUs); and the first `stepi` after start-up.
  * Usage: bench_debug [N] [hyp.elf]   (N: hypercalls per timed loop)
@@ -17,7 +18,9 @@
 #include "debug.h"
 #include "host.h"
 #include "host_boot.h"
+#include "hyp_state.h"
 #include "machine.h"
+#include "store_trap.h"
 
 static double now(void)
 {
@@ -92,19 +95,44 @@ static int add_bp(struct hs_machine *m, const char *sym)
 	return 0;
 }
 
-/* loop_us with a watchpoint of that kind on the host stage-2 lock. */
-static double watched_loop_us(struct hs_machine *m, uint64_t n, enum hs_watch_kind kind)
+/*
+ * The first bytes of the page of the hypervisor's stack that a null hypercall
+ * stores its first frame to (handle_host_trap's): a page every call stores
+ * to, at bytes no call reaches.
+ */
+static uint64_t hot_stack_bytes(struct hs_machine *m)
 {
-	uint64_t lock;
+	uint64_t pa, slot;
 	struct hs_error err = {0};
-	int w = hs_sym_pa(m, "host_s2_lock", &lock, &err)
-		    ? -1
-		    : hs_watch_add_kind(m, lock, 4, kind, &err);
-	if (w < 0) {
-		fprintf(stderr, "bench_debug: watch: %s\n", err.msg);
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_cpu_state st;
+	int bp = hs_sym_pa(m, "handle_host_trap", &pa, &err) ? -1 : hs_break_add(m, pa, &err);
+	if (bp < 0 || hs_host_hvc(m, 0, HS_HC_FN(HS_HC_nop), NULL, 0, &res, &stop, &err) ||
+	    stop.reason != HS_STOP_BREAKPOINT || hs_cpu_state(m, 0, &st) ||
+	    hs_el2_va_to_pa(m, 0, st.sp - 0x40, &slot, &err) || hs_break_delete(m, bp, &err) ||
+	    hs_continue(m, &stop, &err) || stop.reason != HS_STOP_DONE) {
+		fprintf(stderr, "bench_debug: finding the hypervisor's stack: %s\n", err.msg);
 		exit(1);
 	}
+	return slot & ~0xfffULL;
+}
+
+/* loop_us with a watchpoint of that kind on 4 bytes at sym (or pa); *traps: traps per call. */
+static double watched_loop_us(struct hs_machine *m, uint64_t n, enum hs_watch_kind kind,
+			      const char *sym, uint64_t pa, double *traps)
+{
+	struct hs_error err = {0};
+	int w = sym && hs_sym_pa(m, sym, &pa, &err) ? -1 : hs_watch_add_kind(m, pa, 4, kind, &err);
+	if (w < 0) {
+		fprintf(stderr, "bench_debug: watch %s: %s\n", sym, err.msg);
+		exit(1);
+	}
+	struct hs_store_trap_stats st0, st1;
+	hs_store_trap_stats(m, &st0);
 	double t = loop_us(m, n);
+	hs_store_trap_stats(m, &st1);
+	*traps = (double)(st1.traps - st0.traps) / (double)n;
 	hs_watch_del(m, w, NULL);
 	return t;
 }
@@ -112,8 +140,10 @@ static double watched_loop_us(struct hs_machine *m, uint64_t n, enum hs_watch_ki
 static void loops(const char *elf, uint64_t n)
 {
 	struct hs_machine *m = booted(elf, 1);
-	double base = 1e9, bps = 1e9, watch = 1e9, rwatch = 1e9;
+	double base = 1e9, bps = 1e9, watch = 1e9, hot = 1e9, rwatch = 1e9;
+	double watch_traps = 0, hot_traps = 0, rwatch_traps = 0;
 	loop_us(m, n / 10); /* warm up: translate the loop's code */
+	uint64_t stack = hot_stack_bytes(m);
 	for (unsigned i = 0; i < NR_UNHIT; i++)
 		add_bp(m, unhit[i]);
 	/* Interleaved, best of 5: the machine is shared. */
@@ -128,18 +158,25 @@ static void loops(const char *elf, uint64_t n)
 		bps = t < bps ? t : bps;
 		for (unsigned i = 0; i < NR_UNHIT; i++)
 			hs_break_enable(m, (int)i + 1, false, NULL);
-		/* The host stage-2 lock: a null hypercall never takes it. */
-		t = watched_loop_us(m, n, HS_WATCH_WRITE);
+		/*
+		 * The host stage-2 lock: a null hypercall never takes it, nor stores to
+		 * its page (cold). The stack page: every call stores to it (hot).
+		 */
+		t = watched_loop_us(m, n, HS_WATCH_WRITE, "host_s2_lock", 0, &watch_traps);
 		watch = t < watch ? t : watch;
-		t = watched_loop_us(m, n, HS_WATCH_READ);
+		t = watched_loop_us(m, n, HS_WATCH_WRITE, NULL, stack, &hot_traps);
+		hot = t < hot ? t : hot;
+		t = watched_loop_us(m, n, HS_WATCH_READ, "host_s2_lock", 0, &rwatch_traps);
 		rwatch = t < rwatch ? t : rwatch;
 	}
 	printf("null hypercall, host EL1 loop (%" PRIu64 " calls, best of 5):\n", n);
 	printf("  no breakpoint:                %.3f us\n", base);
 	printf("  %zu breakpoints, never hit:    %.3f us (%+.1f %%)\n", NR_UNHIT, bps,
 	       (bps / base - 1) * 100);
-	printf("  a watchpoint, never hit:      %.3f us (%+.1f %%)\n", watch,
-	       (watch / base - 1) * 100);
+	printf("  a watchpoint, never hit:      %.3f us (%+.1f %%), cold page: %.1f traps/call\n",
+	       watch, (watch / base - 1) * 100, watch_traps);
+	printf("  a watchpoint, hot page:       %.3f us (%+.1f %%), %.1f traps/call\n", hot,
+	       (hot / base - 1) * 100, hot_traps);
 	printf("  a read watchpoint, never hit: %.3f us (%+.1f %%)\n", rwatch,
 	       (rwatch / base - 1) * 100);
 	hs_machine_destroy(m);

@@ -46,6 +46,7 @@ struct hs_bp {
 struct hs_dbg_watch {
 	int id; /* 0: free */
 	enum hs_watch_kind kind;
+	bool trapped; /* on store traps, not hooks (watchpoints.c) */
 	uint64_t pa, len;
 	uint64_t va[HS_DBG_MAX_ALIASES]; /* the PA itself, then the EL2 VAs mapping it */
 	unsigned nr_va;
@@ -56,8 +57,15 @@ struct hs_watch_pending {
 	bool on;
 	bool late;    /* the access's PC is unknown: stop at the next block (hs_watch_block) */
 	bool faulted; /* the CPU took an exception after the hook: the access did not happen */
+	/*
+	 * Caught by a store trap (store_trap.h), not a hook: the CPU left its
+	 * block before the store, which runs again alone; hit.pa, hit.size and
+	 * before[] cover the instruction's whole store (up to 64 bytes), the hit
+	 * is its first piece that changed watched bytes once it ran.
+	 */
+	bool trapped;
 	struct hs_watch_hit hit;
-	uint8_t before[16]; /* the stored bytes before the store */
+	uint8_t before[64]; /* the stored bytes before the store */
 	/* A load: x0..x30 and SP before it (the stop may come after it wrote one). */
 	uint64_t regs[32];
 };
@@ -99,6 +107,7 @@ struct hs_dbg {
 	unsigned nr_break_hvc;
 	struct hs_dbg_watch watch[HS_DBG_MAX_WATCH];
 	int next_watch_id;
+	bool watch_traps; /* watchpoints.c owns the HS_TRAP_WATCH store traps now */
 	struct hs_watch_hit hit;
 	bool hit_valid;
 	uint64_t step_next_run; /* hs_machine_step_next_run: the next run's count */

@@ -19,6 +19,10 @@ struct pending {
 struct trap_cpu {
 	struct hs_store_traps *t;
 	unsigned idx;
+	/* The store being trapped: its host return address, and its PC once recovered. */
+	uintptr_t host_pc;
+	bool pc_known;
+	uint64_t pc;
 };
 
 struct hs_store_traps {
@@ -110,7 +114,41 @@ static unsigned el_now(uc_engine *uc)
 	return (pstate >> 2) & 3;
 }
 
-static void on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
+/* Does a user watching page pg want stores delivered (before or after)? */
+static bool delivered(const struct hs_store_traps *t, uint64_t pg)
+{
+	for (int u = 0; u < HS_TRAP_NR_USERS; u++)
+		if ((t->ops[u].before || t->ops[u].after) && test(t->map[u], pg))
+			return true;
+	return false;
+}
+
+/* Does a user watching page pg stop at this store (see `leave` in store_trap.h)? */
+static bool leaves(struct hs_store_traps *t, const struct hs_trapped_store *s, uint64_t pg)
+{
+	bool leave = false;
+	for (int u = 0; u < HS_TRAP_NR_USERS; u++) {
+		const struct hs_store_trap_ops *o = &t->ops[u];
+		if (o->leave && test(t->map[u], pg) && o->leave(o->ud, s))
+			leave = true;
+	}
+	return leave;
+}
+
+uint64_t hs_store_trap_pc(struct hs_machine *m, unsigned cpu)
+{
+	struct hs_store_traps *t = m->traps;
+	if (!t || cpu >= m->nr_cpus)
+		return 0;
+	struct trap_cpu *tc = &t->cpu[cpu];
+	if (!tc->pc_known) {
+		tc->pc = hs_quirk_store_pc(m->cpus[cpu].uc, tc->host_pc);
+		tc->pc_known = true;
+	}
+	return tc->pc;
+}
+
+static bool on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 {
 	struct trap_cpu *tc = ud;
 	struct hs_store_traps *t = tc->t;
@@ -118,16 +156,24 @@ static void on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 	struct hs_cpu *c = &m->cpus[tc->idx];
 	hs_store_traps_settle(m);
 	if (ram_off >= m->opts.ram_size || !len)
-		return;
-	struct pending *p = &t->pend[tc->idx];
-	uint64_t in_page = HS_PAGE_SIZE - (ram_off & (HS_PAGE_SIZE - 1));
-	*p = (struct pending){.pa = t->base + ram_off, .el = el_now(c->uc)};
-	p->len = len > MAX_STORE ? MAX_STORE : len;
-	p->len = p->len > in_page ? (unsigned)in_page : p->len;
-	memcpy(p->old, m->ram + ram_off, p->len);
-	p->pc = hs_quirk_store_pc(c->uc, host_pc);
-	p->icount = icount_now(m);
+		return false;
+	uint64_t in_page = HS_PAGE_SIZE - (ram_off & (HS_PAGE_SIZE - 1)),
+		 pg = ram_off >> HS_PAGE_SHIFT;
+	unsigned n = len > MAX_STORE ? MAX_STORE : len;
+	n = n > in_page ? (unsigned)in_page : n;
+	tc->host_pc = host_pc;
+	tc->pc_known = false;
+	struct hs_trapped_store whole = {.cpu = tc->idx, .pa = t->base + ram_off, .size = n};
 	t->st.traps++;
+	if (m->quirks.next_tb_off && leaves(t, &whole, pg))
+		return true;
+	if (!delivered(t, pg))
+		return false; /* a page only `leave` users watch: nothing more to do */
+	struct pending *p = &t->pend[tc->idx];
+	*p = (struct pending){.pa = whole.pa, .el = el_now(c->uc), .len = n};
+	memcpy(p->old, m->ram + ram_off, p->len);
+	p->pc = hs_store_trap_pc(m, tc->idx);
+	p->icount = icount_now(m);
 	if (!p->pc)
 		t->st.unknown_pc++;
 	/* The block hook counted the whole block: the instructions after the store did not run. */
@@ -137,6 +183,7 @@ static void on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 	deliver(t, tc->idx, p, false);
 	p->on = true;
 	m->traps_pending = ++t->nr_pending;
+	return false;
 }
 
 void hs_store_trap_set_user(struct hs_machine *m, enum hs_trap_user u,
@@ -215,6 +262,11 @@ bool hs_store_traps_exact(const struct hs_machine *m)
 	return true;
 }
 
+bool hs_store_traps_can_leave(const struct hs_machine *m)
+{
+	return m->quirks.next_tb_off && hs_store_traps_exact(m);
+}
+
 void hs_store_trap_stats(const struct hs_machine *m, struct hs_store_trap_stats *st)
 {
 	if (m->traps)
@@ -263,6 +315,8 @@ void hs_store_traps_for_cpu(struct hs_machine *m, unsigned idx, struct hs_quirk_
 	struct hs_store_traps *t = m->traps;
 	*out = (struct hs_quirk_traps){0};
 	if (t && idx < HS_MAX_CPUS)
-		*out =
-		    (struct hs_quirk_traps){.watched = t->any, .trap = on_trap, .ud = &t->cpu[idx]};
+		*out = (struct hs_quirk_traps){.watched = t->any,
+					       .next_tb_off = m->quirks.next_tb_off,
+					       .trap = on_trap,
+					       .ud = &t->cpu[idx]};
 }

@@ -23,6 +23,14 @@
  *   (hs_store_traps_settle). A user that watches more pages because of a
  *   store (a table linked) therefore misses stores to them made later in
  *   the same block only.
+ * A user that must stop exactly at a store (a write watchpoint) gives
+ * `leave` instead: called first, at the trap, for the whole store; true
+ * makes the CPU leave the translated block before the store lands, with the
+ * PC at the storing instruction and nothing of it done (the user then stops
+ * the machine there and runs the instruction again, alone). A store left so
+ * is delivered to nobody: it happens when the instruction runs again. The
+ * stores to a page only `leave` users watch cost the trap and that call:
+ * no PC recovery, nothing pending.
  * A store wider than 8 bytes (STP, DC ZVA: up to 64) is delivered as its
  * aligned 8-byte pieces; the pieces whose bytes did not change are delivered
  * too (a store of the same value is a store).
@@ -59,6 +67,8 @@ struct hs_trapped_store {
 };
 
 struct hs_store_trap_ops {
+	/* May be NULL. s->size is the whole store (up to 64), s->pc, old, val and icount are 0. */
+	bool (*leave)(void *ud, const struct hs_trapped_store *s);
 	void (*before)(void *ud, const struct hs_trapped_store *s); /* may be NULL */
 	void (*after)(void *ud, const struct hs_trapped_store *s);  /* may be NULL */
 	void *ud;
@@ -73,8 +83,12 @@ int hs_store_trap_watch(struct hs_machine *m, enum hs_trap_user u, uint64_t pa, 
 bool hs_store_trap_watched(const struct hs_machine *m, enum hs_trap_user u, uint64_t pa);
 /* Pages user u watches. */
 uint64_t hs_store_trap_count(const struct hs_machine *m, enum hs_trap_user u);
+/* From `leave`: the PC of the store being trapped on that CPU (0 when unknown). */
+uint64_t hs_store_trap_pc(struct hs_machine *m, unsigned cpu);
 /* Do stores trap on every CPU? False: users need a memory hook instead. */
 bool hs_store_traps_exact(const struct hs_machine *m);
+/* Can a trap stop exactly (`leave`)? False: a user that must stop exactly needs a hook. */
+bool hs_store_traps_can_leave(const struct hs_machine *m);
 /* Deliver the pending stores of every CPU (cheap when none). */
 void hs_store_traps_settle(struct hs_machine *m);
 

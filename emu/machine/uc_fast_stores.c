@@ -25,7 +25,12 @@
  * - tb_invalidate_phys_page_fast (both): the self-modifying-code check of
  *   one store, with its RAM address, length and host return address. On a
  *   watched page it is the store trap: the caller's function runs, before
- *   the store lands;
+ *   the store lands. If it asks to, the CPU leaves the translated block
+ *   there, as QEMU's own watchpoints and self-modifying-code check do:
+ *   cpu_restore_state puts the PC back to the storing instruction and
+ *   cpu_loop_exit_noexc longjmps to the CPU loop, which honours a pending
+ *   uc_emu_stop before the next block (the page collection the check was
+ *   handed is released first, as QEMU's own exit does);
  * - tlb_set_dirty (2.1.x): the check is about to clear TLB_NOTDIRTY after
  *   the store it just ran; not for a watched page, so that the next store
  *   traps too.
@@ -48,6 +53,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 void tlb_flush_aarch64(void *cpu);
 
@@ -82,6 +88,7 @@ void tlb_set_dirty_aarch64(void *cpu, uint64_t vaddr);
 void tlb_reset_dirty_aarch64(void *cpu, uintptr_t host_start, uintptr_t length);
 uint64_t qemu_ram_addr_from_host_aarch64(uc_engine *uc, void *host);
 bool cpu_restore_state_aarch64(void *cpu, uintptr_t host_pc, bool will_exit);
+void cpu_loop_exit_noexc_aarch64(void *cpu) __attribute__((noreturn));
 
 struct engine {
 	uc_engine *uc;
@@ -142,6 +149,21 @@ static void *real_once(void *_Atomic *slot, const char *name)
 	return f;
 }
 
+/*
+ * The page collection notdirty_write locked for the check; its own unlock is
+ * skipped when the CPU leaves the block. 2.0.1 hands NULL (uc_quirks.c
+ * replaced the lock), and so may a library that dropped the collection.
+ */
+static void release_pages(void *pages)
+{
+	if (!pages)
+		return;
+	/* The unlock libunicorn binds to (uc_quirks.c's on 2.0.1): the one matching its lock. */
+	void (*unlock)(void *) = dlsym(RTLD_DEFAULT, "page_collection_unlock_aarch64");
+	if (unlock)
+		unlock(pages);
+}
+
 void tb_invalidate_phys_page_fast_aarch64(uc_engine *uc, void *pages, uint64_t start, int len,
 					  uintptr_t retaddr)
 {
@@ -160,10 +182,21 @@ void tb_invalidate_phys_page_fast_aarch64(uc_engine *uc, void *pages, uint64_t s
 		e->keep_notdirty = true;
 	}
 	uint64_t off = e ? start - e->ram_addr : 0;
+	void *cpu = e ? e->cpu : NULL;
 	pthread_mutex_unlock(&engines.lock);
 	/* Outside the lock: the trap may watch more pages. */
-	if (t.trap)
-		t.trap(t.ud, off, len > 0 ? (unsigned)len : 0, retaddr);
+	if (!t.trap || !t.trap(t.ud, off, len > 0 ? (unsigned)len : 0, retaddr) || !retaddr ||
+	    !t.next_tb_off)
+		return;
+	/* The store runs again alone: cflags_next_tb = 1 | curr_cflags() (0 in Unicorn). */
+	uint32_t one = 1;
+	memcpy((uint8_t *)cpu + t.next_tb_off, &one, sizeof(one));
+	pthread_mutex_lock(&engines.lock);
+	e->keep_notdirty = false; /* no tlb_set_dirty follows: the store does not happen */
+	pthread_mutex_unlock(&engines.lock);
+	release_pages(pages);
+	cpu_restore_state_aarch64(cpu, retaddr, true);
+	cpu_loop_exit_noexc_aarch64(cpu);
 }
 
 bool hs_quirk_store_traps(uc_engine *uc)

@@ -21,8 +21,9 @@
  * self-test that delivers a known exception.
  */
 struct hs_quirks {
-	size_t env_off; /* CPUARMState inside the CPU object */
-	size_t exc_off; /* env->exception.syndrome inside CPUARMState */
+	size_t env_off;	    /* CPUARMState inside the CPU object */
+	size_t exc_off;	    /* env->exception.syndrome inside CPUARMState */
+	size_t next_tb_off; /* CPUState.cflags_next_tb (uc_calibrate_tb.c); 0: not found */
 };
 
 /*
@@ -32,6 +33,13 @@ struct hs_quirks {
  * Fails with a message naming what differs: hypscope must not run wrong.
  */
 int hs_quirks_calibrate(struct hs_quirks *q, struct hs_error *err);
+
+/*
+ * From hs_quirks_calibrate, once env_off is known: the offset of
+ * CPUState.cflags_next_tb in the CPU object, 0 when no word behaves as it
+ * (see uc_calibrate_tb.c).
+ */
+size_t hs_quirks_find_next_tb(const struct hs_quirks *q);
 
 /* Unicorn's version, as the headers hypscope was built against give it. */
 #define HS_UC_2_0 (UC_API_MAJOR == 2 && UC_API_MINOR == 0)
@@ -100,7 +108,15 @@ bool hs_quirk_store_lock_skipped(void);
  */
 struct hs_quirk_traps {
 	const uint64_t *watched;
-	void (*trap)(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc);
+	size_t next_tb_off; /* hs_quirks.next_tb_off: 0, no trap can leave its block */
+	/*
+	 * True: the CPU leaves the translated block before the store lands, as
+	 * QEMU does for its own watchpoints: the PC is put back to the storing
+	 * instruction, which runs again (whole) when the CPU resumes there, alone
+	 * in a block of its own (next_tb_off), so that the block hook of the
+	 * block after it sees the store retired.
+	 */
+	bool (*trap)(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc);
 	void *ud;
 };
 

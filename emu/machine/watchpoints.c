@@ -1,8 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Watchpoints on physical memory (see debug.h), from memory-write (and, for
- * read and access watchpoints, memory-read) hooks over the watched bytes and
- * their aliases only.
+ * Watchpoints on physical memory (see debug.h).
+ *
+ * Write watchpoints use the page-granular store traps (store_trap.h): no
+ * hook, so code runs on Unicorn's fast path, and only stores to the watched
+ * pages trap. A trapped store that touches the watched bytes makes the CPU
+ * leave its translated block before the store lands, with the PC at the
+ * store and nothing of it done, and run it again alone in a block of one
+ * instruction (as QEMU does for its own watchpoints); the block hook of the
+ * next block sees it retired and stops there if it changed the watched
+ * bytes. The run is not stopped for a store that changed nothing, and code
+ * is neither dropped nor retranslated: an unhit store to the watched bytes
+ * costs the trap, the exit from the block and the one-instruction block.
+ * Other stores to a watched page cost the trap only.
+ *
+ * Read and access watchpoints, and write watchpoints where the traps cannot
+ * stop exactly (hs_store_traps_can_leave), use memory-read and memory-write hooks over
+ * the watched bytes and their aliases only: a load does not pass through
+ * QEMU's self-modifying-code check, so there is nothing to trap it with.
  *
  * Unicorn calls a write hook before the store, and a stop requested there
  * takes effect right after that store's micro-op, in the middle of its
@@ -37,13 +52,20 @@
 #include "machine_priv.h"
 #include "pt_translate.h"
 #include "pt_walk.h"
+#include "store_trap.h"
 
 #define RUN_NO_UNTIL 1ULL /* an address no instruction has (as cpu.c) */
 
-static bool any_watch(const struct hs_machine *m)
+/* Is the watchpoint on store traps rather than hooks? */
+static bool on_traps(const struct hs_machine *m, const struct hs_dbg_watch *w)
+{
+	return w->kind == HS_WATCH_WRITE && hs_store_traps_can_leave(m);
+}
+
+static bool any_hooked_watch(const struct hs_machine *m)
 {
 	for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++)
-		if (m->dbg.watch[w].id)
+		if (m->dbg.watch[w].id && !on_traps(m, &m->dbg.watch[w]))
 			return true;
 	return false;
 }
@@ -285,6 +307,8 @@ static int hook_cpu(struct hs_cpu *c, struct hs_error *err)
 		goto fail;
 	for (unsigned w = 0; w < HS_DBG_MAX_WATCH; w++) {
 		struct hs_dbg_watch *wp = &m->dbg.watch[w];
+		if (on_traps(m, wp))
+			continue;
 		for (unsigned k = 0; wp->id && k < wp->nr_va; k++) {
 			uint64_t lo_va = wp->va[k], hi_va = wp->va[k] + wp->len - 1;
 			if (wp->kind & HS_WATCH_WRITE) {
@@ -308,10 +332,139 @@ fail:
 	return hs_err(err, -EIO, "cpu%u: watchpoint hook: %s", c->idx, uc_strerror(e));
 }
 
-/* The write hooks of every CPU for the current set of watchpoints. */
+/*
+ * The store instruction at pc, with the registers as they are before it:
+ * *va and *pa its address, *width its bytes (false if it cannot be decoded).
+ */
+static bool decode_store_at(struct hs_cpu *c, uint64_t pc, uint64_t *va, uint64_t *pa,
+			    unsigned *width)
+{
+	uint32_t insn;
+	struct hs_a64_store s;
+	if (!fetch(c, pc, &insn) || !hs_a64_decode_store(insn, &s))
+		return false;
+	uint64_t base = s.rn == 31 ? hs_cpu_reg(c, UC_ARM64_REG_SP) : xreg(c, s.rn);
+	uint64_t index = s.rm < 0 ? 0 : xreg(c, (unsigned)s.rm);
+	*va = hs_a64_store_address(&s, base, index);
+	*width = s.width;
+	return current_pa(c, *va, pa);
+}
+
+/* The trapped watchpoint whose bytes [pa, pa + n) touch; NULL if none. */
+static const struct hs_dbg_watch *trapped_watch(const struct hs_machine *m, uint64_t pa, unsigned n)
+{
+	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++) {
+		const struct hs_dbg_watch *w = &m->dbg.watch[i];
+		if (w->trapped && pa < w->pa + w->len && w->pa < pa + n)
+			return w;
+	}
+	return NULL;
+}
+
+/*
+ * A trapped store has run: the hit is its first aligned piece of at most 8
+ * bytes that changed watched bytes. False when none did (a write watchpoint
+ * does not stop for a store of the same value).
+ */
+static bool trapped_hit(struct hs_machine *m, const struct hs_watch_pending *p,
+			struct hs_watch_hit *hit)
+{
+	const uint8_t *mem = hs_phys_ptr(m, p->hit.pa, p->hit.size);
+	for (unsigned off = 0; mem && off < p->hit.size;) {
+		uint64_t pa = p->hit.pa + off;
+		unsigned n = 8 - (unsigned)(pa & 7);
+		n = n > p->hit.size - off ? p->hit.size - off : n;
+		const struct hs_dbg_watch *w = trapped_watch(m, pa, n);
+		if (w && memcmp(mem + off, p->before + off, n)) {
+			hit->id = w->id;
+			hit->pa = pa;
+			hit->size = n;
+			hit->old_value = hit->new_value = 0;
+			memcpy(&hit->old_value, p->before + off, n);
+			memcpy(&hit->new_value, mem + off, n);
+			hit->va += off;
+			return true;
+		}
+		off += n;
+	}
+	return false;
+}
+
+/*
+ * A store trapped on a watched page (store_trap.h `leave`): if it touches a
+ * watchpoint's bytes, leave the block and run it again alone; the block hook
+ * of the block after it (hs_watch_block) stops if it changed them.
+ */
+static bool on_trapped_store(void *ud, const struct hs_trapped_store *s)
+{
+	struct hs_machine *m = ud;
+	struct hs_cpu *c = &m->cpus[s->cpu];
+	if (c->dbg.replaying || c->dbg.pending.on || c->stop != HS_STOP_NONE ||
+	    !trapped_watch(m, s->pa, s->size))
+		return false;
+	struct hs_watch_pending *p = &c->dbg.pending;
+	uint64_t pc = hs_store_trap_pc(m, s->cpu);
+	*p = (struct hs_watch_pending){
+	    .on = true,
+	    .trapped = true,
+	    .late = !pc,
+	    .hit = {.cpu = s->cpu, .pa = s->pa, .va = s->pa, .size = s->size, .pc = pc}};
+	/*
+	 * The whole instruction's store when it can be decoded: QEMU splits a
+	 * pair into two stores, and the trapped one may be either.
+	 */
+	uint64_t va, pa;
+	unsigned width;
+	if (pc && decode_store_at(c, pc, &va, &pa, &width) && pa <= s->pa &&
+	    s->pa + s->size <= pa + width && width <= sizeof(p->before) &&
+	    hs_phys_is_ram(m, pa, width))
+		p->hit.va = va, p->hit.pa = pa, p->hit.size = width;
+	hs_phys_read(m, p->hit.pa, p->before, p->hit.size, NULL);
+	if (p->late)
+		return false; /* the store happens: hs_watch_block() looks at the next block */
+	/*
+	 * It runs again alone; the instructions after it in this block did not
+	 * run. Its breakpoint, and its step, were taken already.
+	 */
+	hs_cpu_cut_block(c, pc);
+	c->dbg.skip_armed = true;
+	c->dbg.skip_pc = pc;
+	if (c->dbg.step_done)
+		c->dbg.step_done--;
+	return true;
+}
+
+/* The store traps of the write watchpoints: their pages, and only while one exists. */
+static void retrap(struct hs_machine *m)
+{
+	bool any = false;
+	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++) {
+		struct hs_dbg_watch *w = &m->dbg.watch[i];
+		w->trapped = w->id && on_traps(m, w);
+		any |= w->trapped;
+	}
+	if (m->dbg.watch_traps)
+		hs_store_trap_set_user(m, HS_TRAP_WATCH, NULL);
+	m->dbg.watch_traps = any;
+	if (!any)
+		return;
+	struct hs_store_trap_ops ops = {.leave = on_trapped_store, .ud = m};
+	hs_store_trap_set_user(m, HS_TRAP_WATCH, &ops);
+	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++) {
+		const struct hs_dbg_watch *w = &m->dbg.watch[i];
+		if (!w->trapped)
+			continue;
+		for (uint64_t pg = w->pa & ~(uint64_t)(HS_PAGE_SIZE - 1); pg < w->pa + w->len;
+		     pg += HS_PAGE_SIZE)
+			hs_store_trap_watch(m, HS_TRAP_WATCH, pg, true);
+	}
+}
+
+/* The hooks and traps of every CPU for the current set of watchpoints. */
 static int rehook(struct hs_machine *m, struct hs_error *err)
 {
-	bool any = any_watch(m);
+	retrap(m);
+	bool any = any_hooked_watch(m);
 	for (unsigned i = 0; i < m->nr_cpus; i++) {
 		struct hs_cpu *c = &m->cpus[i];
 		bool had = c->dbg.sync_hooks[0] != 0;
@@ -448,8 +601,22 @@ static bool replay(struct hs_cpu *c, struct hs_error *err)
 void hs_watch_block(struct hs_cpu *c, uint64_t pc)
 {
 	struct hs_watch_pending *p = &c->dbg.pending;
-	if (!p->on || !p->late || c->stop != HS_STOP_NONE)
+	if (!p->on || c->stop != HS_STOP_NONE)
 		return;
+	if (p->trapped) {
+		/* Not yet: the store's own one-instruction block is about to run. */
+		if (!p->late && pc == p->hit.pc)
+			return;
+		/* The store has retired (its other users, provenance, have it already). */
+		p->on = false;
+		struct hs_watch_hit hit = p->hit;
+		if (!trapped_hit(c->m, p, &hit))
+			return; /* the watched bytes did not change: no stop */
+		c->m->dbg.hit = hit;
+		c->m->dbg.hit_valid = true;
+	} else if (!p->late) {
+		return;
+	}
 	/* The block that stored has retired: stop before this one. */
 	hs_cpu_cut_block(c, pc);
 	c->dbg.resume_pc = pc;
@@ -484,6 +651,7 @@ bool hs_watch_settle(struct hs_cpu *c, struct hs_error *err)
 	struct hs_watch_pending *p = &c->dbg.pending;
 	if (!p->on)
 		return true;
+
 	p->on = false;
 	struct hs_watch_hit hit = p->hit;
 	uint8_t *mem = hs_phys_ptr(m, hit.pa, hit.size);
