@@ -391,6 +391,21 @@ static bool trapped_hit(struct hs_machine *m, const struct hs_watch_pending *p,
 }
 
 /*
+ * The CPU leaves its block at the store at pc, which runs again alone; the
+ * instructions after it in this block did not run. Its breakpoint, and its
+ * step, were taken already.
+ */
+static bool leave_at(struct hs_cpu *c, uint64_t pc)
+{
+	hs_cpu_cut_block(c, pc);
+	c->dbg.skip_armed = true;
+	c->dbg.skip_pc = pc;
+	if (c->dbg.step_done)
+		c->dbg.step_done--;
+	return true;
+}
+
+/*
  * A store trapped on a watched page (store_trap.h `leave`): if it touches a
  * watchpoint's bytes, leave the block and run it again alone; the block hook
  * of the block after it (hs_watch_block) stops if it changed them.
@@ -399,10 +414,21 @@ static bool on_trapped_store(void *ud, const struct hs_trapped_store *s)
 {
 	struct hs_machine *m = ud;
 	struct hs_cpu *c = &m->cpus[s->cpu];
-	if (c->dbg.replaying || c->dbg.pending.on || c->stop != HS_STOP_NONE ||
+	struct hs_watch_pending *p = &c->dbg.pending;
+	if (p->on && p->trapped && !p->late) {
+		/*
+		 * The store left before: in its own one-instruction block it lands. In
+		 * a longer one (the run stopped between, and the one-instruction block
+		 * was not run) it leaves again.
+		 */
+		uint64_t pc = hs_store_trap_pc(m, s->cpu);
+		if (pc != p->hit.pc || (c->block_start == pc && c->block_end == pc + 4))
+			return false;
+		return leave_at(c, pc);
+	}
+	if (c->dbg.replaying || p->on || c->stop != HS_STOP_NONE ||
 	    !trapped_watch(m, s->pa, s->size))
 		return false;
-	struct hs_watch_pending *p = &c->dbg.pending;
 	uint64_t pc = hs_store_trap_pc(m, s->cpu);
 	*p = (struct hs_watch_pending){
 	    .on = true,
@@ -422,16 +448,7 @@ static bool on_trapped_store(void *ud, const struct hs_trapped_store *s)
 	hs_phys_read(m, p->hit.pa, p->before, p->hit.size, NULL);
 	if (p->late)
 		return false; /* the store happens: hs_watch_block() looks at the next block */
-	/*
-	 * It runs again alone; the instructions after it in this block did not
-	 * run. Its breakpoint, and its step, were taken already.
-	 */
-	hs_cpu_cut_block(c, pc);
-	c->dbg.skip_armed = true;
-	c->dbg.skip_pc = pc;
-	if (c->dbg.step_done)
-		c->dbg.step_done--;
-	return true;
+	return leave_at(c, pc);
 }
 
 /* The store traps of the write watchpoints: their pages, and only while one exists. */
