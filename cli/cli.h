@@ -509,6 +509,9 @@ int cmd_nexti(struct cli *c, int argc, char **argv);
 void cli_cpu_summary(struct cli *c);
 /* Disassemble n instructions at addr (space sp) into stdout. */
 int cli_disas(struct cli *c, enum cli_space sp, uint64_t addr, unsigned n, bool mark_pc);
+/* How the current CPU at EL0/EL1 reads its own PC (SP_IPA or SP_PA); false when its stage 1 is on.
+ */
+bool cli_el1_pc_space(struct cli *c, enum cli_space *sp);
 
 /* REPL (repl.c). */
 int cli_repl(struct cli *c);

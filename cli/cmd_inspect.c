@@ -35,16 +35,12 @@ int cmd_disas(struct cli *c, int argc, char **argv)
 		 * through the EL1&0 regime. With the EL1 MMU off (the host model and
 		 * the bundled guest) the PC is an IPA, translated by the current stage 2.
 		 */
-		uint64_t sctlr1 = 0, hcr = 0;
-		hs_cpu_sysreg(c->m, hs_current_cpu(c->m), HS_SR_SCTLR_EL1, &sctlr1);
-		hs_cpu_sysreg(c->m, hs_current_cpu(c->m), HS_SR_HCR_EL2, &hcr);
-		if (sctlr1 & 1)
+		if (!cli_el1_pc_space(c, &sp))
 			return cli_error(
 			    c,
 			    "disas: cpu%u is at EL%u with its stage 1 on, which hypscope "
 			    "does not walk: give an address (pa:ADDR, ipa:ADDR)",
 			    hs_current_cpu(c->m), st.el);
-		sp = (hcr & 1) ? SP_IPA : SP_PA;
 		if (!c->json)
 			printf("cpu%u is at EL%u: the PC as %s\n", hs_current_cpu(c->m), st.el,
 			       sp == SP_IPA ? "an IPA through the host stage 2" : "a PA");

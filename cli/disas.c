@@ -11,8 +11,31 @@
 
 #include "cli.h"
 
+bool cli_el1_pc_space(struct cli *c, enum cli_space *sp)
+{
+	/*
+	 * With the EL1 MMU off (the host model and the bundled guest) the PC is an
+	 * IPA, translated by the current stage 2 (or a PA without one). A stage 1
+	 * at EL1 is not walked.
+	 */
+	uint64_t sctlr1 = 0, hcr = 0;
+	hs_cpu_sysreg(c->m, hs_current_cpu(c->m), HS_SR_SCTLR_EL1, &sctlr1);
+	hs_cpu_sysreg(c->m, hs_current_cpu(c->m), HS_SR_HCR_EL2, &hcr);
+	if (sctlr1 & 1)
+		return false;
+	*sp = (hcr & 1) ? SP_IPA : SP_PA;
+	return true;
+}
+
 int cli_disas(struct cli *c, enum cli_space sp, uint64_t addr, unsigned n, bool mark_pc)
 {
+	if (sp == SP_DEFAULT && mark_pc) {
+		/* A stop in the host or a guest: its PC as that CPU reads it, not as an EL2 VA. */
+		struct hs_cpu_state now;
+		hs_cpu_state(c->m, hs_current_cpu(c->m), &now);
+		if (now.el < 2 && addr == now.pc && !cli_el1_pc_space(c, &sp))
+			return 0;
+	}
 	csh cs;
 	if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &cs) != CS_ERR_OK)
 		return cli_error(c, "capstone: cannot open an AArch64 disassembler");

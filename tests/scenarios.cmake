@@ -153,6 +153,14 @@ set_tests_properties(cli_info_registers_habits PROPERTIES ENVIRONMENT "${HS_SCEN
   TIMEOUT 300 LABELS cli
   PASS_REGULAR_EXPRESSION "\npc +0x[0-9a-f]+ +0x[0-9a-f]+ <handle_host_trap>\nx0 +0x[0-9a-f]+ +-?[0-9]+\nesr_el2 +0x5a000000 +1509949440\nNum +Type.*\nx0  0x[0-9a-f]+ .*invalid register 'nosuchreg'"
   FAIL_REGULAR_EXPRESSION "ambiguous")
+# A stop in the host shows its instruction as the host reads it (an IPA through its
+# stage 2), not an error about an EL2 VA: reverse-continue to the start of history.
+add_test(NAME cli_stop_in_host_shows_insn COMMAND hypscope -q --batch -ex boot -ex record
+  -ex "hvc nop" -ex reverse-continue)
+set_tests_properties(cli_stop_in_host_shows_insn PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+  TIMEOUT 300 LABELS cli
+  PASS_REGULAR_EXPRESSION "No more reverse-execution history.\n=> 0x[0-9a-f]+ +d4000002  hvc #0"
+  FAIL_REGULAR_EXPRESSION "cannot read")
 # finish from a void function prints no value (gdb's rule); from one returning a pointer, its type.
 add_test(NAME cli_finish_result_types COMMAND hypscope -q --batch -ex boot
   -ex "break handle_host_trap" -ex "hvc nop" -ex finish -ex "delete" -ex continue
