@@ -27,14 +27,9 @@ static int read_va(void *ud, uint64_t va, uint64_t *val)
 	return cli_read(r->c, SP_VA, va, val, 8, err, sizeof(err));
 }
 
-struct hs_dwarf *cli_frame_dwarf(struct cli *c)
-{
-	return cli_image_dwarf(c);
-}
-
 static struct hs_cfi *cfi_of(struct cli *c)
 {
-	struct hs_dwarf *dw = cli_frame_dwarf(c);
+	struct hs_dwarf *dw = cli_image_dwarf(c);
 	if (!c->cfi_tried && dw) {
 		c->cfi_tried = true;
 		hs_cfi_open(dw, &c->cfi, NULL);
@@ -296,7 +291,7 @@ unsigned cli_unwind(struct cli *c, struct cli_frame *f, unsigned max, char *why,
 {
 	struct cli_frame phys[CLI_MAX_FRAMES];
 	unsigned np = unwind_stack(c, phys, CLI_MAX_FRAMES, why, len), n = 0;
-	struct hs_dwarf *dw = cli_frame_dwarf(c);
+	struct hs_dwarf *dw = cli_image_dwarf(c);
 	const struct hs_image *img = hs_machine_image(c->m);
 	for (unsigned p = 0; p < np && n < max; p++) {
 		uint64_t pc = phys[p].regs.pc, link = 0;

@@ -42,8 +42,6 @@ struct cli_frame {
 unsigned cli_unwind(struct cli *c, struct cli_frame *f, unsigned max, char *why, size_t len);
 /* The frame selected by frame/up/down (false: the innermost, i.e. the CPU's registers). */
 bool cli_frame_selected(struct cli *c, struct cli_frame *out);
-/* The image's DWARF (libdw), opened on first use; NULL without. */
-struct hs_dwarf *cli_frame_dwarf(struct cli *c);
 /* `info frame`. */
 int cli_info_frame(struct cli *c, struct hs_strbuf *sb);
 

@@ -588,23 +588,6 @@ static int info_registers(struct cli *c, struct hs_strbuf *sb)
  * any register `print $REG` knows (x0-x30, w0-w30, sp, pc, fp, lr, pstate,
  * and system registers by name), in the selected frame.
  */
-static bool is_register_name(const char *name)
-{
-	static const char *const named[] = {"pc", "sp", "fp", "lr", "pstate", "cpsr"};
-	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
-		if (!strcmp(name, named[i]))
-			return true;
-	if ((name[0] == 'x' || name[0] == 'w') && isdigit((unsigned char)name[1])) {
-		char *end;
-		unsigned long n = strtoul(name + 1, &end, 10);
-		return !*end && n <= 30;
-	}
-	for (int r = 0; r < HS_SR_COUNT; r++)
-		if (!strcasecmp(hs_sysreg_desc(r)->name, name))
-			return true;
-	return false;
-}
-
 static int info_registers_named(struct cli *c, int argc, char **argv, struct hs_strbuf *sb)
 {
 	if (c->json)
@@ -617,7 +600,7 @@ static int info_registers_named(struct cli *c, int argc, char **argv, struct hs_
 		if (!*name || strlen(name) > 64 ||
 		    strspn(name, "abcdefghijklmnopqrstuvwxyz"
 				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(name) ||
-		    !is_register_name(name) || cli_expr_eval_line(c, expr, 0, &v) ||
+		    !cli_is_register_name(name) || cli_expr_eval_line(c, expr, 0, &v) ||
 		    v.lval != CLI_LV_REG)
 			return cli_error(c, "info registers: invalid register '%s'", argv[i]);
 		if (c->json) {

@@ -219,7 +219,7 @@ static int info_function(struct cli *c, const char *name, struct hs_strbuf *sb)
 				     " <%s>\n",
 				     hs_link_to_hyp_va(c->m, syms[i]->addr), syms[i]->name);
 	}
-	struct hs_dwarf *dw = cli_frame_dwarf(c);
+	struct hs_dwarf *dw = cli_image_dwarf(c);
 	struct hs_inline_site sites[64];
 	unsigned n = dw ? hs_dwarf_inline_sites(dw, name, sites, 64) : 0;
 	for (unsigned i = 0; i < n; i++)

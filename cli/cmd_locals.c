@@ -27,7 +27,7 @@ static uint64_t reloc(void *ud, uint64_t link)
 
 int cli_frame_vars(struct cli *c, bool params, struct hs_var *out, unsigned max)
 {
-	struct hs_dwarf *dw = cli_frame_dwarf(c);
+	struct hs_dwarf *dw = cli_image_dwarf(c);
 	struct cli_frame f[CLI_MAX_FRAMES], sel;
 	char why[256];
 	if (!dw || !c->m)

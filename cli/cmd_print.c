@@ -138,6 +138,16 @@ static int sysreg_by_name(const char *name)
 	return -1;
 }
 
+bool cli_is_register_name(const char *name)
+{
+	static const char *const named[] = {"pc", "sp", "fp", "lr", "pstate", "cpsr"};
+	unsigned n;
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (!strcmp(name, named[i]))
+			return true;
+	return reg_index(name, &n) || sysreg_by_name(name) >= 0;
+}
+
 static int ev_var(void *ud, const char *name, struct cli_value *out)
 {
 	struct cli *c = ud;

@@ -11,6 +11,8 @@ struct cli;
 /* The evaluator's view of the session's machine (current CPU). */
 void cli_expr_ops_of(struct cli *c, struct cli_expr_ops *ops);
 /* Evaluate text; errors are reported (with the column base_col + offset when > 0). */
+/* A register `$NAME` reads (x0-x30, w0-w30, pc, sp, fp, lr, pstate, cpsr, system registers). */
+bool cli_is_register_name(const char *name);
 int cli_expr_eval_line(struct cli *c, const char *text, int base_col, struct cli_value *out);
 /*
  * The text of argument i to the end of the line as typed (spacing and quotes

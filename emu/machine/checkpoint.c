@@ -113,25 +113,6 @@ static struct ckpt *find(const struct hs_ckpt_store *s, unsigned id)
 
 /* ---- RAM ------------------------------------------------------------------- */
 
-struct page_vec {
-	uint64_t *pa;
-	size_t nr, cap;
-};
-
-static int vec_push(struct page_vec *v, uint64_t pa)
-{
-	if (v->nr == v->cap) {
-		size_t n = v->cap ? v->cap * 2 : 256;
-		uint64_t *p = realloc(v->pa, n * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		v->pa = p;
-		v->cap = n;
-	}
-	v->pa[v->nr++] = pa;
-	return 0;
-}
-
 /* Copy the listed pages (sorted) into the checkpoint. */
 static int copy_pages(struct hs_machine *m, struct ckpt *k, const uint64_t *pa, size_t nr)
 {
@@ -224,7 +205,7 @@ static void save_machine_fields(const struct hs_machine *m, struct ckpt *k)
 static int take_ram(struct hs_machine *m, struct hs_ckpt_store *s, struct ckpt *k,
 		    struct hs_error *err)
 {
-	struct page_vec v = {0};
+	struct hs_page_list v = {0};
 	int rc = 0;
 	if (!s->rd) {
 		if ((rc = hs_write_log_open(m, &s->rd, err)))
@@ -299,7 +280,7 @@ int hs_checkpoint_take(struct hs_machine *m, bool automatic, unsigned *id, struc
 
 /* Pages that can differ between the current state and k (sorted, each once). */
 static int pages_to_restore(struct hs_machine *m, struct hs_ckpt_store *s, struct ckpt *k,
-			    struct page_vec *v)
+			    struct hs_page_list *v)
 {
 	struct hs_write_log_pages pg;
 	hs_write_log_take(s->rd, &pg);
@@ -310,7 +291,7 @@ static int pages_to_restore(struct hs_machine *m, struct hs_ckpt_store *s, struc
 		v->cap = v->nr;
 	} else {
 		for (size_t i = 0; i < pg.nr && !rc; i++)
-			rc = vec_push(v, pg.pa[i]);
+			rc = hs_page_list_push(v, pg.pa[i]);
 	}
 	/* The deltas on both sides of the nearest common ancestor. */
 	s->gen++;
@@ -321,10 +302,10 @@ static int pages_to_restore(struct hs_machine *m, struct hs_ckpt_store *s, struc
 		lca = lca->parent;
 	for (struct ckpt *a = s->base; a != lca && !rc; a = a->parent)
 		for (size_t i = 0; i < a->npages && !rc; i++)
-			rc = vec_push(v, a->pa[i]);
+			rc = hs_page_list_push(v, a->pa[i]);
 	for (struct ckpt *a = k; a != lca && !rc; a = a->parent)
 		for (size_t i = 0; i < a->npages && !rc; i++)
-			rc = vec_push(v, a->pa[i]);
+			rc = hs_page_list_push(v, a->pa[i]);
 	if (rc)
 		return rc;
 	if (v->nr)
@@ -343,7 +324,7 @@ static void drop_code_all(struct hs_machine *m, uint64_t off)
 		hs_quirk_drop_code(m->cpus[i].uc, off, HS_PAGE_SIZE);
 }
 
-static size_t restore_ram(struct hs_machine *m, struct ckpt *k, const struct page_vec *v)
+static size_t restore_ram(struct hs_machine *m, struct ckpt *k, const struct hs_page_list *v)
 {
 	size_t changed = 0;
 	for (size_t i = 0; i < v->nr; i++) {
@@ -391,7 +372,7 @@ int hs_checkpoint_restore(struct hs_machine *m, unsigned id, struct hs_error *er
 	struct ckpt *k = find(s, id);
 	if (!k)
 		return hs_err(err, -ENOENT, "no checkpoint %u (info checkpoints lists them)", id);
-	struct page_vec v = {0};
+	struct hs_page_list v = {0};
 	if (pages_to_restore(m, s, k, &v)) {
 		free(v.pa);
 		return hs_err(err, -ENOMEM, "out of memory restoring checkpoint %u", id);

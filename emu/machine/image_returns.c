@@ -1,27 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Function results from an image's DWARF (see image_returns.h). */
 #include "image_returns.h"
+#include "image_scope_path.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-/* The DW_TAG_subprogram (outermost function) of cu whose code holds pc. */
-static bool subprogram_at(Dwarf_Die *cu, uint64_t pc, Dwarf_Die *out)
-{
-	Dwarf_Die child;
-	if (dwarf_child(cu, &child))
-		return false;
-	do {
-		if (dwarf_tag(&child) == DW_TAG_subprogram && dwarf_haspc(&child, pc) == 1) {
-			*out = child;
-			return true;
-		}
-	} while (dwarf_siblingof(&child, &child) == 0);
-	return false;
-}
 
 static bool type_of(Dwarf_Die *die, Dwarf_Die *type)
 {
@@ -86,9 +72,14 @@ int hs_dwarf_fn_result(struct hs_dwarf *d, uint64_t link, struct hs_fn_result *o
 {
 	memset(out, 0, sizeof(*out));
 	Dwarf *dw = hs_dwarf_libdw(d);
-	Dwarf_Die cu, fn, t;
-	if (!dw || !dwarf_addrdie(dw, link, &cu) || !subprogram_at(&cu, link, &fn))
+	/* The function (not an inlined one) is the outermost subprogram on the scope path. */
+	Dwarf_Die cu, path[HS_SCOPE_DEPTH], t;
+	unsigned depth = dw ? hs_dwarf_scope_path(dw, link, &cu, path) : 0, i = 0;
+	while (i < depth && dwarf_tag(&path[i]) != DW_TAG_subprogram)
+		i++;
+	if (i == depth)
 		return -ENOENT;
+	Dwarf_Die fn = path[i];
 	if (!type_of(&fn, &t)) {
 		out->is_void = true;
 		snprintf(out->type, sizeof(out->type), "void");

@@ -47,12 +47,7 @@ struct pm_scan_arg {
 #define PM_IS_SWAPPED (1u << 4)
 #define PM_IS_PFNZERO (1u << 5)
 
-struct page_vec {
-	uint64_t *pa;
-	size_t nr, cap;
-};
-
-static int vec_push(struct page_vec *v, uint64_t pa)
+int hs_page_list_push(struct hs_page_list *v, uint64_t pa)
 {
 	if (v->nr == v->cap) {
 		size_t n = v->cap ? 2 * v->cap : 256;
@@ -142,15 +137,15 @@ static uint64_t next_marked(const unsigned char *vec, uint64_t i, uint64_t npage
 }
 
 /* Push the page at RAM index i unless nonzero says it must hold something and it does not. */
-static int keep(struct hs_machine *m, bool nonzero, uint64_t i, struct page_vec *out)
+static int keep(struct hs_machine *m, bool nonzero, uint64_t i, struct hs_page_list *out)
 {
 	if (nonzero && page_is_zero(m->ram + (i << HS_PAGE_SHIFT)))
 		return 0;
-	return vec_push(out, m->opts.ram_base + (i << HS_PAGE_SHIFT));
+	return hs_page_list_push(out, m->opts.ram_base + (i << HS_PAGE_SHIFT));
 }
 
 /* With PAGEMAP_SCAN: 0, -ENOMEM, or -ENOTTY when the kernel cannot (then nothing is kept). */
-static int scan_regions(struct hs_machine *m, int fd, bool nonzero, struct page_vec *out)
+static int scan_regions(struct hs_machine *m, int fd, bool nonzero, struct hs_page_list *out)
 {
 	uint64_t base = (uintptr_t)m->ram, end = base + m->opts.ram_size, at = base;
 	struct pm_page_region r[128];
@@ -187,7 +182,7 @@ int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
 	*pa = NULL;
 	*nr = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	struct page_vec out = {0};
+	struct hs_page_list out = {0};
 	int rc = scan_regions(m, fd, nonzero, &out);
 	if (rc != -ENOTTY) {
 		if (fd >= 0)

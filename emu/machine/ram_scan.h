@@ -14,6 +14,14 @@
 
 #include "machine.h"
 
+/* A growing list of page addresses (what a scan returns, what a restore collects). */
+struct hs_page_list {
+	uint64_t *pa;
+	size_t nr, cap;
+};
+/* Append pa; 0 or -ENOMEM (the list is kept). */
+int hs_page_list_push(struct hs_page_list *v, uint64_t pa);
+
 /*
  * The RAM pages that may hold anything (resident in the process or swapped),
  * sorted; with nonzero, only those that do. *pa is malloc'd. 0 or -ENOMEM.
