@@ -86,6 +86,27 @@ static int arm_pte(struct cli_bps *b, struct cli_bp *bp, struct hs_error *err)
 	return 0;
 }
 
+static int arm(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len);
+
+void cli_bps_follow_walks(struct cli_bps *b)
+{
+	for (size_t i = 0; b->m && i < b->n; i++) {
+		struct cli_bp *bp = &b->v[i];
+		if (bp->kind != CLI_BP_WATCH || !bp->pte.on || !bp->enabled)
+			continue;
+		struct cli_bp now = *bp;
+		if (!walk_pte(b, &now))
+			continue;
+		if (now.pte.nr == bp->pte.nr &&
+		    !memcmp(now.pte.desc_pa, bp->pte.desc_pa, bp->pte.nr * sizeof(uint64_t)))
+			continue;
+		char why[256];
+		disarm_pte(b, bp);
+		if (arm(b, bp, why, sizeof(why)))
+			bp->enabled = false;
+	}
+}
+
 static int arm(struct cli_bps *b, struct cli_bp *bp, char *msg, size_t len)
 {
 	struct hs_error err = {0};

@@ -103,6 +103,11 @@ int cli_bp_add_watch_kind(struct cli_bps *b, const char *spec, uint64_t pa, uint
  */
 struct cli_bp *cli_bps_classify(struct cli_bps *b, const struct hs_stop *s);
 /*
+ * The machine went elsewhere in time (restart N, reverse-stepi/step/next):
+ * page-table watchpoints take their walk again, as the tables are there.
+ */
+void cli_bps_follow_walks(struct cli_bps *b);
+/*
  * The user watchpoint a watch stop is of (0: none), changing nothing (classify
  * re-arms a pte watchpoint on the walk as the store left it).
  */

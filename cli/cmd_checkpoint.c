@@ -317,6 +317,7 @@ int cli_checkpoint_restore(struct cli *c, unsigned id, struct hs_error *err)
 	if (rc)
 		return rc;
 	/* PTE provenance is a checkpoint part of its own (pte_blame.c): restored with the rest. */
+	cli_bps_follow_walks(&c->bps);
 	/* The TLB checker's model of what each TLB holds starts over from here. */
 	if (c->tlb) {
 		cli_tlb_detach(c);

@@ -165,6 +165,7 @@ int cmd_reverse_stepi(struct cli *c, int argc, char **argv)
 	struct hs_error err = {0};
 	if (quietly(c, replay_to, &target, &err))
 		return cli_error(c, "%s: %s", argv[0], err.msg);
+	cli_bps_follow_walks(&c->bps);
 	if (target == first && n > now - first)
 		printf("No more reverse-execution history.\n");
 	struct hs_stop s = *hs_last_stop(c->m);

@@ -162,6 +162,8 @@ static int quiet_replay_to(struct cli *c, uint64_t target, struct hs_error *err)
 	c->live = false;
 	int rc = hs_replay_to(c->m, target, err);
 	c->live = live;
+	if (!rc)
+		cli_bps_follow_walks(&c->bps);
 	return rc;
 }
 
