@@ -849,7 +849,11 @@ START_TEST(mutation_on_a_page_a_hypercall_writes)
 }
 END_TEST
 
-/* Control: memory changed behind the log's back is missed until it is marked. */
+/*
+ * Control: memory changed behind the log's back is missed until it is marked,
+ * when hooks feed the log (test_check_incremental_hooks); the kernel's
+ * tracking sees any store into RAM, the emulator's unmarked ones too.
+ */
 START_TEST(control_unlogged_change_is_missed)
 {
 	uint64_t pa = ram_base() + 0x10000000;
@@ -857,6 +861,12 @@ START_TEST(control_unlogged_change_is_missed)
 	baseline();
 	uint64_t e = hs_test_vmemmap_entry_pa(m, pa), raw = hs_test_rd64(m, e);
 	poke64(e, (raw & ~(0xfULL << 24)) | ((uint64_t)HS_PAGE_NOPAGE << 24));
+	struct hs_write_log_stats st;
+	hs_write_log_stats(m, &st);
+	if (st.kernel) {
+		assert_seen("s2-maps-nopage", pa);
+		return;
+	}
 	int a = hs_check_incr(ci, &inc), b = hs_check(m, &ful);
 	ck_assert(!last_full());
 	ck_assert_int_eq(a, 0);

@@ -24,17 +24,6 @@ struct state {
 	uint64_t ram_hash, icount;
 };
 
-static uint64_t ram_hash(struct hs_machine *m)
-{
-	const struct hs_machine_opts *o = hs_machine_opts(m);
-	const uint64_t *p = hs_phys_ptr(m, o->ram_base, o->ram_size);
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (uint64_t i = 0; i < o->ram_size / 8; i++)
-		if (p[i])
-			h = (h ^ p[i] ^ i) * 0x100000001b3ULL;
-	return h;
-}
-
 static void grab(struct hs_machine *m, struct state *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -43,7 +32,7 @@ static void grab(struct hs_machine *m, struct state *s)
 		for (unsigned r = 0; r < HS_SR_COUNT; r++)
 			hs_cpu_sysreg(m, i, (enum hs_sysreg)r, &s->sr[i][r]);
 	}
-	s->ram_hash = ram_hash(m);
+	s->ram_hash = hs_test_ram_hash(m);
 	s->icount = hs_machine_icount(m);
 }
 
@@ -62,20 +51,6 @@ static void assert_same(const struct state *a, const struct state *b, unsigned n
 				      (unsigned long)a->sr[i][r], (unsigned long)b->sr[i][r]);
 	}
 	ck_assert_uint_eq(a->ram_hash, b->ram_hash);
-}
-
-static unsigned take(struct hs_machine *m)
-{
-	unsigned id = 0;
-	struct hs_error err = {0};
-	ck_assert_msg(hs_checkpoint_take(m, false, &id, &err) == 0, "%s", err.msg);
-	return id;
-}
-
-static void restart(struct hs_machine *m, unsigned id)
-{
-	struct hs_error err = {0};
-	ck_assert_msg(hs_checkpoint_restore(m, id, &err) == 0, "%s", err.msg);
 }
 
 static void stepi(struct hs_machine *m, uint64_t n)
@@ -118,7 +93,7 @@ START_TEST(replay_after_restart_reaches_the_same_state)
 	struct hs_machine *m = hs_test_booted(2, RAM);
 	stop_inside_share(m);
 	stepi(m, 40); /* N instructions into the call */
-	unsigned id = take(m);
+	unsigned id = hs_test_checkpoint(m);
 	stepi(m, 150); /* M more */
 	struct state first, again;
 	grab(m, &first);
@@ -127,7 +102,7 @@ START_TEST(replay_after_restart_reaches_the_same_state)
 	/* The share happened: doing it again is refused. */
 	ck_assert_int_ne(hs_test_hvc(m, 0, HS_HC_host_share_hyp, PFN, 0).x1, 0);
 
-	restart(m, id);
+	hs_test_restart(m, id);
 	ck_assert(hs_op_pending(m));
 	stepi(m, 150);
 	grab(m, &again);
@@ -143,18 +118,18 @@ START_TEST(restart_twice_and_across_branches)
 {
 	struct hs_machine *m = hs_test_booted(1, RAM);
 	struct state s0, s1, now;
-	unsigned c0 = take(m);
+	unsigned c0 = hs_test_checkpoint(m);
 	grab(m, &s0);
 	ck_assert_int_eq(hs_test_hvc(m, 0, HS_HC_host_share_hyp, PFN, 0).x1, 0);
-	unsigned c1 = take(m);
+	unsigned c1 = hs_test_checkpoint(m);
 	grab(m, &s1);
-	restart(m, c0);
+	hs_test_restart(m, c0);
 	grab(m, &now);
 	assert_same(&s0, &now, 1);
 	/* Another branch: share a different page, then jump to the first branch's end. */
 	ck_assert_int_eq(hs_test_hvc(m, 0, HS_HC_host_share_hyp, PFN + 1, 0).x1, 0);
-	take(m);
-	restart(m, c1);
+	hs_test_checkpoint(m);
+	hs_test_restart(m, c1);
 	grab(m, &now);
 	assert_same(&s1, &now, 1);
 	/* The host's records came back too: the page shared there is shared here. */
@@ -165,7 +140,7 @@ START_TEST(restart_twice_and_across_branches)
 	ck_assert_int_eq(hs_checkpoint_delete(m, c0, &err), 0);
 	ck_assert_int_ne(hs_checkpoint_restore(m, c0, &err), 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no checkpoint"));
-	restart(m, c1);
+	hs_test_restart(m, c1);
 	grab(m, &now);
 	assert_same(&s1, &now, 1);
 	hs_test_assert_clean(m, "after the restarts");
@@ -193,10 +168,10 @@ START_TEST(restore_drops_the_code_translated_on_pages_it_changes)
 	ck_assert_int_eq(ret, 0);
 	hs_test_host_writes_function(m, (PFN + 0x10) << 12, 0x11);
 	ck_assert_uint_eq(guest_calls(m), 0x11);
-	unsigned id = take(m);
+	unsigned id = hs_test_checkpoint(m);
 	hs_test_host_writes_function(m, (PFN + 0x10) << 12, 0x22);
 	ck_assert_uint_eq(guest_calls(m), 0x22);
-	restart(m, id);
+	hs_test_restart(m, id);
 	/* The translation of 0x22's code must not survive the page going back. */
 	ck_assert_uint_eq(guest_calls(m), 0x11);
 	hs_machine_destroy(m);
@@ -206,9 +181,9 @@ END_TEST
 START_TEST(checkpoint_costs_the_pages_written_since)
 {
 	struct hs_machine *m = hs_test_booted(1, RAM);
-	take(m);
+	hs_test_checkpoint(m);
 	ck_assert_int_eq(hs_test_hvc(m, 0, HS_HC_host_share_hyp, PFN, 0).x1, 0);
-	unsigned id = take(m);
+	unsigned id = hs_test_checkpoint(m);
 	struct hs_checkpoint_info info;
 	ck_assert(hs_checkpoint_get(m, id, &info));
 	/* A share writes a handful of pages (tables, vmemmap, stacks, host context). */

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "checkpoint.h"
 #include "host_boot.h"
 #include "hyp_state.h"
 #include "inspect_check.h"
@@ -160,6 +161,31 @@ void hs_test_toggle_cpu1(struct hs_machine *m, bool *on)
 		    hs_host_smc(m, 0, HS_PSCI_CPU_ON, 1, hs_host_entry(m), 0, &r, &stop, &err) == 0,
 		    "%s", err.msg);
 	*on = !*on;
+}
+
+uint64_t hs_test_ram_hash(struct hs_machine *m)
+{
+	const struct hs_machine_opts *o = hs_machine_opts(m);
+	const uint64_t *p = hs_phys_ptr(m, o->ram_base, o->ram_size);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (uint64_t i = 0; i < o->ram_size / 8; i++)
+		if (p[i])
+			h = (h ^ p[i] ^ i) * 0x100000001b3ULL;
+	return h;
+}
+
+unsigned hs_test_checkpoint(struct hs_machine *m)
+{
+	unsigned id = 0;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_checkpoint_take(m, false, &id, &err) == 0, "%s", err.msg);
+	return id;
+}
+
+void hs_test_restart(struct hs_machine *m, unsigned id)
+{
+	struct hs_error err = {0};
+	ck_assert_msg(hs_checkpoint_restore(m, id, &err) == 0, "%s", err.msg);
 }
 
 const char *hs_test_tlb_report(const struct hs_tlb_check *tc)

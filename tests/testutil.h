@@ -39,6 +39,11 @@ void hs_test_host_touch(struct hs_machine *m, unsigned cpu, uint64_t pfn, bool w
 void hs_test_host_writes_function(struct hs_machine *m, uint64_t pa, unsigned imm);
 /* Switch CPU 1 off (PSCI CPU_OFF on it) or on (CPU_ON from CPU 0) and flip *on. */
 void hs_test_toggle_cpu1(struct hs_machine *m, bool *on);
+/* A hash of all of RAM (the non-zero words and where they are). */
+uint64_t hs_test_ram_hash(struct hs_machine *m);
+/* Take a user checkpoint / restart one; fail the test on error. */
+unsigned hs_test_checkpoint(struct hs_machine *m);
+void hs_test_restart(struct hs_machine *m, unsigned id);
 /* The TLB checker's report as text (a static buffer). */
 struct hs_tlb_check;
 const char *hs_test_tlb_report(const struct hs_tlb_check *tc);

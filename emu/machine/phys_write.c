@@ -3,7 +3,7 @@
  * Stores behind the CPUs' backs (the host model, the debugger, a loader):
  * they settle pending CPU stores first, reach the write log, and drop the
  * translated code they overwrite. And the host model's zeroing of memory it
- * hands out, which does none of that (as a memset would not).
+ * hands out, which only tells the write log (as a memset would not).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -63,6 +63,8 @@ int hs_phys_zero(struct hs_machine *m, uint64_t pa, size_t len, struct hs_error 
 	 * drops its pages and they read as zero again. A dump's RAM is a file's
 	 * (the call would bring its contents back), so it gets the memset.
 	 */
+	/* What the range held is gone without a store anyone sees: the log's readers are told. */
+	hs_write_log_zeroing(m, pa, len);
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t lo = ((uintptr_t)p + page - 1) & ~(page - 1),
 		  hi = ((uintptr_t)p + len) & ~(page - 1);

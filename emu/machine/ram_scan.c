@@ -27,25 +27,13 @@
 #include <unistd.h>
 
 #include "machine_priv.h"
+#include "pagemap_scan.h"
 
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAPPED (1ULL << 62)
 #define PM_FILE (1ULL << 61)
 #define PM_EXCLUSIVE (1ULL << 56)
 #define PM_PFN ((1ULL << 55) - 1)
-
-/* PAGEMAP_SCAN (linux/fs.h since 6.7), spelled out for older headers: the kernel's ABI. */
-struct pm_page_region {
-	uint64_t start, end, categories;
-};
-struct pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-#define PM_SCAN_IOCTL _IOWR('f', 16, struct pm_scan_arg)
-#define PM_IS_PRESENT (1u << 3)
-#define PM_IS_SWAPPED (1u << 4)
-#define PM_IS_PFNZERO (1u << 5)
 
 int hs_page_list_push(struct hs_page_list *v, uint64_t pa)
 {
@@ -98,7 +86,7 @@ static bool is_zero_page(uint64_t ent, uint64_t zpfn)
 }
 
 /* Swapped pages are not resident either: with swap on, the page map names them. */
-static void add_swapped(struct hs_machine *m, int fd, unsigned char *vec, uint64_t npages)
+static void add_swapped(const uint8_t *ram, int fd, unsigned char *vec, uint64_t npages)
 {
 	struct sysinfo si;
 	if (sysinfo(&si) || !si.totalswap)
@@ -106,7 +94,7 @@ static void add_swapped(struct hs_machine *m, int fd, unsigned char *vec, uint64
 	uint64_t ent[512];
 	for (uint64_t i = 0; i < npages; i += 512) {
 		uint64_t n = npages - i < 512 ? npages - i : 512;
-		if (!pagemap_read(fd, m->ram + (i << HS_PAGE_SHIFT), n, ent)) {
+		if (!pagemap_read(fd, ram + (i << HS_PAGE_SHIFT), n, ent)) {
 			memset(vec + i, 1, npages - i); /* cannot tell: look at every page */
 			break;
 		}
@@ -145,9 +133,11 @@ static int keep(struct hs_machine *m, bool nonzero, uint64_t i, struct hs_page_l
 }
 
 /* With PAGEMAP_SCAN: 0, -ENOMEM, or -ENOTTY when the kernel cannot (then nothing is kept). */
-static int scan_regions(struct hs_machine *m, int fd, bool nonzero, struct hs_page_list *out)
+static int scan_regions(struct hs_machine *m, int fd, uint64_t lo, uint64_t npages, bool nonzero,
+			struct hs_page_list *out)
 {
-	uint64_t base = (uintptr_t)m->ram, end = base + m->opts.ram_size, at = base;
+	uint64_t base = (uintptr_t)m->ram, at = base + (lo << HS_PAGE_SHIFT),
+		 end = at + (npages << HS_PAGE_SHIFT);
 	struct pm_page_region r[128];
 	while (at < end) {
 		struct pm_scan_arg a = {.size = sizeof(a),
@@ -177,13 +167,19 @@ static int scan_regions(struct hs_machine *m, int fd, bool nonzero, struct hs_pa
 	return 0;
 }
 
-int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
+int hs_ram_scan_range(struct hs_machine *m, uint64_t first, uint64_t len, bool nonzero,
+		      uint64_t **pa, size_t *nr)
 {
 	*pa = NULL;
 	*nr = 0;
+	uint64_t lo = (first - m->opts.ram_base) >> HS_PAGE_SHIFT,
+		 hi = (first - m->opts.ram_base + len + HS_PAGE_SIZE - 1) >> HS_PAGE_SHIFT;
+	if (first < m->opts.ram_base || hi > m->opts.ram_size >> HS_PAGE_SHIFT || hi <= lo)
+		return 0;
+	uint64_t npages = hi - lo;
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	struct hs_page_list out = {0};
-	int rc = scan_regions(m, fd, nonzero, &out);
+	int rc = scan_regions(m, fd, lo, npages, nonzero, &out);
 	if (rc != -ENOTTY) {
 		if (fd >= 0)
 			close(fd);
@@ -195,7 +191,7 @@ int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
 		*nr = out.nr;
 		return 0;
 	}
-	uint64_t npages = m->opts.ram_size >> HS_PAGE_SHIFT;
+	const uint8_t *ram = m->ram + (lo << HS_PAGE_SHIFT);
 	unsigned char *vec = malloc(npages);
 	if (!vec) {
 		if (fd >= 0)
@@ -203,17 +199,17 @@ int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
 		free(out.pa);
 		return -ENOMEM;
 	}
-	if (mincore(m->ram, m->opts.ram_size, vec))
+	if (mincore((void *)ram, npages << HS_PAGE_SHIFT, vec))
 		memset(vec, 1, npages); /* cannot tell: look at every page */
 	else
-		add_swapped(m, fd, vec, npages);
+		add_swapped(ram, fd, vec, npages);
 	uint64_t zpfn = nonzero ? zero_pfn(fd) : 0;
 	rc = 0;
 	uint64_t ent[512];
 	uint64_t ent_at = 0, ent_n = 0; /* ent[] holds the entries of pages ent_at.. */
 	for (uint64_t i = next_marked(vec, 0, npages); i < npages && !rc;
 	     i = next_marked(vec, i + 1, npages)) {
-		const uint8_t *page = m->ram + (i << HS_PAGE_SHIFT);
+		const uint8_t *page = ram + (i << HS_PAGE_SHIFT);
 		if (nonzero) {
 			if (i < ent_at || i >= ent_at + ent_n) {
 				ent_at = i;
@@ -224,7 +220,7 @@ int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
 			if (ent_n && is_zero_page(ent[i - ent_at], zpfn))
 				continue;
 		}
-		rc = keep(m, nonzero, i, &out);
+		rc = keep(m, nonzero, lo + i, &out);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -236,4 +232,9 @@ int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
 	*pa = out.pa;
 	*nr = out.nr;
 	return 0;
+}
+
+int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr)
+{
+	return hs_ram_scan_range(m, m->opts.ram_base, m->opts.ram_size, nonzero, pa, nr);
 }

@@ -27,5 +27,8 @@ int hs_page_list_push(struct hs_page_list *v, uint64_t pa);
  * sorted; with nonzero, only those that do. *pa is malloc'd. 0 or -ENOMEM.
  */
 int hs_ram_scan(struct hs_machine *m, bool nonzero, uint64_t **pa, size_t *nr);
+/* The same for the pages of [pa, pa + len) (clipped to RAM). */
+int hs_ram_scan_range(struct hs_machine *m, uint64_t pa, uint64_t len, bool nonzero, uint64_t **out,
+		      size_t *nr);
 
 #endif

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dirty_pages.h"
 #include "machine_priv.h"
 #include "pt_translate.h"
+#include "ram_scan.h"
 #include "store_trap.h"
 
 #define MAX_READERS 4
@@ -62,6 +64,9 @@ struct hs_write_log {
 	struct hs_pt_trace t;	   /* scratch for walks (the hook's stack stays small) */
 	struct hs_pt_trace_2d t2d; /* scratch for EL1&0 + stage-2 walks */
 	struct hs_write_log_stats stats;
+	struct hs_dirty_pages *kern; /* the kernel tracks written pages (dirty_pages.h) */
+	char kern_why[160];	     /* or why not: the hooks do */
+	bool hooked;		     /* the hooks are on the engines */
 	unsigned tap_users;
 	bool tap_hooked;    /* no store traps on this machine: the tap is fed by the hooks */
 	uint8_t *tap_refs;  /* per RAM page: how many tap users watch it */
@@ -284,18 +289,23 @@ static void tap(struct wlog_cpu *wc, uint64_t va, uint64_t pa, int size, int64_t
 
 static bool record(struct wlog_cpu *wc, unsigned which, uint64_t va, uint64_t *pa)
 {
+	/* With the kernel tracking pages, the hooks are there for the tap only. */
+	bool log_it = !wc->log->kern;
 	if (HS_UC_MEM_HOOKS_SEE_PA) {
 		/* Unicorn 2.1 reports the physical address: nothing to translate. */
 		*pa = va;
-		add_page(wc->log, *pa);
+		if (log_it)
+			add_page(wc->log, *pa);
 		return true;
 	}
 	if (translate(wc, which, va, pa)) {
-		add_page(wc->log, *pa);
+		if (log_it)
+			add_page(wc->log, *pa);
 		return true;
 	}
-	lose_all(wc->log, "a store the log could not translate (it faulted, or went "
-			  "through a stale TLB entry)");
+	if (log_it)
+		lose_all(wc->log, "a store the log could not translate (it faulted, or went "
+				  "through a stale TLB entry)");
 	return false;
 }
 
@@ -393,15 +403,21 @@ static void on_event(const struct hs_event *ev, void *ud)
 
 /* ---- readers ------------------------------------------------------------ */
 
+static struct wlog_cpu *cpu_reset(struct hs_write_log *log, unsigned i)
+{
+	struct wlog_cpu *wc = &log->cpu[i];
+	memset(wc, 0, sizeof(*wc));
+	wc->log = log;
+	wc->idx = i;
+	wc->gen[R_EL1] = wc->gen[R_EL2] = 1;
+	return wc;
+}
+
 static int hook_all(struct hs_write_log *log, struct hs_error *err)
 {
 	struct hs_machine *m = log->m;
 	for (unsigned i = 0; i < m->nr_cpus; i++) {
-		struct wlog_cpu *wc = &log->cpu[i];
-		memset(wc, 0, sizeof(*wc));
-		wc->log = log;
-		wc->idx = i;
-		wc->gen[R_EL1] = wc->gen[R_EL2] = 1;
+		struct wlog_cpu *wc = cpu_reset(log, i);
 		/*
 		 * Memory hooks are looked up when a store executes, not when it is
 		 * translated, so code translated before this hook reports to it too
@@ -434,6 +450,61 @@ static void unhook_all(struct hs_write_log *log)
 		hs_cpu_unhook_stores(&m->cpus[i], log->cpu[i].hook);
 }
 
+/*
+ * The hooks are wanted by readers when the kernel does not track pages, and
+ * by the tap on engines without store traps.
+ */
+static int update_hooks(struct hs_write_log *log, struct hs_error *err)
+{
+	bool want = (log->nr_readers && !log->kern) || log->tap_hooked;
+	if (want == log->hooked)
+		return 0;
+	if (want) {
+		int rc = hook_all(log, err);
+		if (rc)
+			return rc;
+	} else {
+		unhook_all(log);
+	}
+	log->hooked = want;
+	return 0;
+}
+
+/* The kernel's pages written since the last scan, to every reader. */
+static void add_run(void *ud, uint64_t off, uint64_t n)
+{
+	struct hs_write_log *log = ud;
+	uint64_t first = log->m->opts.ram_base + off;
+	if (n >= HS_WRITE_LOG_MAX_PAGES) {
+		lose_all(log, "more pages written than the log keeps");
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < log->nr_readers; k++)
+			reader_add(log->readers[k], (first >> HS_PAGE_SHIFT) + i);
+}
+
+static void kern_scan(struct hs_write_log *log)
+{
+	log->stats.scans++;
+	if (hs_dirty_take(log->kern, add_run, log))
+		lose_all(log, "the kernel could not say which pages were written");
+}
+
+/* The kernel tracks the pages unless it cannot, or HS_WRITE_LOG_HOOKS says not to ask it. */
+static void kern_open(struct hs_write_log *log)
+{
+	struct hs_machine *m = log->m;
+	const char *force = getenv("HS_WRITE_LOG_HOOKS");
+	if (m->dump)
+		snprintf(log->kern_why, sizeof(log->kern_why), "RAM is a file's (a dump)");
+	else if (force && *force && strcmp(force, "0"))
+		snprintf(log->kern_why, sizeof(log->kern_why), "HS_WRITE_LOG_HOOKS is set");
+	else if (!hs_dirty_open(m->ram, m->opts.ram_size, &log->kern, log->kern_why,
+				sizeof(log->kern_why)))
+		log->kern_why[0] = 0;
+}
+
 static void reader_free(struct hs_write_log_reader *r)
 {
 	free(r->set);
@@ -449,6 +520,8 @@ static int log_alloc(struct hs_machine *m, struct hs_error *err)
 		if (!m->wlog)
 			return hs_err(err, -ENOMEM, "write log: out of memory");
 		m->wlog->m = m;
+		for (unsigned i = 0; i < HS_MAX_CPUS; i++)
+			cpu_reset(m->wlog, i);
 	}
 	return 0;
 }
@@ -472,14 +545,16 @@ int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, st
 			reader_free(r);
 		return hs_err(err, -ENOMEM, "write log: out of memory");
 	}
-	if (!log->nr_readers && !log->tap_hooked) {
-		int rc = hook_all(log, err);
-		if (rc) {
-			reader_free(r);
-			return rc;
-		}
-	}
+	if (!log->nr_readers)
+		kern_open(log);
+	else if (log->kern)
+		kern_scan(log); /* what was written before this reader opened is not its */
 	log->readers[log->nr_readers++] = r;
+	int rc = update_hooks(log, err);
+	if (rc) {
+		hs_write_log_close(r);
+		return rc;
+	}
 	*out = r;
 	return 0;
 }
@@ -495,8 +570,11 @@ void hs_write_log_close(struct hs_write_log_reader *r)
 		log->readers[i] = log->readers[--log->nr_readers];
 		break;
 	}
-	if (!log->nr_readers && !log->tap_hooked)
-		unhook_all(log);
+	if (!log->nr_readers) {
+		hs_dirty_close(log->kern);
+		log->kern = NULL;
+	}
+	update_hooks(log, NULL);
 	reader_free(r);
 }
 
@@ -509,6 +587,8 @@ static int cmp_u64(const void *a, const void *b)
 void hs_write_log_take(struct hs_write_log_reader *r, struct hs_write_log_pages *out)
 {
 	struct hs_write_log *log = r->log;
+	if (log->kern)
+		kern_scan(log);
 	/* hand over the list, sorted; it becomes the next take's spare buffer */
 	for (size_t i = 0; i < r->nr; i++) {
 		size_t k = slot_of(r->list[i] + 1, r->set_cap);
@@ -556,6 +636,22 @@ void hs_write_log_mark(struct hs_machine *m, uint64_t pa, uint64_t len)
 		add_page(log, p);
 }
 
+void hs_write_log_zeroing(struct hs_machine *m, uint64_t pa, uint64_t len)
+{
+	struct hs_write_log *log = m->wlog;
+	if (!log || !log->nr_readers || !len)
+		return;
+	uint64_t *pages;
+	size_t nr;
+	if (hs_ram_scan_range(m, pa, len, false, &pages, &nr)) {
+		lose_all(log, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < nr; i++)
+		hs_write_log_mark(m, pages[i], HS_PAGE_SIZE);
+	free(pages);
+}
+
 int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err)
 {
 	int rc = log_alloc(m, err);
@@ -571,8 +667,10 @@ int hs_write_log_tap_get(struct hs_machine *m, struct hs_error *err)
 	if (!log->tap_users) {
 		/* Page-granular traps where the engines have them, else every store's hook. */
 		log->tap_hooked = !hs_store_traps_exact(m);
-		if (log->tap_hooked && !log->nr_readers && (rc = hook_all(log, err)))
+		if ((rc = update_hooks(log, err))) {
+			log->tap_hooked = false;
 			return rc;
+		}
 		struct hs_store_trap_ops ops = {.after = tap_after, .ud = log};
 		hs_store_trap_set_user(m, HS_TRAP_TABLES, log->tap_hooked ? NULL : &ops);
 	}
@@ -591,9 +689,8 @@ void hs_write_log_tap_put(struct hs_machine *m)
 	memset(log->tap_refs, 0, log->tap_pages);
 	for (unsigned i = 0; i < m->nr_cpus; i++)
 		log->cpu[i].last_key = 0;
-	if (log->tap_hooked && !log->nr_readers)
-		unhook_all(log);
 	log->tap_hooked = false;
+	update_hooks(log, NULL);
 }
 
 int hs_write_log_tap_watch(struct hs_machine *m, uint64_t pa, bool on)
@@ -624,10 +721,14 @@ void hs_write_log_forget_translations(struct hs_machine *m)
 
 void hs_write_log_stats(const struct hs_machine *m, struct hs_write_log_stats *st)
 {
-	if (m->wlog)
+	if (m->wlog) {
 		*st = m->wlog->stats;
-	else
+		st->kernel = m->wlog->kern != NULL;
+		st->hooked = m->wlog->hooked;
+		st->why_hooks = m->wlog->kern || !m->wlog->nr_readers ? NULL : m->wlog->kern_why;
+	} else {
 		memset(st, 0, sizeof(*st));
+	}
 }
 
 void hs_write_log_free(struct hs_machine *m)
@@ -636,8 +737,9 @@ void hs_write_log_free(struct hs_machine *m)
 	if (!log)
 		return;
 	/* readers left open: their owner is gone with the machine */
-	if (log->nr_readers || log->tap_hooked)
+	if (log->hooked)
 		unhook_all(log);
+	hs_dirty_close(log->kern);
 	if (log->tap_users)
 		hs_store_trap_set_user(m, HS_TRAP_TABLES, NULL);
 	for (unsigned i = 0; i < log->nr_readers; i++)

@@ -4,7 +4,17 @@
  * exception level, since a reader last asked. The incremental checker is
  * its reader: after a hypercall it re-reads only the pages the log names.
  *
- * While a reader is open, every CPU engine carries a UC_HOOK_MEM_WRITE hook.
+ * While a reader is open, the kernel tracks the written pages where it can
+ * (dirty_pages.h: RAM registered with userfaultfd in asynchronous
+ * write-protect mode, read and reset with PAGEMAP_SCAN, Linux 6.7): no hook,
+ * no translation, nothing lost, every store seen (any CPU at any EL, the
+ * emulator's own). A take scans the kernel's page tables once and merges the
+ * pages into every open reader, each of which keeps its own "since my last
+ * take". Where the kernel refuses (older kernel, seccomp, a dump's file RAM)
+ * or HS_WRITE_LOG_HOOKS is set (tests of this fallback), the readers are fed
+ * by hooks instead:
+ *
+ * every CPU engine carries a UC_HOOK_MEM_WRITE hook.
  * Unicorn reports the virtual address, so the log translates it the way the
  * CPU did: at EL2 through the EL2 stage 1 (TTBR0_EL2, or flat with
  * SCTLR_EL2.M clear), at EL1/EL0 through the EL1&0 stage 1 and, with
@@ -18,11 +28,12 @@
  * writes of the registers that define the regime. A store the log cannot
  * place (no translation: it faulted, or went through a stale TLB entry the
  * hypervisor failed to invalidate) makes the log "lose track", and so does a
- * burst of more than HS_WRITE_LOG_MAX_PAGES pages; a reader then has to
- * assume every page changed.
+ * burst of more than HS_WRITE_LOG_MAX_PAGES pages (on both paths); a reader
+ * then has to assume every page changed.
  *
  * Stores the emulator itself makes into RAM (hs_phys_write: the debugger,
- * the host model, tests) are marked with hs_write_log_mark.
+ * the host model, tests) are marked with hs_write_log_mark (the hooks do
+ * not see them; the kernel does, and a mark is merged with its pages).
  */
 #ifndef HS_WRITE_LOG_H
 #define HS_WRITE_LOG_H
@@ -37,9 +48,9 @@
 
 struct hs_write_log_reader;
 
-/* Start logging for a new reader (the hooks go in with the first one). */
+/* Start logging for a new reader (the kernel's tracking or the hooks start with the first). */
 int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, struct hs_error *err);
-/* Stop; the hooks go with the last reader. */
+/* Stop; the tracking stops with the last reader. */
 void hs_write_log_close(struct hs_write_log_reader *r);
 
 struct hs_write_log_pages {
@@ -55,6 +66,12 @@ void hs_write_log_take(struct hs_write_log_reader *r, struct hs_write_log_pages 
 
 /* Record a store into [pa, pa + len) that no CPU made (RAM only; cheap when no reader). */
 void hs_write_log_mark(struct hs_machine *m, uint64_t pa, uint64_t len);
+/*
+ * [pa, pa + len) is about to be dropped (MADV_DONTNEED: hs_phys_zero): mark
+ * the pages of it that may hold anything, which neither the hooks nor the
+ * kernel would see change.
+ */
+void hs_write_log_zeroing(struct hs_machine *m, uint64_t pa, uint64_t len);
 
 /*
  * The store tap: an HS_EV_TABLE_STORE event for every CPU store that lands in
@@ -87,6 +104,10 @@ struct hs_write_log_stats {
 	uint64_t stores;       /* stores the hooks saw */
 	uint64_t translations; /* of which needed a page-table walk */
 	uint64_t flushes;      /* translation caches dropped (TLBI, regime writes) */
+	uint64_t scans;	       /* the kernel's page tables scanned (takes, opens) */
+	bool kernel;	       /* the kernel tracks the written pages now */
+	bool hooked;	       /* the hooks are on the engines now */
+	const char *why_hooks; /* readers open without the kernel: why (else NULL) */
 };
 void hs_write_log_stats(const struct hs_machine *m, struct hs_write_log_stats *st);
 
