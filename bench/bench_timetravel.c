@@ -95,7 +95,7 @@ static void checkpoints(uint64_t ram, const char *hyp)
 	hs_checkpoint_stats(m, &st);
 	/* What each of record's checkpoints pays to learn the pages written: a take. */
 	struct hs_write_log_reader *rd;
-	if (hs_write_log_open(m, &rd, &err))
+	if (hs_write_log_open_rare(m, &rd, &err))
 		fail("write log", &err);
 	struct hs_write_log_pages pg;
 	double best_take = 1e9;

@@ -208,7 +208,7 @@ static int take_ram(struct hs_machine *m, struct hs_ckpt_store *s, struct ckpt *
 	struct hs_page_list v = {0};
 	int rc = 0;
 	if (!s->rd) {
-		if ((rc = hs_write_log_open(m, &s->rd, err)))
+		if ((rc = hs_write_log_open_rare(m, &s->rd, err)))
 			return rc;
 		k->full = true;
 	} else {

@@ -53,12 +53,14 @@ struct hs_write_log_reader {
 	uint64_t *list, *out; /* pages in arrival order; the last take's, sorted */
 	size_t nr, cap_list, cap_out;
 	const char *lost;
+	bool rare; /* takes once in a while (checkpoints), not at every call */
 };
 
 struct hs_write_log {
 	struct hs_machine *m;
 	struct hs_write_log_reader *readers[MAX_READERS];
 	unsigned nr_readers;
+	unsigned nr_frequent; /* readers that take at every call (the trace, the checker) */
 	uint32_t take_gen;
 	struct wlog_cpu cpu[HS_MAX_CPUS];
 	struct hs_pt_trace t;	   /* scratch for walks (the hook's stack stays small) */
@@ -496,13 +498,41 @@ static void kern_open(struct hs_write_log *log)
 {
 	struct hs_machine *m = log->m;
 	const char *force = getenv("HS_WRITE_LOG_HOOKS");
-	if (m->dump)
+	if (log->nr_frequent)
+		snprintf(log->kern_why, sizeof(log->kern_why),
+			 "a reader that takes at every call is open: a scan of the kernel's page "
+			 "tables per call would cost more than the hooks");
+	else if (m->dump)
 		snprintf(log->kern_why, sizeof(log->kern_why), "RAM is a file's (a dump)");
 	else if (force && *force && strcmp(force, "0"))
 		snprintf(log->kern_why, sizeof(log->kern_why), "HS_WRITE_LOG_HOOKS is set");
 	else if (!hs_dirty_open(m->ram, m->opts.ram_size, &log->kern, log->kern_why,
 				sizeof(log->kern_why)))
 		log->kern_why[0] = 0;
+}
+
+/*
+ * Who feeds the readers. A take by the kernel's path scans the page tables
+ * that exist, which on a booted machine grows with RAM (the boot read the
+ * whole vmemmap and pool: ~0.03 ms at 1 GiB, ~0.13 ms at 16 GiB): cheap for
+ * a checkpoint every 10^6 instructions, not for a reader that takes after
+ * every hypercall (~1 us each). So the kernel tracks only while every open
+ * reader is rare; a frequent one brings the hooks back, and its close the
+ * kernel again, without a gap (the new way starts before the old one stops).
+ */
+static int retrack(struct hs_write_log *log, struct hs_error *err)
+{
+	bool want_kern = log->nr_readers && !log->nr_frequent;
+	if (want_kern && !log->kern)
+		kern_open(log);
+	else if (!want_kern && log->kern) {
+		kern_scan(log);
+		hs_dirty_close(log->kern);
+		log->kern = NULL;
+		if (log->nr_readers)
+			kern_open(log); /* only for its reason (kern_why) */
+	}
+	return update_hooks(log, err);
 }
 
 static void reader_free(struct hs_write_log_reader *r)
@@ -526,7 +556,8 @@ static int log_alloc(struct hs_machine *m, struct hs_error *err)
 	return 0;
 }
 
-int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, struct hs_error *err)
+static int open_reader(struct hs_machine *m, bool rare, struct hs_write_log_reader **out,
+		       struct hs_error *err)
 {
 	int arc = log_alloc(m, err);
 	if (arc)
@@ -545,18 +576,29 @@ int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, st
 			reader_free(r);
 		return hs_err(err, -ENOMEM, "write log: out of memory");
 	}
-	if (!log->nr_readers)
-		kern_open(log);
-	else if (log->kern)
+	if (log->kern)
 		kern_scan(log); /* what was written before this reader opened is not its */
+	r->rare = rare;
 	log->readers[log->nr_readers++] = r;
-	int rc = update_hooks(log, err);
+	log->nr_frequent += !rare;
+	int rc = retrack(log, err);
 	if (rc) {
 		hs_write_log_close(r);
 		return rc;
 	}
 	*out = r;
 	return 0;
+}
+
+int hs_write_log_open(struct hs_machine *m, struct hs_write_log_reader **out, struct hs_error *err)
+{
+	return open_reader(m, false, out, err);
+}
+
+int hs_write_log_open_rare(struct hs_machine *m, struct hs_write_log_reader **out,
+			   struct hs_error *err)
+{
+	return open_reader(m, true, out, err);
 }
 
 void hs_write_log_close(struct hs_write_log_reader *r)
@@ -568,13 +610,10 @@ void hs_write_log_close(struct hs_write_log_reader *r)
 		if (log->readers[i] != r)
 			continue;
 		log->readers[i] = log->readers[--log->nr_readers];
+		log->nr_frequent -= !r->rare;
 		break;
 	}
-	if (!log->nr_readers) {
-		hs_dirty_close(log->kern);
-		log->kern = NULL;
-	}
-	update_hooks(log, NULL);
+	retrack(log, NULL);
 	reader_free(r);
 }
 
