@@ -7,7 +7,8 @@
  * qemu-system-aarch64 in the same run, so the ratio is measured rather than
  * remembered. Best of R runs each; the emulator's figures without and with
  * PTE provenance (pte_blame.h), in alternating rounds.
- * Usage: bench_hvc [N] [hyp.elf]   (HS_QEMU: the QEMU binary to use)
+ * Usage: bench_hvc [N] [hyp.elf]   (HS_QEMU: the QEMU binary to use; HS_BENCH_BLAME=0 or 1:
+ * one round of that half only, to compare instruction counts under callgrind)
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -111,7 +112,9 @@ int main(int argc, char **argv)
 	double best_op[2] = {1e9, 1e9}, best_loop[2] = {1e9, 1e9};
 	double cpu_op[2] = {1e9, 1e9}, cpu_loop[2] = {1e9, 1e9}; /* the same in CPU time */
 	uint64_t op_insns = 0, loop_insns = 0, op_events = 0, loop_events = 0;
-	for (int r = 0; r < 2 * ROUNDS; r++) {
+	/* HS_BENCH_BLAME=0 or 1: one round of that half only (to compare under callgrind) */
+	const char *only = getenv("HS_BENCH_BLAME");
+	for (int r = only ? atoi(only) != 0 : 0; r < (only ? 2 : 2 * ROUNDS); r += only ? 2 : 1) {
 		int on = r & 1;
 		struct hs_blame *b = NULL;
 		if (on && hs_blame_new(m, &b, &err)) {

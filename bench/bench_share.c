@@ -12,7 +12,9 @@
  *     hypercall-loop operation through a one-shot code hook, and branches back
  *     to its end, so the operation completes normally.
  * Both print guest instructions per pair, without and with PTE provenance
- * (pte_blame.h), in alternating rounds. Usage: bench_share [N] [hyp.elf]
+ * (pte_blame.h), in alternating rounds. Usage: bench_share [N] [hyp.elf]; with
+ * HS_BENCH_BLAME=0 or 1, one round of that half only, the loop's (to compare under
+ * callgrind).
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -170,14 +172,17 @@ int main(int argc, char **argv)
 	double cpu[2][2] = {{1e9, 1e9}, {1e9, 1e9}};  /* the same in CPU time */
 	uint64_t ipp[2] = {0, 0};
 	bool loop_ok = true;
-	for (int r = 0; r < RUNS; r++) {
-		for (int on = 0; on < 2; on++) {
+	/* HS_BENCH_BLAME=0 or 1: that half only (for callgrind: one run each, compared) */
+	const char *only = getenv("HS_BENCH_BLAME");
+	int first = only ? atoi(only) != 0 : 0, last = only ? first : 1;
+	for (int r = 0; r < (only ? 1 : RUNS); r++) {
+		for (int on = first; on <= last; on++) {
 			struct hs_blame *b = NULL;
 			if (on && hs_blame_new(m, &b, &err))
 				return fail("blame", &err);
 			uint64_t i0 = hs_machine_icount(m);
 			double cop = 0, clp = 0;
-			double op = pairs_as_operations(m, n, &cop);
+			double op = pairs_as_operations(m, only ? 1 : n, &cop);
 			uint64_t i1 = hs_machine_icount(m);
 			double lp = op < 0 || !loop_ok ? -2 : pairs_in_a_loop(m, n, code_pa, &clp);
 			uint64_t i2 = hs_machine_icount(m);
