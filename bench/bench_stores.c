@@ -101,8 +101,8 @@ static double access_cost(bool store, bool fast)
 		return -1;
 	static uint8_t ram[0x100000] __attribute__((aligned(4096)));
 	uc_mem_map_ptr(uc, 0, sizeof(ram), UC_PROT_ALL, ram);
-	if (fast &&
-	    !hs_quirk_fast_stores_attach(uc, hs_quirk_engine_cpu(uc), ram, 0, sizeof(ram), NULL)) {
+	if (fast && !hs_quirk_fast_stores_attach(uc, hs_quirk_engine_cpu(uc), ram, 0, sizeof(ram),
+						 NULL, NULL)) {
 		uc_close(uc);
 		return -1;
 	}

@@ -251,8 +251,8 @@ START_TEST(store_path_skips_page_lock_and_still_sees_code_writes)
 	ck_assert_int_eq(hs_quirk_open(&uc), UC_ERR_OK);
 	ck_assert_int_eq(uc_mem_map_ptr(uc, 0, sizeof(ram), UC_PROT_ALL, ram), UC_ERR_OK);
 	/* Stores to pages without translated code are fast; this one is not. */
-	ck_assert(
-	    hs_quirk_fast_stores_attach(uc, hs_quirk_engine_cpu(uc), ram, 0, sizeof(ram), NULL));
+	ck_assert(hs_quirk_fast_stores_attach(uc, hs_quirk_engine_cpu(uc), ram, 0, sizeof(ram),
+					      NULL, NULL));
 	const uint32_t callee[] = {
 	    0xd2800101, /* 0x2000: movz x1, #8 */
 	    0xd65f03c0, /*         ret */

@@ -666,7 +666,7 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	struct hs_quirk_traps traps;
 	hs_store_traps_for_cpu(m, idx, &traps);
 	c->fast_stores = hs_quirk_fast_stores_attach(c->uc, c->qcpu, m->ram, m->opts.ram_base,
-						     m->opts.ram_size, &traps);
+						     m->opts.ram_size, &traps, &m->quirks);
 	if ((e = uc_hook_add(c->uc, &c->h_intr, UC_HOOK_INTR, (void *)on_intr, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_block, UC_HOOK_BLOCK, (void *)on_block, c, 1, 0)) ||
 	    (e = uc_hook_add(c->uc, &c->h_unmapped, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_FETCH_PROT,

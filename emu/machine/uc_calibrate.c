@@ -264,6 +264,8 @@ int hs_quirks_calibrate(struct hs_quirks *q, struct hs_error *err)
 	if (!rc)
 		rc = self_test(&s, err);
 	if (!rc)
+		rc = hs_quirks_find_tlb(q, s.cpu, err);
+	if (!rc)
 		q->next_tb_off = hs_quirks_find_next_tb(q);
 	if (rc) {
 		/* Say which library failed: the message is for whoever installed it. */

@@ -15,8 +15,10 @@
  * libunicorn calls the functions below through its PLT, so defining them in
  * the executable (exported: emu/machine/CMakeLists.txt) interposes them:
  * - tlb_set_page_with_attrs (2.0.1): after QEMU filled a TLB entry, clear
- *   TLB_NOTDIRTY (tlb_set_dirty) when the page holds no translated code and
- *   is not watched;
+ *   TLB_NOTDIRTY when the page holds no translated code and is not watched:
+ *   on the entry just filled, where calibration found QEMU's fast tables
+ *   (uc_calibrate_tlb.c), else with tlb_set_dirty (which scans every MMU
+ *   mode's entry and victim entries: 108 per fill);
  * - tlb_protect_code (2.0.1; a page receives its first translated block):
  *   remember the page, and put TLB_NOTDIRTY back on every entry that maps it
  *   (tlb_reset_dirty, what QEMU's dirty bitmap would have done), so stores
@@ -55,7 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tlb_flush_aarch64(void *cpu);
+#include "uc_qemu_tlb.h"
 
 /*
  * Code translated before a memory write hook existed tests the TLB inline and
@@ -71,19 +73,10 @@ static void flush_tlb(uc_engine *uc)
 #define PAGE_WRITE 0x2 /* QEMU's PAGE_WRITE */
 #define MAX_ENGINES 64
 
-/* QEMU's MemTxAttrs: 32 bits of bit-fields, passed by value in one register. */
-struct qemu_memtxattrs {
-	uint32_t bits;
-};
-
-void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
-				     struct qemu_memtxattrs attrs, int prot, int mmu_idx,
-				     uint64_t size);
 void tlb_protect_code_aarch64(uc_engine *uc, uint64_t ram_addr);
 void tlb_unprotect_code_aarch64(uc_engine *uc, uint64_t ram_addr);
 void tb_invalidate_phys_page_fast_aarch64(uc_engine *uc, void *pages, uint64_t start, int len,
 					  uintptr_t retaddr);
-void tlb_set_dirty_aarch64(void *cpu, uint64_t vaddr);
 /* libunicorn's own, called directly. */
 void tlb_reset_dirty_aarch64(void *cpu, uintptr_t host_start, uintptr_t length);
 uint64_t qemu_ram_addr_from_host_aarch64(uc_engine *uc, void *host);
@@ -101,6 +94,7 @@ struct engine {
 	int store_hooks;    /* memory write hooks: every store must reach them */
 	bool keep_notdirty; /* 2.1: the check that just ran was a trap */
 	struct hs_quirk_traps traps;
+	struct hs_quirks q; /* where the fill marks its entry dirty (2.0.1) */
 };
 
 static struct {
@@ -111,7 +105,7 @@ static struct {
 	 * store, looked up once: dlsym per store cost more than the check itself
 	 * while a memory hook sends every store through it.
 	 */
-	void *_Atomic real_check, *_Atomic real_set_dirty;
+	void *_Atomic real_check, *_Atomic real_set_dirty, *_Atomic real_fill;
 	struct engine *last; /* the last one found: the running engine, nearly always */
 } engines = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -233,7 +227,7 @@ void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
 				     uint64_t size)
 {
 	void (*fill)(void *, uint64_t, uint64_t, struct qemu_memtxattrs, int, int, uint64_t) =
-	    real("tlb_set_page_with_attrs_aarch64");
+	    real_once(&engines.real_fill, "tlb_set_page_with_attrs_aarch64");
 	fill(cpu, vaddr, paddr, attrs, prot, mmu_idx, size);
 	if (!(prot & PAGE_WRITE))
 		return;
@@ -241,7 +235,7 @@ void tlb_set_page_with_attrs_aarch64(void *cpu, uint64_t vaddr, uint64_t paddr,
 	struct engine *e = find_locked(cpu, NULL);
 	uint64_t pfn = (paddr - (e ? e->ram_base : 0)) >> PAGE_SHIFT;
 	if (e && !e->store_hooks && paddr >= e->ram_base && pfn < e->npages && !bit(e->code, pfn) &&
-	    !bit(e->traps.watched, pfn))
+	    !bit(e->traps.watched, pfn) && !hs_quirk_tlb_mark_dirty(&e->q, cpu, vaddr, mmu_idx))
 		tlb_set_dirty_aarch64(cpu, vaddr);
 	pthread_mutex_unlock(&engines.lock);
 }
@@ -305,7 +299,8 @@ static void *const ours[] = {(void *)tb_invalidate_phys_page_fast_aarch64,
 #endif
 
 bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
-				 uint64_t ram_size, const struct hs_quirk_traps *traps)
+				 uint64_t ram_size, const struct hs_quirk_traps *traps,
+				 const struct hs_quirks *q)
 {
 	/* Only if the dynamic linker bound libunicorn's calls to the functions above. */
 	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
@@ -332,6 +327,8 @@ bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t r
 			     .code = e->code};
 	if (traps)
 		e->traps = *traps;
+	if (q)
+		e->q = *q;
 	pthread_mutex_lock(&engines.lock);
 	bool placed = false;
 	for (int i = 0; i < MAX_ENGINES && !placed; i++)

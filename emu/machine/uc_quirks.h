@@ -24,6 +24,10 @@ struct hs_quirks {
 	size_t env_off;	    /* CPUARMState inside the CPU object */
 	size_t exc_off;	    /* env->exception.syndrome inside CPUARMState */
 	size_t next_tb_off; /* CPUState.cflags_next_tb (uc_calibrate_tb.c); 0: not found */
+	/* 2.0.1: CPUTLB's fast tables f[0] in the CPU object (uc_calibrate_tlb.c); 0 on 2.1 */
+	size_t tlb_fast_off;
+	unsigned tlb_page_bits; /* QEMU's TARGET_PAGE_BITS (10 in 2.0.1's AArch64) */
+	uint64_t tlb_notdirty;	/* TLB_NOTDIRTY in an entry's addr_write */
 };
 
 /*
@@ -40,6 +44,21 @@ int hs_quirks_calibrate(struct hs_quirks *q, struct hs_error *err);
  * (see uc_calibrate_tb.c).
  */
 size_t hs_quirks_find_next_tb(const struct hs_quirks *q);
+
+/*
+ * From hs_quirks_calibrate, on its scratch CPU: where QEMU's fast TLB tables
+ * are and which addr_write bit is TLB_NOTDIRTY, proved against QEMU's own
+ * tlb_set_dirty (uc_calibrate_tlb.c). 2.0.1 only (the fast-store fill
+ * wrapper); fails with a message when not found. Flushes the CPU's TLB.
+ */
+int hs_quirks_find_tlb(struct hs_quirks *q, void *cpu, struct hs_error *err);
+
+/*
+ * Right after a TLB fill of vaddr in mmu_idx: clear TLB_NOTDIRTY on the entry
+ * just filled, at the calibrated place. False (nothing changed) when not
+ * calibrated or the entry is not that one page with only that flag.
+ */
+bool hs_quirk_tlb_mark_dirty(const struct hs_quirks *q, void *cpu, uint64_t vaddr, int mmu_idx);
 
 /* Unicorn's version, as the headers hypscope was built against give it. */
 #define HS_UC_2_0 (UC_API_MAJOR == 2 && UC_API_MINOR == 0)
@@ -131,7 +150,8 @@ struct hs_quirk_traps {
  * traps must fall back to a UC_HOOK_MEM_WRITE hook (hs_quirk_store_traps).
  */
 bool hs_quirk_fast_stores_attach(uc_engine *uc, void *cpu, void *ram, uint64_t ram_base,
-				 uint64_t ram_size, const struct hs_quirk_traps *traps);
+				 uint64_t ram_size, const struct hs_quirk_traps *traps,
+				 const struct hs_quirks *q);
 void hs_quirk_fast_stores_detach(uc_engine *uc);
 /* Whether the engine's store traps work (attached, interposition bound). */
 bool hs_quirk_store_traps(uc_engine *uc);
