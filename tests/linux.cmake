@@ -24,6 +24,17 @@ if(HS_LINUX_TESTS)
       $<TARGET_FILE:hypscope> ${HS_LINUX_CACHE}/linux-${ver}.elf)
     set_tests_properties(gdb_lines_linux_${ver} PROPERTIES FIXTURES_REQUIRED linux_${ver}
       TIMEOUT 600 LABELS linux)
+    # Saved machines of Linux's hypervisor: booted (7.x: with a VM) and inside its boot
+    # flow, --load'ed in a new process; refused against the other images (~5 s).
+    set(other_ver 7)
+    if(ver STREQUAL "7")
+      set(other_ver 6.12)
+    endif()
+    add_test(NAME machine_file_linux_${ver} COMMAND python3
+      ${CMAKE_CURRENT_SOURCE_DIR}/machine_file_linux_test.py $<TARGET_FILE:hypscope>
+      ${HS_LINUX_CACHE}/linux-${ver}.elf ${HS_LINUX_CACHE}/linux-${other_ver}.elf ${HS_HYP_ELF})
+    set_tests_properties(machine_file_linux_${ver} PROPERTIES
+      FIXTURES_REQUIRED "linux_${ver};linux_${other_ver}" TIMEOUT 600 LABELS linux)
     add_test(NAME gdb_break_linux_${ver} COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/gdb_break_test.py
       $<TARGET_FILE:hypscope> ${HS_LINUX_CACHE}/linux-${ver}.elf)
     set_tests_properties(gdb_break_linux_${ver} PROPERTIES FIXTURES_REQUIRED linux_${ver}

@@ -39,7 +39,7 @@ AFTER = [
     "x/8xg pa:0x40200000",
 ]
 MARK = "=== {} ==="
-HEADER = 232  # docs/time-travel.md
+HEADER = 296  # docs/time-travel.md
 
 
 def run(argv):
@@ -129,7 +129,7 @@ def main():
         flipped = bytearray(blob)
         flipped[HEADER + len(blob[HEADER:]) // 2] ^= 0x40
         newer = bytearray(blob)
-        struct.pack_into("<I", newer, 8, 2)
+        struct.pack_into("<I", newer, 8, 3)
         huge = bytearray(blob)
         struct.pack_into("<Q", huge, 192, 1 << 40)  # nr_pages
         raw_huge = bytearray(blob)

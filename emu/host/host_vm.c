@@ -847,6 +847,17 @@ void hs_vm_records_encode(const struct hs_vm_records *r, struct hs_bytes *b)
 	uint64_t len = r->guest_code_len;
 	hs_bytes_put(b, &len, sizeof(len));
 	hs_bytes_put(b, r->guest_code, r->guest_code_len);
+	/* Linux's hypervisor: the host's struct kvm and what it gave, per slot and torn down. */
+	for (int i = 0; i < HS_MAX_VMS; i++) {
+		uint8_t has = r->vms[i].lx != NULL;
+		hs_bytes_put(b, &has, 1);
+		if (has)
+			hs_lx_vm_encode(r->vms[i].lx, b);
+	}
+	uint64_t gone = r->nr_gone;
+	hs_bytes_put(b, &gone, sizeof(gone));
+	for (size_t i = 0; i < r->nr_gone; i++)
+		hs_lx_vm_encode(r->gone[i], b);
 }
 
 struct hs_vm_records *hs_vm_records_decode(struct hs_bytes_in *in, struct hs_error *err)
@@ -891,10 +902,30 @@ struct hs_vm_records *hs_vm_records_decode(struct hs_bytes_in *in, struct hs_err
 			r->guest_code_len = len;
 		}
 	}
+	for (int i = 0; i < HS_MAX_VMS && !in->short_read; i++) {
+		uint8_t has = 0;
+		hs_bytes_get(in, &has, 1);
+		if (has > 1)
+			in->short_read = true;
+		else if (has && !(r->vms[i].lx = hs_lx_vm_decode(in, err)))
+			goto bad;
+	}
+	uint64_t gone = 0;
+	hs_bytes_get(in, &gone, sizeof(gone));
+	/* Each record takes more than 8 bytes: a count past that is corrupt. */
+	if (!in->short_read && gone) {
+		if (gone > (in->len - in->off) / 8 || !(r->gone = calloc(gone, sizeof(*r->gone))))
+			in->short_read = true;
+		for (; !in->short_read && r->nr_gone < gone; r->nr_gone++)
+			if (!(r->gone[r->nr_gone] = hs_lx_vm_decode(in, err)))
+				goto bad;
+	}
 	if (in->short_read) {
-		hs_vm_records_release(r);
 		hs_err(err, -EINVAL, "the host's VM records are cut short");
-		return NULL;
+		goto bad;
 	}
 	return r;
+bad:
+	hs_vm_records_release(r);
+	return NULL;
 }

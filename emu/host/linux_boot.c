@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "boot_util.h"
+#include "checkpoint.h"
 #include "host.h"
 #include "host_boot.h"
 #include "image_dwarf.h"
@@ -197,17 +198,9 @@ const struct hs_lx_cpu *hs_linux_cpu(const struct hs_machine *m)
 
 void hs_linux_kernel_name(const struct hs_machine *m, char *buf, size_t len)
 {
-	size_t n = 0;
-	const char *v = hs_image_section(m->img, ".hypscope.kernel", &n);
-	const char *sp = v ? memchr(v, ' ', n) : NULL;
-	if (!sp) {
+	hs_image_kernel(m->img, buf, len);
+	if (!*buf)
 		snprintf(buf, len, "Linux");
-		return;
-	}
-	size_t vl = 0;
-	while (sp + 1 + vl < v + n && sp[1 + vl] > ' ')
-		vl++;
-	snprintf(buf, len, "Linux %.*s", (int)vl, sp + 1);
 }
 
 int hs_linux_boot(struct hs_machine *m, const char *until, struct hs_stop *stop,
@@ -321,9 +314,13 @@ static int patch_image(struct hs_machine *m, uint64_t only_key, struct hs_error 
 	return rc;
 }
 
-static int step_firmware_done(struct hs_machine *m, struct hs_error *err)
+/*
+ * What the kernel's early boot derives from the CPU and the machine: its CPU view, the
+ * Spectre decisions, kvm_compute_layout. A loaded machine derives it again (saved
+ * machines carry none of it).
+ */
+static int derive_layout(struct hs_machine *m, struct hs_linux *lx, struct hs_error *err)
 {
-	struct hs_linux *lx = lx_of(m);
 	const struct hs_layout *hl = &m->layout;
 	read_cpu(m, &lx->cpu);
 	hs_lx_spectre_state(&lx->cpu, &lx->spectre);
@@ -343,6 +340,16 @@ static int step_firmware_done(struct hs_machine *m, struct hs_error *err)
 			      "Linux's kern_hyp_va (%#" PRIx64
 			      ") and the machine's layout (%#" PRIx64 ") disagree for %#" PRIx64,
 			      hs_lx_pa_to_hyp_va(l, probe), hs_layout_hyp_va(hl, probe), probe);
+	return 0;
+}
+
+static int step_firmware_done(struct hs_machine *m, struct hs_error *err)
+{
+	struct hs_linux *lx = lx_of(m);
+	const struct hs_lx_layout *l = &lx->layout;
+	int rc = derive_layout(m, lx, err);
+	if (rc)
+		return rc;
 	if ((rc = patch_image(m, 0, err)))
 		return hs_err_prefix(err, "patching Linux's hypervisor");
 	/* init_hyp_physvirt_offset */
@@ -985,4 +992,140 @@ void hs_linux_state_free(struct hs_linux_state *s)
 	if (s)
 		free(s->log);
 	free(s);
+}
+
+/* ---- saved machines (host_checkpoint.c) ---------------------------------------------- */
+
+/*
+ * In the file: whether the state was made and the firmware step ran (its CPU view, Spectre
+ * decisions and layout are derived again on load, from the CPU and the machine), the
+ * host's allocator and per-CPU areas, and the patch log (what `info patches` shows).
+ */
+struct lx_file_head {
+	uint32_t made, derived, patch_size;
+	uint32_t nr_cpus;
+	uint64_t nlog;
+};
+
+struct lx_file_addrs {
+	uint64_t io_map_base;
+	uint64_t percpu_pa[HS_MAX_CPUS], percpu_size;
+	uint64_t params_pa[HS_MAX_CPUS];
+};
+
+int hs_linux_state_encode(const struct hs_linux *lx, struct hs_bytes *b)
+{
+	struct lx_file_head head = {.made = lx != NULL,
+				    .derived = lx && lx->layout.hyp_vector_kva,
+				    .patch_size = sizeof(struct hs_patch),
+				    .nr_cpus = HS_MAX_CPUS,
+				    .nlog = lx ? lx->log.n : 0};
+	hs_bytes_put(b, &head, sizeof(head));
+	if (!lx)
+		return b->oom ? -ENOMEM : 0;
+	struct lx_file_addrs a = {.io_map_base = lx->io_map_base, .percpu_size = lx->percpu_size};
+	memcpy(a.percpu_pa, lx->percpu_pa, sizeof(a.percpu_pa));
+	memcpy(a.params_pa, lx->params_pa, sizeof(a.params_pa));
+	hs_bytes_put(b, &a, sizeof(a));
+	hs_bytes_put(b, lx->log.v, lx->log.n * sizeof(*lx->log.v));
+	return b->oom ? -ENOMEM : 0;
+}
+
+static bool in_ram(const struct hs_machine *m, uint64_t pa, uint64_t len)
+{
+	uint64_t base = m->opts.ram_base, end = base + m->opts.ram_size;
+	return pa >= base && pa <= end && len <= end - pa;
+}
+
+/* A patch record names a site of this image, a known kind, at most the instructions kept. */
+static bool patch_ok(const struct hs_machine *m, const struct hs_patch *p)
+{
+	return p->kind <= HS_PATCH_RELOC && p->nr <= HS_PATCH_MAX_INSNS &&
+	       p->site >= m->img->link_base && p->site < m->img->link_end &&
+	       memchr(p->cause, 0, sizeof(p->cause)) && memchr(p->what, 0, sizeof(p->what));
+}
+
+struct hs_linux_state *hs_linux_state_decode(struct hs_machine *m, struct hs_bytes_in *in,
+					     struct hs_error *err)
+{
+	struct lx_file_head head;
+	hs_bytes_get(in, &head, sizeof(head));
+	struct hs_linux_state *s = calloc(1, sizeof(*s));
+	struct hs_linux *lx = NULL;
+	if (!s) {
+		hs_err(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (!head.made)
+		goto check;
+	if (head.patch_size != sizeof(struct hs_patch) || head.nr_cpus != HS_MAX_CPUS) {
+		hs_err(err, -EINVAL, "the Linux host's record is of another hypscope build");
+		goto bad;
+	}
+	if (!hs_linux_image(m)) {
+		hs_err(err, -EINVAL,
+		       "the file holds Linux's host state, and %s is not Linux's hypervisor",
+		       m->img->path);
+		goto bad;
+	}
+	struct lx_file_addrs a;
+	hs_bytes_get(in, &a, sizeof(a));
+	if (in->short_read || head.nlog > (in->len - in->off) / sizeof(struct hs_patch))
+		goto corrupt;
+	bool ok = !a.io_map_base || a.io_map_base < (1ULL << m->layout.va_bits);
+	ok = ok && (!a.percpu_size || a.percpu_size <= m->opts.ram_size);
+	for (unsigned i = 0; ok && i < HS_MAX_CPUS; i++)
+		ok = (!a.percpu_pa[i] || in_ram(m, a.percpu_pa[i], a.percpu_size)) &&
+		     (!a.params_pa[i] || in_ram(m, a.params_pa[i], HS_PAGE_SIZE));
+	if (!ok)
+		goto corrupt;
+	s->made = true;
+	s->io_map_base = a.io_map_base;
+	memcpy(s->percpu_pa, a.percpu_pa, sizeof(s->percpu_pa));
+	s->percpu_size = a.percpu_size;
+	memcpy(s->params_pa, a.params_pa, sizeof(s->params_pa));
+	if (head.nlog) {
+		if (!(s->log = malloc(head.nlog * sizeof(*s->log)))) {
+			hs_err(err, -ENOMEM, "out of memory");
+			goto bad;
+		}
+		hs_bytes_get(in, s->log, head.nlog * sizeof(*s->log));
+		s->nlog = head.nlog;
+		for (size_t i = 0; i < s->nlog; i++)
+			if (!patch_ok(m, &s->log[i]))
+				goto corrupt;
+	}
+	/* What the image and the machine give is made again, not read from the file. */
+	if (!(lx = lx_get(m, err)))
+		goto bad;
+	if (head.derived) {
+		struct hs_linux fresh = *lx;
+		if (derive_layout(m, &fresh, err))
+			goto bad;
+		s->cpu = fresh.cpu;
+		s->spectre = fresh.spectre;
+		s->layout = fresh.layout;
+	}
+check:
+	if (in->short_read)
+		goto corrupt;
+	return s;
+corrupt:
+	hs_err(err, -EINVAL, "the Linux host's record is corrupt");
+bad:
+	hs_linux_state_free(s);
+	return NULL;
+}
+
+int hs_linux_state_apply(struct hs_machine *m, const struct hs_linux_state *s, struct hs_error *err)
+{
+	struct hs_linux *lx = s->made ? lx_get(m, err) : lx_of(m);
+	if (s->made && !lx)
+		return err && err->code ? err->code : -EINVAL;
+	return hs_linux_state_restore(lx, s) ? hs_err(err, -ENOMEM, "out of memory") : 0;
+}
+
+hs_linux_done_fn hs_linux_continuation(void)
+{
+	return linux_op_done;
 }

@@ -46,6 +46,22 @@ struct hs_linux_state;
 struct hs_linux_state *hs_linux_state_save(const struct hs_linux *lx);
 int hs_linux_state_restore(struct hs_linux *lx, const struct hs_linux_state *s);
 void hs_linux_state_free(struct hs_linux_state *s);
+/*
+ * Saved machines: the Linux host state in the file (NULL lx: not made), and back; decode
+ * checks it against this image and machine, and derives again what they give (the CPU
+ * view, Spectre decisions, layout, DWARF, hypercall table); apply makes it the machine's.
+ */
+struct hs_bytes;
+struct hs_bytes_in;
+int hs_linux_state_encode(const struct hs_linux *lx, struct hs_bytes *b);
+struct hs_linux_state *hs_linux_state_decode(struct hs_machine *m, struct hs_bytes_in *in,
+					     struct hs_error *err);
+int hs_linux_state_apply(struct hs_machine *m, const struct hs_linux_state *s,
+			 struct hs_error *err);
+/* The continuation of the Linux boot flow's host operations (named by kind in a file). */
+struct hs_host_op;
+typedef int (*hs_linux_done_fn)(struct hs_machine *m, struct hs_host_op *op, struct hs_error *err);
+hs_linux_done_fn hs_linux_continuation(void);
 /* The Linux boot flow, with the bundled flow's steps (host_boot.h). */
 struct hs_stop;
 int hs_linux_boot(struct hs_machine *m, const char *until, struct hs_stop *stop,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "boot_util.h"
+#include "checkpoint.h"
 #include "host.h"
 #include "hyp_state.h"
 #include "image_dwarf.h"
@@ -711,6 +712,56 @@ void hs_lx_vm_free(struct hs_lx_vm *vm)
 		free(vm->extra_vcpus);
 	}
 	free(vm);
+}
+
+/* The struct as it is (this build's layout, its pointers dropped), then its two arrays. */
+void hs_lx_vm_encode(const struct hs_lx_vm *vm, struct hs_bytes *b)
+{
+	struct hs_lx_vm copy = *vm;
+	uint32_t size = sizeof(copy);
+	copy.back = copy.extra_vcpus = NULL;
+	hs_bytes_put(b, &size, sizeof(size));
+	hs_bytes_put(b, &copy, sizeof(copy));
+	hs_bytes_put(b, vm->back, vm->nr_back * sizeof(*vm->back));
+	hs_bytes_put(b, vm->extra_vcpus, vm->nr_extra * sizeof(*vm->extra_vcpus));
+}
+
+struct hs_lx_vm *hs_lx_vm_decode(struct hs_bytes_in *in, struct hs_error *err)
+{
+	uint32_t size = 0;
+	hs_bytes_get(in, &size, sizeof(size));
+	struct hs_lx_vm *vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		hs_err(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (size != sizeof(*vm)) {
+		free(vm);
+		hs_err(err, -EINVAL, "the host's Linux VM records are of another hypscope build");
+		return NULL;
+	}
+	hs_bytes_get(in, vm, sizeof(*vm));
+	vm->back = vm->extra_vcpus = NULL;
+	size_t left = (in->len - in->off) / sizeof(uint64_t);
+	bool ok = !in->short_read && vm->nr_back <= left && vm->nr_extra <= left - vm->nr_back;
+	if (ok && vm->nr_back)
+		ok = (vm->back = malloc(vm->nr_back * sizeof(*vm->back))) != NULL;
+	if (ok && vm->nr_extra)
+		ok = (vm->extra_vcpus = malloc(vm->nr_extra * sizeof(*vm->extra_vcpus))) != NULL;
+	if (!ok) {
+		if (!in->short_read && vm->nr_back <= left && vm->nr_extra <= left - vm->nr_back)
+			hs_err(err, -ENOMEM, "out of memory");
+		else
+			hs_err(err, -EINVAL, "the host's Linux VM records are cut short");
+		vm->nr_back = vm->nr_extra = 0;
+		hs_lx_vm_free(vm);
+		return NULL;
+	}
+	if (vm->nr_back)
+		hs_bytes_get(in, vm->back, vm->nr_back * sizeof(*vm->back));
+	if (vm->nr_extra)
+		hs_bytes_get(in, vm->extra_vcpus, vm->nr_extra * sizeof(*vm->extra_vcpus));
+	return vm;
 }
 
 void hs_lx_vm_page_back(struct hs_lx_vm *vm, uint64_t pfn)

@@ -91,5 +91,10 @@ int hs_lx_vm_check_gone(struct hs_machine *m, struct hs_lx_vm *vm, struct hs_str
 void hs_lx_vm_free(struct hs_lx_vm *vm);
 /* A deep copy (checkpoints); NULL when out of memory. */
 struct hs_lx_vm *hs_lx_vm_copy(const struct hs_lx_vm *vm);
+/* Saved machines: the host's record of one Linux VM; decode: NULL and *err when bad. */
+struct hs_bytes;
+struct hs_bytes_in;
+void hs_lx_vm_encode(const struct hs_lx_vm *vm, struct hs_bytes *b);
+struct hs_lx_vm *hs_lx_vm_decode(struct hs_bytes_in *in, struct hs_error *err);
 
 #endif

@@ -702,3 +702,18 @@ uint64_t hs_image_line_addr(const struct hs_image *img, const char *file, int li
 	}
 	return best;
 }
+
+void hs_image_kernel(const struct hs_image *img, char *buf, size_t len)
+{
+	size_t n = 0;
+	const char *v = hs_image_section(img, ".hypscope.kernel", &n);
+	const char *sp = v ? memchr(v, ' ', n) : NULL;
+	if (len)
+		*buf = 0;
+	if (!sp)
+		return;
+	size_t vl = 0;
+	while (sp + 1 + vl < v + n && sp[1 + vl] > ' ')
+		vl++;
+	snprintf(buf, len, "Linux %.*s", (int)vl, sp + 1);
+}

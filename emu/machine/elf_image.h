@@ -90,6 +90,8 @@ size_t hs_image_symbols_named(const struct hs_image *img, const char *name,
 const char *hs_image_source_name(const char *sym);
 /* The contents of a section by name (loaded or not); NULL if none or empty. */
 const void *hs_image_section(const struct hs_image *img, const char *name, size_t *len);
+/* "Linux 7.2.13-1" from the image's .hypscope.kernel note; "" without one. */
+void hs_image_kernel(const struct hs_image *img, char *buf, size_t len);
 /* The line-table row covering addr; NULL if none. */
 const struct hs_line *hs_image_line(const struct hs_image *img, uint64_t addr);
 /*

@@ -37,9 +37,10 @@ struct file_header {
 	uint64_t payload_size; /* bytes of the zstd frame after the header */
 	uint64_t payload_hash; /* FNV-1a 64 of those bytes */
 	uint64_t raw_size;     /* bytes of the records once decompressed */
+	char image_name[64];   /* version 2: "linux-7.elf (Linux 7.2.13-1)", for messages */
 	uint64_t header_hash;  /* FNV-1a 64 of every byte before this field */
 };
-_Static_assert(sizeof(struct file_header) == 232, "the documented header is 232 bytes");
+_Static_assert(sizeof(struct file_header) == 296, "the documented header is 296 bytes");
 
 /* Records in the payload: u32 tag, u32 zero, u64 length, then length bytes. */
 #define TAG(a, b, c, d) \
@@ -95,6 +96,15 @@ static uint64_t header_hash(const struct file_header *h)
 static uint64_t image_hash(const struct hs_machine *m)
 {
 	return fnv(FNV_INIT, m->img->file, m->img->file_size);
+}
+
+/* The image's file name, and the kernel whose hypervisor it is (Linux's object). */
+static void image_name(const struct hs_image *img, char *buf, size_t len)
+{
+	const char *base = strrchr(img->path, '/');
+	char kernel[48];
+	hs_image_kernel(img, kernel, sizeof(kernel));
+	snprintf(buf, len, *kernel ? "%s (%s)" : "%s", base ? base + 1 : img->path, kernel);
 }
 
 /* ---- writing ---------------------------------------------------------------- */
@@ -319,6 +329,7 @@ int hs_machine_save(struct hs_machine *m, const char *path, struct hs_machine_fi
 				.icount = hs_machine_icount(m)};
 	memcpy(h.magic, MAGIC, 8);
 	snprintf(h.build_id, sizeof(h.build_id), "%s", m->img->build_id);
+	image_name(m->img, h.image_name, sizeof(h.image_name));
 	size_t tlen = strlen(path) + 16;
 	char *tmp = malloc(tlen);
 	if (!tmp)
@@ -401,6 +412,11 @@ static int read_header(int fd, const char *path, struct file_header *h, uint64_t
 		return hs_err(err, -EINVAL,
 			      "%s: format version %u is newer than this hypscope reads (up to "
 			      "%u): load it with a newer hypscope",
+			      path, h->version, HS_MACHINE_FILE_VERSION);
+	if (h->version && h->version < HS_MACHINE_FILE_VERSION)
+		return hs_err(err, -EINVAL,
+			      "%s: format version %u is older than the one this hypscope reads "
+			      "(%u, docs/time-travel.md): run its scenario again and save anew",
 			      path, h->version, HS_MACHINE_FILE_VERSION);
 	if (h->version == 0 || h->header_size != sizeof(*h) || h->header_hash != header_hash(h))
 		return hs_err(err, -EINVAL, "%s: corrupted: the header's checksum does not match",
@@ -675,14 +691,17 @@ static int check_image(const struct hs_machine *m, const struct file_header *h, 
 		       struct hs_error *err)
 {
 	if (h->image_hash != image_hash(m)) {
-		char bid[sizeof(h->build_id)];
+		char bid[sizeof(h->build_id)], name[sizeof(h->image_name)], mine[64];
 		memcpy(bid, h->build_id, sizeof(bid));
 		bid[sizeof(bid) - 1] = 0;
+		memcpy(name, h->image_name, sizeof(name));
+		name[sizeof(name) - 1] = 0;
+		image_name(m->img, mine, sizeof(mine));
 		return hs_err(err, -EINVAL,
-			      "%s: saved from another hypervisor image (build-id %s; this one, "
-			      "%s, is %s): give its --hyp",
-			      path, *bid ? bid : "none", m->img->path,
-			      *m->img->build_id ? m->img->build_id : "none");
+			      "%s: saved from another hypervisor image, %s (build-id %s); this "
+			      "one is %s (build-id %s, %s): give its --hyp",
+			      path, *name ? name : "unnamed", *bid ? bid : "none", mine,
+			      *m->img->build_id ? m->img->build_id : "none", m->img->path);
 	}
 	if (h->ram_base != m->opts.ram_base || h->ram_size != m->opts.ram_size ||
 	    h->nr_cpus != m->nr_cpus || h->hyp_va_bits != m->opts.hyp_va_bits)

@@ -17,7 +17,7 @@
 
 #include "machine.h"
 
-#define HS_MACHINE_FILE_VERSION 1
+#define HS_MACHINE_FILE_VERSION 2
 
 /* What a file's header says (hs_machine_file_peek). */
 struct hs_machine_file_info {
