@@ -174,32 +174,19 @@ int cmd_reverse_stepi(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_reverse_continue(struct cli *c, int argc, char **argv)
+int cli_reverse_to_hit(struct cli *c, uint64_t after, bool *stopped, struct hs_error *err)
 {
-	(void)argc;
-	struct hs_record_info info;
-	hs_record_info(c->m, &info);
-	if (!info.active)
-		return cli_error(c, "%s: not recording: `record` first, then run forward", argv[0]);
 	struct hs_replay_hit hit;
 	bool found;
-	struct hs_replay_filter f = {.holds = rev_holds, .take = rev_take, .ud = c};
+	struct hs_replay_filter f = {.holds = rev_holds, .take = rev_take, .ud = c, .after = after};
 	const void *args[3] = {&hit, &found, &f};
-	struct hs_error err = {0};
-	if (quietly(c, last_hit, args, &err))
-		return cli_error(c, "%s: %s", argv[0], err.msg);
-	if (!found) {
-		uint64_t first = history_start(c);
-		if (quietly(c, replay_to, &first, &err))
-			return cli_error(c, "%s: %s", argv[0], err.msg);
-		printf("No more reverse-execution history.\n");
-		struct hs_stop s = *hs_last_stop(c->m);
-		c->hit_id = 0;
-		cli_report_stop(c, &s);
+	*stopped = false;
+	if (quietly(c, last_hit, args, err))
+		return -1;
+	if (!found)
 		return 0;
-	}
-	if (quietly(c, goto_hit, &hit, &err))
-		return cli_error(c, "%s: %s", argv[0], err.msg);
+	if (quietly(c, goto_hit, &hit, err))
+		return -1;
 	struct hs_stop s = *hs_last_stop(c->m);
 	bool single = c->run_single;
 	c->run_single = true; /* classify the hit; never resume from it */
@@ -207,5 +194,29 @@ int cmd_reverse_continue(struct cli *c, int argc, char **argv)
 	c->run_single = single;
 	cli_report_stop(c, &s);
 	print_call_in_flight(c, s.cpu);
+	*stopped = true;
+	return 0;
+}
+
+int cmd_reverse_continue(struct cli *c, int argc, char **argv)
+{
+	(void)argc;
+	struct hs_record_info info;
+	hs_record_info(c->m, &info);
+	if (!info.active)
+		return cli_error(c, "%s: not recording: `record` first, then run forward", argv[0]);
+	struct hs_error err = {0};
+	bool stopped;
+	if (cli_reverse_to_hit(c, 0, &stopped, &err))
+		return cli_error(c, "%s: %s", argv[0], err.msg);
+	if (stopped)
+		return 0;
+	uint64_t first = history_start(c);
+	if (quietly(c, replay_to, &first, &err))
+		return cli_error(c, "%s: %s", argv[0], err.msg);
+	printf("No more reverse-execution history.\n");
+	struct hs_stop s = *hs_last_stop(c->m);
+	c->hit_id = 0;
+	cli_report_stop(c, &s);
 	return 0;
 }

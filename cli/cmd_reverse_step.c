@@ -19,6 +19,10 @@
  *   reverse-nexti: the latest instruction of this frame or its callers;
  *   reverse-finish: the call that entered this frame.
  *
+ * A breakpoint or watchpoint hit on the way back (gdb: in a callee the
+ * command runs over, say) stops the command there, by reverse-continue's rules
+ * (conditions, ignore counts).
+ *
  * Only the current CPU's instructions count (several CPUs: the others' are
  * skipped). When the stretch from the nearest checkpoint has no answer, the
  * one from the checkpoint before it is replayed, back to the start of the
@@ -248,6 +252,14 @@ static int reverse(struct cli *c, int argc, char **argv, enum rev_kind kind)
 			return cli_error(c, "%s: %s", cmd, err.msg);
 		if (at_start)
 			target = info.first_icount;
+		/* gdb: a breakpoint the way back passes (in a callee, say) stops it there. */
+		bool hit = false;
+		if (cli_reverse_to_hit(c, target, &hit, &err))
+			return cli_error(c, "%s: %s", cmd, err.msg);
+		if (hit) {
+			cli_bps_follow_walks(&c->bps);
+			return 0;
+		}
 		if (quiet_replay_to(c, target, &err))
 			return cli_error(c, "%s: %s", cmd, err.msg);
 	}

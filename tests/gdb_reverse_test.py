@@ -5,7 +5,8 @@ server announces ReverseStep+/ReverseContinue+, so gdb-multiarch sends `bs`
 and `bc`; hypscope answers them with its record (`monitor record`).
 
 Then gdb's reverse-next, reverse-finish and reverse-step, each checked against
-gdb's forward next, stepi and finish.
+gdb's forward next, stepi and finish; and gdb's reverse-next over a call with
+a breakpoint in the callee (it stops there) against hypscope's own.
 
 A share runs with a breakpoint at handle_host_trap; gdb then continues to the
 end of the call, `reverse-continue` comes back to the breakpoint, `reverse-stepi` goes one
@@ -16,6 +17,7 @@ usage: gdb_reverse_test.py HYPSCOPE HYP_ELF
 """
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,6 +60,7 @@ def main():
     finally:
         H.stop_server(srv)
     steps()
+    breakpoint_in_callee()
     return H.finish()
 
 
@@ -114,6 +117,32 @@ def steps():
         check("Target does not support" not in out, "gdb's reverse commands run", out)
     finally:
         H.stop_server(srv)
+
+
+BP_IN_CALLEE = ["break mem_protect.c:355", "monitor hvc host_share_hyp 0x48000", "continue",
+                "delete", "break host_stage2_set_page_state", "reverse-next", "p/x $pc",
+                "p/x $sp"]
+
+
+def breakpoint_in_callee():
+    """gdb's reverse-next over a call with a breakpoint in the callee, put there after the
+    call ran, stops at it; hypscope's own reverse-next from the same place agrees."""
+    srv, port = H.start_server(HYPSCOPE, "-ex", "boot", "-ex", "record")
+    try:
+        out = H.gdb(HYP_ELF, port, BP_IN_CALLEE + ["detach"])
+    finally:
+        H.stop_server(srv)
+    want = re.findall(r"^\$\d+ = (0x[0-9a-f]+)", out, re.M)
+    check(len(want) == 2 and re.search(r"Breakpoint \d+, .*host_stage2_set_page_state", out)
+          is not None, "gdb's reverse-next stops at the breakpoint in the callee", out)
+    cli = [c.replace("monitor ", "").replace("continue", "echo") for c in BP_IN_CALLEE]
+    p = subprocess.run([HYPSCOPE, "-q", "--batch", "--hyp", HYP_ELF, "-ex", "boot", "-ex",
+                        "record"] + [a for c in cli for a in ("-ex", c)],
+                       capture_output=True, text=True, timeout=300)
+    got = re.findall(r"^\$\d+ = (0x[0-9a-f]+)", p.stdout, re.M)
+    check(got == want and "Breakpoint 2, cpu0" in p.stdout,
+          "hypscope's reverse-next stops at the same place (pc, sp)",
+          p.stdout + p.stderr + f"\ngdb: {want}")
 
 
 if __name__ == "__main__":

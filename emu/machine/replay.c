@@ -244,7 +244,7 @@ static void note_hit(struct hs_machine *m, const struct hs_stop *s, void *ud)
 {
 	struct scan *sc = ud;
 	uint64_t now = hs_machine_icount(m);
-	if (now >= sc->present || sc->oom)
+	if (now >= sc->present || sc->oom || (sc->f && now <= sc->f->after))
 		return;
 	int tag = 0;
 	/* The machine is as the stop left it: a condition reads it as a forward stop would. */
@@ -313,7 +313,7 @@ int hs_replay_last_hit(struct hs_machine *m, const struct hs_replay_filter *f,
 	/* Segment by segment, the newest first: the last hit of the first segment that has one. */
 	uint64_t end = sc.present;
 	struct ckpt *k = history_at(m, sc.present - 1);
-	while (k && !*found && !rc) {
+	while (k && !*found && !rc && (!f || end > f->after)) {
 		uint64_t start = k->icount;
 		struct ckpt *older = k->parent;
 		if ((rc = hs_checkpoint_restore(m, k->id, err)))

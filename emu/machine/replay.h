@@ -68,6 +68,11 @@ struct hs_replay_filter {
 	 */
 	bool (*take)(void *ud, const struct hs_replay_hit *hit);
 	void *ud;
+	/*
+	 * Hits at or before this count do not count, and the scan stops there
+	 * (reverse-next: only the stretch it un-executes); 0: the whole history.
+	 */
+	uint64_t after;
 };
 /*
  * The last stop (breakpoint, watchpoint) before the present the filter takes,
