@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "append_snap.h"
 #include "breakpoints.h"
 #include "image_cfi.h"
 #include "image_linetable.h"
@@ -115,6 +116,9 @@ struct cli {
 	size_t trace_dropped;	    /* oldest records no longer kept (CLI_HVC_KEEP) */
 	struct cli_dbg_write *dbgw; /* debugger writes (HS_EV_DEBUG_WRITE), for `trace` */
 	size_t ndbgw, capdbgw;
+	/* What the checkpoints of trace and dbgw share (cmd_checkpoint.c); indexes are
+	 * absolute (trace_dropped + i), so a change to a record says so first. */
+	struct hs_append_track trace_snaps, dbgw_snaps;
 	bool have_hvc;
 	int64_t last_x0, last_x1;
 	bool have_access;
@@ -168,6 +172,13 @@ struct cli {
 	size_t tlb_shown;		  /* violations already printed */
 	struct hs_blame *blame;		  /* PTE provenance, always on (cmd_blame.c) */
 };
+
+/* The session's hypercall list and debugger writes start over (cleared, replaced). */
+static inline void cli_session_lists_forget(struct cli *c)
+{
+	hs_append_forget(&c->trace_snaps);
+	hs_append_forget(&c->dbgw_snaps);
+}
 
 /* ---- PTE provenance (cmd_blame.c) ------------------------------------------- */
 /* Machine created / about to be destroyed: start or stop recording with it. */

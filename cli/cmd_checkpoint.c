@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "append_snap.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "cmd_checkpoint.h"
@@ -18,6 +19,9 @@
 struct cli_state {
 	char **console;
 	size_t nconsole, console_dropped;
+	/* A checkpoint's hypercall list and debugger writes, shared with the ones before. */
+	struct hs_append_snap *trace_snap, *dbgw_snap;
+	/* A saved machine's, as read from the file. */
 	struct cli_hvc_rec *trace;
 	size_t ntrace;
 	struct cli_dbg_write *dbgw;
@@ -30,18 +34,6 @@ struct cli_state {
 	enum hs_stop_reason user_stop;
 	uint64_t user_stop_icount;
 };
-
-static void *dup_array(const void *p, size_t n, size_t size, bool *ok)
-{
-	if (!n)
-		return NULL;
-	void *q = malloc(n * size);
-	if (!q)
-		*ok = false;
-	else
-		memcpy(q, p, n * size);
-	return q;
-}
 
 static void free_lines(char **v, size_t n)
 {
@@ -65,10 +57,15 @@ static void state_free(void *p)
 {
 	struct cli_state *s = p;
 	free_lines(s->console, s->nconsole);
+	hs_append_put(s->trace_snap);
+	hs_append_put(s->dbgw_snap);
 	free(s->trace);
 	free(s->dbgw);
 	free(s);
 }
+
+static const struct hs_append_ops hvc_rec_ops = {.size = sizeof(struct cli_hvc_rec)};
+static const struct hs_append_ops dbg_write_ops = {.size = sizeof(struct cli_dbg_write)};
 
 static void *cli_save(void *ud, struct hs_error *err)
 {
@@ -79,10 +76,12 @@ static void *cli_save(void *ud, struct hs_error *err)
 		s->console = dup_lines(c->console, c->nconsole, &ok);
 		s->nconsole = c->nconsole;
 		s->console_dropped = c->console_dropped;
-		s->trace = dup_array(c->trace, c->ntrace, sizeof(*c->trace), &ok);
-		s->ntrace = c->ntrace;
-		s->dbgw = dup_array(c->dbgw, c->ndbgw, sizeof(*c->dbgw), &ok);
-		s->ndbgw = c->ndbgw;
+		struct cli *mc = ud; /* the tracks follow what the checkpoints share */
+		mc->trace_snaps.ops = &hvc_rec_ops;
+		mc->dbgw_snaps.ops = &dbg_write_ops;
+		ok = ok && (s->trace_snap = hs_append_take(&mc->trace_snaps, c->trace,
+							   c->trace_dropped, c->ntrace));
+		ok = ok && (s->dbgw_snap = hs_append_take(&mc->dbgw_snaps, c->dbgw, 0, c->ndbgw));
 		s->have_hvc = c->have_hvc;
 		s->have_access = c->have_access;
 		s->last_refused = c->last_refused;
@@ -107,20 +106,11 @@ static void *cli_save(void *ud, struct hs_error *err)
 	return s;
 }
 
-static int cli_restore(void *ud, const void *p, struct hs_error *err)
+/* Install the lists (owned from here on) and the last results of s. */
+static void apply_state(struct cli *c, const struct cli_state *s, char **console,
+			struct cli_hvc_rec *trace, size_t trace_first, size_t ntrace,
+			struct cli_dbg_write *dbgw, size_t ndbgw)
 {
-	struct cli *c = ud;
-	const struct cli_state *s = p;
-	bool ok = true;
-	char **console = dup_lines(s->console, s->nconsole, &ok);
-	struct cli_hvc_rec *trace = dup_array(s->trace, s->ntrace, sizeof(*s->trace), &ok);
-	struct cli_dbg_write *dbgw = dup_array(s->dbgw, s->ndbgw, sizeof(*s->dbgw), &ok);
-	if (!ok) {
-		free_lines(console, s->nconsole);
-		free(trace);
-		free(dbgw);
-		return hs_err(err, -12, "out of memory restoring the session");
-	}
 	free_lines(c->console, c->nconsole);
 	free(c->trace);
 	free(c->dbgw);
@@ -128,9 +118,10 @@ static int cli_restore(void *ud, const void *p, struct hs_error *err)
 	c->nconsole = c->capconsole = s->nconsole;
 	c->console_dropped = s->console_dropped;
 	c->trace = trace;
-	c->ntrace = c->captrace = s->ntrace;
+	c->ntrace = c->captrace = ntrace;
+	c->trace_dropped = trace_first;
 	c->dbgw = dbgw;
-	c->ndbgw = c->capdbgw = s->ndbgw;
+	c->ndbgw = c->capdbgw = ndbgw;
 	c->have_hvc = s->have_hvc;
 	c->have_access = s->have_access;
 	c->last_refused = s->last_refused;
@@ -145,6 +136,27 @@ static int cli_restore(void *ud, const void *p, struct hs_error *err)
 	c->vm_exit_ipa = s->vm_exit_ipa;
 	c->user_stop = s->user_stop;
 	c->user_stop_icount = s->user_stop_icount;
+}
+
+static int cli_restore(void *ud, const void *p, struct hs_error *err)
+{
+	struct cli *c = ud;
+	const struct cli_state *s = p;
+	bool ok = true;
+	char **console = dup_lines(s->console, s->nconsole, &ok);
+	size_t trace_first = 0, ntrace = 0, dbgw_first = 0, ndbgw = 0;
+	struct cli_hvc_rec *trace =
+	    ok ? hs_append_restore(&c->trace_snaps, s->trace_snap, &trace_first, &ntrace) : NULL;
+	struct cli_dbg_write *dbgw =
+	    trace ? hs_append_restore(&c->dbgw_snaps, s->dbgw_snap, &dbgw_first, &ndbgw) : NULL;
+	if (!ok || !trace || !dbgw) {
+		free_lines(console, s->nconsole);
+		free(trace);
+		free(dbgw);
+		cli_session_lists_forget(c);
+		return hs_err(err, -12, "out of memory restoring the session");
+	}
+	apply_state(c, s, console, trace, trace_first, ntrace, dbgw, ndbgw);
 	return 0;
 }
 
@@ -288,7 +300,11 @@ static int cli_decode(void *ud, const uint8_t *p, size_t len, struct hs_error *e
 		s->vm_exit_ipa = l.vm_exit_ipa;
 		s->user_stop_icount = l.user_stop_icount;
 		s->vm_exit = l.vm_exit;
-		rc = cli_restore(c, s, err);
+		apply_state(c, s, s->console, s->trace, 0, s->ntrace, s->dbgw, s->ndbgw);
+		s->console = NULL;
+		s->trace = NULL;
+		s->dbgw = NULL;
+		cli_session_lists_forget(c);
 	}
 	state_free(s);
 	return rc;

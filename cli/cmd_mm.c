@@ -653,6 +653,7 @@ int cmd_trace(struct cli *c, int argc, char **argv)
 			hs_viz_recorder_clear(c->recorder);
 		c->ntrace = 0;
 		c->ndbgw = 0;
+		cli_session_lists_forget(c);
 		if (c->json)
 			printf("{\"cleared\":true}\n");
 		else

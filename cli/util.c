@@ -78,6 +78,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 		for (size_t i = c->ntrace; i-- > 0;) {
 			struct cli_hvc_rec *r = &c->trace[i];
 			if (!r->done && r->cpu == ev->cpu && r->fn == ev->hvc.fn) {
+				hs_append_dirty(&c->trace_snaps, c->trace_dropped + i);
 				r->done = true;
 				r->x0 = ev->hvc.x0;
 				r->x1 = ev->hvc.x1;
@@ -199,6 +200,7 @@ void cli_machine_destroy(struct cli *c)
 	c->trace = NULL;
 	c->nconsole = c->capconsole = c->ntrace = c->captrace = 0;
 	c->console_dropped = c->trace_dropped = 0;
+	cli_session_lists_forget(c);
 	c->have_hvc = c->have_access = false;
 	c->have_vm_exit = false;
 	cli_bps_init(&c->bps, NULL);

@@ -145,6 +145,18 @@ static int load_guest_program(const char *path, uint8_t **code, size_t *len, str
 	return rc;
 }
 
+/*
+ * A copy of a guest program as load_guest_program keeps it: a whole zeroed page
+ * holding len bytes, since a VM's creation writes the page (not len bytes) into RAM.
+ */
+static uint8_t *guest_code_dup(const uint8_t *code, size_t len)
+{
+	uint8_t *p = len <= HS_PAGE_SIZE ? calloc(1, HS_PAGE_SIZE) : NULL;
+	if (p)
+		memcpy(p, code, len);
+	return p;
+}
+
 int hs_guest_program_check(const char *path, struct hs_error *err)
 {
 	if (!path)
@@ -784,12 +796,8 @@ struct hs_vm_records *hs_vm_records_copy(const struct hs_vm_records *r)
 		for (size_t i = 0; ok && i < r->nr_gone; i++, n->nr_gone++)
 			ok = (n->gone[i] = hs_lx_vm_copy(r->gone[i])) != NULL;
 	}
-	if (r->guest_code_len) {
-		n->guest_code = malloc(r->guest_code_len);
-		ok = n->guest_code != NULL;
-		if (ok)
-			memcpy(n->guest_code, r->guest_code, r->guest_code_len);
-	}
+	if (ok && r->guest_code_len)
+		ok = (n->guest_code = guest_code_dup(r->guest_code, r->guest_code_len)) != NULL;
 	for (int i = 0; i < HS_MAX_VMS && ok; i++) {
 		if (!r->vms[i].maps || !r->vms[i].cap)
 			continue;
@@ -895,10 +903,11 @@ struct hs_vm_records *hs_vm_records_decode(struct hs_bytes_in *in, struct hs_err
 	uint64_t len = 0;
 	hs_bytes_get(in, &len, sizeof(len));
 	if (!in->short_read && len) {
-		if (len > in->len - in->off || !(r->guest_code = malloc(len))) {
+		if (len > in->len - in->off || len > HS_PAGE_SIZE ||
+		    !(r->guest_code = guest_code_dup(in->p + in->off, len))) {
 			in->short_read = true;
 		} else {
-			hs_bytes_get(in, r->guest_code, len);
+			in->off += len;
 			r->guest_code_len = len;
 		}
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "append_snap.h"
 #include "checkpoint.h"
 #include "host.h"
 #include "inspect_check_incr.h"
@@ -26,7 +27,10 @@ struct hs_trace {
 	struct hs_check_report rep;
 	int err;
 	struct hs_error errmsg;
+	struct hs_append_track snaps; /* checkpoints share the entries they have in common */
 };
+
+static const struct hs_append_ops entry_ops;
 
 /* The checker after the call: the same report as hs_check(), at the cost of what changed. */
 static void record_check(struct hs_trace *t, struct hs_trace_entry *e)
@@ -121,6 +125,7 @@ static void on_event(const struct hs_event *ev, void *ud)
 		return; /* started recording in the middle of this call */
 	}
 	t->open[cpu] = -1;
+	hs_append_dirty(&t->snaps, (size_t)idx);
 	e = &t->e[(size_t)idx - t->base];
 	e->completed = true;
 	e->x0 = ev->hvc.x0;
@@ -149,6 +154,7 @@ int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
 		return hs_err(err, -ENOMEM, "trace: out of memory");
 	t->m = m;
 	t->flags = flags;
+	t->snaps.ops = &entry_ops;
 	t->limit = HS_TRACE_DEFAULT_LIMIT;
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++) {
 		t->open[i] = -1;
@@ -177,13 +183,19 @@ int hs_trace_start(struct hs_machine *m, unsigned flags, struct hs_trace **out,
 	return 0;
 }
 
-void hs_trace_clear(struct hs_trace *t)
+static void drop_entries(struct hs_trace *t)
 {
 	for (size_t i = 0; i < t->nr; i++)
 		entry_free(&t->e[i]);
 	t->nr = t->base = 0;
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
 		t->open[i] = -1;
+}
+
+void hs_trace_clear(struct hs_trace *t)
+{
+	drop_entries(t);
+	hs_append_forget(&t->snaps);
 }
 
 void hs_trace_stop(struct hs_trace *t)
@@ -354,8 +366,7 @@ void hs_trace_json(const struct hs_trace *t, struct hs_strbuf *sb)
 /* ---- checkpoints: the entries as they were (checkpoint.h) ----------------- */
 
 struct trace_state {
-	struct hs_trace_entry *e;
-	size_t nr;
+	struct hs_append_snap *entries;
 	long open[HS_MAX_CPUS];
 };
 
@@ -384,29 +395,29 @@ static bool copy_entry(struct hs_trace_entry *to, const struct hs_trace_entry *f
 
 static void free_entries(struct hs_trace_entry *e, size_t nr)
 {
-	for (size_t i = 0; i < nr; i++) {
-		hs_diff_free(&e[i].diff);
-		free(e[i].violations);
-	}
+	for (size_t i = 0; i < nr; i++)
+		entry_free(&e[i]);
 	free(e);
 }
 
-static struct hs_trace_entry *copy_entries(const struct hs_trace_entry *e, size_t nr)
+static bool entry_copy(void *to, const void *from)
 {
-	struct hs_trace_entry *n = calloc(nr ? nr : 1, sizeof(*n));
-	for (size_t i = 0; n && i < nr; i++)
-		if (!copy_entry(&n[i], &e[i])) {
-			free_entries(n, i + 1);
-			return NULL;
-		}
-	return n;
+	return copy_entry(to, from);
 }
+
+static void entry_release(void *e)
+{
+	entry_free(e);
+}
+
+static const struct hs_append_ops entry_ops = {
+    .size = sizeof(struct hs_trace_entry), .copy = entry_copy, .free = entry_release};
 
 static void *trace_save(void *ud, struct hs_error *err)
 {
-	const struct hs_trace *t = ud;
+	struct hs_trace *t = ud;
 	struct trace_state *s = malloc(sizeof(*s));
-	if (s && !(s->e = copy_entries(t->e, t->nr))) {
+	if (s && !(s->entries = hs_append_take(&t->snaps, t->e, t->base, t->nr))) {
 		free(s);
 		s = NULL;
 	}
@@ -414,7 +425,6 @@ static void *trace_save(void *ud, struct hs_error *err)
 		hs_err(err, -ENOMEM, "out of memory for the trace's checkpoint");
 		return NULL;
 	}
-	s->nr = t->nr;
 	memcpy(s->open, t->open, sizeof(s->open));
 	return s;
 }
@@ -423,26 +433,30 @@ static int trace_restore(void *ud, const void *state, struct hs_error *err)
 {
 	struct hs_trace *t = ud;
 	const struct trace_state *s = state;
-	struct hs_trace_entry *e = copy_entries(s->e, s->nr);
+	size_t first, n;
+	struct hs_trace_entry *e = hs_append_restore(&t->snaps, s->entries, &first, &n);
 	if (!e)
 		return hs_err(err, -ENOMEM, "out of memory restoring the trace");
-	hs_trace_clear(t);
+	drop_entries(t);
 	free(t->e);
 	t->e = e;
-	t->cap = s->nr ? s->nr : 1;
-	t->nr = s->nr;
+	t->cap = n ? n : 1;
+	t->nr = n;
+	t->base = first;
 	memcpy(t->open, s->open, sizeof(t->open));
 	/* The tables a call in flight had at its entry are not kept: it ends without a diff. */
 	for (unsigned i = 0; i < HS_MAX_CPUS; i++)
-		if (t->open[i] >= 0)
-			t->e[t->open[i]].has_diff = false;
+		if (t->open[i] >= (long)t->base) {
+			hs_append_dirty(&t->snaps, (size_t)t->open[i]);
+			t->e[(size_t)t->open[i] - t->base].has_diff = false;
+		}
 	return 0;
 }
 
 static void trace_free(void *state)
 {
 	struct trace_state *s = state;
-	free_entries(s->e, s->nr);
+	hs_append_put(s->entries);
 	free(s);
 }
 

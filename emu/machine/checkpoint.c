@@ -83,11 +83,9 @@ static void ckpt_free(struct hs_ckpt_store *s, struct ckpt *k)
 
 static void unlink_ckpt(struct hs_ckpt_store *s, struct ckpt *k)
 {
-	for (struct ckpt **pp = &s->head; *pp; pp = &(*pp)->next)
-		if (*pp == k) {
-			*pp = k->next;
-			break;
-		}
+	*(k->prev ? &k->prev->next : &s->head) = k->next;
+	*(k->next ? &k->next->prev : &s->tail) = k->prev;
+	k->prev = k->next = NULL;
 	if (k->parent)
 		k->parent->nchildren--;
 }
@@ -264,10 +262,10 @@ int hs_checkpoint_take(struct hs_machine *m, bool automatic, unsigned *id, struc
 	k->parent = s->base;
 	if (k->parent)
 		k->parent->nchildren++;
-	struct ckpt **pp = &s->head;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = k;
+	/* Appended in O(1): record takes one at every operation, thousands in a session. */
+	k->prev = s->tail;
+	*(s->tail ? &s->tail->next : &s->head) = k;
+	s->tail = k;
 	struct ckpt *old = s->base;
 	s->base = k;
 	prune(s, old);
@@ -496,6 +494,7 @@ void hs_checkpoint_free_all(struct hs_machine *m)
 		s->head = k->next;
 		ckpt_free(s, k);
 	}
+	s->tail = NULL;
 	if (s->rd)
 		hs_write_log_close(s->rd);
 	free(s);

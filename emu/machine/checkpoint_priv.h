@@ -18,7 +18,8 @@ struct ckpt {
 	unsigned id;
 	bool automatic;
 	bool deleted; /* forgotten, kept while a later one needs its pages */
-	struct ckpt *parent, *next;
+	struct ckpt *parent;
+	struct ckpt *prev, *next; /* the store's list, oldest first (unlinked in O(1)) */
 	unsigned nchildren;
 	unsigned mark; /* scratch for the common-ancestor search */
 	/* RAM: copies of the pages written since the parent (sorted by address) */
@@ -45,7 +46,7 @@ struct ck_part_reg {
 
 struct hs_ckpt_store {
 	struct hs_write_log_reader *rd; /* pages written since the base was taken or restored */
-	struct ckpt *head;		/* every checkpoint, oldest first */
+	struct ckpt *head, *tail;	/* every checkpoint, oldest first */
 	struct ckpt *base;		/* the machine's state is this one plus rd's pages */
 	unsigned user_ids, auto_ids, gen;
 	struct ck_part_reg parts[HS_CKPT_MAX_PARTS];
