@@ -7,7 +7,11 @@
  *  - save machine (1 GiB) and the file's size;
  *  - reverse-stepi with 10^8 instructions of recorded history (a host loop of
  *    null hypercalls under record);
- *  - record's overhead on that long run (the same loop with and without).
+ *  - record's overhead on that long run (the same loop with and without);
+ *  - record over many short host operations with the hypercall trace the
+ *    debugger attaches (record checkpoints at each one, so a checkpoint that
+ *    copied the whole trace made this quadratic): three batches of share +
+ *    unshare pairs, the later two under record, whose cost must not grow.
  * Targets: checkpoint 1 GiB <= 5 ms, 16 GiB <= 20 ms; restart <= 20 ms;
  * save 1 GiB <= 200 ms; reverse-stepi <= 100 ms; record <= 2x.
  * Usage: bench_timetravel [HISTORY_INSNS] [hyp.elf]
@@ -24,6 +28,7 @@
 #include "checkpoint.h"
 #include "host.h"
 #include "host_boot.h"
+#include "inspect_trace.h"
 #include "machine.h"
 #include "machine_file.h"
 #include "replay.h"
@@ -33,6 +38,14 @@ static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Process CPU time: the machine is shared, the wall clock varies 3x. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -189,6 +202,51 @@ static void reverse(uint64_t history, const char *hyp)
 	hs_machine_destroy(m);
 }
 
+static void unshare(struct hs_machine *m, uint64_t pfn)
+{
+	uint64_t args[1] = {pfn};
+	struct hs_host_op res;
+	struct hs_stop stop;
+	struct hs_error err = {0};
+	if (hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_unshare_hyp), args, 1, &res, &stop, &err))
+		fail("unshare", &err);
+}
+
+/* pairs share+unshare pairs as separate host operations; CPU seconds per pair. */
+static double short_ops(struct hs_machine *m, unsigned pairs)
+{
+	double t0 = cpu_now();
+	for (unsigned i = 0; i < pairs; i++) {
+		share(m, 0x48000 + i % 64);
+		unshare(m, 0x48000 + i % 64);
+	}
+	return (cpu_now() - t0) / pairs;
+}
+
+static void record_short_ops(const char *hyp)
+{
+	enum { PAIRS = 1500 };
+	struct hs_machine *m = booted(1ULL << 30, hyp);
+	struct hs_trace *t;
+	struct hs_error err = {0};
+	if (hs_trace_start(m, HS_TRACE_F_DIFF | HS_TRACE_F_CHECK, &t, &err))
+		fail("trace", &err);
+	double plain = short_ops(m, PAIRS);
+	if (hs_record_start(m, &err))
+		fail("record", &err);
+	double first = short_ops(m, PAIRS);
+	double second = short_ops(m, PAIRS);
+	struct hs_record_info info;
+	hs_record_info(m, &info);
+	printf("record, traced short operations: %u share+unshare pairs %.1f us each without, "
+	       "%.1f us under record (%.2fx), the next %u %.1f us (%.2fx the first); "
+	       "%zu checkpoints\n",
+	       PAIRS, plain * 1e6, first * 1e6, first / plain, PAIRS, second * 1e6, second / first,
+	       info.checkpoints);
+	hs_trace_stop(t);
+	hs_machine_destroy(m);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t history = argc > 1 ? strtoull(argv[1], NULL, 0) : 100000000ULL;
@@ -196,5 +254,6 @@ int main(int argc, char **argv)
 	checkpoints(1ULL << 30, hyp);
 	checkpoints(16ULL << 30, hyp);
 	reverse(history, hyp);
+	record_short_ops(hyp);
 	return 0;
 }
