@@ -72,14 +72,20 @@ static struct hs_machine *booted(uint64_t ram, const char *hyp)
 	return m;
 }
 
-static void share(struct hs_machine *m, uint64_t pfn)
+/* One host operation: the hypercall fn on page pfn. */
+static void host_call(struct hs_machine *m, uint64_t fn, uint64_t pfn, const char *what)
 {
 	uint64_t args[1] = {pfn};
 	struct hs_host_op res;
 	struct hs_stop stop;
 	struct hs_error err = {0};
-	if (hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_share_hyp), args, 1, &res, &stop, &err))
-		fail("share", &err);
+	if (hs_host_hvc(m, 0, fn, args, 1, &res, &stop, &err))
+		fail(what, &err);
+}
+
+static void share(struct hs_machine *m, uint64_t pfn)
+{
+	host_call(m, HS_HC_FN(HS_HC_host_share_hyp), pfn, "share");
 }
 
 static void checkpoints(uint64_t ram, const char *hyp)
@@ -204,12 +210,7 @@ static void reverse(uint64_t history, const char *hyp)
 
 static void unshare(struct hs_machine *m, uint64_t pfn)
 {
-	uint64_t args[1] = {pfn};
-	struct hs_host_op res;
-	struct hs_stop stop;
-	struct hs_error err = {0};
-	if (hs_host_hvc(m, 0, HS_HC_FN(HS_HC_host_unshare_hyp), args, 1, &res, &stop, &err))
-		fail("unshare", &err);
+	host_call(m, HS_HC_FN(HS_HC_host_unshare_hyp), pfn, "unshare");
 }
 
 /* pairs share+unshare pairs as separate host operations; CPU seconds per pair. */

@@ -69,19 +69,16 @@ static const struct hs_append_ops dbg_write_ops = {.size = sizeof(struct cli_dbg
 
 static void *cli_save(void *ud, struct hs_error *err)
 {
-	const struct cli *c = ud;
+	struct cli *c = ud; /* not const: its tracks follow what the checkpoints share */
 	struct cli_state *s = calloc(1, sizeof(*s));
 	bool ok = s != NULL;
 	if (ok) {
 		s->console = dup_lines(c->console, c->nconsole, &ok);
 		s->nconsole = c->nconsole;
 		s->console_dropped = c->console_dropped;
-		struct cli *mc = ud; /* the tracks follow what the checkpoints share */
-		mc->trace_snaps.ops = &hvc_rec_ops;
-		mc->dbgw_snaps.ops = &dbg_write_ops;
-		ok = ok && (s->trace_snap = hs_append_take(&mc->trace_snaps, c->trace,
+		ok = ok && (s->trace_snap = hs_append_take(&c->trace_snaps, c->trace,
 							   c->trace_dropped, c->ntrace));
-		ok = ok && (s->dbgw_snap = hs_append_take(&mc->dbgw_snaps, c->dbgw, 0, c->ndbgw));
+		ok = ok && (s->dbgw_snap = hs_append_take(&c->dbgw_snaps, c->dbgw, 0, c->ndbgw));
 		s->have_hvc = c->have_hvc;
 		s->have_access = c->have_access;
 		s->last_refused = c->last_refused;
@@ -324,6 +321,8 @@ int cli_checkpoint_attach(struct cli *c)
 	struct hs_error err = {0};
 	if (hs_machine_is_dump(c->m))
 		return 0;
+	c->trace_snaps.ops = &hvc_rec_ops;
+	c->dbgw_snaps.ops = &dbg_write_ops;
 	return hs_checkpoint_add_part(c->m, &cli_part, c, &err);
 }
 

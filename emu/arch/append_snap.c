@@ -93,8 +93,10 @@ void *hs_append_restore(struct hs_append_track *tr, struct hs_append_snap *s, si
 {
 	const struct hs_append_ops *ops = s->ops;
 	unsigned char *v = calloc(s->n ? s->n : 1, ops->size);
+	if (!v)
+		return NULL;
 	size_t hi = s->first + s->n;
-	for (const struct hs_append_snap *x = s; v && x && hi > s->first; x = x->prev) {
+	for (const struct hs_append_snap *x = s; x && hi > s->first; x = x->prev) {
 		size_t lo = x->own_from > s->first ? x->own_from : s->first;
 		if (lo >= hi)
 			continue;
@@ -105,8 +107,6 @@ void *hs_append_restore(struct hs_append_track *tr, struct hs_append_snap *s, si
 		}
 		hi = lo;
 	}
-	if (!v)
-		return NULL;
 	s->refs++;
 	hs_append_forget(tr);
 	tr->last = s;
