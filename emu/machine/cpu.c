@@ -26,7 +26,8 @@ enum {
 };
 
 #define ESR_EC_SHIFT 26
-#define NO_UNTIL 1ULL /* an address no instruction can have */
+/* Ignored: CPU engines have no exits (hs_quirk_no_exits); stops are hooks and uc_emu_stop. */
+#define NO_UNTIL 1ULL
 
 uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg)
 {
@@ -656,6 +657,9 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	int model = UC_CPU_ARM64_A72;
 	if ((e = uc_ctl_set_cpu_model(c->uc, model)))
 		return hs_err(err, -EIO, "cpu%u: cannot select Cortex-A72: %s", idx,
+			      uc_strerror(e));
+	if ((e = hs_quirk_no_exits(c->uc)))
+		return hs_err(err, -EIO, "cpu%u: cannot clear the engine's exits: %s", idx,
 			      uc_strerror(e));
 	int rc = hs_machine_map_engine(m, c->uc, err);
 	if (rc)

@@ -77,6 +77,12 @@ uc_err hs_quirk_open(uc_engine **uc)
 	return e;
 }
 
+uc_err hs_quirk_no_exits(uc_engine *uc)
+{
+	/* An empty tree: resume_all_vcpus invalidates each exit - 1, here none. */
+	return uc_ctl_exits_enable(uc);
+}
+
 void hs_quirk_flush_code(uc_engine *uc)
 {
 #if HS_UC_2_0

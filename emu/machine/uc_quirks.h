@@ -82,6 +82,16 @@ bool hs_quirk_tlb_mark_dirty(const struct hs_quirks *q, void *cpu, uint64_t vadd
 uc_err hs_quirk_open(uc_engine **uc);
 
 /*
+ * Give an engine an empty set of exits (UC_CTL_UC_USE_EXITS): uc_emu_start's
+ * `until` is then ignored, and nothing is invalidated when a run returns.
+ * Without it, 2.0.1 and 2.1.x drop the code at `until` - 1 after every run,
+ * and looking that address up is a failed page walk per uc_emu_start (~1,600
+ * host instructions of a ~12,400 host operation). The CPUs stop with hooks
+ * and uc_emu_stop only (cpu.c), so they pass no `until`.
+ */
+uc_err hs_quirk_no_exits(uc_engine *uc);
+
+/*
  * Drop every translated block of an engine: uc_ctl_flush_tlb in 2.0.1,
  * uc_ctl_flush_tb from 2.1.0 (where uc_ctl_flush_tlb flushes only the TLB).
  */

@@ -54,7 +54,7 @@
 #include "pt_walk.h"
 #include "store_trap.h"
 
-#define RUN_NO_UNTIL 1ULL /* an address no instruction has (as cpu.c) */
+#define RUN_NO_UNTIL 1ULL /* ignored: CPU engines have no exits (hs_quirk_no_exits) */
 
 /* Is the watchpoint on store traps rather than hooks? */
 static bool on_traps(const struct hs_machine *m, const struct hs_dbg_watch *w)
