@@ -484,6 +484,8 @@ int cli_render_main(struct cli *c, int argc, char **argv);
  * that ended where it should is a "step", not the internal breakpoint it used.
  */
 enum hs_stop_reason cli_stop_reason(struct cli *c);
+/* The command ended as a step does (`expect stop == step`), whatever the machine's stop. */
+void cli_stop_as_step(struct cli *c);
 /* Shared by run-control commands: print where the machine stopped. */
 void cli_report_stop(struct cli *c, const struct hs_stop *s);
 /* Before running the current CPU: step over a breakpoint at its PC. */

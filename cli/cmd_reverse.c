@@ -163,15 +163,30 @@ int cmd_reverse_stepi(struct cli *c, int argc, char **argv)
 		    argv[0], first);
 	uint64_t target = n > now - first ? first : now - n;
 	struct hs_error err = {0};
-	if (quietly(c, replay_to, &target, &err))
+	/* A breakpoint on the way back stops it there, as one on the way forward stops stepi. */
+	bool hit = false;
+	if (cli_reverse_to_hit(c, target, &hit, &err))
+		return cli_error(c, "%s: %s", argv[0], err.msg);
+	if (!hit && quietly(c, replay_to, &target, &err))
 		return cli_error(c, "%s: %s", argv[0], err.msg);
 	cli_bps_follow_walks(&c->bps);
+	if (hit)
+		return 0;
 	if (target == first && n > now - first)
 		printf("No more reverse-execution history.\n");
-	struct hs_stop s = *hs_last_stop(c->m);
-	c->hit_id = 0;
-	cli_report_stop(c, &s);
+	struct hs_stop s;
+	if (!cli_reverse_landed(c, &s))
+		cli_report_stop(c, &s);
 	return 0;
+}
+
+/* Which breakpoint the stop is (counted); never resume from it. */
+static void classify(struct cli *c, struct hs_stop *s)
+{
+	bool single = c->run_single;
+	c->run_single = true;
+	cli_after_run(c, s);
+	c->run_single = single;
 }
 
 int cli_reverse_to_hit(struct cli *c, uint64_t after, bool *stopped, struct hs_error *err)
@@ -188,14 +203,23 @@ int cli_reverse_to_hit(struct cli *c, uint64_t after, bool *stopped, struct hs_e
 	if (quietly(c, goto_hit, &hit, err))
 		return -1;
 	struct hs_stop s = *hs_last_stop(c->m);
-	bool single = c->run_single;
-	c->run_single = true; /* classify the hit; never resume from it */
-	cli_after_run(c, &s);
-	c->run_single = single;
+	s.stepped = false; /* the scan judged its condition and ignore count already */
+	classify(c, &s);
 	cli_report_stop(c, &s);
 	print_call_in_flight(c, s.cpu);
 	*stopped = true;
 	return 0;
+}
+
+bool cli_reverse_landed(struct cli *c, struct hs_stop *s)
+{
+	*s = *hs_last_stop(c->m);
+	classify(c, s);
+	if (c->hit_id <= 0)
+		return false;
+	cli_report_stop(c, s);
+	print_call_in_flight(c, s->cpu);
+	return true;
 }
 
 int cmd_reverse_continue(struct cli *c, int argc, char **argv)
@@ -215,8 +239,8 @@ int cmd_reverse_continue(struct cli *c, int argc, char **argv)
 	if (quietly(c, replay_to, &first, &err))
 		return cli_error(c, "%s: %s", argv[0], err.msg);
 	printf("No more reverse-execution history.\n");
-	struct hs_stop s = *hs_last_stop(c->m);
-	c->hit_id = 0;
-	cli_report_stop(c, &s);
+	struct hs_stop s;
+	if (!cli_reverse_landed(c, &s))
+		cli_report_stop(c, &s);
 	return 0;
 }

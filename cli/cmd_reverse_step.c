@@ -240,7 +240,8 @@ static int reverse(struct cli *c, int argc, char **argv, enum rev_kind kind)
 				 cmd, st.pc);
 	char w0[320];
 	cli_where(c, st.pc, w0, sizeof(w0));
-	bool at_start = false;
+	bool at_start = false, said_start = false;
+	struct hs_stop last = *hs_last_stop(c->m);
 	for (uint64_t k = 0; k < n && !at_start; k++) {
 		if (hs_machine_icount(c->m) <= info.first_icount) {
 			at_start = true;
@@ -262,15 +263,22 @@ static int reverse(struct cli *c, int argc, char **argv, enum rev_kind kind)
 		}
 		if (quiet_replay_to(c, target, &err))
 			return cli_error(c, "%s: %s", cmd, err.msg);
+		if (at_start) {
+			printf("No more reverse-execution history.\n");
+			said_start = true;
+		}
+		/* gdb: arriving at a breakpoint's instruction is a hit there. */
+		if (cli_reverse_landed(c, &last)) {
+			cli_bps_follow_walks(&c->bps);
+			return 0;
+		}
 	}
-	c->hit_id = 0;
-	if (at_start)
+	if (at_start && !said_start)
 		printf("No more reverse-execution history.\n");
 	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
 	if (kind == REV_NEXTI || at_start) {
-		struct hs_stop s = *hs_last_stop(c->m);
-		cli_report_stop(c, &s);
-		step_end(c);
+		cli_report_stop(c, &last);
+		cli_stop_as_step(c);
 		return 0;
 	}
 	if (kind == REV_FINISH && !c->json)
@@ -278,7 +286,7 @@ static int reverse(struct cli *c, int argc, char **argv, enum rev_kind kind)
 	struct step_loc now;
 	step_locate(c, st.pc, &now);
 	step_show_location(c, st.pc, kind == REV_FINISH || now.fn != l0.fn);
-	step_end(c);
+	cli_stop_as_step(c);
 	return 0;
 }
 

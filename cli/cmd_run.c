@@ -308,15 +308,27 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 	c->hit_what[0] = '\0';
 	c->have_user_stop = false;
 	struct cli_bp *bp = cli_bps_classify(&c->bps, s);
-	/* Conditions and ignore counts (bp_control.c): resume the stops they pass. */
-	while (bp && bp->id > 0 && !c->run_single && !cli_bpx_should_stop(c, bp->id)) {
-		struct hs_error err = {0};
-		cli_before_run(c);
-		if (hs_continue(c->m, s, &err)) {
-			cli_error(c, "resuming after breakpoint %d: %s", bp->id, err.msg);
-			return 1;
+	if (bp && bp->id > 0 && s->stepped) {
+		/* A step landed on it: one its condition or ignore count passes is just a step. */
+		if (!cli_bpx_should_stop(c, bp->id)) {
+			s->reason = HS_STOP_STEP;
+			s->bp_id = 0;
+			s->stepped = false;
+			c->bps.hit_id = 0;
+			bp = NULL;
+			cli_stop_as_step(c);
 		}
-		bp = cli_bps_classify(&c->bps, s);
+	} else {
+		/* Conditions and ignore counts (bp_control.c): resume the stops they pass. */
+		while (bp && bp->id > 0 && !c->run_single && !cli_bpx_should_stop(c, bp->id)) {
+			struct hs_error err = {0};
+			cli_before_run(c);
+			if (hs_continue(c->m, s, &err)) {
+				cli_error(c, "resuming after breakpoint %d: %s", bp->id, err.msg);
+				return 1;
+			}
+			bp = cli_bps_classify(&c->bps, s);
+		}
 	}
 	if (bp) {
 		bp->hits++;
@@ -450,10 +462,22 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 				    "with hvc, host or vm run, or stop at a breakpoint)");
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
-	cli_before_run(c);
+	uint64_t end = hs_machine_icount(c->m) + n;
 	bool live = c->live;
 	c->live = true;
-	int rc = hs_stepi(c->m, n, &s, &err);
+	int rc;
+	for (;;) {
+		cli_before_run(c);
+		rc = hs_stepi(c->m, n, &s, &err);
+		if (rc || s.reason != HS_STOP_BREAKPOINT || s.stepped)
+			break;
+		/* On the way: a breakpoint its condition or ignore count passes does not end it. */
+		struct cli_bp *bp = cli_bps_classify(&c->bps, &s);
+		uint64_t now = hs_machine_icount(c->m);
+		if (!bp || bp->id <= 0 || now >= end || cli_bpx_should_stop(c, bp->id))
+			break;
+		n = end - now;
+	}
 	c->live = live;
 	if (rc)
 		return cli_error(c, "stepi: %s", err.msg);

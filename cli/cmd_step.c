@@ -119,7 +119,7 @@ static void show_location(struct cli *c, bool with_frame)
 
 static void end_with_step(struct cli *c)
 {
-	step_end(c);
+	cli_stop_as_step(c);
 }
 
 static int need_pending(struct cli *c, const char *cmd)

@@ -107,10 +107,3 @@ void step_show_location(struct cli *c, uint64_t pc, bool with_frame)
 	cli_source_line(l.ln->file, l.ln->line, text, sizeof(text));
 	printf("%s%d%s\t%s\n", cli_col(c, COL_GREEN), l.ln->line, cli_col(c, COL_RESET), text);
 }
-
-void step_end(struct cli *c)
-{
-	c->have_user_stop = true;
-	c->user_stop = HS_STOP_STEP;
-	c->user_stop_icount = hs_machine_icount(c->m);
-}

@@ -46,7 +46,5 @@ bool step_call_returned(uint64_t call_pc, uint64_t call_sp, uint64_t pc, uint64_
 
 /* "func at file:line" and the source text, like gdb after a step. */
 void step_show_location(struct cli *c, uint64_t pc, bool with_frame);
-/* The command ended as a step does (`expect stop step`). */
-void step_end(struct cli *c);
 
 #endif

@@ -497,6 +497,13 @@ enum hs_stop_reason cli_stop_reason(struct cli *c)
 	return hs_last_stop(c->m)->reason;
 }
 
+void cli_stop_as_step(struct cli *c)
+{
+	c->have_user_stop = true;
+	c->user_stop = HS_STOP_STEP;
+	c->user_stop_icount = hs_machine_icount(c->m);
+}
+
 /* ---- memory --------------------------------------------------------------- */
 
 static int phys_read(void *ud, uint64_t pa, void *buf, size_t len)

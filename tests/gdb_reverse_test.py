@@ -61,6 +61,7 @@ def main():
         H.stop_server(srv)
     steps()
     breakpoint_in_callee()
+    landing_on_breakpoint()
     return H.finish()
 
 
@@ -143,6 +144,52 @@ def breakpoint_in_callee():
     check(got == want and "Breakpoint 2, cpu0" in p.stdout,
           "hypscope's reverse-next stops at the same place (pc, sp)",
           p.stdout + p.stderr + f"\ngdb: {want}")
+
+
+LANDING = [
+    "break handle_host_trap",
+    "monitor hvc host_share_hyp 0x48000",
+    "continue",
+    "reverse-stepi",
+    "echo @@forward\\n",
+    "stepi",
+    "echo @@past\\n",
+    "stepi",
+    "echo @@back\\n",
+    "reverse-stepi",
+    "echo @@end\\n",
+]
+
+
+def landings(out):
+    """What each of the three landings said: did it report breakpoint 1?"""
+    parts = re.split(r"^@@(\w+)$", out, flags=re.M)
+    said = dict(zip(parts[1::2], parts[2::2]))
+    return [bool(re.search(r"^Breakpoint 1, ", said.get(k, ""), re.M))
+            for k in ("forward", "past", "back")]
+
+
+def landing_on_breakpoint():
+    """A stepi, and a reverse-stepi, that lands on a breakpoint's instruction is
+    reported as that breakpoint by gdb (its own decision, from the stop's PC); one
+    that lands elsewhere is not. hypscope's REPL must say the same at the same steps."""
+    srv, port = H.start_server(HYPSCOPE, "-ex", "boot", "-ex", "record")
+    try:
+        out = H.gdb(HYP_ELF, port, LANDING + ["detach"])
+    finally:
+        H.stop_server(srv)
+    want = landings(out)
+    check(want == [True, False, True], "gdb reports both landings as breakpoint 1", out)
+    # The REPL's echo ends its line itself.
+    cli = [c.replace("monitor ", "").replace("continue", "echo").replace("\\n", "")
+           for c in LANDING]
+    p = subprocess.run([HYPSCOPE, "-q", "--batch", "--hyp", HYP_ELF, "-ex", "boot", "-ex",
+                        "record"] + [a for c in cli for a in ("-ex", c)],
+                       capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, NO_COLOR="1"))
+    got = landings(p.stdout)
+    check(got == want, "hypscope's REPL reports the same landings as gdb",
+          p.stdout + p.stderr + f"\ngdb: {want}, hypscope: {got}")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,8 @@ static void on_break(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 		return;
 	}
 	c->dbg.skip_armed = false;
-	/* A single step ends here anyway: the step is what stopped (stepping.c). */
+	/* A single step ends here anyway; the run loop reports the breakpoint (hs_dbg_step_landed).
+	 */
 	if (c->dbg.step_count && c->dbg.step_done >= c->dbg.step_count)
 		return;
 	if (c->stop != HS_STOP_NONE)
@@ -230,20 +231,40 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err)
 	struct hs_machine *m = c->m;
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
 	c->dbg.hit_bp = 0;
+	c->dbg.hit_stepped = false;
 	c->dbg.skip_armed = false;
 	c->dbg.pending.on = false;
 	c->dbg.resume_pc_valid = false;
 	bool resuming = c->dbg.stopped_valid && c->dbg.stopped_pc == pc;
 	c->dbg.stopped_valid = false;
-	for (unsigned i = 0; resuming && i < m->dbg.nr_bps && !c->dbg.skip_armed; i++) {
-		const struct hs_bp *bp = m->dbg.bps[i];
-		for (unsigned k = 0; bp->enabled && k < bp->nr_va; k++)
-			if (bp->va[k] == pc) {
-				c->dbg.skip_armed = true;
-				c->dbg.skip_pc = pc;
-			}
+	if (resuming && hs_dbg_bp_at(m, pc)) {
+		c->dbg.skip_armed = true;
+		c->dbg.skip_pc = pc;
 	}
 	return hs_step_arm(c, count, err);
+}
+
+struct hs_bp *hs_dbg_bp_at(const struct hs_machine *m, uint64_t pc)
+{
+	for (unsigned i = 0; i < m->dbg.nr_bps; i++) {
+		struct hs_bp *bp = m->dbg.bps[i];
+		for (unsigned k = 0; bp->enabled && k < bp->nr_va; k++)
+			if (bp->va[k] == pc)
+				return bp;
+	}
+	return NULL;
+}
+
+bool hs_dbg_step_landed(struct hs_cpu *c)
+{
+	struct hs_bp *bp = hs_dbg_bp_at(c->m, hs_cpu_reg(c, UC_ARM64_REG_PC));
+	if (!bp)
+		return false;
+	bp->hits++;
+	c->dbg.hit_bp = bp->id;
+	c->dbg.hit_stepped = true;
+	c->stop = HS_STOP_BREAKPOINT;
+	return true;
 }
 
 void hs_dbg_block(struct hs_cpu *c, uint64_t pc)

@@ -72,7 +72,8 @@ struct hs_watch_pending {
 
 /* Per CPU. */
 struct hs_cpu_dbg {
-	int hit_bp; /* the breakpoint that stopped this CPU last (0: none) */
+	int hit_bp;	  /* the breakpoint that stopped this CPU last (0: none) */
+	bool hit_stepped; /* ... reached by a step, not hit while running (hs_stop.stepped) */
 	/* Resuming from a breakpoint: its first hook call at skip_pc is not a hit. */
 	bool skip_armed;
 	uint64_t skip_pc;
@@ -124,6 +125,12 @@ struct hs_dbg {
 
 /* debug.c: should an exception of class ec (x0 for HVC) stop at the EL2 vector? */
 bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0);
+/*
+ * Could a run stop for the debugger (an enabled breakpoint, a watchpoint, an
+ * exception or hypercall breakpoint)? A scan of the history for hits is
+ * pointless when not.
+ */
+bool hs_dbg_may_stop(const struct hs_machine *m);
 /* Does hs_dbg_should_break look at x0 for class ec (a hypercall breakpoint exists)? */
 bool hs_dbg_wants_x0(const struct hs_machine *m, unsigned ec);
 
@@ -136,6 +143,15 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err);
 bool hs_dbg_run_settle(struct hs_cpu *c, struct hs_error *err);
 /* machine.c, when CPU c stopped: the breakpoint (0: none) that did it. */
 int hs_dbg_stop_bp(struct hs_cpu *c);
+/* The enabled breakpoint with an alias at pc, or NULL. */
+struct hs_bp *hs_dbg_bp_at(const struct hs_machine *m, uint64_t pc);
+/*
+ * A run that executed instructions ended for a step count (or a replay's
+ * count) where a breakpoint is: the breakpoint is hit, as gdb reports a
+ * step that lands on one. Makes the CPU's stop HS_STOP_BREAKPOINT; false
+ * when there is no breakpoint there.
+ */
+bool hs_dbg_step_landed(struct hs_cpu *c);
 /* The CPU stopped (for the user) where it is now: resuming here steps over a breakpoint. */
 void hs_dbg_note_stopped(struct hs_cpu *c);
 void hs_dbg_fini(struct hs_machine *m);

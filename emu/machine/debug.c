@@ -50,3 +50,17 @@ bool hs_dbg_should_break(struct hs_machine *m, unsigned ec, uint64_t x0)
 				return true;
 	return false;
 }
+
+bool hs_dbg_may_stop(const struct hs_machine *m)
+{
+	const struct hs_dbg *d = &m->dbg;
+	if (d->break_ec || d->nr_break_hvc)
+		return true;
+	for (unsigned i = 0; i < d->nr_bps; i++)
+		if (d->bps[i]->enabled && d->bps[i]->nr_va)
+			return true;
+	for (unsigned i = 0; i < HS_DBG_MAX_WATCH; i++)
+		if (d->watch[i].id)
+			return true;
+	return false;
+}

@@ -286,9 +286,10 @@ static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reas
 		       struct hs_stop *stop)
 {
 	struct hs_stop s = {.reason = r, .cpu = c->idx, .pc = hs_cpu_reg(c, UC_ARM64_REG_PC)};
-	if (r == HS_STOP_BREAKPOINT)
+	if (r == HS_STOP_BREAKPOINT) {
 		s.bp_id = hs_dbg_stop_bp(c);
-	else if (r == HS_STOP_WATCH && m->dbg.hit_valid)
+		s.stepped = c->dbg.hit_stepped;
+	} else if (r == HS_STOP_WATCH && m->dbg.hit_valid)
 		s.bp_id = m->dbg.hit.id;
 	if (r == HS_STOP_HYP_FAULT) {
 		/* The CPU sits at the EL2 vector; the stop names the instruction that faulted. */
@@ -301,6 +302,16 @@ static int finish_stop(struct hs_machine *m, struct hs_cpu *c, enum hs_stop_reas
 	if (stop)
 		*stop = s;
 	return 0;
+}
+
+/*
+ * A run ended by its count: at a breakpoint it reached (it executed
+ * something), the breakpoint is what stopped it, as gdb reports.
+ */
+static enum hs_stop_reason step_end(struct hs_machine *m, struct hs_cpu *c, uint64_t start)
+{
+	return hs_machine_icount(m) > start && hs_dbg_step_landed(c) ? HS_STOP_BREAKPOINT
+								     : HS_STOP_STEP;
 }
 
 /*
@@ -324,6 +335,7 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		count = m->dbg.step_next_run;
 		m->dbg.step_next_run = 0;
 	}
+	uint64_t start = hs_machine_icount(m);
 	for (;;) {
 		struct hs_machine_op *op = &m->op;
 		struct hs_cpu *c = &m->cpus[op->cpu];
@@ -335,7 +347,7 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		/* Only this CPU runs: the machine's count becomes its own. */
 		uint64_t now = hs_machine_icount(m);
 		if (!count && m->icount_stop && m->icount_stop <= now)
-			return finish_stop(m, c, HS_STOP_STEP, stop);
+			return finish_stop(m, c, step_end(m, c, start), stop);
 		c->icount_stop = !count && m->icount_stop ? c->icount + (m->icount_stop - now) : 0;
 		enum hs_stop_reason r = hs_cpu_run(c, op->ret_pc, count, err);
 		c->icount_stop = 0;
@@ -349,6 +361,8 @@ static int run_ops(struct hs_machine *m, uint64_t count, struct hs_stop *stop, s
 		if (r == HS_STOP_STEP && !count && m->run_hooks.reached &&
 		    m->run_hooks.reached(m, err))
 			continue;
+		if (r == HS_STOP_STEP)
+			r = step_end(m, c, start);
 		if (r != HS_STOP_DONE)
 			return finish_stop(m, c, r, stop);
 		op->pending = false;

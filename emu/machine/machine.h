@@ -219,7 +219,14 @@ struct hs_stop {
 	enum hs_stop_reason reason;
 	unsigned cpu;
 	uint64_t pc;
-	int bp_id;			 /* breakpoint or watchpoint id */
+	int bp_id; /* breakpoint or watchpoint id */
+	/*
+	 * A breakpoint stop where a step count (or a replay) ended: the CPU
+	 * arrived at the breakpoint's instruction by stepping, as gdb reports a
+	 * step that lands on one. A debugger whose condition rejects the hit
+	 * makes it a step, never resumes from it.
+	 */
+	bool stepped;
 	struct hs_event_exception fault; /* for HS_STOP_HYP_FAULT */
 };
 

@@ -222,18 +222,28 @@ int hs_replay_to(struct hs_machine *m, uint64_t target, struct hs_error *err)
 	if (!rc)
 		rc = run_to(m, target, NULL, NULL, err);
 	replaying(m, false);
-	if (!rc)
-		m->last_stop =
-		    (struct hs_stop){.reason = HS_STOP_STEP,
-				     .cpu = m->cur,
-				     .pc = hs_cpu_reg(&m->cpus[m->cur], UC_ARM64_REG_PC)};
-	return rc;
+	if (rc)
+		return rc;
+	/* Arrived at a breakpoint's instruction (going back, too): it is what stopped there. */
+	uint64_t pc = hs_cpu_reg(&m->cpus[m->cur], UC_ARM64_REG_PC);
+	const struct hs_bp *bp = m->op.pending ? hs_dbg_bp_at(m, pc) : NULL;
+	m->last_stop = (struct hs_stop){.reason = bp ? HS_STOP_BREAKPOINT : HS_STOP_STEP,
+					.cpu = m->cur,
+					.pc = pc,
+					.bp_id = bp ? bp->id : 0,
+					.stepped = bp != NULL};
+	return 0;
 }
 
 /* ---- the last stop before the present ------------------------------------- */
 
 struct scan {
 	uint64_t present;
+	/*
+	 * Where the segment being replayed ends: a stop there belongs to the
+	 * newer segment (its start), and the present's stop is not in the past.
+	 */
+	uint64_t end;
 	const struct hs_replay_filter *f;
 	struct hs_replay_hit *v; /* the hits of the segment being replayed, in order */
 	size_t n, cap;
@@ -244,7 +254,7 @@ static void note_hit(struct hs_machine *m, const struct hs_stop *s, void *ud)
 {
 	struct scan *sc = ud;
 	uint64_t now = hs_machine_icount(m);
-	if (now >= sc->present || sc->oom || (sc->f && now <= sc->f->after))
+	if (now >= sc->end || sc->oom || (sc->f && now <= sc->f->after))
 		return;
 	int tag = 0;
 	/* The machine is as the stop left it: a condition reads it as a forward stop would. */
@@ -274,18 +284,11 @@ static void hit_at_start(struct hs_machine *m, struct scan *sc)
 {
 	struct hs_cpu *c = &m->cpus[m->cur];
 	uint64_t pc = hs_cpu_reg(c, UC_ARM64_REG_PC);
-	for (unsigned i = 0; m->op.pending && i < m->dbg.nr_bps; i++) {
-		const struct hs_bp *bp = m->dbg.bps[i];
-		for (unsigned k = 0; bp->enabled && k < bp->nr_va; k++)
-			if (bp->va[k] == pc) {
-				struct hs_stop s = {.reason = HS_STOP_BREAKPOINT,
-						    .cpu = m->cur,
-						    .pc = pc,
-						    .bp_id = bp->id};
-				note_hit(m, &s, sc);
-				return;
-			}
-	}
+	const struct hs_bp *bp = m->op.pending ? hs_dbg_bp_at(m, pc) : NULL;
+	if (!bp)
+		return;
+	struct hs_stop s = {.reason = HS_STOP_BREAKPOINT, .cpu = m->cur, .pc = pc, .bp_id = bp->id};
+	note_hit(m, &s, sc);
 }
 
 /* The newest hit of the segment the filter takes (ignore counts pass the others). */
@@ -306,7 +309,8 @@ int hs_replay_last_hit(struct hs_machine *m, const struct hs_replay_filter *f,
 	if (m->dump)
 		return hs_err(err, -EPERM, "a memory dump has no history");
 	struct scan sc = {.present = hs_machine_icount(m), .f = f};
-	if (!sc.present)
+	/* Nothing can stop a run: no hit to find, and the scan's replays would be wasted. */
+	if (!sc.present || !hs_dbg_may_stop(m))
 		return 0;
 	replaying(m, true);
 	int rc = 0;
@@ -319,6 +323,7 @@ int hs_replay_last_hit(struct hs_machine *m, const struct hs_replay_filter *f,
 		if ((rc = hs_checkpoint_restore(m, k->id, err)))
 			break;
 		sc.n = 0;
+		sc.end = end;
 		hit_at_start(m, &sc);
 		rc = run_to(m, end, note_hit, &sc, err);
 		if (rc == -ERANGE) /* the segment ends where its operation ended */
