@@ -278,6 +278,32 @@ START_TEST(store_path_skips_page_lock_and_still_sees_code_writes)
 }
 END_TEST
 
+/*
+ * Engines have 4 KiB TLB pages (Unicorn's default is 1 KiB; uc_quirks.c), stay
+ * AArch64 engines after the size is chosen, refuse 1 KiB-aligned maps and run
+ * AArch64 code.
+ */
+START_TEST(engines_have_4k_tlb_pages_and_stay_aarch64)
+{
+	uc_engine *uc;
+	struct hs_error err = {0};
+	int arch = 0;
+	ck_assert_int_eq(hs_quirk_open(&uc), UC_ERR_OK);
+	ck_assert_int_eq(uc_ctl_get_arch(uc, &arch), UC_ERR_OK);
+	ck_assert_int_eq(arch, UC_ARCH_ARM64);
+	ck_assert_int_eq(uc_mem_map(uc, 0x400, 0x400, UC_PROT_ALL), UC_ERR_ARG);
+	ck_assert_int_eq(uc_mem_map(uc, 0x1000, 0x1000, UC_PROT_ALL), UC_ERR_OK);
+	ck_assert_int_eq(hs_quirk_check_tlb_page(uc, &err), 0);
+	const uint32_t code[] = {0xd2800101 /* movz x1, #8 */, 0x8b010021 /* add x1, x1, x1 */};
+	ck_assert_int_eq(uc_mem_write(uc, 0x1000, code, sizeof(code)), UC_ERR_OK);
+	uint64_t x1 = 0;
+	ck_assert_int_eq(uc_emu_start(uc, 0x1000, 0x1000 + sizeof(code), 0, 0), UC_ERR_OK);
+	uc_reg_read(uc, UC_ARM64_REG_X1, &x1);
+	ck_assert_uint_eq(x1, 16);
+	uc_close(uc);
+}
+END_TEST
+
 START_TEST(data_abort_inside_el2_is_a_decoded_event)
 {
 	struct hs_machine *m = hs_test_machine(1, 0);
@@ -519,6 +545,7 @@ int main(void)
 	tcase_add_test(tc, idmap_in_upper_half_uses_lower_half_linear_map);
 	tcase_add_test(tc, data_abort_inside_el2_is_a_decoded_event);
 	tcase_add_test(tc, store_path_skips_page_lock_and_still_sees_code_writes);
+	tcase_add_test(tc, engines_have_4k_tlb_pages_and_stay_aarch64);
 	tcase_add_test(tc, bad_elf_inputs_give_clear_errors);
 	tcase_add_test(tc, image_build_id_is_read_from_its_gnu_note);
 	tcase_add_test(tc, absurd_machine_options_are_refused);

@@ -662,6 +662,8 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 		return hs_err(err, -EIO, "cpu%u: cannot clear the engine's exits: %s", idx,
 			      uc_strerror(e));
 	int rc = hs_machine_map_engine(m, c->uc, err);
+	if (!rc)
+		rc = hs_quirk_check_tlb_page(c->uc, err);
 	if (rc)
 		return rc;
 	c->qcpu = hs_quirk_engine_cpu(c->uc);

@@ -67,6 +67,41 @@ void tcg_exec_init_aarch64(uc_engine *uc, unsigned long tb_size)
 }
 #endif
 
+/*
+ * TLB pages. QEMU's AArch64 machines prefer 4 KiB target pages (no AArch64
+ * granule is smaller), but Unicorn fixes the size when it initialises the
+ * engine, before the CPU could ask, at QEMU's minimum, 1 KiB, unless
+ * uc_ctl_set_page_size chose: every TLB fill (a page-table walk) then covers
+ * a quarter of a page, the cost of a 16 GiB boot's 100 MiB pool proof. The
+ * ctl refuses AArch64 engines before 2.1.2 (unicorn commit 9682fc42) and
+ * sets log2(size) + 1 bits (fixed by fbf34af8, also 2.1.2), so there the
+ * engine is shown as an Arm one for that one call: uc_ctl_get_arch proves
+ * that the word changed is the one the ctl checks. hs_quirk_check_tlb_page
+ * proves the result once the engine is initialised.
+ */
+#define HS_UC_PAGE_CTL_FIXED \
+	(UC_API_MAJOR > 2 || UC_API_MINOR > 1 || (UC_API_MINOR == 1 && UC_API_PATCH >= 2))
+
+static uc_err set_tlb_page(uc_engine *uc)
+{
+#if HS_UC_PAGE_CTL_FIXED
+	return uc_ctl_set_page_size(uc, HS_UC_TLB_PAGE_SIZE);
+#else
+	int *arch = (int *)(void *)uc; /* the first member of struct uc_struct */
+	int got = 0;
+	if (*arch != UC_ARCH_ARM64)
+		return UC_ERR_ARCH;
+	*arch = UC_ARCH_ARM;
+	uc_err e = uc_ctl_get_arch(uc, &got);
+	if (!e && got != UC_ARCH_ARM)
+		e = UC_ERR_ARCH;
+	if (!e)
+		e = uc_ctl_set_page_size(uc, HS_UC_TLB_PAGE_SIZE / 2);
+	*arch = UC_ARCH_ARM64;
+	return e;
+#endif
+}
+
 uc_err hs_quirk_open(uc_engine **uc)
 {
 	uc_err e = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, uc);
@@ -74,6 +109,12 @@ uc_err hs_quirk_open(uc_engine **uc)
 	if (!e)
 		e = uc_ctl_set_tcg_buffer_size(*uc, HS_UC_CODE_BUFFER_SIZE);
 #endif
+	if (!e)
+		e = set_tlb_page(*uc);
+	if (e && *uc) {
+		uc_close(*uc);
+		*uc = NULL;
+	}
 	return e;
 }
 
@@ -81,6 +122,18 @@ uc_err hs_quirk_no_exits(uc_engine *uc)
 {
 	/* An empty tree: resume_all_vcpus invalidates each exit - 1, here none. */
 	return uc_ctl_exits_enable(uc);
+}
+
+int hs_quirk_check_tlb_page(uc_engine *uc, struct hs_error *err)
+{
+	uint32_t size = 0;
+	uc_err e = uc_ctl_get_page_size(uc, &size);
+	if (e)
+		return hs_err(err, -EIO, "unicorn: reading the TLB page size: %s", uc_strerror(e));
+	if (size != HS_UC_TLB_PAGE_SIZE)
+		return hs_err(err, -EIO, "unicorn: TLB pages are %u bytes, not the %u asked for",
+			      size, HS_UC_TLB_PAGE_SIZE);
+	return 0;
 }
 
 void hs_quirk_flush_code(uc_engine *uc)

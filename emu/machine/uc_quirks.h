@@ -78,7 +78,17 @@ bool hs_quirk_tlb_mark_dirty(const struct hs_quirks *q, void *cpu, uint64_t vadd
  */
 #define HS_UC_CODE_BUFFER_SIZE (32u << 20)
 
-/* uc_open for an AArch64 engine with the code buffer sized as above. */
+/*
+ * QEMU's TLB page (TARGET_PAGE_BITS) in hypscope's engines: 4 KiB, as in
+ * QEMU's own AArch64 machines (Unicorn's default is 1 KiB: see uc_quirks.c).
+ * Everything an engine maps is 4 KiB aligned.
+ */
+#define HS_UC_TLB_PAGE_SIZE 4096u
+
+/*
+ * uc_open for an AArch64 engine with the code buffer sized as above and TLB
+ * pages of HS_UC_TLB_PAGE_SIZE. On failure nothing stays open.
+ */
 uc_err hs_quirk_open(uc_engine **uc);
 
 /*
@@ -90,6 +100,12 @@ uc_err hs_quirk_open(uc_engine **uc);
  * and uc_emu_stop only (cpu.c), so they pass no `until`.
  */
 uc_err hs_quirk_no_exits(uc_engine *uc);
+
+/*
+ * Once the engine is initialised (it mapped memory): 0 when its TLB pages
+ * are HS_UC_TLB_PAGE_SIZE, else an error naming the size found.
+ */
+int hs_quirk_check_tlb_page(uc_engine *uc, struct hs_error *err);
 
 /*
  * Drop every translated block of an engine: uc_ctl_flush_tlb in 2.0.1,
