@@ -155,6 +155,33 @@ static void extract_block(struct hyp_pool *pool, struct hyp_page *p, u8 order)
 	}
 }
 
+/*
+ * At init, free the pages from @p on (@left of them up to the pool's end) as
+ * one block: the largest naturally aligned one (by absolute PA, as buddies
+ * are found) that fits, up to max_order. Freeing every page on its own
+ * coalesces them into the same blocks, listed in the same (ascending) order,
+ * but writes a list node into nearly every page on the way: one copy-on-write
+ * fault of the emulator's RAM per pool page (at 16 GiB 68 MiB of table pools).
+ * Returns the pages freed.
+ */
+static u32 free_init_block(struct hyp_pool *pool, struct hyp_page *p, u32 left)
+{
+	u64 pfn = hyp_page_to_phys(p) >> HS_PAGE_SHIFT;
+	u8 order = 0;
+	u64 i;
+
+	while (order < pool->max_order && !(pfn & (1UL << order)) && (2UL << order) <= left)
+		order++;
+	for (i = 1; i < (1UL << order); i++) {
+		p[i].refcount = 0;
+		p[i].order = HS_NO_ORDER;
+	}
+	p->refcount = 0;
+	p->order = order;
+	attach_block(pool, p);
+	return 1U << order;
+}
+
 int hyp_pool_init(struct hyp_pool *pool, u64 pfn, u32 nr_pages, u32 reserved_pages)
 {
 	struct hyp_page *p;
@@ -176,11 +203,9 @@ int hyp_pool_init(struct hyp_pool *pool, u64 pfn, u32 nr_pages, u32 reserved_pag
 		p[i].order = 0;
 		p[i].refcount = 1;
 	}
-	/* ...and all but the reserved ones are freed, coalescing as we go. */
-	for (i = reserved_pages; i < nr_pages; i++) {
-		p[i].refcount = 0;
-		attach_block(pool, &p[i]);
-	}
+	/* ...and all but the reserved ones are freed. */
+	for (i = reserved_pages; i < nr_pages;)
+		i += free_init_block(pool, &p[i], nr_pages - i);
 	return 0;
 }
 
