@@ -28,6 +28,24 @@ def check(cond, what, out=""):
             print("---- output ----\n" + out[-4000:] + "\n----------------")
 
 
+def unrle(body):
+    """A packet body with the server's escapes (}) and run-length encoding (X*N) undone."""
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == ord("}") and i + 1 < len(body):
+            out.append(body[i + 1] ^ 0x20)
+            i += 2
+        elif c == ord("*") and out and i + 1 < len(body):
+            out += bytes([out[-1]]) * (body[i + 1] - 29)
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return bytes(out)
+
+
 def start_server(hypscope, *args):
     p = subprocess.Popen([hypscope, *args, "gdbserver", "127.0.0.1:0"], env=ENV,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -106,7 +124,7 @@ class Raw:
                 self.buf = self.buf[m.end():]
                 body = m.group(1)
                 if body.startswith(b"O") and body != b"OK":
-                    self.output += bytes.fromhex(body[1:].decode())
+                    self.output += bytes.fromhex(unrle(body[1:]).decode())
                     continue
                 return body
             self.sock.settimeout(max(0.01, deadline - time.time()))
