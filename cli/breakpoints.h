@@ -66,6 +66,11 @@ struct cli_bp {
 	unsigned naddrs;
 	int break_id; /* CLI_BP_CODE: the machine's breakpoint id */
 	unsigned hits;
+	/*
+	 * Put there by a gdb client (Z0/Z1, gdb_bps.c): gdb prints its stops in
+	 * its own words and numbering, so the REPL's report would be noise.
+	 */
+	bool silent;
 };
 
 struct cli_bps {

@@ -133,6 +133,7 @@ struct cli {
 	/* What the last stop hit (filled by cli_after_run, printed by cli_report_stop). */
 	int hit_id;
 	bool hit_temp;
+	bool hit_silent; /* a gdb client's own breakpoint: gdb reports that stop itself */
 	/*
 	 * Scenarios: the current line's command failed by stopping at a hypervisor fault
 	 * (cli_after_run), and an `expect stop == hyp-fault` accepted the previous line's

@@ -94,6 +94,8 @@ void cli_report_stop(struct cli *c, const struct hs_stop *s)
 	}
 	switch (s->reason) {
 	case HS_STOP_BREAKPOINT:
+		if (c->hit_silent)
+			break;
 		if (c->hit_id > 0 && c->hit_kind != CLI_BP_CODE) {
 			printf("%s%sBreakpoint %d%s, %s\n", cli_col(c, COL_YELLOW),
 			       c->hit_temp ? "Temporary " : "", c->hit_id, cli_col(c, COL_RESET),
@@ -305,6 +307,7 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 {
 	c->hit_id = 0;
 	c->hit_temp = false;
+	c->hit_silent = false;
 	c->hit_what[0] = '\0';
 	c->have_user_stop = false;
 	struct cli_bp *bp = cli_bps_classify(&c->bps, s);
@@ -334,6 +337,7 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 		bp->hits++;
 		c->hit_id = bp->id;
 		c->hit_temp = bp->temp;
+		c->hit_silent = bp->silent;
 		c->hit_kind = bp->kind;
 		c->hit_access = bp->kind == CLI_BP_WATCH ? bp->access : HS_WATCH_WRITE;
 		if (bp->kind == CLI_BP_WATCH)

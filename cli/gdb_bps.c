@@ -33,6 +33,7 @@ static int insert_code(struct gdb_bp *slot, struct cli *c, const struct gdb_req 
 	int id = cli_bp_add(&c->bps, spec, addrs, n, false, msg, sizeof(msg));
 	if (id <= 0)
 		return -1;
+	cli_bp_find(&c->bps, id)->silent = true;
 	*slot = (struct gdb_bp){.used = true,
 				.type = (enum gdb_bp_type)q->bp_type,
 				.addr = q->addr,
