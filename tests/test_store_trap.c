@@ -40,13 +40,20 @@ static void after(void *ud, const struct hs_trapped_store *s)
 		w->s[w->nr++] = *s;
 }
 
-static void host_store(struct hs_machine *m, uint64_t pa, uint64_t v)
+/* A store by the host through its stub for `size` bytes (host.c: one slot per size). */
+static void host_store_sized(struct hs_machine *m, uint64_t pa, unsigned size, uint64_t v)
 {
 	struct hs_host_op res;
 	struct hs_stop stop;
 	struct hs_error err = {0};
-	ck_assert_msg(hs_host_access(m, 0, true, pa, 8, v, &res, &stop, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hs_host_access(m, 0, true, pa, size, v, &res, &stop, &err) == 0, "%s",
+		      err.msg);
 	ck_assert(!res.refused);
+}
+
+static void host_store(struct hs_machine *m, uint64_t pa, uint64_t v)
+{
+	host_store_sized(m, pa, 8, v);
 }
 
 /* A booted machine with the watch user set; *pa: a host page far from everything. */
@@ -140,6 +147,51 @@ START_TEST(a_page_watched_after_its_stores_went_fast_traps_from_then_on)
 }
 END_TEST
 
+static uint64_t unwound(struct hs_machine *m)
+{
+	struct hs_store_trap_stats st;
+	hs_store_trap_stats(m, &st);
+	return st.unwound;
+}
+
+/*
+ * A trap's PC is remembered by the store's host address in translated code
+ * until the code buffer is emptied, which reuses those addresses. After a
+ * flush the first block translated lands where the first one did: the host
+ * store stub for 4 bytes, rewritten to the 8-byte store, then starts with
+ * the same host code as the 8-byte stub's block did, at another guest PC.
+ */
+START_TEST(a_store_pc_stays_exact_when_flushed_code_reuses_its_host_address)
+{
+	struct seen w;
+	uint64_t pa;
+	struct hs_machine *m = watched_machine(&w, &pa);
+	host_store(m, pa, 1);
+	ck_assert_int_eq(hs_store_trap_watch(m, HS_TRAP_WATCH, pa, true), 0);
+	uint64_t stubs = hs_machine_opts(m)->ram_base + HS_HOST_OFF_STR;
+	hs_machine_flush_code(m);
+	host_store(m, pa, 2); /* slot 3: str x1, [x0] */
+	uint64_t u = unwound(m);
+	host_store(m, pa, 3);
+	ck_assert_uint_eq(unwound(m), u); /* the second time, remembered */
+	ck_assert_uint_eq(w.nr, 2);
+	ck_assert_uint_eq(w.s[0].pc, stubs + 3 * 8);
+	ck_assert_uint_eq(w.s[1].pc, stubs + 3 * 8);
+
+	const uint32_t str_x1_x0 = 0xf9000001u;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_phys_write(m, stubs + 2 * 8, &str_x1_x0, 4, &err) == 0, "%s", err.msg);
+	hs_machine_flush_code(m);
+	host_store_sized(m, pa, 4, 0x44); /* slot 2, now the same 8-byte store */
+	ck_assert_uint_eq(w.nr, 3);
+	ck_assert_uint_eq(w.s[2].pc, stubs + 2 * 8);
+	ck_assert_uint_eq(w.s[2].el, 1);
+	ck_assert_uint_eq(w.s[2].val, 0x44);
+	ck_assert_uint_eq(unwound(m), u + 1);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 START_TEST(watching_outside_ram_is_refused)
 {
 	struct seen w;
@@ -164,6 +216,7 @@ int main(void)
 	tcase_add_test(tc, store_to_a_watched_page_is_reported_once_with_old_new_and_pc);
 	tcase_add_test(tc, stores_elsewhere_do_not_trap);
 	tcase_add_test(tc, a_page_watched_after_its_stores_went_fast_traps_from_then_on);
+	tcase_add_test(tc, a_store_pc_stays_exact_when_flushed_code_reuses_its_host_address);
 	tcase_add_test(tc, watching_outside_ram_is_refused);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);

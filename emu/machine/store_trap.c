@@ -16,13 +16,32 @@ struct pending {
 	uint8_t old[MAX_STORE];
 };
 
+#define SITE_BITS 6 /* store sites remembered per CPU, direct-mapped by host address */
+
+/*
+ * What a host return address inside translated code stands for: the storing
+ * instruction and the EL its block runs at (a block is translated for one
+ * EL: QEMU's block flags hold the MMU index). It stays true until the
+ * engine's code buffer is emptied, the only time that address can be reused
+ * (hs_quirk_code_epoch); QEMU's unwinding (cpu_restore_state) costs ~700 host
+ * instructions a store, a remembered site ~20.
+ */
+struct site {
+	uintptr_t host_pc;
+	uint64_t epoch; /* hs_quirk_code_epoch() when learnt; 0: empty */
+	uint64_t pc;
+	unsigned el;
+};
+
 struct trap_cpu {
 	struct hs_store_traps *t;
 	unsigned idx;
-	/* The store being trapped: its host return address, and its PC once recovered. */
+	/* The store being trapped: its host return address, and its PC and EL once known. */
 	uintptr_t host_pc;
 	bool pc_known;
 	uint64_t pc;
+	unsigned el;
+	struct site site[1u << SITE_BITS];
 };
 
 struct hs_store_traps {
@@ -36,6 +55,7 @@ struct hs_store_traps {
 	unsigned nr_pending;
 	struct trap_cpu cpu[HS_MAX_CPUS];
 	struct hs_store_trap_stats st;
+	unsigned nr_before; /* users with a `before` callback */
 };
 
 static bool test(const uint64_t *map, uint64_t pg)
@@ -57,6 +77,11 @@ static void deliver(struct hs_store_traps *t, unsigned cpu, const struct pending
 	uint64_t pg;
 	if (!page_of(t, p->pa, &pg))
 		return;
+	bool any = false; /* most stores have no `before` user: nothing to build */
+	for (int u = 0; u < HS_TRAP_NR_USERS && !any; u++)
+		any = (after ? t->ops[u].after : t->ops[u].before) && test(t->map[u], pg);
+	if (!any)
+		return;
 	const uint8_t *now = t->m->ram + (p->pa - t->base);
 	for (unsigned off = 0; off < p->len;) {
 		uint64_t pa = p->pa + off;
@@ -64,9 +89,15 @@ static void deliver(struct hs_store_traps *t, unsigned cpu, const struct pending
 		n = n > p->len - off ? p->len - off : n;
 		struct hs_trapped_store s = {
 		    .cpu = cpu, .el = p->el, .pa = pa, .size = n, .pc = p->pc, .icount = p->icount};
-		memcpy(&s.old, p->old + off, n);
-		if (after)
-			memcpy(&s.val, now + off, n);
+		if (n == 8) { /* nearly every table store: a whole descriptor */
+			memcpy(&s.old, p->old + off, 8);
+			if (after)
+				memcpy(&s.val, now + off, 8);
+		} else {
+			memcpy(&s.old, p->old + off, n);
+			if (after)
+				memcpy(&s.val, now + off, n);
+		}
 		for (int u = 0; u < HS_TRAP_NR_USERS; u++) {
 			const struct hs_store_trap_ops *o = &t->ops[u];
 			void (*fn)(void *, const struct hs_trapped_store *) =
@@ -135,17 +166,36 @@ static bool leaves(struct hs_store_traps *t, const struct hs_trapped_store *s, u
 	return leave;
 }
 
+/* The PC and EL of the store being trapped on tc's CPU: remembered by host address, or unwound. */
+static void resolve(struct hs_store_traps *t, struct trap_cpu *tc)
+{
+	if (tc->pc_known)
+		return;
+	uc_engine *uc = t->m->cpus[tc->idx].uc;
+	uint64_t epoch = hs_quirk_code_epoch();
+	struct site *s =
+	    &tc->site[((uint64_t)tc->host_pc * 0x9E3779B97F4A7C15ULL) >> (64 - SITE_BITS)];
+	tc->pc_known = true;
+	if (epoch && s->epoch == epoch && s->host_pc == tc->host_pc) {
+		tc->pc = s->pc;
+		tc->el = s->el;
+		return;
+	}
+	tc->pc = hs_quirk_store_pc(uc, tc->host_pc);
+	tc->el = el_now(uc);
+	t->st.unwound++;
+	if (epoch && tc->pc)
+		*s = (struct site){
+		    .host_pc = tc->host_pc, .epoch = epoch, .pc = tc->pc, .el = tc->el};
+}
+
 uint64_t hs_store_trap_pc(struct hs_machine *m, unsigned cpu)
 {
 	struct hs_store_traps *t = m->traps;
 	if (!t || cpu >= m->nr_cpus)
 		return 0;
-	struct trap_cpu *tc = &t->cpu[cpu];
-	if (!tc->pc_known) {
-		tc->pc = hs_quirk_store_pc(m->cpus[cpu].uc, tc->host_pc);
-		tc->pc_known = true;
-	}
-	return tc->pc;
+	resolve(t, &t->cpu[cpu]);
+	return t->cpu[cpu].pc;
 }
 
 static bool on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
@@ -170,9 +220,17 @@ static bool on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 	if (!delivered(t, pg))
 		return false; /* a page only `leave` users watch: nothing more to do */
 	struct pending *p = &t->pend[tc->idx];
-	*p = (struct pending){.pa = whole.pa, .el = el_now(c->uc), .len = n};
-	memcpy(p->old, m->ram + ram_off, p->len);
-	p->pc = hs_store_trap_pc(m, tc->idx);
+	resolve(t, tc);
+	/* Field by field: the old bytes past len are never read (no zeroing per store). */
+	p->on = false;
+	p->pa = whole.pa;
+	p->el = tc->el;
+	p->len = n;
+	p->pc = tc->pc;
+	if (n == 8)
+		memcpy(p->old, m->ram + ram_off, 8);
+	else
+		memcpy(p->old, m->ram + ram_off, n);
 	p->icount = icount_now(m);
 	if (!p->pc)
 		t->st.unknown_pc++;
@@ -180,7 +238,8 @@ static bool on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 	else if (p->pc >= c->block_start && p->pc < c->block_end)
 		p->icount -= (c->block_end - p->pc - 4) / 4;
 	/* Pending only after `before`: an event it causes must not settle this store yet. */
-	deliver(t, tc->idx, p, false);
+	if (t->nr_before)
+		deliver(t, tc->idx, p, false);
 	p->on = true;
 	m->traps_pending = ++t->nr_pending;
 	return false;
@@ -193,8 +252,10 @@ void hs_store_trap_set_user(struct hs_machine *m, enum hs_trap_user u,
 	if (!t || (unsigned)u >= HS_TRAP_NR_USERS)
 		return;
 	hs_store_traps_settle(m);
+	t->nr_before -= t->ops[u].before != NULL;
 	if (ops) {
 		t->ops[u] = *ops;
+		t->nr_before += ops->before != NULL;
 		return;
 	}
 	memset(&t->ops[u], 0, sizeof(t->ops[u]));

@@ -95,6 +95,7 @@ void hs_store_traps_settle(struct hs_machine *m);
 struct hs_store_trap_stats {
 	uint64_t traps;	     /* stores trapped */
 	uint64_t unknown_pc; /* of which the PC could not be recovered */
+	uint64_t unwound;    /* PCs found by QEMU's unwinding; the others' sites were remembered */
 };
 void hs_store_trap_stats(const struct hs_machine *m, struct hs_store_trap_stats *st);
 

@@ -35,7 +35,11 @@
  *   handed is released first, as QEMU's own exit does);
  * - tlb_set_dirty (2.1.x): the check is about to clear TLB_NOTDIRTY after
  *   the store it just ran; not for a watched page, so that the next store
- *   traps too.
+ *   traps too;
+ * - tcg_region_reset_all (both; every tb_flush empties the code buffer
+ *   there): counted (hs_quirk_code_epoch), because only then does a host
+ *   address inside translated code start to name another guest instruction,
+ *   so a trap's PC may be remembered by its host return address until then.
  * Pages that held code and are reused (donated, reclaimed, loaded with a new
  * guest program) are therefore exactly as safe as before, and only watched
  * pages pay for the traps: a memory hook would send every load and store of
@@ -105,8 +109,11 @@ static struct {
 	 * store, looked up once: dlsym per store cost more than the check itself
 	 * while a memory hook sends every store through it.
 	 */
-	void *_Atomic real_check, *_Atomic real_set_dirty, *_Atomic real_fill;
-	struct engine *last; /* the last one found: the running engine, nearly always */
+	void *_Atomic real_check, *_Atomic real_set_dirty, *_Atomic real_fill, *_Atomic real_reset;
+	/* code buffers emptied (tcg_region_reset_all), in any engine */
+	_Atomic uint64_t code_resets;
+	_Atomic int reset_bound; /* 0: not asked yet, 1: the reset below is libunicorn's, -1: not */
+	struct engine *last;	 /* the last one found: the running engine, nearly always */
 } engines = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct engine *find_locked(const void *cpu, const uc_engine *uc)
@@ -163,15 +170,25 @@ void tb_invalidate_phys_page_fast_aarch64(uc_engine *uc, void *pages, uint64_t s
 {
 	void (*check)(uc_engine *, void *, uint64_t, int, uintptr_t) =
 	    real_once(&engines.real_check, "tb_invalidate_phys_page_fast_aarch64");
-	/* First: if the store hits translated code, QEMU may leave for the next block. */
-	check(uc, pages, start, len, retaddr);
 	pthread_mutex_lock(&engines.lock);
 	struct engine *e = find_locked(NULL, uc);
 	uint64_t pfn = (start - (e ? e->ram_addr : 0)) >> PAGE_SHIFT;
+	bool ours = e && start >= e->ram_addr && pfn < e->npages;
+	/*
+	 * On 2.0.1 the engine knows which pages hold translated code (a superset:
+	 * a flush leaves the bits set); QEMU's check of a page without any does
+	 * nothing, and a watched table page holds none.
+	 */
+	if (!(HS_UC_2_0 && ours && !bit(e->code, pfn))) {
+		/* First: if the store hits translated code, QEMU may leave for the next block. */
+		pthread_mutex_unlock(&engines.lock);
+		check(uc, pages, start, len, retaddr);
+		pthread_mutex_lock(&engines.lock);
+	}
 	struct hs_quirk_traps t = {0};
 	if (e)
 		e->keep_notdirty = false;
-	if (e && start >= e->ram_addr && pfn < e->npages && bit(e->traps.watched, pfn)) {
+	if (ours && bit(e->traps.watched, pfn)) {
 		t = e->traps;
 		e->keep_notdirty = true;
 	}
@@ -218,6 +235,32 @@ uint64_t hs_quirk_store_pc(uc_engine *uc, uintptr_t host_pc)
 		return 0;
 	uc_reg_read(uc, UC_ARM64_REG_PC, &pc);
 	return pc;
+}
+
+void tcg_region_reset_all_aarch64(void *tcg_ctx);
+
+void tcg_region_reset_all_aarch64(void *tcg_ctx)
+{
+	void (*reset)(void *) = real_once(&engines.real_reset, "tcg_region_reset_all_aarch64");
+	reset(tcg_ctx);
+	atomic_fetch_add_explicit(&engines.code_resets, 1, memory_order_release);
+}
+
+/* Our definition itself: taking the exported name's address goes through the GOT. */
+extern void hs_quirk_own_reset(void *tcg_ctx)
+    __attribute__((alias("tcg_region_reset_all_aarch64"), visibility("hidden")));
+
+uint64_t hs_quirk_code_epoch(void)
+{
+	int bound = atomic_load_explicit(&engines.reset_bound, memory_order_acquire);
+	if (!bound) {
+		bound = dlsym(RTLD_DEFAULT, "tcg_region_reset_all_aarch64") ==
+				(void *)hs_quirk_own_reset
+			    ? 1
+			    : -1;
+		atomic_store_explicit(&engines.reset_bound, bound, memory_order_release);
+	}
+	return bound < 0 ? 0 : atomic_load_explicit(&engines.code_resets, memory_order_acquire) + 1;
 }
 
 #if HS_UC_2_0

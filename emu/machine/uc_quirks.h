@@ -190,6 +190,14 @@ void hs_quirk_trap_page(uc_engine *uc, uint64_t ram_off);
  */
 uint64_t hs_quirk_store_pc(uc_engine *uc, uintptr_t host_pc);
 /*
+ * The code buffers' epoch: changes whenever an engine's translated code is
+ * emptied (tb_flush), the only time a host address inside translated code
+ * can start to name another guest instruction; until then
+ * hs_quirk_store_pc gives the same PC for the same host address. 0: not
+ * known (the interposition is not bound), so nothing may be remembered.
+ */
+uint64_t hs_quirk_code_epoch(void);
+/*
  * Call after adding (added) or deleting a UC_HOOK_MEM_WRITE hook: while any
  * exists every store goes through the store helper, which calls the hooks.
  */
