@@ -176,8 +176,9 @@ static void on_watch(void *ud, uint64_t page, bool on)
 static void on_store(struct hs_blame *b, const struct hs_event *ev)
 {
 	const struct hs_event_store *s = &ev->store;
-	uint64_t desc_pa = s->pa & ~7ULL, word, old, new;
-	if (hs_phys_read(b->m, desc_pa, &word, 8, NULL))
+	uint64_t desc_pa = s->pa & ~7ULL, word = 0, old, new;
+	/* A whole aligned descriptor (nearly every store) needs nothing of memory. */
+	if (!(s->size == 8 && s->pa == desc_pa) && hs_phys_read(b->m, desc_pa, &word, 8, NULL))
 		return;
 	hs_desc_merge_store(word, s->pa, s->size, s->old, s->val, &old, &new);
 	b->stores++;

@@ -604,14 +604,18 @@ void hs_tlb_model_store(struct hs_tlb_model *m, unsigned cpu, uint64_t pa, unsig
 	if (!t)
 		return;
 	m->st.stores++;
-	uint64_t desc_pa = pa & ~7ULL, word, old, new;
-	if (m->phys.read(m->phys.ud, desc_pa, &word, 8))
+	uint64_t desc_pa = pa & ~7ULL, word = 0, old, new;
+	/* A whole aligned descriptor (nearly every store) needs nothing of memory. */
+	if (!(size == 8 && pa == desc_pa) && m->phys.read(m->phys.ud, desc_pa, &word, 8))
 		return;
 	hs_desc_merge_store(word, pa, size, old_bytes, val, &old, &new);
 	if (new == old)
 		return;
 	struct root *r = t->root;
 	int level = t->level;
+	/* The index alone follows only tables linked and unlinked: most stores are to leaves. */
+	if (m->ops.index_only && (level >= 3 || ((old & 3) != 3 && (new & 3) != 3)))
+		return;
 	uint64_t ia = t->ia + ((desc_pa & (PAGE - 1)) / 8) * hs_level_size(level);
 	struct table tc = *t; /* the array moves when tables come and go */
 	bool live = r->cached != 0 && !m->ops.index_only;
@@ -631,8 +635,10 @@ void hs_tlb_model_store(struct hs_tlb_model *m, unsigned cpu, uint64_t pa, unsig
 		}
 	}
 
-	const char *why;
-	enum hs_desc_change chg = hs_desc_change(stage_of(r), level, old, new, &why);
+	const char *why = "";
+	/* The index alone only follows tables linked and unlinked. */
+	enum hs_desc_change chg =
+	    live ? hs_desc_change(stage_of(r), level, old, new, &why) : HS_DC_SAME;
 	bool old_table = hs_desc_is_table(level, old) && hs_desc_valid(old);
 	bool new_table = hs_desc_is_table(level, new) && hs_desc_valid(new);
 	bool same_table = old_table && new_table && hs_desc_oa(old) == hs_desc_oa(new);
