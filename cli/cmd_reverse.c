@@ -27,8 +27,19 @@ int cmd_record(struct cli *c, int argc, char **argv)
 		printf("recording stopped; its %zu checkpoints are forgotten\n", info.checkpoints);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "limit")) {
+		struct hs_record_info info;
+		hs_record_info(c->m, &info);
+		struct hs_record_limits lim = info.limits;
+		if (argc < 3 || !cli_parse_size(argv[2], &lim.max_bytes))
+			return cli_error(c, "record limit: give a size (e.g. 256M, 0 for none)");
+		if (hs_record_set_limits(c->m, &lim, &err))
+			return cli_error(c, "record limit: %s", err.msg);
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "full"))
-		return cli_error(c, "record: give nothing, full or stop ('%s')", argv[1]);
+		return cli_error(c, "record: give nothing, full, stop or limit SIZE ('%s')",
+				 argv[1]);
 	if (hs_record_start(c->m, &err))
 		return cli_error(c, "record: %s", err.msg);
 	printf("recording from %" PRIu64 " instructions: reverse-stepi, reverse-continue ... go "
@@ -44,9 +55,10 @@ int cli_info_record(struct cli *c, struct hs_strbuf *sb)
 	if (c->json) {
 		hs_sb_printf(sb,
 			     "{\"active\":%s,\"first\":%" PRIu64 ",\"now\":%" PRIu64
-			     ",\"checkpoints\":%zu}\n",
+			     ",\"checkpoints\":%zu,\"folded\":%" PRIu64 ",\"dropped\":%" PRIu64
+			     "}\n",
 			     info.active ? "true" : "false", info.first_icount, info.now,
-			     info.checkpoints);
+			     info.checkpoints, info.folded, info.dropped);
 		return 0;
 	}
 	if (!info.active) {
@@ -57,6 +69,11 @@ int cli_info_record(struct cli *c, struct hs_strbuf *sb)
 		     "Recording from %" PRIu64 " instructions; now at %" PRIu64 " (%" PRIu64
 		     " instructions of history), %zu checkpoints.\n",
 		     info.first_icount, info.now, info.now - info.first_icount, info.checkpoints);
+	if (info.folded || info.dropped)
+		hs_sb_printf(sb,
+			     "%" PRIu64 " older checkpoints thinned out, %" PRIu64
+			     " dropped with the oldest history (record limit %" PRIu64 " bytes).\n",
+			     info.folded, info.dropped, info.limits.max_bytes);
 	return 0;
 }
 

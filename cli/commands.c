@@ -561,12 +561,15 @@ const struct cli_cmd cli_cmds[] = {
      "lists them, `delete checkpoint N` forgets one (docs/time-travel.md).\n"
      "Example:\n  checkpoint\n  hvc host_share_hyp 0x48000\n  restart 1",
      CC_NONE, NULL},
-    {"record", cmd_record, 0, 1, CMD_MACHINE, "record [full|stop]",
+    {"record", cmd_record, 0, 2, CMD_MACHINE, "record [full|stop|limit SIZE]",
      "record the execution from here, so that reverse-* commands can go back",
      "Keeps a checkpoint where every operation starts running and one every million\n"
      "instructions; going back restores the nearest one and runs forward again to the\n"
-     "right instruction count (the machine is deterministic). `record stop` forgets\n"
-     "them; `info record` says how much history there is (docs/time-travel.md).\n"
+     "right instruction count (the machine is deterministic). Old checkpoints inside an\n"
+     "operation are thinned out with age (going back there replays longer); past\n"
+     "`record limit SIZE` of checkpoints (default 1G, 0: none) the oldest history is\n"
+     "dropped, as gdb's insn-number-max does. `record stop` forgets them; `info record`\n"
+     "says how much history there is (docs/time-travel.md).\n"
      "Example:\n  record\n  hvc host_share_hyp 0x48000\n  reverse-stepi",
      CC_WORDS, record_words},
     {"reverse-stepi", cmd_reverse_stepi, 0, 1, CMD_MACHINE | CMD_RUNS, "reverse-stepi [N]",

@@ -10,6 +10,7 @@
 #include <hypscope/abi.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "debug.h"
 #include "host.h"
 #include "replay.h"
@@ -211,6 +212,93 @@ START_TEST(record_keeps_a_checkpoint_per_operation_and_per_interval)
 }
 END_TEST
 
+/* A booted machine recording with these limits. */
+static struct hs_machine *recording_with(struct hs_record_limits lim)
+{
+	struct hs_machine *m = hs_test_booted(1, RAM);
+	record(m);
+	struct hs_error err = {0};
+	ck_assert_msg(hs_record_set_limits(m, &lim, &err) == 0, "%s", err.msg);
+	return m;
+}
+
+/*
+ * Record thins the old checkpoints it takes inside an operation (replay.c):
+ * with two kept dense, a long host loop keeps far fewer than it took, and a
+ * point inside an interval whose checkpoint was folded away replays from an
+ * older one to the same registers and RAM as the forward run had there.
+ */
+START_TEST(old_interval_checkpoints_are_thinned_and_replay_exactly)
+{
+	struct hs_machine *m = recording_with((struct hs_record_limits){.dense = 2});
+	struct hs_error err = {0};
+	enum { NP = 4 };
+	static const uint64_t at[NP] = {1500000, 4500000, 7500000, 10500000};
+	struct {
+		uint64_t hash;
+		struct regs r;
+	} seen[NP];
+	struct hs_host_op op = {.kind = HS_HOP_HVC_LOOP,
+				.cpu = 0,
+				.fn = HS_HC_FN(HS_HC_host_share_hyp),
+				.args = {100000}};
+	ck_assert_msg(hs_host_start_op(m, &op, &err) == 0, "%s", err.msg);
+	uint64_t t0 = hs_machine_icount(m), done = 0;
+	struct hs_stop stop;
+	for (unsigned i = 0; i < NP; i++) {
+		ck_assert_msg(hs_stepi(m, at[i] - done, &stop, &err) == 0, "%s", err.msg);
+		done = at[i];
+		ck_assert_uint_eq(hs_machine_icount(m), t0 + at[i]);
+		seen[i].hash = hs_test_ram_hash(m);
+		seen[i].r = regs_of(m, 0);
+	}
+	ck_assert_msg(hs_continue(m, &stop, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(stop.reason, HS_STOP_DONE);
+	struct hs_record_info info;
+	hs_record_info(m, &info);
+	uint64_t taken = 2 + (info.now - t0) / HS_RECORD_INTERVAL;
+	ck_assert_uint_gt(info.folded, 0);
+	ck_assert_uint_lt(info.checkpoints, taken);
+	for (unsigned i = 0; i < NP; i++) {
+		replay_to(m, t0 + at[i]);
+		assert_same_regs(regs_of(m, 0), seen[i].r);
+		ck_assert_uint_eq(hs_test_ram_hash(m), seen[i].hash);
+	}
+	hs_machine_destroy(m);
+}
+END_TEST
+
+/*
+ * Past its memory bound record drops the oldest history (gdb's
+ * insn-number-max): the start moves forward, going back before it is refused,
+ * and the history kept replays as before.
+ */
+START_TEST(record_drops_its_oldest_history_past_the_memory_bound)
+{
+	struct hs_machine *m = recording_with(
+	    (struct hs_record_limits){.dense = HS_RECORD_DENSE, .max_bytes = 2 << 20});
+	struct hs_error err = {0};
+	struct hs_record_info info;
+	hs_record_info(m, &info);
+	uint64_t start = info.first_icount;
+	for (unsigned i = 0; i < 300; i++)
+		ck_assert_int_eq(
+		    hs_test_hvc(m, 0, i % 2 ? HS_HC_host_unshare_hyp : HS_HC_host_share_hyp, PFN, 0)
+			.x1,
+		    0);
+	struct hs_checkpoint_stats st;
+	hs_checkpoint_stats(m, &st);
+	hs_record_info(m, &info);
+	ck_assert_uint_gt(info.dropped, 0);
+	ck_assert_uint_gt(info.first_icount, start);
+	ck_assert_uint_le(st.bytes, (2 << 20) + (1 << 20)); /* measured every 16 checkpoints */
+	ck_assert_int_eq(hs_replay_to(m, start, &err), -ERANGE);
+	uint64_t mid = info.first_icount + (info.now - info.first_icount) / 2;
+	replay_to(m, mid);
+	hs_machine_destroy(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("replay");
@@ -220,6 +308,8 @@ int main(void)
 	tcase_add_test(tc, a_replay_reaches_the_state_of_the_forward_run);
 	tcase_add_test(tc, reverse_continue_finds_the_store_of_the_share);
 	tcase_add_test(tc, record_keeps_a_checkpoint_per_operation_and_per_interval);
+	tcase_add_test(tc, old_interval_checkpoints_are_thinned_and_replay_exactly);
+	tcase_add_test(tc, record_drops_its_oldest_history_past_the_memory_bound);
 	suite_add_tcase(s, tc);
 	return hs_test_run(s);
 }

@@ -411,6 +411,61 @@ int hs_checkpoint_delete(struct hs_machine *m, unsigned id, struct hs_error *err
 	return 0;
 }
 
+/*
+ * k's RAM delta merged under its only child c's (c's copies are newer), so
+ * that c's delta runs from k's parent; c becomes full if k was.
+ */
+static int merge_into_child(struct ckpt *k, struct ckpt *c)
+{
+	size_t n = 0, i = 0, j = 0, max = k->npages + c->npages;
+	uint64_t *pa = max ? malloc(max * sizeof(*pa)) : NULL;
+	uint8_t *data = max ? malloc(max * HS_PAGE_SIZE) : NULL;
+	if (max && (!pa || !data)) {
+		free(pa);
+		free(data);
+		return -ENOMEM;
+	}
+	while (i < k->npages || j < c->npages) {
+		bool from_c = j < c->npages && (i >= k->npages || c->pa[j] <= k->pa[i]);
+		if (from_c && i < k->npages && k->pa[i] == c->pa[j])
+			i++; /* the child's copy wins */
+		const struct ckpt *src = from_c ? c : k;
+		size_t at = from_c ? j++ : i++;
+		pa[n] = src->pa[at];
+		memcpy(data + n * HS_PAGE_SIZE, src->data + at * HS_PAGE_SIZE, HS_PAGE_SIZE);
+		n++;
+	}
+	free(c->pa);
+	free(c->data);
+	c->pa = pa;
+	c->data = data;
+	c->npages = n;
+	c->full |= k->full;
+	return 0;
+}
+
+int hs_checkpoint_fold(struct hs_machine *m, unsigned id, struct hs_error *err)
+{
+	struct hs_ckpt_store *s = m->ckpt;
+	struct ckpt *k = find(s, id), *c = NULL;
+	if (!k || !k->automatic)
+		return hs_err(err, -ENOENT, "no automatic checkpoint %u", id);
+	for (struct ckpt *x = k->next; x && !c; x = x->next)
+		if (x->parent == k)
+			c = x; /* children come after their parent in the list */
+	if (k == s->base || k->nchildren != 1 || !c)
+		return hs_err(err, -EBUSY, "checkpoint %u is not inside one history", id);
+	int rc = merge_into_child(k, c);
+	if (rc)
+		return hs_err(err, rc, "out of memory to fold checkpoint %u", id);
+	c->parent = k->parent;
+	if (c->parent)
+		c->parent->nchildren++;
+	unlink_ckpt(s, k); /* the parent loses k: its count is as before */
+	ckpt_free(s, k);
+	return 0;
+}
+
 void hs_checkpoint_delete_automatic(struct hs_machine *m)
 {
 	struct hs_ckpt_store *s = m->ckpt;

@@ -88,6 +88,13 @@ int hs_checkpoint_take(struct hs_machine *m, bool automatic, unsigned *id, struc
 int hs_checkpoint_restore(struct hs_machine *m, unsigned id, struct hs_error *err);
 /* Forget checkpoint id (its pages live on in the checkpoints after it). */
 int hs_checkpoint_delete(struct hs_machine *m, unsigned id, struct hs_error *err);
+/*
+ * Thin record's history: forget automatic checkpoint id, its RAM merged into
+ * its only child (whose copies win), so that every other checkpoint restores
+ * exactly as before and a replay to a count in between starts from the one
+ * before it. -EBUSY when it is the machine's base or has not exactly one child.
+ */
+int hs_checkpoint_fold(struct hs_machine *m, unsigned id, struct hs_error *err);
 /* Forget every automatic checkpoint (record stop). */
 void hs_checkpoint_delete_automatic(struct hs_machine *m);
 /* Checkpoints in id order into out[0..max); returns how many exist. */

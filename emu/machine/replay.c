@@ -4,17 +4,30 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "checkpoint_priv.h"
 #include "debug.h"
 #include "machine_priv.h"
 
+struct rec_ckpt {
+	unsigned id;
+	uint64_t seq;  /* 0 for the history's start, then 1, 2, ... as taken */
+	bool interval; /* taken inside an operation (HS_RECORD_INTERVAL), not at its start */
+};
+
 struct hs_record {
-	bool replaying;	    /* a replay runs: record takes no checkpoints */
-	uint64_t first;	    /* the count where recording started */
-	uint64_t last_ckpt; /* the count of record's last checkpoint */
-	unsigned op_gen;    /* the operation it was taken in */
-	unsigned head;	    /* id of record's newest checkpoint: the recorded timeline's end */
+	bool replaying;	     /* a replay runs: record takes no checkpoints */
+	uint64_t first;	     /* the count where recording started */
+	uint64_t last_ckpt;  /* the count of record's last checkpoint */
+	unsigned op_gen;     /* the operation it was taken in */
+	unsigned head;	     /* id of record's newest checkpoint: the recorded timeline's end */
+	struct rec_ckpt *ck; /* record's checkpoints still kept, oldest first */
+	size_t nr, cap;
+	uint64_t seq;	  /* of the next one */
+	uint64_t folded;  /* thinned out so far */
+	uint64_t dropped; /* the oldest, dropped by the memory bound */
+	struct hs_record_limits lim;
 };
 
 static struct hs_record *rec_of(const struct hs_machine *m)
@@ -24,14 +37,90 @@ static struct hs_record *rec_of(const struct hs_machine *m)
 
 /* ---- record ---------------------------------------------------------------- */
 
-static int record_take(struct hs_machine *m, struct hs_record *r, struct hs_error *err)
+/*
+ * Thinning (hs_record_info.folded). Only the checkpoints taken inside an
+ * operation, every HS_RECORD_INTERVAL instructions, can go: a replay runs
+ * forward inside an operation, but an operation's start is an input from
+ * outside (the host model set it up) that no replay repeats, so its
+ * checkpoint stays. The newest `dense` checkpoints stay as taken; an older
+ * interval checkpoint of sequence number s at age a (checkpoints taken since)
+ * only while s is a multiple of 2^(j+1), j = floor(log2(a / dense)): about
+ * dense / 2 of them per doubling of the history, and each rule only ever
+ * drops more as a checkpoint ages. A dropped one is folded into the one after
+ * it (hs_checkpoint_fold), so going back into its interval replays from the
+ * one before: as exact, only longer.
+ */
+static bool keep_at_age(uint64_t seq, uint64_t age, unsigned dense)
 {
-	int rc = hs_checkpoint_take(m, true, &r->head, err);
-	if (!rc) {
-		r->last_ckpt = hs_machine_icount(m);
-		r->op_gen = m->op_gen;
+	if (!seq || age < dense)
+		return true;
+	unsigned j = 0;
+	while (j < 62 && age / dense >= 2ULL << j)
+		j++;
+	return seq % (2ULL << j) == 0;
+}
+
+static void thin(struct hs_machine *m, struct hs_record *r)
+{
+	uint64_t newest = r->seq - 1;
+	size_t n = 0;
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct rec_ckpt *k = &r->ck[i];
+		int rc = 0;
+		if (k->interval && !keep_at_age(k->seq, newest - k->seq, r->lim.dense) &&
+		    (rc = hs_checkpoint_fold(m, k->id, NULL)) != -EBUSY) {
+			if (!rc)
+				r->folded++;
+			continue; /* folded, or gone (-ENOENT) */
+		}
+		r->ck[n++] = *k; /* kept, or a branch point or the base: stays */
 	}
-	return rc;
+	r->nr = n;
+}
+
+/*
+ * The memory bound (gdb's record full insn-number-max, in bytes): past it the
+ * oldest history goes, its first checkpoint folded into the next, which
+ * becomes the start ("No more reverse-execution history" there). Measured
+ * every 16 checkpoints (the sum walks them all).
+ */
+static void bound(struct hs_machine *m, struct hs_record *r)
+{
+	if (!r->lim.max_bytes || r->seq % 16)
+		return;
+	struct hs_checkpoint_stats st;
+	hs_checkpoint_stats(m, &st);
+	while (st.bytes > r->lim.max_bytes && r->nr > 2 &&
+	       !hs_checkpoint_fold(m, r->ck[0].id, NULL)) {
+		memmove(r->ck, r->ck + 1, --r->nr * sizeof(*r->ck));
+		struct hs_checkpoint_info k;
+		if (hs_checkpoint_get(m, r->ck[0].id, &k))
+			r->first = k.icount;
+		r->dropped++;
+		hs_checkpoint_stats(m, &st);
+	}
+}
+
+static int record_take(struct hs_machine *m, struct hs_record *r, bool interval,
+		       struct hs_error *err)
+{
+	if (r->nr == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		void *p = realloc(r->ck, cap * sizeof(*r->ck));
+		if (!p)
+			return hs_err(err, -ENOMEM, "record: out of memory");
+		r->ck = p;
+		r->cap = cap;
+	}
+	int rc = hs_checkpoint_take(m, true, &r->head, err);
+	if (rc)
+		return rc;
+	r->last_ckpt = hs_machine_icount(m);
+	r->op_gen = m->op_gen;
+	r->ck[r->nr++] = (struct rec_ckpt){.id = r->head, .seq = r->seq++, .interval = interval};
+	thin(m, r);
+	bound(m, r);
+	return 0;
 }
 
 /* A checkpoint where every operation starts running, and one every interval. */
@@ -43,7 +132,7 @@ static int record_before(struct hs_machine *m, struct hs_error *err)
 	uint64_t now = hs_machine_icount(m);
 	int rc = 0;
 	if (r->op_gen != m->op_gen || now >= r->last_ckpt + HS_RECORD_INTERVAL)
-		rc = record_take(m, r, err);
+		rc = record_take(m, r, r->op_gen == m->op_gen, err);
 	m->icount_stop = r->last_ckpt + HS_RECORD_INTERVAL;
 	return rc;
 }
@@ -54,7 +143,7 @@ static bool record_reached(struct hs_machine *m, struct hs_error *err)
 	struct hs_record *r = rec_of(m);
 	if (r->replaying)
 		return false;
-	if (record_take(m, r, err))
+	if (record_take(m, r, true, err))
 		return false;
 	m->icount_stop = r->last_ckpt + HS_RECORD_INTERVAL;
 	return true;
@@ -62,7 +151,10 @@ static bool record_reached(struct hs_machine *m, struct hs_error *err)
 
 static void record_fini(struct hs_machine *m)
 {
-	free(rec_of(m));
+	struct hs_record *r = rec_of(m);
+	if (r)
+		free(r->ck);
+	free(r);
 	m->run_hooks = (struct hs_run_hooks){0};
 }
 
@@ -75,7 +167,9 @@ int hs_record_start(struct hs_machine *m, struct hs_error *err)
 	struct hs_record *r = calloc(1, sizeof(*r));
 	if (!r)
 		return hs_err(err, -ENOMEM, "out of memory");
-	int rc = record_take(m, r, err);
+	r->lim =
+	    (struct hs_record_limits){.dense = HS_RECORD_DENSE, .max_bytes = HS_RECORD_MAX_BYTES};
+	int rc = record_take(m, r, false, err);
 	if (rc) {
 		free(r);
 		return rc;
@@ -99,7 +193,22 @@ void hs_record_info(const struct hs_machine *m, struct hs_record_info *info)
 	*info = (struct hs_record_info){.active = r != NULL,
 					.first_icount = r ? r->first : 0,
 					.now = hs_machine_icount(m),
-					.checkpoints = hs_checkpoint_list(m, true, NULL, 0)};
+					.checkpoints = hs_checkpoint_list(m, true, NULL, 0),
+					.folded = r ? r->folded : 0,
+					.dropped = r ? r->dropped : 0,
+					.limits = r ? r->lim : (struct hs_record_limits){0}};
+}
+
+int hs_record_set_limits(struct hs_machine *m, const struct hs_record_limits *lim,
+			 struct hs_error *err)
+{
+	struct hs_record *r = rec_of(m);
+	if (!r)
+		return hs_err(err, -EINVAL, "not recording (record starts it)");
+	if (!lim->dense)
+		return hs_err(err, -EINVAL, "record: keep at least one recent checkpoint as taken");
+	r->lim = *lim;
+	return 0;
 }
 
 /* ---- replay ---------------------------------------------------------------- */

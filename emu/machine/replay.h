@@ -23,6 +23,24 @@
 #include "machine.h"
 
 #define HS_RECORD_INTERVAL 1000000ULL /* instructions between record's checkpoints */
+/*
+ * How much history record keeps. The newest `dense` checkpoints stay as
+ * taken; older ones taken inside an operation (every HS_RECORD_INTERVAL) are
+ * thinned out with age, about dense / 2 per doubling of the history (a replay
+ * into a thinned interval starts from the checkpoint before it: as exact,
+ * longer); those at an operation's start always stay (its input is not
+ * replayed). Past max_bytes of checkpoints (0: no bound) the oldest history
+ * is dropped, as gdb's record full does at insn-number-max.
+ */
+struct hs_record_limits {
+	unsigned dense;
+	uint64_t max_bytes;
+};
+#define HS_RECORD_DENSE 64
+#define HS_RECORD_MAX_BYTES (1ULL << 30)
+/* While recording; -EINVAL when not, or dense is 0. */
+int hs_record_set_limits(struct hs_machine *m, const struct hs_record_limits *lim,
+			 struct hs_error *err);
 
 /* Start recording (a checkpoint now); -EBUSY if it already is. */
 int hs_record_start(struct hs_machine *m, struct hs_error *err);
@@ -33,6 +51,9 @@ struct hs_record_info {
 	uint64_t first_icount; /* where the recorded history starts */
 	uint64_t now;	       /* the machine's count */
 	size_t checkpoints;    /* record's own */
+	uint64_t folded;       /* thinned out (their intervals replay from the one before) */
+	uint64_t dropped;      /* the oldest, dropped by the memory bound (first_icount moved) */
+	struct hs_record_limits limits;
 };
 void hs_record_info(const struct hs_machine *m, struct hs_record_info *info);
 
