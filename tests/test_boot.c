@@ -304,6 +304,73 @@ START_TEST(engines_have_4k_tlb_pages_and_stay_aarch64)
 }
 END_TEST
 
+static void deliver_natively(uc_engine *uc, uint32_t intno, void *cpu)
+{
+	(void)uc;
+	(void)intno;
+	hs_quirk_deliver_exception(cpu);
+}
+
+/* The PMU cycle counter's stored value (PMCCNTR_EL0's raw read: c15_ccnt). */
+static uint64_t pmccntr(uc_engine *uc)
+{
+	return hs_quirk_cp_read(uc, 3, 3, 9, 13, 0);
+}
+
+/*
+ * uc_pmu.c skips QEMU's PMU hook at EL changes only while no counter is
+ * enabled: with the cycle counter on (PMCR_EL0.E, PMCNTENSET_EL0 bit 31) an
+ * HVC from EL1 and its ERET must still bring it up to date, and with it off
+ * it stays where it is (as in QEMU) and both EL changes skip the update.
+ */
+START_TEST(pmu_cycle_counter_still_counts_when_enabled)
+{
+	struct hs_quirks q;
+	struct hs_error err = {0};
+	ck_assert_msg(hs_quirks_calibrate(&q, &err) == 0, "%s", err.msg);
+	ck_assert_msg(hs_quirk_pmu_hook_bound(), "the PMU hook replacement is not bound");
+	ck_assert(q.pmcnten_off && q.pmu_hook_head_off && q.pmu_pre_el_change);
+	uc_engine *uc;
+	static uint8_t ram[0x4000] __attribute__((aligned(4096)));
+	ck_assert_int_eq(hs_quirk_open(&uc), UC_ERR_OK);
+	ck_assert_int_eq(uc_ctl_set_cpu_model(uc, UC_CPU_ARM64_A72), UC_ERR_OK);
+	ck_assert_int_eq(uc_mem_map_ptr(uc, 0, sizeof(ram), UC_PROT_ALL, ram), UC_ERR_OK);
+	void *cpu = hs_quirk_engine_cpu(uc);
+	struct hs_pmu_hook pmu = {.q = &q};
+	ck_assert(hs_quirk_pmu_attach(cpu, &pmu));
+	uc_hook h;
+	ck_assert_int_eq(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)deliver_natively, cpu, 1, 0),
+			 UC_ERR_OK);
+	const uint32_t hvc = 0xd4000002, nop = 0xd503201f, eret = 0xd69f03e0;
+	ck_assert_int_eq(uc_mem_write(uc, 0x1000, &hvc, 4), UC_ERR_OK);
+	ck_assert_int_eq(uc_mem_write(uc, 0x1004, &nop, 4), UC_ERR_OK);
+	ck_assert_int_eq(uc_mem_write(uc, 0x2400, &eret, 4), UC_ERR_OK);
+	hs_quirk_cp_write(uc, 3, 6, 1, 1, 0, 0x531);	  /* SCR_EL3: NS, HCE, RW */
+	hs_quirk_cp_write(uc, 3, 4, 1, 1, 0, 1ULL << 31); /* HCR_EL2.RW */
+	hs_quirk_cp_write(uc, 3, 4, 12, 0, 0, 0x2000);	  /* VBAR_EL2 */
+	hs_quirk_cp_write(uc, 3, 3, 9, 12, 0, 1);	  /* PMCR_EL0.E */
+	uint32_t el1h = 0x3c5;
+	uint64_t before[2], after[2], skipped[2];
+	for (int on = 0; on < 2; on++) {
+		pmu.skipped = 0;
+		hs_quirk_cp_write(uc, 3, 3, 9, 12, 1, on ? 1ULL << 31 : 0); /* PMCNTENSET_EL0 */
+		uc_reg_write(uc, UC_ARM64_REG_PSTATE, &el1h);
+		hs_quirk_rebuild_hflags(&q, cpu);
+		before[on] = pmccntr(uc);
+		/* The host clock drives the counter: let it move. */
+		usleep(1000);
+		ck_assert_int_eq(uc_emu_start(uc, 0x1000, 0x1008, 0, 0), UC_ERR_OK);
+		after[on] = pmccntr(uc);
+		skipped[on] = pmu.skipped;
+	}
+	ck_assert_uint_eq(after[0], before[0]);
+	ck_assert_uint_gt(after[1], before[1]);
+	ck_assert_uint_eq(skipped[0], 2); /* the HVC and its ERET */
+	ck_assert_uint_eq(skipped[1], 0);
+	uc_close(uc);
+}
+END_TEST
+
 START_TEST(data_abort_inside_el2_is_a_decoded_event)
 {
 	struct hs_machine *m = hs_test_machine(1, 0);
@@ -546,6 +613,7 @@ int main(void)
 	tcase_add_test(tc, data_abort_inside_el2_is_a_decoded_event);
 	tcase_add_test(tc, store_path_skips_page_lock_and_still_sees_code_writes);
 	tcase_add_test(tc, engines_have_4k_tlb_pages_and_stay_aarch64);
+	tcase_add_test(tc, pmu_cycle_counter_still_counts_when_enabled);
 	tcase_add_test(tc, bad_elf_inputs_give_clear_errors);
 	tcase_add_test(tc, image_build_id_is_read_from_its_gnu_note);
 	tcase_add_test(tc, absurd_machine_options_are_refused);

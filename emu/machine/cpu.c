@@ -6,6 +6,7 @@
  * register writes and TLB maintenance as events.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,12 +30,25 @@ enum {
 /* Ignored: CPU engines have no exits (hs_quirk_no_exits); stops are hooks and uc_emu_stop. */
 #define NO_UNTIL 1ULL
 
+/* X0-X28 and the PC straight from QEMU's CPU state (calibrated): what uc_reg_read reads. */
+static bool direct_reg(const struct hs_cpu *c, int uc_reg, uint64_t *v)
+{
+	if (uc_reg >= UC_ARM64_REG_X0 && uc_reg <= UC_ARM64_REG_X28)
+		*v = hs_quirk_xreg(&c->m->quirks, c->qcpu, (unsigned)(uc_reg - UC_ARM64_REG_X0));
+	else if (uc_reg == UC_ARM64_REG_PC)
+		*v = hs_quirk_pc(&c->m->quirks, c->qcpu);
+	else
+		return false;
+	return true;
+}
+
 uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg)
 {
 	if (!c->uc)
 		return c->saved ? hs_dump_reg(c->saved, uc_reg) : 0;
 	uint64_t v = 0;
-	uc_reg_read(c->uc, uc_reg, &v);
+	if (!direct_reg(c, uc_reg, &v))
+		uc_reg_read(c->uc, uc_reg, &v);
 	return v;
 }
 
@@ -56,12 +70,16 @@ void hs_cpu_regs(struct hs_cpu *c, const int *uc_regs, uint64_t *v, unsigned n)
 			v[i] = hs_cpu_reg(c, uc_regs[i]);
 		return;
 	}
+	unsigned left = 0;
 	for (unsigned i = 0; i < n; i++) {
-		regs[i] = uc_regs[i];
+		if (direct_reg(c, uc_regs[i], &v[i]))
+			continue;
+		regs[left] = uc_regs[i];
 		v[i] = 0; /* a 32-bit register (PSTATE) fills the low half */
-		vals[i] = &v[i];
+		vals[left++] = &v[i];
 	}
-	uc_reg_read_batch(c->uc, regs, vals, (int)n);
+	if (left)
+		uc_reg_read_batch(c->uc, regs, vals, (int)left);
 }
 
 void hs_cpu_set_regs(struct hs_cpu *c, const int *uc_regs, const uint64_t *v, unsigned n)
@@ -131,9 +149,7 @@ unsigned hs_cpu_el(struct hs_cpu *c)
 {
 	if (!c->uc)
 		return (unsigned)(hs_cpu_reg(c, UC_ARM64_REG_PSTATE) >> 2) & 3;
-	uint32_t pstate = 0;
-	uc_reg_read(c->uc, UC_ARM64_REG_PSTATE, &pstate);
-	return (pstate >> 2) & 3;
+	return hs_quirk_el(&c->m->quirks, c->qcpu);
 }
 
 static void stop_cpu(struct hs_cpu *c, enum hs_stop_reason r)
@@ -168,14 +184,11 @@ void hs_cpu_enter_el2(struct hs_cpu *c, uint64_t target, uint64_t spsr)
 	hs_quirk_rebuild_hflags(&c->m->quirks, c->qcpu);
 }
 
-/* PC and the EL in one register call: the exception path runs this per hypercall. */
+/* PC and the EL from QEMU's CPU state: the exception path runs this per hypercall. */
 static void read_pc_el(struct hs_cpu *c, uint64_t *pc, unsigned *el)
 {
-	static const int regs[2] = {UC_ARM64_REG_PC, UC_ARM64_REG_PSTATE};
-	uint64_t v[2];
-	hs_cpu_regs(c, regs, v, 2);
-	*pc = v[0];
-	*el = (unsigned)(v[1] >> 2) & 3;
+	*pc = hs_quirk_pc(&c->m->quirks, c->qcpu);
+	*el = hs_quirk_el(&c->m->quirks, c->qcpu);
 }
 
 static void emit_exception(struct hs_cpu *c, enum hs_event_type type,
@@ -314,7 +327,9 @@ static void deliver(struct hs_cpu *c, unsigned from_el, uint64_t fault_pc, bool 
 	    .ec_name = hs_ec_name(esr >> ESR_EC_SHIFT),
 	    .esr = esr,
 	    .far = far,
-	    .hpfar = to_el == 2 ? hs_cpu_sr(c, HS_SR_HPFAR_EL2) : 0,
+	    /* Only an abort writes it (an HVC leaves the last one): a CP_REG lookup less per HVC.
+	     */
+	    .hpfar = to_el == 2 && abort ? hs_cpu_sr(c, HS_SR_HPFAR_EL2) : 0,
 	    .pc = fault_pc,
 	    .vector = vector,
 	};
@@ -455,16 +470,20 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 /* Past the limit, the hypervisor gets this much longer to leave EL2 before the stop. */
 #define LIMIT_GRACE_INSNS 1000000ULL
 
-static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
+/* on_block, when something rare is due: the whole sequence, in its order. */
+static __attribute__((noinline)) void block_slow(uc_engine *uc, struct hs_cpu *c, uint64_t address,
+						 uint32_t size)
 {
-	struct hs_cpu *c = ud;
+	struct hs_machine *m = c->m;
 	/* A store trapped in the previous block has landed: deliver it before this one runs. */
-	if (c->m->traps_pending) /* tested here: this hook runs for every block */
-		hs_store_traps_settle(c->m);
+	if (m->traps_pending)
+		hs_store_traps_settle(m);
 	c->icount += size / 4;
 	c->block_start = address;
 	c->block_end = address + size;
-	c->m->debugger.block(c, address);
+	/* Everything the debugger's block check looks at: a watch hit pending, Ctrl-C. */
+	if (c->dbg.pending.on || atomic_load_explicit(&m->interrupt, memory_order_relaxed))
+		m->debugger.block(c, address);
 	/* Replay and record (replay.c): stop before the block that would pass the count. */
 	if (c->icount_stop && c->icount > c->icount_stop && c->stop == HS_STOP_NONE) {
 		hs_cpu_cut_block(c, address);
@@ -482,7 +501,27 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	if (c->icount >= c->run_icount_limit &&
 	    (hs_cpu_el(c) < 2 || c->icount >= c->run_icount_limit + LIMIT_GRACE_INSNS))
 		stop_cpu(c, HS_STOP_LIMIT);
-	(void)uc;
+}
+
+/*
+ * Every translated block (~38 in a null hypercall): count it. The rare cases
+ * (a trapped store to deliver, the debugger's check, a count to stop at, the
+ * limit) are tested first and handled out of line, so that this stays a leaf.
+ */
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
+{
+	struct hs_cpu *c = ud;
+	const struct hs_machine *m = c->m;
+	uint64_t icount = c->icount + size / 4;
+	if (m->traps_pending || c->dbg.pending.on ||
+	    atomic_load_explicit(&m->interrupt, memory_order_relaxed) ||
+	    icount >= c->run_icount_limit || (c->icount_stop && icount > c->icount_stop)) {
+		block_slow(uc, c, address, size);
+		return;
+	}
+	c->icount = icount;
+	c->block_start = address;
+	c->block_end = address + size;
 }
 
 /*
@@ -669,6 +708,11 @@ int hs_cpu_init(struct hs_machine *m, struct hs_cpu *c, unsigned idx, struct hs_
 	c->qcpu = hs_quirk_engine_cpu(c->uc);
 	if (!c->qcpu)
 		return hs_err(err, -EIO, "cpu%u: libunicorn gives no CPU object", idx);
+	c->pmu.q = &m->quirks;
+	if (m->quirks.pmu_hook_head_off && !hs_quirk_pmu_attach(c->qcpu, &c->pmu))
+		return hs_err(err, -EIO,
+			      "cpu%u: QEMU's PMU hook entry is not where calibration found it",
+			      idx);
 	struct hs_quirk_traps traps;
 	hs_store_traps_for_cpu(m, idx, &traps);
 	c->fast_stores = hs_quirk_fast_stores_attach(c->uc, c->qcpu, m->ram, m->opts.ram_base,

@@ -32,8 +32,9 @@ struct hs_cpu {
 	struct hs_machine *m;
 	unsigned idx;
 	uc_engine *uc;
-	void *qcpu;	  /* QEMU's CPU object inside the engine (uc_quirks.h) */
-	bool fast_stores; /* stores to code-free pages skip the code check */
+	void *qcpu;		/* QEMU's CPU object inside the engine (uc_quirks.h) */
+	struct hs_pmu_hook pmu; /* what the PMU hook finds through qcpu (uc_pmu.c) */
+	bool fast_stores;	/* stores to code-free pages skip the code check */
 	uint64_t icount;
 	uint64_t block_start, block_end; /* last translated block entered */
 	uint64_t run_icount_limit;
@@ -73,7 +74,11 @@ struct hs_cpu_debugger {
 	int (*run_begin)(struct hs_cpu *c, uint64_t count, struct hs_error *err);
 	/* After the engine returned with a stop: is it final (true), or must the run go on? */
 	bool (*run_settle)(struct hs_cpu *c, struct hs_error *err);
-	/* At the start of every translated block at pc: stop here if asked to. */
+	/*
+	 * At the start of a translated block at pc: stop here if asked to. Called
+	 * only while a watch hit is pending (c->dbg.pending.on) or an interrupt is
+	 * requested (m->interrupt): all it tests (cpu.c tests them inline).
+	 */
 	void (*block)(struct hs_cpu *c, uint64_t pc);
 	/* An exception was taken: an access caught by a watchpoint may have faulted. */
 	void (*exception)(struct hs_cpu *c);

@@ -145,6 +145,78 @@ static int find_env(struct scratch *s, struct hs_quirks *q, uint8_t *mem, struct
 	if (found == SIZE_MAX)
 		return hs_err(err, -EIO, "cannot find QEMU's CPU state in the CPU object");
 	q->env_off = found;
+	q->xregs_off = k - found;
+	return 0;
+}
+
+/*
+ * The PC and PSTATE inside the state: the one 8-byte word that follows two
+ * PCs written through the API, the one 32-bit word whose M[4:0] follows five
+ * PSTATE writes (QEMU keeps NZCV and DAIF elsewhere, so only the mode bits are
+ * compared). The self-test then checks them against uc_reg_read.
+ */
+#define NR_PCS 2
+#define NR_MODES 5
+static void set_pstate(struct scratch *s, uint32_t pstate);
+
+/* Mode bits written at env + off show in uc_reg_read(PSTATE): off is env->pstate. */
+static bool reads_back_as_pstate(struct scratch *s, const struct hs_quirks *q, size_t off)
+{
+	uint8_t *w = (uint8_t *)s->cpu + q->env_off + off;
+	uint32_t keep, v, got = 0;
+	memcpy(&keep, w, 4);
+	bool ok = true;
+	for (uint32_t mode = 4; mode <= 8 && ok; mode += 4) {
+		v = (keep & ~0x1fu) | mode;
+		memcpy(w, &v, 4);
+		uc_reg_read(s->uc, UC_ARM64_REG_PSTATE, &got);
+		ok = (got & 0x1f) == mode;
+	}
+	memcpy(w, &keep, 4);
+	return ok;
+}
+
+static int find_pc_pstate(struct scratch *s, struct hs_quirks *q, uint8_t *mem,
+			  struct hs_error *err)
+{
+	static const uint32_t modes[NR_MODES] = {0x3c5, 0x3c9, 0x3c4, 0x3c8, 0x3cd};
+	size_t pc = SIZE_MAX, pstate = SIZE_MAX, n_pc = 0, n_pstate = 0;
+	uint8_t *seen =
+	    calloc(s->ctx_size, 1); /* per offset: still a candidate (bit 0 PC, 1 PSTATE) */
+	if (!seen)
+		return hs_err(err, -ENOMEM, "out of memory");
+	memset(seen, 3, s->ctx_size);
+	uint32_t saved = 0;
+	uc_reg_read(s->uc, UC_ARM64_REG_PSTATE, &saved);
+	for (int i = 0; i < NR_PCS + NR_MODES; i++) {
+		uint64_t v = i < NR_PCS ? MARK(16 + i) : modes[i - NR_PCS];
+		uc_reg_write(s->uc, i < NR_PCS ? UC_ARM64_REG_PC : UC_ARM64_REG_PSTATE, &v);
+		size_t got = read_own_memory((uintptr_t)s->cpu + q->env_off, mem, s->ctx_size);
+		for (size_t off = 0; off < s->ctx_size; off += 4) {
+			uint64_t w = 0;
+			if (off + 8 <= got)
+				memcpy(&w, mem + off, 8);
+			if (i < NR_PCS && (off % 8 || off + 8 > got || w != v))
+				seen[off] &= ~1;
+			if (i >= NR_PCS && (off + 8 > got || ((uint32_t)w & 0x1f) != (v & 0x1f)))
+				seen[off] &= ~2;
+		}
+	}
+	for (size_t off = 0; off < s->ctx_size; off += 4) {
+		if (seen[off] & 1)
+			pc = off, n_pc++;
+		/* A copy follows the writes too; only the state itself is what the API reads back.
+		 */
+		if ((seen[off] & 2) && reads_back_as_pstate(s, q, off))
+			pstate = off, n_pstate++;
+	}
+	set_pstate(s, saved);
+	free(seen);
+	if (n_pc != 1 || n_pstate != 1)
+		return hs_err(err, -EIO, "cannot find QEMU's %s in its CPU state (%zu places)",
+			      n_pc != 1 ? "PC" : "PSTATE", n_pc != 1 ? n_pc : n_pstate);
+	q->pc_off = pc;
+	q->pstate_off = pstate;
 	return 0;
 }
 
@@ -204,9 +276,16 @@ static int self_test(struct scratch *s, struct hs_error *err)
 	set_pstate(s, PSTATE_EL1H_MASKED);
 	s->deliver = true;
 	s->syndrome_ok = true;
+	/* uc_pmu.c's hook, given its context through QEMU's entry, sees the HVC's EL change. */
+	struct hs_pmu_hook pmu = {.q = s->q};
+	bool pmu_on = s->q->pmu_hook_head_off != 0;
+	if (pmu_on && !hs_quirk_pmu_attach(s->cpu, &pmu))
+		return hs_err(err, -EIO, "cannot attach to QEMU's PMU hook entry");
 	/* Always count 1: going back to count 0 would flush (and in 2.0.1 zero) the code buffer. */
 	uc_emu_start(s->uc, CODE_HVC, CODE_HVC + 4, 0, 1);
 	s->deliver = false;
+	hs_quirk_pmu_detach(s->q, s->cpu);
+	EXPECT("PMU updates skipped at an HVC with no counter on", pmu.skipped, pmu_on ? 1 : 0);
 	EXPECT("the interrupt number of an HVC", s->intno, 11);
 	EXPECT("the syndrome QEMU reports for HVC #0x42", s->syndrome, ESR_HVC64(0x42));
 	EXPECT("ESR_EL2 after HVC #0x42", cp(s, 3, 4, 5, 2, 0), ESR_HVC64(0x42));
@@ -215,9 +294,16 @@ static int self_test(struct scratch *s, struct hs_error *err)
 	EXPECT("the PC after an HVC from EL1 (VBAR_EL2 + 0x400)", reg(s, UC_ARM64_REG_PC),
 	       VEC_LOWER_A64);
 	EXPECT("PSTATE after an HVC", reg(s, UC_ARM64_REG_PSTATE) & 0x3cf, PSTATE_EL2H_MASKED);
+	EXPECT("the PC read from QEMU's CPU state", hs_quirk_pc(s->q, s->cpu),
+	       reg(s, UC_ARM64_REG_PC));
+	EXPECT("the EL read from QEMU's CPU state", hs_quirk_el(s->q, s->cpu), 2);
+	uint64_t x28 = MARK(20);
+	uc_reg_write(s->uc, UC_ARM64_REG_X28, &x28);
+	EXPECT("X28 read from QEMU's CPU state", hs_quirk_xreg(s->q, s->cpu, 28), x28);
 	EXPECT("CurrentEL>>2 at the EL2 vector", translated_el(s), 2);
 	set_pstate(s, PSTATE_EL1H_MASKED);
 	EXPECT("CurrentEL>>2 after a PSTATE write to EL1h", translated_el(s), 1);
+	EXPECT("the EL read from QEMU's CPU state at EL1", hs_quirk_el(s->q, s->cpu), 1);
 	set_pstate(s, PSTATE_EL2H_MASKED);
 	EXPECT("CurrentEL>>2 after a PSTATE write to EL2h", translated_el(s), 2);
 	return 0;
@@ -261,6 +347,10 @@ int hs_quirks_calibrate(struct hs_quirks *q, struct hs_error *err)
 		rc = find_env(&s, q, mem, err);
 	if (!rc)
 		rc = find_syndrome(&s, q, mem, err);
+	if (!rc)
+		rc = find_pc_pstate(&s, q, mem, err);
+	if (!rc)
+		rc = hs_quirks_find_pmu(q, s.uc, s.cpu, s.ctx_size, err);
 	if (!rc)
 		rc = self_test(&s, err);
 	if (!rc)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <unicorn/unicorn.h>
 
 #include "hs_error.h"
@@ -28,6 +29,13 @@ struct hs_quirks {
 	size_t tlb_fast_off;
 	unsigned tlb_page_bits; /* QEMU's TARGET_PAGE_BITS (10 in 2.0.1's AArch64) */
 	uint64_t tlb_notdirty;	/* TLB_NOTDIRTY in an entry's addr_write */
+	/* inside CPUARMState: env->xregs[0], env->pc, env->pstate (M[3:0] with the EL) */
+	size_t xregs_off, pc_off, pstate_off;
+	size_t pmcnten_off; /* env->cp15.c9_pmcnten (PMCNTENSET_EL0) inside CPUARMState */
+	/* ARMCPU.pre_el_change_hooks in the CPU object (uc_calibrate_pmu.c); 0: not found */
+	size_t pmu_hook_head_off;
+	/* libunicorn's own pmu_pre_el_change (uc_pmu.c runs it only while a counter is on) */
+	void (*pmu_pre_el_change)(void *cpu, void *opaque);
 };
 
 /*
@@ -59,6 +67,68 @@ int hs_quirks_find_tlb(struct hs_quirks *q, void *cpu, struct hs_error *err);
  * calibrated or the entry is not that one page with only that flag.
  */
 bool hs_quirk_tlb_mark_dirty(const struct hs_quirks *q, void *cpu, uint64_t vaddr, int mmu_idx);
+
+/*
+ * From hs_quirks_calibrate, on its scratch engine: where PMCNTENSET_EL0 lives
+ * in CPUARMState (three values written through CP_REG and found at one place
+ * only), where the CPU object points at its PMU hook entry, and libunicorn's
+ * own pmu_pre_el_change (uc_calibrate_pmu.c). Fails with a message when not
+ * found; finds nothing when the hook is not bound (hs_quirk_pmu_hook_bound).
+ * Leaves PMCNTENSET_EL0 at 0.
+ */
+int hs_quirks_find_pmu(struct hs_quirks *q, uc_engine *uc, void *cpu, size_t env_size,
+		       struct hs_error *err);
+
+/*
+ * True when libunicorn's CPUs call uc_pmu.c's PMU hook (the dynamic linker
+ * bound the executable's or libhypscope.so's definition), which skips QEMU's
+ * while no PMU counter is enabled. hs_quirk_pmu_hook_fn: that definition.
+ */
+bool hs_quirk_pmu_hook_bound(void);
+void (*hs_quirk_pmu_hook_fn(void))(void *, void *);
+
+/* What uc_pmu.c's hook gets for one CPU, through QEMU's hook entry. */
+struct hs_pmu_hook {
+	const struct hs_quirks *q; /* calibrated, with pmu_hook_head_off */
+	uint64_t skipped;	   /* EL changes whose PMU update was skipped */
+};
+
+/*
+ * Give the CPU's PMU hook entry its context (h must outlive the engine, or be
+ * detached first). False when the entry is not where calibration found it.
+ */
+bool hs_quirk_pmu_attach(void *cpu, struct hs_pmu_hook *h);
+void hs_quirk_pmu_detach(const struct hs_quirks *q, void *cpu);
+
+/*
+ * What uc_reg_read would give, read at the calibrated places in QEMU's CPU
+ * state (both versions read these straight from env; a uc_reg_read costs
+ * ~120 host instructions, a few per exception and per host operation): X0-X28,
+ * the PC, and the EL from PSTATE.
+ */
+static inline uint64_t hs_quirk_env_word(const struct hs_quirks *q, const void *cpu, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, (const unsigned char *)cpu + q->env_off + off, 8);
+	return v;
+}
+
+static inline uint64_t hs_quirk_xreg(const struct hs_quirks *q, const void *cpu, unsigned n)
+{
+	return hs_quirk_env_word(q, cpu, q->xregs_off + 8 * (size_t)n);
+}
+
+static inline uint64_t hs_quirk_pc(const struct hs_quirks *q, const void *cpu)
+{
+	return hs_quirk_env_word(q, cpu, q->pc_off);
+}
+
+static inline unsigned hs_quirk_el(const struct hs_quirks *q, const void *cpu)
+{
+	uint32_t pstate;
+	memcpy(&pstate, (const unsigned char *)cpu + q->env_off + q->pstate_off, 4);
+	return (pstate >> 2) & 3;
+}
 
 /* Unicorn's version, as the headers hypscope was built against give it. */
 #define HS_UC_2_0 (UC_API_MAJOR == 2 && UC_API_MINOR == 0)
