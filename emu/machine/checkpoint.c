@@ -525,6 +525,20 @@ bool hs_checkpoint_get(const struct hs_machine *m, unsigned id, struct hs_checkp
 	return k != NULL;
 }
 
+static uint64_t ckpt_bytes(const struct hs_machine *m, const struct ckpt *k)
+{
+	uint64_t b = sizeof(*k) + k->npages * (HS_PAGE_SIZE + sizeof(uint64_t));
+	for (unsigned i = 0; i < m->nr_cpus; i++)
+		if (k->cpu[i].ctx)
+			b += uc_context_size(m->cpus[i].uc);
+	return b;
+}
+
+uint64_t hs_checkpoint_newest_bytes(const struct hs_machine *m)
+{
+	return m->ckpt && m->ckpt->tail ? ckpt_bytes(m, m->ckpt->tail) : 0;
+}
+
 void hs_checkpoint_stats(const struct hs_machine *m, struct hs_checkpoint_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -532,10 +546,7 @@ void hs_checkpoint_stats(const struct hs_machine *m, struct hs_checkpoint_stats 
 	for (const struct ckpt *k = s ? s->head : NULL; k; k = k->next) {
 		st->checkpoints++;
 		st->pages += k->npages;
-		st->bytes += sizeof(*k) + k->npages * (HS_PAGE_SIZE + sizeof(uint64_t));
-		for (unsigned i = 0; i < m->nr_cpus; i++)
-			if (k->cpu[i].ctx)
-				st->bytes += uc_context_size(m->cpus[i].uc);
+		st->bytes += ckpt_bytes(m, k);
 	}
 }
 

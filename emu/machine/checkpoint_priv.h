@@ -54,4 +54,7 @@ struct hs_ckpt_store {
 	size_t last_restored_pages; /* pages the last restore rewrote */
 };
 
+/* The memory the newest checkpoint uses (hs_checkpoint_stats counts them all, in O(n)). */
+uint64_t hs_checkpoint_newest_bytes(const struct hs_machine *m);
+
 #endif

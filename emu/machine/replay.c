@@ -12,8 +12,7 @@
 
 struct rec_ckpt {
 	unsigned id;
-	uint64_t seq;  /* 0 for the history's start, then 1, 2, ... as taken */
-	bool interval; /* taken inside an operation (HS_RECORD_INTERVAL), not at its start */
+	uint64_t seq; /* of record's checkpoints: 0 for the history's start, then 1, 2, ... */
 };
 
 struct hs_record {
@@ -22,11 +21,12 @@ struct hs_record {
 	uint64_t last_ckpt;  /* the count of record's last checkpoint */
 	unsigned op_gen;     /* the operation it was taken in */
 	unsigned head;	     /* id of record's newest checkpoint: the recorded timeline's end */
-	struct rec_ckpt *ck; /* record's checkpoints still kept, oldest first */
+	struct rec_ckpt *ck; /* record's interval checkpoints still kept, oldest first */
 	size_t nr, cap;
 	uint64_t seq;	  /* of the next one */
 	uint64_t folded;  /* thinned out so far */
 	uint64_t dropped; /* the oldest, dropped by the memory bound */
+	uint64_t bytes;	  /* what every checkpoint uses, estimated from above (bound) */
 	struct hs_record_limits lim;
 };
 
@@ -67,7 +67,7 @@ static void thin(struct hs_machine *m, struct hs_record *r)
 	for (size_t i = 0; i < r->nr; i++) {
 		const struct rec_ckpt *k = &r->ck[i];
 		int rc = 0;
-		if (k->interval && !keep_at_age(k->seq, newest - k->seq, r->lim.dense) &&
+		if (!keep_at_age(k->seq, newest - k->seq, r->lim.dense) &&
 		    (rc = hs_checkpoint_fold(m, k->id, NULL)) != -EBUSY) {
 			if (!rc)
 				r->folded++;
@@ -81,24 +81,31 @@ static void thin(struct hs_machine *m, struct hs_record *r)
 /*
  * The memory bound (gdb's record full insn-number-max, in bytes): past it the
  * oldest history goes, its first checkpoint folded into the next, which
- * becomes the start ("No more reverse-execution history" there). Measured
- * every 16 checkpoints (the sum walks them all).
+ * becomes the start ("No more reverse-execution history" there). The sum is
+ * estimated from the checkpoints taken (folds only make it smaller) and
+ * counted exactly, in O(checkpoints), only when the estimate passes the
+ * bound; the oldest then go until an eighth of the bound is free.
  */
 static void bound(struct hs_machine *m, struct hs_record *r)
 {
-	if (!r->lim.max_bytes || r->seq % 16)
+	r->bytes += hs_checkpoint_newest_bytes(m);
+	if (!r->lim.max_bytes || r->bytes <= r->lim.max_bytes)
 		return;
 	struct hs_checkpoint_stats st;
 	hs_checkpoint_stats(m, &st);
-	while (st.bytes > r->lim.max_bytes && r->nr > 2 &&
-	       !hs_checkpoint_fold(m, r->ck[0].id, NULL)) {
-		memmove(r->ck, r->ck + 1, --r->nr * sizeof(*r->ck));
-		struct hs_checkpoint_info k;
-		if (hs_checkpoint_get(m, r->ck[0].id, &k))
-			r->first = k.icount;
+	uint64_t keep = r->lim.max_bytes - r->lim.max_bytes / 8;
+	struct hs_checkpoint_info old[2]; /* automatic ids grow with time: the oldest first */
+	while (st.bytes > keep && hs_checkpoint_list(m, true, old, 2) > 2 &&
+	       !hs_checkpoint_fold(m, old[0].id, NULL)) {
+		for (size_t i = 0; i < r->nr; i++)
+			if (r->ck[i].id == old[0].id)
+				memmove(&r->ck[i], &r->ck[i + 1], (--r->nr - i) * sizeof(*r->ck));
+		hs_checkpoint_list(m, true, old, 1);
+		r->first = old[0].icount;
 		r->dropped++;
 		hs_checkpoint_stats(m, &st);
 	}
+	r->bytes = st.bytes;
 }
 
 static int record_take(struct hs_machine *m, struct hs_record *r, bool interval,
@@ -117,7 +124,10 @@ static int record_take(struct hs_machine *m, struct hs_record *r, bool interval,
 		return rc;
 	r->last_ckpt = hs_machine_icount(m);
 	r->op_gen = m->op_gen;
-	r->ck[r->nr++] = (struct rec_ckpt){.id = r->head, .seq = r->seq++, .interval = interval};
+	/* Only the interval ones can be thinned: the list stays short whatever the operations. */
+	if (interval)
+		r->ck[r->nr++] = (struct rec_ckpt){.id = r->head, .seq = r->seq};
+	r->seq++;
 	thin(m, r);
 	bound(m, r);
 	return 0;
@@ -169,6 +179,9 @@ int hs_record_start(struct hs_machine *m, struct hs_error *err)
 		return hs_err(err, -ENOMEM, "out of memory");
 	r->lim =
 	    (struct hs_record_limits){.dense = HS_RECORD_DENSE, .max_bytes = HS_RECORD_MAX_BYTES};
+	struct hs_checkpoint_stats st; /* the user's checkpoints count against the bound too */
+	hs_checkpoint_stats(m, &st);
+	r->bytes = st.bytes;
 	int rc = record_take(m, r, false, err);
 	if (rc) {
 		free(r);
