@@ -589,6 +589,11 @@ void hs_desc_merge_store(uint64_t word, uint64_t pa, unsigned size, uint64_t old
 	 * whole word); memory may hold the bytes before or after it (a hook reports
 	 * before the store lands, a store trap after).
 	 */
+	if (size == 8 && !(pa & 7)) { /* nearly every table store */
+		*old = old_bytes;
+		*new = val;
+		return;
+	}
 	unsigned off = (unsigned)(pa & 7), n = size > 8 - off ? 8 - off : size;
 	uint64_t mask = n == 8 ? ~0ULL : ((1ULL << (8 * n)) - 1) << (8 * off);
 	*old = (word & ~mask) | ((old_bytes << (8 * off)) & mask);

@@ -55,7 +55,7 @@ struct hs_store_traps {
 	unsigned nr_pending;
 	struct trap_cpu cpu[HS_MAX_CPUS];
 	struct hs_store_trap_stats st;
-	unsigned nr_before; /* users with a `before` callback */
+	unsigned nr_before, nr_leave; /* users with a `before`, a `leave` callback */
 };
 
 static bool test(const uint64_t *map, uint64_t pg)
@@ -215,7 +215,7 @@ static bool on_trap(void *ud, uint64_t ram_off, unsigned len, uintptr_t host_pc)
 	tc->pc_known = false;
 	struct hs_trapped_store whole = {.cpu = tc->idx, .pa = t->base + ram_off, .size = n};
 	t->st.traps++;
-	if (m->quirks.next_tb_off && leaves(t, &whole, pg))
+	if (t->nr_leave && m->quirks.next_tb_off && leaves(t, &whole, pg))
 		return true;
 	if (!delivered(t, pg))
 		return false; /* a page only `leave` users watch: nothing more to do */
@@ -253,9 +253,11 @@ void hs_store_trap_set_user(struct hs_machine *m, enum hs_trap_user u,
 		return;
 	hs_store_traps_settle(m);
 	t->nr_before -= t->ops[u].before != NULL;
+	t->nr_leave -= t->ops[u].leave != NULL;
 	if (ops) {
 		t->ops[u] = *ops;
 		t->nr_before += ops->before != NULL;
+		t->nr_leave += ops->leave != NULL;
 		return;
 	}
 	memset(&t->ops[u], 0, sizeof(t->ops[u]));
