@@ -24,6 +24,11 @@ if(HS_LINUX_TESTS)
       $<TARGET_FILE:hypscope> ${HS_LINUX_CACHE}/linux-${ver}.elf)
     set_tests_properties(gdb_lines_linux_${ver} PROPERTIES FIXTURES_REQUIRED linux_${ver}
       TIMEOUT 600 LABELS linux)
+    # step/next/finish through Linux's inlined functions against gdb-multiarch (~15 s).
+    add_test(NAME gdb_step_linux_${ver} COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/gdb_step_test.py
+      $<TARGET_FILE:hypscope> ${HS_LINUX_CACHE}/linux-${ver}.elf)
+    set_tests_properties(gdb_step_linux_${ver} PROPERTIES FIXTURES_REQUIRED linux_${ver}
+      TIMEOUT 600 LABELS linux)
     # Saved machines of Linux's hypervisor: booted (7.x: with a VM) and inside its boot
     # flow, --load'ed in a new process; refused against the other images (~5 s).
     set(other_ver 7)

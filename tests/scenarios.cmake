@@ -295,6 +295,12 @@ if(HS_PYTHON3)
     $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
   set_tests_properties(gdb_frames PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
     TIMEOUT 600 LABELS cli)
+  # step/next/finish through inlined functions: gdb-multiarch's own stepping through
+  # hypscope gdbserver against the REPL's, frame 0 and PC after every command. ~10 s.
+  add_test(NAME gdb_step COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/gdb_step_test.py
+    $<TARGET_FILE:hypscope> ${HS_HYP_ELF})
+  set_tests_properties(gdb_step PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
+    TIMEOUT 600 LABELS cli)
   # nexti/ni at a call found by objdump (issue 13): over it, into it with si, stopped
   # by a breakpoint in the callee, with a count. ~2 s.
   add_test(NAME cli_nexti COMMAND ${HS_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/cli_nexti_test.py
