@@ -148,6 +148,15 @@ struct cli {
 	unsigned frame_sel;
 	uint64_t frame_icount;
 	unsigned frame_cpu;
+	/*
+	 * Inlined frames `step` went down into without running (step_inline.c): gdb's
+	 * step_into_inline_frame. Valid while icount and CPU match.
+	 */
+	unsigned inline_into;
+	unsigned inline_free; /* of those, the ones entered without running (reverse-step undoes) */
+	bool inline_none;     /* a stepi/nexti stop: gdb skips no inlined frame there */
+	uint64_t inline_icount;
+	unsigned inline_cpu;
 	struct hs_cfi *cfi; /* the image's call-frame information, opened on first use */
 	bool cfi_tried;
 	struct hs_dwarf *frame_dw; /* its DWARF, for inlined functions and tail calls */

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "cmd_frame.h"
+#include "step_inline.h"
 #include "image_scopes.h"
 
 struct frame_read {
@@ -321,7 +322,17 @@ unsigned cli_unwind(struct cli *c, struct cli_frame *f, unsigned max, char *why,
 				f[n++] = phys[p];
 			continue;
 		}
-		n += add_inlined(c, dw, &phys[p], look, &f[n], max - n);
+		unsigned k = add_inlined(c, dw, &phys[p], look, &f[n], max - n);
+		/*
+		 * At a stop where inlined blocks begin, gdb starts frame 0 at the
+		 * function they are inlined into, at their call site (step_inline.c).
+		 */
+		unsigned hide = p ? 0 : step_inline_hidden(c);
+		if (hide && hide < k) {
+			memmove(&f[n], &f[n + hide], (k - hide) * sizeof(f[0]));
+			k -= hide;
+		}
+		n += k;
 	}
 	return n;
 }

@@ -14,6 +14,7 @@
 #include "cmd_reverse.h"
 #include "inspect_trace.h"
 #include "replay.h"
+#include "step_inline.h"
 
 int cmd_record(struct cli *c, int argc, char **argv)
 {
@@ -83,6 +84,7 @@ static int quietly(struct cli *c, int (*fn)(struct hs_machine *, const void *, s
 {
 	bool live = c->live;
 	c->live = false;
+	step_inline_forget(c);
 	int rc = fn(c->m, arg, err);
 	c->live = live;
 	return rc;
@@ -189,6 +191,7 @@ int cmd_reverse_stepi(struct cli *c, int argc, char **argv)
 	cli_bps_follow_walks(&c->bps);
 	if (hit)
 		return 0;
+	step_inline_no_skip(c); /* like stepi's stop */
 	if (target == first && n > now - first)
 		printf("No more reverse-execution history.\n");
 	struct hs_stop s;

@@ -2,21 +2,23 @@
 /*
  * gdb's reverse-nexti, reverse-step, reverse-next and reverse-finish. The
  * machine replays the stretch of history before the present one instruction
- * at a time (hs_replay_span); the forward stepping rules (step_lines.h) then
- * say where each command would have stopped, read backwards, and the machine
- * goes there (hs_replay_to):
+ * at a time (hs_replay_span); the forward stepping rules (step_judge.h) then
+ * say where each command would have stopped, and the machine goes back there
+ * (hs_replay_to):
  *
  * - a call (BL, BLR) makes its callee one frame deeper until the CPU is back
  *   at its return address with the caller's SP, as `next` decides it runs
  *   over a call; an unmatched `ret` leaves the frame the stretch began in;
- * - a line stop is an instruction where a forward line step coming from the
- *   instruction before it in its frame would stop (a statement's first
- *   address on another line), a C function's opening line excepted (step
- *   passes over the prologue);
- * - reverse-step: the latest line stop, in this frame, a callee (entered
- *   backwards at its last line) or the caller once the frame's start is
- *   passed; reverse-next: the same in this frame or its callers only;
- *   reverse-nexti: the latest instruction of this frame or its callers;
+ * - reverse-step, reverse-next: where the forward command that arrived at
+ *   the present began. The forward commands are replayed as a chain of stops
+ *   from the start of the present's frame in the stretch (its caller's, at a
+ *   function's entry); the stop before the present is the answer. When the
+ *   chain passes over the present (it began elsewhere), the earliest
+ *   instruction a forward command from which stops at the present, back to
+ *   one that stops before it. A `step` down into an inlined frame that did
+ *   not run is undone without replaying, and a stop is presented as far down
+ *   its inlined frames as the forward step had gone;
+ * - reverse-nexti: the latest instruction of this frame or its callers;
  *   reverse-finish: the call that entered this frame.
  *
  * A breakpoint or watchpoint hit on the way back (gdb: in a callee the
@@ -30,12 +32,15 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "cmd_reverse.h"
 #include "replay.h"
+#include "step_inline.h"
+#include "step_judge.h"
 #include "step_lines.h"
 
 enum rev_kind { REV_NEXTI, REV_STEP, REV_NEXT, REV_FINISH };
@@ -103,58 +108,136 @@ static int build(struct cli *c, const struct hs_replay_span *span, unsigned cpu,
 }
 
 /*
- * Would a forward line step coming to v[i] from the instruction before it in
- * its frame stop? `step` passes over a C function's opening line however it
- * was entered; `next` meets one only entered by a branch (a tail call), and
- * stops there.
+ * Where a forward line step (next when over) begun at a stop at v[i] first
+ * stops: its index, or h->n when it runs past the present. step begins as
+ * far down the inlined frames at v[i] as `step` goes before it runs.
  */
-static bool line_stop(struct cli *c, const struct rev_hist *h, size_t i, bool over)
+static size_t forward_stop(struct cli *c, const struct rev_hist *h, size_t i, bool over, bool *into)
 {
-	struct step_loc now, from = {0};
-	step_locate(c, h->v[i].pc, &now);
-	if (!now.ln || !now.row_start || !now.ln->is_stmt)
-		return false;
-	size_t j = i;
-	while (j-- > 0 && h->v[j].depth > h->v[i].depth)
-		;
-	if (j == (size_t)-1) {
-		if (!h->from_start)
-			return false; /* the stretch before it decides: look further back */
-	} else {
-		step_locate(c, h->v[j].pc, &from);
+	*into = false;
+	struct step_info si = {0};
+	struct step_loc start;
+	uint64_t pc = h->v[i].pc;
+	step_locate(c, pc, &start);
+	step_frame_at(c, pc, &si.frame);
+	if (!over)
+		step_frame_down(c, pc, &si.frame, si.frame.skipped);
+	si.file = si.frame.file;
+	si.line = si.frame.line;
+	si.row = start.ln;
+	int d = h->v[i].depth;
+	for (size_t k = i + 1; k < h->n; k++) {
+		if (over && h->v[k].depth > d)
+			continue; /* inside a call next runs over */
+		if (h->v[k].depth < d)
+			d = h->v[k].depth; /* the frame returned: stepping goes on in its caller */
+		enum step_verdict v = step_judge(c, &si, over, &start, h->v[k].pc);
+		*into = v == STEP_INTO_INLINE;
+		if (v != STEP_ON)
+			return k;
 	}
-	bool called = j == (size_t)-1 || h->v[j].depth < h->v[i].depth;
-	return step_new_line(&now, &from) && !(step_c_entry(&now, &from) && (!over || called));
+	return h->n;
 }
 
-/* The index of where the command goes, or -1 when this stretch of history has none. */
-static long find(struct cli *c, const struct rev_hist *h, enum rev_kind kind)
+/* The inlined depth of the frame presented at a stop at pc (0: the real function). */
+static unsigned inline_depth(struct cli *c, uint64_t pc)
 {
+	struct step_frame f;
+	step_frame_at(c, pc, &f);
+	return f.n ? f.n - 1 - f.shown : 0;
+}
+
+/*
+ * reverse-step/-next: where the forward command that arrived at the present
+ * (the last instruction) began, the earliest of the stops a forward one from
+ * which first stops here, back to one that stops before.
+ */
+static long line_origin(struct cli *c, const struct rev_hist *h, bool over)
+{
+	size_t present = h->n - 1;
+	long best = -1;
+	/* The shallowest frame seen going back: call depth, then inlined depth. */
+	int dd = h->v[present].depth;
+	unsigned di = inline_depth(c, h->v[present].pc);
+	for (size_t i = present; i-- > 0;) {
+		if (h->v[i].depth < dd) {
+			dd = h->v[i].depth;
+			di = UINT_MAX;
+		}
+		if (over && h->v[i].depth > dd)
+			continue; /* in a callee: next does not begin there */
+		if (over) {
+			unsigned d = inline_depth(c, h->v[i].pc);
+			if (d > di)
+				continue; /* in an inlined body next runs over */
+			di = d;
+		}
+		bool into;
+		size_t k = forward_stop(c, h, i, over, &into);
+		if (k == present)
+			best = (long)i;
+		else if (k < present)
+			return best >= 0 ? best : (long)k;
+	}
+	return best;
+}
+
+/*
+ * reverse-step/-next by replaying the forward commands: from the start of the
+ * present's frame in this stretch (for a function's entry reached by a call,
+ * its caller's), the chain of stops forward steps make; the one before the
+ * present is where the command goes. -1: the chain passes over the present.
+ */
+static long line_chain(struct cli *c, const struct rev_hist *h, bool over, bool *arrived_into)
+{
+	*arrived_into = false;
+	size_t present = h->n - 1;
+	int d = h->v[present].depth;
+	if (present && h->v[present - 1].depth < d && !over)
+		d = h->v[present - 1].depth;
+	size_t s = present;
+	while (s > 0 && h->v[s - 1].depth >= d)
+		s--;
+	if (!s && !h->from_start)
+		return -1; /* the frame began before this stretch */
+	while (s < present) {
+		bool into;
+		size_t k = forward_stop(c, h, s, over, &into);
+		if (k == present)
+			return (long)s;
+		s = k;
+		*arrived_into = into;
+	}
+	return -1;
+}
+
+/*
+ * The index of where the command goes, or -1 when this stretch of history has
+ * none. *into for reverse-step: 1, the forward step from there began inlined
+ * frames down (step went down without running); 2, the same, and the step
+ * that arrived there ran into the first of them.
+ */
+static long find(struct cli *c, const struct rev_hist *h, enum rev_kind kind, int *into)
+{
+	*into = 0;
 	if (!h->n)
 		return -1;
-	int d0 = h->v[h->n - 1].depth, dd = d0;
+	if (kind == REV_STEP || kind == REV_NEXT) {
+		bool ran = false;
+		long i = line_chain(c, h, kind == REV_NEXT, &ran);
+		if (i < 0)
+			i = line_origin(c, h, kind == REV_NEXT);
+		if (i >= 0 && kind == REV_STEP)
+			*into = ran ? 2 : 1;
+		return i;
+	}
+	int d0 = h->v[h->n - 1].depth;
 	for (size_t i = h->n - 1; i-- > 0;) {
 		int d = h->v[i].depth;
-		if (d < dd)
-			dd = d;
-		switch (kind) {
-		case REV_NEXTI:
-			if (d <= d0)
-				return (long)i;
-			break;
-		case REV_FINISH:
-			if (d < d0)
-				return (long)i;
-			break;
-		case REV_STEP:
-			if (line_stop(c, h, i, false))
-				return (long)i;
-			break;
-		case REV_NEXT:
-			if (d == dd && line_stop(c, h, i, true))
-				return (long)i;
-			break;
-		}
+		if (kind == REV_NEXTI && d <= d0)
+			return (long)i;
+		if (kind == REV_FINISH && d < d0)
+			return (long)i;
 	}
 	return -1;
 }
@@ -164,6 +247,7 @@ static int quiet_replay_to(struct cli *c, uint64_t target, struct hs_error *err)
 {
 	bool live = c->live;
 	c->live = false;
+	step_inline_forget(c);
 	int rc = hs_replay_to(c->m, target, err);
 	c->live = live;
 	if (!rc)
@@ -175,7 +259,7 @@ static int quiet_replay_to(struct cli *c, uint64_t target, struct hs_error *err)
  * One reverse command: where it goes (*target), or *none when the recorded
  * history has no such place (the caller goes to its start).
  */
-static int locate_target(struct cli *c, enum rev_kind kind, uint64_t *target, bool *none,
+static int locate_target(struct cli *c, enum rev_kind kind, uint64_t *target, bool *none, int *into,
 			 struct hs_error *err)
 {
 	unsigned cpu = hs_current_cpu(c->m);
@@ -196,7 +280,7 @@ static int locate_target(struct cli *c, enum rev_kind kind, uint64_t *target, bo
 			free(h.v);
 			return hs_err(err, -ENOMEM, "out of memory");
 		}
-		long i = find(c, &h, kind);
+		long i = find(c, &h, kind, into);
 		if (i >= 0)
 			*target = h.v[i].icount;
 		uint64_t start = span.start;
@@ -243,13 +327,17 @@ static int reverse(struct cli *c, int argc, char **argv, enum rev_kind kind)
 	bool at_start = false, said_start = false;
 	struct hs_stop last = *hs_last_stop(c->m);
 	for (uint64_t k = 0; k < n && !at_start; k++) {
+		/* Undo a step down into an inlined frame: up again, nothing replayed. */
+		if (kind == REV_STEP && step_inline_leave(c))
+			continue;
 		if (hs_machine_icount(c->m) <= info.first_icount) {
 			at_start = true;
 			break;
 		}
 		uint64_t target = 0;
+		int into = 0;
 		struct hs_error err = {0};
-		if (locate_target(c, kind, &target, &at_start, &err))
+		if (locate_target(c, kind, &target, &at_start, &into, &err))
 			return cli_error(c, "%s: %s", cmd, err.msg);
 		if (at_start)
 			target = info.first_icount;
@@ -272,20 +360,30 @@ static int reverse(struct cli *c, int argc, char **argv, enum rev_kind kind)
 			cli_bps_follow_walks(&c->bps);
 			return 0;
 		}
+		/* The forward step began as far down the inlined frames there as it goes. */
+		for (unsigned d = into && !at_start ? step_inline_hidden(c) : 0, k0 = d; d; d--)
+			step_inline_enter(c, into == 2 && d == k0);
 	}
 	if (at_start && !said_start)
 		printf("No more reverse-execution history.\n");
 	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
 	if (kind == REV_NEXTI || at_start) {
+		if (kind == REV_NEXTI)
+			step_inline_no_skip(c); /* like nexti's stop */
 		cli_report_stop(c, &last);
 		cli_stop_as_step(c);
 		return 0;
 	}
-	if (kind == REV_FINISH && !c->json)
-		printf("Run back to call of #0  %s\n", w0);
+	if (kind == REV_FINISH) {
+		/* gdb ends reverse-finish with a reverse stepi onto the call: no inlined frame
+		 * skipped. */
+		step_inline_no_skip(c);
+		if (!c->json)
+			printf("Run back to call of #0  %s\n", w0);
+	}
 	struct step_loc now;
 	step_locate(c, st.pc, &now);
-	step_show_location(c, st.pc, kind == REV_FINISH || now.fn != l0.fn);
+	step_inline_show(c, kind == REV_FINISH || now.fn != l0.fn);
 	cli_stop_as_step(c);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "debug.h"
 #include "host_call.h"
 #include "pt_decode.h"
+#include "step_inline.h"
 
 void cli_cpu_summary(struct cli *c)
 {
@@ -356,6 +357,7 @@ void cli_before_run(struct cli *c)
 {
 	/* The machine steps over a breakpoint at the PC it resumes at. */
 	c->bps.hit_id = 0;
+	step_inline_forget(c);
 }
 
 int cmd_boot(struct cli *c, int argc, char **argv)
@@ -488,6 +490,7 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 	c->run_single = true;
 	int bad = cli_after_run(c, &s);
 	c->run_single = false;
+	step_inline_no_skip(c);
 	if (!c->quiet_steps || s.reason != HS_STOP_STEP)
 		cli_report_stop(c, &s);
 	return bad ? -1 : 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Source-level run control (step, next, finish, until) on the DWARF line
- * table, and watchpoints (watch PA [LEN], watch pte TABLE ADDR).
+ * table and inlined functions, as gdb steps (step_judge.c, step_inline.c),
+ * and watchpoints (watch PA [LEN], watch pte TABLE ADDR).
  *
  * Everything is built on hs_stepi (one instruction at a time) and, to run
  * over a call, an internal breakpoint at the return address plus
@@ -20,6 +21,8 @@
 #include "image_returns.h"
 #include "debug.h"
 #include "pt_decode.h"
+#include "step_inline.h"
+#include "step_judge.h"
 #include "step_lines.h"
 
 #define CLI_STEP_LIMIT 1000000ULL
@@ -112,9 +115,10 @@ static enum run_res run_to(struct cli *c, const uint64_t *addrs, unsigned n, uin
 	return r;
 }
 
+/* Where a stop is, frame 0 as gdb presents it (inlined calls beginning here skipped). */
 static void show_location(struct cli *c, bool with_frame)
 {
-	step_show_location(c, cur_pc(c, NULL), with_frame);
+	step_inline_show(c, with_frame);
 }
 
 static void end_with_step(struct cli *c)
@@ -147,18 +151,15 @@ static int parse_count(struct cli *c, const char *cmd, int argc, char **argv, ui
 }
 
 /*
- * One source line: step (or run over calls, when over) until the PC is at the
- * start of an is_stmt row of a different line. Returns 0 (new line), 1
- * (stopped for another reason: reported), -1 (error or runaway).
+ * One source line from step info si: step (or run over calls, when over)
+ * until step_judge stops. Returns 0 (stopped at a line), 1 (stopped for
+ * another reason: reported), -1 (error or runaway).
  */
-static int line_step(struct cli *c, bool over, const char *cmd)
+static int line_step_from(struct cli *c, struct step_info *si, bool over, const char *cmd)
 {
-	uint64_t sp0;
-	uint64_t pc = cur_pc(c, &sp0);
 	struct step_loc start;
-	step_locate(c, pc, &start);
+	step_locate(c, cur_pc(c, NULL), &start);
 	uint64_t stepped = 0;
-	bool entered_c_fn = false;
 	for (;;) {
 		if (stepped >= CLI_STEP_LIMIT) {
 			char w[320];
@@ -173,7 +174,7 @@ static int line_step(struct cli *c, bool over, const char *cmd)
 		enum run_res r;
 		uint32_t insn = 0;
 		uint64_t sp;
-		pc = cur_pc(c, &sp);
+		uint64_t pc = cur_pc(c, &sp);
 		if (over && step_insn_at(c, pc, &insn) && step_is_call(insn)) {
 			uint64_t ret = pc + 4;
 			r = run_to(c, &ret, 1, sp, true, &s, cmd);
@@ -187,18 +188,45 @@ static int line_step(struct cli *c, bool over, const char *cmd)
 			cli_report_stop(c, &s);
 			return 1;
 		}
-		struct step_loc now;
-		step_locate(c, cur_pc(c, NULL), &now);
-		if (!step_new_line(&now, &start))
+		enum step_verdict v = step_judge(c, si, over, &start, cur_pc(c, NULL));
+		if (v == STEP_ON)
 			continue;
-		/* Entering a C function: past the prologue like gdb, to its next line. */
-		if (!over && !entered_c_fn && step_c_entry(&now, &start)) {
-			entered_c_fn = true;
-			start = now;
-			continue;
-		}
+		if (v == STEP_INTO_INLINE)
+			step_inline_enter(c, true);
 		return 0;
 	}
+}
+
+/* One source line (step or next) from frame 0 as the CLI presents it. */
+static int line_step(struct cli *c, bool over, const char *cmd)
+{
+	struct step_info si = {0};
+	step_frame_now(c, &si.frame);
+	/* step at a skipped inlined call goes down into it without running, as gdb's. */
+	if (!over && si.frame.shown) {
+		step_inline_enter(c, false);
+		return 0;
+	}
+	struct step_loc l;
+	step_locate(c, cur_pc(c, NULL), &l);
+	si.file = si.frame.file;
+	si.line = si.frame.line;
+	si.row = l.ln;
+	return line_step_from(c, &si, over, cmd);
+}
+
+/* The function frame 0 shows: an inlined one's name, else the symbol's. */
+static void frame0_name(struct cli *c, char *buf, size_t len)
+{
+	struct step_frame f;
+	step_frame_now(c, &f);
+	if (f.n) {
+		snprintf(buf, len, "%s", f.chain[f.shown].name);
+		return;
+	}
+	struct step_loc l;
+	step_locate(c, cur_pc(c, NULL), &l);
+	snprintf(buf, len, "%s", l.fn ? l.fn->name : "");
 }
 
 static int source_step(struct cli *c, int argc, char **argv, bool over)
@@ -214,7 +242,8 @@ static int source_step(struct cli *c, int argc, char **argv, bool over)
 				 "%s: the PC %#" PRIx64 " is not in the hypervisor image (no "
 				 "line information); use stepi",
 				 cmd, cur_pc(c, NULL));
-	const struct hs_symbol *fn0 = l.fn;
+	char fn0[128];
+	frame0_name(c, fn0, sizeof(fn0));
 	for (uint64_t i = 0; i < n; i++) {
 		int rc = line_step(c, over, cmd);
 		if (rc < 0)
@@ -224,9 +253,9 @@ static int source_step(struct cli *c, int argc, char **argv, bool over)
 		if (!hs_op_pending(c->m))
 			break;
 	}
-	struct step_loc now;
-	step_locate(c, cur_pc(c, NULL), &now);
-	show_location(c, now.fn != fn0);
+	char fn1[128];
+	frame0_name(c, fn1, sizeof(fn1));
+	step_inline_show(c, strcmp(fn0, fn1) != 0);
 	end_with_step(c);
 	return 0;
 }
@@ -277,6 +306,26 @@ static void print_result(const struct hs_fn_result *r, uint64_t x0)
 	printf("Value returned: x0 = %#" PRIx64 " (%s, %" PRIu64 ")\n", v, r->type, v);
 }
 
+/*
+ * finish out of an inlined function, as gdb's: a `next` in the calling frame
+ * from no line, so it stops at the first statement outside the inlined block
+ * (even in the middle of a line); there is no return value to show.
+ */
+static int finish_inlined(struct cli *c, const struct step_frame *f0)
+{
+	struct step_info si = {0};
+	step_frame_caller(f0, &si.frame);
+	if (!c->json)
+		printf("Run till exit from #0  %#" PRIx64 " in %s at %s:%d\n", cur_pc(c, NULL),
+		       f0->chain[f0->shown].name, f0->file ? f0->file : "??", f0->line);
+	int rc = line_step_from(c, &si, true, "finish");
+	if (rc)
+		return rc < 0 || hs_machine_dead(c->m) ? -1 : 0;
+	step_inline_show(c, true);
+	end_with_step(c);
+	return 0;
+}
+
 int cmd_finish(struct cli *c, int argc, char **argv)
 {
 	(void)argc;
@@ -284,6 +333,10 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	const char *cmd = "finish";
 	if (need_pending(c, cmd))
 		return -1;
+	struct step_frame f0;
+	step_frame_now(c, &f0);
+	if (step_frame_inlined(&f0))
+		return finish_inlined(c, &f0);
 	uint64_t sp0;
 	uint64_t pc = cur_pc(c, &sp0);
 	char w[320], fname[128];
@@ -386,6 +439,7 @@ int cmd_nexti(struct cli *c, int argc, char **argv)
 		cli_disas(c, SP_DEFAULT, cur_pc(c, NULL), 1, true);
 	else
 		printf("done (%" PRIu64 " instructions so far)\n", hs_machine_icount(c->m));
+	step_inline_no_skip(c);
 	end_with_step(c);
 	return 0;
 }

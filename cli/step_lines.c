@@ -19,13 +19,6 @@ void step_locate(struct cli *c, uint64_t pc, struct step_loc *l)
 	l->row_start = l->ln && l->ln->addr == l->link;
 }
 
-bool step_same_line(const struct step_loc *a, const struct step_loc *b)
-{
-	if (!a->ln || !b->ln)
-		return false;
-	return a->ln->line == b->ln->line && !strcmp(a->ln->file, b->ln->file) && a->fn == b->fn;
-}
-
 bool step_insn_at(struct cli *c, uint64_t pc, uint32_t *insn)
 {
 	uint64_t link;
@@ -51,19 +44,9 @@ bool step_is_eret(uint32_t i)
 	return i == 0xd69f03e0u;
 }
 
-bool step_new_line(const struct step_loc *now, const struct step_loc *from)
+bool step_fn_entry(const struct step_loc *now, const struct step_loc *from)
 {
-	if (!now->ln || !now->row_start || !now->ln->is_stmt)
-		return false;
-	return !step_same_line(now, from);
-}
-
-bool step_c_entry(const struct step_loc *now, const struct step_loc *from)
-{
-	if (!now->ln || !now->fn || now->fn == from->fn || now->link != now->fn->addr)
-		return false;
-	size_t fl = strlen(now->ln->file);
-	return fl > 2 && !strcmp(now->ln->file + fl - 2, ".c");
+	return now->ln && now->fn && now->fn != from->fn && now->link == now->fn->addr;
 }
 
 bool step_call_returned(uint64_t call_pc, uint64_t call_sp, uint64_t pc, uint64_t sp)

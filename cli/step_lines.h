@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The source-level stepping rules, one set for both directions: where a PC
- * is in the line table, when a line step has reached a new line, what is a
- * call and when its frame is back. cmd_step.c runs them forward (step, next,
- * finish); cmd_reverse_step.c applies them to a replayed stretch of history
+ * is in the line table, a function entered at its entry, what is a
+ * call and when its frame is back (step_judge.h has the rules of a line
+ * step). cmd_step.c runs them forward (step, next, finish);
+ * cmd_reverse_step.c applies them to a replayed stretch of history
  * (reverse-step, reverse-next, reverse-finish, reverse-nexti).
  */
 #ifndef HS_STEP_LINES_H
@@ -24,20 +25,14 @@ struct step_loc {
 };
 
 void step_locate(struct cli *c, uint64_t pc, struct step_loc *l);
-bool step_same_line(const struct step_loc *a, const struct step_loc *b);
 /* The instruction word at a PC the CPU runs (PA or HYP VA of the image). */
 bool step_insn_at(struct cli *c, uint64_t pc, uint32_t *insn);
 bool step_is_call(uint32_t insn); /* BL, BLR */
 bool step_is_ret(uint32_t insn);
 bool step_is_eret(uint32_t insn);
 
-/* A line step that began on `from` stops at `now`: a statement's first address on another line. */
-bool step_new_line(const struct step_loc *now, const struct step_loc *from);
-/*
- * `now` is a C function's first instruction, entered from `from`: its opening
- * line, the prologue, which step passes over like gdb (to the next line).
- */
-bool step_c_entry(const struct step_loc *now, const struct step_loc *from);
+/* `now` is a function's first instruction, entered from `from` (another function). */
+bool step_fn_entry(const struct step_loc *now, const struct step_loc *from);
 /*
  * The frame that made a call at call_pc with SP call_sp is back: the CPU is at
  * the return address in that frame (not a deeper, recursive one).

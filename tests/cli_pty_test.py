@@ -287,7 +287,7 @@ def run_control(exe, env):
     out = r.cmd("until setup.c:225")
     check(re.search(r"^225\s+hyp_printf", out, re.M) is not None, "until setup.c:225", out)
     out = r.cmd("step")
-    check("in hyp_printf" in out and "console.c:53" in out, "step enters hyp_printf past its opening line", out)
+    check("in hyp_printf" in out and "console.c:52" in out, "step enters hyp_printf at its entry, as gdb's", out)
     out = r.cmd("bt")
     check(re.search(r"#1 .* in __pkvm_init", out) is not None, "bt from inside the call", out)
     out = r.cmd("finish")

@@ -35,12 +35,14 @@ def run(hyps, cmds, cpus):
 
 
 def states(out):
-    """The `info registers` after each @@ marker."""
+    """The `info registers` after each @@ marker, and frame 0 as `bt 1` presents it
+    (a `step` down into an inlined function changes only that, as in gdb)."""
     parts = out.split("@@\n")[1:]
     res = []
     for p in parts:
         m = re.search(r"(x0 .*?pstate [^\n]*)", p, re.S)
-        res.append(m.group(1) if m else None)
+        f = re.search(r"^\*?#0 [^\n]*", p, re.M)
+        res.append(m.group(1) + "\n" + (f.group(0) if f else "") if m else None)
     return res
 
 
@@ -52,7 +54,7 @@ def start(cpu):
 
 
 def mark():
-    return ["echo @@", "info registers"]
+    return ["echo @@", "info registers", "bt 1"]
 
 
 def chain(hyps, cpus, cpu, fwd, rev, n):
@@ -86,7 +88,9 @@ def chain(hyps, cpus, cpu, fwd, rev, n):
 def finish(hyps, cpus, cpu):
     """Into find_range (called from host_hyp_share_transition), back out to its bl."""
     where = "reverse-finish on cpu%d of %d" % (cpu, cpus)
-    cmds = start(cpu) + ["next", "next", "next", "step", "step", "echo @@", "info registers",
+    # step goes down into check_pfn and check_range (inlined) at each call site, as gdb's
+    # does, before the call to find_range.
+    cmds = start(cpu) + ["next", "next", "next"] + ["step"] * 10 + ["echo @@", "info registers",
                          "reverse-finish", "echo @@", "info registers", "x/i $pc", "step",
                          "echo @@", "info registers", "finish", "echo @@", "info registers",
                          "reverse-nexti", "echo @@", "info registers"]

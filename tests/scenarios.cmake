@@ -144,7 +144,7 @@ set_tests_properties(cli_watch_pte_message PROPERTIES ENVIRONMENT "${HS_SCENARIO
 add_test(NAME cli_step_source_message COMMAND hypscope run ${HS_SCENARIO_DIR}/step_source.hss)
 set_tests_properties(cli_step_source_message PROPERTIES ENVIRONMENT "${HS_SCENARIO_ENV}"
   TIMEOUT 300 LABELS cli
-  PASS_REGULAR_EXPRESSION "214.+if \\(pkvm_initialised\\).*225.+hyp_printf.*in hyp_printf.* at console.c:53.*Run till exit from #0 .*Value returned: x0 = [0-9]+ \\(int\\).*1 passed")
+  PASS_REGULAR_EXPRESSION "214.+if \\(pkvm_initialised\\).*225.+hyp_printf.*in hyp_printf.* at console.c:52.*Run till exit from #0 .*in __pkvm_init\\+0x[0-9a-f]+ at setup.c:229.*Value returned: x0 = [0-9]+ \\(int\\).*1 passed")
 # gdb's `i r`, `i b` and `info registers REG...` (name, hex, natural value), in a batch.
 add_test(NAME cli_info_registers_habits COMMAND hypscope -q --batch -ex boot
   -ex "break handle_host_trap" -ex "hvc nop" -ex "i r pc x0 esr_el2" -ex "i b" -ex "i r"

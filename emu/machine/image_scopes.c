@@ -51,6 +51,24 @@ unsigned hs_dwarf_scope_path(Dwarf *dw, uint64_t pc, Dwarf_Die *cu, Dwarf_Die *p
 	return dwarf_addrdie(dw, pc, cu) ? path_to(cu, pc, path, 0) : 0;
 }
 
+/*
+ * The inlined block's entry as gdb 13 takes it: its low PC, else the start of
+ * its first non-empty range (GCC lists an empty one at DW_AT_entry_pc, which
+ * gdb 13 ignores).
+ */
+static bool block_entry(Dwarf_Die *die, Dwarf_Addr *entry)
+{
+	Dwarf_Addr base, lo, hi;
+	if (dwarf_hasattr(die, DW_AT_low_pc) && !dwarf_lowpc(die, entry))
+		return true;
+	for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;)
+		if (lo < hi) {
+			*entry = lo;
+			return true;
+		}
+	return false;
+}
+
 unsigned hs_dwarf_inline_chain(struct hs_dwarf *d, uint64_t link, struct hs_scope_fn *out,
 			       unsigned max)
 {
@@ -64,6 +82,10 @@ unsigned hs_dwarf_inline_chain(struct hs_dwarf *d, uint64_t link, struct hs_scop
 		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
 			continue;
 		out[k] = (struct hs_scope_fn){.name = die_name(&path[i])};
+		Dwarf_Addr entry;
+		if (block_entry(&path[i], &entry))
+			out[k].entry = entry;
+		out[k].begins = out[k].entry == link || dwarf_haspc(&path[i], link - 1) != 1;
 		if (tag == DW_TAG_inlined_subroutine) {
 			Dwarf_Attribute a;
 			Dwarf_Word w;
@@ -153,24 +175,6 @@ struct site_search {
 	struct hs_inline_site *out;
 	unsigned max, n;
 };
-
-/*
- * The inlined block's entry as gdb 13 takes it: its low PC, else the start of
- * its first non-empty range (GCC lists an empty one at DW_AT_entry_pc, which
- * gdb 13 ignores).
- */
-static bool block_entry(Dwarf_Die *die, Dwarf_Addr *entry)
-{
-	Dwarf_Addr base, lo, hi;
-	if (dwarf_hasattr(die, DW_AT_low_pc) && !dwarf_lowpc(die, entry))
-		return true;
-	for (ptrdiff_t off = 0; (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0;)
-		if (lo < hi) {
-			*entry = lo;
-			return true;
-		}
-	return false;
-}
 
 static void sites_in(Dwarf_Die *die, struct site_search *s)
 {

@@ -19,6 +19,12 @@ struct hs_scope_fn {
 	const char *name;      /* valid while the DWARF is open; "??" when it has none */
 	const char *call_file; /* where it was inlined into the next one; NULL for the last */
 	int call_line;
+	uint64_t entry; /* link address of its block's entry, as gdb 13 takes it (block_entry) */
+	/*
+	 * The block begins at link: its entry, or link - 1 is outside it. gdb
+	 * presents the caller at the call site there ("skips" the inline frame).
+	 */
+	bool begins;
 };
 
 /*
