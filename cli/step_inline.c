@@ -5,8 +5,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "step_lines.h"
-
 static void set_location(struct cli *c, uint64_t pc, struct step_frame *f)
 {
 	f->file = NULL;
@@ -16,11 +14,13 @@ static void set_location(struct cli *c, uint64_t pc, struct step_frame *f)
 		f->line = f->chain[f->shown - 1].call_line;
 		return;
 	}
-	struct step_loc l;
-	step_locate(c, pc, &l);
-	if (l.ln) {
-		f->file = l.ln->file;
-		f->line = l.ln->line;
+	/* The line table's line, as step_locate finds it (this file stays below step_lines.c). */
+	uint64_t link;
+	const struct hs_line *ln =
+	    hs_addr_to_link(c->m, pc, &link) ? hs_image_line(hs_machine_image(c->m), link) : NULL;
+	if (ln && ln->line > 0) {
+		f->file = ln->file;
+		f->line = ln->line;
 	}
 }
 
@@ -104,7 +104,7 @@ bool step_frame_inlined(const struct step_frame *f)
 	return f->shown + 1 < f->n;
 }
 
-static const char *base(const char *p)
+const char *step_base_name(const char *p)
 {
 	const char *s = p ? strrchr(p, '/') : NULL;
 	return s ? s + 1 : p;
@@ -115,7 +115,7 @@ bool step_same_place(const char *fa, int la, const char *fb, int lb)
 	/* The line table and DW_AT_call_file spell a file with different directories. */
 	if (la != lb || !fa != !fb)
 		return false;
-	return !fa || !strcmp(base(fa), base(fb));
+	return !fa || !strcmp(step_base_name(fa), step_base_name(fb));
 }
 
 unsigned step_inline_hidden(struct cli *c)
@@ -162,29 +162,4 @@ void step_inline_no_skip(struct cli *c)
 	c->inline_into = c->inline_free = 0;
 	c->inline_none = true;
 	mark(c);
-}
-
-void step_inline_show(struct cli *c, bool with_frame)
-{
-	struct hs_cpu_state st;
-	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
-	struct step_frame f;
-	step_frame_now(c, &f);
-	/* Frame 0 is the line table's: the plain display. */
-	if (!f.shown || c->json || !f.file) {
-		step_show_location(c, st.pc, with_frame);
-		return;
-	}
-	if (with_frame) {
-		/* The real function by its symbol and offset, as cli_where names it. */
-		char sym[128];
-		if (f.shown + 1 == f.n)
-			cli_symbolize(c, st.pc, sym, sizeof(sym));
-		else
-			snprintf(sym, sizeof(sym), "%s", f.chain[f.shown].name);
-		printf("%#" PRIx64 " in %s at %s:%d\n", st.pc, sym, base(f.file), f.line);
-	}
-	char text[1024];
-	cli_source_line(f.file, f.line, text, sizeof(text));
-	printf("%s%d%s\t%s\n", cli_col(c, COL_GREEN), f.line, cli_col(c, COL_RESET), text);
 }

@@ -65,8 +65,7 @@ void step_inline_forget(struct cli *c);
  * skip_inline_frames runs only when a line step or continue stops).
  */
 void step_inline_no_skip(struct cli *c);
-
-/* After a stop: "func at file:line" (when with_frame) and the source text of frame 0. */
-void step_inline_show(struct cli *c, bool with_frame);
+/* The last part of a path. */
+const char *step_base_name(const char *path);
 
 #endif

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "step_lines.h"
 
+#include "step_inline.h"
+
 #include <inttypes.h>
 #include <string.h>
 
@@ -89,4 +91,29 @@ void step_show_location(struct cli *c, uint64_t pc, bool with_frame)
 	char text[1024];
 	cli_source_line(l.ln->file, l.ln->line, text, sizeof(text));
 	printf("%s%d%s\t%s\n", cli_col(c, COL_GREEN), l.ln->line, cli_col(c, COL_RESET), text);
+}
+
+void step_inline_show(struct cli *c, bool with_frame)
+{
+	struct hs_cpu_state st;
+	hs_cpu_state(c->m, hs_current_cpu(c->m), &st);
+	struct step_frame f;
+	step_frame_now(c, &f);
+	/* Frame 0 is the line table's: the plain display. */
+	if (!f.shown || c->json || !f.file) {
+		step_show_location(c, st.pc, with_frame);
+		return;
+	}
+	if (with_frame) {
+		/* The real function by its symbol and offset, as cli_where names it. */
+		char sym[128];
+		if (f.shown + 1 == f.n)
+			cli_symbolize(c, st.pc, sym, sizeof(sym));
+		else
+			snprintf(sym, sizeof(sym), "%s", f.chain[f.shown].name);
+		printf("%#" PRIx64 " in %s at %s:%d\n", st.pc, sym, step_base_name(f.file), f.line);
+	}
+	char text[1024];
+	cli_source_line(f.file, f.line, text, sizeof(text));
+	printf("%s%d%s\t%s\n", cli_col(c, COL_GREEN), f.line, cli_col(c, COL_RESET), text);
 }

@@ -41,5 +41,10 @@ bool step_call_returned(uint64_t call_pc, uint64_t call_sp, uint64_t pc, uint64_
 
 /* "func at file:line" and the source text, like gdb after a step. */
 void step_show_location(struct cli *c, uint64_t pc, bool with_frame);
+/*
+ * The same for the current PC with frame 0 as gdb presents it after a stop:
+ * the caller at the call site where inlined calls begin (step_inline.h).
+ */
+void step_inline_show(struct cli *c, bool with_frame);
 
 #endif
