@@ -134,6 +134,7 @@ struct cli {
 	int hit_id;
 	bool hit_temp;
 	bool hit_silent; /* a gdb client's own breakpoint: gdb reports that stop itself */
+	int judged_id;	 /* set by stepi: the breakpoint its stop is, judged already */
 	/*
 	 * Scenarios: the current line's command failed by stopping at a hypervisor fault
 	 * (cli_after_run), and an `expect stop == hyp-fault` accepted the previous line's
@@ -500,6 +501,8 @@ void cli_stop_as_step(struct cli *c);
 void cli_report_stop(struct cli *c, const struct hs_stop *s);
 /* Before running the current CPU: step over a breakpoint at its PC. */
 void cli_before_run(struct cli *c);
+/* Resume the machine (hs_continue) with the console shown as it runs. */
+int cli_continue_live(struct cli *c, struct hs_stop *s, struct hs_error *err);
 /*
  * A stop at a breakpoint whose condition is false (or that is ignored) is
  * resumed at once (hs_continue) and *s replaced by the next stop, except
@@ -508,6 +511,13 @@ void cli_before_run(struct cli *c);
 /* After a run: which breakpoint/watchpoint hit (counted, temporary ones deleted); non-zero for bad
  * stops. */
 int cli_after_run(struct cli *c, struct hs_stop *s);
+/*
+ * A stop at user breakpoint bp: does it stop, by gdb's rules? Every enabled
+ * code breakpoint at the stop's PC is hit there: each whose condition holds
+ * and whose ignore count is used up counts (the others' hits are counted
+ * here); the first of them is returned (and made the hit), NULL: none stops.
+ */
+struct cli_bp *cli_bps_judge(struct cli *c, const struct hs_stop *s, struct cli_bp *bp);
 /* "0x... in sym at file:line" */
 void cli_where(struct cli *c, uint64_t pc, char *buf, size_t len);
 /* The text of a source line ("" when the file cannot be read); false if none. */
@@ -523,7 +533,8 @@ int cli_resolve_location(struct cli *c, const char *cmd, const char *spec, uint6
 int cmd_step(struct cli *c, int argc, char **argv);
 int cmd_next(struct cli *c, int argc, char **argv);
 int cmd_finish(struct cli *c, int argc, char **argv);
-int cmd_until(struct cli *c, int argc, char **argv);
+int cmd_until(struct cli *c, int argc, char **argv); /* cmd_until.c */
+int cmd_advance(struct cli *c, int argc, char **argv);
 int cmd_watch(struct cli *c, int argc, char **argv);
 int cmd_rwatch(struct cli *c, int argc, char **argv);
 int cmd_awatch(struct cli *c, int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bp_control.h"
+#include "code_breakpoints.h"
 #include "cli.h"
 #include "profile.h"
 #include "debug.h"
@@ -304,6 +305,38 @@ static void vector_text(struct cli *c, const struct hs_stop *s, const struct cli
 	}
 }
 
+/* Is code breakpoint b armed at pc (through any alias the machine gave it)? */
+static bool code_bp_at(struct cli *c, const struct cli_bp *b, uint64_t pc)
+{
+	struct hs_break_info bi;
+	if (hs_break_info(c->m, b->break_id, &bi))
+		return false;
+	for (unsigned k = 0; k < bi.naddrs && k < 2; k++)
+		if (bi.addrs[k] == pc)
+			return true;
+	return false;
+}
+
+struct cli_bp *cli_bps_judge(struct cli *c, const struct hs_stop *s, struct cli_bp *bp)
+{
+	if (bp->kind != CLI_BP_CODE)
+		return cli_bpx_should_stop(c, bp->id) ? bp : NULL;
+	struct cli_bp *first = NULL;
+	for (size_t i = 0; i < c->bps.n; i++) {
+		struct cli_bp *b = &c->bps.v[i];
+		if (b->id <= 0 || b->kind != CLI_BP_CODE || !b->enabled ||
+		    !code_bp_at(c, b, s->pc) || !cli_bpx_should_stop(c, b->id))
+			continue;
+		if (first)
+			b->hits++; /* the one reported counts its hit below */
+		else
+			first = b;
+	}
+	if (first)
+		c->bps.hit_id = first->id;
+	return first;
+}
+
 int cli_after_run(struct cli *c, struct hs_stop *s)
 {
 	c->hit_id = 0;
@@ -312,19 +345,26 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 	c->hit_what[0] = '\0';
 	c->have_user_stop = false;
 	struct cli_bp *bp = cli_bps_classify(&c->bps, s);
-	if (bp && bp->id > 0 && s->stepped) {
+	int judged = c->judged_id;
+	c->judged_id = 0;
+	if (bp && judged) {
+		/* The run's command judged the stop already (stepi): that breakpoint is the hit. */
+		bp = cli_bp_find(&c->bps, judged);
+		c->bps.hit_id = judged;
+	} else if (bp && bp->id > 0 && s->stepped) {
 		/* A step landed on it: one its condition or ignore count passes is just a step. */
-		if (!cli_bpx_should_stop(c, bp->id)) {
+		bp = cli_bps_judge(c, s, bp);
+		if (!bp) {
 			s->reason = HS_STOP_STEP;
 			s->bp_id = 0;
 			s->stepped = false;
 			c->bps.hit_id = 0;
-			bp = NULL;
 			cli_stop_as_step(c);
 		}
 	} else {
 		/* Conditions and ignore counts (bp_control.c): resume the stops they pass. */
-		while (bp && bp->id > 0 && !c->run_single && !cli_bpx_should_stop(c, bp->id)) {
+		struct cli_bp *hit;
+		while (bp && bp->id > 0 && !c->run_single && !(hit = cli_bps_judge(c, s, bp))) {
 			struct hs_error err = {0};
 			cli_before_run(c);
 			if (hs_continue(c->m, s, &err)) {
@@ -333,6 +373,8 @@ int cli_after_run(struct cli *c, struct hs_stop *s)
 			}
 			bp = cli_bps_classify(&c->bps, s);
 		}
+		if (bp && bp->id > 0 && !c->run_single)
+			bp = hit;
 	}
 	if (bp) {
 		bp->hits++;
@@ -358,6 +400,16 @@ void cli_before_run(struct cli *c)
 	/* The machine steps over a breakpoint at the PC it resumes at. */
 	c->bps.hit_id = 0;
 	step_inline_forget(c);
+}
+
+int cli_continue_live(struct cli *c, struct hs_stop *s, struct hs_error *err)
+{
+	cli_before_run(c);
+	bool live = c->live;
+	c->live = true;
+	int rc = hs_continue(c->m, s, err);
+	c->live = live;
+	return rc;
 }
 
 int cmd_boot(struct cli *c, int argc, char **argv)
@@ -420,12 +472,7 @@ int cmd_continue(struct cli *c, int argc, char **argv)
 				    "something with boot, hvc or host)");
 	struct hs_stop s = {0};
 	struct hs_error err = {0};
-	cli_before_run(c);
-	bool live = c->live;
-	c->live = true;
-	int rc = hs_continue(c->m, &s, &err);
-	c->live = live;
-	if (rc)
+	if (cli_continue_live(c, &s, &err))
 		return cli_error(c, "continue: %s", err.msg);
 	int bad = cli_after_run(c, &s);
 	cli_report_stop(c, &s);
@@ -480,7 +527,10 @@ int cmd_stepi(struct cli *c, int argc, char **argv)
 		/* On the way: a breakpoint its condition or ignore count passes does not end it. */
 		struct cli_bp *bp = cli_bps_classify(&c->bps, &s);
 		uint64_t now = hs_machine_icount(c->m);
-		if (!bp || bp->id <= 0 || now >= end || cli_bpx_should_stop(c, bp->id))
+		struct cli_bp *hit = bp && bp->id > 0 ? cli_bps_judge(c, &s, bp) : NULL;
+		if (hit)
+			c->judged_id = hit->id;
+		if (!bp || bp->id <= 0 || now >= end || hit)
 			break;
 		n = end - now;
 	}

@@ -444,31 +444,6 @@ int cmd_nexti(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_until(struct cli *c, int argc, char **argv)
-{
-	if (argc == 1)
-		return source_step(c, argc, argv, true);
-	if (need_pending(c, "until"))
-		return -1;
-	uint64_t addrs[2];
-	unsigned n = 0;
-	if (cli_resolve_location(c, "until", argv[1], addrs, &n))
-		return -1;
-	if (n == 2 && addrs[0] == addrs[1])
-		n = 1;
-	struct hs_stop s = {0};
-	enum run_res r = run_to(c, addrs, n, 0, false, &s, "until");
-	if (r == RUN_ERR)
-		return -1;
-	if (r == RUN_STOP) {
-		cli_report_stop(c, &s);
-		return hs_machine_dead(c->m) ? -1 : 0;
-	}
-	show_location(c, true);
-	end_with_step(c);
-	return 0;
-}
-
 /* ---- watch ------------------------------------------------------------------------ */
 
 static const char *const watch_names[] = {"", "watch", "rwatch", "awatch"};

@@ -105,8 +105,16 @@ const struct cli_cmd cli_cmds[] = {
     {"until", cmd_until, 0, 1, CMD_MACHINE | CMD_JSON | CMD_RUNS, "until [LOCATION]",
      "run to a location (a one-shot breakpoint), or like next",
      "With LOCATION (SYM, FILE:LINE or ADDR: both its PA and HYP VA), runs until\n"
-     "the CPU gets there, another breakpoint hits or the operation completes.\n"
-     "Without, it is `next`.\nExamples:\n  until pkvm.c:120\n  until __pkvm_init_finalise",
+     "the CPU gets there in the current frame (not in a call it makes), the\n"
+     "current function returns to its caller, another breakpoint hits or the\n"
+     "operation completes, as gdb's. Without, it is `next`.\n"
+     "Examples:\n  until pkvm.c:120\n  until __pkvm_init_finalise",
+     CC_SYMBOL, NULL},
+    {"advance", cmd_advance, 1, 1, CMD_MACHINE | CMD_JSON | CMD_RUNS, "advance LOCATION",
+     "run to a location in any frame, or until the current function returns",
+     "Like `until LOCATION`, but LOCATION counts in any frame (a function the\n"
+     "current one calls, say), as gdb's advance.\n"
+     "Example:\n  advance host_stage2_set_page_state",
      CC_SYMBOL, NULL},
     {"watch", cmd_watch, 1, 4, CMD_MACHINE,
      "watch PA [LEN] | watch pte hyp|host ADDR | "

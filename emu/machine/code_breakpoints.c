@@ -47,12 +47,12 @@ static void on_break(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	struct hs_bp_hook *hk = ud;
 	struct hs_cpu *c = hk->cpu;
 	(void)size;
-	if (c->dbg.skip_armed && address == c->dbg.skip_pc) {
-		/* The instruction the run resumes at: it executes. */
-		c->dbg.skip_armed = false;
+	if (c->dbg.skip_armed && address == c->dbg.skip_pc && hk->skipped != c->dbg.skip_gen) {
+		/* The instruction the run resumes at: it executes (each breakpoint there lets it).
+		 */
+		hk->skipped = c->dbg.skip_gen;
 		return;
 	}
-	c->dbg.skip_armed = false;
 	/* A single step ends here anyway; the run loop reports the breakpoint (hs_dbg_step_landed).
 	 */
 	if (c->dbg.step_count && c->dbg.step_done >= c->dbg.step_count)
@@ -237,10 +237,8 @@ int hs_dbg_run_begin(struct hs_cpu *c, uint64_t count, struct hs_error *err)
 	c->dbg.resume_pc_valid = false;
 	bool resuming = c->dbg.stopped_valid && c->dbg.stopped_pc == pc;
 	c->dbg.stopped_valid = false;
-	if (resuming && hs_dbg_bp_at(m, pc)) {
-		c->dbg.skip_armed = true;
-		c->dbg.skip_pc = pc;
-	}
+	if (resuming && hs_dbg_bp_at(m, pc))
+		hs_dbg_skip_at(&c->dbg, pc);
 	return hs_step_arm(c, count, err);
 }
 

@@ -30,6 +30,7 @@ struct hs_bp_hook {
 	struct hs_bp *bp;
 	struct hs_cpu *cpu;
 	uc_hook h[HS_BP_MAX_ALIASES];
+	uint64_t skipped; /* the cpu's skip_gen this hook let the instruction run for */
 };
 
 struct hs_bp {
@@ -74,9 +75,13 @@ struct hs_watch_pending {
 struct hs_cpu_dbg {
 	int hit_bp;	  /* the breakpoint that stopped this CPU last (0: none) */
 	bool hit_stepped; /* ... reached by a step, not hit while running (hs_stop.stepped) */
-	/* Resuming from a breakpoint: its first hook call at skip_pc is not a hit. */
+	/*
+	 * Resuming from a breakpoint: the first call of each breakpoint hook at
+	 * skip_pc (several breakpoints may share it) is not a hit. skip_gen
+	 * numbers the resumptions (hs_dbg_skip_at).
+	 */
 	bool skip_armed;
-	uint64_t skip_pc;
+	uint64_t skip_pc, skip_gen;
 	/*
 	 * Where this CPU last stopped for the user (gdb's stop_pc): a run that
 	 * resumes there steps over a breakpoint at it; a run that starts anywhere
@@ -100,6 +105,14 @@ struct hs_cpu_dbg {
 	bool resume_pc_valid;
 	uint64_t resume_pc;
 };
+
+/* The next run executes the instruction at pc once, whatever breakpoints are there. */
+static inline void hs_dbg_skip_at(struct hs_cpu_dbg *d, uint64_t pc)
+{
+	d->skip_armed = true;
+	d->skip_pc = pc;
+	d->skip_gen++;
+}
 
 /* Per machine. */
 struct hs_dbg {

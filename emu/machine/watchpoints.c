@@ -398,8 +398,7 @@ static bool trapped_hit(struct hs_machine *m, const struct hs_watch_pending *p,
 static bool leave_at(struct hs_cpu *c, uint64_t pc)
 {
 	hs_cpu_cut_block(c, pc);
-	c->dbg.skip_armed = true;
-	c->dbg.skip_pc = pc;
+	hs_dbg_skip_at(&c->dbg, pc);
 	if (c->dbg.step_done)
 		c->dbg.step_done--;
 	return true;
@@ -595,8 +594,7 @@ static bool replay(struct hs_cpu *c, struct hs_error *err)
 	c->dbg.replaying = true;
 	c->stop = HS_STOP_NONE;
 	/* A breakpoint on the store itself was passed already. */
-	c->dbg.skip_armed = true;
-	c->dbg.skip_pc = pc;
+	hs_dbg_skip_at(&c->dbg, pc);
 	int rc = hs_step_arm(c, 1, err);
 	uc_err e = UC_ERR_OK;
 	if (!rc)
