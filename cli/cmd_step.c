@@ -317,7 +317,8 @@ static int finish_inlined(struct cli *c, const struct step_frame *f0)
 	step_frame_caller(f0, &si.frame);
 	if (!c->json)
 		printf("Run till exit from #0  %#" PRIx64 " in %s at %s:%d\n", cur_pc(c, NULL),
-		       f0->chain[f0->shown].name, f0->file ? f0->file : "??", f0->line);
+		       f0->chain[f0->shown].name, f0->file ? step_base_name(f0->file) : "??",
+		       f0->line);
 	int rc = line_step_from(c, &si, true, "finish");
 	if (rc)
 		return rc < 0 || hs_machine_dead(c->m) ? -1 : 0;
