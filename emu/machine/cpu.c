@@ -52,11 +52,21 @@ uint64_t hs_cpu_reg(struct hs_cpu *c, int uc_reg)
 	return v;
 }
 
+/* X0-X28 straight into QEMU's CPU state: all uc_reg_write does for them (the PC is not). */
+static bool direct_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v)
+{
+	if (uc_reg < UC_ARM64_REG_X0 || uc_reg > UC_ARM64_REG_X28)
+		return false;
+	hs_quirk_set_xreg(&c->m->quirks, c->qcpu, (unsigned)(uc_reg - UC_ARM64_REG_X0), v);
+	return true;
+}
+
 void hs_cpu_set_reg(struct hs_cpu *c, int uc_reg, uint64_t v)
 {
 	if (!c->uc)
 		return; /* a dump's CPU never changes */
-	uc_reg_write(c->uc, uc_reg, &v);
+	if (!direct_set_reg(c, uc_reg, v))
+		uc_reg_write(c->uc, uc_reg, &v);
 }
 
 #define HS_CPU_MAX_BATCH 8
@@ -92,12 +102,17 @@ void hs_cpu_set_regs(struct hs_cpu *c, const int *uc_regs, const uint64_t *v, un
 			hs_cpu_set_reg(c, uc_regs[i], v[i]);
 		return;
 	}
+	unsigned left = 0;
 	for (unsigned i = 0; i < n; i++) {
-		regs[i] = uc_regs[i];
-		copy[i] = v[i];
-		vals[i] = &copy[i];
+		if (direct_set_reg(c, uc_regs[i], v[i]))
+			continue;
+		regs[left] = uc_regs[i];
+		copy[left] = v[i];
+		vals[left] = &copy[left];
+		left++;
 	}
-	uc_reg_write_batch(c->uc, regs, vals, (int)n);
+	if (left)
+		uc_reg_write_batch(c->uc, regs, vals, (int)left);
 }
 
 /*

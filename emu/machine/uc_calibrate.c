@@ -300,6 +300,8 @@ static int self_test(struct scratch *s, struct hs_error *err)
 	uint64_t x28 = MARK(20);
 	uc_reg_write(s->uc, UC_ARM64_REG_X28, &x28);
 	EXPECT("X28 read from QEMU's CPU state", hs_quirk_xreg(s->q, s->cpu, 28), x28);
+	hs_quirk_set_xreg(s->q, s->cpu, 3, MARK(21));
+	EXPECT("X3 written into QEMU's CPU state, read back", reg(s, UC_ARM64_REG_X3), MARK(21));
 	EXPECT("CurrentEL>>2 at the EL2 vector", translated_el(s), 2);
 	set_pstate(s, PSTATE_EL1H_MASKED);
 	EXPECT("CurrentEL>>2 after a PSTATE write to EL1h", translated_el(s), 1);

@@ -118,6 +118,12 @@ static inline uint64_t hs_quirk_xreg(const struct hs_quirks *q, const void *cpu,
 	return hs_quirk_env_word(q, cpu, q->xregs_off + 8 * (size_t)n);
 }
 
+/* The write to match: what uc_reg_write does for X0-X28 in both versions. */
+static inline void hs_quirk_set_xreg(const struct hs_quirks *q, void *cpu, unsigned n, uint64_t v)
+{
+	memcpy((unsigned char *)cpu + q->env_off + q->xregs_off + 8 * (size_t)n, &v, 8);
+}
+
 static inline uint64_t hs_quirk_pc(const struct hs_quirks *q, const void *cpu)
 {
 	return hs_quirk_env_word(q, cpu, q->pc_off);
