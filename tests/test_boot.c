@@ -289,7 +289,7 @@ START_TEST(engines_have_4k_tlb_pages_and_stay_aarch64)
 	struct hs_error err = {0};
 	int arch = 0;
 	ck_assert_int_eq(hs_quirk_open(&uc), UC_ERR_OK);
-	ck_assert_int_eq(uc_ctl_get_arch(uc, &arch), UC_ERR_OK);
+	ck_assert_int_eq(uc_ctl(uc, HS_UC_CTL_READ(UC_CTL_UC_ARCH, 1), &arch), UC_ERR_OK);
 	ck_assert_int_eq(arch, UC_ARCH_ARM64);
 	ck_assert_int_eq(uc_mem_map(uc, 0x400, 0x400, UC_PROT_ALL), UC_ERR_ARG);
 	ck_assert_int_eq(uc_mem_map(uc, 0x1000, 0x1000, UC_PROT_ALL), UC_ERR_OK);

@@ -92,7 +92,7 @@ static uc_err set_tlb_page(uc_engine *uc)
 	if (*arch != UC_ARCH_ARM64)
 		return UC_ERR_ARCH;
 	*arch = UC_ARCH_ARM;
-	uc_err e = uc_ctl_get_arch(uc, &got);
+	uc_err e = uc_ctl(uc, HS_UC_CTL_READ(UC_CTL_UC_ARCH, 1), &got);
 	if (!e && got != UC_ARCH_ARM)
 		e = UC_ERR_ARCH;
 	if (!e)
@@ -127,7 +127,7 @@ uc_err hs_quirk_no_exits(uc_engine *uc)
 int hs_quirk_check_tlb_page(uc_engine *uc, struct hs_error *err)
 {
 	uint32_t size = 0;
-	uc_err e = uc_ctl_get_page_size(uc, &size);
+	uc_err e = uc_ctl(uc, HS_UC_CTL_READ(UC_CTL_UC_PAGE_SIZE, 1), &size);
 	if (e)
 		return hs_err(err, -EIO, "unicorn: reading the TLB page size: %s", uc_strerror(e));
 	if (size != HS_UC_TLB_PAGE_SIZE)

@@ -155,6 +155,15 @@ static inline unsigned hs_quirk_el(const struct hs_quirks *q, const void *cpu)
 #define HS_UC_CODE_BUFFER_SIZE (32u << 20)
 
 /*
+ * Unicorn's UC_CTL_READ builds its control code as (2 << 30) in int, which
+ * overflows (undefined: UBSan stops every machine creation); the same code,
+ * built unsigned.
+ */
+#define HS_UC_CTL_READ(type, nr)                                       \
+	((uc_control_type)((unsigned)(type) | ((unsigned)(nr) << 26) | \
+			   ((unsigned)UC_CTL_IO_READ << 30)))
+
+/*
  * QEMU's TLB page (TARGET_PAGE_BITS) in hypscope's engines: 4 KiB, as in
  * QEMU's own AArch64 machines (Unicorn's default is 1 KiB: see uc_quirks.c).
  * Everything an engine maps is 4 KiB aligned.
