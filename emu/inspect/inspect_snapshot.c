@@ -814,8 +814,33 @@ static int states_from_tables(struct hs_machine *m, struct hs_snapshot *s)
 }
 
 /* An EL2 VA -> PA through the EL2 stage-1 ranges of s (not the host's layout). */
-static bool el2_va_pa(const struct hs_snapshot *s, uint64_t va, uint64_t *pa)
+/*
+ * A snapshot of the guests only (HS_SNAP_F_GUESTS) has no EL2 stage-1 ranges: it
+ * translates the few HYP VAs it reads (the VM table, each VM) one page walk at a time.
+ */
+struct s1_lookup {
+	const struct hs_phys *phys;
+	struct hs_pt_regime r;
+};
+
+static bool el2_va_pa(const struct hs_snapshot *s, const struct s1_lookup *lk, uint64_t va,
+		      uint64_t *pa)
 {
+	if (lk) {
+		struct hs_snap_pt_range *v = NULL;
+		size_t nr = 0, cap = 0;
+		struct hs_error err = {0};
+		uint64_t page = va & ~(uint64_t)(HS_PAGE_SIZE - 1);
+		bool ok =
+		    !hs_snapshot_walk_part(lk->phys, &lk->r, HS_SNAP_HYP_S1, page,
+					   page + HS_PAGE_SIZE, &v, &nr, &cap, NULL, NULL, &err);
+		ok =
+		    ok && nr == 1 && v[0].kind == HS_SNAP_LEAF && v[0].start <= va && va < v[0].end;
+		if (ok)
+			*pa = v[0].oa + (va - v[0].start);
+		free(v);
+		return ok;
+	}
 	const struct hs_snap_pt_range *r = hs_snap_pt_find(s, HS_SNAP_HYP_S1, va);
 	if (!r || r->kind != HS_SNAP_LEAF)
 		return false;
@@ -854,7 +879,7 @@ static int read_linux_guests(struct hs_machine *m, struct hs_snapshot *s,
 			     const struct hs_phys *phys, struct hs_error *err);
 
 static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct hs_phys *phys,
-		       struct hs_error *err)
+		       const struct s1_lookup *lk, struct hs_error *err)
 {
 	if (hs_linux_image(m))
 		return read_linux_guests(m, s, phys, err);
@@ -866,7 +891,7 @@ static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct
 	if (!table_va)
 		return 0; /* no VM created yet */
 	uint64_t slots[HS_MAX_VMS];
-	if (!el2_va_pa(s, table_va, &table_pa) ||
+	if (!el2_va_pa(s, lk, table_va, &table_pa) ||
 	    hs_phys_read(m, table_pa, slots, sizeof(slots), NULL)) {
 		struct hs_snap_guest *g = guest_slot(s);
 		if (!g)
@@ -887,7 +912,7 @@ static int read_guests(struct hs_machine *m, struct hs_snapshot *s, const struct
 		g->handle = HS_VM_HANDLE_OFFSET + i;
 		g->slot = i;
 		g->vm_va = slots[i];
-		if (!el2_va_pa(s, slots[i], &g->vm_pa) ||
+		if (!el2_va_pa(s, lk, slots[i], &g->vm_pa) ||
 		    hs_phys_read(m, g->vm_pa, &g->abi, sizeof(g->abi), NULL)) {
 			snprintf(g->error, sizeof(g->error),
 				 "VM table slot %u: HYP VA %#" PRIx64 " is not mapped at EL2", i,
@@ -994,9 +1019,15 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 		struct hs_pt_regime r;
 		if (hs_pt_regime_el2(tcr, ttbr, mair, &r, msg, sizeof(msg)))
 			return hs_err(err, -EINVAL, "snapshot: EL2 stage 1: %s", msg);
+		if (flags & HS_SNAP_F_GUESTS) {
+			struct s1_lookup lk = {.phys = &phys, .r = r};
+			return read_guests(m, s, &phys, &lk, err);
+		}
 		if ((rc = hs_snapshot_walk(s, HS_SNAP_HYP_S1, &phys, &r, err)))
 			return rc;
 	}
+	if (flags & HS_SNAP_F_GUESTS)
+		return 0;
 	if (vttbr & OA_BITS) {
 		struct hs_pt_regime r;
 		if (hs_machine_regime_s2(m, vtcr, vttbr, &r, msg, sizeof(msg)))
@@ -1012,7 +1043,7 @@ int hs_snapshot_take(struct hs_machine *m, unsigned flags, struct hs_snapshot *s
 		if (s->vmm.states_in_tables && states_from_tables(m, s))
 			return hs_err(err, -ENOMEM, "snapshot: out of memory");
 		s->have_vm = true;
-		if ((rc = read_guests(m, s, &phys, err)))
+		if ((rc = read_guests(m, s, &phys, NULL, err)))
 			return rc;
 	}
 	return 0;

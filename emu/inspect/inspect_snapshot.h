@@ -106,6 +106,12 @@ struct hs_snap_guest {
 };
 
 #define HS_SNAP_F_TABLES (1u << 0) /* also record table pages */
+/*
+ * Only the guests (the VM table and each VM's stage 2; have_guests): no EL2 stage-1,
+ * host stage-2 or vmemmap ranges. What the TLB checker needs, without reading the
+ * vmemmap (32 MiB at 16 GiB) and walking two whole tables.
+ */
+#define HS_SNAP_F_GUESTS (1u << 1)
 
 struct hs_snap_array {
 	void *v;

@@ -73,7 +73,7 @@ static int root_regime(void *ud, unsigned cpu, enum hs_tlb_regime regime, uint64
 	}
 	/* A guest's: its VTCR is in its VM struct, found through the hypervisor's VM table. */
 	struct hs_error err = {0};
-	if (!hs_snapshot_take(m, 0, &c->snap, &err)) {
+	if (!hs_snapshot_take(m, HS_SNAP_F_GUESTS, &c->snap, &err)) {
 		for (size_t i = 0; i < c->snap.nr_guests; i++) {
 			const struct hs_snap_guest *g = &c->snap.guests[i];
 			if (g->ok && same_root(g->abi.vttbr, ttbr)) {
@@ -106,7 +106,7 @@ static void keep_s2_roots(struct hs_tlb_check *c)
 	if (vttbr)
 		keep[n++] = vttbr;
 	struct hs_error err = {0};
-	if (!hs_snapshot_take(c->m, 0, &c->snap, &err))
+	if (!hs_snapshot_take(c->m, HS_SNAP_F_GUESTS, &c->snap, &err))
 		for (size_t i = 0; i < c->snap.nr_guests && n < 1 + HS_MAX_VMS; i++)
 			if (c->snap.guests[i].ok)
 				keep[n++] = c->snap.guests[i].abi.vttbr;
@@ -265,7 +265,7 @@ static void seed(struct hs_tlb_check *c)
 	if (vttbr && (c->hcr[0] & 1))
 		hs_tlb_model_assume_cached(c->model, 0, HS_TLB_S2, vttbr, online);
 	struct hs_error err = {0};
-	if (!hs_snapshot_take(m, 0, &c->snap, &err))
+	if (!hs_snapshot_take(m, HS_SNAP_F_GUESTS, &c->snap, &err))
 		for (size_t i = 0; i < c->snap.nr_guests; i++)
 			if (c->snap.guests[i].ok)
 				hs_tlb_model_assume_cached(c->model, 0, HS_TLB_S2,
