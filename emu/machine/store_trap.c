@@ -261,9 +261,12 @@ void hs_store_trap_set_user(struct hs_machine *m, enum hs_trap_user u,
 		return;
 	}
 	memset(&t->ops[u], 0, sizeof(t->ops[u]));
-	for (uint64_t w = 0; w < (t->npages + 63) / 64; w++) {
+	/* Up to the last page watched: the maps are 256 KiB each at 64 GiB, mostly untouched. */
+	uint64_t left = t->count[u];
+	for (uint64_t w = 0; left && w < (t->npages + 63) / 64; w++) {
 		if (!t->map[u][w])
 			continue;
+		left -= (uint64_t)__builtin_popcountll(t->map[u][w]);
 		t->map[u][w] = 0;
 		uint64_t others = 0;
 		for (int v = 0; v < HS_TRAP_NR_USERS; v++)
