@@ -27,7 +27,7 @@ struct hs_quirks {
 	size_t next_tb_off; /* CPUState.cflags_next_tb (uc_calibrate_tb.c); 0: not found */
 	/* 2.0.1: CPUTLB's fast tables f[0] in the CPU object (uc_calibrate_tlb.c); 0 on 2.1 */
 	size_t tlb_fast_off;
-	unsigned tlb_page_bits; /* QEMU's TARGET_PAGE_BITS (10 in 2.0.1's AArch64) */
+	unsigned tlb_page_bits; /* QEMU's TARGET_PAGE_BITS (12: hs_quirk_open asks for 4 KiB) */
 	uint64_t tlb_notdirty;	/* TLB_NOTDIRTY in an entry's addr_write */
 	/* inside CPUARMState: env->xregs[0], env->pc, env->pstate (M[3:0] with the EL) */
 	size_t xregs_off, pc_off, pstate_off;
