@@ -495,6 +495,8 @@ int cli_render_main(struct cli *c, int argc, char **argv);
  * that ended where it should is a "step", not the internal breakpoint it used.
  */
 enum hs_stop_reason cli_stop_reason(struct cli *c);
+/* Run control needs a stopped operation to resume: 0, or -1 with the reason printed. */
+int cli_need_pending(struct cli *c, const char *cmd);
 /* The command ended as a step does (`expect stop == step`), whatever the machine's stop. */
 void cli_stop_as_step(struct cli *c);
 /* Shared by run-control commands: print where the machine stopped. */

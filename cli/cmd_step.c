@@ -126,18 +126,6 @@ static void end_with_step(struct cli *c)
 	cli_stop_as_step(c);
 }
 
-static int need_pending(struct cli *c, const char *cmd)
-{
-	if (hs_machine_dead(c->m))
-		return cli_error(c, "%s: the hypervisor faulted: only inspection is possible", cmd);
-	if (!hs_op_pending(c->m))
-		return cli_error(c,
-				 "%s: the machine is idle: nothing to step (stop somewhere first: "
-				 "break SYM, then boot, hvc or continue)",
-				 cmd);
-	return 0;
-}
-
 static int parse_count(struct cli *c, const char *cmd, int argc, char **argv, uint64_t *n)
 {
 	*n = 1;
@@ -233,7 +221,7 @@ static int source_step(struct cli *c, int argc, char **argv, bool over)
 {
 	const char *cmd = argv[0];
 	uint64_t n;
-	if (parse_count(c, cmd, argc, argv, &n) || need_pending(c, cmd))
+	if (parse_count(c, cmd, argc, argv, &n) || cli_need_pending(c, cmd))
 		return -1;
 	struct step_loc l;
 	step_locate(c, cur_pc(c, NULL), &l);
@@ -332,7 +320,7 @@ int cmd_finish(struct cli *c, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	const char *cmd = "finish";
-	if (need_pending(c, cmd))
+	if (cli_need_pending(c, cmd))
 		return -1;
 	struct step_frame f0;
 	step_frame_now(c, &f0);
@@ -413,7 +401,7 @@ int cmd_nexti(struct cli *c, int argc, char **argv)
 {
 	const char *cmd = "nexti";
 	uint64_t n;
-	if (parse_count(c, cmd, argc, argv, &n) || need_pending(c, cmd))
+	if (parse_count(c, cmd, argc, argv, &n) || cli_need_pending(c, cmd))
 		return -1;
 	for (uint64_t i = 0; i < n && hs_op_pending(c->m); i++) {
 		struct hs_stop s = {0};

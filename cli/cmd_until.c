@@ -60,13 +60,8 @@ static bool in_frame(struct cli *c, uint64_t cfa0, uint64_t fn0)
 
 static int until_location(struct cli *c, const char *cmd, const char *where, bool anywhere)
 {
-	if (hs_machine_dead(c->m))
-		return cli_error(c, "%s: the hypervisor faulted: only inspection is possible", cmd);
-	if (!hs_op_pending(c->m))
-		return cli_error(c,
-				 "%s: the machine is idle: nothing to run (stop somewhere first: "
-				 "break SYM, then boot, hvc or continue)",
-				 cmd);
+	if (cli_need_pending(c, cmd))
+		return -1;
 	uint64_t loc[CLI_BP_MAX_ADDRS];
 	unsigned nloc = 0;
 	if (cli_resolve_location(c, cmd, where, loc, &nloc))

@@ -497,6 +497,18 @@ enum hs_stop_reason cli_stop_reason(struct cli *c)
 	return hs_last_stop(c->m)->reason;
 }
 
+int cli_need_pending(struct cli *c, const char *cmd)
+{
+	if (hs_machine_dead(c->m))
+		return cli_error(c, "%s: the hypervisor faulted: only inspection is possible", cmd);
+	if (!hs_op_pending(c->m))
+		return cli_error(c,
+				 "%s: the machine is idle: nothing to step (stop somewhere first: "
+				 "break SYM, then boot, hvc or continue)",
+				 cmd);
+	return 0;
+}
+
 void cli_stop_as_step(struct cli *c)
 {
 	c->have_user_stop = true;
