@@ -528,15 +528,25 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 	struct hs_cpu *c = ud;
 	const struct hs_machine *m = c->m;
 	uint64_t icount = c->icount + size / 4;
-	if (m->traps_pending || c->dbg.pending.on ||
-	    atomic_load_explicit(&m->interrupt, memory_order_relaxed) ||
-	    icount >= c->run_icount_limit || (c->icount_stop && icount > c->icount_stop)) {
+	if (icount >= c->block_check_at || m->traps_pending || c->dbg.pending.on ||
+	    atomic_load_explicit(&m->interrupt, memory_order_relaxed)) {
 		block_slow(uc, c, address, size);
 		return;
 	}
 	c->icount = icount;
 	c->block_start = address;
 	c->block_end = address + size;
+}
+
+/*
+ * block_slow's two count conditions as one threshold: the limit (reached at
+ * run_icount_limit) and a replay's stop (passed beyond icount_stop).
+ */
+static void set_block_check(struct hs_cpu *c)
+{
+	uint64_t stop_at =
+	    c->icount_stop && c->icount_stop < UINT64_MAX ? c->icount_stop + 1 : UINT64_MAX;
+	c->block_check_at = c->run_icount_limit < stop_at ? c->run_icount_limit : stop_at;
 }
 
 /*
@@ -780,6 +790,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 	uint64_t limit = c->m->opts.insn_limit ? c->m->opts.insn_limit
 					       : HS_DEFAULT_INSN_LIMIT(c->m->opts.ram_size);
 	c->run_icount_limit = c->icount + limit;
+	set_block_check(c); /* icount_stop is set before the run (machine.c) */
 	uint64_t last_icount = c->icount;
 	unsigned idle_returns = 0, aborts = 0;
 	uint64_t abort_icount = 0;
@@ -819,6 +830,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		if (!e && c->stop == HS_STOP_LIMIT && !count && preempt_guest(c)) {
 			c->stop = HS_STOP_NONE;
 			c->run_icount_limit = c->icount + limit;
+			set_block_check(c);
 			continue;
 		}
 		if (e && c->stop == HS_STOP_ERROR) {

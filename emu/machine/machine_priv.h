@@ -39,6 +39,11 @@ struct hs_cpu {
 	uint64_t block_start, block_end; /* last translated block entered */
 	uint64_t run_icount_limit;
 	uint64_t icount_stop; /* non-zero: stop before a block takes icount past it (replay.c) */
+	/*
+	 * The lowest count at which a block must take the slow path for one of the
+	 * two above (hs_cpu_run computes it): one compare per block instead of three.
+	 */
+	uint64_t block_check_at;
 	uc_hook h_intr, h_block, h_unmapped, h_msr, h_mrs, h_sys;
 	struct hs_cpu_dbg dbg; /* breakpoints, stepping, watchpoints (dbg_priv.h) */
 	/*
