@@ -539,11 +539,13 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *ud)
 }
 
 /*
- * block_slow's two count conditions as one threshold: the limit (reached at
- * run_icount_limit) and a replay's stop (passed beyond icount_stop).
+ * Arm the run's instruction limit, and with it block_slow's two count
+ * conditions as one threshold: the limit (reached at run_icount_limit) and a
+ * replay's stop (passed beyond icount_stop, which machine.c sets before the run).
  */
-static void set_block_check(struct hs_cpu *c)
+static void set_run_limit(struct hs_cpu *c, uint64_t limit)
 {
+	c->run_icount_limit = c->icount + limit;
 	uint64_t stop_at =
 	    c->icount_stop && c->icount_stop < UINT64_MAX ? c->icount_stop + 1 : UINT64_MAX;
 	c->block_check_at = c->run_icount_limit < stop_at ? c->run_icount_limit : stop_at;
@@ -789,8 +791,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 	c->stop = HS_STOP_NONE;
 	uint64_t limit = c->m->opts.insn_limit ? c->m->opts.insn_limit
 					       : HS_DEFAULT_INSN_LIMIT(c->m->opts.ram_size);
-	c->run_icount_limit = c->icount + limit;
-	set_block_check(c); /* icount_stop is set before the run (machine.c) */
+	set_run_limit(c, limit);
 	uint64_t last_icount = c->icount;
 	unsigned idle_returns = 0, aborts = 0;
 	uint64_t abort_icount = 0;
@@ -829,8 +830,7 @@ enum hs_stop_reason hs_cpu_run(struct hs_cpu *c, uint64_t until, uint64_t count,
 		}
 		if (!e && c->stop == HS_STOP_LIMIT && !count && preempt_guest(c)) {
 			c->stop = HS_STOP_NONE;
-			c->run_icount_limit = c->icount + limit;
-			set_block_check(c);
+			set_run_limit(c, limit);
 			continue;
 		}
 		if (e && c->stop == HS_STOP_ERROR) {
